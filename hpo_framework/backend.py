@@ -1,0 +1,105 @@
+"""The backend (model builder) and evaluator contracts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from .dataset import Dataset
+from .metrics import Metric, score_all
+from .options import Configurable
+
+Report = Callable[[int, dict[str, float]], None]
+
+
+class Backend(Configurable):
+    """Builds and trains a model from params; declares its default search space.
+
+    Options common to all backends are passed as keyword arguments (validated against
+    ``options``); ``seed`` makes training repeatable, ``verbose`` lets the library talk.
+    """
+
+    kind: ClassVar[str] = "backend"
+
+    def __init__(self, *, seed: int | None = None, verbose: bool = False, **options: Any) -> None:
+        self.seed = seed
+        self.verbose = verbose
+        self.config = self.validate(options)
+
+    def default_space(self, dataset: Dataset) -> dict[str, Any]:
+        """The search space used when the user gives none (the space-file schema)."""
+        raise NotImplementedError
+
+    def fit(
+        self,
+        params: dict[str, Any],
+        x: Any,
+        y: Any,
+        dataset: Dataset,
+        *,
+        validation: tuple[Any, Any] | None = None,
+        report: Report | None = None,
+    ) -> Any:
+        """Train a model. Call ``report(step, {"val_loss": ..., ...})`` per epoch when a
+        validation set is given. Raise an exception (e.g. on a NaN loss) to fail the trial."""
+        raise NotImplementedError
+
+    def predict(self, model: Any, x: Any) -> Any:
+        """Class labels (classification) or values (regression)."""
+        raise NotImplementedError
+
+    def predict_proba(self, model: Any, x: Any) -> Any | None:
+        """Class probabilities, or None when the model has none."""
+        return None
+
+    def save(self, model: Any, path: str) -> str:
+        """Write the model to ``path``; return the path written."""
+        raise NotImplementedError(f"backend '{self.name}' cannot save models")
+
+    def release(self, model: Any) -> None:
+        """Free what one trial held (a Keras session, say). Called after every fit."""
+
+    def score(self, model: Any, x: Any, y: Any, dataset: Dataset) -> dict[str, float]:
+        """Every metric of the dataset's task, computed by the core's numpy metrics."""
+        pred = self.predict(model, x)
+        proba = self.predict_proba(model, x) if dataset.task == "classification" else None
+        return score_all(dataset.task, y, pred, proba)
+
+
+class Evaluator(Configurable):
+    """Turns (backend, params, dataset) into a validation score."""
+
+    kind: ClassVar[str] = "evaluator"
+
+    def __init__(self, *, seed: int | None = None, **options: Any) -> None:
+        self.seed = seed
+        self.config = self.validate(options)
+
+    def evaluate(
+        self, backend: Backend, params: dict[str, Any], dataset: Dataset, metric: Metric
+    ) -> dict[str, Any]:
+        """Return ``{"value": float, "metrics": {...}, "intermediate": [...]}``."""
+        raise NotImplementedError
+
+
+def fit_and_score(
+    backend: Backend,
+    params: dict[str, Any],
+    dataset: Dataset,
+    x_train: Any,
+    y_train: Any,
+    x_val: Any,
+    y_val: Any,
+) -> tuple[dict[str, float], list[dict[str, float]]]:
+    """Train on one split, score on the other; per-epoch reports are collected."""
+    steps: list[dict[str, float]] = []
+
+    def report(step: int, values: dict[str, float]) -> None:
+        steps.append({"step": int(step), **{k: float(v) for k, v in values.items()}})
+
+    model = backend.fit(params, x_train, y_train, dataset, validation=(x_val, y_val), report=report)
+    try:
+        scores = backend.score(model, x_val, y_val, dataset)
+    finally:
+        backend.release(model)
+    return scores, steps

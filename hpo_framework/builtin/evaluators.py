@@ -1,0 +1,117 @@
+"""Hold-out and k-fold evaluators (numpy-only splits, stratified for classification)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..backend import Backend, Evaluator, fit_and_score
+from ..dataset import Dataset
+from ..hookspecs import hookimpl
+from ..metrics import Metric
+from ..options import Option
+
+
+def _stratified_folds(y: Any, n_folds: int, seed: int | None, stratify: bool) -> list[Any]:
+    """Index arrays of ``n_folds`` folds; each class is dealt round-robin after a shuffle."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    n = len(y)
+    folds: list[list[int]] = [[] for _ in range(n_folds)]
+    if stratify:
+        offset = 0
+        for c in np.unique(y):
+            idx = np.flatnonzero(y == c)
+            rng.shuffle(idx)
+            for i, j in enumerate(idx):
+                folds[(offset + i) % n_folds].append(int(j))
+            offset += len(idx)
+    else:
+        idx = rng.permutation(n)
+        for i, j in enumerate(idx):
+            folds[i % n_folds].append(int(j))
+    return [np.sort(np.asarray(f, dtype=int)) for f in folds]
+
+
+def holdout_split(y: Any, fraction: float, seed: int | None, stratify: bool) -> tuple[Any, Any]:
+    """Train and validation indices; ``fraction`` of each class goes to validation."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    n = len(y)
+    val: list[int] = []
+    if stratify:
+        for c in np.unique(y):
+            idx = np.flatnonzero(y == c)
+            rng.shuffle(idx)
+            k = max(1, int(round(fraction * len(idx)))) if len(idx) > 1 else 0
+            val.extend(int(i) for i in idx[:k])
+    else:
+        idx = rng.permutation(n)
+        val = [int(i) for i in idx[: max(1, int(round(fraction * n)))]]
+    mask = np.zeros(n, dtype=bool)
+    mask[val] = True
+    return np.flatnonzero(~mask), np.flatnonzero(mask)
+
+
+class Holdout(Evaluator):
+    """Train on part of the training set, score on a held-out validation split."""
+
+    name = "holdout"
+    options = {
+        "validation_split": Option(0.15, float, low=0.01, high=0.9,
+                                   help="fraction of the training set held out"),
+        "stratify": Option(True, bool, help="keep class proportions (classification)"),
+    }
+
+    def evaluate(self, backend: Backend, params: dict[str, Any], dataset: Dataset,
+                 metric: Metric) -> dict[str, Any]:
+        stratify = self.config["stratify"] and dataset.task == "classification"
+        tr, va = holdout_split(dataset.y_train, self.config["validation_split"], self.seed, stratify)
+        x, y = dataset.x_train, dataset.y_train
+        scores, steps = fit_and_score(backend, params, dataset, x[tr], y[tr], x[va], y[va])
+        return {"value": scores[metric.name], "metrics": scores, "intermediate": steps}
+
+
+class KFold(Evaluator):
+    """k-fold cross-validation; the value is the mean over folds, the std is kept too."""
+
+    name = "kfold"
+    options = {
+        "folds": Option(5, int, low=2, help="number of folds"),
+        "stratify": Option(True, bool, help="keep class proportions (classification)"),
+    }
+
+    def evaluate(self, backend: Backend, params: dict[str, Any], dataset: Dataset,
+                 metric: Metric) -> dict[str, Any]:
+        import numpy as np
+
+        stratify = self.config["stratify"] and dataset.task == "classification"
+        x, y = dataset.x_train, dataset.y_train
+        folds = _stratified_folds(y, self.config["folds"], self.seed, stratify)
+        per_fold: list[dict[str, float]] = []
+        steps_all: list[list[dict[str, float]]] = []
+        for k, va in enumerate(folds):
+            tr = np.concatenate([f for j, f in enumerate(folds) if j != k])
+            scores, steps = fit_and_score(backend, params, dataset, x[tr], y[tr], x[va], y[va])
+            per_fold.append(scores)
+            steps_all.append(steps)
+        metrics: dict[str, Any] = {}
+        for key in per_fold[0]:
+            vals = [s[key] for s in per_fold]
+            metrics[key] = float(np.mean(vals))
+            metrics[f"{key}_std"] = float(np.std(vals))
+        metrics["folds"] = [s[metric.name] for s in per_fold]
+        # per-step mean over folds, where every fold reported that step
+        intermediate = []
+        if steps_all and all(steps_all):
+            for i in range(min(len(s) for s in steps_all)):
+                keys = set.intersection(*(set(s[i]) for s in steps_all))
+                intermediate.append({k: float(np.mean([s[i][k] for s in steps_all])) for k in sorted(keys)})
+        return {"value": metrics[metric.name], "metrics": metrics, "intermediate": intermediate}
+
+
+@hookimpl
+def register_evaluators(register):
+    register("holdout", Holdout, "hold-out validation split (default 0.15, stratified, seeded)")
+    register("kfold", KFold, "k-fold cross-validation (default 5 folds, stratified, shuffled)")

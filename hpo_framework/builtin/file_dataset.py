@@ -1,0 +1,83 @@
+"""The ``file`` dataset: an ``.npz`` (x_train, y_train, x_test, y_test) or a ``.csv``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..dataset import Dataset
+from ..errors import DatasetError
+from ..hookspecs import hookimpl
+
+
+def load_file(path: str | None = None, target: str | None = None, test_fraction: float = 0.2,
+              task: str | None = None, seed: int = 0, **unknown: Any) -> Dataset:
+    """Load arrays from ``path``; a CSV is split into train and test by ``test_fraction``."""
+    import numpy as np
+
+    if unknown:
+        raise DatasetError(
+            f"dataset 'file': unknown option '{sorted(unknown)[0]}' "
+            "(accepted: path, target, test_fraction, task, seed)"
+        )
+    if not path:
+        raise DatasetError("dataset 'file' needs a path: --data-path FILE.npz or FILE.csv")
+    p = Path(path)
+    if not p.is_file():
+        raise DatasetError(f"dataset file not found: {p}")
+    if p.suffix == ".npz":
+        try:
+            with np.load(p, allow_pickle=False) as z:
+                missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in z]
+                if missing:
+                    raise DatasetError(f"{p}: missing array '{missing[0]}' "
+                                       "(need x_train, y_train, x_test, y_test)")
+                arrays = {k: z[k] for k in ("x_train", "y_train", "x_test", "y_test")}
+        except DatasetError:
+            raise
+        except Exception as exc:
+            raise DatasetError(f"{p}: not a readable .npz file ({type(exc).__name__})") from None
+    elif p.suffix == ".csv":
+        import csv
+
+        with p.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.reader(fh))
+        if len(rows) < 3:
+            raise DatasetError(f"{p}: needs a header row and at least two data rows")
+        header, body = rows[0], rows[1:]
+        target = target or header[-1]
+        if target not in header:
+            raise DatasetError(f"{p}: no column '{target}' (columns: {', '.join(header)})")
+        t = header.index(target)
+        try:
+            x = np.array([[float(v) for j, v in enumerate(r) if j != t] for r in body])
+        except ValueError as exc:
+            raise DatasetError(f"{p}: feature columns must be numeric ({exc})") from None
+        raw_y = [r[t] for r in body]
+        try:
+            y_num = np.array([float(v) for v in raw_y])
+            is_int = np.all(y_num == np.round(y_num)) and len(np.unique(y_num)) <= 50
+        except ValueError:
+            y_num, is_int = None, True
+        task = task or ("classification" if is_int else "regression")
+        if task == "classification":
+            classes = sorted(set(raw_y), key=lambda v: (y_num is None, v))
+            y = np.array([classes.index(v) for v in raw_y])
+        else:
+            y = y_num
+        rng = np.random.default_rng(seed)
+        idx = rng.permutation(len(x))
+        n_test = max(1, int(round(test_fraction * len(x))))
+        te, tr = idx[:n_test], idx[n_test:]
+        arrays = {"x_train": x[tr], "y_train": y[tr], "x_test": x[te], "y_test": y[te]}
+    else:
+        raise DatasetError(f"{p}: unsupported file type '{p.suffix}' (use .npz or .csv)")
+    if task is None:
+        y_all = np.concatenate([arrays["y_train"], arrays["y_test"]])
+        task = "classification" if np.issubdtype(y_all.dtype, np.integer) else "regression"
+    return Dataset(p.stem, task=task, **arrays)
+
+
+@hookimpl
+def register_datasets(register):
+    register("file", load_file, "arrays from a .npz (x_train, y_train, x_test, y_test) or a .csv")

@@ -1,0 +1,224 @@
+"""hpo-run: the command line. Library errors become one-line messages here."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from .errors import HPOError
+
+DEFAULTS_HELP = (
+    "With no options it runs a useful job offline: the bayes strategy on the sklearn "
+    "backend (an MLP) on scikit-learn's digits, hold-out evaluation, 20 trials, stored in "
+    "./hpo.db. Running the same command again resumes the study up to its budget. Every "
+    "option can also be set through an HPO_* environment variable (HPO_STRATEGY, "
+    "HPO_TRIALS, ...)."
+)
+
+
+class PluginGroup(click.Group):
+    """Loads subcommands that plugins add (register_commands) on first use."""
+
+    _loaded = False
+
+    def _load_plugin_commands(self) -> None:
+        if self._loaded:
+            return
+        self._loaded = True
+        from .registry import get_registry
+
+        get_registry().hook.register_commands(cli=self)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugin_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        self._load_plugin_commands()
+        return super().get_command(ctx, cmd_name)
+
+
+def _pairs(values: tuple[str, ...], what: str) -> dict[str, Any]:
+    from .options import parse_pairs
+
+    return parse_pairs(values, what)
+
+
+@click.group(
+    cls=PluginGroup,
+    invoke_without_command=True,
+    help="Tune hyperparameters with pluggable search strategies and model backends.\n\n"
+    + DEFAULTS_HELP,
+    context_settings={"auto_envvar_prefix": "HPO", "help_option_names": ["-h", "--help"],
+                      "max_content_width": 100},
+)
+@click.option("--strategy", default="bayes", show_default=True,
+              help="Search strategy (see --list-plugins).")
+@click.option("--backend", default="sklearn", show_default=True,
+              help="Model builder: sklearn, keras, or a plugin's.")
+@click.option("--dataset", default="digits", show_default=True, help="Dataset name.")
+@click.option("--data-path", default=None, type=click.Path(dir_okay=False),
+              help="A local data file (the 'file' dataset, or a local mnist.npz).")
+@click.option("--evaluator", default="holdout", show_default=True, help="holdout or kfold.")
+@click.option("--space", "space_file", default=None, type=click.Path(dir_okay=False),
+              help="Search space file (YAML, JSON or TOML); default: the backend's space.")
+@click.option("--trials", "n_trials", default=20, show_default=True, type=int,
+              help="Total trials of the study (a resumed study runs up to this number).")
+@click.option("--timeout", default=None, type=float, help="Stop starting trials after SECONDS.")
+@click.option("--seed", default=None, type=int, help="Seed for the strategy, splits and models.")
+@click.option("--storage", default="hpo.db", show_default=True, help="SQLite file of the study.")
+@click.option("--study", default=None,
+              help="Study name; default STRATEGY-BACKEND-DATASET. An existing one resumes.")
+@click.option("--new-study", is_flag=True,
+              help="Start a new study (NAME-2, NAME-3, ...) instead of resuming NAME.")
+@click.option("--metric", default=None,
+              help="accuracy (default), log_loss, f1_macro; mse (default), r2 for regression.")
+@click.option("--direction", type=click.Choice(["maximize", "minimize"]), default=None,
+              help="Optional; follows from the metric.")
+@click.option("--model", default=None,
+              help="A user model: module:function or path/to/file.py:function.")
+@click.option("--executor", default=None, help="Where trials run: serial, process, dask, ...")
+@click.option("--n-jobs", default=1, show_default=True, type=int, help="Trials run at once.")
+@click.option("--strategy-option", "-S", multiple=True, metavar="KEY=VALUE",
+              help="Option for the strategy, e.g. kappa=5 (repeatable).")
+@click.option("--backend-option", "-B", multiple=True, metavar="KEY=VALUE",
+              help="Option for the backend, e.g. epochs=5 (repeatable).")
+@click.option("--evaluator-option", "-E", multiple=True, metavar="KEY=VALUE",
+              help="Option for the evaluator, e.g. folds=3 (repeatable).")
+@click.option("--dataset-option", "-D", multiple=True, metavar="KEY=VALUE",
+              help="Option for the dataset (repeatable).")
+@click.option("--executor-option", "-X", multiple=True, metavar="KEY=VALUE",
+              help="Option for the executor (repeatable).")
+@click.option("--final-test/--no-final-test", default=True, show_default=True,
+              help="Retrain the best configuration on all training data and score the test set.")
+@click.option("--save-model", default=None, type=click.Path(dir_okay=False),
+              help="Save the retrained best model to PATH.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout, nothing else.")
+@click.option("--list-plugins", is_flag=True, help="List installed plugins and exit.")
+@click.option("-v", "--verbose", is_flag=True, help="Let libraries (TensorFlow, ...) log.")
+@click.pass_context
+def cli(ctx: click.Context, **kw: Any) -> None:
+    if ctx.invoked_subcommand is not None:
+        return
+    try:
+        if kw["list_plugins"]:
+            list_plugins(kw["as_json"])
+            return
+        run_main(kw)
+    except HPOError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def list_plugins(as_json: bool) -> None:
+    from .registry import get_registry
+
+    registry = get_registry()
+    components = registry.all_components()
+    if as_json:
+        click.echo(json.dumps({"components": [c.to_dict() for c in components],
+                               "failed": registry.failed}))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="installed plugins")
+    for col in ("name", "kind", "plugin", "distribution", "version", "description"):
+        table.add_column(col)
+    for c in components:
+        table.add_row(c.name, c.kind, c.plugin, c.distribution or "-", c.version or "-",
+                      c.description)
+    console = Console()
+    console.print(table)
+    for msg in registry.failed.values():
+        console.print(f"[red]failed:[/red] {msg}", highlight=False)
+
+
+def config_from_options(kw: dict[str, Any]) -> Any:
+    from .job import JobConfig
+
+    dataset_options = _pairs(kw["dataset_option"], "--dataset-option")
+    if kw["data_path"]:
+        dataset_options["path"] = kw["data_path"]
+    backend_options = _pairs(kw["backend_option"], "--backend-option")
+    if kw["model"]:
+        backend_options["model"] = kw["model"]
+    return JobConfig(
+        strategy=kw["strategy"], backend=kw["backend"], dataset=kw["dataset"],
+        evaluator=kw["evaluator"], space_file=kw["space_file"], n_trials=kw["n_trials"],
+        timeout=kw["timeout"], seed=kw["seed"], storage=kw["storage"], study=kw["study"],
+        new_study=kw["new_study"], metric=kw["metric"], direction=kw["direction"],
+        executor=kw["executor"], n_jobs=kw["n_jobs"], final_test=kw["final_test"],
+        save_model=kw["save_model"], verbose=kw["verbose"],
+        strategy_options=_pairs(kw["strategy_option"], "--strategy-option"),
+        backend_options=backend_options,
+        dataset_options=dataset_options,
+        evaluator_options=_pairs(kw["evaluator_option"], "--evaluator-option"),
+        executor_options=_pairs(kw["executor_option"], "--executor-option"),
+    )
+
+
+def run_main(kw: dict[str, Any]) -> None:
+    from contextlib import nullcontext
+
+    from .display import Progress
+    from .job import prepare, run_job
+
+    config = config_from_options(kw)
+    as_json = kw["as_json"]
+    # resolve names, options and the space before any output
+    prepared = prepare(config)
+    progress = Progress(config.n_trials)
+    try:
+        with nullcontext() if as_json else progress:
+            result = run_job(config, callbacks=[] if as_json else [progress], prepared=prepared)
+    except KeyboardInterrupt:
+        study = prepared[0]
+        click.echo(f"\ninterrupted: {len(study.finished_trials)} finished trials are stored in "
+                   f"{study.storage.path}; run the same command to resume", err=True)
+        sys.exit(130)
+    if as_json:
+        click.echo(json.dumps(result.to_dict()))
+        return
+    print_summary(result)
+
+
+def print_summary(result: Any) -> None:
+    from rich.console import Console
+
+    from .display import fmt, trials_table
+
+    study = result.study
+    console = Console()
+    console.print(trials_table(study, result.metric))
+    best = study.best_trial
+    failed = sum(1 for t in study.trials if t.state.value == "FAILED")
+    if best is None:
+        console.print("no trial completed; see the errors above", style="red")
+    else:
+        params = ", ".join(f"{k}={fmt(v)}" for k, v in best.params.items())
+        console.print(f"best trial {best.number}: validation {result.metric} {fmt(best.value)}",
+                      highlight=False)
+        console.print(f"best configuration: {params}", highlight=False)
+    if result.final is not None:
+        console.print(f"test {result.metric} of the best configuration retrained on all training "
+                      f"data: {fmt(result.final['test_score'])}", highlight=False)
+        if result.final.get("model_path"):
+            console.print(f"model saved to {result.final['model_path']}", highlight=False)
+    if result.final_error:
+        console.print(f"final test failed: {result.final_error}", style="red", highlight=False)
+    if failed:
+        console.print(f"{failed} trial(s) failed; their errors are in the table and the storage",
+                      highlight=False)
+    console.print(f"stopped: {study.stop_reason}; study '{study.name}' is stored in "
+                  f"{study.storage.path}", highlight=False)
+
+
+def main() -> None:
+    cli(prog_name="hpo-run")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

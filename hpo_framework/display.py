@@ -1,0 +1,104 @@
+"""Progress while a study runs, and the tables at its end."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, TextIO
+
+from .study import Study
+from .trial import Trial, TrialState
+
+
+def fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+class Progress:
+    """Trials done of total, best so far, elapsed and ETA.
+
+    A live bar (rich) on a terminal; one plain line per finished trial otherwise.
+    """
+
+    def __init__(self, total: int | None, stream: TextIO | None = None,
+                 live: bool | None = None) -> None:
+        self.total = total
+        self.stream = stream or sys.stderr
+        self.live = self.stream.isatty() if live is None else live
+        self.started = time.monotonic()
+        self._bar: Any = None
+        self._task: Any = None
+        self._done_at_start: int | None = None
+
+    def __enter__(self) -> Progress:
+        if self.live:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+            from rich.progress import Progress as RichProgress
+
+            self._bar = RichProgress(
+                TextColumn("[bold]trials"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("best {task.fields[best]}"), TimeElapsedColumn(), TextColumn("eta"),
+                TimeRemainingColumn(), console=Console(file=self.stream), transient=False,
+            )
+            self._bar.__enter__()
+            self._task = self._bar.add_task("trials", total=self.total, best="-")
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+
+    def __call__(self, study: Study, trial: Trial) -> None:
+        done = len(study.finished_trials)
+        if self._done_at_start is None:
+            self._done_at_start = done - 1
+        best = fmt(study.best_value)
+        if self._bar is not None:
+            self._bar.update(self._task, completed=done, best=best)
+            return
+        elapsed = time.monotonic() - self.started
+        ran = done - self._done_at_start
+        eta = ""
+        if self.total and ran > 0 and done < self.total:
+            eta = f" eta {elapsed / ran * (self.total - done):.0f}s"
+        value = fmt(trial.value) if trial.state is TrialState.COMPLETE else trial.state.value
+        extra = f" ({trial.error})" if trial.error and trial.state is not TrialState.COMPLETE else ""
+        total = f"/{self.total}" if self.total else ""
+        print(f"trial {trial.number} [{done}{total}] {value}{extra} best {best} "
+              f"elapsed {elapsed:.0f}s{eta}", file=self.stream, flush=True)
+
+
+def trials_table(study: Study, metric: str | None = None) -> Any:
+    """Every trial, like the notebook's printout: each configuration and its score."""
+    from rich.table import Table
+
+    names = study.space.names
+    best = study.best_trial
+    table = Table(title=f"study {study.name}: {len(study.trials)} trials")
+    table.add_column("#", justify="right")
+    for name in names:
+        table.add_column(name)
+    table.add_column(metric or "value", justify="right")
+    table.add_column("state")
+    table.add_column("time s", justify="right")
+    for t in study.trials:
+        mark = " *" if best is not None and t.number == best.number else ""
+        state = t.state.value
+        if t.error and t.state is not TrialState.COMPLETE:
+            state += f": {t.error[:60]}"
+        table.add_row(
+            f"{t.number}{mark}", *[fmt(t.params.get(n)) for n in names], fmt(t.value), state,
+            fmt(t.duration),
+        )
+    return table

@@ -1,0 +1,44 @@
+"""The executor contract: where evaluations run."""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+from collections.abc import Iterable
+from typing import Any, ClassVar
+
+from .objective import Objective
+from .options import Configurable
+from .trial import Outcome
+
+
+class Executor(Configurable):
+    """Runs evaluations and hands back futures of :class:`Outcome`.
+
+    ``submit`` must never raise for a failing objective: failures travel inside the
+    Outcome (see :func:`hpo_framework.objective.evaluate`). Only the driver writes to
+    storage; executors just compute.
+    """
+
+    kind: ClassVar[str] = "executor"
+
+    def __init__(self, n_jobs: int = 1, **options: Any) -> None:
+        self.n_jobs = max(1, int(n_jobs))
+        self.config = self.validate(options)
+
+    @property
+    def slots(self) -> int:
+        """How many trials the study keeps running at once."""
+        return self.n_jobs
+
+    def start(self, objective: Objective) -> None:
+        self.objective = objective
+
+    def submit(self, number: int, params: dict[str, Any]) -> cf.Future[Outcome]:
+        raise NotImplementedError
+
+    def wait(self, futures: Iterable[cf.Future], timeout: float | None = None) -> set[cf.Future]:
+        done, _ = cf.wait(list(futures), timeout=timeout, return_when=cf.FIRST_COMPLETED)
+        return done
+
+    def shutdown(self, cancel: bool = False) -> None:
+        """Stop workers; with ``cancel`` running evaluations are abandoned."""

@@ -1,0 +1,231 @@
+"""The plugin manager: entry-point loading, name lookup, did-you-mean.
+
+Every plugin, built-in or third-party, is a module listed in the ``hpo_framework``
+entry-point group. Each entry point is loaded on its own: one that fails to import is
+reported by name and the rest still work (``HPO_STRICT_PLUGINS=1`` makes it an error).
+``HPO_DISABLE_PLUGINS=name,...`` skips entry points by name.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
+
+import pluggy
+
+from . import hookspecs
+from .errors import PluginError, UnknownPluginError
+
+GROUP = "hpo_framework"
+KINDS = ("strategy", "backend", "evaluator", "dataset", "executor")
+_HOOK_OF_KIND = {
+    "strategy": "register_strategies",
+    "backend": "register_backends",
+    "evaluator": "register_evaluators",
+    "dataset": "register_datasets",
+    "executor": "register_executors",
+}
+_PLURAL = {
+    "strategy": "strategies",
+    "backend": "backends",
+    "evaluator": "evaluators",
+    "dataset": "datasets",
+    "executor": "executors",
+}
+
+
+class PluginWarning(UserWarning):
+    """A plugin could not be loaded; the others still work."""
+
+
+@dataclass
+class Component:
+    """One named thing a plugin registered."""
+
+    name: str
+    kind: str
+    obj: Any
+    plugin: str
+    distribution: str | None = None
+    version: str | None = None
+    description: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "plugin": self.plugin,
+            "distribution": self.distribution,
+            "version": self.version,
+            "description": self.description,
+        }
+
+
+@dataclass
+class PluginInfo:
+    name: str
+    distribution: str | None
+    version: str | None
+    hooks: list[str] = field(default_factory=list)
+
+
+def _env_list(name: str) -> set[str]:
+    return {p.strip() for p in os.environ.get(name, "").split(",") if p.strip()}
+
+
+def _truthy(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+class Registry:
+    """Wraps a pluggy PluginManager and the collections the register hooks fill."""
+
+    def __init__(self, *, load_entry_points: bool = True) -> None:
+        self.pm = pluggy.PluginManager(GROUP)
+        self.pm.add_hookspecs(hookspecs)
+        self.plugins: dict[str, PluginInfo] = {}
+        self.failed: dict[str, str] = {}
+        self._components: dict[str, dict[str, Component]] | None = None
+        if load_entry_points:
+            self.load_entry_points()
+
+    # loading --------------------------------------------------------------------
+    def load_entry_points(self) -> None:
+        strict = _truthy("HPO_STRICT_PLUGINS")
+        disabled = _env_list("HPO_DISABLE_PLUGINS")
+        for ep in sorted(metadata.entry_points(group=GROUP), key=lambda e: e.name):
+            if ep.name in disabled or ep.name in self.plugins:
+                continue
+            dist = getattr(ep, "dist", None)
+            dist_name = dist.metadata["Name"] if dist is not None else None
+            version = dist.version if dist is not None else None
+            try:
+                module = ep.load()
+                self.register(module, name=ep.name, distribution=dist_name, version=version)
+            except Exception as exc:  # a broken plugin must not break the others
+                reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+                msg = f"plugin '{ep.name}' from {dist_name or 'unknown distribution'} failed to load: {reason}"
+                if strict:
+                    raise PluginError(msg) from exc
+                self.failed[ep.name] = msg
+                warnings.warn(msg + " (set HPO_STRICT_PLUGINS=1 to make this an error)",
+                              PluginWarning, stacklevel=2)
+
+    def register(
+        self,
+        plugin: Any,
+        name: str | None = None,
+        *,
+        distribution: str | None = None,
+        version: str | None = None,
+    ) -> str:
+        """Register a module or object of ``@hookimpl`` functions (tests use this too)."""
+        name = name or getattr(plugin, "__name__", None) or repr(plugin)
+        if name in self.plugins:
+            raise PluginError(f"a plugin named '{name}' is already registered")
+        self.pm.register(plugin, name=name)
+        try:
+            self.pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            self.pm.unregister(plugin)
+            raise PluginError(f"plugin '{name}': {exc}") from None
+        hooks = [h.name for h in self.pm.get_hookcallers(plugin) or []]
+        self.plugins[name] = PluginInfo(name, distribution, version, sorted(hooks))
+        self._components = None
+        return name
+
+    def unregister(self, name: str) -> None:
+        plugin = self.pm.get_plugin(name)
+        if plugin is not None:
+            self.pm.unregister(plugin)
+        self.plugins.pop(name, None)
+        self._components = None
+
+    # collections ----------------------------------------------------------------
+    def _collect(self) -> dict[str, dict[str, Component]]:
+        if self._components is not None:
+            return self._components
+        collected: dict[str, dict[str, Component]] = {k: {} for k in KINDS}
+        for kind in KINDS:
+            hook = getattr(self.pm.hook, _HOOK_OF_KIND[kind])
+            for impl in hook.get_hookimpls():
+                plugin_name = self.pm.get_name(impl.plugin) or "?"
+                info = self.plugins.get(plugin_name)
+
+                def register(name: str, obj: Any, description: str = "", *,
+                             _kind: str = kind, _plugin: str = plugin_name,
+                             _info: PluginInfo | None = info) -> None:
+                    if not isinstance(name, str) or not name:
+                        raise PluginError(f"plugin '{_plugin}' registered a {_kind} without a name")
+                    existing = collected[_kind].get(name)
+                    if existing is not None:
+                        raise PluginError(
+                            f"{_kind} name '{name}' is claimed by two plugins: "
+                            f"'{existing.plugin}' and '{_plugin}'; uninstall one or block it "
+                            f"with HPO_DISABLE_PLUGINS={_plugin}"
+                        )
+                    if not description:
+                        doc = (getattr(obj, "__doc__", None) or "").strip()
+                        description = doc.splitlines()[0] if doc else ""
+                    collected[_kind][name] = Component(
+                        name, _kind, obj, _plugin,
+                        _info.distribution if _info else None,
+                        _info.version if _info else None, description,
+                    )
+
+                impl.function(register=register)
+        self._components = collected
+        return collected
+
+    def components(self, kind: str) -> dict[str, Component]:
+        if kind not in KINDS:
+            raise ValueError(f"unknown kind {kind!r}")
+        return dict(self._collect()[kind])
+
+    def all_components(self) -> list[Component]:
+        return [c for kind in KINDS for c in self._collect()[kind].values()]
+
+    def get(self, kind: str, name: str) -> Any:
+        """The registered object, or an UnknownPluginError that lists what is installed."""
+        found = self._collect()[kind]
+        if name in found:
+            return found[name].obj
+        raise UnknownPluginError(unknown_message(kind, name, found))
+
+    # lifecycle hooks ------------------------------------------------------------
+    @property
+    def hook(self) -> Any:
+        return self.pm.hook
+
+
+def unknown_message(kind: str, name: str, installed: Iterable[str]) -> str:
+    installed = sorted(installed)
+    msg = f"unknown {kind} '{name}'"
+    close = difflib.get_close_matches(name, installed, n=1, cutoff=0.6)
+    if close:
+        msg += f": did you mean '{close[0]}'?"
+    listing = ", ".join(installed) if installed else "none"
+    msg += f" (installed {_PLURAL[kind]}: {listing})"
+    return msg
+
+
+_default: Registry | None = None
+
+
+def get_registry() -> Registry:
+    """The process-wide registry, loaded from entry points on first use."""
+    global _default
+    if _default is None:
+        _default = Registry()
+    return _default
+
+
+def reset_registry() -> None:
+    """Forget the process-wide registry (tests, or after installing a plugin)."""
+    global _default
+    _default = None

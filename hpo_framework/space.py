@@ -1,0 +1,621 @@
+"""Search spaces: dimensions, conditions, sampling, grids, the unit-cube encoding, files.
+
+One schema serves a Python dict and a YAML/JSON/TOML file::
+
+    learning_rate: {type: float, low: 1e-3, high: 1e-1, log: true}
+    n_layers: {type: int, low: 1, high: 4}
+    units_3: {type: int, low: 5, high: 15, condition: {n_layers: {ge: 3}}}
+    optimizer: [adam, sgd]          # shorthand for a categorical
+    epochs: 10                      # shorthand for a constant
+
+Strategies that work on real vectors use :meth:`Space.encode` / :meth:`Space.decode`,
+which map the searchable (non-constant) dimensions to ``[0, 1]``; decoded values are
+plain Python ``int``/``float``/``str``/``bool``, and parameters whose condition does not
+hold are left out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import SpaceError
+
+_OPS = {
+    "eq": lambda a, b: a == b,
+    "ne": lambda a, b: a != b,
+    "ge": lambda a, b: a >= b,
+    "gt": lambda a, b: a > b,
+    "le": lambda a, b: a <= b,
+    "lt": lambda a, b: a < b,
+    "in": lambda a, b: a in b,
+    "not_in": lambda a, b: a not in b,
+}
+
+
+def _plain(value: Any) -> Any:
+    """numpy scalars and other number-likes become plain Python values."""
+    if isinstance(value, bool | str | int | float) or value is None:
+        return value
+    item = getattr(value, "item", None)
+    if callable(item):
+        return item()
+    return value
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One test on a parent parameter: ``param op value``."""
+
+    param: str
+    op: str
+    value: Any
+
+    def holds(self, params: Mapping[str, Any]) -> bool:
+        if self.param not in params:
+            return False
+        try:
+            return bool(_OPS[self.op](params[self.param], self.value))
+        except TypeError:
+            return False
+
+    def to_dict(self) -> dict:
+        return {self.param: {self.op: self.value}}
+
+
+class Dimension:
+    """A named parameter. ``condition`` is a list of clauses that must all hold."""
+
+    type_name = ""
+    searchable = True
+
+    def __init__(self, name: str, condition: Any = None) -> None:
+        if not isinstance(name, str) or not name:
+            raise SpaceError(f"parameter name must be a non-empty string, got {name!r}")
+        self.name = name
+        self.condition: tuple[Clause, ...] = _parse_condition(name, condition)
+
+    # subclasses implement these
+    def decode(self, u: float) -> Any:
+        raise NotImplementedError
+
+    def encode(self, value: Any) -> float:
+        raise NotImplementedError
+
+    def grid(self, points: int = 3) -> list[Any]:
+        raise NotImplementedError
+
+    def contains(self, value: Any) -> bool:
+        raise NotImplementedError
+
+    def _spec(self) -> dict:
+        raise NotImplementedError
+
+    def sample(self, rng: random.Random) -> Any:
+        return self.decode(rng.random())
+
+    def is_active(self, params: Mapping[str, Any]) -> bool:
+        return all(clause.holds(params) for clause in self.condition)
+
+    def to_dict(self) -> dict:
+        spec = {"type": self.type_name, **self._spec()}
+        if self.condition:
+            cond: dict = {}
+            for clause in self.condition:
+                cond.setdefault(clause.param, {})[clause.op] = clause.value
+            spec["condition"] = cond
+        return spec
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.name!r}, {self._spec()})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Dimension) and (self.name, self.to_dict()) == (
+            other.name,
+            other.to_dict(),
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.name, json.dumps(self.to_dict(), sort_keys=True, default=str)))
+
+
+class _Numeric(Dimension):
+    kind: type = float
+
+    def __init__(
+        self,
+        name: str,
+        low: float | None = None,
+        high: float | None = None,
+        *,
+        log: bool = False,
+        values: Sequence[float] | None = None,
+        condition: Any = None,
+    ) -> None:
+        super().__init__(name, condition)
+        if values is not None:
+            if isinstance(values, str | bytes) or not isinstance(values, Sequence) or not values:
+                raise SpaceError(f"parameter '{name}': 'values' must be a non-empty list")
+            values = [self._coerce(v, "values") for v in values]
+            low = min(values) if low is None else low
+            high = max(values) if high is None else high
+        if low is None or high is None:
+            raise SpaceError(f"parameter '{name}': needs 'low' and 'high' (or a 'values' list)")
+        low, high = self._coerce(low, "low"), self._coerce(high, "high")
+        if not low < high:
+            raise SpaceError(f"parameter '{name}': low ({low}) must be less than high ({high})")
+        if not isinstance(log, bool):
+            raise SpaceError(f"parameter '{name}': 'log' must be true or false")
+        if log and low <= 0:
+            raise SpaceError(f"parameter '{name}': a log scale needs low > 0, got {low}")
+        if values is not None and any(not low <= v <= high for v in values):
+            raise SpaceError(f"parameter '{name}': every value must lie in [{low}, {high}]")
+        self.low, self.high, self.log = low, high, log
+        self.values = list(values) if values is not None else None
+
+    def _coerce(self, value: Any, what: str) -> Any:
+        value = _plain(value)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise SpaceError(f"parameter '{self.name}': '{what}' must be a number, got {value!r}")
+        if self.kind is int:
+            if float(value) != int(value):
+                raise SpaceError(
+                    f"parameter '{self.name}': '{what}' must be an integer, got {value!r}"
+                )
+            return int(value)
+        if not math.isfinite(value):
+            raise SpaceError(f"parameter '{self.name}': '{what}' must be finite")
+        return float(value)
+
+    def contains(self, value: Any) -> bool:
+        value = _plain(value)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return False
+        if self.kind is int and float(value) != int(value):
+            return False
+        return self.low <= value <= self.high
+
+    def _spec(self) -> dict:
+        spec: dict = {"low": self.low, "high": self.high}
+        if self.log:
+            spec["log"] = True
+        if self.values is not None:
+            spec["values"] = list(self.values)
+        return spec
+
+
+class Float(_Numeric):
+    """A real parameter on a linear or log scale."""
+
+    type_name = "float"
+    kind = float
+
+    def decode(self, u: float) -> float:
+        u = min(max(float(u), 0.0), 1.0)
+        if self.log:
+            lo, hi = math.log(self.low), math.log(self.high)
+            value = math.exp(lo + u * (hi - lo))
+        else:
+            value = self.low + u * (self.high - self.low)
+        return float(min(max(value, self.low), self.high))
+
+    def encode(self, value: Any) -> float:
+        value = float(_plain(value))
+        if self.log:
+            lo, hi = math.log(self.low), math.log(self.high)
+            return min(max((math.log(value) - lo) / (hi - lo), 0.0), 1.0)
+        return min(max((value - self.low) / (self.high - self.low), 0.0), 1.0)
+
+    def grid(self, points: int = 3) -> list[float]:
+        if self.values is not None:
+            return list(self.values)
+        if points < 2:
+            return [self.decode(0.5)]
+        out = []
+        for i in range(points):
+            u = i / (points - 1)
+            value = self.decode(u)
+            out.append(float(f"{value:.12g}"))  # 0.001, 0.01, 0.1 instead of 0.009999999
+        return out
+
+
+class Int(_Numeric):
+    """An integer parameter; ``decode`` bins the unit interval (the notebook's floor trick)."""
+
+    type_name = "int"
+    kind = int
+
+    def decode(self, u: float) -> int:
+        u = min(max(float(u), 0.0), 1.0)
+        if self.log:
+            lo, hi = math.log(self.low), math.log(self.high)
+            value = round(math.exp(lo + u * (hi - lo)))
+        else:
+            value = self.low + math.floor(u * (self.high - self.low + 1))
+        return int(min(max(value, self.low), self.high))
+
+    def encode(self, value: Any) -> float:
+        value = int(_plain(value))
+        if self.log:
+            lo, hi = math.log(self.low), math.log(self.high)
+            return min(max((math.log(value) - lo) / (hi - lo), 0.0), 1.0)
+        return (value - self.low + 0.5) / (self.high - self.low + 1)
+
+    def grid(self, points: int = 3) -> list[int]:
+        if self.values is not None:
+            return list(self.values)
+        return list(range(self.low, self.high + 1))
+
+
+class Categorical(Dimension):
+    """A choice among values (strings, numbers, booleans)."""
+
+    type_name = "categorical"
+
+    def __init__(self, name: str, choices: Sequence[Any], *, condition: Any = None) -> None:
+        super().__init__(name, condition)
+        if isinstance(choices, str | bytes) or not isinstance(choices, Sequence) or not choices:
+            raise SpaceError(f"parameter '{name}': 'choices' must be a non-empty list")
+        choices = [_plain(c) for c in choices]
+        for c in choices:
+            if not isinstance(c, str | int | float | bool) and c is not None:
+                raise SpaceError(
+                    f"parameter '{name}': choices must be strings, numbers or booleans, got {c!r}"
+                )
+        if len({json.dumps(c) for c in choices}) != len(choices):
+            raise SpaceError(f"parameter '{name}': choices must be distinct")
+        self.choices = list(choices)
+
+    def decode(self, u: float) -> Any:
+        u = min(max(float(u), 0.0), 1.0)
+        return self.choices[min(int(math.floor(u * len(self.choices))), len(self.choices) - 1)]
+
+    def index(self, value: Any) -> int:
+        value = _plain(value)
+        for i, c in enumerate(self.choices):
+            if c == value and type(c) is type(value) or (
+                isinstance(c, int | float)
+                and not isinstance(c, bool)
+                and isinstance(value, int | float)
+                and not isinstance(value, bool)
+                and c == value
+            ):
+                return i
+        raise SpaceError(f"parameter '{self.name}': {value!r} is not one of {self.choices}")
+
+    def encode(self, value: Any) -> float:
+        return (self.index(value) + 0.5) / len(self.choices)
+
+    def grid(self, points: int = 3) -> list[Any]:
+        return list(self.choices)
+
+    def contains(self, value: Any) -> bool:
+        try:
+            self.index(value)
+        except SpaceError:
+            return False
+        return True
+
+    def _spec(self) -> dict:
+        return {"choices": list(self.choices)}
+
+
+class Constant(Dimension):
+    """A fixed value; not searched, but handed to the objective with every trial."""
+
+    type_name = "const"
+    searchable = False
+
+    def __init__(self, name: str, value: Any, *, condition: Any = None) -> None:
+        super().__init__(name, condition)
+        self.value = _plain(value)
+
+    def decode(self, u: float) -> Any:
+        return self.value
+
+    def encode(self, value: Any) -> float:
+        return 0.5
+
+    def grid(self, points: int = 3) -> list[Any]:
+        return [self.value]
+
+    def contains(self, value: Any) -> bool:
+        return _plain(value) == self.value
+
+    def _spec(self) -> dict:
+        return {"value": self.value}
+
+
+def _parse_condition(name: str, condition: Any) -> tuple[Clause, ...]:
+    if condition is None:
+        return ()
+    if isinstance(condition, Clause):
+        return (condition,)
+    if isinstance(condition, Sequence) and not isinstance(condition, str) and all(
+        isinstance(c, Clause) for c in condition
+    ):
+        return tuple(condition)
+    if not isinstance(condition, Mapping) or not condition:
+        raise SpaceError(
+            f"parameter '{name}': 'condition' must map a parameter to a value, a list of values "
+            "or {op: value} with op in " + ", ".join(_OPS)
+        )
+    clauses = []
+    for parent, test in condition.items():
+        if isinstance(test, Mapping):
+            if not test:
+                raise SpaceError(f"parameter '{name}': empty condition on '{parent}'")
+            for op, value in test.items():
+                if op not in _OPS:
+                    raise SpaceError(
+                        f"parameter '{name}': unknown condition operator '{op}' "
+                        f"(use one of: {', '.join(_OPS)})"
+                    )
+                if op in ("in", "not_in"):
+                    if isinstance(value, str) or not isinstance(value, Sequence):
+                        raise SpaceError(f"parameter '{name}': '{op}' needs a list")
+                    value = [_plain(v) for v in value]
+                clauses.append(Clause(str(parent), op, _plain(value)))
+        elif isinstance(test, Sequence) and not isinstance(test, str):
+            clauses.append(Clause(str(parent), "in", [_plain(v) for v in test]))
+        else:
+            clauses.append(Clause(str(parent), "eq", _plain(test)))
+    return tuple(clauses)
+
+
+_TYPE_ALIASES = {
+    "int": "int",
+    "integer": "int",
+    "float": "float",
+    "real": "float",
+    "categorical": "categorical",
+    "choice": "categorical",
+    "const": "const",
+    "constant": "const",
+}
+_KEYS = {
+    "int": {"type", "low", "high", "log", "values", "condition"},
+    "float": {"type", "low", "high", "log", "values", "condition"},
+    "categorical": {"type", "choices", "values", "condition"},
+    "const": {"type", "value", "condition"},
+}
+
+
+def dimension_from_spec(name: str, spec: Any) -> Dimension:
+    """Build one dimension from its schema entry (a mapping, a list, or a scalar)."""
+    if isinstance(spec, Dimension):
+        return spec
+    if isinstance(spec, list | tuple):
+        return Categorical(name, list(spec))
+    if not isinstance(spec, Mapping):
+        return Constant(name, spec)
+    if "type" not in spec:
+        raise SpaceError(
+            f"parameter '{name}': missing 'type' (one of: int, float, categorical, const)"
+        )
+    kind = _TYPE_ALIASES.get(str(spec["type"]).lower())
+    if kind is None:
+        raise SpaceError(
+            f"parameter '{name}': unknown type '{spec['type']}' (use int, float, categorical or const)"
+        )
+    unknown = sorted(set(spec) - _KEYS[kind])
+    if unknown:
+        raise SpaceError(
+            f"parameter '{name}': unknown key '{unknown[0]}' for type {kind} "
+            f"(accepted: {', '.join(sorted(_KEYS[kind]))})"
+        )
+    condition = spec.get("condition")
+    if kind == "int":
+        return Int(name, spec.get("low"), spec.get("high"), log=spec.get("log", False),
+                   values=spec.get("values"), condition=condition)
+    if kind == "float":
+        return Float(name, spec.get("low"), spec.get("high"), log=spec.get("log", False),
+                     values=spec.get("values"), condition=condition)
+    if kind == "categorical":
+        choices = spec.get("choices", spec.get("values"))
+        return Categorical(name, choices, condition=condition)
+    if "value" not in spec:
+        raise SpaceError(f"parameter '{name}': a const needs 'value'")
+    return Constant(name, spec["value"], condition=condition)
+
+
+class Space:
+    """An ordered set of dimensions; parents of a condition come before their children."""
+
+    def __init__(self, dimensions: Sequence[Dimension]) -> None:
+        dims = list(dimensions)
+        if not dims:
+            raise SpaceError("the search space is empty: give at least one parameter")
+        names = [d.name for d in dims]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise SpaceError(f"parameter '{dupes[0]}' is defined twice")
+        by_name = {d.name: d for d in dims}
+        for d in dims:
+            for clause in d.condition:
+                if clause.param not in by_name:
+                    raise SpaceError(
+                        f"parameter '{d.name}': condition on unknown parameter '{clause.param}'"
+                    )
+                if clause.param == d.name:
+                    raise SpaceError(f"parameter '{d.name}': a condition cannot refer to itself")
+        self.dimensions: list[Dimension] = _topological(dims)
+        self._by_name = {d.name: d for d in self.dimensions}
+
+    # construction -------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, spec: Mapping[str, Any] | Space) -> Space:
+        if isinstance(spec, Space):
+            return spec
+        if not isinstance(spec, Mapping):
+            raise SpaceError(
+                "a search space must be a mapping of parameter name to its definition"
+            )
+        return cls([dimension_from_spec(str(name), s) for name, s in spec.items()])
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Space:
+        path = Path(path)
+        try:
+            data = load_structured_file(path)
+            if isinstance(data, Mapping) and set(data) == {"space"}:
+                data = data["space"]
+            return cls.from_dict(data)
+        except SpaceError as exc:
+            raise SpaceError(f"space file {path}: {exc}") from None
+
+    # views --------------------------------------------------------------------------
+    @property
+    def names(self) -> list[str]:
+        return [d.name for d in self.dimensions]
+
+    @property
+    def searchable(self) -> list[Dimension]:
+        return [d for d in self.dimensions if d.searchable]
+
+    def __getitem__(self, name: str) -> Dimension:
+        return self._by_name[name]
+
+    def __iter__(self) -> Iterator[Dimension]:
+        return iter(self.dimensions)
+
+    def __len__(self) -> int:
+        return len(self.dimensions)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._by_name
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Space) and self.to_dict() == other.to_dict()
+
+    def __repr__(self) -> str:
+        return f"Space({self.dimensions!r})"
+
+    def to_dict(self) -> dict:
+        return {d.name: d.to_dict() for d in self.dimensions}
+
+    def fingerprint(self) -> str:
+        blob = json.dumps(self.to_dict(), sort_keys=True, default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+    # operations ---------------------------------------------------------------------
+    def active(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Keep the parameters whose conditions hold, in space order."""
+        out: dict[str, Any] = {}
+        for d in self.dimensions:
+            if d.name in params and d.is_active(out):
+                out[d.name] = _plain(params[d.name])
+        return out
+
+    def sample(self, rng: random.Random | int | None = None) -> dict[str, Any]:
+        """One random configuration (uniform in the encoding), inactive parameters left out."""
+        if not isinstance(rng, random.Random):
+            rng = random.Random(rng)
+        u = [rng.random() for _ in self.searchable]
+        return self.decode(u)
+
+    def decode(self, u: Sequence[float]) -> dict[str, Any]:
+        """Map a point of the unit cube (one coordinate per searchable dimension) to params."""
+        searchable = self.searchable
+        if len(u) != len(searchable):
+            raise SpaceError(f"expected {len(searchable)} coordinates, got {len(u)}")
+        coords = {d.name: float(x) for d, x in zip(searchable, u, strict=True)}
+        params: dict[str, Any] = {}
+        for d in self.dimensions:
+            if d.is_active(params):
+                params[d.name] = d.decode(coords.get(d.name, 0.5))
+        return params
+
+    def encode(self, params: Mapping[str, Any]) -> list[float]:
+        """The inverse of :meth:`decode`; inactive or missing parameters encode to 0.5."""
+        return [
+            d.encode(params[d.name]) if d.name in params else 0.5 for d in self.searchable
+        ]
+
+    def validate(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Check a configuration (from a user, a file or a strategy); return its active part."""
+        unknown = sorted(set(params) - set(self._by_name))
+        if unknown:
+            raise SpaceError(f"unknown parameter '{unknown[0]}' (space has: {', '.join(self.names)})")
+        out: dict[str, Any] = {}
+        for d in self.dimensions:
+            if not d.is_active(out):
+                continue
+            if d.name not in params:
+                if isinstance(d, Constant):
+                    out[d.name] = d.value
+                    continue
+                raise SpaceError(f"parameter '{d.name}' is missing")
+            value = _plain(params[d.name])
+            if not d.contains(value):
+                raise SpaceError(f"parameter '{d.name}': {value!r} is outside {d._spec()}")
+            out[d.name] = int(value) if isinstance(d, Int) else value
+        return out
+
+    def grid(self, points: int = 3) -> list[dict[str, Any]]:
+        """Full factorial; a dimension inactive in a branch does not multiply that branch."""
+        branches: list[dict[str, Any]] = [{}]
+        for d in self.dimensions:
+            values = d.grid(points)
+            nxt = []
+            for partial in branches:
+                if d.is_active(partial):
+                    nxt.extend({**partial, d.name: v} for v in values)
+                else:
+                    nxt.append(partial)
+            branches = nxt
+        return branches
+
+    def key(self, params: Mapping[str, Any]) -> str:
+        """A canonical string of a configuration, to spot duplicates."""
+        return json.dumps(self.active(params), sort_keys=True, default=str)
+
+
+def _topological(dims: list[Dimension]) -> list[Dimension]:
+    by_name = {d.name: d for d in dims}
+    done: dict[str, Dimension] = {}
+    visiting: set[str] = set()
+
+    def visit(d: Dimension) -> None:
+        if d.name in done:
+            return
+        if d.name in visiting:
+            raise SpaceError(f"parameter '{d.name}': conditions form a cycle")
+        visiting.add(d.name)
+        for clause in d.condition:
+            visit(by_name[clause.param])
+        visiting.discard(d.name)
+        done[d.name] = d
+
+    for d in dims:
+        visit(d)
+    return list(done.values())
+
+
+def load_structured_file(path: Path) -> Any:
+    """Read a YAML, JSON or TOML file by its extension; errors become SpaceError."""
+    if not path.is_file():
+        raise SpaceError(f"no such file: {path}")
+    suffix = path.suffix.lower()
+    text = path.read_text(encoding="utf-8")
+    try:
+        if suffix in (".yaml", ".yml"):
+            import yaml
+
+            return yaml.safe_load(text)
+        if suffix == ".json":
+            return json.loads(text)
+        if suffix == ".toml":
+            import tomllib
+
+            return tomllib.loads(text)
+    except Exception as exc:  # parse errors of three libraries, one message
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SpaceError(f"cannot parse {path.name}: {first}") from None
+    raise SpaceError(f"unsupported file type '{suffix}' (use .yaml, .yml, .json or .toml)")

@@ -1,0 +1,82 @@
+"""The trial record and its states."""
+
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class TrialState(enum.StrEnum):
+    """WAITING: queued (or re-queued after a driver died); RUNNING: handed to an executor."""
+
+    WAITING = "WAITING"
+    RUNNING = "RUNNING"
+    COMPLETE = "COMPLETE"
+    FAILED = "FAILED"
+    PRUNED = "PRUNED"
+
+    @property
+    def finished(self) -> bool:
+        return self in (TrialState.COMPLETE, TrialState.FAILED, TrialState.PRUNED)
+
+
+@dataclass
+class Trial:
+    """One evaluation of one configuration.
+
+    ``value`` is the objective as the user defined it; ``loss`` is what strategies see
+    (``value`` for minimized objectives, ``-value`` for maximized ones, ``None`` unless
+    COMPLETE). ``intermediate`` holds per-step values, e.g. per-epoch validation scores.
+    """
+
+    number: int
+    params: dict[str, Any]
+    state: TrialState = TrialState.WAITING
+    value: float | None = None
+    loss: float | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    intermediate: list[float] = field(default_factory=list)
+    error: str | None = None
+    datetime_start: str | None = None
+    datetime_complete: str | None = None
+    duration: float | None = None
+    attempts: int = 0
+    user_attrs: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "number": self.number,
+            "params": dict(self.params),
+            "value": self.value,
+            "state": self.state.value,
+            "duration_s": None if self.duration is None else round(self.duration, 6),
+        }
+        if self.metrics:
+            out["metrics"] = dict(self.metrics)
+        if self.intermediate:
+            out["intermediate"] = list(self.intermediate)
+        if self.error is not None:
+            out["error"] = self.error
+        return out
+
+
+@dataclass
+class Outcome:
+    """What an evaluation sends back from wherever it ran (picklable, JSON-able)."""
+
+    state: TrialState
+    value: float | None = None
+    metrics: dict[str, Any] = field(default_factory=dict)
+    intermediate: list[float] = field(default_factory=list)
+    error: str | None = None
+    duration: float = 0.0
+    user_attrs: dict[str, Any] = field(default_factory=dict)
+
+
+def is_finite_number(value: Any) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False

@@ -1,0 +1,173 @@
+"""The registry: entry points, third-party packages, broken plugins, names, did-you-mean."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+from click.testing import CliRunner
+from clitools import ROOT, run_cli
+
+import hpo_framework as hpo
+from hpo_framework.cli import cli
+from hpo_framework.registry import Registry
+
+TOY = ROOT / "tests" / "plugins" / "hpo-toy"
+
+
+@pytest.fixture(scope="module")
+def toy_installed():
+    """pip-install the external toy plugin package, the path a third-party plugin takes."""
+    pip = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation"]
+    subprocess.run([*pip, str(TOY)], check=True, capture_output=True, timeout=300)
+    try:
+        yield
+    finally:
+        subprocess.run([sys.executable, "-m", "pip", "uninstall", "-q", "-y", "hpo-toy"],
+                       capture_output=True, timeout=300)
+
+
+def test_external_plugin_is_listed_and_usable_from_cli(toy_installed, tmp_path):
+    listing = run_cli("--list-plugins", "--json", check=True)
+    rows = {(c["kind"], c["name"]): c for c in json.loads(listing.stdout)["components"]}
+    toy = rows[("strategy", "toy")]
+    assert toy["distribution"] == "hpo-toy" and toy["version"] == "0.3.0"
+    # the built-ins come through the same entry-point group
+    assert rows[("strategy", "random")]["distribution"] == "hpo-framework"
+
+    script = tmp_path / "use_toy.py"
+    script.write_text(textwrap.dedent("""
+        import json, hpo_framework as hpo
+        s = hpo.optimize(lambda p: (p["x"] - 0.5) ** 2, {"x": {"type": "float", "low": 0, "high": 1}},
+                         strategy="toy", n_trials=4, seed=0)
+        print(json.dumps([t.params["x"] for t in s.trials]))
+    """))
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, check=True)
+    assert json.loads(out.stdout) == [0.5, 0.5, 0.25, 0.75]  # centre, then van der Corput base 2
+
+
+def test_unknown_name_one_line_with_did_you_mean(tmp_path):
+    proc = run_cli("--strategy", "randon", "--storage", tmp_path / "x.db", "--json")
+    assert proc.returncode != 0
+    lines = [ln for ln in proc.stderr.strip().splitlines() if ln]
+    assert len(lines) == 1, proc.stderr
+    assert "unknown strategy 'randon': did you mean 'random'?" in lines[0]
+    assert "installed strategies: " in lines[0]
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "x.db").exists()  # nothing written for a typo
+
+
+def _fake_distribution(tmp_path, dist, entry_points, modules):
+    """A real installed-distribution layout (dist-info + modules) on a PYTHONPATH dir."""
+    site = tmp_path / "site"
+    info = site / f"{dist.replace('-', '_')}-1.0.dist-info"
+    info.mkdir(parents=True)
+    info.joinpath("METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+    lines = "\n".join(f"{k} = {v}" for k, v in entry_points.items())
+    info.joinpath("entry_points.txt").write_text(f"[hpo_framework]\n{lines}\n")
+    for name, text in modules.items():
+        site.joinpath(f"{name}.py").write_text(textwrap.dedent(text))
+    return site
+
+
+BROKEN = {"hpo_broken": "import this_module_does_not_exist\n"}
+DUPLICATE = {"hpo_dup": """
+    from hpo_framework import hookimpl
+    from hpo_framework.builtin.random_strategy import RandomStrategy
+
+    @hookimpl
+    def register_strategies(register):
+        register("random", RandomStrategy)
+"""}
+
+
+def test_broken_plugin_is_named_and_the_rest_still_work(tmp_path):
+    site = _fake_distribution(tmp_path, "hpo-broken", {"broken": "hpo_broken"}, BROKEN)
+    env = {"PYTHONPATH": str(site)}
+    proc = run_cli("--list-plugins", "--json", env=env, check=True)
+    data = json.loads(proc.stdout)
+    assert "broken" in data["failed"]
+    assert "hpo-broken" in data["failed"]["broken"]
+    assert "ModuleNotFoundError" in data["failed"]["broken"]
+    assert any(c["name"] == "random" for c in data["components"])
+    assert "plugin 'broken' from hpo-broken failed to load" in proc.stderr
+
+    strict = run_cli("--list-plugins", env={**env, "HPO_STRICT_PLUGINS": "1"})
+    assert strict.returncode != 0
+    assert "plugin 'broken' from hpo-broken failed to load" in strict.stderr
+    assert "Traceback" not in strict.stderr
+
+    disabled = run_cli("--list-plugins", "--json", env={**env, "HPO_DISABLE_PLUGINS": "broken"},
+                       check=True)
+    assert json.loads(disabled.stdout)["failed"] == {}
+
+
+def test_two_plugins_claiming_one_name_is_an_error_naming_both(tmp_path):
+    site = _fake_distribution(tmp_path, "hpo-dup", {"dup": "hpo_dup"}, DUPLICATE)
+    proc = run_cli("--list-plugins", env={"PYTHONPATH": str(site)})
+    assert proc.returncode != 0
+    assert "strategy name 'random' is claimed by two plugins: 'dup' and 'random'" in proc.stderr \
+        or "strategy name 'random' is claimed by two plugins: 'random' and 'dup'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_disabled_builtin_is_gone(tmp_path):
+    proc = run_cli("--list-plugins", "--json", env={"HPO_DISABLE_PLUGINS": "random"}, check=True)
+    names = {c["name"] for c in json.loads(proc.stdout)["components"]}
+    assert "random" not in names and "holdout" in names
+
+
+def test_misspelled_hook_implementation_fails_loudly():
+    class Misspelled:
+        @hpo.hookimpl
+        def register_stratgies(self, register):  # typo on purpose
+            pass
+
+    registry = Registry(load_entry_points=False)
+    with pytest.raises(hpo.PluginError, match="register_stratgies"):
+        registry.register(Misspelled(), name="misspelled")
+
+
+def test_adhoc_plugin_registered_and_unregistered():
+    class Plugin:
+        @hpo.hookimpl
+        def register_strategies(self, register):
+            register("adhoc", hpo.get_registry().get("strategy", "random"))
+
+    registry = Registry()
+    registry.register(Plugin(), name="adhoc-plugin")
+    try:
+        assert "adhoc" in registry.components("strategy")
+        assert registry.components("strategy")["adhoc"].plugin == "adhoc-plugin"
+    finally:
+        registry.unregister("adhoc-plugin")
+    assert "adhoc" not in registry.components("strategy")
+
+
+def test_list_plugins_table_in_process():
+    result = CliRunner().invoke(cli, ["--list-plugins"])
+    assert result.exit_code == 0
+    for name in ("random", "holdout", "kfold", "file", "serial"):
+        assert name in result.output
+
+
+HEAVY = ("tensorflow", "keras", "sklearn", "skopt", "deap", "dask", "distributed", "matplotlib",
+         "torch", "jax", "optuna")
+
+
+@pytest.mark.parametrize("args", [["--help"], ["--list-plugins"], ["--list-plugins", "--json"]])
+def test_help_and_list_plugins_import_no_heavy_library(args):
+    code = textwrap.dedent(f"""
+        import sys
+        from hpo_framework.cli import cli
+        try:
+            cli.main({args!r}, prog_name="hpo-run", standalone_mode=False)
+        except SystemExit:
+            pass
+        heavy = sorted({{m.split(".")[0] for m in sys.modules}} & set({HEAVY!r}))
+        print("HEAVY=" + ",".join(heavy), file=sys.stderr)
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert "HEAVY=" in proc.stderr, proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == "HEAVY=", proc.stderr

@@ -1,0 +1,370 @@
+"""PNG plots of studies (matplotlib, headless).
+
+matplotlib is imported inside each function and only through ``Figure`` + the Agg
+canvas, so ``hpo-run --help`` never loads it and no global pyplot state is touched.
+Every function returns the written path, or None when the plot does not apply.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .report import StudyView, as_view, best_so_far, fmt
+from .trial import TrialState
+
+MAX_HEATMAP_VALUES = 15
+
+
+def _figure(width: float, height: float) -> Any:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig: Any, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    return path
+
+
+def _complete(view: StudyView) -> list[Any]:
+    return [t for t in sorted(view.trials, key=lambda t: t.number)
+            if t.state is TrialState.COMPLETE and t.value is not None and math.isfinite(t.value)]
+
+
+def _searchable(view: StudyView) -> list[Any]:
+    space = view.space
+    return [] if space is None else list(space.searchable)
+
+
+def _is_log(dim: Any) -> bool:
+    return bool(getattr(dim, "log", False))
+
+
+def _is_categorical(dim: Any) -> bool:
+    return getattr(dim, "type_name", "") == "categorical" or hasattr(dim, "choices")
+
+
+def best_so_far_plot(studies: Sequence[Any], path: str | Path) -> Path | None:
+    """Best value so far against trial number; one line per strategy (median and min-max band
+    over seeds when a strategy ran several times)."""
+    views = [as_view(s) for s in studies]
+    views = [v for v in views if any(x is not None for x in best_so_far(v))]
+    if not views:
+        return None
+    fig = _figure(8, 4.8)
+    ax = fig.add_subplot()
+    groups: dict[str, list[StudyView]] = {}
+    for v in views:
+        groups.setdefault(v.strategy, []).append(v)
+    colors = [f"C{i}" for i in range(10)]
+    for i, (strategy, members) in enumerate(groups.items()):
+        color = colors[i % len(colors)]
+        curves = [best_so_far(v) for v in members]
+        if len(members) == 1:
+            ys = [math.nan if y is None else y for y in curves[0]]
+            xs = list(range(1, len(ys) + 1))
+            ax.step(xs, ys, where="post", color=color, lw=2, label=strategy)
+            if len(views) == 1:  # a single study: show every trial's score too
+                pts = [(n + 1, t.value) for n, t in enumerate(
+                    t for t in sorted(members[0].trials, key=lambda t: t.number)
+                    if t.state.finished) if t.state is TrialState.COMPLETE and t.value is not None]
+                if pts:
+                    ax.scatter(*zip(*pts, strict=True), s=18, color="0.5", zorder=3,
+                               label="each trial")
+            continue
+        length = max(len(c) for c in curves)
+        med, lo, hi = [], [], []
+        for k in range(length):
+            vals = sorted(c[min(k, len(c) - 1)] for c in curves
+                          if c and c[min(k, len(c) - 1)] is not None)
+            if not vals:
+                med.append(math.nan), lo.append(math.nan), hi.append(math.nan)
+                continue
+            n = len(vals)
+            med.append(vals[n // 2] if n % 2 else (vals[n // 2 - 1] + vals[n // 2]) / 2)
+            lo.append(vals[0])
+            hi.append(vals[-1])
+        xs = list(range(1, length + 1))
+        ax.step(xs, med, where="post", color=color, lw=2,
+                label=f"{strategy} (median of {len(members)} seeds)")
+        ax.fill_between(xs, lo, hi, step="post", color=color, alpha=0.2,
+                        label=f"{strategy} min-max")
+    metric = views[0].metric
+    ax.set_xlabel("trial (finished, in order)")
+    better = "higher" if views[0].direction == "maximize" else "lower"
+    ax.set_ylabel(f"best {metric} so far ({better} is better)")
+    title = "Best so far" if len(groups) > 1 or len(views) > 1 else f"Best so far: {views[0].name}"
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(loc="best", fontsize=9)
+    return _save(fig, path)
+
+
+def params_plot(study: Any, path: str | Path) -> Path | None:
+    """Each parameter against the score (log x-axis for log parameters); best trial starred."""
+    view = as_view(study)
+    dims = _searchable(view)
+    trials = _complete(view)
+    if not dims or not trials:
+        return None
+    best = view.best_trial
+    ncols = min(3, len(dims))
+    nrows = math.ceil(len(dims) / ncols)
+    fig = _figure(4.2 * ncols, 3.4 * nrows)
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for ax in axes.flat[len(dims):]:
+        ax.set_visible(False)
+    for ax, dim in zip(axes.flat, dims, strict=False):
+        pts = [(t.params[dim.name], t.value, t.number) for t in trials if dim.name in t.params]
+        if _is_categorical(dim):
+            choices = [str(c) for c in dim.choices]
+            xs = [choices.index(str(p)) + 0.08 * ((n % 5) - 2) for p, _, n in pts]
+            ax.set_xticks(range(len(choices)), choices)
+            ax.set_xlim(-0.5, len(choices) - 0.5)
+        else:
+            xs = [float(p) for p, _, _ in pts]
+            if _is_log(dim):
+                ax.set_xscale("log")
+        ys = [v for _, v, _ in pts]
+        sc = ax.scatter(xs, ys, c=[n for _, _, n in pts], cmap="viridis", s=28,
+                        edgecolors="k", linewidths=0.3)
+        if best is not None and dim.name in best.params:
+            bx = best.params[dim.name]
+            if _is_categorical(dim):
+                bx = [str(c) for c in dim.choices].index(str(bx))
+            ax.scatter([bx], [best.value], marker="*", s=220, color="red", edgecolors="k",
+                       zorder=4, label="best")
+            ax.legend(loc="best", fontsize=8)
+        scale = " (log scale)" if _is_log(dim) else ""
+        ax.set_xlabel(dim.name + scale)
+        ax.set_ylabel(view.metric)
+        ax.grid(alpha=0.3)
+    fig.colorbar(sc, ax=axes, label="trial number", shrink=0.8)
+    fig.suptitle(f"{view.name}: each parameter against {view.metric}")
+    return _save(fig, path)
+
+
+def _axis_position(dim: Any, value: Any) -> float:
+    if value is None:
+        return math.nan
+    if _is_categorical(dim):
+        choices = [str(c) for c in dim.choices]
+        return choices.index(str(value)) / max(1, len(choices) - 1) if str(value) in choices \
+            else math.nan
+    try:
+        return float(dim.encode(value))
+    except Exception:  # a value outside the stored space: leave the segment out
+        return math.nan
+
+
+def _axis_labels(dim: Any) -> list[tuple[float, str]]:
+    if _is_categorical(dim):
+        choices = [str(c) for c in dim.choices]
+        return [(i / max(1, len(choices) - 1), c) for i, c in enumerate(choices)]
+    marks = {}
+    for u in (0.0, 0.5, 1.0):
+        value = dim.decode(u)
+        marks[fmt(value)] = float(dim.encode(value))  # ints sit at their bin's centre
+    return [(pos, text) for text, pos in marks.items()]
+
+
+def parallel_plot(study: Any, path: str | Path) -> Path | None:
+    """All complete trials across the parameters and the score, coloured by score."""
+    view = as_view(study)
+    dims = _searchable(view)
+    trials = _complete(view)
+    if not dims or not trials:
+        return None
+    import matplotlib
+    from matplotlib.colors import Normalize
+
+    values = [t.value for t in trials]
+    vmin, vmax = min(values), max(values)
+    span = (vmax - vmin) or 1.0
+    cmap = matplotlib.colormaps["viridis"]
+    norm = Normalize(vmin, vmax)
+    fig = _figure(max(7.0, 1.9 * (len(dims) + 1)), 4.8)
+    ax = fig.add_subplot()
+    xs = list(range(len(dims) + 1))
+    best = view.best_trial
+    maximize = view.direction == "maximize"
+    order = sorted(trials, key=lambda t: t.value if maximize else -t.value)  # best drawn last
+    for t in order:
+        ys = [_axis_position(d, t.params.get(d.name)) for d in dims]
+        ys.append((t.value - vmin) / span)
+        is_best = best is not None and t.number == best.number
+        ax.plot(xs, ys, color="red" if is_best else cmap(norm(t.value)),
+                lw=2.6 if is_best else 1.1, alpha=1.0 if is_best else 0.7,
+                zorder=5 if is_best else 2, label="best trial" if is_best else None)
+    for x, dim in enumerate(dims):
+        ax.axvline(x, color="0.3", lw=0.8)
+        for u, text in _axis_labels(dim):
+            ax.text(x + 0.04, u, text, fontsize=8, va="center", ha="left",
+                    bbox={"facecolor": "white", "alpha": 0.7, "lw": 0, "pad": 1})
+    ax.axvline(len(dims), color="0.3", lw=0.8)
+    for u in (0.0, 0.5, 1.0):
+        ax.text(len(dims) + 0.04, u, fmt(vmin + u * span), fontsize=8, va="center",
+                bbox={"facecolor": "white", "alpha": 0.7, "lw": 0, "pad": 1})
+    labels = [d.name + (" (log)" if _is_log(d) else "") for d in dims] + [view.metric]
+    ax.set_xticks(xs, labels)
+    ax.set_yticks([])
+    ax.set_xlim(-0.2, len(dims) + 0.5)
+    ax.set_ylim(-0.06, 1.06)
+    ax.set_title(f"{view.name}: parallel coordinates of {len(trials)} complete trials")
+    if best is not None:
+        ax.legend(loc="upper left", fontsize=8, bbox_to_anchor=(0, -0.08))
+    from matplotlib.cm import ScalarMappable
+
+    fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, label=view.metric)
+    return _save(fig, path)
+
+
+def generation_stats(study: Any) -> list[dict[str, float]]:
+    """Per-generation max and mean of the score from the genetic strategy's stored stats.
+
+    Accepts ``{"generations": [...]}`` or a bare list of records with ``max``/``mean``
+    (or DEAP's ``avg``) keys; returns [] when the study has none.
+    """
+    view = as_view(study)
+    stats = view.attrs.get("strategy_stats")
+    records: Any = None
+    if isinstance(stats, dict):
+        for key in ("generations", "logbook", "history"):
+            if isinstance(stats.get(key), list):
+                records = stats[key]
+                break
+    elif isinstance(stats, list):
+        records = stats
+    out = []
+    for i, r in enumerate(records or []):
+        if not isinstance(r, dict):
+            continue
+        top = r.get("max", r.get("best"))
+        mean = r.get("mean", r.get("avg"))
+        if not isinstance(top, int | float) or not isinstance(mean, int | float):
+            continue
+        row = {"generation": float(r.get("generation", r.get("gen", i))), "max": float(top),
+               "mean": float(mean)}
+        if isinstance(r.get("min"), int | float):
+            row["min"] = float(r["min"])
+        out.append(row)
+    return out
+
+
+def generations_plot(study: Any, path: str | Path) -> Path | None:
+    """The genetic strategy's per-generation max and mean score."""
+    view = as_view(study)
+    rows = generation_stats(view)
+    if not rows:
+        return None
+    fig = _figure(7, 4.2)
+    ax = fig.add_subplot()
+    gens = [r["generation"] for r in rows]
+    ax.plot(gens, [r["max"] for r in rows], "o-", lw=2, label="max")
+    ax.plot(gens, [r["mean"] for r in rows], "s--", lw=2, label="mean")
+    if all("min" in r for r in rows):
+        ax.plot(gens, [r["min"] for r in rows], "^:", lw=1.2, label="min", color="0.5")
+    ax.set_xlabel("generation")
+    ax.set_ylabel(view.metric)
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_title(f"{view.name}: {view.metric} per generation")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best")
+    return _save(fig, path)
+
+
+def _varying(view: StudyView) -> list[str]:
+    names = []
+    trials = _complete(view)
+    for name in view.param_names:
+        seen = {repr(t.params.get(name)) for t in trials}
+        if len(seen) > 1:
+            names.append(name)
+    return names
+
+
+def heatmap_plot(study: Any, path: str | Path) -> Path | None:
+    """For a grid over two parameters: the score of every cell, annotated."""
+    view = as_view(study)
+    names = _varying(view)
+    trials = _complete(view)
+    if len(names) != 2 or not trials:
+        return None
+    px, py = names
+    space = view.space
+
+    def ordered(name: str) -> list[Any]:
+        vals = {repr(t.params[name]): t.params[name] for t in trials if name in t.params}
+        items = list(vals.values())
+        try:
+            return sorted(items)
+        except TypeError:
+            return sorted(items, key=str)
+
+    xv, yv = ordered(px), ordered(py)
+    if not (1 < len(xv) <= MAX_HEATMAP_VALUES and 1 < len(yv) <= MAX_HEATMAP_VALUES):
+        return None
+    import numpy as np
+
+    sums = np.zeros((len(yv), len(xv)))
+    counts = np.zeros((len(yv), len(xv)))
+    xi = {repr(v): i for i, v in enumerate(xv)}
+    yi = {repr(v): i for i, v in enumerate(yv)}
+    for t in trials:
+        if px in t.params and py in t.params:
+            i, j = yi[repr(t.params[py])], xi[repr(t.params[px])]
+            sums[i, j] += t.value
+            counts[i, j] += 1
+    with np.errstate(invalid="ignore"):
+        grid = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    fig = _figure(max(5.0, 0.9 * len(xv) + 3), max(4.0, 0.6 * len(yv) + 2.5))
+    ax = fig.add_subplot()
+    cmap = "viridis" if view.direction == "maximize" else "viridis_r"
+    im = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, aspect="auto", origin="lower")
+    ax.set_xticks(range(len(xv)), [fmt(v) for v in xv])
+    ax.set_yticks(range(len(yv)), [fmt(v) for v in yv])
+
+    def label(name: str) -> str:
+        return name + (" (log grid)" if space is not None and name in space
+                       and _is_log(space[name]) else "")
+
+    ax.set_xlabel(label(px))
+    ax.set_ylabel(label(py))
+    finite = grid[np.isfinite(grid)]
+    mid = (finite.min() + finite.max()) / 2 if finite.size else 0
+    for i in range(len(yv)):
+        for j in range(len(xv)):
+            if np.isfinite(grid[i, j]):
+                dark = (grid[i, j] < mid) == (view.direction == "maximize")
+                ax.text(j, i, fmt(float(grid[i, j])), ha="center", va="center", fontsize=9,
+                        color="white" if dark else "black")
+    fig.colorbar(im, ax=ax, label=view.metric)
+    ax.set_title(f"{view.name}: {view.metric} over the grid")
+    return _save(fig, path)
+
+
+def study_plots(study: Any, directory: str | Path, with_curve: bool = True) -> list[Path]:
+    """Every plot that applies to one study, written into ``directory``."""
+    view = as_view(study)
+    directory = Path(directory)
+    made = []
+    if with_curve:
+        made.append(best_so_far_plot([view], directory / "best_so_far.png"))
+    made.append(params_plot(view, directory / "params.png"))
+    made.append(parallel_plot(view, directory / "parallel.png"))
+    made.append(generations_plot(view, directory / "generations.png"))
+    made.append(heatmap_plot(view, directory / "heatmap.png"))
+    return [p for p in made if p is not None]

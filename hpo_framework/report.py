@@ -1,0 +1,442 @@
+"""Tables and exports (markdown, CSV, JSON) of studies, read from a live Study or storage.
+
+Reports work from what storage holds, so ``hpo-run report`` can read a finished study
+or one another process is still running (SQLite in WAL mode lets readers in).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .errors import HPOError, StorageError
+from .space import Space
+from .trial import Trial, TrialState
+
+SUMMARY_COLUMNS = ["strategy", "seed", "best_validation", "test_score", "best_config", "trials",
+                   "failed", "wall_time_s", "study"]
+REPEAT_COLUMNS = ["strategy", "runs", "best_validation_median", "best_validation_min",
+                  "best_validation_max", "test_score_median", "test_score_min", "test_score_max",
+                  "best_config", "trials", "failed", "wall_time_s_median"]
+
+
+@dataclass
+class StudyView:
+    """What a report needs of a study: the same attributes a :class:`Study` has."""
+
+    name: str
+    direction: str
+    config: dict[str, Any]
+    trials: list[Trial]
+    attrs: dict[str, Any] = field(default_factory=dict)
+    storage_path: str | None = None
+
+    @classmethod
+    def from_study(cls, study: Any) -> StudyView:
+        return cls(study.name, study.direction, dict(study.config), list(study.trials),
+                   dict(study.attrs), study.storage.path)
+
+    @property
+    def space(self) -> Space | None:
+        spec = self.config.get("space")
+        try:
+            return Space.from_dict(spec) if spec else None
+        except HPOError:
+            return None
+
+    @property
+    def strategy(self) -> str:
+        return str(self.config.get("strategy", "?"))
+
+    @property
+    def metric(self) -> str:
+        return str(self.config.get("metric") or "value")
+
+    @property
+    def seed(self) -> int | None:
+        return self.config.get("seed")
+
+    @property
+    def complete_trials(self) -> list[Trial]:
+        return [t for t in self.trials if t.state is TrialState.COMPLETE and t.value is not None]
+
+    @property
+    def best_trial(self) -> Trial | None:
+        done = self.complete_trials
+        if not done:
+            return None
+        sign = 1.0 if self.direction == "minimize" else -1.0
+        return min(done, key=lambda t: (sign * t.value, t.number))
+
+    @property
+    def param_names(self) -> list[str]:
+        space = self.space
+        if space is not None:
+            return space.names
+        names: list[str] = []
+        for t in self.trials:
+            names.extend(k for k in t.params if k not in names)
+        return names
+
+
+def open_storage(path: str | Path) -> Any:
+    """Open an existing storage file for reading; never create one by mistake."""
+    from .storage import Storage
+
+    if str(path) != ":memory:" and not Path(path).is_file():
+        raise StorageError(f"no storage file {path}; give --storage PATH of an hpo database")
+    return Storage(path)
+
+
+def load_study(storage: Any, name: str) -> StudyView:
+    """A study by name from a Storage (or a path to one), with a did-you-mean on typos."""
+    if not hasattr(storage, "get_study"):
+        storage = open_storage(storage)
+    record = storage.get_study(name)
+    if record is None:
+        names = [r.name for r in storage.list_studies()]
+        if not names:
+            raise StorageError(f"{storage.path} holds no study yet")
+        import difflib
+
+        close = difflib.get_close_matches(name, names, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else ""
+        raise StorageError(f"no study '{name}' in {storage.path}{hint} "
+                           f"(studies: {', '.join(names)})")
+    trials = storage.load_trials(record.study_id, record.direction)
+    return StudyView(record.name, record.direction, record.config, trials,
+                     storage.get_study_attrs(record.study_id), storage.path)
+
+
+def as_view(study: Any) -> StudyView:
+    return study if isinstance(study, StudyView) else StudyView.from_study(study)
+
+
+# values -----------------------------------------------------------------------------
+def fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return "nan" if math.isnan(value) else f"{value:.4g}"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={fmt(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _time(text: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def wall_time(view: StudyView) -> float | None:
+    """Seconds the study took: measured by the comparison, else first start to last end."""
+    measured = view.attrs.get("wall_time_s")
+    if isinstance(measured, int | float):
+        return float(measured)
+    starts = [s for s in (_time(t.datetime_start) for t in view.trials) if s]
+    ends = [e for e in (_time(t.datetime_complete) for t in view.trials) if e]
+    if not starts or not ends:
+        return None
+    return max(0.0, (max(ends) - min(starts)).total_seconds())
+
+
+def best_so_far(view: StudyView) -> list[float | None]:
+    """The best value after each finished trial, in trial-number order (None before any)."""
+    best: float | None = None
+    out: list[float | None] = []
+    better = (lambda a, b: a < b) if view.direction == "minimize" else (lambda a, b: a > b)
+    for t in sorted(view.trials, key=lambda t: t.number):
+        if not t.state.finished:
+            continue
+        if t.state is TrialState.COMPLETE and t.value is not None and math.isfinite(t.value):
+            if best is None or better(t.value, best):
+                best = t.value
+        out.append(best)
+    return out
+
+
+def summary(study: Any) -> dict[str, Any]:
+    """One row of the comparison table for a study."""
+    view = as_view(study)
+    best = view.best_trial
+    final = view.attrs.get("final_test") or {}
+    states = [t.state for t in view.trials]
+    return {
+        "study": view.name,
+        "strategy": view.strategy,
+        "seed": view.seed,
+        "metric": view.metric,
+        "direction": view.direction,
+        "best_validation": None if best is None else best.value,
+        "test_score": final.get("test_score"),
+        "best_config": None if best is None else dict(best.params),
+        "best_trial": None if best is None else best.number,
+        "trials": sum(1 for s in states if s.finished),
+        "failed": states.count(TrialState.FAILED),
+        "pruned": states.count(TrialState.PRUNED),
+        "running": sum(1 for s in states if not s.finished),
+        "wall_time_s": wall_time(view),
+    }
+
+
+def trial_rows(study: Any) -> list[dict[str, Any]]:
+    """Every trial as a flat row: number, each parameter, value, state, duration, error."""
+    view = as_view(study)
+    rows = []
+    for t in sorted(view.trials, key=lambda t: t.number):
+        row: dict[str, Any] = {"number": t.number}
+        for name in view.param_names:
+            row[name] = t.params.get(name)
+        row[view.metric] = t.value
+        row["state"] = t.state.value
+        row["duration_s"] = None if t.duration is None else round(t.duration, 3)
+        row["error"] = t.error
+        rows.append(row)
+    return rows
+
+
+def _stats(values: Iterable[float | None]) -> tuple[float | None, float | None, float | None]:
+    xs = sorted(v for v in values if isinstance(v, int | float) and math.isfinite(v))
+    if not xs:
+        return None, None, None
+    n = len(xs)
+    median = xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+    return median, xs[0], xs[-1]
+
+
+def aggregate(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Per strategy over seeds: median, min and max of the best validation and test scores."""
+    out = []
+    order: list[str] = []
+    for r in rows:
+        if r["strategy"] not in order:
+            order.append(r["strategy"])
+    for name in order:
+        runs = [r for r in rows if r["strategy"] == name]
+        maximize = runs[0].get("direction", "maximize") == "maximize"
+        scored = [r for r in runs if r.get("best_validation") is not None]
+        top = None
+        if scored:
+            pick = max if maximize else min
+            top = pick(scored, key=lambda r: r["best_validation"])
+        val = _stats(r.get("best_validation") for r in runs)
+        test = _stats(r.get("test_score") for r in runs)
+        out.append({
+            "strategy": name,
+            "runs": len(runs),
+            "best_validation_median": val[0], "best_validation_min": val[1],
+            "best_validation_max": val[2],
+            "test_score_median": test[0], "test_score_min": test[1], "test_score_max": test[2],
+            "best_config": None if top is None else top["best_config"],
+            "trials": sum(r["trials"] for r in runs),
+            "failed": sum(r["failed"] for r in runs),
+            "wall_time_s_median": _stats(r.get("wall_time_s") for r in runs)[0],
+        })
+    return out
+
+
+# formats ----------------------------------------------------------------------------
+def _cell(value: Any) -> str:
+    return fmt(value).replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> str:
+    """A GitHub-flavoured markdown table."""
+    columns = list(columns or (rows[0].keys() if rows else []))
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
+    for r in rows:
+        lines.append("| " + " | ".join(_cell(r.get(c)) for c in columns) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, Mapping | list | tuple):
+        return json.dumps(value, default=str)
+    return value
+
+
+def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> str:
+    """CSV with full precision; dict cells (configurations) are JSON."""
+    columns = list(columns or (rows[0].keys() if rows else []))
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(columns)
+    for r in rows:
+        writer.writerow([_csv_value(r.get(c)) for c in columns])
+    return buf.getvalue()
+
+
+def to_json(obj: Any) -> str:
+    """JSON with NaN/inf as strings, like storage."""
+    from .storage import dumps
+
+    return json.dumps(json.loads(dumps(obj)), indent=2)
+
+
+def study_report(study: Any) -> dict[str, Any]:
+    """Everything about one study as JSON-able data: summary, trials, strategy stats."""
+    view = as_view(study)
+    out = summary(view)
+    out["storage"] = view.storage_path
+    out["trials_table"] = trial_rows(view)
+    if "strategy_stats" in view.attrs:
+        out["strategy_stats"] = view.attrs["strategy_stats"]
+    return out
+
+
+def write_study_files(study: Any, directory: str | Path, plots: bool = True) -> list[Path]:
+    """trials.csv, summary.json and the study's plots into ``directory``."""
+    view = as_view(study)
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    path = directory / "trials.csv"
+    path.write_text(to_csv(trial_rows(view)))
+    written.append(path)
+    path = directory / "study.json"
+    path.write_text(to_json(study_report(view)))
+    written.append(path)
+    if plots:
+        from .plots import study_plots
+
+        written.extend(study_plots(view, directory))
+    return written
+
+
+def write_comparison(rows: Sequence[Mapping[str, Any]], views: Sequence[StudyView],
+                     directory: str | Path, repeats: int = 1) -> list[Path]:
+    """summary.md/.csv/.json, best-so-far plot, one folder per study and report.html."""
+    from .plots import best_so_far_plot
+
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise HPOError(f"cannot create --output directory {directory}: {exc}") from None
+    agg = aggregate(rows) if repeats > 1 else None
+    written = []
+    md = comparison_markdown(rows, agg)
+    (directory / "summary.md").write_text(md)
+    (directory / "summary.csv").write_text(to_csv(rows, SUMMARY_COLUMNS))
+    payload: dict[str, Any] = {"runs": list(rows)}
+    if agg is not None:
+        payload["by_strategy"] = agg
+        (directory / "by_strategy.csv").write_text(to_csv(agg, REPEAT_COLUMNS))
+        written.append(directory / "by_strategy.csv")
+    (directory / "summary.json").write_text(to_json(payload))
+    written += [directory / "summary.md", directory / "summary.csv", directory / "summary.json"]
+    images = []
+    curve = best_so_far_plot(views, directory / "best_so_far.png")
+    if curve is not None:
+        images.append(curve)
+    per_study: dict[str, list[Path]] = {}
+    for view in views:
+        files = write_study_files(view, directory / view.name)
+        per_study[view.name] = [p for p in files if p.suffix == ".png"]
+        written += files
+    html = directory / "report.html"
+    tables = [("Every run", rows, SUMMARY_COLUMNS)]
+    if agg is not None:
+        tables.insert(0, ("Over seeds (median, min, max)", agg, REPEAT_COLUMNS))
+    write_html(html, title="Strategy comparison", tables=tables,
+               images=images + [p for ps in per_study.values() for p in ps],
+               note=f"Scores are {rows[0].get('metric', 'value') if rows else 'value'}.")
+    written += images + [html]
+    return written
+
+
+def comparison_markdown(rows: Sequence[Mapping[str, Any]],
+                        agg: Sequence[Mapping[str, Any]] | None = None) -> str:
+    metric = rows[0].get("metric", "value") if rows else "value"
+    text = f"Scores are {metric}; best_validation is the best trial's validation score.\n\n"
+    if agg is not None:
+        text += "### Over seeds (median, min, max)\n\n" + to_markdown(agg, REPEAT_COLUMNS) + "\n"
+        text += "### Every run\n\n"
+    return text + to_markdown(rows, SUMMARY_COLUMNS)
+
+
+# HTML -------------------------------------------------------------------------------
+_CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}
+table{border-collapse:collapse;margin:1em 0;font-size:14px}
+th,td{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#f0f0f0}
+tr.best td{background:#e8f6e8}img{max-width:100%;border:1px solid #eee;margin:.5em 0}
+figure{margin:1.5em 0}figcaption{color:#555}"""
+
+
+def html_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None,
+               highlight: int | None = None) -> str:
+    """An HTML table; row ``highlight`` (an index) is marked as the best."""
+    from html import escape
+
+    columns = list(columns or (rows[0].keys() if rows else []))
+    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
+    body = []
+    for i, r in enumerate(rows):
+        cls = ' class="best"' if i == highlight else ""
+        cells = "".join(f"<td>{escape(fmt(r.get(c)))}</td>" for c in columns)
+        body.append(f"<tr{cls}>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def write_html(path: str | Path, *, title: str,
+               tables: Sequence[tuple[str, Sequence[Mapping[str, Any]], Sequence[str] | None]],
+               images: Sequence[Path] = (), note: str = "",
+               highlight: Mapping[str, int] | None = None) -> Path:
+    """One self-contained file: tables and PNGs embedded as base64, readable offline."""
+    import base64
+    from html import escape
+
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
+             f"<style>{_CSS}</style></head><body><h1>{escape(title)}</h1>"]
+    if note:
+        parts.append(f"<p>{escape(note)}</p>")
+    for heading, rows, columns in tables:
+        parts.append(f"<h2>{escape(heading)}</h2>")
+        parts.append(html_table(rows, columns, (highlight or {}).get(heading)))
+    for image in images:
+        data = base64.b64encode(Path(image).read_bytes()).decode("ascii")
+        caption = escape(f"{Path(image).parent.name}/{Path(image).name}")
+        parts.append(f"<figure><img alt='{caption}' src='data:image/png;base64,{data}'>"
+                     f"<figcaption>{caption}</figcaption></figure>")
+    parts.append("</body></html>\n")
+    path = Path(path)
+    try:
+        path.write_text("".join(parts), encoding="utf-8")
+    except OSError as exc:
+        raise HPOError(f"cannot write {path}: {exc}") from None
+    return path
+
+
+def study_html(study: Any, path: str | Path, plot_dir: str | Path | None = None) -> Path:
+    """The HTML report of one study: its summary, every trial, and its plots."""
+    import tempfile
+
+    from .plots import study_plots
+
+    view = as_view(study)
+    row = summary(view)
+    best = view.best_trial
+    order = sorted(view.trials, key=lambda t: t.number)
+    index = None if best is None else [t.number for t in order].index(best.number)
+    note = (f"strategy {view.strategy}, {view.direction} {view.metric}; "
+            f"best: {fmt(row['best_validation'])} ({fmt(row['best_config'])})")
+    with tempfile.TemporaryDirectory() as tmp:
+        images = study_plots(view, plot_dir or tmp, with_curve=True)
+        return write_html(path, title=f"Study {view.name}", note=note,
+                          tables=[("Summary", [row], SUMMARY_COLUMNS),
+                                  ("Trials", trial_rows(view), None)],
+                          images=images, highlight={"Trials": index} if index is not None
+                          else None)

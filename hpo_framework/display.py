@@ -79,6 +79,14 @@ class Progress:
               f"elapsed {elapsed:.0f}s{eta}", file=self.stream, flush=True)
 
 
+def make_console(stream: TextIO | None = None) -> Any:
+    """A rich console; off a terminal (a log, a pipe) wide enough that tables do not fold."""
+    from rich.console import Console
+
+    stream = stream or sys.stdout
+    return Console(file=stream, width=None if stream.isatty() else 200)
+
+
 def trials_table(study: Study, metric: str | None = None) -> Any:
     """Every trial, like the notebook's printout: each configuration and its score."""
     from rich.table import Table
@@ -86,12 +94,12 @@ def trials_table(study: Study, metric: str | None = None) -> Any:
     names = study.space.names
     best = study.best_trial
     table = Table(title=f"study {study.name}: {len(study.trials)} trials")
-    table.add_column("#", justify="right")
+    table.add_column("#", justify="right", no_wrap=True)
     for name in names:
-        table.add_column(name)
-    table.add_column(metric or "value", justify="right")
+        table.add_column(name, no_wrap=True)
+    table.add_column(metric or "value", justify="right", no_wrap=True)
     table.add_column("state")
-    table.add_column("time s", justify="right")
+    table.add_column("time s", justify="right", no_wrap=True)
     for t in study.trials:
         mark = " *" if best is not None and t.number == best.number else ""
         state = t.state.value
@@ -99,6 +107,6 @@ def trials_table(study: Study, metric: str | None = None) -> Any:
             state += f": {t.error[:60]}"
         table.add_row(
             f"{t.number}{mark}", *[fmt(t.params.get(n)) for n in names], fmt(t.value), state,
-            fmt(t.duration),
+            "-" if t.duration is None else f"{t.duration:.2f}",
         )
     return table

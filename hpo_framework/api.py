@@ -15,10 +15,11 @@ from .study import Callback, Study
 
 
 def make_executor(registry: Registry, name: str | None, n_jobs: int,
-                  options: Mapping[str, Any] | None = None) -> Any:
-    """Resolve an executor: ``serial`` for one job, ``process`` for several, unless named."""
+                  options: Mapping[str, Any] | None = None, isolated: bool = False) -> Any:
+    """Resolve an executor: ``serial`` for one job, ``process`` for several (or for one
+    job that must run outside the driver, ``isolated``: a trial timeout), unless named."""
     if name is None:
-        name = "serial" if n_jobs <= 1 else "process"
+        name = "serial" if n_jobs <= 1 and not isolated else "process"
     try:
         cls = registry.get("executor", name)
     except UnknownPluginError:
@@ -45,6 +46,8 @@ def optimize(
     executor_options: Mapping[str, Any] | None = None,
     new_study: bool = False,
     callbacks: Sequence[Callback] = (),
+    retries: int = 0,
+    trial_timeout: float | None = None,
     **strategy_options: Any,
 ) -> Study:
     """Minimize (or maximize) ``objective(params) -> float`` over ``space``.
@@ -53,6 +56,10 @@ def optimize(
     YAML/JSON/TOML file. With ``storage`` (an SQLite path) the study is saved and a
     second call with the same ``study`` name resumes it. Returns the :class:`Study`
     (``best_params``, ``best_value``, ``trials``, ``to_dataframe()``).
+
+    ``n_jobs > 1`` runs trials in worker processes (the objective may be a lambda or a
+    closure: it is sent with cloudpickle); ``retries`` re-runs a trial whose worker died,
+    ``trial_timeout`` (seconds) stops a trial that runs too long and records it FAILED.
     """
     if isinstance(space, str | Path):
         space = Space.from_file(space)
@@ -67,6 +74,7 @@ def optimize(
         config={"objective": getattr(objective, "__qualname__", type(objective).__name__)},
         new_study=new_study, hooks=registry.hook,
     )
-    runner = make_executor(registry, executor, n_jobs, executor_options)
+    runner = make_executor(registry, executor, n_jobs, executor_options,
+                           isolated=trial_timeout is not None)
     return the_study.run(objective, n_trials=n_trials, timeout=timeout, executor=runner,
-                         callbacks=callbacks)
+                         callbacks=callbacks, retries=retries, trial_timeout=trial_timeout)

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from .errors import HPOError
+from .errors import HPOError, OptionError
 
 DEFAULTS_HELP = (
     "With no options it runs a useful job offline: the bayes strategy on the sklearn "
@@ -81,7 +81,14 @@ def _pairs(values: tuple[str, ...], what: str) -> dict[str, Any]:
 @click.option("--model", default=None,
               help="A user model: module:function or path/to/file.py:function.")
 @click.option("--executor", default=None, help="Where trials run: serial, process, dask, ...")
-@click.option("--n-jobs", default=1, show_default=True, type=int, help="Trials run at once.")
+@click.option("--n-jobs", default=1, show_default=True, type=int,
+              help="Trials run at once (more than 1: in worker processes).")
+@click.option("--retries", default=0, show_default=True, type=int,
+              help="Re-run a trial whose worker died up to N times before it counts as FAILED.")
+@click.option("--trial-timeout", default=None, type=float, metavar="SECONDS",
+              help="Stop a trial that runs longer and record it as FAILED (timeout).")
+@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
+              help="A running Dask scheduler to send trials to (implies --executor dask).")
 @click.option("--strategy-option", "-S", multiple=True, metavar="KEY=VALUE",
               help="Option for the strategy, e.g. kappa=5 (repeatable).")
 @click.option("--backend-option", "-B", multiple=True, metavar="KEY=VALUE",
@@ -145,18 +152,26 @@ def config_from_options(kw: dict[str, Any]) -> Any:
     backend_options = _pairs(kw["backend_option"], "--backend-option")
     if kw["model"]:
         backend_options["model"] = kw["model"]
+    executor = kw["executor"]
+    executor_options = _pairs(kw["executor_option"], "--executor-option")
+    if kw["scheduler"]:
+        if executor not in (None, "dask"):
+            raise OptionError(f"--scheduler is for --executor dask, not '{executor}'")
+        executor = "dask"
+        executor_options["scheduler"] = kw["scheduler"]
     return JobConfig(
         strategy=kw["strategy"], backend=kw["backend"], dataset=kw["dataset"],
         evaluator=kw["evaluator"], space_file=kw["space_file"], n_trials=kw["n_trials"],
         timeout=kw["timeout"], seed=kw["seed"], storage=kw["storage"], study=kw["study"],
         new_study=kw["new_study"], metric=kw["metric"], direction=kw["direction"],
-        executor=kw["executor"], n_jobs=kw["n_jobs"], final_test=kw["final_test"],
+        executor=executor, n_jobs=kw["n_jobs"], final_test=kw["final_test"],
+        retries=kw["retries"], trial_timeout=kw["trial_timeout"],
         save_model=kw["save_model"], verbose=kw["verbose"],
         strategy_options=_pairs(kw["strategy_option"], "--strategy-option"),
         backend_options=backend_options,
         dataset_options=dataset_options,
         evaluator_options=_pairs(kw["evaluator_option"], "--evaluator-option"),
-        executor_options=_pairs(kw["executor_option"], "--executor-option"),
+        executor_options=executor_options,
     )
 
 
@@ -175,7 +190,14 @@ def run_main(kw: dict[str, Any]) -> None:
         with nullcontext() if as_json else progress:
             result = run_job(config, callbacks=[] if as_json else [progress], prepared=prepared)
     except KeyboardInterrupt:
+        from .job import JobResult
+
         study = prepared[0]
+        interrupted = JobResult(study, prepared[3])  # what finished, before the stop
+        if as_json:
+            click.echo(json.dumps(interrupted.to_dict()))
+        else:
+            print_summary(interrupted)
         click.echo(f"\ninterrupted: {len(study.finished_trials)} finished trials are stored in "
                    f"{study.storage.path}; run the same command to resume", err=True)
         sys.exit(130)

@@ -11,6 +11,10 @@ from .options import Configurable
 from .trial import Outcome
 
 
+class WorkerLost(Exception):
+    """The process (or Dask worker) running a trial died; the study may retry the trial."""
+
+
 class Executor(Configurable):
     """Runs evaluations and hands back futures of :class:`Outcome`.
 
@@ -20,6 +24,9 @@ class Executor(Configurable):
     """
 
     kind: ClassVar[str] = "executor"
+    #: True when trials run outside the driver, so :meth:`cancel` can stop a running one
+    #: (``--trial-timeout``) and a dying trial cannot take the driver with it.
+    isolated: ClassVar[bool] = False
 
     def __init__(self, n_jobs: int = 1, **options: Any) -> None:
         self.n_jobs = max(1, int(n_jobs))
@@ -39,6 +46,10 @@ class Executor(Configurable):
     def wait(self, futures: Iterable[cf.Future], timeout: float | None = None) -> set[cf.Future]:
         done, _ = cf.wait(list(futures), timeout=timeout, return_when=cf.FIRST_COMPLETED)
         return done
+
+    def cancel(self, future: cf.Future) -> bool:
+        """Stop one evaluation (it ran past ``--trial-timeout``); True when it was stopped."""
+        return future.cancel()
 
     def shutdown(self, cancel: bool = False) -> None:
         """Stop workers; with ``cancel`` running evaluations are abandoned."""

@@ -44,6 +44,8 @@ class JobConfig:
     direction: str | None = None
     executor: str | None = None
     n_jobs: int = 1
+    retries: int = 0
+    trial_timeout: float | None = None
     final_test: bool = True
     save_model: str | None = None
     verbose: bool = False
@@ -115,6 +117,16 @@ def prepare(config: JobConfig) -> tuple[Study, PipelineObjective, Any, str]:
         space = Space.from_dict(backend.default_space(dataset))
     if config.n_trials is not None and config.n_trials < 1:
         raise OptionError("--trials must be at least 1")
+    if config.retries < 0:
+        raise OptionError("--retries must be 0 or more")
+    if config.trial_timeout is not None and config.trial_timeout <= 0:
+        raise OptionError("--trial-timeout must be a positive number of seconds")
+    # build the executor (it starts nothing yet) so that its options are checked first
+    executor = make_executor(registry, config.executor, config.n_jobs, config.executor_options,
+                             isolated=config.trial_timeout is not None)
+    if config.trial_timeout is not None and not executor.isolated:
+        raise OptionError(f"--trial-timeout needs trials outside the driver; executor "
+                          f"'{executor.name}' runs them inside it: drop --executor or use process")
     storage = Storage(config.storage)
     identity = {
         "backend": config.backend,
@@ -133,7 +145,6 @@ def prepare(config: JobConfig) -> tuple[Study, PipelineObjective, Any, str]:
     if config.seed is None:
         config.seed = study.seed
         spec = config.spec()
-    executor = make_executor(registry, config.executor, config.n_jobs, config.executor_options)
     return study, PipelineObjective(spec), executor, metric.name
 
 
@@ -141,7 +152,7 @@ def run_job(config: JobConfig, callbacks: Sequence[Callback] = (),
             prepared: tuple[Study, PipelineObjective, Any, str] | None = None) -> JobResult:
     study, objective, executor, metric = prepared or prepare(config)
     study.run(objective, n_trials=config.n_trials, timeout=config.timeout, executor=executor,
-              callbacks=callbacks)
+              callbacks=callbacks, retries=config.retries, trial_timeout=config.trial_timeout)
     result = JobResult(study, metric)
     if config.final_test and study.best_trial is not None:
         params = study.best_params or {}

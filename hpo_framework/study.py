@@ -25,7 +25,8 @@ from .trial import Outcome, Trial, TrialState
 Callback = Callable[["Study", Trial], None]
 
 # config keys that may change between runs of one study without making it another study
-FREE_KEYS = {"n_trials", "timeout", "executor", "executor_options", "n_jobs", "verbose", "seed"}
+FREE_KEYS = {"n_trials", "timeout", "executor", "executor_options", "n_jobs", "verbose", "seed",
+             "retries", "trial_timeout"}
 
 
 def _diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | None:
@@ -254,62 +255,125 @@ class Study:
         timeout: float | None = None,
         executor: Executor | None = None,
         callbacks: Sequence[Callback] = (),
+        retries: int = 0,
+        trial_timeout: float | None = None,
     ) -> Study:
         """Run until ``n_trials`` trials of the study have finished (counting earlier runs),
-        ``timeout`` seconds passed, or the strategy has nothing left to propose."""
+        ``timeout`` seconds passed, or the strategy has nothing left to propose.
+
+        A trial whose worker died is re-run up to ``retries`` times before it is recorded
+        as FAILED; one that runs longer than ``trial_timeout`` seconds is stopped and
+        recorded as FAILED (timeout). Both need an executor that runs trials outside the
+        driver (``process``, ``dask``).
+        """
         if n_trials is None and timeout is None and not self.strategy.finite:
             raise HPOError(f"strategy '{self.strategy.name}' never runs out: give n_trials or timeout")
+        if retries < 0:
+            raise HPOError(f"retries must be >= 0, got {retries}")
+        if trial_timeout is not None and trial_timeout <= 0:
+            raise HPOError(f"trial timeout must be > 0 seconds, got {trial_timeout:g}")
         if executor is None:
             from .builtin.serial import SerialExecutor
 
             executor = SerialExecutor()
+        if trial_timeout is not None and not executor.isolated:
+            raise HPOError(f"a trial timeout needs trials outside the driver; executor "
+                           f"'{executor.name}' runs them inside it: use the process executor")
         executor.start(objective)
         started = time.monotonic()
         pending: dict[cf.Future, Trial] = {}
+        launched: dict[cf.Future, float] = {}
         queue = [t for t in self.trials if t.state is TrialState.WAITING]
         self.stop_reason = None
+        self.interrupted = False
         try:
             while True:
                 out_of_time = timeout is not None and time.monotonic() - started >= timeout
-                self._fill(executor, pending, queue, n_trials, out_of_time)
+                self._fill(executor, pending, queue, n_trials, out_of_time, launched)
                 if not pending:
                     self.stop_reason = self._why_stopped(n_trials, out_of_time)
                     break
-                wait_for = None
+                clock = time.monotonic()
+                limits = []
                 if timeout is not None and not out_of_time:
-                    wait_for = max(0.0, timeout - (time.monotonic() - started))
-                for future in executor.wait(pending, timeout=wait_for):
+                    limits.append(max(0.0, timeout - (clock - started)))
+                if trial_timeout is not None:
+                    limits.append(max(0.0, min(launched.values()) + trial_timeout - clock))
+                done = executor.wait(pending, timeout=min(limits) if limits else None)
+                for future in sorted(done, key=lambda f: pending[f].number):
                     trial = pending.pop(future)
-                    self.finish(trial, self._outcome(future))
-                    self._call_hook("trial_finished", trial=trial)
-                    for cb in callbacks:
-                        cb(self, trial)
+                    launched.pop(future, None)
+                    outcome = self._outcome(future)
+                    if outcome is None and self._retry(trial, future, retries):
+                        queue.insert(0, trial)
+                        continue
+                    self._finished(trial, outcome or self._lost(future), callbacks)
+                if trial_timeout is not None:
+                    clock = time.monotonic()
+                    for future in [f for f, t0 in launched.items() if clock - t0 >= trial_timeout]:
+                        trial = pending.pop(future)
+                        elapsed = clock - launched.pop(future)
+                        executor.cancel(future)
+                        self._finished(trial, Outcome(
+                            TrialState.FAILED, duration=elapsed,
+                            error=f"timeout: stopped after {trial_timeout:g}s (--trial-timeout)",
+                        ), callbacks)
         except KeyboardInterrupt:
             self.interrupted = True
             self.stop_reason = "interrupted"
-            for trial in pending.values():
+            executor.shutdown(cancel=True)
+            # pending trials, and one the serial executor was running in this process
+            for trial in [t for t in self.trials if t.state is TrialState.RUNNING]:
                 trial.state = TrialState.WAITING
                 trial.error = "interrupted (Ctrl-C); it runs again when the study resumes"
                 self._save(trial)
-            executor.shutdown(cancel=True)
             raise
         finally:
             if not self.interrupted:
-                executor.shutdown()
+                executor.shutdown(cancel=self.stop_reason is None)
             self._call_hook("study_finished")
         return self
 
+    def _finished(self, trial: Trial, outcome: Outcome, callbacks: Sequence[Callback]) -> None:
+        self.finish(trial, outcome)
+        self._call_hook("trial_finished", trial=trial)
+        for cb in callbacks:
+            cb(self, trial)
+
+    def _retry(self, trial: Trial, future: cf.Future, retries: int) -> bool:
+        """Re-queue a trial whose worker died, while it has retries left."""
+        lost = int(trial.user_attrs.get("worker_lost", 0)) + 1
+        trial.user_attrs = {**trial.user_attrs, "worker_lost": lost}
+        reason = self._lost(future).error
+        if lost > retries:
+            return False
+        trial.state = TrialState.WAITING
+        trial.error = f"{reason}; retry {lost} of {retries}"
+        self._save(trial)
+        return True
+
     @staticmethod
-    def _outcome(future: cf.Future) -> Outcome:
+    def _lost(future: cf.Future) -> Outcome:
+        return Outcome(TrialState.FAILED, error=f"worker died: {future.exception()}")
+
+    @staticmethod
+    def _outcome(future: cf.Future) -> Outcome | None:
+        """The future's Outcome; None when its worker died (the trial may be retried)."""
+        from .executor import WorkerLost
+        from .objective import error_text
+
         try:
             return future.result()
-        except Exception as exc:  # the executor itself failed (a worker died)
-            from .objective import error_text
-
+        except WorkerLost:
+            return None
+        except cf.CancelledError:
+            return Outcome(TrialState.FAILED, error="executor error: the trial was cancelled")
+        except Exception as exc:  # the executor itself failed
             return Outcome(TrialState.FAILED, error=f"executor error: {error_text(exc)}")
 
     def _fill(self, executor: Executor, pending: dict[cf.Future, Trial], queue: list[Trial],
-              n_trials: int | None, out_of_time: bool) -> None:
+              n_trials: int | None, out_of_time: bool, launched: dict[cf.Future, float]
+              ) -> None:
         while not out_of_time and len(pending) < executor.slots:
             in_budget = None if n_trials is None else (
                 n_trials - len(self.finished_trials) - len(pending)
@@ -318,7 +382,8 @@ class Study:
                 return
             if queue:
                 trial = queue.pop(0)
-                pending[self._launch(executor, trial, new=False)] = trial
+                future = self._launch(executor, trial, new=False)
+                pending[future], launched[future] = trial, time.monotonic()
                 continue
             if self.strategy.done:
                 return
@@ -331,7 +396,8 @@ class Study:
             for params in asked[:want]:
                 trial = Trial(number=self._next_number(), params=self.space.active(params))
                 self.trials.append(trial)
-                pending[self._launch(executor, trial, new=True)] = trial
+                future = self._launch(executor, trial, new=True)
+                pending[future], launched[future] = trial, time.monotonic()
 
     def _why_stopped(self, n_trials: int | None, out_of_time: bool) -> str:
         if n_trials is not None and len(self.finished_trials) >= n_trials:

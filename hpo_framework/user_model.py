@@ -1,0 +1,71 @@
+"""User models: ``--model module:function`` or ``--model path/to/file.py:function``.
+
+Backends call :func:`load_model_function` once (so a typo fails before any trial) and
+:func:`call_model_function` per trial. The function receives the trial's params and the
+data's shapes, and returns whatever the backend trains (a compiled Keras model, a
+scikit-learn estimator).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .errors import OptionError
+
+_CACHE: dict[str, Callable[..., Any]] = {}
+
+
+def load_model_function(spec: str) -> Callable[..., Any]:
+    """Resolve ``module:function`` or ``file.py:function``; one-line OptionError if not."""
+    if spec in _CACHE:
+        return _CACHE[spec]
+    where, sep, attr = spec.rpartition(":")
+    if not sep or not where or not attr:
+        raise OptionError(
+            f"--model '{spec}' must look like module:function or path/to/file.py:function"
+        )
+    if where.endswith(".py"):
+        path = Path(where).expanduser().resolve()
+        if not path.is_file():
+            raise OptionError(f"--model: no such file: {where}")
+        name = f"hpo_user_model_{abs(hash(str(path)))}"
+        module_spec = importlib.util.spec_from_file_location(name, path)
+        if module_spec is None or module_spec.loader is None:
+            raise OptionError(f"--model: cannot load {where}")
+        module = importlib.util.module_from_spec(module_spec)
+        sys.modules[name] = module  # so that pickling the function works in workers
+        try:
+            module_spec.loader.exec_module(module)
+        except Exception as exc:
+            sys.modules.pop(name, None)
+            raise OptionError(f"--model: {where} failed to import: "
+                              f"{type(exc).__name__}: {exc}".splitlines()[0]) from None
+    else:
+        try:
+            module = importlib.import_module(where)
+        except ImportError as exc:
+            raise OptionError(f"--model: cannot import module '{where}' ({exc})") from None
+    fn = getattr(module, attr, None)
+    if not callable(fn):
+        raise OptionError(f"--model: '{where}' has no function '{attr}'")
+    _CACHE[spec] = fn
+    return fn
+
+
+def call_model_function(fn: Callable[..., Any], params: dict[str, Any], **shapes: Any) -> Any:
+    """Call ``fn(params, input_shape=..., n_classes=..., task=...)``, passing only the
+    keyword arguments its signature accepts (so ``def build(params, input_shape)`` works)."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return fn(dict(params), **shapes)
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values()):
+        return fn(dict(params), **shapes)
+    accepted = {k: v for k, v in shapes.items() if k in sig.parameters}
+    return fn(dict(params), **accepted)

@@ -1,0 +1,22 @@
+"""hpo-keras: the ``keras`` backend (the notebook's MLP on Keras 3) and the ``mnist`` and
+``fashion_mnist`` datasets. Importing this module imports neither Keras nor TensorFlow."""
+
+from hpo_framework.hookspecs import hookimpl
+
+from .backend import KerasBackend
+from .datasets import load_fashion_mnist, load_mnist
+
+__all__ = ["KerasBackend", "load_fashion_mnist", "load_mnist"]
+
+
+@hookimpl
+def register_backends(register):
+    register("keras", KerasBackend,
+             "Keras 3 MLP (TensorFlow, or JAX when installed), or your model via --model")
+
+
+@hookimpl
+def register_datasets(register):
+    register("mnist", load_mnist, "MNIST digits 28x28, 60000 train / 10000 test (keras.datasets)")
+    register("fashion_mnist", load_fashion_mnist,
+             "Fashion-MNIST 28x28, 60000 train / 10000 test (keras.datasets)")

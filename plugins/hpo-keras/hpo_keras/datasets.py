@@ -1,0 +1,99 @@
+"""MNIST and Fashion-MNIST through keras.datasets (cached download) or a local ``.npz``.
+
+Both keep Keras's own split (60000 train / 10000 test) and scale pixels to [0, 1].
+Offline with no cached copy, the error says which file to put where.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from hpo_framework.dataset import Dataset
+from hpo_framework.errors import DatasetError
+
+_SOURCES = {
+    "mnist": ("mnist.npz",
+              "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"),
+    "fashion_mnist": ("fashion-mnist/",
+                      "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"),
+}
+
+
+def keras_cache_dir() -> Path:
+    """Where keras.datasets caches downloads (``$KERAS_HOME/datasets``)."""
+    home = os.environ.get("KERAS_HOME") or os.path.join(os.path.expanduser("~"), ".keras")
+    return Path(home) / "datasets"
+
+
+def _from_npz(name: str, path: str) -> tuple[Any, Any, Any, Any]:
+    import numpy as np
+
+    p = Path(path).expanduser()
+    if not p.is_file():
+        raise DatasetError(f"dataset '{name}': no such file: {p} (expected a .npz with "
+                           "x_train, y_train, x_test, y_test, like Keras's mnist.npz)")
+    try:
+        with np.load(p, allow_pickle=False) as z:
+            missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in z]
+            if missing:
+                raise DatasetError(f"dataset '{name}': {p} has no array '{missing[0]}' "
+                                   "(need x_train, y_train, x_test, y_test)")
+            return z["x_train"], z["y_train"], z["x_test"], z["y_test"]
+    except DatasetError:
+        raise
+    except Exception as exc:
+        raise DatasetError(f"dataset '{name}': {p} is not a readable .npz "
+                           f"({type(exc).__name__})") from None
+
+
+def _from_keras(name: str) -> tuple[Any, Any, Any, Any]:
+    from .runtime import import_keras
+
+    keras = import_keras()
+    module = getattr(keras.datasets, name)
+    try:
+        with contextlib.redirect_stdout(sys.stderr):  # "Downloading data from ..." is no result
+            (x_tr, y_tr), (x_te, y_te) = module.load_data()
+    except Exception:
+        filename, url = _SOURCES[name]
+        where = keras_cache_dir() / filename
+        hint = (f"put mnist.npz ({url}) at {where}, or pass --data-path /path/to/mnist.npz"
+                if name == "mnist" else
+                f"put the four *-ubyte.gz files ({url}) in {where}, or pass --data-path "
+                "FILE.npz with x_train, y_train, x_test, y_test")
+        raise DatasetError(f"dataset '{name}' is not cached and cannot be downloaded "
+                           f"(offline?): {hint}") from None
+    return x_tr, y_tr, x_te, y_te
+
+
+def _load(name: str, path: str | None, unknown: dict[str, Any]) -> Dataset:
+    import numpy as np
+
+    if unknown:
+        raise DatasetError(f"dataset '{name}': unknown option '{sorted(unknown)[0]}' "
+                           "(accepted: path)")
+    x_tr, y_tr, x_te, y_te = _from_npz(name, path) if path else _from_keras(name)
+    scale = 255.0 if np.asarray(x_tr).max() > 1.0 else 1.0
+    return Dataset(
+        name,
+        (np.asarray(x_tr, dtype=np.float32) / scale),
+        np.asarray(y_tr, dtype=np.int64).ravel(),
+        (np.asarray(x_te, dtype=np.float32) / scale),
+        np.asarray(y_te, dtype=np.int64).ravel(),
+        task="classification",
+        description=f"{name} from {path or 'keras.datasets'}",
+    )
+
+
+def load_mnist(path: str | None = None, **unknown: Any) -> Dataset:
+    """MNIST; ``path`` (``--data-path``) points to a local mnist.npz."""
+    return _load("mnist", path, unknown)
+
+
+def load_fashion_mnist(path: str | None = None, **unknown: Any) -> Dataset:
+    """Fashion-MNIST; ``path`` points to a local .npz with the four arrays."""
+    return _load("fashion_mnist", path, unknown)

@@ -1,0 +1,235 @@
+"""The ``sklearn`` backend: the notebook's genetic-search MLP (MLPClassifier/MLPRegressor).
+
+Training runs epoch by epoch (``partial_fit``) so that validation loss and accuracy are
+reported per epoch, the same way the Keras backend reports them; a NaN or infinite loss
+fails the trial with "diverged: ...".
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any
+
+from hpo_framework.backend import Backend, Report
+from hpo_framework.dataset import Dataset
+from hpo_framework.options import Option
+from hpo_framework.user_model import call_model_function, load_model_function
+
+MAX_LAYERS = 4
+
+# every parameter this backend understands (a space may use any subset)
+KNOWN_PARAMS = {
+    "n_layers", "units", "hidden_layer_sizes", "learning_rate_init", "learning_rate", "solver",
+    "optimizer", "activation", "alpha", "batch_size", "max_iter", "epochs", "momentum",
+    "nesterovs_momentum", "num_dense_layers", "num_dense_nodes",
+    *(f"units_{i}" for i in range(1, 17)),
+}
+
+
+def flat(x: Any) -> Any:
+    """scikit-learn wants 2-D input; images become rows of pixels."""
+    import numpy as np
+
+    x = np.asarray(x)
+    return x.reshape(len(x), -1) if x.ndim != 2 else x
+
+
+def hidden_layers(params: dict[str, Any], n_layers: int, units: int) -> tuple[int, ...]:
+    """Hidden layer sizes from ``n_layers`` + ``units``/``units_i`` (the genetic encoding)
+    or from the Bayesian names ``num_dense_layers`` (extra layers) + ``num_dense_nodes``."""
+    if "hidden_layer_sizes" in params:
+        sizes = params["hidden_layer_sizes"]
+        return tuple(int(s) for s in (sizes if isinstance(sizes, list | tuple) else [sizes]))
+    if "num_dense_layers" in params or "num_dense_nodes" in params:
+        n = 1 + int(params.get("num_dense_layers", 0))
+        return (int(params.get("num_dense_nodes", units)),) * n
+    n = int(params.get("n_layers", n_layers))
+    default = int(params.get("units", units))
+    return tuple(int(params.get(f"units_{i}", default)) for i in range(1, n + 1))
+
+
+class _ScaledRegressor:
+    """An MLPRegressor trained on a standardized target; predicts on the original scale."""
+
+    def __init__(self, model: Any, mean: float, std: float) -> None:
+        self.model, self.mean, self.std = model, mean, std
+
+    def predict(self, x: Any) -> Any:
+        return self.model.predict(x) * self.std + self.mean
+
+
+class SklearnBackend(Backend):
+    """scikit-learn MLP; ``model=module:function`` trains any estimator instead."""
+
+    name = "sklearn"
+    options = {
+        "max_iter": Option(10, int, low=1, help="epochs (the notebook's max_iter=10)"),
+        "activation": Option("relu", str, choices=("identity", "logistic", "tanh", "relu")),
+        "solver": Option("adam", str, choices=("sgd", "adam", "lbfgs"),
+                         help="used when the space has no 'solver'"),
+        "learning_rate_init": Option(0.001, float, low=0.0),
+        "n_layers": Option(1, int, low=1, help="used when the space sets no layers"),
+        "units": Option(15, int, low=1, help="units per layer when the space sets none"),
+        "alpha": Option(1e-4, float, low=0.0, help="L2 penalty"),
+        "batch_size": Option(32, int, low=1, help="minibatch size (like the keras backend)"),
+        "momentum": Option(0.9, float, low=0.0, high=1.0, help="sgd only"),
+        "nesterovs_momentum": Option(True, bool, help="sgd only"),
+        "model": Option(None, str, help="module:function or file.py:function returning an "
+                                        "estimator"),
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if self.config["model"]:
+            load_model_function(self.config["model"])  # fail now, not in every trial
+
+    def default_space(self, dataset: Dataset) -> dict[str, Any]:
+        """The notebook's genetic space: 1-4 layers of 5-15 units, log learning rate, solver."""
+        space: dict[str, Any] = {"n_layers": {"type": "int", "low": 1, "high": MAX_LAYERS}}
+        for i in range(1, MAX_LAYERS + 1):
+            spec: dict[str, Any] = {"type": "int", "low": 5, "high": 15}
+            if i > 1:
+                spec["condition"] = {"n_layers": {"ge": i}}
+            space[f"units_{i}"] = spec
+        space["learning_rate_init"] = {"type": "float", "low": 1e-3, "high": 1e-1, "log": True}
+        space["solver"] = {"type": "categorical", "choices": ["sgd", "adam"]}
+        return space
+
+    # building ---------------------------------------------------------------------------
+    def _value(self, params: dict[str, Any], *names: str) -> Any:
+        for n in names:
+            if n in params:
+                return params[n]
+        return self.config[names[0]]
+
+    def build(self, params: dict[str, Any], dataset: Dataset) -> Any:
+        """An unfitted estimator for ``params`` (the user's, or the MLP)."""
+        import numpy as np
+
+        if self.config["model"]:
+            fn = load_model_function(self.config["model"])
+            est = call_model_function(fn, params, input_shape=dataset.input_shape,
+                                      n_classes=dataset.n_classes, task=dataset.task)
+            if not hasattr(est, "fit") or not hasattr(est, "predict"):
+                raise TypeError(f"--model {self.config['model']} returned "
+                                f"{type(est).__name__}, not an estimator with fit/predict")
+            if self.seed is not None and hasattr(est, "get_params"):
+                if est.get_params().get("random_state", "absent") is None:
+                    est.set_params(random_state=self.seed)
+            return est
+        unknown = sorted(set(params) - KNOWN_PARAMS)
+        if unknown:
+            raise ValueError(f"the sklearn backend has no parameter '{unknown[0]}' "
+                             "(use --model for your own estimator)")
+        from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+        cls = MLPClassifier if dataset.task == "classification" else MLPRegressor
+        batch = self._value(params, "batch_size")
+        return cls(
+            hidden_layer_sizes=hidden_layers(params, self.config["n_layers"],
+                                             self.config["units"]),
+            activation=str(self._value(params, "activation")),
+            solver=str(self._value(params, "solver", "optimizer")).lower(),
+            learning_rate_init=float(self._value(params, "learning_rate_init", "learning_rate")),
+            alpha=float(self._value(params, "alpha")),
+            batch_size="auto" if batch is None else int(batch),
+            max_iter=int(self._value(params, "max_iter", "epochs")),
+            momentum=float(self._value(params, "momentum")),
+            nesterovs_momentum=bool(self._value(params, "nesterovs_momentum")),
+            random_state=None if self.seed is None else np.random.RandomState(self.seed),
+        )
+
+    # training ---------------------------------------------------------------------------
+    def fit(self, params: dict[str, Any], x: Any, y: Any, dataset: Dataset, *,
+            validation: tuple[Any, Any] | None = None, report: Report | None = None) -> Any:
+        import numpy as np
+        from sklearn.exceptions import ConvergenceWarning
+
+        est = self.build(params, dataset)
+        x = flat(x)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            if self.config["model"] or getattr(est, "solver", "lbfgs") == "lbfgs":
+                est.fit(x, y)
+                return est
+            regression = dataset.task == "regression"
+            mean = float(np.mean(y)) if regression else 0.0
+            std = float(np.std(y)) or 1.0 if regression else 1.0
+            target = (np.asarray(y, dtype=float) - mean) / std if regression else y
+            classes = None if regression else np.unique(dataset.y_train)
+            wrapped = _ScaledRegressor(est, mean, std) if regression else est
+            for epoch in range(1, est.max_iter + 1):
+                try:
+                    if regression:
+                        est.partial_fit(x, target)
+                    else:
+                        est.partial_fit(x, target, classes=classes)
+                except ValueError as exc:
+                    if "non-finite" in str(exc):
+                        raise RuntimeError(f"diverged: weights became non-finite at epoch "
+                                           f"{epoch}") from None
+                    raise
+                if not math.isfinite(est.loss_):
+                    raise RuntimeError(f"diverged: loss became {est.loss_} at epoch {epoch}")
+                if report is not None and validation is not None:
+                    report(epoch, self._validation_values(wrapped, validation, dataset))
+            return wrapped
+
+    def _validation_values(self, model: Any, validation: tuple[Any, Any],
+                           dataset: Dataset) -> dict[str, float]:
+        from hpo_framework.metrics import METRICS
+
+        xv, yv = validation
+        if dataset.task == "regression":
+            return {"val_loss": METRICS["mse"].fn(yv, self.predict(model, xv))}
+        proba = self.predict_proba(model, xv)
+        pred = model.classes_[proba.argmax(axis=1)]
+        return {"val_loss": METRICS["log_loss"].fn(_index(model, yv), None, proba),
+                "val_accuracy": METRICS["accuracy"].fn(yv, pred)}
+
+    def predict(self, model: Any, x: Any) -> Any:
+        import numpy as np
+
+        pred = np.asarray(model.predict(flat(x)))
+        if np.issubdtype(pred.dtype, np.floating) and not np.all(np.isfinite(pred)):
+            raise RuntimeError("the model predicts NaN or infinite values")
+        return pred
+
+    def predict_proba(self, model: Any, x: Any) -> Any | None:
+        import numpy as np
+
+        if not hasattr(model, "predict_proba"):
+            return None
+        proba = np.asarray(model.predict_proba(flat(x)))
+        if not np.all(np.isfinite(proba)):
+            raise RuntimeError("the model predicts NaN probabilities")
+        return proba
+
+    def score(self, model: Any, x: Any, y: Any, dataset: Dataset) -> dict[str, float]:
+        from hpo_framework.metrics import score_all
+
+        pred = self.predict(model, x)
+        proba = self.predict_proba(model, x) if dataset.task == "classification" else None
+        if proba is not None and hasattr(model, "classes_"):
+            # log loss indexes columns by label: map labels to column positions
+            return {**score_all(dataset.task, y, pred, None),
+                    **{k: v for k, v in score_all(dataset.task, _index(model, y), pred,
+                                                  proba).items() if k == "log_loss"}}
+        return score_all(dataset.task, y, pred, proba)
+
+    def save(self, model: Any, path: str) -> str:
+        import joblib
+
+        joblib.dump(model, path)
+        return path
+
+
+def _index(model: Any, y: Any) -> Any:
+    """Labels -> column positions of ``predict_proba`` (labels need not be 0..k-1)."""
+    import numpy as np
+
+    classes = getattr(model, "classes_", None)
+    if classes is None:
+        return y
+    return np.searchsorted(classes, np.asarray(y))

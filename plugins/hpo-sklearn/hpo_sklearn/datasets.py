@@ -1,0 +1,83 @@
+"""scikit-learn's bundled datasets, split once into train and test (offline, seeded).
+
+Every dataset here uses the same split: ``TEST_SIZE`` (20 %) of the rows go to the test
+set, stratified by class for classification, shuffled with ``seed`` (default 0, so the
+test set does not move when the study's seed changes).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from hpo_framework.dataset import Dataset
+from hpo_framework.errors import DatasetError
+
+TEST_SIZE = 0.2
+
+# name -> (sklearn loader function name, task, scaling, description)
+_SPECS: dict[str, tuple[str, str, str, str]] = {
+    "digits": ("load_digits", "classification", "sixteenth",
+               "8x8 handwritten digits, 1797 rows, 10 classes (default; pixels / 16)"),
+    "iris": ("load_iris", "classification", "standard", "iris flowers, 150 rows, 3 classes"),
+    "wine": ("load_wine", "classification", "standard", "wine cultivars, 178 rows, 3 classes"),
+    "breast_cancer": ("load_breast_cancer", "classification", "standard",
+                      "breast cancer Wisconsin, 569 rows, 2 classes"),
+    "diabetes": ("load_diabetes", "regression", "none",
+                 "diabetes progression, 442 rows, regression target"),
+}
+
+
+def split(x: Any, y: Any, task: str, test_size: float, seed: int) -> tuple[Any, Any, Any, Any]:
+    """Seeded train/test split, stratified for classification."""
+    from sklearn.model_selection import train_test_split
+
+    return train_test_split(x, y, test_size=test_size, random_state=seed,
+                            stratify=y if task == "classification" else None)
+
+
+def load_bundled(name: str, test_size: float = TEST_SIZE, seed: int = 0,
+                 **unknown: Any) -> Dataset:
+    """Load one of scikit-learn's bundled datasets as an hpo_framework Dataset."""
+    import numpy as np
+
+    if unknown:
+        raise DatasetError(f"dataset '{name}': unknown option '{sorted(unknown)[0]}' "
+                           "(accepted: test_size, seed)")
+    if not isinstance(test_size, int | float) or not 0 < test_size < 1:
+        raise DatasetError(f"dataset '{name}': test_size must be between 0 and 1, "
+                           f"got {test_size!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise DatasetError(f"dataset '{name}': seed must be an integer, got {seed!r}")
+    import sklearn.datasets
+
+    fn_name, task, scaling, description = _SPECS[name]
+    bunch = getattr(sklearn.datasets, fn_name)()
+    x = np.asarray(bunch.data, dtype=np.float32)
+    y = np.asarray(bunch.target)
+    y = y.astype(np.int64) if task == "classification" else y.astype(np.float64)
+    x_tr, x_te, y_tr, y_te = split(x, y, task, float(test_size), seed)
+    if scaling == "sixteenth":
+        x_tr, x_te = x_tr / 16.0, x_te / 16.0
+    elif scaling == "standard":  # statistics of the training rows only
+        mean, std = x_tr.mean(axis=0), x_tr.std(axis=0)
+        std[std == 0] = 1.0
+        x_tr, x_te = (x_tr - mean) / std, (x_te - mean) / std
+    return Dataset(name, x_tr.astype(np.float32), y_tr, x_te.astype(np.float32), y_te,
+                   task=task, description=description,
+                   extra={"test_size": float(test_size), "split_seed": seed})
+
+
+def _loader(name: str) -> Callable[..., Dataset]:
+    def load(**options: Any) -> Dataset:
+        return load_bundled(name, **options)
+
+    load.__name__ = f"load_{name}"
+    load.__doc__ = _SPECS[name][3]
+    return load
+
+
+DATASETS: dict[str, tuple[Callable[..., Dataset], str]] = {
+    name: (_loader(name), spec[3] + f"; {int(TEST_SIZE * 100)} % test split")
+    for name, spec in _SPECS.items()
+}

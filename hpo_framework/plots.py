@@ -134,8 +134,7 @@ def params_plot(study: Any, path: str | Path) -> Path | None:
             ax.set_xlim(-0.5, len(choices) - 0.5)
         else:
             xs = [float(p) for p, _, _ in pts]
-            if _is_log(dim):
-                ax.set_xscale("log")
+            _numeric_axis(ax, dim)
         ys = [v for _, v, _ in pts]
         sc = ax.scatter(xs, ys, c=[n for _, _, n in pts], cmap="viridis", s=28,
                         edgecolors="k", linewidths=0.3)
@@ -144,15 +143,35 @@ def params_plot(study: Any, path: str | Path) -> Path | None:
             if _is_categorical(dim):
                 bx = [str(c) for c in dim.choices].index(str(bx))
             ax.scatter([bx], [best.value], marker="*", s=220, color="red", edgecolors="k",
-                       zorder=4, label="best")
-            ax.legend(loc="best", fontsize=8)
+                       zorder=4)
         scale = " (log scale)" if _is_log(dim) else ""
         ax.set_xlabel(dim.name + scale)
         ax.set_ylabel(view.metric)
         ax.grid(alpha=0.3)
     fig.colorbar(sc, ax=axes, label="trial number", shrink=0.8)
-    fig.suptitle(f"{view.name}: each parameter against {view.metric}")
+    fig.suptitle(f"{view.name}: each parameter against {view.metric} (red star: best trial)")
     return _save(fig, path)
+
+
+def _numeric_axis(ax: Any, dim: Any) -> None:
+    """The dimension's whole range; log scale for log parameters, whole numbers for ints."""
+    from matplotlib.ticker import LogFormatterSciNotation, MaxNLocator, NullFormatter
+
+    low, high = float(dim.low), float(dim.high)
+    if _is_log(dim):
+        ax.set_xscale("log")
+        pad = (high / low) ** 0.04
+        ax.set_xlim(low / pad, high * pad)
+        if high / low < 30:  # under ~1.5 decades: label a few minor ticks, not all of them
+            ax.xaxis.set_minor_formatter(LogFormatterSciNotation(labelOnlyBase=False,
+                                                                 minor_thresholds=(2, 0.5)))
+        else:
+            ax.xaxis.set_minor_formatter(NullFormatter())
+    else:
+        pad = (high - low) * 0.04 or 0.5
+        ax.set_xlim(low - pad, high + pad)
+    if getattr(dim, "type_name", "") == "int" and not _is_log(dim):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _axis_position(dim: Any, value: Any) -> float:
@@ -173,8 +192,10 @@ def _axis_labels(dim: Any) -> list[tuple[float, str]]:
         choices = [str(c) for c in dim.choices]
         return [(i / max(1, len(choices) - 1), c) for i, c in enumerate(choices)]
     marks = {}
-    for u in (0.0, 0.5, 1.0):
-        value = dim.decode(u)
+    small_int = getattr(dim, "type_name", "") == "int" and not _is_log(dim) \
+        and dim.high - dim.low <= 8
+    values = range(dim.low, dim.high + 1) if small_int else [dim.decode(u) for u in (0, .5, 1)]
+    for value in values:
         marks[fmt(value)] = float(dim.encode(value))  # ints sit at their bin's centre
     return [(pos, text) for text, pos in marks.items()]
 

@@ -420,8 +420,9 @@ def write_html(path: str | Path, *, title: str,
     return path
 
 
-def study_html(study: Any, path: str | Path, plot_dir: str | Path | None = None) -> Path:
-    """The HTML report of one study: its summary, every trial, and its plots."""
+def study_html(study: Any, path: str | Path, images: Sequence[Path] | None = None) -> Path:
+    """The HTML report of one study: its summary, every trial, and its plots (rendered
+    here unless ``images`` are given)."""
     import tempfile
 
     from .plots import study_plots
@@ -434,9 +435,190 @@ def study_html(study: Any, path: str | Path, plot_dir: str | Path | None = None)
     note = (f"strategy {view.strategy}, {view.direction} {view.metric}; "
             f"best: {fmt(row['best_validation'])} ({fmt(row['best_config'])})")
     with tempfile.TemporaryDirectory() as tmp:
-        images = study_plots(view, plot_dir or tmp, with_curve=True)
+        if images is None:
+            images = study_plots(view, tmp, with_curve=True)
         return write_html(path, title=f"Study {view.name}", note=note,
                           tables=[("Summary", [row], SUMMARY_COLUMNS),
                                   ("Trials", trial_rows(view), None)],
                           images=images, highlight={"Trials": index} if index is not None
                           else None)
+
+
+# terminal ---------------------------------------------------------------------------
+_HEADERS = {
+    "best_validation": "best val", "test_score": "test",
+    "best_config": "best configuration", "wall_time_s": "wall s",
+    "best_validation_median": "best val", "test_score_median": "test",
+    "wall_time_s_median": "wall s",
+}
+
+
+def _range(row: Mapping[str, Any], key: str) -> str:
+    med, lo, hi = row.get(f"{key}_median"), row.get(f"{key}_min"), row.get(f"{key}_max")
+    return f"{fmt(med)} [{fmt(lo)}, {fmt(hi)}]" if med is not None else "-"
+
+
+def summary_table(rows: Sequence[Mapping[str, Any]], title: str = "") -> Any:
+    """A rich table of summary rows (one per run) or aggregated rows (one per strategy)."""
+    from rich.table import Table
+
+    table = Table(title=title or None)
+    aggregated = bool(rows) and "runs" in rows[0]
+    if aggregated:
+        cols = ["strategy", "runs", "best_validation_median", "test_score_median",
+                "best_config", "trials", "failed", "wall_time_s_median"]
+    else:
+        cols = ["strategy", "seed", "best_validation", "test_score", "best_config", "trials",
+                "failed", "wall_time_s"]
+    for c in cols:
+        if c == "best_config":
+            table.add_column(_HEADERS[c], overflow="fold", ratio=1)
+        else:
+            table.add_column(_HEADERS.get(c, c), no_wrap=True)
+    for r in rows:
+        cells = []
+        for c in cols:
+            if aggregated and c.endswith("_median") and not c.startswith("wall"):
+                cells.append(_range(r, c[: -len("_median")]))
+            elif c.startswith("wall"):
+                cells.append("-" if r.get(c) is None else f"{r[c]:.1f}")
+            else:
+                cells.append(fmt(r.get(c)))
+        table.add_row(*cells)
+    return table
+
+
+def cli_report(storage_path: str, studies: Sequence[str], as_json: bool, as_csv: bool,
+               html: str | None, plots: str | None) -> None:
+    """What ``hpo-run report`` does; several studies give a comparison."""
+    import click
+
+    storage = open_storage(storage_path)
+    names = [n.strip() for s in studies for n in s.split(",") if n.strip()]
+    if not names:
+        names = [r.name for r in storage.list_studies()]
+        if not names:
+            raise StorageError(f"{storage_path} holds no study yet")
+        if len(names) > 1 and not (html or plots or as_json or as_csv):
+            from rich.console import Console
+
+            rows = [summary(load_study(storage, n)) for n in names]
+            Console().print(_studies_table(rows, storage_path))
+            click.echo("pick one with --study NAME (or several: --study a,b)")
+            return
+    views = [load_study(storage, n) for n in names]
+    if len(views) == 1:
+        _report_one(views[0], as_json, as_csv, html, plots)
+    else:
+        _report_many(views, as_json, as_csv, html, plots)
+
+
+def _studies_table(rows: Sequence[Mapping[str, Any]], storage_path: str) -> Any:
+    from rich.table import Table
+
+    table = Table(title=f"studies in {storage_path}")
+    for c in ("study", "strategy", "metric", "best", "trials", "failed", "running"):
+        table.add_column(c)
+    for r in rows:
+        table.add_row(r["study"], r["strategy"], r["metric"], fmt(r["best_validation"]),
+                      str(r["trials"]), str(r["failed"]), str(r["running"]))
+    return table
+
+
+def _report_one(view: StudyView, as_json: bool, as_csv: bool, html: str | None,
+                plots: str | None) -> None:
+    import click
+
+    written: list[Path] = []
+    if plots:
+        from .plots import study_plots
+
+        written += study_plots(view, plots)
+    if html:
+        written.append(study_html(view, html))
+    if as_json:
+        click.echo(to_json(study_report(view)))
+        return
+    if as_csv:
+        click.echo(to_csv(trial_rows(view)), nl=False)
+        return
+    from rich.console import Console
+
+    from .display import trials_table
+
+    console = Console()
+    console.print(trials_table(view, view.metric))
+    row = summary(view)
+    if row["best_trial"] is None:
+        console.print("no trial has completed yet", style="red")
+    else:
+        console.print(f"best trial {row['best_trial']}: validation {view.metric} "
+                      f"{fmt(row['best_validation'])}", highlight=False)
+        console.print(f"best configuration: {fmt(row['best_config'])}", highlight=False)
+    if row["test_score"] is not None:
+        console.print(f"test {view.metric} of the best configuration retrained: "
+                      f"{fmt(row['test_score'])}", highlight=False)
+    state = f"{row['running']} still running or queued" if row["running"] else "finished"
+    console.print(f"strategy {view.strategy}, {row['trials']} trials ({row['failed']} failed), "
+                  f"{state}", highlight=False)
+    for path in written:
+        console.print(f"wrote {path}", highlight=False)
+
+
+def _report_many(views: Sequence[StudyView], as_json: bool, as_csv: bool, html: str | None,
+                 plots: str | None) -> None:
+    import click
+
+    rows = [summary(v) for v in views]
+    written: list[Path] = []
+    if plots:
+        from .plots import best_so_far_plot, study_plots
+
+        curve = best_so_far_plot(views, Path(plots) / "best_so_far.png")
+        written += [curve] if curve else []
+        for v in views:
+            written += study_plots(v, Path(plots) / v.name)
+    if html:
+        import tempfile
+
+        from .plots import best_so_far_plot, study_plots
+
+        with tempfile.TemporaryDirectory() as tmp:
+            images = [best_so_far_plot(views, Path(tmp) / "best_so_far.png")]
+            for v in views:
+                images += study_plots(v, Path(tmp) / v.name, with_curve=False)
+            written.append(write_html(html, title="Studies compared",
+                                      tables=[("Every run", rows, SUMMARY_COLUMNS)],
+                                      images=[i for i in images if i is not None]))
+    if as_json:
+        click.echo(to_json({"runs": rows}))
+        return
+    if as_csv:
+        click.echo(to_csv(rows, SUMMARY_COLUMNS), nl=False)
+        return
+    from rich.console import Console
+
+    console = Console()
+    console.print(summary_table(rows, title="studies compared"))
+    for path in written:
+        console.print(f"wrote {path}", highlight=False)
+
+
+def write_study_output(study: Any, directory: str | Path, quiet: bool = False) -> list[Path]:
+    """``hpo-run --output DIR`` for one study: trials.csv, study.json, plots, report.html."""
+    view = as_view(study)
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise HPOError(f"cannot create --output directory {directory}: {exc}") from None
+    written = write_study_files(view, directory)
+    (directory / "summary.md").write_text(to_markdown([summary(view)], SUMMARY_COLUMNS))
+    written.append(directory / "summary.md")
+    pngs = [p for p in written if p.suffix == ".png"]
+    written.append(study_html(view, directory / "report.html", images=pngs))
+    if not quiet:
+        import click
+
+        click.echo(f"wrote {len(written)} files to {directory}", err=True)
+    return written

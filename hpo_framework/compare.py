@@ -1,0 +1,239 @@
+"""Several strategies on the same problem, side by side (the notebook's comparison).
+
+Every strategy runs on the same backend, dataset, evaluator, budget and seed, each as
+its own study in the same storage, so the comparison can be resumed and reported on
+later. ``repeats`` runs each strategy with seeds ``seed, seed+1, ...``: one seed says
+little about a search method.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import OptionError
+from .report import StudyView, aggregate, summary
+
+#: the notebook's three methods come first in ``--strategy all``
+PREFERRED_ORDER = ("grid", "bayes", "genetic")
+#: comparison mode is reproducible by default, so running the same command resumes it
+DEFAULT_SEED = 0
+
+
+def installed_strategies(registry: Any = None) -> list[str]:
+    if registry is None:
+        from .registry import get_registry
+
+        registry = get_registry()
+    names = list(registry.components("strategy"))
+    first = [n for n in PREFERRED_ORDER if n in names]
+    return first + sorted(n for n in names if n not in first)
+
+
+def parse_strategies(text: str, registry: Any = None) -> list[str]:
+    """``grid,bayes,genetic`` or ``all`` -> strategy names, each checked to be installed."""
+    if registry is None:
+        from .registry import get_registry
+
+        registry = get_registry()
+    if text.strip() == "all":
+        names = installed_strategies(registry)
+    else:
+        names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise OptionError(f"--strategy {text!r} names no strategy")
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise OptionError(f"--strategy lists '{dupes[0]}' twice")
+    for name in names:
+        registry.get("strategy", name)  # an unknown name fails before anything runs
+    return names
+
+
+def is_comparison(strategy: str, repeats: int = 1) -> bool:
+    return "," in strategy or strategy.strip() == "all" or repeats > 1
+
+
+def split_strategy_options(options: dict[str, Any], strategies: Sequence[str]
+                           ) -> dict[str, dict[str, Any]]:
+    """``-S kappa=5`` goes to every strategy; ``-S bayes.kappa=5`` only to bayes."""
+    out: dict[str, dict[str, Any]] = {s: {} for s in strategies}
+    for key, value in options.items():
+        prefix, dot, rest = key.partition(".")
+        if dot and prefix in out:
+            out[prefix][rest] = value
+        elif dot and prefix not in out:
+            raise OptionError(f"--strategy-option {key}: '{prefix}' is not among the compared "
+                              f"strategies ({', '.join(strategies)})")
+        else:
+            for s in strategies:
+                out[s][key] = value
+    return out
+
+
+@dataclass
+class Comparison:
+    """The runs of a comparison: one summary row and one stored study per (strategy, seed)."""
+
+    strategies: list[str]
+    seeds: list[int]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    views: list[StudyView] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def repeats(self) -> int:
+        return len(self.seeds)
+
+    def by_strategy(self) -> list[dict[str, Any]]:
+        return aggregate(self.rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"strategies": self.strategies, "seeds": self.seeds,
+                               "runs": self.rows}
+        if self.repeats > 1:
+            out["by_strategy"] = self.by_strategy()
+        if self.errors:
+            out["final_test_errors"] = self.errors
+        return out
+
+    def write(self, directory: str | Path) -> list[Path]:
+        from .report import write_comparison
+
+        return write_comparison(self.rows, self.views, directory, self.repeats)
+
+
+def study_name(base: str, strategy: str, seed: int, repeats: int) -> str:
+    name = f"{base}-{strategy}"
+    return f"{name}-seed{seed}" if repeats > 1 else name
+
+
+def _save_path(path: str | None, strategy: str, seed: int, repeats: int) -> str | None:
+    if not path:
+        return None
+    p = Path(path)
+    tag = f"-{strategy}" + (f"-seed{seed}" if repeats > 1 else "")
+    return str(p.with_name(p.stem + tag + p.suffix))
+
+
+def run_comparison(
+    config: Any,
+    strategies: Sequence[str],
+    repeats: int = 1,
+    *,
+    callbacks: Callable[[str, int, int, int], Sequence[Any]] | None = None,
+) -> Comparison:
+    """Run each strategy (``repeats`` seeds each) from one :class:`~hpo_framework.job.JobConfig`.
+
+    ``callbacks(strategy, seed, index, total)`` returns the study callbacks for one run
+    (a progress display, say). Study names are ``BASE-STRATEGY[-seedN]`` where BASE is
+    ``--study`` or ``compare-BACKEND-DATASET``.
+    """
+    from .job import prepare, run_job
+    from .registry import get_registry
+
+    if repeats < 1:
+        raise OptionError("--repeats must be at least 1")
+    strategies = list(strategies)
+    options = split_strategy_options(dict(config.strategy_options), strategies)
+    registry = get_registry()
+    for name in strategies:  # every option checked before the first trial runs
+        registry.get("strategy", name).validate(options[name])
+    base_seed = DEFAULT_SEED if config.seed is None else config.seed
+    seeds = [base_seed + r for r in range(repeats)]
+    base = config.study or f"compare-{config.backend}-{config.dataset}"
+    result = Comparison(strategies, seeds)
+    total = len(strategies) * repeats
+    index = 0
+    for seed in seeds:
+        for name in strategies:
+            index += 1
+            job = dataclasses.replace(
+                config, strategy=name, seed=seed, study=study_name(base, name, seed, repeats),
+                strategy_options=options[name],
+                save_model=_save_path(config.save_model, name, seed, repeats),
+            )
+            prepared = prepare(job)
+            study = prepared[0]
+            before = len(study.finished_trials)
+            started = time.monotonic()
+            cbs = list(callbacks(name, seed, index, total)) if callbacks else []
+            outcome = run_job(job, callbacks=cbs, prepared=prepared)
+            elapsed = time.monotonic() - started
+            previous = study.attrs.get("wall_time_s")
+            if isinstance(previous, int | float) and len(study.finished_trials) == before:
+                elapsed = float(previous)  # nothing new ran: keep the time the search took
+            elif isinstance(previous, int | float):
+                elapsed += float(previous)  # a resumed study: add this run's time
+            study.set_attr("wall_time_s", round(elapsed, 3))
+            view = StudyView.from_study(study)
+            row = summary(view)
+            if outcome.final_error:
+                result.errors[study.name] = outcome.final_error
+            result.rows.append(row)
+            result.views.append(view)
+    return result
+
+
+def print_comparison(comparison: Comparison, file: Any = None) -> None:
+    """The summary table on a terminal: one row per run, and per strategy over seeds."""
+    from rich.console import Console
+
+    from .report import summary_table
+
+    console = Console(file=file)
+    metric = comparison.rows[0]["metric"] if comparison.rows else "value"
+    console.print(summary_table(comparison.rows, title=f"comparison ({metric}; "
+                                f"best validation and test of the retrained best)"))
+    if comparison.repeats > 1:
+        console.print(summary_table(comparison.by_strategy(), title=f"over {comparison.repeats} "
+                                    f"seeds {comparison.seeds}: median [min, max]"))
+    for study, error in comparison.errors.items():
+        console.print(f"final test of {study} failed: {error}", style="red", highlight=False)
+    storage = comparison.views[0].storage_path if comparison.views else "-"
+    names = ", ".join(v.name for v in comparison.views)
+    console.print(f"studies in {storage}: {names}; see one with: hpo-run report --storage "
+                  f"{storage} --study NAME", highlight=False)
+
+
+def cli_compare(config: Any, strategy_text: str, repeats: int, output: str | None,
+                as_json: bool) -> Comparison:
+    """What ``hpo-run --strategy a,b,c`` does: run, print the table, write ``--output``."""
+    import json
+    import sys
+
+    import click
+
+    from .display import Progress
+
+    strategies = parse_strategies(strategy_text)
+
+    def progress(name: str, seed: int, index: int, total: int) -> list[Any]:
+        if as_json:
+            return []
+        click.echo(f"[{index}/{total}] strategy {name}, seed {seed}", err=True)
+        return [Progress(config.n_trials, live=False)]
+
+    comparison = run_comparison(config, strategies, repeats, callbacks=progress)
+    written = comparison.write(output) if output else []
+    if as_json:
+        out = comparison.to_dict()
+        if output:
+            out["output"] = str(output)
+        click.echo(json.dumps(json.loads(_dumps(out))))
+        return comparison
+    print_comparison(comparison, file=sys.stdout)
+    if written:
+        click.echo(f"wrote {len(written)} files to {output} (summary.md, summary.csv, "
+                   f"summary.json, report.html, plots)")
+    return comparison
+
+
+def _dumps(obj: Any) -> str:
+    from .storage import dumps
+
+    return dumps(obj)

@@ -56,7 +56,8 @@ def _pairs(values: tuple[str, ...], what: str) -> dict[str, Any]:
                       "max_content_width": 100},
 )
 @click.option("--strategy", default="bayes", show_default=True,
-              help="Search strategy (see --list-plugins).")
+              help="Search strategy (see --list-plugins); a comma list (grid,bayes,genetic) or "
+                   "'all' compares them on the same problem, budget and seed.")
 @click.option("--backend", default="sklearn", show_default=True,
               help="Model builder: sklearn, keras, or a plugin's.")
 @click.option("--dataset", default="digits", show_default=True, help="Dataset name.")
@@ -103,6 +104,11 @@ def _pairs(values: tuple[str, ...], what: str) -> dict[str, Any]:
               help="Retrain the best configuration on all training data and score the test set.")
 @click.option("--save-model", default=None, type=click.Path(dir_okay=False),
               help="Save the retrained best model to PATH.")
+@click.option("--repeats", default=1, show_default=True, type=int,
+              help="Compare: run each strategy with N seeds (--seed, --seed+1, ...) and report "
+                   "median, min and max.")
+@click.option("--output", default=None, type=click.Path(file_okay=False),
+              help="Write markdown, CSV, JSON, plots and report.html into DIR.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout, nothing else.")
 @click.option("--list-plugins", is_flag=True, help="List installed plugins and exit.")
 @click.option("-v", "--verbose", is_flag=True, help="Let libraries (TensorFlow, ...) log.")
@@ -113,6 +119,14 @@ def cli(ctx: click.Context, **kw: Any) -> None:
     try:
         if kw["list_plugins"]:
             list_plugins(kw["as_json"])
+            return
+        from .compare import is_comparison
+
+        if is_comparison(kw["strategy"], kw["repeats"]):
+            from .compare import cli_compare
+
+            cli_compare(config_from_options(kw), kw["strategy"], kw["repeats"], kw["output"],
+                        kw["as_json"])
             return
         run_main(kw)
     except HPOError as exc:
@@ -201,6 +215,10 @@ def run_main(kw: dict[str, Any]) -> None:
         click.echo(f"\ninterrupted: {len(study.finished_trials)} finished trials are stored in "
                    f"{study.storage.path}; run the same command to resume", err=True)
         sys.exit(130)
+    if kw.get("output"):
+        from .report import write_study_output
+
+        write_study_output(result.study, kw["output"], quiet=as_json)
     if as_json:
         click.echo(json.dumps(result.to_dict()))
         return
@@ -236,6 +254,30 @@ def print_summary(result: Any) -> None:
                       highlight=False)
     console.print(f"stopped: {study.stop_reason}; study '{study.name}' is stored in "
                   f"{study.storage.path}", highlight=False)
+
+
+@cli.command("report")
+@click.option("--study", "studies", multiple=True,
+              help="Study name; several (repeat it, or a comma list) are compared. Default: the "
+                   "only study, or a list of the storage's studies.")
+@click.option("--storage", default="hpo.db", show_default=True, help="SQLite file of the study.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (summary and every trial).")
+@click.option("--csv", "as_csv", is_flag=True, help="Print the trials (or the summary) as CSV.")
+@click.option("--html", default=None, type=click.Path(dir_okay=False),
+              help="Write a self-contained HTML report (table and plots embedded) to FILE.")
+@click.option("--plots", default=None, type=click.Path(file_okay=False),
+              help="Write the PNG plots into DIR.")
+def report_command(studies: tuple[str, ...], storage: str, as_json: bool, as_csv: bool,
+                   html: str | None, plots: str | None) -> None:
+    """Show a finished or running study from storage: its trials and best configuration."""
+    from .report import cli_report
+
+    if as_json and as_csv:
+        raise click.UsageError("give --json or --csv, not both")
+    try:
+        cli_report(storage, studies, as_json, as_csv, html, plots)
+    except HPOError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def main() -> None:

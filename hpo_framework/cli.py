@@ -65,8 +65,10 @@ def _pairs(values: tuple[str, ...], what: str) -> dict[str, Any]:
               help="A local data file (the 'file' dataset, or a local mnist.npz).")
 @click.option("--evaluator", default="holdout", show_default=True, help="holdout or kfold.")
 @click.option("--space", "space_file", default=None, type=click.Path(dir_okay=False),
+              envvar="HPO_SPACE",
               help="Search space file (YAML, JSON or TOML); default: the backend's space.")
 @click.option("--trials", "n_trials", default=20, show_default=True, type=int,
+              envvar="HPO_TRIALS",
               help="Total trials of the study (a resumed study runs up to this number).")
 @click.option("--timeout", default=None, type=float, help="Stop starting trials after SECONDS.")
 @click.option("--seed", default=None, type=int, help="Seed for the strategy, splits and models.")
@@ -226,12 +228,10 @@ def run_main(kw: dict[str, Any]) -> None:
 
 
 def print_summary(result: Any) -> None:
-    from rich.console import Console
-
-    from .display import fmt, trials_table
+    from .display import fmt, make_console, trials_table
 
     study = result.study
-    console = Console()
+    console = make_console()
     console.print(trials_table(study, result.metric))
     best = study.best_trial
     failed = sum(1 for t in study.trials if t.state.value == "FAILED")

@@ -127,6 +127,7 @@ def prepare(config: JobConfig) -> tuple[Study, PipelineObjective, Any, str]:
     if config.trial_timeout is not None and not executor.isolated:
         raise OptionError(f"--trial-timeout needs trials outside the driver; executor "
                           f"'{executor.name}' runs them inside it: drop --executor or use process")
+    strategy_cls.validate(config.strategy_options)
     storage = Storage(config.storage)
     identity = {
         "backend": config.backend,

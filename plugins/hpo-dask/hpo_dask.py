@@ -1,0 +1,274 @@
+"""The ``dask`` executor: trials run on a Dask cluster, or on a LocalCluster.
+
+``hpo-run ... --executor dask --scheduler tcp://HOST:PORT`` sends trials to a running
+scheduler; without an address a LocalCluster of worker processes is started (and
+stopped) for the study. The objective, with the dataset the driver already loaded, is
+sent once, as the result of one task every trial depends on: each worker fetches it
+once and keeps it, and unlike scattered data the scheduler recomputes it when the
+workers holding it die. Workers only compute: the driver alone writes the SQLite file.
+
+A worker that dies mid-trial fails that trial with ``WorkerLost`` (the study's
+``--retries`` decides whether it runs again). On a LocalCluster Dask's own silent
+re-tries are turned off (``allowed-failures = 0``) so that ``--retries`` is the one
+knob; an external scheduler applies its own ``distributed.scheduler.allowed-failures``
+first. A trial past ``--trial-timeout`` is cancelled and the worker running it restarted
+through its nanny (a Python thread cannot be stopped); the clock starts when the driver
+submits the trial. ``distributed`` is imported inside functions: listing plugins
+stays fast.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import os
+import threading
+import time
+import uuid
+from typing import Any
+
+from hpo_framework.errors import OptionError
+from hpo_framework.executor import Executor, WorkerLost
+from hpo_framework.hookspecs import hookimpl
+from hpo_framework.objective import Objective, error_text, evaluate
+from hpo_framework.options import Option
+from hpo_framework.trial import Outcome
+
+
+class Shipped:
+    """The objective plus (optionally) its dataset, as scattered to each worker once.
+
+    For a pipeline objective the driver's loaded dataset travels along and is put in
+    the worker's dataset cache before the first trial, so workers neither reload it nor
+    need the data file.
+    """
+
+    def __init__(self, objective: Objective, dataset_key: str | None = None,
+                 dataset: Any = None) -> None:
+        self.objective = objective
+        self.dataset_key = dataset_key
+        self.dataset = dataset
+
+    def prime(self) -> None:
+        if self.dataset_key is not None:
+            from hpo_framework import pipeline
+
+            pipeline._DATASETS.setdefault(self.dataset_key, self.dataset)
+
+
+def run_trial(shipped: Shipped, params: dict[str, Any]) -> Outcome:
+    """What a worker runs: one trial, every failure folded into the Outcome."""
+    shipped.prime()
+    return evaluate(shipped.objective, params)
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def ship(objective: Objective) -> Shipped:
+    """Wrap the objective; a pipeline objective takes its (cached) dataset along."""
+    spec = getattr(objective, "spec", None)
+    if spec is None or not hasattr(spec, "dataset_options"):
+        return Shipped(objective)
+    from hpo_framework.pipeline import load_dataset
+
+    options = dict(spec.dataset_options)
+    # the same key as hpo_framework.pipeline.load_dataset's per-process cache
+    key = json.dumps([spec.dataset, options], sort_keys=True, default=str)
+    return Shipped(objective, key, load_dataset(spec.dataset, options))
+
+
+class DaskExecutor(Executor):
+    """Runs trials as Dask tasks; keeps as many running as the cluster has threads."""
+
+    name = "dask"
+    isolated = True
+    options = {
+        "scheduler": Option(None, str, help="tcp://HOST:PORT of a running scheduler; "
+                                            "none: start a LocalCluster"),
+        "n_workers": Option(None, int, low=1, help="LocalCluster workers (default: n_jobs "
+                                                   "if > 1, else the number of cores)"),
+        "threads_per_worker": Option(1, int, low=1, help="LocalCluster threads per worker"),
+        "connect_timeout": Option(30.0, float, low=0.1,
+                                  help="seconds to wait for the scheduler and a first worker"),
+    }
+
+    def __init__(self, n_jobs: int = 1, **options: Any) -> None:
+        super().__init__(n_jobs, **options)
+        address = self.config["scheduler"]
+        if address is not None and "://" not in address and ":" not in address:
+            raise OptionError(f"executor 'dask': scheduler address '{address}' must look like "
+                              "tcp://HOST:PORT")
+        self.client: Any = None
+        self.cluster: Any = None
+        # study future -> (dask future, trial number, params, resends)
+        self._running: dict[cf.Future, tuple[Any, int, dict[str, Any], int]] = {}
+        self._restarted: set[str] = set()
+        self._restarts: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._slots = self.n_jobs
+        self._slots_at = 0.0
+
+    # set-up ---------------------------------------------------------------------
+    def start(self, objective: Objective) -> None:
+        import dask
+        from distributed import Client, LocalCluster
+
+        self.objective = objective
+        timeout = self.config["connect_timeout"]
+        address = self.config["scheduler"]
+        try:
+            if address is None:
+                n = self.config["n_workers"] or (self.n_jobs if self.n_jobs > 1
+                                                  else os.cpu_count() or 1)
+                tpw = self.config["threads_per_worker"]
+                with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+                    self.cluster = LocalCluster(
+                        n_workers=n, threads_per_worker=tpw, processes=True,
+                        dashboard_address=None, host="127.0.0.1",
+                        env={"TF_NUM_INTRAOP_THREADS": str(tpw), "TF_NUM_INTEROP_THREADS": "1",
+                             "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")},
+                    )
+                self.client = Client(self.cluster, timeout=timeout)
+            else:
+                self.client = Client(address, timeout=timeout)
+            self.client.wait_for_workers(1, timeout=timeout)
+        except (OSError, TimeoutError) as exc:
+            self.shutdown()
+            where = address or "a LocalCluster"
+            raise OptionError(f"executor 'dask': no workers at {where} within {timeout:g}s "
+                              f"({error_text(exc)})") from None
+        try:
+            # a task whose result is the objective, not scattered data: the scheduler keeps
+            # the task and recomputes it when the workers holding it die or restart
+            self._shipped = self.client.submit(_identity, ship(objective), pure=False,
+                                               key=f"hpo-objective-{uuid.uuid4().hex[:8]}")
+        except Exception as exc:
+            self.shutdown()
+            raise OptionError(f"executor 'dask': the objective cannot be sent to the workers: "
+                              f"{error_text(exc)}") from None
+        self._slots_at = 0.0
+
+    @property
+    def slots(self) -> int:
+        """``n_jobs`` when given, else every thread of the cluster (re-read every few s)."""
+        if self.n_jobs > 1 or self.client is None:
+            return self.n_jobs
+        if time.monotonic() - self._slots_at > 5:
+            try:
+                self._slots = max(1, sum(self.client.nthreads().values()))
+            except Exception:
+                pass
+            self._slots_at = time.monotonic()
+        return self._slots
+
+    # running --------------------------------------------------------------------
+    def submit(self, number: int, params: dict[str, Any]) -> cf.Future[Outcome]:
+        result: cf.Future[Outcome] = cf.Future()
+        result.set_running_or_notify_cancel()
+        self._send(result, number, dict(params))
+        return result
+
+    def _send(self, result: cf.Future, number: int, params: dict[str, Any], tries: int = 0
+              ) -> None:
+        key = f"hpo-trial-{number}-{uuid.uuid4().hex[:8]}"
+        task = self.client.submit(run_trial, self._shipped, params, key=key, pure=False)
+        with self._lock:
+            self._running[result] = (task, number, params, tries)
+        task.add_done_callback(lambda t: self._settle(result, t))
+
+    def _settle(self, result: cf.Future, task: Any) -> None:
+        """Dask callback thread: pass the task's end on to the study's future."""
+        from distributed import KilledWorker
+
+        with self._lock:
+            entry = self._running.get(result)
+            if entry is None or entry[0] is not task:  # cancelled by the study, or resent
+                return
+            _, number, params, tries = entry
+        error: BaseException | None = None
+        lost = task.status == "cancelled"
+        worker = None
+        if not lost:
+            try:
+                outcome = task.result()
+            except KilledWorker as exc:
+                lost, worker = True, getattr(exc.last_worker, "address", exc.last_worker)
+            except Exception as exc:
+                error = exc
+        if lost and tries < 3 and (worker in self._restarted or
+                                   (worker is None and self._restarted)):
+            # it died with a worker we restarted to stop another (timed-out) trial:
+            # not this trial's fault, so it runs again
+            self._send(result, number, params, tries + 1)
+            return
+        with self._lock:
+            self._running.pop(result, None)
+        if result.done():
+            return
+        if lost:
+            where = f" {worker}" if worker else ""
+            result.set_exception(WorkerLost(f"the Dask worker{where} running it died"
+                                            if worker else "Dask cancelled it"))
+        elif error is not None:
+            result.set_exception(error)
+        else:
+            result.set_result(outcome)
+
+    def cancel(self, future: cf.Future) -> bool:
+        """Cancel the task; a worker still running it is restarted (when it has a nanny)."""
+        with self._lock:
+            entry = self._running.pop(future, None)
+        if entry is None:
+            return False
+        task = entry[0]
+        busy: list[str] = []
+        try:
+            busy = [w for w, keys in self.client.processing().items() if task.key in keys]
+        except Exception:
+            pass
+        task.cancel()
+        if busy:  # a running Python thread cannot be stopped: restart its worker
+            self._restarted.update(busy)
+            thread = threading.Thread(target=self._restart, args=(busy,), daemon=True)
+            self._restarts.append(thread)
+            thread.start()
+        return True
+
+    def _restart(self, workers: list[str]) -> None:
+        try:
+            self.client.restart_workers(workers, timeout=60, raise_for_error=False)
+        except Exception:
+            pass
+
+    def shutdown(self, cancel: bool = False) -> None:
+        with self._lock:
+            tasks = [entry[0] for entry in self._running.values()]
+            self._running.clear()
+        for thread in self._restarts:
+            thread.join(timeout=60)
+        self._restarts = []
+        if self.client is not None:
+            if cancel and tasks:
+                try:
+                    self.client.cancel(tasks, force=True)
+                except Exception:
+                    pass
+            try:
+                self.client.close(timeout=10)
+            except Exception:
+                pass
+            self.client = None
+        if self.cluster is not None:
+            try:
+                self.cluster.close(timeout=20)
+            except Exception:
+                pass
+            self.cluster = None
+
+
+@hookimpl
+def register_executors(register):
+    register("dask", DaskExecutor, "trials on a Dask cluster (--scheduler tcp://HOST:PORT) "
+                                   "or a LocalCluster")

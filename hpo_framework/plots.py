@@ -2,7 +2,8 @@
 
 matplotlib is imported inside each function and only through ``Figure`` + the Agg
 canvas, so ``hpo-run --help`` never loads it and no global pyplot state is touched.
-Every function returns the written path, or None when the plot does not apply.
+Each ``*_figure`` function returns a Figure, or None when the plot does not apply
+(a heatmap needs a two-parameter grid); each ``*_plot`` writes it as a PNG.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def _is_categorical(dim: Any) -> bool:
     return getattr(dim, "type_name", "") == "categorical" or hasattr(dim, "choices")
 
 
-def best_so_far_plot(studies: Sequence[Any], path: str | Path) -> Path | None:
+def best_so_far_figure(studies: Sequence[Any]) -> Any:
     """Best value so far against trial number; one line per strategy (median and min-max band
     over seeds when a strategy ran several times)."""
     views = [as_view(s) for s in studies]
@@ -108,10 +109,10 @@ def best_so_far_plot(studies: Sequence[Any], path: str | Path) -> Path | None:
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(loc="best", fontsize=9)
-    return _save(fig, path)
+    return fig
 
 
-def params_plot(study: Any, path: str | Path) -> Path | None:
+def params_figure(study: Any) -> Any:
     """Each parameter against the score (log x-axis for log parameters); best trial starred."""
     view = as_view(study)
     dims = _searchable(view)
@@ -150,7 +151,7 @@ def params_plot(study: Any, path: str | Path) -> Path | None:
         ax.grid(alpha=0.3)
     fig.colorbar(sc, ax=axes, label="trial number", shrink=0.8)
     fig.suptitle(f"{view.name}: each parameter against {view.metric} (red star: best trial)")
-    return _save(fig, path)
+    return fig
 
 
 def _numeric_axis(ax: Any, dim: Any) -> None:
@@ -200,7 +201,7 @@ def _axis_labels(dim: Any) -> list[tuple[float, str]]:
     return [(pos, text) for text, pos in marks.items()]
 
 
-def parallel_plot(study: Any, path: str | Path) -> Path | None:
+def parallel_figure(study: Any) -> Any:
     """All complete trials across the parameters and the score, coloured by score."""
     view = as_view(study)
     dims = _searchable(view)
@@ -248,7 +249,7 @@ def parallel_plot(study: Any, path: str | Path) -> Path | None:
     from matplotlib.cm import ScalarMappable
 
     fig.colorbar(ScalarMappable(norm=norm, cmap=cmap), ax=ax, label=view.metric)
-    return _save(fig, path)
+    return fig
 
 
 def generation_stats(study: Any) -> list[dict[str, float]]:
@@ -283,7 +284,7 @@ def generation_stats(study: Any) -> list[dict[str, float]]:
     return out
 
 
-def generations_plot(study: Any, path: str | Path) -> Path | None:
+def generations_figure(study: Any) -> Any:
     """The genetic strategy's per-generation max and mean score."""
     view = as_view(study)
     rows = generation_stats(view)
@@ -304,7 +305,7 @@ def generations_plot(study: Any, path: str | Path) -> Path | None:
     ax.set_title(f"{view.name}: {view.metric} per generation")
     ax.grid(alpha=0.3)
     ax.legend(loc="best")
-    return _save(fig, path)
+    return fig
 
 
 def _varying(view: StudyView) -> list[str]:
@@ -317,7 +318,7 @@ def _varying(view: StudyView) -> list[str]:
     return names
 
 
-def heatmap_plot(study: Any, path: str | Path) -> Path | None:
+def heatmap_figure(study: Any) -> Any:
     """For a grid over two parameters: the score of every cell, annotated."""
     view = as_view(study)
     names = _varying(view)
@@ -374,7 +375,32 @@ def heatmap_plot(study: Any, path: str | Path) -> Path | None:
                         color="white" if dark else "black")
     fig.colorbar(im, ax=ax, label=view.metric)
     ax.set_title(f"{view.name}: {view.metric} over the grid")
-    return _save(fig, path)
+    return fig
+
+
+def _write(fig: Any, path: str | Path) -> Path | None:
+    return None if fig is None else _save(fig, path)
+
+
+def best_so_far_plot(studies: Sequence[Any], path: str | Path) -> Path | None:
+    """best_so_far_figure written as PNG to ``path`` (None when no trial completed)."""
+    return _write(best_so_far_figure(studies), path)
+
+
+def params_plot(study: Any, path: str | Path) -> Path | None:
+    return _write(params_figure(study), path)
+
+
+def parallel_plot(study: Any, path: str | Path) -> Path | None:
+    return _write(parallel_figure(study), path)
+
+
+def generations_plot(study: Any, path: str | Path) -> Path | None:
+    return _write(generations_figure(study), path)
+
+
+def heatmap_plot(study: Any, path: str | Path) -> Path | None:
+    return _write(heatmap_figure(study), path)
 
 
 def study_plots(study: Any, directory: str | Path, with_curve: bool = True) -> list[Path]:

@@ -181,11 +181,10 @@ def run_comparison(
 
 def print_comparison(comparison: Comparison, file: Any = None) -> None:
     """The summary table on a terminal: one row per run, and per strategy over seeds."""
-    from rich.console import Console
-
+    from .display import make_console
     from .report import summary_table
 
-    console = Console(file=file)
+    console = make_console(file)
     metric = comparison.rows[0]["metric"] if comparison.rows else "value"
     console.print(summary_table(comparison.rows, title=f"comparison ({metric}; "
                                 f"best validation and test of the retrained best)"))

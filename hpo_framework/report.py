@@ -500,10 +500,10 @@ def cli_report(storage_path: str, studies: Sequence[str], as_json: bool, as_csv:
         if not names:
             raise StorageError(f"{storage_path} holds no study yet")
         if len(names) > 1 and not (html or plots or as_json or as_csv):
-            from rich.console import Console
+            from .display import make_console
 
             rows = [summary(load_study(storage, n)) for n in names]
-            Console().print(_studies_table(rows, storage_path))
+            make_console().print(_studies_table(rows, storage_path))
             click.echo("pick one with --study NAME (or several: --study a,b)")
             return
     views = [load_study(storage, n) for n in names]
@@ -542,11 +542,9 @@ def _report_one(view: StudyView, as_json: bool, as_csv: bool, html: str | None,
     if as_csv:
         click.echo(to_csv(trial_rows(view)), nl=False)
         return
-    from rich.console import Console
+    from .display import make_console, trials_table
 
-    from .display import trials_table
-
-    console = Console()
+    console = make_console()
     console.print(trials_table(view, view.metric))
     row = summary(view)
     if row["best_trial"] is None:
@@ -596,9 +594,9 @@ def _report_many(views: Sequence[StudyView], as_json: bool, as_csv: bool, html: 
     if as_csv:
         click.echo(to_csv(rows, SUMMARY_COLUMNS), nl=False)
         return
-    from rich.console import Console
+    from .display import make_console
 
-    console = Console()
+    console = make_console()
     console.print(summary_table(rows, title="studies compared"))
     for path in written:
         console.print(f"wrote {path}", highlight=False)

@@ -47,6 +47,11 @@ class Executor(Configurable):
         done, _ = cf.wait(list(futures), timeout=timeout, return_when=cf.FIRST_COMPLETED)
         return done
 
+    def started_at(self, future: cf.Future) -> float | None:
+        """``time.monotonic()`` when the evaluation began, for ``--trial-timeout``; None:
+        unknown, the study then counts from submission."""
+        return None
+
     def cancel(self, future: cf.Future) -> bool:
         """Stop one evaluation (it ran past ``--trial-timeout``); True when it was stopped."""
         return future.cancel()

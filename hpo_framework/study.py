@@ -298,7 +298,8 @@ class Study:
                 if timeout is not None and not out_of_time:
                     limits.append(max(0.0, timeout - (clock - started)))
                 if trial_timeout is not None:
-                    limits.append(max(0.0, min(launched.values()) + trial_timeout - clock))
+                    first = min(self._began(executor, f, launched) for f in pending)
+                    limits.append(max(0.0, first + trial_timeout - clock))
                 done = executor.wait(pending, timeout=min(limits) if limits else None)
                 for future in sorted(done, key=lambda f: pending[f].number):
                     trial = pending.pop(future)
@@ -310,9 +311,11 @@ class Study:
                     self._finished(trial, outcome or self._lost(future), callbacks)
                 if trial_timeout is not None:
                     clock = time.monotonic()
-                    for future in [f for f, t0 in launched.items() if clock - t0 >= trial_timeout]:
+                    began = {f: self._began(executor, f, launched) for f in pending}
+                    for future in [f for f, t0 in began.items() if clock - t0 >= trial_timeout]:
                         trial = pending.pop(future)
-                        elapsed = clock - launched.pop(future)
+                        launched.pop(future)
+                        elapsed = clock - began[future]
                         executor.cancel(future)
                         self._finished(trial, Outcome(
                             TrialState.FAILED, duration=elapsed,
@@ -333,6 +336,11 @@ class Study:
                 executor.shutdown(cancel=self.stop_reason is None)
             self._call_hook("study_finished")
         return self
+
+    @staticmethod
+    def _began(executor: Executor, future: cf.Future, launched: dict[cf.Future, float]) -> float:
+        started = executor.started_at(future)
+        return launched[future] if started is None else started
 
     def _finished(self, trial: Trial, outcome: Outcome, callbacks: Sequence[Callback]) -> None:
         self.finish(trial, outcome)

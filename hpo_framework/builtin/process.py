@@ -36,6 +36,7 @@ from ..trial import Outcome, TrialState
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS", "TF_NUM_INTRAOP_THREADS")
 _ENV_LOCK = threading.Lock()
+READY = "ready"
 
 
 def _watch_parent(ppid: int) -> None:
@@ -58,6 +59,18 @@ def _worker_main(conn: Connection, payload: bytes, ppid: int) -> None:
         objective = cloudpickle.loads(payload)
     except Exception as exc:  # e.g. the objective's module is not importable here
         load_error = f"the objective could not be loaded in a worker: {error_text(exc)}"
+    # a pipeline objective resolves its plugins and loads the dataset now, once, so that
+    # neither the first trial's duration nor its --trial-timeout clock pays for it
+    warm_up = getattr(objective, "warm_up", None) or getattr(objective, "parts", None)
+    if callable(warm_up):
+        try:
+            warm_up()
+        except Exception:
+            pass  # the same error comes back with each trial, where it is recorded
+    try:
+        conn.send(READY)
+    except (BrokenPipeError, OSError):
+        return
     while True:
         try:
             message = conn.recv()
@@ -85,6 +98,8 @@ class _Worker:
         self.conn = conn
         self.future: cf.Future[Outcome] | None = None
         self.dead = False
+        self.ready = False
+        self.started = 0.0  # time.monotonic() when its current trial was sent
 
 
 class ProcessExecutor(Executor):
@@ -184,10 +199,11 @@ class ProcessExecutor(Executor):
         for worker in self._workers:
             if not self._backlog:
                 return
-            if worker.future is not None or worker.dead:
+            if worker.future is not None or worker.dead or not worker.ready:
                 continue
             params, future = self._backlog.popleft()
             worker.future = future
+            worker.started = time.monotonic()
             try:
                 worker.conn.send(params)
             except (BrokenPipeError, OSError):
@@ -216,8 +232,7 @@ class ProcessExecutor(Executor):
                     if w.dead:
                         continue
                     watched[w.process.sentinel] = (w, "died")
-                    if w.future is not None:
-                        watched[w.conn] = (w, "result")
+                    watched[w.conn] = (w, "result")
             ready = wait([self._wake_r, *watched], timeout=1.0)
             for obj in ready:
                 if obj is self._wake_r:
@@ -239,6 +254,11 @@ class ProcessExecutor(Executor):
             outcome = worker.conn.recv()
         except (EOFError, OSError):
             self._bury(worker)
+            return
+        if outcome == READY:
+            with self._lock:
+                worker.ready = True
+                self._dispatch()
             return
         with self._lock:
             future, worker.future = worker.future, None
@@ -266,6 +286,14 @@ class ProcessExecutor(Executor):
                     else f"exit code {code}"
                 reason = f"worker process {worker.process.pid} died ({how})"
             future.set_exception(WorkerLost(reason))
+
+    def started_at(self, future: cf.Future) -> float | None:
+        """When the trial reached a worker; now while it still waits for one to be ready."""
+        with self._lock:
+            for w in self._workers:
+                if w.future is future:
+                    return w.started
+        return time.monotonic()
 
     def cancel(self, future: cf.Future) -> bool:
         """Kill the worker running ``future`` (a replacement starts); True if it was running."""

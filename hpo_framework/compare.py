@@ -217,7 +217,12 @@ def cli_compare(config: Any, strategy_text: str, repeats: int, output: str | Non
         click.echo(f"[{index}/{total}] strategy {name}, seed {seed}", err=True)
         return [Progress(config.n_trials, live=False)]
 
-    comparison = run_comparison(config, strategies, repeats, callbacks=progress)
+    try:
+        comparison = run_comparison(config, strategies, repeats, callbacks=progress)
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted: every finished trial is stored in {config.storage}; run the "
+                   "same command to resume the comparison", err=True)
+        sys.exit(130)
     written = comparison.write(output) if output else []
     if as_json:
         out = comparison.to_dict()

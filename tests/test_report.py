@@ -176,3 +176,13 @@ def test_help_does_not_import_matplotlib():
             "('matplotlib', 'pandas', 'sklearn')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_single_study_output_dir(tmp_path):
+    run_cli("--strategy", "random", "--backend", "sklearn", "--trials", "2", "--seed", "0",
+            "--no-final-test", "--output", "out", cwd=tmp_path, check=True)
+    out = tmp_path / "out"
+    assert {p.name for p in out.iterdir()} >= {"trials.csv", "study.json", "summary.md",
+                                              "report.html", "params.png", "parallel.png"}
+    data = json.loads((out / "study.json").read_text())
+    assert data["study"] == "random-sklearn-digits" and len(data["trials_table"]) == 2

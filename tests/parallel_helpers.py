@@ -1,0 +1,74 @@
+"""Cheap real objectives for the parallel, fault and Dask tests.
+
+Importable by worker processes and by drivers run as ``python parallel_helpers.py``
+(the tests put this directory on PYTHONPATH), so nothing here is a mock: trials run
+in real processes and real Dask workers and really sleep, fail or die.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+SPACE = {
+    "x": {"type": "float", "low": -5.0, "high": 5.0},
+    "n": {"type": "int", "low": 0, "high": 1000},
+}
+
+
+def where(params: dict) -> dict:
+    """Sleep a little; report which process ran the trial and when."""
+    start = time.time()
+    time.sleep(float(os.environ.get("HPO_TEST_SLEEP", "0.3")))
+    return {"value": (params["x"] - 1.0) ** 2,
+            "user_attrs": {"pid": os.getpid(), "start": start, "end": time.time(),
+                           "omp": os.environ.get("OMP_NUM_THREADS"),
+                           "tf": os.environ.get("TF_NUM_INTRAOP_THREADS")}}
+
+
+def short(params: dict) -> float:
+    """A trial of 20-150 ms, its length a function of its params (so reruns agree)."""
+    time.sleep(0.02 + (params["n"] % 14) / 100.0)
+    return (params["x"] - 1.0) ** 2 + params["n"] / 1000.0
+
+
+def victim(params: dict) -> float:
+    """The first trial to get here writes its pid to $HPO_TEST_VICTIM and hangs (until a
+    test kills its process); every other trial, and that one's retry, returns at once."""
+    path = Path(os.environ["HPO_TEST_VICTIM"])
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        time.sleep(0.05)
+        return params["x"] ** 2
+    os.write(fd, str(os.getpid()).encode())
+    os.close(fd)
+    time.sleep(120)
+    return 0.0
+
+
+def wait_for_pid(path: Path, timeout: float = 60.0) -> int:
+    """The pid a victim trial wrote, once it is there."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists():
+            text = path.read_text().strip()
+            if text:
+                return int(text)
+        time.sleep(0.02)
+    raise AssertionError(f"no victim trial started within {timeout}s")
+
+
+def drive(storage: str, budget: int, n_jobs: int) -> None:
+    """A driver the SIGKILL test starts and kills; the same call resumes the study."""
+    from hpo_framework import optimize
+
+    study = optimize(short, SPACE, strategy="random", n_trials=budget, n_jobs=n_jobs, seed=7,
+                     storage=storage, study="killed")
+    print(len(study.finished_trials), flush=True)
+
+
+if __name__ == "__main__":
+    drive(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))

@@ -460,9 +460,10 @@ def _range(row: Mapping[str, Any], key: str) -> str:
 
 def summary_table(rows: Sequence[Mapping[str, Any]], title: str = "") -> Any:
     """A rich table of summary rows (one per run) or aggregated rows (one per strategy)."""
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title=title or None)
+    table = Table(title=escape(title) if title else None)
     aggregated = bool(rows) and "runs" in rows[0]
     if aggregated:
         cols = ["strategy", "runs", "best_validation_median", "test_score_median",
@@ -484,7 +485,7 @@ def summary_table(rows: Sequence[Mapping[str, Any]], title: str = "") -> Any:
                 cells.append("-" if r.get(c) is None else f"{r[c]:.1f}")
             else:
                 cells.append(fmt(r.get(c)))
-        table.add_row(*cells)
+        table.add_row(*map(escape, cells))
     return table
 
 
@@ -514,14 +515,16 @@ def cli_report(storage_path: str, studies: Sequence[str], as_json: bool, as_csv:
 
 
 def _studies_table(rows: Sequence[Mapping[str, Any]], storage_path: str) -> Any:
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=f"studies in {storage_path}")
     for c in ("study", "strategy", "metric", "best", "trials", "failed", "running"):
         table.add_column(c)
     for r in rows:
-        table.add_row(r["study"], r["strategy"], r["metric"], fmt(r["best_validation"]),
-                      str(r["trials"]), str(r["failed"]), str(r["running"]))
+        table.add_row(escape(r["study"]), escape(r["strategy"]), r["metric"],
+                      fmt(r["best_validation"]), str(r["trials"]), str(r["failed"]),
+                      str(r["running"]))
     return table
 
 

@@ -53,7 +53,7 @@ def _is_categorical(dim: Any) -> bool:
     return getattr(dim, "type_name", "") == "categorical" or hasattr(dim, "choices")
 
 
-def best_so_far_figure(studies: Sequence[Any]) -> Any:
+def best_so_far_figure(studies: Sequence[Any], by: str = "strategy") -> Any:
     """Best value so far against trial number; one line per strategy (median and min-max band
     over seeds when a strategy ran several times)."""
     views = [as_view(s) for s in studies]
@@ -64,7 +64,7 @@ def best_so_far_figure(studies: Sequence[Any]) -> Any:
     ax = fig.add_subplot()
     groups: dict[str, list[StudyView]] = {}
     for v in views:
-        groups.setdefault(v.strategy, []).append(v)
+        groups.setdefault(v.name if by == "study" else v.strategy, []).append(v)
     colors = [f"C{i}" for i in range(10)]
     for i, (strategy, members) in enumerate(groups.items()):
         color = colors[i % len(colors)]
@@ -382,9 +382,13 @@ def _write(fig: Any, path: str | Path) -> Path | None:
     return None if fig is None else _save(fig, path)
 
 
-def best_so_far_plot(studies: Sequence[Any], path: str | Path) -> Path | None:
-    """best_so_far_figure written as PNG to ``path`` (None when no trial completed)."""
-    return _write(best_so_far_figure(studies), path)
+def best_so_far_plot(studies: Sequence[Any], path: str | Path, by: str = "strategy"
+                     ) -> Path | None:
+    """best_so_far_figure written as PNG to ``path`` (None when no trial completed).
+
+    ``by="strategy"`` draws one line per strategy (a median band over its seeds);
+    ``by="study"`` one line per study, for studies that are not one comparison."""
+    return _write(best_so_far_figure(studies, by), path)
 
 
 def params_plot(study: Any, path: str | Path) -> Path | None:

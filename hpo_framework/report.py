@@ -564,6 +564,8 @@ def _report_one(view: StudyView, as_json: bool, as_csv: bool, html: str | None,
                   f"{state}", highlight=False)
     for path in written:
         console.print(f"wrote {path}", highlight=False)
+    if plots and not any(p.suffix == ".png" for p in written):
+        console.print("no plots: no trial has completed yet", highlight=False)
 
 
 def _report_many(views: Sequence[StudyView], as_json: bool, as_csv: bool, html: str | None,
@@ -575,7 +577,7 @@ def _report_many(views: Sequence[StudyView], as_json: bool, as_csv: bool, html: 
     if plots:
         from .plots import best_so_far_plot, study_plots
 
-        curve = best_so_far_plot(views, Path(plots) / "best_so_far.png")
+        curve = best_so_far_plot(views, Path(plots) / "best_so_far.png", by="study")
         written += [curve] if curve else []
         for v in views:
             written += study_plots(v, Path(plots) / v.name)
@@ -585,7 +587,7 @@ def _report_many(views: Sequence[StudyView], as_json: bool, as_csv: bool, html: 
         from .plots import best_so_far_plot, study_plots
 
         with tempfile.TemporaryDirectory() as tmp:
-            images = [best_so_far_plot(views, Path(tmp) / "best_so_far.png")]
+            images = [best_so_far_plot(views, Path(tmp) / "best_so_far.png", by="study")]
             for v in views:
                 images += study_plots(v, Path(tmp) / v.name, with_curve=False)
             written.append(write_html(html, title="Studies compared",

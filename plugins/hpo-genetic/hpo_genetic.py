@@ -1,0 +1,224 @@
+"""A genetic algorithm on DEAP: the notebook's ``eaSimpleWithElitism``, one generation at a time.
+
+The genome is the core's unit-cube encoding of the space (integers and categoricals are
+binned by ``Space.decode``, the notebook's floor trick). Each generation: tournament
+selection, bounded simulated-binary crossover, bounded polynomial mutation, then the
+hall of fame (elites) joins the offspring. ``ask`` hands out the current generation's
+configurations that were never evaluated, so a whole generation runs in parallel; an
+individual that decodes to an evaluated configuration takes its fitness from the history.
+
+Every generation is built from (seed, generation number, fitnesses known so far) with
+DEAP's operators run under a per-generation seed of ``random``, so a resumed study
+rebuilds the same generations from its history and asks what an uninterrupted run would.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import statistics
+from collections.abc import Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from hpo_framework import Option, Strategy, Trial, hookimpl
+
+_FITNESS, _INDIVIDUAL = "HPOFitnessMin", "HPOIndividual"
+STALL = 10  # generations with nothing new before the non-elite population is re-seeded
+GIVE_UP = 200  # ... and after this many, the reachable space is taken as exhausted
+
+
+def _creator() -> tuple[Any, Any]:
+    """DEAP's creator classes, made once per process (creating twice warns and overwrites)."""
+    from deap import base, creator
+
+    if not hasattr(creator, _FITNESS):
+        creator.create(_FITNESS, base.Fitness, weights=(-1.0,))
+    if not hasattr(creator, _INDIVIDUAL):
+        creator.create(_INDIVIDUAL, list, fitness=getattr(creator, _FITNESS))
+    return getattr(creator, _FITNESS), getattr(creator, _INDIVIDUAL)
+
+
+@contextmanager
+def _seeded(*parts: Any):
+    """Run DEAP (which draws from the global ``random``) under a derived seed."""
+    state = random.getstate()
+    random.seed(repr(parts))
+    try:
+        yield
+    finally:
+        random.setstate(state)
+
+
+class GeneticStrategy(Strategy):
+    """Generational GA with elitism over the unit-cube encoding (DEAP)."""
+
+    name = "genetic"
+    options = {
+        "population_size": Option(8, int, low=2, nullable=False,
+                                  help="individuals per generation"),
+        "hall_of_fame": Option(2, int, low=0, nullable=False,
+                               help="elites carried into every next generation"),
+        "tournament_size": Option(2, int, low=1, nullable=False,
+                                  help="selection pressure"),
+        "cxpb": Option(0.8, float, low=0.0, high=1.0, nullable=False,
+                       help="probability that a pair is crossed"),
+        "mutpb": Option(0.2, float, low=0.0, high=1.0, nullable=False,
+                        help="probability that an individual is mutated"),
+        "crossover_eta": Option(10.0, float, low=0.0, nullable=False,
+                                help="SBX crowding degree (large: children near parents)"),
+        "mutation_eta": Option(20.0, float, low=0.0, nullable=False,
+                               help="polynomial mutation crowding degree"),
+        "indpb": Option(None, float, low=0.0, high=1.0,
+                        help="per-gene mutation probability (default 1/dimensions)"),
+    }
+
+    def __init__(self, space, seed=None, **options: Any) -> None:
+        super().__init__(space, seed, **options)
+        if self.config["hall_of_fame"] >= self.config["population_size"]:
+            from hpo_framework import OptionError
+
+            raise OptionError("strategy 'genetic': hall_of_fame must be smaller than "
+                              f"population_size ({self.config['population_size']})")
+        self._dims = max(1, len(space.searchable))
+        self._known: dict[str, float] = {}  # key -> loss (inf for failed trials)
+        self._values: dict[str, float] = {}  # key -> objective value (complete trials)
+        self._asked: set[str] = set()  # keys handed out or in the history
+        self._reset()
+
+    def _reset(self) -> None:
+        self.generation = 0
+        self._stale = 0
+        self._exhausted = False
+        self._hof: Any = None
+        self.logbook: list[dict[str, Any]] = []
+        self._population = self._initial_population()
+        self._new_keys = self._unknown_keys()
+
+    # DEAP ---------------------------------------------------------------------------
+    def _toolbox(self) -> Any:
+        from deap import base, tools
+
+        cfg = self.config
+        toolbox = base.Toolbox()
+        toolbox.register("select", tools.selTournament, tournsize=cfg["tournament_size"])
+        toolbox.register("mate", tools.cxSimulatedBinaryBounded, low=0.0, up=1.0,
+                         eta=cfg["crossover_eta"])
+        indpb = cfg["indpb"] if cfg["indpb"] is not None else 1.0 / self._dims
+        toolbox.register("mutate", tools.mutPolynomialBounded, low=0.0, up=1.0,
+                         eta=cfg["mutation_eta"], indpb=indpb)
+        return toolbox
+
+    def _random_individuals(self, n: int) -> list[Any]:
+        _, individual = _creator()
+        return [individual(random.random() for _ in range(self._dims)) for _ in range(n)]
+
+    def _initial_population(self) -> list[Any]:
+        with _seeded("genetic", self.seed, 0):
+            return self._random_individuals(self.config["population_size"])
+
+    def _key(self, ind: Any) -> str:
+        return self.space.key(self._decode(ind))
+
+    def _decode(self, ind: Any) -> dict[str, Any]:
+        return self.space.decode(list(ind)[: len(self.space.searchable)])
+
+    def _unknown_keys(self) -> list[str]:
+        """The current generation's configurations that need a trial, in order, once each."""
+        out: list[str] = []
+        for ind in self._population:
+            key = self._key(ind)
+            if key not in self._known and key not in out:
+                out.append(key)
+        return out
+
+    def _complete(self) -> bool:
+        return all(self._key(ind) in self._known for ind in self._population)
+
+    def _advance(self) -> None:
+        """Score the finished generation, log it, breed the next one."""
+        from deap import algorithms, tools
+
+        cfg = self.config
+        for ind in self._population:
+            ind.fitness.values = (self._known[self._key(ind)],)
+        values = [self._values[k] for k in {self._key(i) for i in self._population}
+                  if k in self._values]
+        record: dict[str, Any] = {"generation": self.generation,
+                                  "evaluations": len(self._new_keys)}
+        if values:
+            record.update(max=max(values), mean=statistics.fmean(values), min=min(values))
+        self.logbook.append(record)
+        self._stale = 0 if self._new_keys else self._stale + 1
+        if self._stale >= GIVE_UP:
+            self._exhausted = True
+            return
+        n_elite = cfg["hall_of_fame"]
+        if self._hof is None and n_elite:
+            self._hof = tools.HallOfFame(n_elite)
+        if self._hof is not None:
+            self._hof.update(self._population)
+        self.generation += 1
+        size = cfg["population_size"]
+        with _seeded("genetic", self.seed, self.generation):
+            if self._stale and self._stale % STALL == 0:  # stuck: fresh blood
+                offspring = self._random_individuals(size - n_elite)
+            else:
+                offspring = self._toolbox().select(self._population, size - n_elite)
+                offspring = algorithms.varAnd(offspring, self._toolbox(), cfg["cxpb"],
+                                              cfg["mutpb"])
+        if self._hof is not None:
+            offspring.extend(self._hof.items)
+        self._population = offspring
+        self._new_keys = self._unknown_keys()
+
+    def _sync(self) -> None:
+        """Move on while the current generation is fully known (deterministic)."""
+        while not self._exhausted and self._complete():
+            self._advance()
+
+    # the contract -------------------------------------------------------------------
+    def ask(self, n: int = 1) -> list[dict[str, Any]]:
+        self._sync()
+        out = []
+        for key in self._new_keys:
+            if len(out) >= n:
+                break
+            if key in self._asked:
+                continue
+            ind = next(i for i in self._population if self._key(i) == key)
+            self._asked.add(key)
+            out.append(self._decode(ind))
+        self.n_asked += len(out)
+        return out
+
+    def tell(self, trials: Sequence[Trial]) -> None:
+        for t in trials:
+            key = self.space.key(t.params)
+            self._asked.add(key)
+            complete = t.state.value == "COMPLETE" and t.loss is not None
+            self._known[key] = float(t.loss) if complete else math.inf
+            if complete and t.value is not None:
+                self._values[key] = float(t.value)
+
+    def restore(self, trials: Sequence[Trial]) -> None:
+        self.n_asked = len(trials)
+        self._known.clear()
+        self._values.clear()
+        self._asked = {self.space.key(t.params) for t in trials}
+        self.tell([t for t in trials if t.state.finished])
+        self._reset()
+        self._sync()
+
+    @property
+    def done(self) -> bool:
+        return self._exhausted
+
+    def stats(self) -> dict[str, Any]:
+        return {"population_size": self.config["population_size"],
+                "generation": self.generation, "generations": list(self.logbook)}
+
+
+@hookimpl
+def register_strategies(register):
+    register("genetic", GeneticStrategy, "genetic algorithm with elitism (DEAP)")

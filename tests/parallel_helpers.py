@@ -29,8 +29,8 @@ def where(params: dict) -> dict:
 
 
 def short(params: dict) -> float:
-    """A trial of 20-150 ms, its length a function of its params (so reruns agree)."""
-    time.sleep(0.02 + (params["n"] % 14) / 100.0)
+    """A trial of 50-375 ms, its length a function of its params (so reruns agree)."""
+    time.sleep(0.05 + (params["n"] % 14) / 40.0)
     return (params["x"] - 1.0) ** 2 + params["n"] / 1000.0
 
 

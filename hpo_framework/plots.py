@@ -280,6 +280,8 @@ def generation_stats(study: Any) -> list[dict[str, float]]:
                "mean": float(mean)}
         if isinstance(r.get("min"), int | float):
             row["min"] = float(r["min"])
+        if isinstance(r.get("evaluations"), int | float):
+            row["evaluations"] = float(r["evaluations"])
         out.append(row)
     return out
 
@@ -302,7 +304,11 @@ def generations_figure(study: Any) -> Any:
     from matplotlib.ticker import MaxNLocator
 
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_title(f"{view.name}: {view.metric} per generation")
+    title = f"{view.name}: {view.metric} per generation"
+    if all("evaluations" in r for r in rows):
+        fresh = sum(1 for r in rows if r["evaluations"] > 0)
+        title += f"\n({fresh} of {len(rows)} generations had configurations not seen before)"
+    ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(loc="best")
     return fig

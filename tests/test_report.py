@@ -145,14 +145,19 @@ def test_heatmap_only_for_a_two_parameter_grid(tmp_path, db):
     assert heatmap_figure(load_study(db, "demo")) is None  # three parameters vary
 
 
-def test_genetic_generation_stats_are_plotted_when_present(db):
-    view = load_study(db, "demo")
-    assert generations_figure(view) is None  # no stats: no plot, no error
-    view.attrs["strategy_stats"] = {"generations": [
-        {"generation": 0, "max": 0.8, "mean": 0.6}, {"generation": 1, "max": 0.9, "mean": 0.7}]}
+def test_genetic_generation_stats_are_plotted_when_present(db, tmp_path):
+    assert generations_figure(load_study(db, "demo")) is None  # random: no stats, no error
+    path = tmp_path / "ga.db"
+    optimize(score, SPACE, strategy="genetic", n_trials=12, seed=2, storage=path, study="ga",
+             direction="maximize", population_size=4)
+    view = load_study(path, "ga")
+    logged = [g for g in view.attrs["strategy_stats"]["generations"] if "max" in g]
+    assert len(logged) >= 2  # the genetic plugin's own per-generation records
     ax = generations_figure(view).axes[0]
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["max", "mean"]
-    assert list(ax.lines[0].get_ydata()) == [0.8, 0.9]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["max", "mean", "min"]
+    assert list(ax.lines[0].get_ydata()) == [g["max"] for g in logged]
+    assert list(ax.lines[1].get_ydata()) == [g["mean"] for g in logged]
+    assert ax.get_xlabel() == "generation" and ax.get_ylabel() == "value"
 
 
 def test_markdown_summary_escapes_and_formats():

@@ -202,7 +202,6 @@ def print_comparison(comparison: Comparison, file: Any = None) -> None:
 def cli_compare(config: Any, strategy_text: str, repeats: int, output: str | None,
                 as_json: bool) -> Comparison:
     """What ``hpo-run --strategy a,b,c`` does: run, print the table, write ``--output``."""
-    import json
     import sys
 
     import click
@@ -228,7 +227,7 @@ def cli_compare(config: Any, strategy_text: str, repeats: int, output: str | Non
         out = comparison.to_dict()
         if output:
             out["output"] = str(output)
-        click.echo(json.dumps(json.loads(_dumps(out))))
+        click.echo(_dumps(out))
         return comparison
     print_comparison(comparison, file=sys.stdout)
     if written:

@@ -37,7 +37,12 @@ def short(params: dict) -> float:
 def victim(params: dict) -> float:
     """The first trial to get here writes its pid to $HPO_TEST_VICTIM and hangs (until a
     test kills its process); every other trial, and that one's retry, returns at once."""
-    path = Path(os.environ["HPO_TEST_VICTIM"])
+    return victim_at(os.environ["HPO_TEST_VICTIM"], params)
+
+
+def victim_at(path: str | Path, params: dict) -> float:
+    """:func:`victim` with the pid file given (Dask workers do not see the test's env)."""
+    path = Path(path)
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
     except FileExistsError:

@@ -126,7 +126,7 @@ class DaskExecutor(Executor):
                 with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
                     self.cluster = LocalCluster(
                         n_workers=n, threads_per_worker=tpw, processes=True,
-                        dashboard_address=None, host="127.0.0.1",
+                        dashboard_address=":0", host="127.0.0.1",  # any free port
                         env={"TF_NUM_INTRAOP_THREADS": str(tpw), "TF_NUM_INTEROP_THREADS": "1",
                              "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")},
                     )
@@ -144,6 +144,10 @@ class DaskExecutor(Executor):
             # the task and recomputes it when the workers holding it die or restart
             self._shipped = self.client.submit(_identity, ship(objective), pure=False,
                                                key=f"hpo-objective-{uuid.uuid4().hex[:8]}")
+            # a copy on every worker now, so that trials are not all placed on the one
+            # worker that holds it (Dask prefers data locality); later workers fetch it
+            self._shipped.result(timeout=timeout)
+            self.client.replicate([self._shipped])
         except Exception as exc:
             self.shutdown()
             raise OptionError(f"executor 'dask': the objective cannot be sent to the workers: "

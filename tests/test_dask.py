@@ -1,0 +1,134 @@
+"""--executor dask: a real `dask scheduler` and `dask worker` processes on 127.0.0.1."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import parallel_helpers
+import pytest
+
+from hpo_framework import optimize
+
+pytest.importorskip("distributed")
+pytest.importorskip("hpo_dask")
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def scheduler(tmp_path_factory):
+    """tcp://127.0.0.1:PORT of a scheduler with two single-threaded worker processes."""
+    from distributed import Client
+
+    logs = tmp_path_factory.mktemp("dask")
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    env = {**os.environ,
+           "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")]),
+           # a worker death fails the task at once; --retries is the knob under test
+           "DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0"}
+    procs = []
+    try:
+        procs.append(subprocess.Popen(
+            [str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port",
+             address.rsplit(":", 1)[1], "--no-dashboard"],
+            env=env, stdout=open(logs / "scheduler.log", "w"), stderr=subprocess.STDOUT))
+        procs.append(subprocess.Popen(
+            [str(BIN / "dask"), "worker", address, "--nworkers", "2", "--nthreads", "1",
+             "--host", "127.0.0.1", "--no-dashboard", "--memory-limit", "0",
+             "--death-timeout", "60"],
+            env=env, stdout=open(logs / "workers.log", "w"), stderr=subprocess.STDOUT))
+        with Client(address, timeout=60) as client:
+            client.wait_for_workers(2, timeout=60)
+        yield address
+    finally:
+        for proc in reversed(procs):
+            _stop(proc)
+
+
+def _cached_datasets() -> list[str]:
+    from hpo_framework import pipeline
+
+    return list(pipeline._DATASETS)
+
+
+@pytest.mark.slow
+def test_cli_runs_a_study_on_a_dask_cluster(scheduler, tmp_path, cli_run):
+    from distributed import Client
+
+    proc = cli_run("--strategy", "random", "--backend", "sklearn", "--dataset", "digits",
+                   "--trials", "4", "--seed", "0", "--no-final-test", "--scheduler", scheduler,
+                   "--storage", tmp_path / "d.db", "--json", "-B", "max_iter=3")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert [t["state"] for t in out["trials"]] == ["COMPLETE"] * 4
+    with Client(scheduler, timeout=30) as client:
+        cached = client.run(_cached_datasets)
+    # the trials ran on the workers, which got the driver's digits with the objective
+    assert any(any("digits" in key for key in keys) for keys in cached.values())
+
+
+@pytest.mark.slow
+def test_a_dask_worker_killed_mid_trial_is_retried(scheduler, tmp_path):
+    victim = tmp_path / "victim.pid"
+    killed: list[int] = []
+
+    def kill() -> None:
+        pid = parallel_helpers.wait_for_pid(victim)
+        time.sleep(0.2)
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
+
+    thread = threading.Thread(target=kill, daemon=True)
+    thread.start()
+    objective = functools.partial(parallel_helpers.victim_at, str(victim))
+    study = optimize(objective, parallel_helpers.SPACE, strategy="random", n_trials=4, seed=2,
+                     executor="dask", executor_options={"scheduler": scheduler}, retries=1)
+    thread.join(5)
+    assert killed and killed[0] != os.getpid()
+    assert len(study.finished_trials) == 4
+    hit = [t for t in study.trials if t.user_attrs.get("worker_lost")]
+    assert len(hit) == 1 and hit[0].state.value == "COMPLETE" and hit[0].attempts == 2
+    assert all(t.state.value == "COMPLETE" for t in study.trials)
+
+
+@pytest.mark.slow
+def test_dask_without_an_address_starts_a_local_cluster():
+    study = optimize(parallel_helpers.where, parallel_helpers.SPACE, strategy="random",
+                     n_trials=4, n_jobs=2, seed=1, executor="dask")
+    assert [t.state.value for t in study.trials] == ["COMPLETE"] * 4
+    pids = {t.user_attrs["pid"] for t in study.trials}
+    assert os.getpid() not in pids
+
+
+def test_an_unreachable_scheduler_is_a_one_line_error(tmp_path, cli_run):
+    proc = cli_run("--strategy", "random", "--trials", "1", "--storage", tmp_path / "u.db",
+                   "--scheduler", f"tcp://127.0.0.1:{_free_port()}", "-X", "connect_timeout=1")
+    assert proc.returncode != 0
+    assert "Error: executor 'dask': no workers at tcp://127.0.0.1:" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -54,11 +54,17 @@ def check_engine(engine: str | None) -> None:
                           f"process; start a new one with KERAS_BACKEND={engine}")
 
 
+def default_engine() -> str:
+    """The engine a trial runs on when the user names none: the one Keras is already loaded
+    on, else $KERAS_BACKEND, else TensorFlow. (JAX steps are ~4x faster on MNIST-sized data
+    but every new model pays an XLA compile of seconds, which loses on small data.)"""
+    return loaded_engine() or os.environ.get("KERAS_BACKEND") or "tensorflow"
+
+
 def import_keras(engine: str | None = None, verbose: bool = False) -> Any:
     """Import Keras once; TensorFlow's log noise stays out of the terminal unless verbose."""
     if "keras" not in sys.modules:
-        if engine:
-            os.environ["KERAS_BACKEND"] = engine
+        os.environ["KERAS_BACKEND"] = engine or default_engine()
         if not verbose:
             os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         with silenced_stderr(not verbose):

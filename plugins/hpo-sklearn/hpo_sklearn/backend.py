@@ -148,14 +148,16 @@ class SklearnBackend(Backend):
 
         est = self.build(params, dataset)
         x = flat(x)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            # a diverging run is reported once, as the trial's error, not as numpy warnings
             warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.simplefilter("ignore", RuntimeWarning)
             if self.config["model"] or getattr(est, "solver", "lbfgs") == "lbfgs":
                 est.fit(x, y)
                 return est
             regression = dataset.task == "regression"
             mean = float(np.mean(y)) if regression else 0.0
-            std = float(np.std(y)) or 1.0 if regression else 1.0
+            std = (float(np.std(y)) or 1.0) if regression else 1.0
             target = (np.asarray(y, dtype=float) - mean) / std if regression else y
             classes = None if regression else np.unique(dataset.y_train)
             wrapped = _ScaledRegressor(est, mean, std) if regression else est

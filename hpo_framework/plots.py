@@ -95,9 +95,8 @@ def best_so_far_figure(studies: Sequence[Any], by: str = "strategy") -> Any:
             hi.append(vals[-1])
         xs = list(range(1, length + 1))
         ax.step(xs, med, where="post", color=color, lw=2,
-                label=f"{strategy} (median of {len(members)} seeds)")
-        ax.fill_between(xs, lo, hi, step="post", color=color, alpha=0.2,
-                        label=f"{strategy} min-max")
+                label=f"{strategy}: median of {len(members)} seeds, band min-max")
+        ax.fill_between(xs, lo, hi, step="post", color=color, alpha=0.15)
     metric = views[0].metric
     ax.set_xlabel("trial (finished, in order)")
     better = "higher" if views[0].direction == "maximize" else "lower"

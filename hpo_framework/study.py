@@ -374,6 +374,8 @@ class Study:
             return future.result()
         except WorkerLost:
             return None
+        except HPOError:  # the executor cannot go on (workers die at start-up): stop the run
+            raise
         except cf.CancelledError:
             return Outcome(TrialState.FAILED, error="executor error: the trial was cancelled")
         except Exception as exc:  # the executor itself failed

@@ -16,7 +16,7 @@ from pathlib import Path
 import parallel_helpers
 import pytest
 
-from hpo_framework import optimize
+from hpo_framework import HPOError, optimize
 
 HERE = Path(__file__).resolve().parent
 
@@ -239,3 +239,22 @@ def test_sigkill_of_the_driver_at_random_moments_loses_no_finished_trial(tmp_pat
         assert final[n][1] == params
     time.sleep(1.0)  # orphaned workers notice their driver is gone and exit
     assert workers and not [pid for pid in workers if _alive(pid)]
+
+
+class _DiesWhenUnpickled:
+    """An objective whose unpickling kills the worker process before it is ready."""
+
+    def __reduce__(self):
+        return (os._exit, (3,))
+
+    def __call__(self, params):
+        return 0.0
+
+
+def test_workers_that_die_at_start_up_stop_the_run_with_an_error():
+    started = time.monotonic()
+    with pytest.raises(HPOError, match=r"worker processes exit before they are ready "
+                                       r"\(exit code 3\)"):
+        optimize(_DiesWhenUnpickled(), parallel_helpers.SPACE, strategy="random", n_trials=4,
+                 n_jobs=2, seed=0)
+    assert time.monotonic() - started < 60  # no endless respawning

@@ -26,7 +26,7 @@ from collections import deque
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from ..errors import OptionError
+from ..errors import HPOError, OptionError
 from ..executor import Executor, WorkerLost
 from ..hookspecs import hookimpl
 from ..objective import Objective, error_text, evaluate
@@ -122,6 +122,8 @@ class ProcessExecutor(Executor):
         self._backlog: deque[tuple[dict[str, Any], cf.Future[Outcome]]] = deque()
         self._monitor: threading.Thread | None = None
         self._closing = False
+        self._false_starts = 0  # workers in a row that died before they were ready
+        self._broken: str | None = None
         self._wake_r: Connection | None = None
         self._wake_w: Connection | None = None
         self._payload = b""
@@ -187,6 +189,8 @@ class ProcessExecutor(Executor):
 
     # running --------------------------------------------------------------------
     def submit(self, number: int, params: dict[str, Any]) -> cf.Future[Outcome]:
+        if self._broken:
+            raise HPOError(self._broken)
         future: cf.Future[Outcome] = cf.Future()
         future.set_running_or_notify_cancel()
         with self._lock:
@@ -268,22 +272,32 @@ class ProcessExecutor(Executor):
 
     def _bury(self, worker: _Worker, reason: str | None = None) -> None:
         """A worker died (or was killed): fail its trial and start a replacement."""
+        stranded: list[cf.Future] = []
         with self._lock:
             if worker.dead:
                 return
             worker.dead = True
             worker.process.join(timeout=5)
             code = worker.process.exitcode
+            how = f"killed by signal {-code}" if code is not None and code < 0 \
+                else f"exit code {code}"
             future, worker.future = worker.future, None
             worker.conn.close()
             self._workers.remove(worker)
-            if not self._closing:
+            self._false_starts = 0 if worker.ready else self._false_starts + 1
+            if self._false_starts >= 3:  # never respawn in a loop: give up, loudly
+                self._broken = (f"executor 'process': worker processes exit before they are "
+                                f"ready ({how}); their error is on stderr above")
+                stranded = [f for _, f in self._backlog]
+                self._backlog.clear()
+            elif not self._closing:
                 self._workers.append(self._spawn())
                 self._dispatch()
+        for lost in stranded:
+            if not lost.done():
+                lost.set_exception(HPOError(self._broken))
         if future is not None and not future.done():
             if reason is None:
-                how = f"killed by signal {-code}" if code is not None and code < 0 \
-                    else f"exit code {code}"
                 reason = f"worker process {worker.process.pid} died ({how})"
             future.set_exception(WorkerLost(reason))
 

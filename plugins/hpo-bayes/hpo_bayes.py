@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import statistics
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hpo_framework import Option, OptionError, SpaceError, Strategy, Trial, hookimpl
@@ -89,6 +89,21 @@ class BayesStrategy(Strategy):
                        help="value assumed for trials still running when a batch is asked"),
     }
 
+    @classmethod
+    def validate(cls, given: Mapping[str, Any]) -> dict[str, Any]:
+        """Options alone (before a study is written); x0's values are checked on the space."""
+        config = super().validate(given)
+        x0 = config["x0"]
+        if x0 is not None:
+            for i, p in enumerate([x0] if isinstance(x0, dict) else x0):
+                if not isinstance(p, dict):
+                    raise OptionError(f"strategy 'bayes': x0[{i}] must be a mapping of "
+                                      f"parameter to value, got {p!r}")
+        if config["base_estimator"] != "GP" and config["acq_optimizer"] == "lbfgs":
+            raise OptionError(f"strategy 'bayes': base_estimator={config['base_estimator']} "
+                              "has no gradients: use acq_optimizer=sampling or auto")
+        return config
+
     def __init__(self, space, seed=None, **options: Any) -> None:
         super().__init__(space, seed, **options)
         self._dims = len(space.searchable)
@@ -110,9 +125,6 @@ class BayesStrategy(Strategy):
         points = [x0] if isinstance(x0, dict) else list(x0)
         out = []
         for i, p in enumerate(points):
-            if not isinstance(p, dict):
-                raise OptionError(f"strategy 'bayes': x0[{i}] must be a mapping of parameter "
-                                  f"to value, got {p!r}")
             try:
                 out.append(self.space.validate(p))
             except SpaceError as exc:
@@ -151,9 +163,6 @@ class BayesStrategy(Strategy):
                 estimator = _gbrt_regressor(int(self._rng("estimator").randint(2**31)))
             acq_optimizer = cfg["acq_optimizer"]
             if cfg["base_estimator"] != "GP":
-                if acq_optimizer == "lbfgs":
-                    raise OptionError(f"strategy 'bayes': base_estimator={cfg['base_estimator']} "
-                                      "has no gradients: use acq_optimizer=sampling or auto")
                 acq_optimizer = "sampling"
             self._opt = Optimizer(
                 [Real(0.0, 1.0) for _ in range(self._dims)],

@@ -17,11 +17,11 @@ from __future__ import annotations
 import math
 import random
 import statistics
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from hpo_framework import Option, Strategy, Trial, hookimpl
+from hpo_framework import Option, OptionError, Strategy, Trial, hookimpl
 
 _FITNESS, _INDIVIDUAL = "HPOFitnessMin", "HPOIndividual"
 STALL = 10  # generations with nothing new before the non-elite population is re-seeded
@@ -73,13 +73,17 @@ class GeneticStrategy(Strategy):
                         help="per-gene mutation probability (default 1/dimensions)"),
     }
 
+    @classmethod
+    def validate(cls, given: Mapping[str, Any]) -> dict[str, Any]:
+        config = super().validate(given)
+        if config["hall_of_fame"] >= config["population_size"]:
+            raise OptionError("strategy 'genetic': option 'hall_of_fame' must be smaller than "
+                              f"population_size ({config['population_size']}), "
+                              f"got {config['hall_of_fame']}")
+        return config
+
     def __init__(self, space, seed=None, **options: Any) -> None:
         super().__init__(space, seed, **options)
-        if self.config["hall_of_fame"] >= self.config["population_size"]:
-            from hpo_framework import OptionError
-
-            raise OptionError("strategy 'genetic': hall_of_fame must be smaller than "
-                              f"population_size ({self.config['population_size']})")
         self._dims = max(1, len(space.searchable))
         self._known: dict[str, float] = {}  # key -> loss (inf for failed trials)
         self._values: dict[str, float] = {}  # key -> objective value (complete trials)
@@ -92,8 +96,9 @@ class GeneticStrategy(Strategy):
         self._exhausted = False
         self._hof: Any = None
         self.logbook: list[dict[str, Any]] = []
+        self._claimed: set[str] = set()  # configurations some generation already needed
         self._population = self._initial_population()
-        self._new_keys = self._unknown_keys()
+        self._new_keys = self._claim_new()
 
     # DEAP ---------------------------------------------------------------------------
     def _toolbox(self) -> Any:
@@ -123,12 +128,17 @@ class GeneticStrategy(Strategy):
     def _decode(self, ind: Any) -> dict[str, Any]:
         return self.space.decode(list(ind)[: len(self.space.searchable)])
 
-    def _unknown_keys(self) -> list[str]:
-        """The current generation's configurations that need a trial, in order, once each."""
+    def _claim_new(self) -> list[str]:
+        """The current generation's configurations no earlier generation needed, in order.
+
+        Decided by the generations alone, not by which results have arrived, so a
+        replay from the history finds the same ones as the uninterrupted run.
+        """
         out: list[str] = []
         for ind in self._population:
             key = self._key(ind)
-            if key not in self._known and key not in out:
+            if key not in self._claimed:
+                self._claimed.add(key)
                 out.append(key)
         return out
 
@@ -170,7 +180,7 @@ class GeneticStrategy(Strategy):
         if self._hof is not None:
             offspring.extend(self._hof.items)
         self._population = offspring
-        self._new_keys = self._unknown_keys()
+        self._new_keys = self._claim_new()
 
     def _sync(self) -> None:
         """Move on while the current generation is fully known (deterministic)."""
@@ -184,7 +194,7 @@ class GeneticStrategy(Strategy):
         for key in self._new_keys:
             if len(out) >= n:
                 break
-            if key in self._asked:
+            if key in self._asked or key in self._known:
                 continue
             ind = next(i for i in self._population if self._key(i) == key)
             self._asked.add(key)

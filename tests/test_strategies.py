@@ -1,0 +1,272 @@
+"""The strategy plugins grid, bayes and genetic: the conformance suite and their own behaviour."""
+
+import math
+import warnings
+
+import pytest
+
+from hpo_framework import OptionError, Space, Trial, TrialState, get_registry, optimize
+from hpo_framework.testing import CHECKS, check_strategy, simulate
+
+# options that keep each strategy quick without skipping its model-based phase
+QUICK = {
+    "random": {},
+    "grid": {},
+    "bayes": {"n_initial_points": 3, "n_points": 500, "n_restarts_optimizer": 1},
+    "genetic": {"population_size": 4, "hall_of_fame": 1},
+}
+
+NOTEBOOK_GRID = {
+    "n_layers": {"type": "int", "low": 1, "high": 3},
+    "units": {"type": "int", "low": 5, "high": 15, "values": [5, 10, 15]},
+    "solver": ["sgd", "adam"],
+    "learning_rate_init": {"type": "float", "low": 1e-3, "high": 1e-1, "log": True},
+}
+
+
+def strategy(name):
+    return get_registry().get("strategy", name)
+
+
+def quadratic(params):
+    return (params["x"] - 0.3) ** 2 + (0.5 if params.get("k") == "b" else 0.0)
+
+
+QUAD_SPACE = {"x": {"type": "float", "low": -2.0, "high": 2.0}, "k": ["a", "b"]}
+
+
+def branin(p):
+    x1, x2 = p["x1"], p["x2"]
+    b, c, t = 5.1 / (4 * math.pi ** 2), 5 / math.pi, 1 / (8 * math.pi)
+    return (x2 - b * x1 ** 2 + c * x1 - 6) ** 2 + 10 * (1 - t) * math.cos(x1) + 10
+
+
+BRANIN_SPACE = {"x1": {"type": "float", "low": -5.0, "high": 10.0},
+                "x2": {"type": "float", "low": 0.0, "high": 15.0}}
+
+
+# the conformance suite, one test per (strategy, check) ----------------------------------
+
+@pytest.mark.parametrize("check", list(CHECKS))
+@pytest.mark.parametrize("name", list(QUICK))
+def test_strategy_conformance(name, check):
+    CHECKS[check](strategy(name), **QUICK[name])
+
+
+def test_check_strategy_catches_a_strategy_that_forgets_its_history():
+    """The suite itself can fail: a strategy that ignores restore() is caught."""
+    from hpo_framework.builtin.random_strategy import RandomStrategy
+
+    class Forgetful(RandomStrategy):
+        name = "forgetful"
+
+        def restore(self, trials):
+            pass
+
+    with pytest.raises(AssertionError, match="restore"):
+        check_strategy(Forgetful)
+
+
+# grid -----------------------------------------------------------------------------------
+
+def test_grid_log_points_are_the_notebooks_learning_rates():
+    study = optimize(lambda p: p["lr"], {"lr": {"type": "float", "low": 1e-3, "high": 1e-1,
+                                                "log": True}}, strategy="grid")
+    assert [t.params["lr"] for t in study.trials] == [0.001, 0.01, 0.1]
+    study = optimize(lambda p: p["x"], {"x": {"type": "float", "low": 0.0, "high": 1.0}},
+                     strategy="grid", points=5)
+    assert [t.params["x"] for t in study.trials] == [0.0, 0.25, 0.5, 0.75, 1.0]
+
+
+def test_grid_runs_the_notebook_grid_to_the_end_without_a_budget():
+    study = optimize(lambda p: p["units"] * p["learning_rate_init"], NOTEBOOK_GRID,
+                     strategy="grid")
+    keys = {study.space.key(t.params) for t in study.trials}
+    assert len(study.trials) == len(keys) == 54
+    assert study.stop_reason == "strategy done"
+    assert study.attrs["strategy_stats"]["remaining"] == 0
+
+
+def test_grid_with_a_smaller_budget_says_how_many_points_were_skipped():
+    from hpo_grid import GridSkippedWarning
+
+    with pytest.warns(GridSkippedWarning, match="44 of 54 points were skipped"):
+        study = optimize(lambda p: p["units"], NOTEBOOK_GRID, strategy="grid", n_trials=10)
+    stats = study.attrs["strategy_stats"]
+    assert (stats["grid_size"], stats["remaining"]) == (54, 44)
+    assert "44 of 54" in stats["note"]
+
+
+def test_grid_resume_continues_and_never_reruns_a_finished_point(tmp_path):
+    db = tmp_path / "grid.db"
+    calls = []
+
+    def objective(p):
+        calls.append(Space.from_dict(NOTEBOOK_GRID).key(p))
+        return p["units"]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        first = optimize(objective, NOTEBOOK_GRID, strategy="grid", n_trials=20, storage=db,
+                         study="g")
+    assert len(first.trials) == 20
+    second = optimize(objective, NOTEBOOK_GRID, strategy="grid", storage=db, study="g")
+    assert len(second.trials) == 54 and len(calls) == 54 == len(set(calls))
+    assert [t.params for t in second.trials[:20]] == [t.params for t in first.trials]
+
+
+def test_grid_inactive_parameters_do_not_multiply_the_grid():
+    space = {"n_layers": {"type": "int", "low": 1, "high": 2},
+             "units_2": {"type": "int", "low": 1, "high": 3, "condition": {"n_layers": 2}}}
+    study = optimize(lambda p: p["n_layers"], space, strategy="grid")
+    assert len(study.trials) == 1 + 3  # one-layer branch once, two-layer branch x3
+
+
+def test_grid_shuffled_order_is_seeded():
+    space = Space.from_dict(NOTEBOOK_GRID)
+    a = strategy("grid")(space, seed=1, order="shuffled").ask(54)
+    b = strategy("grid")(space, seed=1, order="shuffled").ask(54)
+    fixed = strategy("grid")(space, seed=1).ask(54)
+    assert a == b != fixed
+    assert sorted(map(space.key, a)) == sorted(map(space.key, fixed))
+
+
+# bayes ----------------------------------------------------------------------------------
+
+def test_gp_minimize_still_works_on_the_installed_versions():
+    """scikit-optimize is unmaintained: a real gp_minimize run shows a break in CI."""
+    from skopt import gp_minimize
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):  # tiny matrices: threads only slow it down on a busy machine
+        result = gp_minimize(lambda x: (x[0] - 0.3) ** 2 + (x[1] + 1) ** 2,
+                             [(-2.0, 2.0), (-2.0, 2.0)], n_calls=15, n_initial_points=5,
+                             acq_optimizer="sampling", random_state=0)
+    assert result.fun < 0.05
+
+
+def test_bayes_beats_chance_on_branin():
+    """The plugin's own search, as gp_minimize would run it: Branin's optimum is 0.398."""
+    study = optimize(branin, BRANIN_SPACE, strategy="bayes", n_trials=25, seed=0,
+                     n_initial_points=8)
+    assert study.best_value < 0.6
+    assert study.attrs["strategy_stats"]["model_fits"] == 25 - 8
+
+
+@pytest.mark.parametrize("estimator", ["GBRT", "RF", "ET"])
+def test_bayes_tree_estimators_work(estimator):
+    """GBRT included: skopt's is rejected by scikit-learn 1.9 unless the plugin fixes it."""
+    study = optimize(quadratic, QUAD_SPACE, strategy="bayes", n_trials=7, seed=0,
+                     base_estimator=estimator, n_initial_points=3, n_points=300)
+    assert all(t.state is TrialState.COMPLETE for t in study.trials)
+    assert study.attrs["strategy_stats"]["model_fits"] == 4
+
+
+def test_bayes_x0_is_evaluated_first():
+    x0 = [{"x": 1.5, "k": "b"}, {"x": -1.0, "k": "a"}]
+    study = optimize(quadratic, QUAD_SPACE, strategy="bayes", n_trials=4, seed=0, x0=x0)
+    assert [t.params for t in study.trials[:2]] == x0
+
+
+def test_bayes_x0_outside_the_space_is_a_one_line_error():
+    with pytest.raises(OptionError, match=r"x0\[0\].*'x'") as err:
+        optimize(quadratic, QUAD_SPACE, strategy="bayes", n_trials=2, x0={"x": 9.0, "k": "a"})
+    assert "\n" not in str(err.value)
+
+
+def test_bayes_batch_asks_are_distinct_and_failures_do_not_break_the_model():
+    bayes = strategy("bayes")(Space.from_dict(QUAD_SPACE), seed=0, **QUICK["bayes"])
+    history = simulate(bayes, 6, fail=lambda number: number in (1, 4))
+    batch = bayes.ask(4)
+    keys = {bayes.space.key(p) for p in batch} | {bayes.space.key(t.params) for t in history}
+    assert len(batch) == 4 and len(keys) == 10
+    assert bayes.stats()["model_fits"] >= 4  # one fit per point of the batch (constant liar)
+
+
+def test_bayes_values_are_plain_python_types():
+    study = optimize(lambda p: p["n"] + p["lr"], {"n": {"type": "int", "low": 1, "high": 9},
+                     "lr": {"type": "float", "low": 1e-4, "high": 1.0, "log": True},
+                     "c": [True, False]}, strategy="bayes", n_trials=6, seed=0,
+                     **QUICK["bayes"])
+    for t in study.trials:
+        assert (type(t.params["n"]), type(t.params["lr"]), type(t.params["c"])) == (
+            int, float, bool)
+
+
+# genetic --------------------------------------------------------------------------------
+
+def test_genetic_asks_a_whole_generation_and_stores_per_generation_stats():
+    study = optimize(lambda p: -((p["x"] - 0.3) ** 2), {"x": {"type": "float", "low": -2.0,
+                                                              "high": 2.0}},
+                     strategy="genetic", n_trials=20, seed=0, direction="maximize",
+                     population_size=5, hall_of_fame=1)
+    gens = study.attrs["strategy_stats"]["generations"]
+    assert gens[0]["generation"] == 0 and gens[0]["evaluations"] == 5
+    first = [t.value for t in study.trials[:5]]
+    assert gens[0]["max"] == max(first) and gens[0]["mean"] == pytest.approx(sum(first) / 5)
+    assert all(g["max"] >= g["mean"] >= g["min"] for g in gens)
+    # elitism: the best value never gets worse from one generation to the next
+    assert [g["max"] for g in gens] == sorted(g["max"] for g in gens)
+    genetic = strategy("genetic")(study.space, seed=0, population_size=5)
+    assert len(genetic.ask(100)) == 5  # the whole generation at once, for parallel trials
+
+
+def test_genetic_never_evaluates_a_configuration_twice():
+    space = {"a": {"type": "int", "low": 0, "high": 2}, "b": ["x", "y"]}  # 6 configurations
+    study = optimize(lambda p: p["a"], space, strategy="genetic", n_trials=30, seed=0)
+    keys = [study.space.key(t.params) for t in study.trials]
+    assert len(keys) == len(set(keys)) <= 6
+    assert study.best_value == 0
+
+
+def test_genetic_creates_deap_classes_once():
+    from deap import creator
+
+    space = Space.from_dict(QUAD_SPACE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # DEAP warns when a creator class is created again
+        for seed in range(3):
+            simulate(strategy("genetic")(space, seed=seed), 6)
+    assert creator.HPOIndividual.__name__ == "HPOIndividual"
+
+
+def test_genetic_resume_rebuilds_generations_from_history():
+    genetic = strategy("genetic")
+    space = Space.from_dict(QUAD_SPACE)
+    whole = genetic(space, seed=4, population_size=4)
+    history = simulate(whole, 10, batch=4)
+    resumed = genetic(space, seed=4, population_size=4)
+    resumed.restore([Trial(number=t.number, params=t.params, state=t.state, value=t.value,
+                           loss=t.loss) for t in history])
+    assert resumed.stats() == whole.stats()
+    assert resumed.ask(4) == whole.ask(4)
+
+
+# options: one-line errors through the API and the CLI ------------------------------------
+
+@pytest.mark.parametrize("name, options, message", [
+    ("bayes", {"acq_func": "XX"}, "option 'acq_func' must be one of gp_hedge, EI, PI, LCB"),
+    ("bayes", {"kapa": 2}, "unknown option 'kapa' (accepted: base_estimator"),
+    ("bayes", {"base_estimator": "RF", "acq_optimizer": "lbfgs"}, "has no gradients"),
+    ("grid", {"points": 0}, "option 'points' must be >= 1"),
+    ("grid", {"order": "random"}, "must be one of fixed, shuffled"),
+    ("genetic", {"population_size": "ten"}, "option 'population_size' must be int"),
+    ("genetic", {"population_size": 4, "hall_of_fame": 4}, "must be smaller than"),
+])
+def test_bad_strategy_options_through_optimize(name, options, message):
+    with pytest.raises(OptionError) as err:
+        optimize(quadratic, QUAD_SPACE, strategy=name, n_trials=2, **options)
+    assert message in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("name, option, message", [
+    ("bayes", "acq_func=XX", "must be one of gp_hedge, EI, PI, LCB"),
+    ("grid", "pionts=3", "unknown option 'pionts' (accepted: points (int), order"),
+    ("genetic", "cxpb=2", "option 'cxpb' must be <= 1.0"),
+])
+def test_bad_strategy_options_through_the_cli(cli_run, tmp_path, name, option, message):
+    proc = cli_run("--strategy", name, "--strategy-option", option, "--trials", "2",
+                   "--storage", tmp_path / "hpo.db", cwd=tmp_path)
+    assert proc.returncode != 0
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "hpo.db").exists() or "Error" in proc.stderr

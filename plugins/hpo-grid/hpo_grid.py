@@ -114,4 +114,6 @@ def study_finished(study: Any) -> None:
     if isinstance(strategy, GridStrategy) and not getattr(study, "interrupted", False):
         message = strategy.skipped_message()
         if message:
-            warnings.warn(message, GridSkippedWarning, stacklevel=2)
+            # a clean one-liner on stderr ("hpo-grid:0: GridSkippedWarning: grid: ..."),
+            # not a line of pluggy's internals
+            warnings.warn_explicit(message, GridSkippedWarning, "hpo-grid", 0, module="hpo_grid")

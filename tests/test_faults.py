@@ -163,9 +163,9 @@ def test_fault_options_are_checked_before_anything_is_written(tmp_path, cli_run,
 @pytest.mark.slow
 def test_ctrl_c_stops_running_trials_prints_the_summary_and_resumes(tmp_path):
     db = tmp_path / "c.db"
-    args = [str(Path(sys.executable).parent / "hpo-run"), "--strategy", "random", "--trials", "8",
+    args = [str(Path(sys.executable).parent / "hpo-run"), "--strategy", "random", "--trials", "6",
             "--n-jobs", "2", "--seed", "0", "--no-final-test", "--storage", str(db),
-            "--study", "ctrlc", "-B", "max_iter=40"]
+            "--study", "ctrlc", "-B", "max_iter=25"]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 120
@@ -195,10 +195,10 @@ def test_ctrl_c_stops_running_trials_prints_the_summary_and_resumes(tmp_path):
     again = subprocess.run(args + ["--json"], capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
     final = _rows(db, "ctrlc")
-    assert len(final) == 8 and all(r[0] == "COMPLETE" for r in final.values())
+    assert len(final) == 6 and all(r[0] == "COMPLETE" for r in final.values())
     for n, r in done.items():
         assert final[n] == r
-    assert len(json.loads(again.stdout)["trials"]) == 8
+    assert len(json.loads(again.stdout)["trials"]) == 6
 
 
 @pytest.mark.slow

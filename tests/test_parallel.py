@@ -97,6 +97,7 @@ SMALL_SPACE = {
 }
 
 
+@pytest.mark.filterwarnings("ignore:grid.*skipped")
 @pytest.mark.parametrize("name", ["random", "grid", "bayes", "genetic"])
 def test_a_batch_never_repeats_a_configuration(name):
     """ask(n) hands out n different configurations, and no two running trials share one."""

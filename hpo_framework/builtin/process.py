@@ -158,7 +158,6 @@ class ProcessExecutor(Executor):
                                     daemon=True, name="hpo-worker")
         limits = {var: str(self.threads) for var in THREAD_VARS}
         limits["TF_NUM_INTEROP_THREADS"] = "1"
-        limits.setdefault("TF_CPP_MIN_LOG_LEVEL", os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"))
         # a spawned child inherits the environment at start(): set the limits just for it.
         # It also re-runs the driver's __main__ script unless told not to; the objective
         # travels by cloudpickle, so hide __main__ (a script without an

@@ -127,8 +127,7 @@ class DaskExecutor(Executor):
                     self.cluster = LocalCluster(
                         n_workers=n, threads_per_worker=tpw, processes=True,
                         dashboard_address=":0", host="127.0.0.1",  # any free port
-                        env={"TF_NUM_INTRAOP_THREADS": str(tpw), "TF_NUM_INTEROP_THREADS": "1",
-                             "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2")},
+                        env={"TF_NUM_INTRAOP_THREADS": str(tpw), "TF_NUM_INTEROP_THREADS": "1"},
                     )
                 self.client = Client(self.cluster, timeout=timeout)
             else:

@@ -118,6 +118,26 @@ def test_a_dask_worker_killed_mid_trial_is_retried(scheduler, tmp_path):
 
 
 @pytest.mark.slow
+def test_a_dask_trial_past_the_timeout_is_failed_and_its_worker_restarted(scheduler, tmp_path):
+    victim = tmp_path / "victim.pid"
+    objective = functools.partial(parallel_helpers.victim_at, str(victim))
+    started = time.monotonic()
+    study = optimize(objective, parallel_helpers.SPACE, strategy="random", n_trials=4, seed=3,
+                     executor="dask", executor_options={"scheduler": scheduler},
+                     trial_timeout=2.0)
+    assert time.monotonic() - started < 60  # the victim would hang for 120 s
+    states = [t.state.value for t in study.trials]
+    assert states.count("FAILED") == 1 and states.count("COMPLETE") == 3
+    failed = next(t for t in study.trials if t.state.value == "FAILED")
+    assert failed.error == "timeout: stopped after 2s (--trial-timeout)"
+    pid = int(victim.read_text())
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+        time.sleep(0.2)
+    assert not Path(f"/proc/{pid}").exists()  # the worker process running it was replaced
+
+
+@pytest.mark.slow
 def test_dask_without_an_address_starts_a_local_cluster():
     study = optimize(parallel_helpers.where, parallel_helpers.SPACE, strategy="random",
                      n_trials=4, n_jobs=2, seed=1, executor="dask")

@@ -12,8 +12,8 @@ A worker that dies mid-trial fails that trial with ``WorkerLost`` (the study's
 re-tries are turned off (``allowed-failures = 0``) so that ``--retries`` is the one
 knob; an external scheduler applies its own ``distributed.scheduler.allowed-failures``
 first. A trial past ``--trial-timeout`` is cancelled and the worker running it restarted
-through its nanny (a Python thread cannot be stopped); the clock starts when the driver
-submits the trial. ``distributed`` is imported inside functions: listing plugins
+through its nanny (a Python thread cannot be stopped); the clock starts when a worker
+begins the trial (a Dask event the task sends), not while it waits in the queue. ``distributed`` is imported inside functions: listing plugins
 stays fast.
 """
 
@@ -56,8 +56,18 @@ class Shipped:
             pipeline._DATASETS.setdefault(self.dataset_key, self.dataset)
 
 
-def run_trial(shipped: Shipped, params: dict[str, Any]) -> Outcome:
-    """What a worker runs: one trial, every failure folded into the Outcome."""
+def run_trial(shipped: Shipped, params: dict[str, Any], topic: str | None = None,
+              key: str | None = None) -> Outcome:
+    """What a worker runs: one trial, every failure folded into the Outcome. It first
+    tells the driver (a Dask event on ``topic``) that the trial has begun, so that
+    ``--trial-timeout`` does not count the time it waited in the scheduler's queue."""
+    if topic is not None:
+        try:
+            from distributed import get_worker
+
+            get_worker().log_event(topic, key)
+        except Exception:
+            pass
     shipped.prime()
     return evaluate(shipped.objective, params)
 
@@ -109,6 +119,9 @@ class DaskExecutor(Executor):
         self._lock = threading.Lock()
         self._slots = self.n_jobs
         self._slots_at = 0.0
+        self._topic = f"hpo-started-{uuid.uuid4().hex[:8]}"
+        self._began: dict[str, float] = {}  # task key -> time.monotonic() it began
+        self._unseen = 0
 
     # set-up ---------------------------------------------------------------------
     def start(self, objective: Objective) -> None:
@@ -152,6 +165,21 @@ class DaskExecutor(Executor):
             raise OptionError(f"executor 'dask': the objective cannot be sent to the workers: "
                               f"{error_text(exc)}") from None
         self._slots_at = 0.0
+        self.client.subscribe_topic(self._topic, self._on_started)
+
+    def _on_started(self, event: tuple[float, Any]) -> None:
+        with self._lock:
+            if isinstance(event[1], str):
+                self._began[event[1]] = time.monotonic()
+
+    def started_at(self, future: cf.Future) -> float | None:
+        """When a worker began the trial; now while it waits in the queue. None (count
+        from submission) when this cluster's start events do not arrive."""
+        with self._lock:
+            entry = self._running.get(future)
+            if entry is None or (self._unseen >= 3 and not self._began):
+                return None
+            return self._began.get(entry[0].key, time.monotonic())
 
     @property
     def slots(self) -> int:
@@ -176,7 +204,8 @@ class DaskExecutor(Executor):
     def _send(self, result: cf.Future, number: int, params: dict[str, Any], tries: int = 0
               ) -> None:
         key = f"hpo-trial-{number}-{uuid.uuid4().hex[:8]}"
-        task = self.client.submit(run_trial, self._shipped, params, key=key, pure=False)
+        task = self.client.submit(run_trial, self._shipped, params, self._topic, key, key=key,
+                                  pure=False)
         with self._lock:
             self._running[result] = (task, number, params, tries)
         task.add_done_callback(lambda t: self._settle(result, t))
@@ -190,6 +219,8 @@ class DaskExecutor(Executor):
             if entry is None or entry[0] is not task:  # cancelled by the study, or resent
                 return
             _, number, params, tries = entry
+            if self._began.pop(task.key, None) is None:
+                self._unseen += 1  # finished, but its start event never came
         error: BaseException | None = None
         lost = task.status == "cancelled"
         worker = None

@@ -24,7 +24,7 @@ from typing import Any
 from hpo_framework import Option, OptionError, Strategy, Trial, hookimpl
 
 _FITNESS, _INDIVIDUAL = "HPOFitnessMin", "HPOIndividual"
-STALL = 10  # generations with nothing new before the non-elite population is re-seeded
+STALL = 3  # generations with nothing new before the non-elite population is re-seeded
 GIVE_UP = 200  # ... and after this many, the reachable space is taken as exhausted
 
 
@@ -55,9 +55,9 @@ class GeneticStrategy(Strategy):
 
     name = "genetic"
     options = {
-        "population_size": Option(8, int, low=2, nullable=False,
+        "population_size": Option(6, int, low=2, nullable=False,
                                   help="individuals per generation"),
-        "hall_of_fame": Option(2, int, low=0, nullable=False,
+        "hall_of_fame": Option(1, int, low=0, nullable=False,
                                help="elites carried into every next generation"),
         "tournament_size": Option(2, int, low=1, nullable=False,
                                   help="selection pressure"),
@@ -210,6 +210,7 @@ class GeneticStrategy(Strategy):
             self._known[key] = float(t.loss) if complete else math.inf
             if complete and t.value is not None:
                 self._values[key] = float(t.value)
+        self._sync()  # a generation just completed is logged (and stored) right away
 
     def restore(self, trials: Sequence[Trial]) -> None:
         self.n_asked = len(trials)

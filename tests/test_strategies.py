@@ -48,7 +48,8 @@ BRANIN_SPACE = {"x1": {"type": "float", "low": -5.0, "high": 10.0},
 # the conformance suite, one test per (strategy, check) ----------------------------------
 
 @pytest.mark.parametrize("check", list(CHECKS))
-@pytest.mark.parametrize("name", list(QUICK))
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n == "bayes" else n
+                                  for n in QUICK])
 def test_strategy_conformance(name, check):
     CHECKS[check](strategy(name), **QUICK[name])
 
@@ -133,6 +134,7 @@ def test_grid_shuffled_order_is_seeded():
 
 # bayes ----------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_gp_minimize_still_works_on_the_installed_versions():
     """scikit-optimize is unmaintained: a real gp_minimize run shows a break in CI."""
     from skopt import gp_minimize
@@ -259,6 +261,7 @@ def test_bad_strategy_options_through_optimize(name, options, message):
     assert message in str(err.value) and "\n" not in str(err.value)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name, option, message", [
     ("bayes", "acq_func=XX", "must be one of gp_hedge, EI, PI, LCB"),
     ("grid", "pionts=3", "unknown option 'pionts' (accepted: points (int), order"),

@@ -35,8 +35,9 @@ class GridStrategy(Strategy):
     def __init__(self, space, seed=None, **options: Any) -> None:
         super().__init__(space, seed, **options)
         points = space.grid(self.config["points"])
+        # a value repeated in a 'values' list is one point, not two
         lists = [getattr(d, "values", None) or [] for d in space]
-        if any(len(set(map(_typed, v))) < len(v) for v in lists):  # a repeated entry in a 'values' list is one point
+        if any(len(set(map(_typed, v))) < len(v) for v in lists):
             unique: dict[tuple, dict[str, Any]] = {}
             for p in points:
                 unique.setdefault(_key(p), p)

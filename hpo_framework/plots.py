@@ -195,6 +195,9 @@ def _axis_labels(dim: Any) -> list[tuple[float, str]]:
     small_int = getattr(dim, "type_name", "") == "int" and not _is_log(dim) \
         and dim.high - dim.low <= 8
     values = range(dim.low, dim.high + 1) if small_int else [dim.decode(u) for u in (0, .5, 1)]
+    listed = getattr(dim, "values", None)
+    if listed and len(listed) <= 8:  # a grid's own points
+        values = sorted(listed)
     for value in values:
         marks[fmt(value)] = float(dim.encode(value))  # ints sit at their bin's centre
     return [(pos, text) for text, pos in marks.items()]

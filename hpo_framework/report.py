@@ -108,8 +108,9 @@ def load_study(storage: Any, name: str) -> StudyView:
 
         close = difflib.get_close_matches(name, names, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ""
-        raise StorageError(f"no study '{name}' in {storage.path}{hint} "
-                           f"(studies: {', '.join(names)})")
+        listing = ", ".join(names) if len(names) <= 8 else (
+            f"{len(names)} of them; list them with: hpo-run report --storage {storage.path}")
+        raise StorageError(f"no study '{name}' in {storage.path}{hint} (studies: {listing})")
     trials = storage.load_trials(record.study_id, record.direction)
     return StudyView(record.name, record.direction, record.config, trials,
                      storage.get_study_attrs(record.study_id), storage.path)

@@ -7,6 +7,7 @@ Offline with no cached copy, the error says which file to put where.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import sys
 from pathlib import Path
@@ -55,8 +56,9 @@ def _from_keras(name: str) -> tuple[Any, Any, Any, Any]:
 
     keras = import_keras()
     module = getattr(keras.datasets, name)
+    said = io.StringIO()  # "Downloading data from ...": shown on stderr if it worked
     try:
-        with contextlib.redirect_stdout(sys.stderr):  # "Downloading data from ..." is no result
+        with contextlib.redirect_stdout(said):
             (x_tr, y_tr), (x_te, y_te) = module.load_data()
     except Exception:
         filename, url = _SOURCES[name]
@@ -67,6 +69,7 @@ def _from_keras(name: str) -> tuple[Any, Any, Any, Any]:
                 "FILE.npz with x_train, y_train, x_test, y_test")
         raise DatasetError(f"dataset '{name}' is not cached and cannot be downloaded "
                            f"(offline?): {hint}") from None
+    sys.stderr.write(said.getvalue())
     return x_tr, y_tr, x_te, y_te
 
 

@@ -9,11 +9,20 @@ Each ``*_figure`` function returns a Figure, or None when the plot does not appl
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .report import StudyView, as_view, best_so_far, fmt
+from .errors import HPOError
+from .report import (
+    SUMMARY_COLUMNS,
+    StudyView,
+    as_view,
+    best_so_far,
+    fmt,
+    summary,
+    trial_rows,
+)
 from .trial import TrialState
 
 MAX_HEATMAP_VALUES = 15
@@ -427,3 +436,77 @@ def study_plots(study: Any, directory: str | Path, with_curve: bool = True) -> l
     made.append(generations_plot(view, directory / "generations.png"))
     made.append(heatmap_plot(view, directory / "heatmap.png"))
     return [p for p in made if p is not None]
+
+
+# the HTML report ---------------------------------------------------------------------
+_CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}
+table{border-collapse:collapse;margin:1em 0;font-size:14px}
+th,td{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#f0f0f0}
+tr.best td{background:#e8f6e8}img{max-width:100%;border:1px solid #eee;margin:.5em 0}
+figure{margin:1.5em 0}figcaption{color:#555}"""
+
+
+def html_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None,
+               highlight: int | None = None) -> str:
+    """An HTML table; row ``highlight`` (an index) is marked as the best."""
+    from html import escape
+
+    columns = list(columns or (rows[0].keys() if rows else []))
+    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
+    body = []
+    for i, r in enumerate(rows):
+        cls = ' class="best"' if i == highlight else ""
+        cells = "".join(f"<td>{escape(fmt(r.get(c)))}</td>" for c in columns)
+        body.append(f"<tr{cls}>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def write_html(path: str | Path, *, title: str,
+               tables: Sequence[tuple[str, Sequence[Mapping[str, Any]], Sequence[str] | None]],
+               images: Sequence[Path] = (), note: str = "",
+               highlight: Mapping[str, int] | None = None) -> Path:
+    """One self-contained file: tables and PNGs embedded as base64, readable offline."""
+    import base64
+    from html import escape
+
+    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
+             f"<style>{_CSS}</style></head><body><h1>{escape(title)}</h1>"]
+    if note:
+        parts.append(f"<p>{escape(note)}</p>")
+    for heading, rows, columns in tables:
+        parts.append(f"<h2>{escape(heading)}</h2>")
+        parts.append(html_table(rows, columns, (highlight or {}).get(heading)))
+    for image in images:
+        data = base64.b64encode(Path(image).read_bytes()).decode("ascii")
+        caption = escape(f"{Path(image).parent.name}/{Path(image).name}")
+        parts.append(f"<figure><img alt='{caption}' src='data:image/png;base64,{data}'>"
+                     f"<figcaption>{caption}</figcaption></figure>")
+    parts.append("</body></html>\n")
+    path = Path(path)
+    try:
+        path.write_text("".join(parts), encoding="utf-8")
+    except OSError as exc:
+        raise HPOError(f"cannot write {path}: {exc}") from None
+    return path
+
+
+def study_html(study: Any, path: str | Path, images: Sequence[Path] | None = None) -> Path:
+    """The HTML report of one study: its summary, every trial, and its plots (rendered
+    here unless ``images`` are given)."""
+    import tempfile
+
+    view = as_view(study)
+    row = summary(view)
+    best = view.best_trial
+    order = sorted(view.trials, key=lambda t: t.number)
+    index = None if best is None else [t.number for t in order].index(best.number)
+    note = (f"strategy {view.strategy}, {view.direction} {view.metric}; "
+            f"best: {fmt(row['best_validation'])} ({fmt(row['best_config'])})")
+    with tempfile.TemporaryDirectory() as tmp:
+        if images is None:
+            images = study_plots(view, tmp, with_curve=True)
+        return write_html(path, title=f"Study {view.name}", note=note,
+                          tables=[("Summary", [row], SUMMARY_COLUMNS),
+                                  ("Trials", trial_rows(view), None)],
+                          images=images, highlight={"Trials": index} if index is not None
+                          else None)

@@ -1,5 +1,7 @@
 """Tables and exports (markdown, CSV, JSON) of studies, read from a live Study or storage.
 
+Plots and the HTML report are in :mod:`hpo_framework.plots`.
+
 Reports work from what storage holds, so ``hpo-run report`` can read a finished study
 or one another process is still running (SQLite in WAL mode lets readers in).
 """
@@ -320,7 +322,7 @@ def write_study_files(study: Any, directory: str | Path, plots: bool = True) -> 
 def write_comparison(rows: Sequence[Mapping[str, Any]], views: Sequence[StudyView],
                      directory: str | Path, repeats: int = 1) -> list[Path]:
     """summary.md/.csv/.json, best-so-far plot, one folder per study and report.html."""
-    from .plots import best_so_far_plot
+    from .plots import best_so_far_plot, write_html
 
     directory = Path(directory)
     try:
@@ -367,82 +369,6 @@ def comparison_markdown(rows: Sequence[Mapping[str, Any]],
         text += "### Over seeds (median, min, max)\n\n" + to_markdown(agg, REPEAT_COLUMNS) + "\n"
         text += "### Every run\n\n"
     return text + to_markdown(rows, SUMMARY_COLUMNS)
-
-
-# HTML -------------------------------------------------------------------------------
-_CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}
-table{border-collapse:collapse;margin:1em 0;font-size:14px}
-th,td{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#f0f0f0}
-tr.best td{background:#e8f6e8}img{max-width:100%;border:1px solid #eee;margin:.5em 0}
-figure{margin:1.5em 0}figcaption{color:#555}"""
-
-
-def html_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None,
-               highlight: int | None = None) -> str:
-    """An HTML table; row ``highlight`` (an index) is marked as the best."""
-    from html import escape
-
-    columns = list(columns or (rows[0].keys() if rows else []))
-    head = "".join(f"<th>{escape(c)}</th>" for c in columns)
-    body = []
-    for i, r in enumerate(rows):
-        cls = ' class="best"' if i == highlight else ""
-        cells = "".join(f"<td>{escape(fmt(r.get(c)))}</td>" for c in columns)
-        body.append(f"<tr{cls}>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def write_html(path: str | Path, *, title: str,
-               tables: Sequence[tuple[str, Sequence[Mapping[str, Any]], Sequence[str] | None]],
-               images: Sequence[Path] = (), note: str = "",
-               highlight: Mapping[str, int] | None = None) -> Path:
-    """One self-contained file: tables and PNGs embedded as base64, readable offline."""
-    import base64
-    from html import escape
-
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
-             f"<style>{_CSS}</style></head><body><h1>{escape(title)}</h1>"]
-    if note:
-        parts.append(f"<p>{escape(note)}</p>")
-    for heading, rows, columns in tables:
-        parts.append(f"<h2>{escape(heading)}</h2>")
-        parts.append(html_table(rows, columns, (highlight or {}).get(heading)))
-    for image in images:
-        data = base64.b64encode(Path(image).read_bytes()).decode("ascii")
-        caption = escape(f"{Path(image).parent.name}/{Path(image).name}")
-        parts.append(f"<figure><img alt='{caption}' src='data:image/png;base64,{data}'>"
-                     f"<figcaption>{caption}</figcaption></figure>")
-    parts.append("</body></html>\n")
-    path = Path(path)
-    try:
-        path.write_text("".join(parts), encoding="utf-8")
-    except OSError as exc:
-        raise HPOError(f"cannot write {path}: {exc}") from None
-    return path
-
-
-def study_html(study: Any, path: str | Path, images: Sequence[Path] | None = None) -> Path:
-    """The HTML report of one study: its summary, every trial, and its plots (rendered
-    here unless ``images`` are given)."""
-    import tempfile
-
-    from .plots import study_plots
-
-    view = as_view(study)
-    row = summary(view)
-    best = view.best_trial
-    order = sorted(view.trials, key=lambda t: t.number)
-    index = None if best is None else [t.number for t in order].index(best.number)
-    note = (f"strategy {view.strategy}, {view.direction} {view.metric}; "
-            f"best: {fmt(row['best_validation'])} ({fmt(row['best_config'])})")
-    with tempfile.TemporaryDirectory() as tmp:
-        if images is None:
-            images = study_plots(view, tmp, with_curve=True)
-        return write_html(path, title=f"Study {view.name}", note=note,
-                          tables=[("Summary", [row], SUMMARY_COLUMNS),
-                                  ("Trials", trial_rows(view), None)],
-                          images=images, highlight={"Trials": index} if index is not None
-                          else None)
 
 
 # terminal ---------------------------------------------------------------------------
@@ -539,6 +465,8 @@ def _report_one(view: StudyView, as_json: bool, as_csv: bool, html: str | None,
 
         written += study_plots(view, plots)
     if html:
+        from .plots import study_html
+
         written.append(study_html(view, html))
     if as_json:
         click.echo(to_json(study_report(view)))
@@ -585,7 +513,7 @@ def _report_many(views: Sequence[StudyView], as_json: bool, as_csv: bool, html: 
     if html:
         import tempfile
 
-        from .plots import best_so_far_plot, study_plots
+        from .plots import best_so_far_plot, study_plots, write_html
 
         with tempfile.TemporaryDirectory() as tmp:
             images = [best_so_far_plot(views, Path(tmp) / "best_so_far.png", by="study")]
@@ -619,6 +547,8 @@ def write_study_output(study: Any, directory: str | Path, quiet: bool = False) -
     written = write_study_files(view, directory)
     (directory / "summary.md").write_text(to_markdown([summary(view)], SUMMARY_COLUMNS))
     written.append(directory / "summary.md")
+    from .plots import study_html
+
     pngs = [p for p in written if p.suffix == ".png"]
     written.append(study_html(view, directory / "report.html", images=pngs))
     if not quiet:

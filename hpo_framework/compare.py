@@ -55,6 +55,9 @@ def parse_strategies(text: str, registry: Any = None) -> list[str]:
 
 
 def is_comparison(strategy: str, repeats: int = 1) -> bool:
+    """True for ``--strategy a,b``, ``--strategy all`` or ``--repeats N`` (N > 1)."""
+    if repeats < 1:
+        raise OptionError("--repeats must be at least 1")
     return "," in strategy or strategy.strip() == "all" or repeats > 1
 
 

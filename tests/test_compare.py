@@ -97,6 +97,8 @@ def test_a_typo_in_the_strategy_list_fails_before_any_trial(tmp_path):
     assert proc.returncode != 0 and "Traceback" not in proc.stderr
     assert "unknown strategy 'randm': did you mean 'random'?" in proc.stderr
     assert not (tmp_path / "cmp.db").exists()
+    proc = run_cli("--strategy", "grid", "--repeats", "0", *COMMON, cwd=tmp_path)
+    assert proc.returncode != 0 and "--repeats must be at least 1" in proc.stderr
 
 
 def test_strategy_all_and_scoped_options():

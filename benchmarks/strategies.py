@@ -7,9 +7,10 @@ and raw ``skopt.gp_minimize`` on Branin and on the notebook's MLP-on-digits prob
 Prints, and writes to benchmarks/results/strategies.md, the median (min, max) best value
 per method, the median whole-run wall time, each method's own overhead (run time minus
 time inside the objective) and how many evaluations repeated a configuration already
-evaluated in the same run. BLAS runs single-threaded for every method (``--threads``):
-on a shared 2-core machine multi-threaded OpenBLAS made every GP method several times
-slower, which would measure the machine, not the methods.
+evaluated in the same run. BLAS runs single-threaded for every method (``--threads``,
+set through the environment before numpy loads): on a shared 2-core machine
+multi-threaded OpenBLAS made every GP method several times slower, which would measure
+the machine, not the methods.
 """
 
 from __future__ import annotations
@@ -244,9 +245,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads (see above)")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "strategies.md"))
     args = parser.parse_args(argv)
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(args.threads)
+    # before numpy/scipy load: a later threadpool_limits() misses scipy's own OpenBLAS,
+    # which skopt's L-BFGS-B then runs with spinning threads (2.3x slower here)
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(args.threads)
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = [m for m in methods if m not in METHODS]
     if unknown:

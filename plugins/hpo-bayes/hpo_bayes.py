@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import statistics
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -73,7 +74,7 @@ class BayesStrategy(Strategy):
                      help="EI/PI minimum improvement (larger explores more)"),
         "n_initial_points": Option(10, int, low=1, nullable=False,
                                    help="space-filling points before the model is used"),
-        "initial_point_generator": Option("random", str,
+        "initial_point_generator": Option("sobol", str,
                                           choices=("random", "sobol", "lhs", "halton"),
                                           nullable=False, help="how the initial points are drawn"),
         "x0": Option(None, (list, dict),
@@ -149,7 +150,10 @@ class BayesStrategy(Strategy):
 
         dims = [Real(0.0, 1.0) for _ in range(self._dims)]
         sampler = cook_initial_point_generator(generator)
-        points = sampler.generate(dims, n, random_state=int(self._rng("initial").randint(2**31)))
+        with warnings.catch_warnings():  # Sobol': "n should be a power of 2" (10 is fine)
+            warnings.simplefilter("ignore", UserWarning)
+            points = sampler.generate(dims, n,
+                                      random_state=int(self._rng("initial").randint(2**31)))
         return [[float(v) for v in p] for p in points]
 
     def _optimizer(self) -> Any:

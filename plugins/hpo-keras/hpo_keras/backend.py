@@ -57,7 +57,8 @@ class KerasBackend(Backend):
         "units": Option(15, int, low=1, help="used when the space sets no units"),
         "steps_per_execution": Option(64, int, low=1,
                                       help="batches per graph call; 1 = plain model.fit"),
-        "jit_compile": Option(False, bool, help="XLA-compile the train step"),
+        "jit_compile": Option(None, bool, help="XLA-compile the train step (default: Keras's "
+                                               "choice: off for TensorFlow on CPU, on for JAX)"),
         "keras_backend": Option(None, str, choices=ENGINES,
                                 help="Keras engine; jax needs jax installed "
                                      "(default: $KERAS_BACKEND or tensorflow)"),
@@ -119,7 +120,7 @@ class KerasBackend(Backend):
             optimizer=self._optimizer(keras, params),
             loss="mse" if regression else "sparse_categorical_crossentropy",
             steps_per_execution=self.config["steps_per_execution"],
-            jit_compile=self.config["jit_compile"],
+            jit_compile="auto" if self.config["jit_compile"] is None else self.config["jit_compile"],
         )
         return model
 

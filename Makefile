@@ -19,8 +19,8 @@ $(STAMP): setup.cfg pyproject.toml constraints.txt requirements-dev.txt $(PLUGIN
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(VENV)/bin/hpo-run --strategy bayes --backend keras --dataset digits --trials 6 --seed 0 \
-		--backend-option epochs=5 --study make-run
+	$(VENV)/bin/hpo-run --strategy bayes --backend keras --dataset digits --trials 24 --seed 0 \
+		--backend-option epochs=10 --study make-run
 
 test: $(STAMP)
 	$(PY) -m pytest -q

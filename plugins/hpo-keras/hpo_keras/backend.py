@@ -148,6 +148,11 @@ class KerasBackend(Backend):
             keras.utils.set_random_seed(int(self.seed))
         model = self.build(params, dataset)
         y = np.asarray(y, dtype=np.float32 if dataset.task == "regression" else np.int64)
+        if dataset.task == "regression" and not self.config["model"]:
+            # train on a standardized target, predict on the original scale
+            scale = (float(y.mean()), float(y.std()) or 1.0)
+            y = (y - scale[0]) / scale[1]
+            model._hpo_target_scale = scale
         watch = _epoch_watch(keras, self, dataset, validation, report)
         batch_size = int(self._value(params, "batch_size"))
         # no validation_data: the callback scores the validation rows with one eager call per
@@ -175,6 +180,9 @@ class KerasBackend(Backend):
         parts = [keras.ops.convert_to_numpy(model(x[i:i + PREDICT_BATCH], training=False))
                  for i in range(0, len(x), PREDICT_BATCH)]
         out = np.concatenate(parts) if parts else np.zeros((0, 1), dtype=np.float32)
+        scale = getattr(model, "_hpo_target_scale", None)
+        if scale is not None:
+            out = out * scale[1] + scale[0]
         if not np.all(np.isfinite(out)):
             raise RuntimeError("the model predicts NaN or infinite values")
         return out

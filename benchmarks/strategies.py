@@ -182,7 +182,8 @@ METHODS: dict[str, Callable[..., tuple[float, float, float, int]]] = {
     "bayes": lambda p, s, n: run_ours(p, "bayes", s, n),
     # the plugin with gp_minimize's acquisition settings: what the cheaper defaults cost
     "bayes (skopt settings)": lambda p, s, n: run_ours(
-        p, "bayes", s, n, acq_func="gp_hedge", n_points=10000, n_restarts_optimizer=5),
+        p, "bayes", s, n, acq_func="gp_hedge", n_points=10000, n_restarts_optimizer=5,
+        kernel_restarts=2),
     "genetic": lambda p, s, n: run_ours(p, "genetic", s, n),
     "optuna TPE": run_tpe,
     "skopt gp_minimize": run_gp_minimize,

@@ -82,10 +82,13 @@ class BayesStrategy(Strategy):
         "acq_optimizer": Option("auto", str, choices=("auto", "lbfgs", "sampling"),
                                 nullable=False,
                                 help="auto: lbfgs for GP, sampling for trees"),
-        "n_points": Option(2000, int, low=10, nullable=False,
+        "n_points": Option(1000, int, low=10, nullable=False,
                            help="random candidates scored per proposal"),
         "n_restarts_optimizer": Option(3, int, low=1, nullable=False,
                                        help="L-BFGS starts from the best candidates"),
+        "kernel_restarts": Option(0, int, low=0, nullable=False,
+                                  help="GP only: extra random starts of the kernel "
+                                       "hyperparameter fit (skopt: 2)"),
         "liar": Option("cl_min", str, choices=("cl_min", "cl_mean", "cl_max"), nullable=False,
                        help="value assumed for trials still running when a batch is asked"),
     }
@@ -177,6 +180,8 @@ class BayesStrategy(Strategy):
                                       "n_restarts_optimizer": cfg["n_restarts_optimizer"]},
                 model_queue_size=1,
             )
+            if cfg["base_estimator"] == "GP":
+                self._opt.base_estimator_.set_params(n_restarts_optimizer=cfg["kernel_restarts"])
         return self._opt
 
     # the model --------------------------------------------------------------------

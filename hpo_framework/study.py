@@ -110,7 +110,12 @@ class Study:
             name, record = f"{name}-{k}", None
         if record is None:
             full["seed"] = seed if seed is not None else random.SystemRandom().randrange(2**31)
+            # build the strategy first: its own checks (a bayes x0 outside the space) then
+            # fail before a study record is written
+            strategy = strategy_cls(space, seed=full["seed"], **strategy_options)
             record = storage.create_study(name, direction, full)
+            return cls(storage=storage, record=record, space=space, strategy=strategy,
+                       hooks=hooks)
         else:
             key = _diff(record.config, full)
             if key is not None:

@@ -219,3 +219,27 @@ def test_strategy_restore_equals_uninterrupted():
     b.restore([hpo.Trial(number=i, params=p, state=TrialState.COMPLETE, value=1.0, loss=1.0)
                for i, p in enumerate(asked)])
     assert a.ask(2) == b.ask(2)
+
+
+def test_a_strategy_refusing_its_setup_leaves_no_study_behind(tmp_path):
+    class Picky(RandomStrategy):
+        name = "picky"
+
+        def __init__(self, space, seed=None, **options):
+            super().__init__(space, seed, **options)
+            raise hpo.OptionError("strategy 'picky': x0 lies outside the space")
+
+    class P:
+        @hpo.hookimpl
+        def register_strategies(self, register):
+            register("picky", Picky)
+
+    registry = hpo.get_registry()
+    registry.register(P(), name="picky-plugin")
+    db = tmp_path / "p.db"
+    try:
+        with pytest.raises(hpo.OptionError, match="x0 lies outside the space"):
+            hpo.optimize(quadratic, SPACE, strategy="picky", n_trials=2, storage=db)
+    finally:
+        registry.unregister("picky-plugin")
+    assert Storage(db).list_studies() == []

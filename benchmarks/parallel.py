@@ -1,6 +1,6 @@
 """Speed-up of parallel trials (issue 6).
 
-    .venv/bin/python benchmarks/parallel.py [--sklearn-trials 24] [--sleep-trials 48]
+    .venv/bin/python benchmarks/parallel.py [--sklearn-trials 48] [--sleep-trials 48]
                                             [--repeats 2] [--write benchmarks/results/parallel.md]
 
 1. CPU-bound scikit-learn trials: the sklearn backend (the notebook's MLP, trained for
@@ -71,7 +71,7 @@ def own_seconds() -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sklearn-trials", type=int, default=24)
+    parser.add_argument("--sklearn-trials", type=int, default=48)
     parser.add_argument("--max-iter", type=int, default=50,
                         help="MLP epochs per trial (the notebook's 10 makes 0.2 s trials)")
     parser.add_argument("--sleep-trials", type=int, default=48)

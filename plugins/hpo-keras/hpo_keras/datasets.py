@@ -31,24 +31,10 @@ def keras_cache_dir() -> Path:
 
 
 def _from_npz(name: str, path: str) -> tuple[Any, Any, Any, Any]:
-    import numpy as np
+    from hpo_framework.builtin.file_dataset import ARRAYS, read_npz
 
-    p = Path(path).expanduser()
-    if not p.is_file():
-        raise DatasetError(f"dataset '{name}': no such file: {p} (expected a .npz with "
-                           "x_train, y_train, x_test, y_test, like Keras's mnist.npz)")
-    try:
-        with np.load(p, allow_pickle=False) as z:
-            missing = [k for k in ("x_train", "y_train", "x_test", "y_test") if k not in z]
-            if missing:
-                raise DatasetError(f"dataset '{name}': {p} has no array '{missing[0]}' "
-                                   "(need x_train, y_train, x_test, y_test)")
-            return z["x_train"], z["y_train"], z["x_test"], z["y_test"]
-    except DatasetError:
-        raise
-    except Exception as exc:
-        raise DatasetError(f"dataset '{name}': {p} is not a readable .npz "
-                           f"({type(exc).__name__})") from None
+    arrays = read_npz(Path(path).expanduser(), name)
+    return tuple(arrays[k] for k in ARRAYS)
 
 
 def _from_keras(name: str) -> tuple[Any, Any, Any, Any]:

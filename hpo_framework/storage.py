@@ -116,8 +116,11 @@ class Storage:
         if tables and "meta" not in tables:
             raise StorageError(f"{self.path} is an SQLite file of something else; use another --storage")
         if not tables:
-            self.conn.executescript(_SCHEMA)
-            self.conn.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+            # one transaction: a driver killed while creating the file leaves nothing half-made
+            self.conn.executescript(
+                f"BEGIN IMMEDIATE;{_SCHEMA}INSERT OR IGNORE INTO meta VALUES "
+                f"('schema_version', '{SCHEMA_VERSION}');COMMIT;"
+            )
         row = self.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         version = int(row[0]) if row else 0
         if version > SCHEMA_VERSION:

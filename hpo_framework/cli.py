@@ -280,7 +280,16 @@ def report_command(studies: tuple[str, ...], storage: str, as_json: bool, as_csv
         raise click.ClickException(str(exc)) from None
 
 
+def _one_line_warning(message: Warning | str, category: type[Warning], *args: Any,
+                      **kwargs: Any) -> str:
+    return f"warning: {message}\n"
+
+
 def main() -> None:
+    import warnings
+
+    # a user reads "warning: ...", not a source location and a class name
+    warnings.formatwarning = _one_line_warning
     cli(prog_name="hpo-run")
 
 

@@ -92,6 +92,10 @@ def test_broken_plugin_is_named_and_the_rest_still_work(tmp_path):
     assert "ModuleNotFoundError" in data["failed"]["broken"]
     assert any(c["name"] == "random" for c in data["components"])
     assert "plugin 'broken' from hpo-broken failed to load" in proc.stderr
+    # one line a user can read, no source location or warning class
+    assert proc.stderr.startswith("warning: plugin 'broken' from hpo-broken failed to load: "
+                                  "ModuleNotFoundError"), proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
 
     strict = run_cli("--list-plugins", env={**env, "HPO_STRICT_PLUGINS": "1"})
     assert strict.returncode != 0

@@ -205,3 +205,13 @@ def test_backend_evaluator_dataset_and_executor_hooks_run_a_whole_job(tmp_path):
     assert 0.5 < result.final["test_score"] <= 1.0
     assert result.to_dict()["final_params"] == study.best_params
     assert study.config["backend_options"] == {"power": 2.0}
+
+
+def test_every_cli_option_is_in_the_cli_reference():
+    doc = (ROOT / "docs" / "cli.md").read_text()
+    commands = {"hpo-run": cli, **{f"hpo-run {n}": c for n, c in cli.commands.items()}}
+    for label, command in commands.items():
+        for param in command.params:
+            for opt in getattr(param, "opts", []):
+                if opt.startswith("--"):
+                    assert f"`{opt}" in doc or f" {opt}" in doc, f"{label} {opt} not in docs/cli.md"

@@ -15,7 +15,7 @@ install: $(STAMP)
 $(STAMP): setup.cfg pyproject.toml constraints.txt requirements-dev.txt $(PLUGIN_FILES)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -r requirements-dev.txt -e . $(addprefix -e ./,$(PLUGINS))
+	$(PY) -m pip install -q -c constraints.txt -r requirements-dev.txt -e '.[plots]' $(addprefix -e ./,$(PLUGINS))
 	touch $(STAMP)
 
 run: $(STAMP)

@@ -8,6 +8,7 @@ scikit-learn estimator).
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import inspect
@@ -34,7 +35,7 @@ def load_model_function(spec: str) -> Callable[..., Any]:
         path = Path(where).expanduser().resolve()
         if not path.is_file():
             raise OptionError(f"--model: no such file: {where}")
-        name = f"hpo_user_model_{abs(hash(str(path)))}"
+        name = "hpo_user_model_" + hashlib.sha1(str(path).encode()).hexdigest()[:12]
         module_spec = importlib.util.spec_from_file_location(name, path)
         if module_spec is None or module_spec.loader is None:
             raise OptionError(f"--model: cannot load {where}")

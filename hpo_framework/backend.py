@@ -59,6 +59,10 @@ class Backend(Configurable):
     def release(self, model: Any) -> None:
         """Free what one trial held (a Keras session, say). Called after every fit."""
 
+    def warm_up(self) -> None:
+        """Import heavy libraries before the first trial. Worker processes call it when
+        they start, so a library's import time does not count against a trial's timeout."""
+
     def score(self, model: Any, x: Any, y: Any, dataset: Dataset) -> dict[str, float]:
         """Every metric of the dataset's task, computed by the core's numpy metrics."""
         pred = self.predict(model, x)

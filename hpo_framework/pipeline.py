@@ -86,7 +86,9 @@ class PipelineObjective:
     def parts(self) -> tuple[Backend, Evaluator, Dataset, Metric]:
         if self._parts is None:
             dataset = load_dataset(self.spec.dataset, self.spec.dataset_options)
-            self._parts = (make_backend(self.spec), make_evaluator(self.spec), dataset,
+            backend = make_backend(self.spec)
+            backend.warm_up()
+            self._parts = (backend, make_evaluator(self.spec), dataset,
                            resolve_metric(self.spec, dataset))
         return self._parts
 

@@ -99,6 +99,11 @@ class CentroidBackend(hpo.Backend):
     name = "centroid"
     options = {"power": hpo.Option(1.0, float, low=0.1, help="distance power")}
 
+    warmed_up = 0
+
+    def warm_up(self):
+        type(self).warmed_up += 1
+
     def default_space(self, dataset):
         return {"shrink": {"type": "float", "low": 0.0, "high": 0.9}}
 
@@ -205,6 +210,7 @@ def test_backend_evaluator_dataset_and_executor_hooks_run_a_whole_job(tmp_path):
     assert 0.5 < result.final["test_score"] <= 1.0
     assert result.to_dict()["final_params"] == study.best_params
     assert study.config["backend_options"] == {"power": 2.0}
+    assert CentroidBackend.warmed_up == 1  # once for the objective, not once per trial
 
 
 def test_every_cli_option_is_in_the_cli_reference():

@@ -81,6 +81,10 @@ class KerasBackend(Backend):
             "optimizer": {"type": "categorical", "choices": ["adam", "sgd"]},
         }
 
+    def warm_up(self) -> None:
+        """Import Keras (and TensorFlow or JAX) when a worker starts, not in its first trial."""
+        self._keras()
+
     def _keras(self) -> Any:
         return import_keras(self.config["keras_backend"], self.verbose)
 

@@ -238,10 +238,9 @@ def print_summary(result: Any) -> None:
     if best is None:
         console.print("no trial completed; see the errors above", style="red")
     else:
-        params = ", ".join(f"{k}={fmt(v)}" for k, v in best.params.items())
         console.print(f"best trial {best.number}: validation {result.metric} {fmt(best.value)}",
                       highlight=False)
-        console.print(f"best configuration: {params}", highlight=False)
+        console.print(f"best configuration: {fmt(best.params)}", highlight=False)
     if result.final is not None:
         console.print(f"test {result.metric} of the best configuration retrained on all training "
                       f"data: {fmt(result.final['test_score'])}", highlight=False)

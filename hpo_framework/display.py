@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import time
+from collections.abc import Mapping
 from typing import Any, TextIO
 
 from .study import Study
@@ -11,10 +13,15 @@ from .trial import Trial, TrialState
 
 
 def fmt(value: Any) -> str:
+    """A value for a table cell or a line: 4 significant digits, a mapping as k=v pairs."""
     if value is None:
         return "-"
+    if isinstance(value, bool):
+        return str(value)
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return "nan" if math.isnan(value) else f"{value:.4g}"
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={fmt(v)}" for k, v in value.items())
     return str(value)
 
 

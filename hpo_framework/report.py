@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .display import fmt
 from .errors import HPOError, StorageError
 from .space import Space
 from .trial import Trial, TrialState
@@ -123,18 +124,6 @@ def as_view(study: Any) -> StudyView:
 
 
 # values -----------------------------------------------------------------------------
-def fmt(value: Any) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else f"{value:.4g}"
-    if isinstance(value, Mapping):
-        return ", ".join(f"{k}={fmt(v)}" for k, v in value.items())
-    return str(value)
-
-
 def _time(text: str | None) -> datetime | None:
     try:
         return datetime.fromisoformat(text) if text else None

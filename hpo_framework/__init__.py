@@ -21,6 +21,7 @@ from .errors import (
 from .executor import Executor
 from .hookspecs import hookimpl, hookspec
 from .options import Option
+from .pruner import Pruner
 from .registry import Registry, get_registry
 from .space import Categorical, Constant, Float, Int, Space
 from .storage import Storage
@@ -32,7 +33,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Backend", "Categorical", "Constant", "Dataset", "DatasetError", "Evaluator", "Executor",
-    "Float", "HPOError", "Int", "Option", "OptionError", "Outcome", "PluginError", "Registry",
+    "Float", "HPOError", "Int", "Option", "OptionError", "Outcome", "PluginError", "Pruner",
+    "Registry",
     "Space", "SpaceError", "Storage", "StorageError", "Strategy", "Study", "StudyMismatchError",
     "Trial", "TrialPruned", "TrialState", "UnknownPluginError", "get_registry", "hookimpl",
     "hookspec", "optimize",

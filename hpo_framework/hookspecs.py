@@ -60,6 +60,15 @@ def register_executors(register: Register) -> None:
 
 
 @hookspec
+def register_pruners(register: Register) -> None:
+    """Register pruners (early stopping of hopeless trials).
+
+    :param register: call ``register(name, cls, description="")`` where ``cls`` is a
+        :class:`hpo_framework.Pruner` subclass.
+    """
+
+
+@hookspec
 def register_commands(cli: Any) -> None:
     """Add subcommands to ``hpo-run`` (a :class:`click.Group`): ``cli.add_command(cmd)``.
 

@@ -22,13 +22,14 @@ from . import hookspecs
 from .errors import PluginError, UnknownPluginError
 
 GROUP = "hpo_framework"
-KINDS = ("strategy", "backend", "evaluator", "dataset", "executor")
+KINDS = ("strategy", "backend", "evaluator", "dataset", "executor", "pruner")
 _HOOK_OF_KIND = {
     "strategy": "register_strategies",
     "backend": "register_backends",
     "evaluator": "register_evaluators",
     "dataset": "register_datasets",
     "executor": "register_executors",
+    "pruner": "register_pruners",
 }
 _PLURAL = {
     "strategy": "strategies",
@@ -36,6 +37,7 @@ _PLURAL = {
     "evaluator": "evaluators",
     "dataset": "datasets",
     "executor": "executors",
+    "pruner": "pruners",
 }
 
 

@@ -44,6 +44,9 @@ class Trial:
     duration: float | None = None
     attempts: int = 0
     user_attrs: dict[str, Any] = field(default_factory=dict)
+    #: losses per reported step, ``[(step, loss), ...]`` (what pruners see); derived from
+    #: ``intermediate`` and the direction, never stored on its own
+    curve: list[tuple[int, float]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -58,32 +58,35 @@ _loader_cls: Any = None
 
 
 def _yaml_loader() -> Any:
-    """A SafeLoader without aliases and duplicate keys, with YAML 1.2 exponent floats."""
+    """A safe loader (libyaml's when installed) without aliases and duplicate keys, with
+    YAML 1.2 exponent floats."""
     global _loader_cls
     if _loader_cls is not None:
         return _loader_cls
     import yaml
     from yaml.constructor import ConstructorError
 
-    class Loader(yaml.SafeLoader):
-        def compose_node(self, parent: Any, index: Any) -> Any:
-            if self.check_event(yaml.AliasEvent):
-                event = self.peek_event()
-                raise yaml.composer.ComposerError(
+    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+        def construct_object(self, node: Any, deep: bool = False) -> Any:
+            # a node met twice in a tree is an alias: refused, so no alias bomb expands
+            if node in self.constructed_objects or node in self.recursive_objects:
+                line = node.start_mark.line + 1 if node.start_mark else "?"
+                raise ConstructorError(
                     None, None,
-                    f"YAML aliases (*{event.anchor}) are not allowed: write the value out",
-                    event.start_mark,
+                    f"YAML aliases are not allowed (the value anchored at line {line} is "
+                    "used again): write each value out",
+                    node.start_mark,
                 )
-            return super().compose_node(parent, index)
+            return super().construct_object(node, deep)
 
         def construct_mapping(self, node: Any, deep: bool = False) -> Any:
             seen: set = set()
             for key_node, _ in node.value:
                 if isinstance(key_node, yaml.ScalarNode):
-                    key = self.construct_object(key_node)
+                    key = (key_node.tag, key_node.value)
                     if key in seen:
                         raise ConstructorError(
-                            None, None, f"key '{key}' is given twice: keep one",
+                            None, None, f"key '{key_node.value}' is given twice: keep one",
                             key_node.start_mark,
                         )
                     seen.add(key)
@@ -149,7 +152,7 @@ def parse_scalar(text: str) -> Any:
         return text
     try:
         return load_yaml(text)
-    except yaml.composer.ComposerError as exc:
+    except yaml.constructor.ConstructorError as exc:
         raise OptionError(yaml_error_line(exc)) from None
     except (yaml.YAMLError, ValueError, RecursionError):
         return text

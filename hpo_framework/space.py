@@ -12,20 +12,33 @@ Strategies that work on real vectors use :meth:`Space.encode` / :meth:`Space.dec
 which map the searchable (non-constant) dimensions to ``[0, 1]``; decoded values are
 plain Python ``int``/``float``/``str``/``bool``, and parameters whose condition does not
 hold are left out.
+
+Every bad input is a one-line :class:`SpaceError` that names the parameter: non-finite
+numbers anywhere, int bounds beyond ±2**53 (the encoding is float), float ranges whose
+width overflows, grids over :data:`MAX_GRID_SIZE` points (refused before they are built),
+and files that are not small regular UTF-8 files of valid YAML/JSON/TOML (parse errors
+give the line and column; YAML aliases are refused, so an alias bomb cannot expand).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
+import os
 import random
+import re
+import stat
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import SpaceError
+from .options import load_yaml, non_finite, yaml_error_line
+
+MAX_INT_BOUND = 2**53  # every int up to this is exact in the float unit-cube encoding
+MAX_GRID_SIZE = 100_000  # a grid is built in memory; this many dicts already take ~60 MB
+MAX_SPACE_FILE_BYTES = 256 * 1024  # spaces are a few lines; this bounds time and memory
 
 _OPS = {
     "eq": lambda a, b: a == b,
@@ -45,8 +58,49 @@ def _plain(value: Any) -> Any:
         return value
     item = getattr(value, "item", None)
     if callable(item):
-        return item()
+        try:
+            return item()
+        except (TypeError, ValueError):  # an array of several values stays as it is
+            return value
     return value
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _show(value: Any) -> str:
+    """A value for a one-line message: a huge int or a long list is cut, never str()'d whole."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 256:
+        return f"an integer of {value.bit_length()} bits"
+    try:
+        return _clip(repr(value))
+    except ValueError:  # int repr beyond sys.get_int_max_str_digits()
+        return type(value).__name__
+
+
+_PLAIN_TYPES = (str, int, float, bool, type(None))
+
+
+def _check_plain(name: str, what: str, value: Any, depth: int = 0) -> None:
+    """Refuse NaN/inf and values that cannot round-trip through JSON storage."""
+    bad = non_finite(value)
+    if bad is not None:
+        raise SpaceError(f"parameter '{name}': {what} must be finite, got {bad!r}")
+    if isinstance(value, _PLAIN_TYPES):
+        return
+    if depth < 20 and isinstance(value, list | tuple):
+        for item in value:
+            _check_plain(name, what, _plain(item), depth + 1)
+        return
+    if depth < 20 and isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
+        for item in value.values():
+            _check_plain(name, what, _plain(item), depth + 1)
+        return
+    raise SpaceError(
+        f"parameter '{name}': {what} must be a string, number, boolean, null or a list or "
+        f"mapping of them, got {_show(value)} ({type(value).__name__}); quote it to make it text"
+    )
 
 
 @dataclass(frozen=True)
@@ -90,6 +144,10 @@ class Dimension:
 
     def grid(self, points: int = 3) -> list[Any]:
         raise NotImplementedError
+
+    def grid_size(self, points: int = 3) -> int:
+        """len(self.grid(points)), without building it."""
+        return len(self.grid(points))
 
     def contains(self, value: Any) -> bool:
         raise NotImplementedError
@@ -150,6 +208,11 @@ class _Numeric(Dimension):
         low, high = self._coerce(low, "low"), self._coerce(high, "high")
         if not low < high:
             raise SpaceError(f"parameter '{name}': low ({low}) must be less than high ({high})")
+        if not math.isfinite(high - low):
+            raise SpaceError(
+                f"parameter '{name}': the range {low}..{high} is too wide (high - low "
+                "overflows a float); narrow it, or use log: true with low > 0"
+            )
         if not isinstance(log, bool):
             raise SpaceError(f"parameter '{name}': 'log' must be true or false")
         if log and low <= 0:
@@ -161,17 +224,30 @@ class _Numeric(Dimension):
 
     def _coerce(self, value: Any, what: str) -> Any:
         value = _plain(value)
+        name = self.name
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise SpaceError(f"parameter '{self.name}': '{what}' must be a number, got {value!r}")
+            raise SpaceError(f"parameter '{name}': '{what}' must be a number, got {_show(value)}")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise SpaceError(f"parameter '{name}': '{what}' must be finite, got {value!r}")
         if self.kind is int:
-            if float(value) != int(value):
+            if isinstance(value, float) and not value.is_integer():
                 raise SpaceError(
-                    f"parameter '{self.name}': '{what}' must be an integer, got {value!r}"
+                    f"parameter '{name}': '{what}' must be an integer, got {value!r}"
+                )
+            if abs(value) > MAX_INT_BOUND:
+                written = " (written as a float)" if isinstance(value, float) else ""
+                raise SpaceError(
+                    f"parameter '{name}': '{what}' is {_show(value)}{written}, beyond the "
+                    f"int range of ±{MAX_INT_BOUND} (2**53); use smaller bounds, or a float "
+                    "with log: true for a range that wide"
                 )
             return int(value)
-        if not math.isfinite(value):
-            raise SpaceError(f"parameter '{self.name}': '{what}' must be finite")
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:
+            raise SpaceError(
+                f"parameter '{name}': '{what}' is {_show(value)}, too large for a float"
+            ) from None
 
     def contains(self, value: Any) -> bool:
         value = _plain(value)
@@ -212,6 +288,11 @@ class Float(_Numeric):
             return min(max((math.log(value) - lo) / (hi - lo), 0.0), 1.0)
         return min(max((value - self.low) / (self.high - self.low), 0.0), 1.0)
 
+    def grid_size(self, points: int = 3) -> int:
+        if self.values is not None:
+            return len(self.values)
+        return max(int(points), 1)
+
     def grid(self, points: int = 3) -> list[float]:
         if self.values is not None:
             return list(self.values)
@@ -247,6 +328,11 @@ class Int(_Numeric):
             return min(max((math.log(value) - lo) / (hi - lo), 0.0), 1.0)
         return (value - self.low + 0.5) / (self.high - self.low + 1)
 
+    def grid_size(self, points: int = 3) -> int:
+        if self.values is not None:
+            return len(self.values)
+        return self.high - self.low + 1
+
     def grid(self, points: int = 3) -> list[int]:
         if self.values is not None:
             return list(self.values)
@@ -266,8 +352,11 @@ class Categorical(Dimension):
         for c in choices:
             if not isinstance(c, str | int | float | bool) and c is not None:
                 raise SpaceError(
-                    f"parameter '{name}': choices must be strings, numbers or booleans, got {c!r}"
+                    f"parameter '{name}': choices must be strings, numbers or booleans, "
+                    f"got {_show(c)}"
                 )
+            if isinstance(c, float) and not math.isfinite(c):
+                raise SpaceError(f"parameter '{name}': choices must be finite, got {c!r}")
         if len({json.dumps(c) for c in choices}) != len(choices):
             raise SpaceError(f"parameter '{name}': choices must be distinct")
         self.choices = list(choices)
@@ -315,6 +404,7 @@ class Constant(Dimension):
     def __init__(self, name: str, value: Any, *, condition: Any = None) -> None:
         super().__init__(name, condition)
         self.value = _plain(value)
+        _check_plain(name, "a const value", self.value)
 
     def decode(self, u: float) -> Any:
         return self.value
@@ -366,6 +456,8 @@ def _parse_condition(name: str, condition: Any) -> tuple[Clause, ...]:
             clauses.append(Clause(str(parent), "in", [_plain(v) for v in test]))
         else:
             clauses.append(Clause(str(parent), "eq", _plain(test)))
+    for clause in clauses:
+        _check_plain(name, f"the condition on '{clause.param}'", clause.value)
     return tuple(clauses)
 
 
@@ -500,9 +592,16 @@ class Space:
     def to_dict(self) -> dict:
         return {d.name: d.to_dict() for d in self.dimensions}
 
-    def fingerprint(self) -> str:
-        blob = json.dumps(self.to_dict(), sort_keys=True, default=str)
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    def describe_difference(
+        self, other: Space | Mapping[str, Any], *, this: str = "this run",
+        that: str = "the stored space",
+    ) -> str | None:
+        """Where ``other`` differs from this space, in one line; None when they are equal.
+
+        ``other`` may be a stored ``to_dict()`` that no longer builds a Space. Each
+        difference names the parameter and the field and shows both values.
+        """
+        return describe_space_difference(other, self, old=that, new=this)
 
     # operations ---------------------------------------------------------------------
     def active(self, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -558,14 +657,28 @@ class Space:
             out[d.name] = int(value) if isinstance(d, Int) else value
         return out
 
-    def grid(self, points: int = 3) -> list[dict[str, Any]]:
-        """Full factorial; a dimension inactive in a branch does not multiply that branch."""
+    def grid(self, points: int = 3, limit: int = MAX_GRID_SIZE) -> list[dict[str, Any]]:
+        """Full factorial; a dimension inactive in a branch does not multiply that branch.
+
+        Raises SpaceError, before building anything large, when the grid would have more
+        than ``limit`` points.
+        """
+        for d in self.dimensions:
+            if d.grid_size(points) > limit:
+                raise SpaceError(_grid_too_large(limit, f"parameter '{d.name}' alone has "
+                                                        f"{d.grid_size(points)} values"))
         branches: list[dict[str, Any]] = [{}]
         for d in self.dimensions:
+            size = d.grid_size(points)
+            active = [d.is_active(partial) for partial in branches]
+            total = sum(size if a else 1 for a in active)
+            if total > limit:
+                raise SpaceError(_grid_too_large(limit, f"{total} points up to parameter "
+                                                        f"'{d.name}'"))
             values = d.grid(points)
             nxt = []
-            for partial in branches:
-                if d.is_active(partial):
+            for partial, is_active in zip(branches, active, strict=True):
+                if is_active:
                     nxt.extend({**partial, d.name: v} for v in values)
                 else:
                     nxt.append(partial)
@@ -575,6 +688,67 @@ class Space:
     def key(self, params: Mapping[str, Any]) -> str:
         """A canonical string of a configuration, to spot duplicates."""
         return json.dumps(self.active(params), sort_keys=True, default=str)
+
+
+def _grid_too_large(limit: int, why: str) -> str:
+    return (
+        f"the grid would have more than {limit} points ({why}); give int and float "
+        "parameters a 'values' list, use fewer grid points, or another strategy (random, bayes)"
+    )
+
+
+def describe_space_difference(
+    old: Space | Mapping[str, Any], new: Space | Mapping[str, Any], *,
+    old_label: str = "the stored space", new_label: str = "this run", most: int = 3,
+) -> str | None:
+    """Where two spaces (or their ``to_dict()``) differ, in one line; None when equal.
+
+    ``"parameter 'lr': high is 0.1 in the stored space, 0.5 in this run; parameter 'x'
+    is only in this run"``. Each value is shown on its own (cut at 60 characters), and
+    for lists the choices added and dropped are named.
+    """
+    a = old.to_dict() if isinstance(old, Space) else dict(old)
+    b = new.to_dict() if isinstance(new, Space) else dict(new)
+    found: list[str] = []
+    for name in [*a, *(n for n in b if n not in a)]:
+        if name not in b:
+            found.append(f"parameter '{name}' is only in {old_label}")
+        elif name not in a:
+            found.append(f"parameter '{name}' is only in {new_label}")
+        elif a[name] != b[name]:
+            found.append(f"parameter '{name}': " + _field_difference(a[name], b[name],
+                                                                    old_label, new_label))
+    if not found:
+        return None
+    more = len(found) - most
+    return "; ".join(found[:most]) + (f"; and {more} more" if more > 0 else "")
+
+
+def _field_difference(a: Any, b: Any, old_label: str, new_label: str) -> str:
+    if not (isinstance(a, Mapping) and isinstance(b, Mapping)):
+        return f"{_show(a)} in {old_label}, {_show(b)} in {new_label}"
+    parts = []
+    for key in [*a, *(k for k in b if k not in a)]:
+        if key not in b:
+            parts.append(f"{key} {_show(a[key])} only in {old_label}")
+        elif key not in a:
+            parts.append(f"{key} {_show(b[key])} only in {new_label}")
+        elif a[key] != b[key]:
+            x, y = a[key], b[key]
+            if isinstance(x, list) and isinstance(y, list):
+                dropped = [v for v in x if v not in y]
+                added = [v for v in y if v not in x]
+                if dropped or added:
+                    change = ", ".join(
+                        [*(f"adds {_show(v)}" for v in added[:3]),
+                         *(f"drops {_show(v)}" for v in dropped[:3])])
+                    parts.append(f"{key}: {new_label} {change}")
+                    continue
+                if len(x) == len(y):
+                    parts.append(f"{key}: the same values in another order in {new_label}")
+                    continue
+            parts.append(f"{key} is {_show(x)} in {old_label}, {_show(y)} in {new_label}")
+    return ", ".join(parts)
 
 
 def _topological(dims: list[Dimension]) -> list[Dimension]:
@@ -598,24 +772,101 @@ def _topological(dims: list[Dimension]) -> list[Dimension]:
     return list(done.values())
 
 
-def load_structured_file(path: Path) -> Any:
-    """Read a YAML, JSON or TOML file by its extension; errors become SpaceError."""
-    if not path.is_file():
-        raise SpaceError(f"no such file: {path}")
-    suffix = path.suffix.lower()
-    text = path.read_text(encoding="utf-8")
-    try:
-        if suffix in (".yaml", ".yml"):
-            import yaml
+_KIND = {
+    stat.S_IFDIR: "a directory", stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device", stat.S_IFIFO: "a pipe", stat.S_IFSOCK: "a socket",
+}
+_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
 
-            return yaml.safe_load(text)
+
+def _regular_file(path: Path) -> os.stat_result:
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise SpaceError(f"no such file: {path}") from None
+    except OSError as exc:
+        raise SpaceError(f"cannot read it: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = _KIND.get(stat.S_IFMT(info.st_mode), "not a plain file")
+        raise SpaceError(f"is {kind}, not a regular space file; give a .yaml, .json or .toml file")
+    return info
+
+
+def read_space_text(path: Path, limit: int = MAX_SPACE_FILE_BYTES) -> str:
+    """A small regular UTF-8 file's text; anything else is a one-line SpaceError.
+
+    Never opens a device or a pipe (``/dev/zero``, ``<(cmd)``), never reads more than
+    ``limit`` bytes. Messages do not repeat the path: the caller names the file.
+    """
+    if _regular_file(path).st_size > limit:
+        raise SpaceError(_too_big(limit))
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):  # swapped since stat()
+                raise SpaceError("is not a regular space file")
+            data = handle.read(limit + 1)
+    except OSError as exc:
+        raise SpaceError(f"cannot read it: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise SpaceError(_too_big(limit))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise SpaceError(
+            f"is not UTF-8 text (byte 0x{data[exc.start]:02x} at line {line}, column "
+            f"{column}); save it as UTF-8"
+        ) from None
+
+
+def _too_big(limit: int) -> str:
+    return (f"is larger than {limit // 1024} KiB, too large for a space file; give int and "
+            "float ranges instead of long value lists")
+
+
+_TOML_AT = re.compile(r"^(.*?)\s*\(at line (\d+), column (\d+)\)\s*$")
+
+
+def load_structured_file(path: Path) -> Any:
+    """Read a YAML, JSON or TOML file by its extension; errors become one-line SpaceErrors
+    that do not repeat the path (:meth:`Space.from_file` puts it in front)."""
+    path = Path(path)
+    _regular_file(path)
+    suffix = path.suffix.lower()
+    if suffix not in _SUFFIXES:
+        raise SpaceError(f"unsupported file type '{suffix}' (use .yaml, .yml, .json or .toml)")
+    text = read_space_text(path)
+    where = f"cannot parse {path.name}"
+    try:
         if suffix == ".json":
-            return json.loads(text)
+            return json.loads(text, object_pairs_hook=_json_object)
         if suffix == ".toml":
             import tomllib
 
             return tomllib.loads(text)
+        return load_yaml(text)
+    except json.JSONDecodeError as exc:
+        raise SpaceError(f"{where}: line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise SpaceError(f"{where}: nested too deeply") from None
+    except SpaceError as exc:
+        raise SpaceError(f"{where}: {exc}") from None
     except Exception as exc:  # parse errors of three libraries, one message
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise SpaceError(f"cannot parse {path.name}: {first}") from None
-    raise SpaceError(f"unsupported file type '{suffix}' (use .yaml, .yml, .json or .toml)")
+        message = yaml_error_line(exc)
+        if "integer string conversion" in message:
+            message = "a number has more than 4300 digits"
+        toml = _TOML_AT.match(message)
+        if toml:
+            message = f"line {toml.group(2)}, column {toml.group(3)}: {toml.group(1)}"
+        raise SpaceError(f"{where}: {message}") from None
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise SpaceError(f"key '{key}' is given twice: keep one")
+        out[key] = value
+    return out

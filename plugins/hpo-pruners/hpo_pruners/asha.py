@@ -1,0 +1,101 @@
+"""Asynchronous successive halving (Li et al., 2020), after Optuna's SuccessiveHalvingPruner.
+
+Rung ``k`` is reached at step ``min_resource * reduction_factor ** (min_early_stopping_rate
++ k)``. A trial that reaches a rung goes on only if its value there is among the best
+``1 / reduction_factor`` of every trial that reached that rung so far (finished or still
+running, pruned ones included); while fewer than ``reduction_factor`` trials reached it, it
+must be the best of them. Nothing is stored: a trial's value at a rung is the first value
+it reported at or after the rung's step, read from its curve, so the rungs are rebuilt from
+the history on every call.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from hpo_framework import Option, OptionError, Pruner, Trial
+
+from .curves import Curve, finite_or_inf, last_steps_of_complete, value_at_or_after
+
+
+def check_resource(owner: str, key: str, value: Any) -> None:
+    if value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+        return
+    raise OptionError(f"{owner}: option '{key}' must be an int >= 1 or 'auto', got {value!r}")
+
+
+def rung_step(min_resource: int, reduction_factor: int, rate: int, rung: int) -> int:
+    return min_resource * reduction_factor ** (rate + rung)
+
+
+def promotable(value: float, competing: list[float], reduction_factor: int) -> bool:
+    """Among the best ``len(competing) // reduction_factor`` (at least the best one);
+    ``competing`` includes ``value``."""
+    index = max(len(competing) // reduction_factor - 1, 0)
+    return value <= sorted(competing)[index]
+
+
+def successive_halving(curve: Curve, others: Sequence[Curve], min_resource: int,
+                       reduction_factor: int, rate: int) -> bool:
+    """True to stop the trial of ``curve`` after its newest report.
+
+    Only the rungs that this report reached are judged: a rung passed at an earlier report
+    was judged then, with the history of then, and is never judged again.
+    """
+    if not curve:
+        return False
+    step, loss = curve[-1]
+    previous = curve[-2][0] if len(curve) > 1 else -math.inf
+    rung = 0
+    while True:
+        at = rung_step(min_resource, reduction_factor, rate, rung)
+        if step < at:
+            return False
+        if previous < at:  # this report reached rung `rung`
+            if not math.isfinite(loss):
+                return True
+            value = finite_or_inf(loss)
+            competing = [v for c in others if (v := value_at_or_after(c, at)) is not None]
+            competing.append(value)
+            if not promotable(value, competing, reduction_factor):
+                return True
+        rung += 1
+
+
+def auto_min_resource(history: Sequence[Trial]) -> int | None:
+    """Optuna's heuristic: a hundredth of the longest finished trial, at least 1 step."""
+    steps = last_steps_of_complete(history)
+    return max(max(steps) // 100, 1) if steps else None
+
+
+class ASHAPruner(Pruner):
+    """Keeps the top ``1 / reduction_factor`` at each rung; stops the rest there."""
+
+    name = "asha"
+    options = {
+        "min_resource": Option(1, (int, str), nullable=False,
+                               help="step of the first rung, or 'auto' (1/100 of the "
+                                    "longest finished trial, at least 1)"),
+        "reduction_factor": Option(3, int, low=2, nullable=False,
+                                   help="keep 1/reduction_factor at each rung; rungs are "
+                                        "this factor apart"),
+        "min_early_stopping_rate": Option(0, int, low=0, nullable=False,
+                                          help="skip this many rungs: the first rung is at "
+                                               "min_resource * reduction_factor ** rate"),
+    }
+
+    def __init__(self, *, seed: int | None = None, **options: Any) -> None:
+        super().__init__(seed=seed, **options)
+        check_resource("pruner 'asha'", "min_resource", self.config["min_resource"])
+
+    def prune(self, trial: Trial, history: Sequence[Trial]) -> bool:
+        min_resource = self.config["min_resource"]
+        if min_resource == "auto":
+            min_resource = auto_min_resource(history)
+            if min_resource is None:
+                return False
+        return successive_halving(trial.curve, [t.curve for t in history], min_resource,
+                                  self.config["reduction_factor"],
+                                  self.config["min_early_stopping_rate"])

@@ -15,10 +15,13 @@ from typing import Any
 
 from hpo_framework.backend import Backend, Report
 from hpo_framework.dataset import Dataset
+from hpo_framework.errors import OptionError
 from hpo_framework.options import Option
 from hpo_framework.user_model import call_model_function, load_model_function
 
 from .runtime import ENGINES, check_engine, import_keras
+
+TRAINERS = ("fit", "compiled")
 
 KNOWN_PARAMS = {
     "learning_rate", "num_dense_layers", "num_dense_nodes", "optimizer", "n_layers", "units",
@@ -60,15 +63,24 @@ class KerasBackend(Backend):
         "jit_compile": Option(None, bool, help="XLA-compile the train step (default: Keras's "
                                                "choice: off for TensorFlow on CPU, on for JAX)"),
         "keras_backend": Option(None, str, choices=ENGINES,
-                                help="Keras engine; jax needs jax installed "
+                                help="Keras engine for trainer=fit; jax needs jax installed "
                                      "(default: $KERAS_BACKEND or tensorflow)"),
+        "trainer": Option("fit", str, choices=TRAINERS,
+                          help="fit: Keras's model.fit; compiled: each epoch one XLA program "
+                               "(Keras on JAX, stateless API), compiles shared by same shapes"),
         "model": Option(None, str, help="module:function or file.py:function returning a "
                                         "compiled Keras model"),
     }
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        check_engine(self.config["keras_backend"])
+        self.engine = self.config["keras_backend"]
+        if self.config["trainer"] == "compiled":
+            if self.engine == "tensorflow":
+                raise OptionError("backend 'keras': trainer=compiled runs on JAX; leave "
+                                  "keras_backend unset (or use trainer=fit on tensorflow)")
+            self.engine = "jax"
+        check_engine(self.engine)
         if self.config["model"]:
             load_model_function(self.config["model"])  # fail now, not in every trial
 
@@ -86,7 +98,7 @@ class KerasBackend(Backend):
         self._keras()
 
     def _keras(self) -> Any:
-        return import_keras(self.config["keras_backend"], self.verbose)
+        return import_keras(self.engine, self.verbose)
 
     def _value(self, params: dict[str, Any], name: str) -> Any:
         return params.get(name, self.config[name])
@@ -147,9 +159,11 @@ class KerasBackend(Backend):
         import numpy as np
 
         keras = self._keras()
-        keras.backend.clear_session()
+        compiled = self.config["trainer"] == "compiled"
+        # a full collection costs ~0.2 s: the compiled trainer leaves cycles to Python's gc
+        keras.backend.clear_session(free_memory=not compiled)
         if self.seed is not None:
-            keras.utils.set_random_seed(int(self.seed))
+            set_seed(keras, int(self.seed))
         model = self.build(params, dataset)
         y = np.asarray(y, dtype=np.float32 if dataset.task == "regression" else np.int64)
         if dataset.task == "regression" and not self.config["model"]:
@@ -157,14 +171,26 @@ class KerasBackend(Backend):
             scale = (float(y.mean()), float(y.std()) or 1.0)
             y = (y - scale[0]) / scale[1]
             model._hpo_target_scale = scale
-        watch = _epoch_watch(keras, self, dataset, validation, report)
         batch_size = int(self._value(params, "batch_size"))
+        epochs = int(self._value(params, "epochs"))
+        x = np.asarray(x, dtype=np.float32)
+        if compiled:
+            from .trainer import compiled_fit
+
+            try:
+                return compiled_fit(self, keras, model, x, y, dataset, epochs=epochs,
+                                    batch_size=batch_size, validation=validation,
+                                    report=report)
+            except BaseException:  # diverged, pruned (TrialPruned propagates), interrupted
+                self.release(model)
+                raise
+        watch = _epoch_watch(keras, self, dataset, validation, report)
         # no validation_data: the callback scores the validation rows with one eager call per
         # epoch, so Keras traces no test function (seconds per trial on small data, and
         # memory TensorFlow never gives back)
         model.fit(
-            np.asarray(x, dtype=np.float32), y,
-            epochs=int(self._value(params, "epochs")),
+            x, y,
+            epochs=epochs,
             batch_size=batch_size,
             callbacks=[watch],
             verbose=2 if self.verbose else 0,
@@ -180,16 +206,14 @@ class KerasBackend(Backend):
         import numpy as np
 
         keras = self._keras()
+        last = getattr(model, "_hpo_last_output", None)
+        if last is not None and last[0] is x:  # scored just now, after the last epoch
+            return _rescaled(model, last[1])
         x = np.asarray(x, dtype=np.float32)
         parts = [keras.ops.convert_to_numpy(model(x[i:i + PREDICT_BATCH], training=False))
                  for i in range(0, len(x), PREDICT_BATCH)]
         out = np.concatenate(parts) if parts else np.zeros((0, 1), dtype=np.float32)
-        scale = getattr(model, "_hpo_target_scale", None)
-        if scale is not None:
-            out = out * scale[1] + scale[0]
-        if not np.all(np.isfinite(out)):
-            raise RuntimeError("the model predicts NaN or infinite values")
-        return out
+        return _rescaled(model, out)
 
     def predict(self, model: Any, x: Any) -> Any:
         out = self.predict_proba(model, x)
@@ -213,6 +237,10 @@ class KerasBackend(Backend):
         """Drop the graph, the optimizer state and the weights of this trial."""
         del model
         keras = self._keras()
+        if self.config["trainer"] == "compiled":
+            keras.backend.clear_session(free_memory=False)
+            gc.collect(1)  # the young generations: what one trial left, in milliseconds
+            return
         keras.backend.clear_session()
         gc.collect()
         if keras.backend.backend() == "tensorflow":
@@ -226,14 +254,57 @@ class KerasBackend(Backend):
                 pass
 
 
-def validation_values(backend: KerasBackend, model: Any, validation: tuple[Any, Any],
-                      task: str, epsilon: float) -> dict[str, float]:
-    """val_loss as Keras defines it (cross-entropy on probabilities clipped to epsilon, or
-    MSE) and val_accuracy, from one forward pass over the validation rows."""
+def set_seed(keras: Any, seed: int) -> None:
+    """``keras.utils.set_random_seed`` without importing TensorFlow on JAX (it seeds TF too,
+    when installed: seconds of import and a larger heap for every later collection)."""
+    if keras.backend.backend() != "jax":
+        keras.utils.set_random_seed(seed)
+        return
+    import random
+
     import numpy as np
 
+    try:
+        from keras.src.backend.common import global_state
+        from keras.src.random import seed_generator
+        from keras.src.utils import rng_utils
+
+        global_state.set_global_attribute(rng_utils.GLOBAL_RANDOM_SEED, seed)
+        global_state.set_global_attribute(seed_generator.GLOBAL_SEED_GENERATOR, None)
+    except (ImportError, AttributeError):  # Keras moved its internals: the public way
+        keras.utils.set_random_seed(seed)
+        return
+    random.seed(seed)
+    np.random.seed(seed)
+
+
+def _rescaled(model: Any, out: Any) -> Any:
+    """Outputs on the target's own scale; NaN or infinite outputs are an error."""
+    import numpy as np
+
+    scale = getattr(model, "_hpo_target_scale", None)
+    if scale is not None:
+        out = out * scale[1] + scale[0]
+    if not np.all(np.isfinite(out)):
+        raise RuntimeError("the model predicts NaN or infinite values")
+    return out
+
+
+def validation_values(backend: KerasBackend, model: Any, validation: tuple[Any, Any],
+                      task: str, epsilon: float) -> dict[str, float]:
+    """val_loss and val_accuracy from one forward pass over the validation rows."""
     xv, yv = validation
-    out = backend.predict_proba(model, xv)
+    return values_from_output(backend.predict_proba(model, xv), yv, task, epsilon)
+
+
+def values_from_output(out: Any, yv: Any, task: str, epsilon: float) -> dict[str, float]:
+    """val_loss as Keras defines it (cross-entropy on probabilities clipped to epsilon, or
+    MSE) and val_accuracy, from the model's outputs on the validation rows (on the
+    target's scale)."""
+    import numpy as np
+
+    if not np.all(np.isfinite(out)):
+        raise RuntimeError("the model predicts NaN or infinite values")
     if task == "regression":
         return {"val_loss": float(np.mean((out.reshape(len(out)) - yv) ** 2))}
     proba = np.clip(out / out.sum(axis=1, keepdims=True), epsilon, 1.0 - epsilon)

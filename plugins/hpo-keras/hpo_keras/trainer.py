@@ -1,0 +1,230 @@
+"""``trainer=compiled``: each epoch of a trial is one XLA program (Keras 3 on JAX).
+
+The model, loss and optimizer are the trial's own Keras objects; training goes through
+their stateless API (``model.stateless_call``, ``model.stateless_compute_loss``,
+``optimizer.stateless_apply``) inside ``jax.lax.scan`` over the epoch's batches, so one
+call runs a whole epoch. Batches, shuffling (``np.random.permutation`` per epoch, as
+Keras's array adapter does) and the short last batch are those of ``model.fit``.
+
+Programs are cached by the model's structure and the data's shapes: a later trial with
+the same shapes (another learning rate, say) reuses the compile. The cache keeps the last
+``CACHE_SIZE`` programs, so memory stays bounded over a long study.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+from collections import OrderedDict
+from typing import Any
+
+from hpo_framework.backend import Report
+from hpo_framework.dataset import Dataset
+
+CACHE_SIZE = 16
+_PROGRAMS: OrderedDict[Any, EpochProgram] = OrderedDict()
+COMPILES = {"count": 0}  # programs compiled in this process (the tests read it)
+
+
+def _strip_names(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {k: _strip_names(v) for k, v in obj.items() if k != "name"}
+    if isinstance(obj, list | tuple):
+        return [_strip_names(v) for v in obj]
+    return obj
+
+
+def structure_key(model: Any) -> str:
+    """What a compiled program depends on: the layers' configs (names aside), the variables'
+    shapes, the loss and the optimizer's constants. The learning rate is not in it: Keras
+    keeps a float learning rate in a variable, which the program takes as data."""
+    opt = model.optimizer
+    try:
+        opt_config = dict(opt.get_config())
+        if not isinstance(opt.learning_rate, float | int) and hasattr(opt, "_learning_rate") \
+                and type(opt._learning_rate).__name__.endswith("Variable"):
+            opt_config.pop("learning_rate", None)
+        parts = {
+            "model": _strip_names(model.get_config()),
+            "class": type(model).__qualname__,
+            "optimizer": [type(opt).__qualname__, _strip_names(opt_config)],
+            "loss": repr(model.loss) if not hasattr(model.loss, "get_config")
+            else [type(model.loss).__qualname__, _strip_names(model.loss.get_config())],
+        }
+        text = json.dumps(parts, sort_keys=True, default=repr)
+    except Exception:  # a model without a config: its program is its own
+        text = f"id:{id(model)}"
+    shapes = [(tuple(v.shape), str(v.dtype)) for v in model.variables + opt.variables]
+    return f"{text}|{shapes}"
+
+
+def _describe(model: Any) -> str:
+    shapes = [tuple(v.shape) for v in model.trainable_variables if len(v.shape) == 2]
+    if shapes and len(shapes) <= 8:
+        dims = [shapes[0][0]] + [s[1] for s in shapes]
+        return "-".join(str(d) for d in dims) + f" {type(model.optimizer).__name__}"
+    return f"{type(model).__name__} ({len(model.trainable_variables)} tensors)"
+
+
+class EpochProgram:
+    """The jitted epoch and forward pass for one structure and one set of data shapes.
+
+    It traces the first model of its structure; later models of the same structure pass
+    their own variable values, which is all the program reads from them."""
+
+    def __init__(self, keras: Any, model: Any, n_rows: int, batch_size: int) -> None:
+        import jax
+        import numpy as np
+
+        self.model, self.batch_size = model, batch_size
+        self.n_full, self.rest = divmod(n_rows, batch_size)
+        optimizer = model.optimizer
+        kwargs = {"training": True} if getattr(model, "_call_has_training_arg", True) else {}
+
+        def loss_and_updates(tv: Any, ntv: Any, mv: Any, xb: Any, yb: Any) -> Any:
+            y_pred, ntv, losses = model.stateless_call(tv, ntv, xb, return_losses=True, **kwargs)
+            if losses:  # forward-pass losses (regularizers) count, as in Keras's JAX trainer
+                model._losses_override.clear()
+                model._losses_override = losses
+            loss, (_, ntv, mv) = model.stateless_compute_loss(
+                tv, ntv, mv, x=xb, y=yb, y_pred=y_pred, training=True)
+            if losses:
+                model._losses_override.clear()
+            return loss, (ntv, mv)
+
+        grad_fn = jax.value_and_grad(loss_and_updates, has_aux=True)
+
+        def step(state: Any, xb: Any, yb: Any) -> Any:
+            tv, ntv, ov, mv = state
+            (loss, (ntv, mv)), grads = grad_fn(tv, ntv, mv, xb, yb)
+            tv, ov = optimizer.stateless_apply(ov, grads, tv)
+            return (tv, ntv, ov, mv), loss
+
+        def epoch(state: Any, x: Any, y: Any, idx: Any, rest_idx: Any) -> Any:
+            def body(state: Any, rows: Any) -> Any:
+                return step(state, x[rows], y[rows])
+
+            state, losses = jax.lax.scan(body, state, idx)
+            total = losses.sum() * batch_size
+            if rest_idx.shape[0]:
+                state, last = step(state, x[rest_idx], y[rest_idx])
+                total = total + last * rest_idx.shape[0]
+            return state, total / n_rows
+
+        def forward(state: Any, x: Any) -> Any:
+            tv, ntv, _, _ = state
+            out, _ = model.stateless_call(tv, ntv, x, training=False)
+            return out
+
+        self._epoch = jax.jit(epoch, donate_argnums=0)
+        self._forward = jax.jit(forward)
+        self._np = np
+
+    def indices(self, n_rows: int) -> tuple[Any, Any]:
+        """This epoch's shuffled rows: the same ``np.random.permutation`` call as Keras's
+        array adapter makes at the start of each epoch, cut into full batches and the rest."""
+        np = self._np
+        perm = np.random.permutation(n_rows).astype(np.int32)
+        cut = self.n_full * self.batch_size
+        return perm[:cut].reshape(self.n_full, self.batch_size), perm[cut:]
+
+    def run_epoch(self, state: Any, x: Any, y: Any, n_rows: int) -> tuple[Any, float]:
+        idx, rest = self.indices(n_rows)
+        state, loss = self._epoch(state, x, y, idx, rest)
+        return state, float(loss)
+
+    def forward(self, state: Any, x: Any) -> Any:
+        return self._np.asarray(self._forward(state, x))
+
+
+def program_for(keras: Any, model: Any, x_shape: tuple, y_shape: tuple, batch_size: int,
+                verbose: bool) -> EpochProgram:
+    """The cached program for this model's structure and these shapes, made if new."""
+    key = (structure_key(model), x_shape, y_shape, batch_size)
+    program = _PROGRAMS.get(key)
+    if program is not None:
+        _PROGRAMS.move_to_end(key)
+        return program
+    program = EpochProgram(keras, model, x_shape[0], batch_size)
+    COMPILES["count"] += 1
+    if verbose:
+        sys.stderr.write(f"keras: compiling the training program for {_describe(model)}, "
+                         f"{x_shape[0]} rows, batch {batch_size} (trials of the same shapes "
+                         "reuse it)\n")
+    _PROGRAMS[key] = program
+    while len(_PROGRAMS) > CACHE_SIZE:
+        _PROGRAMS.popitem(last=False)
+    return program
+
+
+def ensure_built(keras: Any, model: Any, x: Any, y: Any) -> None:
+    """Create every variable (model, optimizer, compiled loss) before tracing: a program
+    must not create Keras variables."""
+    if not model.built:
+        model.build((None, *x.shape[1:]))
+    model.optimizer.build(model.trainable_variables)
+    if not getattr(model, "_hpo_loss_built", False):
+        xb, yb = x[:2], y[:2]
+        model.compute_loss(x=xb, y=yb, y_pred=model(xb, training=False))
+        for m in model.metrics:  # the eager call above counted in the loss tracker
+            m.reset_state()
+        model._hpo_loss_built = True
+
+
+def state_of(model: Any) -> tuple:
+    return tuple([v.value for v in vs] for vs in (
+        model.trainable_variables, model.non_trainable_variables,
+        model.optimizer.variables, model.metrics_variables))
+
+
+def load_state(model: Any, state: tuple) -> None:
+    """Write a program's final values back, so the model predicts and saves as trained."""
+    for variables, values in zip((model.trainable_variables, model.non_trainable_variables,
+                                  model.optimizer.variables, model.metrics_variables),
+                                 state, strict=True):
+        for v, value in zip(variables, values, strict=True):
+            v.assign(value)
+
+
+def compiled_fit(backend: Any, keras: Any, model: Any, x: Any, y: Any, dataset: Dataset, *,
+                 epochs: int, batch_size: int, validation: tuple[Any, Any] | None,
+                 report: Report | None) -> Any:
+    """Train ``model`` (built and compiled by the backend, seeded) as ``model.fit`` would,
+    one compiled program call per epoch; report validation values after each epoch.
+    A NaN or infinite epoch loss fails the trial; an exception from ``report`` (the
+    core's ``TrialPruned``) ends training and propagates."""
+    import jax.numpy as jnp
+    import numpy as np
+
+    from .backend import _rescaled, values_from_output
+
+    ensure_built(keras, model, x, y)
+    program = program_for(keras, model, tuple(x.shape), tuple(y.shape), batch_size,
+                          backend.verbose)
+    xd, yd = jnp.asarray(x), jnp.asarray(y)
+    state = state_of(model)
+    xv = yv = out = None
+    if validation is not None and report is not None:
+        xv = jnp.asarray(np.asarray(validation[0], dtype=np.float32))
+        yv = np.asarray(validation[1])
+    eps = float(keras.config.epsilon())
+    started = time.perf_counter()
+    # Keras's JAX fit draws one permutation to build the model symbolically before its
+    # first epoch: draw it too, so that a seeded trial sees the same batches as model.fit
+    np.random.permutation(len(x))
+    for epoch in range(1, epochs + 1):
+        state, loss = program.run_epoch(state, xd, yd, len(x))
+        if not math.isfinite(loss):
+            raise RuntimeError(f"diverged: loss became {loss} at epoch {epoch}")
+        if xv is not None:
+            out = program.forward(state, xv)
+            report(epoch, values_from_output(_rescaled(model, out), yv, dataset.task, eps))
+    load_state(model, state)
+    if out is not None:  # the last epoch's validation output: scoring need not redo it
+        model._hpo_last_output = (validation[0], out)
+    if backend.verbose:
+        sys.stderr.write(f"keras: trained {epochs} epochs in {time.perf_counter() - started:.2f} s"
+                         " (compiled)\n")
+    return model

@@ -37,7 +37,7 @@ from .errors import SpaceError
 from .options import load_yaml, non_finite, yaml_error_line
 
 MAX_INT_BOUND = 2**53  # every int up to this is exact in the float unit-cube encoding
-MAX_GRID_SIZE = 100_000  # a grid is built in memory; this many dicts already take ~60 MB
+MAX_GRID_SIZE = 1_000_000  # a grid is built in memory: about 0.3 KB a point (a few params)
 MAX_SPACE_FILE_BYTES = 256 * 1024  # spaces are a few lines; this bounds time and memory
 
 _OPS = {
@@ -601,7 +601,7 @@ class Space:
         ``other`` may be a stored ``to_dict()`` that no longer builds a Space. Each
         difference names the parameter and the field and shows both values.
         """
-        return describe_space_difference(other, self, old=that, new=this)
+        return describe_space_difference(other, self, old_label=that, new_label=this)
 
     # operations ---------------------------------------------------------------------
     def active(self, params: Mapping[str, Any]) -> dict[str, Any]:
@@ -657,28 +657,51 @@ class Space:
             out[d.name] = int(value) if isinstance(d, Int) else value
         return out
 
+    def grid_size(self, points: int = 3, limit: int = MAX_GRID_SIZE) -> int:
+        """How many points :meth:`grid` would build, counted without building them.
+
+        Raises SpaceError (one line that says what to do) when it exceeds ``limit``.
+        Only the values of condition parents are enumerated; other dimensions multiply.
+        """
+        parents = {clause.param for d in self.dimensions for clause in d.condition}
+        branches: list[tuple[dict[str, Any], int]] = [({}, 1)]  # parents' values, points
+        total = 1
+        for d in self.dimensions:
+            size = d.grid_size(points)
+            if size > limit:
+                raise SpaceError(_grid_too_large(limit, f"parameter '{d.name}' alone has "
+                                                        f"{size} values"))
+            active = [d.is_active(partial) for partial, _ in branches]
+            total = sum(n * size if a else n for (_, n), a in zip(branches, active, strict=True))
+            if total > limit:
+                raise SpaceError(_grid_too_large(limit, f"{total} once parameter '{d.name}' "
+                                                        "is added"))
+            if d.name in parents:
+                values = d.grid(points)
+                branches = [
+                    pair
+                    for (partial, n), a in zip(branches, active, strict=True)
+                    for pair in ([({**partial, d.name: v}, n) for v in values] if a
+                                 else [(partial, n)])
+                ]
+            else:
+                branches = [(partial, n * size if a else n)
+                            for (partial, n), a in zip(branches, active, strict=True)]
+        return total
+
     def grid(self, points: int = 3, limit: int = MAX_GRID_SIZE) -> list[dict[str, Any]]:
         """Full factorial; a dimension inactive in a branch does not multiply that branch.
 
-        Raises SpaceError, before building anything large, when the grid would have more
-        than ``limit`` points.
+        Raises SpaceError, before building anything, when the grid would have more than
+        ``limit`` points (see :meth:`grid_size`).
         """
-        for d in self.dimensions:
-            if d.grid_size(points) > limit:
-                raise SpaceError(_grid_too_large(limit, f"parameter '{d.name}' alone has "
-                                                        f"{d.grid_size(points)} values"))
+        self.grid_size(points, limit)
         branches: list[dict[str, Any]] = [{}]
         for d in self.dimensions:
-            size = d.grid_size(points)
-            active = [d.is_active(partial) for partial in branches]
-            total = sum(size if a else 1 for a in active)
-            if total > limit:
-                raise SpaceError(_grid_too_large(limit, f"{total} points up to parameter "
-                                                        f"'{d.name}'"))
             values = d.grid(points)
             nxt = []
-            for partial, is_active in zip(branches, active, strict=True):
-                if is_active:
+            for partial in branches:
+                if d.is_active(partial):
                     nxt.extend({**partial, d.name: v} for v in values)
                 else:
                     nxt.append(partial)

@@ -1,0 +1,150 @@
+"""trainer=compiled on digits: the same training as model.fit, reports, pruning, failures.
+
+Keras picks its engine once per process and the other keras tests load TensorFlow, so
+the JAX runs happen in one child process that prints what the tests check.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from clitools import run_cli
+
+pytestmark = pytest.mark.slow
+
+CHILD = r"""
+import json, sys
+from hpo_keras import KerasBackend
+from hpo_keras import trainer
+from hpo_framework.backend import fit_and_score
+from hpo_framework.builtin.evaluators import Holdout
+from hpo_framework.errors import TrialPruned
+from hpo_framework.metrics import get_metric
+from hpo_framework.objective import evaluate
+from hpo_framework.pipeline import load_dataset
+
+d = load_dataset("digits")
+x, y = d.x_train, d.y_train
+split = (x[:1000], y[:1000], x[1000:], y[1000:])
+out = {}
+configs = {
+    "sgd": {"learning_rate": 0.05, "optimizer": "sgd", "num_dense_layers": 0, "num_dense_nodes": 15},
+    "adam": {"learning_rate": 0.01, "optimizer": "adam", "num_dense_layers": 2, "num_dense_nodes": 7},
+}
+for name, params in configs.items():
+    for tr in ("fit", "compiled"):
+        b = KerasBackend(trainer=tr, keras_backend="jax", seed=0, epochs=3)
+        scores, steps = fit_and_score(b, params, d, *split)
+        out[f"{name}/{tr}"] = {"accuracy": scores["accuracy"], "steps": steps}
+
+# the same shapes with another learning rate reuse the program; other widths compile anew
+b = KerasBackend(trainer="compiled", seed=0, epochs=2)
+n0 = trainer.COMPILES["count"]
+fit_and_score(b, {**configs["sgd"], "learning_rate": 0.02}, d, *split)
+n1 = trainer.COMPILES["count"]
+fit_and_score(b, {**configs["sgd"], "num_dense_nodes": 9}, d, *split)
+out["compiles"] = [n0, n1, trainer.COMPILES["count"]]
+
+# pruning: the report callback raises at epoch 2, training stops there and it propagates
+seen = []
+def report(step, values):
+    seen.append(step)
+    if step == 2:
+        raise TrialPruned("pruned at 2")
+try:
+    b.fit(configs["sgd"], split[0], split[1], d, validation=split[2:], report=report)
+    out["pruned"] = None
+except TrialPruned as exc:
+    out["pruned"] = [str(exc), seen]
+# divergence: MSE at learning rate 10 overflows (Keras clips cross-entropy, so a
+# classifier saturates instead)
+reg = load_dataset("diabetes")
+mse = get_metric("mse", "regression")
+out["nan"] = {}
+for tr in ("fit", "compiled"):
+    wild = KerasBackend(trainer=tr, keras_backend="jax", seed=0, epochs=3)
+    o = evaluate(lambda p: Holdout(seed=0).evaluate(wild, p, reg, mse),
+                 {"learning_rate": 10.0, "optimizer": "sgd"})
+    out["nan"][tr] = [o.state.value, o.value, o.error]
+s, steps = fit_and_score(KerasBackend(trainer="compiled", seed=0, epochs=2),
+                         {"learning_rate": 0.01}, reg, reg.x_train[:300], reg.y_train[:300],
+                         reg.x_train[300:], reg.y_train[300:])
+out["regression"] = [s["mse"], len(steps)]
+user = KerasBackend(trainer="compiled", seed=0, epochs=2, model=sys.argv[1])
+s, steps = fit_and_score(user, {"units": 32}, d, *split)
+out["user"] = [s["accuracy"], [st["step"] for st in steps]]
+print("RESULT " + json.dumps(out))
+"""
+
+USER_MODEL = """
+import keras
+
+def build(params, input_shape, n_classes):
+    model = keras.Sequential([keras.Input(shape=input_shape),
+                              keras.layers.Dense(params["units"], activation="tanh"),
+                              keras.layers.Dropout(0.1),
+                              keras.layers.Dense(n_classes, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(0.01),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+"""
+
+
+@pytest.fixture(scope="module")
+def child(tmp_path_factory):
+    path = tmp_path_factory.mktemp("compiled") / "netdef.py"
+    path.write_text(USER_MODEL)
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    proc = subprocess.run([sys.executable, "-c", CHILD, f"{path}:build"], capture_output=True,
+                          text=True, env=env, timeout=600)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert proc.returncode == 0 and lines, proc.stderr[-3000:]
+    return json.loads(lines[-1][len("RESULT "):])
+
+
+@pytest.mark.parametrize("name", ["sgd", "adam"])
+def test_compiled_trains_like_model_fit_epoch_by_epoch(child, name):
+    fit, compiled = child[f"{name}/fit"], child[f"{name}/compiled"]
+    assert [s["step"] for s in compiled["steps"]] == [1, 2, 3]
+    for a, b in zip(fit["steps"], compiled["steps"], strict=True):
+        assert abs(a["val_loss"] - b["val_loss"]) < 1e-4, (fit["steps"], compiled["steps"])
+        assert abs(a["val_accuracy"] - b["val_accuracy"]) < 1e-3
+    assert compiled["accuracy"] == pytest.approx(fit["accuracy"], abs=1e-3)
+    if name == "sgd":
+        assert compiled["accuracy"] > 0.85  # it learnt something: the check is not vacuous
+
+
+def test_a_compile_is_shared_by_later_trials_of_the_same_shapes(child):
+    before, same_shapes, other_width = child["compiles"]
+    assert same_shapes == before and other_width == before + 1
+
+
+def test_trial_pruned_from_report_stops_training_and_propagates(child):
+    assert child["pruned"] == ["pruned at 2", [1, 2]]
+
+
+def test_a_diverging_configuration_fails_the_trial(child):
+    state, value, error = child["nan"]["compiled"]
+    assert state == "FAILED" and value is None
+    assert error.startswith("RuntimeError: diverged: loss became ")
+    assert child["nan"]["compiled"] == child["nan"]["fit"]  # the same epoch, the same value
+
+
+def test_regression_and_a_user_model_with_dropout_train_compiled(child):
+    mse, n_steps = child["regression"]
+    assert n_steps == 2 and 0 < mse < 1e5
+    acc, steps = child["user"]
+    assert acc > 0.8 and steps == [1, 2]
+
+
+def test_cli_compiled_study_picks_jax_itself_and_says_when_it_compiles(tmp_path):
+    proc = run_cli("--strategy", "random", "--backend", "keras", "--trials", "2", "--seed", "0",
+                   "-B", "trainer=compiled", "-B", "epochs=2", "--verbose", "--json",
+                   cwd=tmp_path, env={"KERAS_BACKEND": ""}, check=True)
+    assert "keras: compiling the training program for 64-" in proc.stderr
+    data = json.loads(proc.stdout[proc.stdout.index("{"):])
+    assert [t["state"] for t in data["trials"]] == ["COMPLETE", "COMPLETE"]
+    assert all([s["step"] for s in t["intermediate"]] == [1, 2] for t in data["trials"])
+    assert data["test_score"] > 0.5

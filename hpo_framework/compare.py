@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import OptionError
-from .report import StudyView, aggregate, summary
+from .results.model import StudyView
+from .results.stats import aggregate, summary
 
 #: the notebook's three methods come first in ``--strategy all``
 PREFERRED_ORDER = ("grid", "bayes", "genetic")
@@ -105,7 +106,7 @@ class Comparison:
         return out
 
     def write(self, directory: str | Path) -> list[Path]:
-        from .report import write_comparison
+        from .results.exports import write_comparison
 
         return write_comparison(self.rows, self.views, directory, self.repeats)
 
@@ -180,66 +181,3 @@ def run_comparison(
             result.rows.append(row)
             result.views.append(view)
     return result
-
-
-def print_comparison(comparison: Comparison, file: Any = None) -> None:
-    """The summary table on a terminal: one row per run, and per strategy over seeds."""
-    from .display import make_console
-    from .report import summary_table
-
-    console = make_console(file)
-    metric = comparison.rows[0]["metric"] if comparison.rows else "value"
-    console.print(summary_table(comparison.rows, title=f"comparison ({metric}; "
-                                f"best validation and test of the retrained best)"))
-    if comparison.repeats > 1:
-        console.print(summary_table(comparison.by_strategy(), title=f"over {comparison.repeats} "
-                                    f"seeds {comparison.seeds}: median [min, max]"))
-    for study, error in comparison.errors.items():
-        console.print(f"final test of {study} failed: {error}", style="red", highlight=False)
-    storage = comparison.views[0].storage_path if comparison.views else "-"
-    names = ", ".join(v.name for v in comparison.views)
-    console.print(f"studies in {storage}: {names}; see one with: hpo-run report --storage "
-                  f"{storage} --study NAME", highlight=False)
-
-
-def cli_compare(config: Any, strategy_text: str, repeats: int, output: str | None,
-                as_json: bool) -> Comparison:
-    """What ``hpo-run --strategy a,b,c`` does: run, print the table, write ``--output``."""
-    import sys
-
-    import click
-
-    from .display import Progress
-
-    strategies = parse_strategies(strategy_text)
-
-    def progress(name: str, seed: int, index: int, total: int) -> list[Any]:
-        if as_json:
-            return []
-        click.echo(f"[{index}/{total}] strategy {name}, seed {seed}", err=True)
-        return [Progress(config.n_trials, live=False)]
-
-    try:
-        comparison = run_comparison(config, strategies, repeats, callbacks=progress)
-    except KeyboardInterrupt:
-        click.echo(f"\ninterrupted: every finished trial is stored in {config.storage}; run the "
-                   "same command to resume the comparison", err=True)
-        sys.exit(130)
-    written = comparison.write(output) if output else []
-    if as_json:
-        out = comparison.to_dict()
-        if output:
-            out["output"] = str(output)
-        click.echo(_dumps(out))
-        return comparison
-    print_comparison(comparison, file=sys.stdout)
-    if written:
-        click.echo(f"wrote {len(written)} files to {output} (summary.md, summary.csv, "
-                   f"summary.json, report.html, plots)")
-    return comparison
-
-
-def _dumps(obj: Any) -> str:
-    from .storage import dumps
-
-    return dumps(obj)

@@ -125,7 +125,7 @@ def cli(ctx: click.Context, **kw: Any) -> None:
         from .compare import is_comparison
 
         if is_comparison(kw["strategy"], kw["repeats"]):
-            from .compare import cli_compare
+            from .report import cli_compare
 
             cli_compare(config_from_options(kw), kw["strategy"], kw["repeats"], kw["output"],
                         kw["as_json"])
@@ -255,28 +255,9 @@ def print_summary(result: Any) -> None:
                   f"{study.storage.path}", highlight=False)
 
 
-@cli.command("report")
-@click.option("--study", "studies", multiple=True,
-              help="Study name; several (repeat it, or a comma list) are compared. Default: the "
-                   "only study, or a list of the storage's studies.")
-@click.option("--storage", default="hpo.db", show_default=True, help="SQLite file of the study.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (summary and every trial).")
-@click.option("--csv", "as_csv", is_flag=True, help="Print the trials (or the summary) as CSV.")
-@click.option("--html", default=None, type=click.Path(dir_okay=False),
-              help="Write a self-contained HTML report (table and plots embedded) to FILE.")
-@click.option("--plots", default=None, type=click.Path(file_okay=False),
-              help="Write the PNG plots into DIR.")
-def report_command(studies: tuple[str, ...], storage: str, as_json: bool, as_csv: bool,
-                   html: str | None, plots: str | None) -> None:
-    """Show a finished or running study from storage: its trials and best configuration."""
-    from .report import cli_report
+from .report import report_command  # noqa: E402  (click only; the results load on use)
 
-    if as_json and as_csv:
-        raise click.UsageError("give --json or --csv, not both")
-    try:
-        cli_report(storage, studies, as_json, as_csv, html, plots)
-    except HPOError as exc:
-        raise click.ClickException(str(exc)) from None
+cli.add_command(report_command)
 
 
 def _one_line_warning(message: Warning | str, category: type[Warning], *args: Any,

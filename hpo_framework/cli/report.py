@@ -1,0 +1,286 @@
+"""``hpo-run report`` and the comparison's terminal output: the click and rich side of
+:mod:`hpo_framework.results`. Library errors become one-line messages here."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import HPOError, StorageError
+from ..results.format import fmt
+
+_HEADERS = {
+    "best_validation": "best val", "test_score": "test",
+    "best_config": "best configuration", "wall_time_s": "wall s",
+    "best_validation_median": "best val", "test_score_median": "test",
+    "wall_time_s_median": "wall s",
+}
+
+
+def _range(row: Mapping[str, Any], key: str) -> str:
+    med, lo, hi = row.get(f"{key}_median"), row.get(f"{key}_min"), row.get(f"{key}_max")
+    return f"{fmt(med)} [{fmt(lo)}, {fmt(hi)}]" if med is not None else "-"
+
+
+def summary_table(rows: Sequence[Mapping[str, Any]], title: str = "") -> Any:
+    """A rich table of summary rows (one per run) or aggregated rows (one per strategy)."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=escape(title) if title else None)
+    aggregated = bool(rows) and "runs" in rows[0]
+    if aggregated:
+        cols = ["strategy", "runs", "best_validation_median", "test_score_median",
+                "best_config", "trials", "failed", "wall_time_s_median"]
+    else:
+        cols = ["strategy", "seed", "best_validation", "test_score", "best_config", "trials",
+                "failed", "wall_time_s"]
+    for c in cols:
+        if c == "best_config":
+            table.add_column(_HEADERS[c], overflow="fold", ratio=1)
+        else:
+            table.add_column(_HEADERS.get(c, c), no_wrap=True)
+    for r in rows:
+        cells = []
+        for c in cols:
+            if aggregated and c.endswith("_median") and not c.startswith("wall"):
+                cells.append(_range(r, c[: -len("_median")]))
+            elif c.startswith("wall"):
+                cells.append("-" if r.get(c) is None else f"{r[c]:.1f}")
+            else:
+                cells.append(fmt(r.get(c)))
+        table.add_row(*map(escape, cells))
+    return table
+
+
+def importance_table(result: Mapping[str, Any]) -> Any:
+    from rich.table import Table
+
+    table = Table(title="parameter importances")
+    table.add_column("parameter")
+    table.add_column("importance", justify="right")
+    for name, share in result["importances"].items():
+        table.add_row(name, f"{share:.3f}")
+    return table
+
+
+def _studies_table(rows: Sequence[Mapping[str, Any]], storage_path: str) -> Any:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"studies in {storage_path}")
+    for c in ("study", "strategy", "metric", "best", "trials", "failed", "running"):
+        table.add_column(c)
+    for r in rows:
+        table.add_row(escape(r["study"]), escape(r["strategy"]), r["metric"],
+                      fmt(r["best_validation"]), str(r["trials"]), str(r["failed"]),
+                      str(r["running"]))
+    return table
+
+
+def cli_report(storage_path: str, studies: Sequence[str], as_json: bool, as_csv: bool,
+               html: str | None, plots: str | None) -> None:
+    """What ``hpo-run report`` does; several studies give a comparison."""
+    from ..results.model import load_study, open_storage
+    from ..results.stats import summary
+
+    storage = open_storage(storage_path)
+    names = [n.strip() for s in studies for n in s.split(",") if n.strip()]
+    if not names:
+        names = [r.name for r in storage.list_studies()]
+        if not names:
+            raise StorageError(f"{storage_path} holds no study yet")
+        if len(names) > 1 and not (html or plots or as_json or as_csv):
+            from ..display import make_console
+
+            rows = [summary(load_study(storage, n)) for n in names]
+            make_console().print(_studies_table(rows, storage_path))
+            click.echo("pick one with --study NAME (or several: --study a,b)")
+            return
+    views = [load_study(storage, n) for n in names]
+    if len(views) == 1:
+        _report_one(views[0], as_json, as_csv, html, plots)
+    else:
+        _report_many(views, as_json, as_csv, html, plots)
+
+
+def _report_one(view: Any, as_json: bool, as_csv: bool, html: str | None,
+                plots: str | None) -> None:
+    from ..results.exports import study_report, to_csv, to_json
+    from ..results.stats import summary, trial_rows
+
+    written: list[Path] = []
+    if plots:
+        from ..results.figures import study_plots
+
+        written += study_plots(view, plots)
+    if html:
+        from ..results.html import study_html
+
+        written.append(study_html(view, html))
+    if as_json:
+        click.echo(to_json(study_report(view)))
+        return
+    if as_csv:
+        click.echo(to_csv(trial_rows(view)), nl=False)
+        return
+    from ..display import make_console, trials_table
+    from ..results.importance import importances
+
+    console = make_console()
+    console.print(trials_table(view, view.metric))
+    row = summary(view)
+    if row["best_trial"] is None:
+        console.print("no trial has completed yet", style="red")
+    else:
+        console.print(f"best trial {row['best_trial']}: validation {view.metric} "
+                      f"{fmt(row['best_validation'])}", highlight=False)
+        console.print(f"best configuration: {fmt(row['best_config'])}", highlight=False)
+    if row["test_score"] is not None:
+        console.print(f"test {view.metric} of the best configuration retrained: "
+                      f"{fmt(row['test_score'])}", highlight=False)
+    state = f"{row['running']} still running or queued" if row["running"] else "finished"
+    console.print(f"strategy {view.strategy}, {row['trials']} trials ({row['failed']} failed), "
+                  f"{state}", highlight=False)
+    result = importances(view)
+    if result["importances"]:
+        console.print(importance_table(result))
+        console.print(f"importances: {result['note']}", highlight=False)
+    else:
+        console.print(f"parameter importances: {result['note']}", highlight=False)
+    for path in written:
+        console.print(f"wrote {path}", highlight=False)
+    if plots and not any(p.suffix == ".png" for p in written):
+        console.print("no plots: no trial has completed yet", highlight=False)
+
+
+def _report_many(views: Sequence[Any], as_json: bool, as_csv: bool, html: str | None,
+                 plots: str | None) -> None:
+    from ..results.exports import to_csv, to_json
+    from ..results.stats import SUMMARY_COLUMNS, summary
+
+    rows = [summary(v) for v in views]
+    written: list[Path] = []
+    if plots:
+        from ..results.figures import best_so_far_plot, study_plots
+
+        curve = best_so_far_plot(views, Path(plots) / "best_so_far.png", by="study")
+        written += [curve] if curve else []
+        for v in views:
+            written += study_plots(v, Path(plots) / v.name)
+    if html:
+        from ..results.html import comparison_html
+
+        written.append(comparison_html(views, html, rows=rows, title="Studies compared",
+                                       by="study"))
+    if as_json:
+        click.echo(to_json({"runs": rows}))
+        return
+    if as_csv:
+        click.echo(to_csv(rows, SUMMARY_COLUMNS), nl=False)
+        return
+    from ..display import make_console
+
+    console = make_console()
+    console.print(summary_table(rows, title="studies compared"))
+    for path in written:
+        console.print(f"wrote {path}", highlight=False)
+
+
+@click.command("report")
+@click.option("--study", "studies", multiple=True,
+              help="Study name; several (repeat it, or a comma list) are compared. Default: the "
+                   "only study, or a list of the storage's studies.")
+@click.option("--storage", default="hpo.db", show_default=True, help="SQLite file of the study.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON (summary, importances and every trial).")
+@click.option("--csv", "as_csv", is_flag=True, help="Print the trials (or the summary) as CSV.")
+@click.option("--html", default=None, type=click.Path(dir_okay=False),
+              help="Write a self-contained interactive HTML report (tables and figures "
+                   "embedded, opens offline) to FILE.")
+@click.option("--plots", default=None, type=click.Path(file_okay=False),
+              help="Write the PNG plots into DIR.")
+def report_command(studies: tuple[str, ...], storage: str, as_json: bool, as_csv: bool,
+                   html: str | None, plots: str | None) -> None:
+    """Show a finished or running study from storage: its trials and best configuration."""
+    if as_json and as_csv:
+        raise click.UsageError("give --json or --csv, not both")
+    try:
+        cli_report(storage, studies, as_json, as_csv, html, plots)
+    except HPOError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def write_study_output(study: Any, directory: str | Path, quiet: bool = False) -> list[Path]:
+    """``hpo-run --output DIR`` for one study, with one line saying what was written."""
+    from ..results.exports import write_study_output as write
+
+    written = write(study, directory)
+    if not quiet:
+        click.echo(f"wrote {len(written)} files to {directory}", err=True)
+    return written
+
+
+def next_steps(storage: str, study: str) -> str:
+    """What to run to look at a study that just ran."""
+    return (f"look at it with: hpo-run report --storage {storage} --study {study} --html "
+            f"report.html, or live in the browser: hpo-run dashboard --storage {storage}")
+
+
+# comparisons ----------------------------------------------------------------------------
+def print_comparison(comparison: Any, file: Any = None) -> None:
+    """The summary table on a terminal: one row per run, and per strategy over seeds."""
+    from ..display import make_console
+
+    console = make_console(file)
+    metric = comparison.rows[0]["metric"] if comparison.rows else "value"
+    console.print(summary_table(comparison.rows, title=f"comparison ({metric}; "
+                                f"best validation and test of the retrained best)"))
+    if comparison.repeats > 1:
+        console.print(summary_table(comparison.by_strategy(), title=f"over {comparison.repeats} "
+                                    f"seeds {comparison.seeds}: median [min, max]"))
+    for study, error in comparison.errors.items():
+        console.print(f"final test of {study} failed: {error}", style="red", highlight=False)
+    storage = comparison.views[0].storage_path if comparison.views else "-"
+    names = ", ".join(v.name for v in comparison.views)
+    console.print(f"studies in {storage}: {names}; see one with: hpo-run report --storage "
+                  f"{storage} --study NAME", highlight=False)
+
+
+def cli_compare(config: Any, strategy_text: str, repeats: int, output: str | None,
+                as_json: bool) -> Any:
+    """What ``hpo-run --strategy a,b,c`` does: run, print the table, write ``--output``."""
+    from ..compare import parse_strategies, run_comparison
+    from ..display import Progress
+    from ..storage import dumps
+
+    strategies = parse_strategies(strategy_text)
+
+    def progress(name: str, seed: int, index: int, total: int) -> list[Any]:
+        if as_json:
+            return []
+        click.echo(f"[{index}/{total}] strategy {name}, seed {seed}", err=True)
+        return [Progress(config.n_trials, live=False)]
+
+    try:
+        comparison = run_comparison(config, strategies, repeats, callbacks=progress)
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted: every finished trial is stored in {config.storage}; run the "
+                   "same command to resume the comparison", err=True)
+        sys.exit(130)
+    written = comparison.write(output) if output else []
+    if as_json:
+        out = comparison.to_dict()
+        if output:
+            out["output"] = str(output)
+        click.echo(dumps(out))
+        return comparison
+    print_comparison(comparison, file=sys.stdout)
+    if written:
+        click.echo(f"wrote {len(written)} files to {output} (summary.md, summary.csv, "
+                   f"summary.json, report.html, plots)")
+    return comparison

@@ -1,0 +1,199 @@
+"""The HTML report: one self-contained file (tables and figures embedded), readable offline.
+
+Figures are the interactive Plotly figures of :mod:`.interactive` (the dashboard's own),
+with Plotly's JavaScript inlined from the installed ``plotly`` package; where plotly is
+not installed the report embeds the PNGs of :mod:`.figures` instead.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping, Sequence
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from ..errors import HPOError
+from .format import fmt, header
+from .model import StudyView, as_view
+from .stats import REPEAT_COLUMNS, SUMMARY_COLUMNS, summary, trial_rows, winner
+
+CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1300px}
+table{border-collapse:collapse;margin:1em 0;font-size:14px}
+th,td{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#f0f0f0}
+tr.best td{background:#e8f6e8}img{max-width:100%;border:1px solid #eee;margin:.5em 0}
+figure{margin:1.5em 0}figcaption{color:#555}.note{color:#444}
+dl.setup{display:grid;grid-template-columns:max-content auto;gap:2px 12px}
+dl.setup dt{color:#555}dl.setup dd{margin:0}section.study{border-top:2px solid #ddd}"""
+
+
+def html_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None,
+               highlight: int | None = None, table_id: str | None = None) -> str:
+    """An HTML table with readable headers; row ``highlight`` (an index) is marked best."""
+    columns = list(columns or (rows[0].keys() if rows else []))
+    head = "".join(f"<th>{escape(header(c))}</th>" for c in columns)
+    body = []
+    for i, r in enumerate(rows):
+        cls = ' class="best"' if i == highlight else ""
+        cells = "".join(f"<td>{escape(fmt(r.get(c)))}</td>" for c in columns)
+        body.append(f"<tr{cls}>{cells}</tr>")
+    ident = f" id='{escape(table_id)}'" if table_id else ""
+    return (f"<table{ident}><thead><tr>{head}</tr></thead><tbody>{''.join(body)}"
+            f"</tbody></table>")
+
+
+def setup_list(view: StudyView) -> str:
+    items = "".join(f"<dt>{escape(header(k))}</dt><dd>{escape(fmt(v))}</dd>"
+                    for k, v in view.setup().items())
+    return f"<dl class='setup'>{items}</dl>"
+
+
+def importance_table(view: StudyView) -> str:
+    from .importance import importances
+
+    data = importances(view)
+    if not data["importances"]:
+        return f"<p class='note'>Parameter importances: {escape(data['note'])}</p>"
+    rows = [{"parameter": k, "importance": v} for k, v in data["importances"].items()]
+    return (f"<h3>Parameter importances</h3><p class='note'>{escape(data['note'])}</p>"
+            + html_table(rows, ["parameter", "importance"]))
+
+
+class Figures:
+    """Figures of a report: Plotly divs when plotly is installed, else embedded PNGs."""
+
+    def __init__(self) -> None:
+        try:
+            from .interactive import plotly_js
+
+            self.script: str | None = plotly_js()
+        except HPOError:
+            self.script = None
+        self.count = 0
+
+    @property
+    def interactive(self) -> bool:
+        return self.script is not None
+
+    def head(self) -> str:
+        return f"<script>{self.script}</script>" if self.script else ""
+
+    def of_study(self, view: StudyView, with_curve: bool = True) -> str:
+        if self.interactive:
+            from .interactive import study_figures
+
+            figs = study_figures(view)
+            if not with_curve:
+                figs.pop("best_so_far", None)
+            return "".join(self.plotly(k, f) for k, f in figs.items())
+        import tempfile
+
+        from .figures import study_plots
+
+        with tempfile.TemporaryDirectory() as tmp:
+            return "".join(self.png(p, f"{view.name}: {p.stem.replace('_', ' ')}")
+                           for p in study_plots(view, tmp, with_curve=with_curve))
+
+    def best_so_far(self, views: Sequence[StudyView], by: str = "strategy") -> str:
+        if self.interactive:
+            from .interactive import best_so_far_spec
+
+            spec = best_so_far_spec(views, by=by)
+            return "" if spec is None else self.plotly("best_so_far", spec)
+        import tempfile
+
+        from .figures import best_so_far_plot
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = best_so_far_plot(views, Path(tmp) / "best_so_far.png", by=by)
+            return "" if path is None else self.png(path, "best so far")
+
+    def plotly(self, kind: str, spec: Mapping[str, Any]) -> str:
+        from ..storage import dumps
+
+        self.count += 1
+        ident = f"fig{self.count}"
+        data = dumps(spec).replace("</", "<\\/")
+        return (f"<figure class='figure' data-kind='{escape(kind)}'><div id='{ident}'></div>"
+                f"<script>(function(s){{Plotly.newPlot('{ident}',s.data,s.layout,"
+                f"{{responsive:true,displaylogo:false}});}})({data});</script></figure>")
+
+    @staticmethod
+    def png(path: Path, caption: str) -> str:
+        data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
+        return (f"<figure><img alt='{escape(caption)}' src='data:image/png;base64,{data}'>"
+                f"<figcaption>{escape(caption)}</figcaption></figure>")
+
+
+def page(title: str, body: Sequence[str], figures: Figures) -> str:
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
+            f"<style>{CSS}</style>{figures.head()}</head><body><h1>{escape(title)}</h1>"
+            + "".join(body) + "</body></html>\n")
+
+
+def _write(path: str | Path, text: str) -> Path:
+    path = Path(path)
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise HPOError(f"cannot write {path}: {exc}") from None
+    return path
+
+
+def study_section(view: StudyView, figures: Figures, heading: str = "h2",
+                  with_curve: bool = True, mark: str = "") -> str:
+    """One study: setup, summary, importances, figures and every trial (best marked)."""
+    row = summary(view)
+    best = view.best_trial
+    rows = trial_rows(view)
+    index = None if best is None else [r["number"] for r in rows].index(best.number)
+    parts = [f"<section class='study' id='study-{escape(view.name)}'>"
+             f"<{heading}>{escape(view.name)}{escape(mark)}</{heading}>", setup_list(view),
+             f"<p>best: {escape(fmt(row['best_validation']))} "
+             f"({escape(fmt(row['best_config']))}), trial {escape(fmt(row['best_trial']))}; "
+             f"{row['trials']} trials finished, {row['failed']} failed, "
+             f"{row['pruned']} pruned, {row['running']} running</p>",
+             html_table([row], SUMMARY_COLUMNS), importance_table(view),
+             figures.of_study(view, with_curve=with_curve),
+             "<h3>Trials</h3>", html_table(rows, highlight=index), "</section>"]
+    return "".join(parts)
+
+
+def study_html(study: Any, path: str | Path) -> Path:
+    """The HTML report of one study: setup, summary, importances, figures, every trial."""
+    view = as_view(study)
+    figures = Figures()
+    body = [f"<p class='note'>strategy {escape(view.strategy)}, {escape(view.direction)} "
+            f"{escape(view.metric)}; stored in {escape(str(view.storage_path))}</p>",
+            study_section(view, figures)]
+    return _write(path, page(f"Study {view.name}", body, figures))
+
+
+def comparison_html(views: Sequence[Any], path: str | Path, *,
+                    rows: Sequence[Mapping[str, Any]] | None = None,
+                    agg: Sequence[Mapping[str, Any]] | None = None,
+                    title: str = "Strategy comparison", by: str = "strategy") -> Path:
+    """Several studies: the summary (winner marked), best so far, one section per study."""
+    views = [as_view(v) for v in views]
+    rows = list(rows) if rows is not None else [summary(v) for v in views]
+    figures = Figures()
+    top = winner(rows)
+    metric = rows[0].get("metric", "value") if rows else "value"
+    body = [f"<p class='note'>Scores are {escape(str(metric))}; best validation is the best "
+            f"trial's validation score, test the best configuration retrained on all "
+            f"training data.</p>"]
+    if top is not None:
+        body.append(f"<p class='winner'><strong>Winner: {escape(str(rows[top]['study']))}"
+                    f"</strong> ({escape(str(rows[top]['strategy']))}, best validation "
+                    f"{escape(fmt(rows[top]['best_validation']))})</p>")
+    if agg is not None:
+        body += ["<h2>Over seeds (median, min, max)</h2>",
+                 html_table(agg, REPEAT_COLUMNS, highlight=winner(
+                     [{"best_validation": a["best_validation_median"],
+                       "direction": rows[0].get("direction")} for a in agg]))]
+    body += ["<h2>Every run</h2>", html_table(rows, SUMMARY_COLUMNS, highlight=top),
+             figures.best_so_far(views, by=by)]
+    for i, view in enumerate(views):
+        body.append(study_section(view, figures, with_curve=False,
+                                  mark=" (winner)" if i == top else ""))
+    return _write(path, page(title, body, figures))

@@ -253,7 +253,8 @@ class _Numeric(Dimension):
         value = _plain(value)
         if isinstance(value, bool) or not isinstance(value, int | float):
             return False
-        if self.kind is int and float(value) != int(value):
+        if isinstance(value, float) and not (math.isfinite(value) and (
+                self.kind is float or value.is_integer())):
             return False
         return self.low <= value <= self.high
 
@@ -653,7 +654,7 @@ class Space:
                 raise SpaceError(f"parameter '{d.name}' is missing")
             value = _plain(params[d.name])
             if not d.contains(value):
-                raise SpaceError(f"parameter '{d.name}': {value!r} is outside {d._spec()}")
+                raise SpaceError(f"parameter '{d.name}': {_show(value)} is outside {d._spec()}")
             out[d.name] = int(value) if isinstance(d, Int) else value
         return out
 
@@ -722,7 +723,7 @@ def _grid_too_large(limit: int, why: str) -> str:
 
 def describe_space_difference(
     old: Space | Mapping[str, Any], new: Space | Mapping[str, Any], *,
-    old_label: str = "the stored space", new_label: str = "this run", most: int = 3,
+    old_label: str = "the stored space", new_label: str = "this run", most: int = 5,
 ) -> str | None:
     """Where two spaces (or their ``to_dict()``) differ, in one line; None when equal.
 

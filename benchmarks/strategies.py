@@ -1,22 +1,37 @@
-"""Benchmark: grid, random, bayes and genetic (through ``optimize()``) against Optuna's TPE
-and raw ``skopt.gp_minimize`` on Branin and on the notebook's MLP-on-digits problem.
+"""Benchmark: ``bayes``, ``genetic`` and ``random`` against Optuna (GP, multivariate TPE) and raw
+``skopt.gp_minimize`` on the problems of ``benchmarks/strategy_problems.py``.
 
-    .venv/bin/python benchmarks/strategies.py                 # both problems, the issue's sizes
-    .venv/bin/python benchmarks/strategies.py --problem branin --seeds 3
+Install the peers first (they stay out of the core's dependencies)::
 
-Prints, and writes to benchmarks/results/strategies.md, the median (min, max) best value
-per method, the median whole-run wall time, each method's own overhead (run time minus
-time inside the objective) and how many evaluations repeated a configuration already
-evaluated in the same run. BLAS runs single-threaded for every method (``--threads``,
-set through the environment before numpy loads): on a shared 2-core machine
-multi-threaded OpenBLAS made every GP method several times slower, which would measure
-the machine, not the methods.
+    .venv/bin/pip install -c constraints.txt -r benchmarks/requirements.txt
+
+Then::
+
+    nice .venv/bin/python benchmarks/strategies.py --quick      # 8 problems, 3 seeds, 50 trials
+    nice .venv/bin/python benchmarks/strategies.py              # 29 problems, 5 seeds, 100 trials
+
+Every run is one sequence of ``--trials`` evaluations; the best at 50 trials is read from
+the same run (no method here knows its budget: gp_minimize's ``n_calls`` only stops it, so
+its first 50 proposals are the same as those of a 50-call run). Reported per problem and
+budget: the median over seeds of the best value found (for a noisy problem the noiseless
+value of the configuration with the best observed value); overall: the mean rank of each
+method (ranked per problem on those medians, ties share a rank), wins/ties/losses of
+``bayes`` and ``genetic`` against every other method, and each method's own time per
+proposal (time between one evaluation's end and the next one's start: the proposal plus
+the library's bookkeeping) averaged over proposals 41-50 and 91-100.
+
+Method names take options: ``bayes[acq_func=EI,n_points=5000]`` runs the plugin with
+them, ``bayes-batch4`` asks 4 configurations at a time (constant liar) and tells them
+together, at the same number of evaluations. Each finished run is appended to
+``--runs`` (JSON lines); ``--reuse`` takes a method's runs from there instead of running
+it again (the peers do not change while ``bayes`` is tuned). BLAS and torch run on one
+thread for every method: on a shared 2-core machine threads measure the machine.
 """
 
 from __future__ import annotations
 
 import argparse
-import math
+import json
 import os
 import statistics
 import sys
@@ -26,257 +41,345 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-BRANIN_OPT = 0.397887
-
-
-def branin(x1: float, x2: float) -> float:
-    a, b, c = 1.0, 5.1 / (4 * math.pi ** 2), 5 / math.pi
-    r, s, t = 6.0, 10.0, 1 / (8 * math.pi)
-    return a * (x2 - b * x1 ** 2 + c * x1 - r) ** 2 + s * (1 - t) * math.cos(x1) + s
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+PEERS = ("optuna-gp", "optuna-tpe", "gp_minimize")
+DEFAULT_METHODS = ("bayes", "genetic", "random", *PEERS)
 
 
 class Timed:
-    """Wraps an objective: time spent inside it and the configurations it saw."""
+    """Wraps a loss: per evaluation its observed value, its truth and when it ran."""
 
-    def __init__(self, fn: Callable[[dict[str, Any]], float]) -> None:
-        self.fn, self.seconds, self.keys = fn, 0.0, []
+    def __init__(self, problem: Any) -> None:
+        self.problem = problem
+        self.observed: list[float] = []
+        self.truth: list[float] = []
+        self.own: list[float] = []  # seconds before each evaluation spent outside it
+        self.last = time.perf_counter()
+
+    def start(self) -> None:
+        self.last = time.perf_counter()
 
     def __call__(self, params: dict[str, Any]) -> float:
-        self.keys.append(tuple(sorted(params.items())))
-        start = time.perf_counter()
+        self.own.append(time.perf_counter() - self.last)
         try:
-            return self.fn(params)
+            value = float(self.problem.loss(params))
+            truth = float(self.problem.truth(params)) if self.problem.truth else value
         finally:
-            self.seconds += time.perf_counter() - start
+            self.last = time.perf_counter()
+        self.observed.append(value)
+        self.truth.append(truth)
+        return value
 
 
-# problems -------------------------------------------------------------------------------
+# the space, through each peer's API ------------------------------------------------------
 
-def branin_problem() -> dict[str, Any]:
-    return {
-        "name": "branin", "direction": "minimize", "trials": 50, "seeds": 10,
-        "space": {"x1": {"type": "float", "low": -5.0, "high": 10.0},
-                  "x2": {"type": "float", "low": 0.0, "high": 15.0}},
-        "grid": {"points": 7},  # 7 x 7 = 49 points within the 50-trial budget
-        "objective": lambda p: branin(p["x1"], p["x2"]),
-        "optuna": lambda trial: {"x1": trial.suggest_float("x1", -5.0, 10.0),
-                                 "x2": trial.suggest_float("x2", 0.0, 15.0)},
-        "skopt": (lambda: [_real(-5.0, 10.0), _real(0.0, 15.0)], ["x1", "x2"]),
-        "reference": f"optimum {BRANIN_OPT}",
-    }
+def optuna_params(trial: Any, space: Any) -> dict[str, Any]:
+    """Define-by-run: a conditional parameter is suggested only when its condition holds."""
+    from hpo_framework.space import Categorical, Constant, Float, Int
 
-
-def _real(low: float, high: float, prior: str = "uniform") -> Any:
-    from skopt.space import Real
-
-    return Real(low, high, prior=prior)
-
-
-def digits_problem() -> dict[str, Any]:
-    from sklearn.datasets import load_digits
-
-    x, y = load_digits(return_X_y=True)
-    x = x / 16.0
-
-    def accuracy(p: dict[str, Any]) -> float:
-        from sklearn.exceptions import ConvergenceWarning
-        from sklearn.model_selection import StratifiedKFold, cross_val_score
-        from sklearn.neural_network import MLPClassifier
-
-        model = MLPClassifier(hidden_layer_sizes=(p["units"],) * p["n_layers"],
-                              solver=p["solver"], learning_rate_init=p["learning_rate_init"],
-                              max_iter=10, random_state=0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            cv = StratifiedKFold(3, shuffle=True, random_state=0)
-            return float(cross_val_score(model, x, y, cv=cv).mean())
-
-    def skopt_dims() -> list[Any]:
-        from skopt.space import Categorical, Integer
-
-        return [Integer(1, 3), Integer(5, 15), Categorical(["sgd", "adam"]),
-                _real(1e-3, 1e-1, "log-uniform")]
-
-    return {
-        "name": "digits", "direction": "maximize", "trials": 30, "seeds": 5,
-        "space": {"n_layers": {"type": "int", "low": 1, "high": 3},
-                  "units": {"type": "int", "low": 5, "high": 15},
-                  "solver": ["sgd", "adam"],
-                  "learning_rate_init": {"type": "float", "low": 1e-3, "high": 1e-1,
-                                         "log": True}},
-        # the notebook's 54-point grid: 3 layer counts x 5/10/15 units x 2 solvers x 3 rates
-        "grid_space": {"n_layers": {"type": "int", "low": 1, "high": 3},
-                       "units": {"type": "int", "low": 5, "high": 15, "values": [5, 10, 15]},
-                       "solver": ["sgd", "adam"],
-                       "learning_rate_init": {"type": "float", "low": 1e-3, "high": 1e-1,
-                                              "log": True}},
-        "grid": {"points": 3},
-        "objective": accuracy,
-        "optuna": lambda trial: {
-            "n_layers": trial.suggest_int("n_layers", 1, 3),
-            "units": trial.suggest_int("units", 5, 15),
-            "solver": trial.suggest_categorical("solver", ["sgd", "adam"]),
-            "learning_rate_init": trial.suggest_float("learning_rate_init", 1e-3, 1e-1,
-                                                      log=True)},
-        "skopt": (skopt_dims, ["n_layers", "units", "solver", "learning_rate_init"]),
-        "reference": "mean 3-fold CV accuracy, maximized",
-    }
+    params: dict[str, Any] = {}
+    for d in space.dimensions:
+        if not d.is_active(params):
+            continue
+        if isinstance(d, Constant):
+            params[d.name] = d.value
+        elif isinstance(d, Categorical):
+            params[d.name] = trial.suggest_categorical(d.name, d.choices)
+        elif isinstance(d, Int):
+            params[d.name] = trial.suggest_int(d.name, d.low, d.high, log=d.log)
+        elif isinstance(d, Float):
+            params[d.name] = trial.suggest_float(d.name, d.low, d.high, log=d.log)
+    return params
 
 
-# runners: each returns (best value, wall seconds, seconds inside the objective, repeats) --
+def skopt_dimensions(space: Any) -> list[Any]:
+    """Every searchable parameter (skopt has no conditions: inactive values are dropped)."""
+    from skopt.space import Categorical as SkCat
+    from skopt.space import Integer, Real
 
-def _repeats(keys: list) -> int:
-    return len(keys) - len(set(keys))
+    from hpo_framework.space import Categorical, Int
+
+    out = []
+    for d in space.searchable:
+        prior = "log-uniform" if getattr(d, "log", False) else "uniform"
+        if isinstance(d, Categorical):
+            out.append(SkCat(d.choices, name=d.name))
+        elif isinstance(d, Int):
+            out.append(Integer(d.low, d.high, prior=prior, name=d.name))
+        else:
+            out.append(Real(d.low, d.high, prior=prior, name=d.name))
+    return out
 
 
-def run_ours(problem: dict, strategy: str, seed: int, trials: int | None,
-             **options: Any) -> tuple[float, float, float, int]:
+# runners: each fills a Timed with `trials` evaluations ------------------------------------
+
+def parse_method(spec: str) -> tuple[str, dict[str, Any]]:
+    if "[" not in spec:
+        return spec, {}
+    import yaml
+
+    name, rest = spec.split("[", 1)
+    options = {}
+    for item in rest.rstrip("]").split(","):
+        key, value = item.split("=", 1)
+        options[key.strip()] = yaml.safe_load(value)
+    return name, options
+
+
+def run_ours(problem: Any, strategy: str, seed: int, trials: int, fn: Timed,
+             **options: Any) -> None:
     from hpo_framework import optimize
 
-    space = problem.get("grid_space", problem["space"]) if strategy == "grid" else problem["space"]
-    fn = Timed(problem["objective"])
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        study = optimize(fn, space, strategy=strategy, n_trials=trials, seed=seed,
-                         direction=problem["direction"], **options)
-    wall = time.perf_counter() - start
-    return study.best_value, wall, fn.seconds, _repeats(fn.keys)
+    fn.start()
+    optimize(fn, problem.space, strategy=strategy, n_trials=trials, seed=seed, **options)
 
 
-def run_tpe(problem: dict, seed: int, trials: int) -> tuple[float, float, float, int]:
+def run_batch(problem: Any, strategy: str, seed: int, trials: int, fn: Timed, batch: int,
+              **options: Any) -> None:
+    """Ask ``batch`` at a time and tell them together: synchronous parallel workers."""
+    from hpo_framework import Space, Trial, TrialState, get_registry
+
+    space = Space.from_dict(problem.space)
+    strat = get_registry().get("strategy", strategy)(space, seed=seed, **options)
+    history: list[Any] = []
+    fn.start()
+    while len(history) < trials:
+        asked = strat.ask(min(batch, trials - len(history)))
+        done = []
+        for i, params in enumerate(asked):
+            if i:  # the batch's proposals were all made before its first evaluation
+                fn.last = time.perf_counter()
+            loss = fn(params)
+            done.append(Trial(number=len(history), params=space.active(params),
+                              state=TrialState.COMPLETE, value=loss, loss=loss))
+            history.append(done[-1])
+        strat.tell(done)  # telling counts toward the next batch's own time
+
+
+def run_optuna(problem: Any, sampler: str, seed: int, trials: int, fn: Timed) -> None:
     import optuna
 
+    from hpo_framework import Space
+
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    fn = Timed(problem["objective"])
-    start = time.perf_counter()
-    study = optuna.create_study(direction=problem["direction"],
-                                sampler=optuna.samplers.TPESampler(seed=seed))
-    study.optimize(lambda trial: fn(problem["optuna"](trial)), n_trials=trials)
-    wall = time.perf_counter() - start
-    return study.best_value, wall, fn.seconds, _repeats(fn.keys)
+    space = Space.from_dict(problem.space)
+    if sampler == "gp":
+        made = optuna.samplers.GPSampler(seed=seed)
+    else:
+        made = optuna.samplers.TPESampler(seed=seed, multivariate=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ExperimentalWarning (multivariate, GPSampler)
+        study = optuna.create_study(sampler=made)
+        fn.start()
+        study.optimize(lambda trial: fn(optuna_params(trial, space)), n_trials=trials)
 
 
-def run_gp_minimize(problem: dict, seed: int, trials: int) -> tuple[float, float, float, int]:
+def run_gp_minimize(problem: Any, seed: int, trials: int, fn: Timed) -> None:
     from skopt import gp_minimize
 
-    make_dims, names = problem["skopt"]
-    fn = Timed(problem["objective"])
-    sign = -1.0 if problem["direction"] == "maximize" else 1.0
+    from hpo_framework import Space
+
+    space = Space.from_dict(problem.space)
+    dims = skopt_dimensions(space)
+    names = [d.name for d in dims]
 
     def func(x: list) -> float:
         params = {n: (v.item() if hasattr(v, "item") else v) for n, v in zip(names, x,
                                                                                strict=True)}
-        return sign * fn(params)
+        return fn(space.active(params))
 
-    start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = gp_minimize(func, make_dims(), n_calls=trials, random_state=seed)
-    wall = time.perf_counter() - start
-    return sign * float(result.fun), wall, fn.seconds, _repeats(fn.keys)
+        fn.start()
+        gp_minimize(func, dims, n_calls=trials, random_state=seed)
 
 
-METHODS: dict[str, Callable[..., tuple[float, float, float, int]]] = {
-    "random": lambda p, s, n: run_ours(p, "random", s, n),
-    "bayes": lambda p, s, n: run_ours(p, "bayes", s, n),
-    # the plugin with gp_minimize's acquisition settings: what the cheaper defaults cost
-    "bayes (skopt settings)": lambda p, s, n: run_ours(
-        p, "bayes", s, n, acq_func="gp_hedge", n_points=10000, n_restarts_optimizer=5,
-        kernel_restarts=2),
-    "genetic": lambda p, s, n: run_ours(p, "genetic", s, n),
-    "optuna TPE": run_tpe,
-    "skopt gp_minimize": run_gp_minimize,
-}
+def run_method(spec: str, problem: Any, seed: int, trials: int) -> Timed:
+    name, options = parse_method(spec)
+    fn = Timed(problem)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if name in ("bayes", "genetic", "random"):
+            run_ours(problem, name, seed, trials, fn, **options)
+        elif name.endswith("-batch4"):
+            run_batch(problem, name.split("-")[0], seed, trials, fn, 4, **options)
+        elif name == "optuna-gp":
+            run_optuna(problem, "gp", seed, trials, fn)
+        elif name == "optuna-tpe":
+            run_optuna(problem, "tpe", seed, trials, fn)
+        elif name == "gp_minimize":
+            run_gp_minimize(problem, seed, trials, fn)
+        else:
+            raise SystemExit(f"unknown method {spec!r}")
+    return fn
 
 
-def summarize(values: list[float]) -> str:
-    return f"{statistics.median(values):.4f} ({min(values):.4f}, {max(values):.4f})"
+# statistics ----------------------------------------------------------------------------
+
+def best_at(run: dict[str, Any], budget: int) -> float:
+    """The truth at the best observed value among the first ``budget`` evaluations."""
+    observed, truth = run["observed"][:budget], run["truth"][:budget]
+    i = min(range(len(observed)), key=lambda k: (observed[k], k))
+    return truth[i]
 
 
-def run_problem(problem: dict, seeds: int, trials: int, methods: list[str],
-                log: Callable[[str], None]) -> list[dict[str, Any]]:
-    rows = []
-    grid_value, grid_wall, grid_inside, grid_rep = run_ours(problem, "grid", 0, None,
-                                                            **problem["grid"])
-    grid_trials = 49 if problem["name"] == "branin" else 54
-    rows.append({"method": f"grid ({grid_trials} points, one run)", "best": [grid_value],
-                 "wall": [grid_wall], "own": [grid_wall - grid_inside], "repeats": grid_rep,
-                 "trials": grid_trials})
-    log(f"{problem['name']:7s} grid: best {grid_value:.4f}, wall {grid_wall:.1f}s")
-    for method in methods:
-        row = {"method": method, "best": [], "wall": [], "own": [], "repeats": 0,
-               "trials": trials}
-        for seed in range(seeds):
-            best, wall, inside, repeats = METHODS[method](problem, seed, trials)
-            row["best"].append(best)
-            row["wall"].append(wall)
-            row["own"].append(wall - inside)
-            row["repeats"] += repeats
-            log(f"{problem['name']:7s} {method:18s} seed {seed}: best {best:.4f}, "
-                f"wall {wall:6.2f}s, own {wall - inside:6.2f}s, repeats {repeats}")
-        rows.append(row)
-    return rows
+def own_ms(run: dict[str, Any], budget: int) -> float:
+    window = run["own"][max(0, budget - 10):budget]
+    return 1000 * statistics.fmean(window)
 
 
-def table(problem: dict, rows: list[dict[str, Any]], seeds: int, trials: int) -> str:
-    best_word = "best (lowest)" if problem["direction"] == "minimize" else "best (highest)"
-    lines = [
-        f"### {problem['name']}: {trials} trials, {seeds} seeds ({problem['reference']})",
-        "",
-        f"| method | {best_word}: median (min, max) | wall s / run: median | "
-        "own time s / run: median | own ms / trial | repeated configurations |",
-        "|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        own = statistics.median(r["own"])
-        lines.append(
-            f"| {r['method']} | {summarize(r['best'])} | {statistics.median(r['wall']):.2f} | "
-            f"{own:.2f} | {1000 * own / r['trials']:.1f} | {r['repeats']} |")
+def ranks(values: dict[str, float]) -> dict[str, float]:
+    """1 = best; equal values (to 9 significant digits) share the mean of their ranks."""
+    key = {m: float(f"{v:.9g}") for m, v in values.items()}
+    order = sorted(key, key=key.get)
+    out: dict[str, float] = {}
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and key[order[j + 1]] == key[order[i]]:
+            j += 1
+        for m in order[i:j + 1]:
+            out[m] = (i + j) / 2 + 1
+        i = j + 1
+    return out
+
+
+def fmt(v: float) -> str:
+    return f"{v:.4g}" if abs(v) < 1e5 else f"{v:.3e}"
+
+
+def report(problems: list[Any], methods: list[str], runs: dict, seeds: int,
+           budgets: list[int], focus: list[str]) -> str:
+    lines: list[str] = []
+    medians = {b: {p.name: {m: statistics.median(best_at(runs[m, p.name, s], b)
+                                                 for s in range(seeds))
+                            for m in methods} for p in problems} for b in budgets}
+    lines.append("### Mean rank (1 = best; per problem, on the median best over seeds)\n")
+    lines.append("| method | " + " | ".join(f"{b} trials" for b in budgets)
+                 + " | " + " | ".join(f"own ms / proposal at {b}" for b in budgets) + " |")
+    lines.append("|---|" + "---|" * (2 * len(budgets)))
+    rank_by = {b: {p.name: ranks(medians[b][p.name]) for p in problems} for b in budgets}
+    for m in methods:
+        cells = [f"{statistics.fmean(rank_by[b][p.name][m] for p in problems):.2f}"
+                 for b in budgets]
+        cells += [f"{statistics.fmean(own_ms(runs[m, p.name, s], b) for p in problems for s in range(seeds)):.1f}"
+                  for b in budgets]
+        lines.append(f"| {m} | " + " | ".join(cells) + " |")
+    for f in focus:
+        lines.append(f"\n### {f}: wins / ties / losses against each method (median best per "
+                     "problem)\n")
+        lines.append("| against | " + " | ".join(f"{b} trials" for b in budgets)
+                     + " | " + " | ".join(f"no worse at {b}" for b in budgets) + " |")
+        lines.append("|---|" + "---|" * (2 * len(budgets)))
+        for other in methods:
+            if other == f:
+                continue
+            cells, noworse = [], []
+            for b in budgets:
+                w = t = lo = 0
+                for p in problems:
+                    r = ranks({f: medians[b][p.name][f], other: medians[b][p.name][other]})
+                    if r[f] < r[other]:
+                        w += 1
+                    elif r[f] == r[other]:
+                        t += 1
+                    else:
+                        lo += 1
+                cells.append(f"{w} / {t} / {lo}")
+                noworse.append(f"{100 * (w + t) / len(problems):.0f} %")
+            lines.append(f"| {other} | " + " | ".join(cells + noworse) + " |")
+    for b in budgets:
+        lines.append(f"\n### Median best at {b} trials ({seeds} seeds; rank in brackets)\n")
+        lines.append("| problem | character | " + " | ".join(methods) + " |")
+        lines.append("|---|---|" + "---|" * len(methods))
+        for p in problems:
+            r = rank_by[b][p.name]
+            cells = [f"{fmt(medians[b][p.name][m])} ({r[m]:g})" for m in methods]
+            lines.append(f"| {p.name} | {p.character} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--problem", choices=("branin", "digits", "all"), default="all")
-    parser.add_argument("--seeds", type=int, default=None, help="default: 10 Branin, 5 digits")
-    parser.add_argument("--trials", type=int, default=None, help="default: 50 Branin, 30 digits")
-    parser.add_argument("--methods", default=",".join(METHODS),
-                        help="comma-separated subset of: " + ", ".join(METHODS))
-    parser.add_argument("--threads", type=int, default=1, help="BLAS threads (see above)")
-    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "strategies.md"))
+    parser.add_argument("--quick", action="store_true",
+                        help="the problems marked quick, 3 seeds, 50 trials")
+    parser.add_argument("--problems", default=None, help="comma-separated names (default: all)")
+    parser.add_argument("--seeds", type=int, default=None, help="default 5 (quick: 3)")
+    parser.add_argument("--trials", type=int, default=None, help="default 100 (quick: 50)")
+    parser.add_argument("--methods", default=",".join(DEFAULT_METHODS),
+                        help="comma-separated; options in brackets: bayes[acq_func=EI]")
+    parser.add_argument("--focus", default="bayes,genetic",
+                        help="methods whose wins against every other are tabled")
+    parser.add_argument("--reuse", default="", help="methods whose runs come from --runs")
+    parser.add_argument("--runs", default=str(RESULTS / "strategies-runs.jsonl"))
+    parser.add_argument("--out", default=None, help="markdown report (default: "
+                        "results/strategies.md, quick: results/strategies-quick.md)")
     args = parser.parse_args(argv)
-    # before numpy/scipy load: a later threadpool_limits() misses scipy's own OpenBLAS,
-    # which skopt's L-BFGS-B then runs with spinning threads (2.3x slower here)
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(args.threads)
+        os.environ[var] = "1"  # before numpy loads (see the docstring)
+    sys.path.insert(0, str(HERE))
+    from strategy_problems import problems as all_problems
+
+    problems = all_problems()
+    if args.problems:
+        wanted = args.problems.split(",")
+        problems = [p for p in problems if p.name in wanted]
+    elif args.quick:
+        problems = [p for p in problems if p.quick]
+    seeds = args.seeds or (3 if args.quick else 5)
+    trials = args.trials or (50 if args.quick else 100)
+    budgets = sorted({b for b in (50, trials) if b <= trials})
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    unknown = [m for m in methods if m not in METHODS]
-    if unknown:
-        parser.error(f"unknown method {unknown[0]!r}")
-    problems = [branin_problem, digits_problem]
-    if args.problem != "all":
-        problems = [branin_problem if args.problem == "branin" else digits_problem]
-    sections = []
+    reuse = {m.strip() for m in args.reuse.split(",") if m.strip()}
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+
+    runs_path = Path(args.runs)
+    runs: dict[tuple[str, str, int], dict[str, Any]] = {}
+    if reuse and runs_path.exists():
+        for line in runs_path.read_text().splitlines():
+            r = json.loads(line)
+            if r["method"] in reuse and r["trials"] >= trials:
+                runs[r["method"], r["problem"], r["seed"]] = r
     started = time.perf_counter()
-    for make in problems:
-        problem = make()
-        seeds = args.seeds or problem["seeds"]
-        trials = args.trials or problem["trials"]
-        rows = run_problem(problem, seeds, trials, methods,
-                           lambda line: print(line, file=sys.stderr, flush=True))
-        sections.append(table(problem, rows, seeds, trials))
-        print(sections[-1] + "\n", flush=True)
-    text = ("## Strategy benchmark\n\n"
-            f"`python benchmarks/strategies.py {' '.join(argv or sys.argv[1:])}`".rstrip()
-            + f" — {time.perf_counter() - started:.0f} s in all, BLAS threads: {args.threads}, "
-            f"{os.cpu_count()} CPUs. Own time = run wall time minus time inside the "
-            "objective (the method's proposals plus the framework's bookkeeping).\n\n"
-            + "\n\n".join(sections) + "\n")
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
-    print(f"written to {out}", file=sys.stderr)
+    log: Callable[[str], None] = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
+    for p in problems:
+        for m in methods:
+            for seed in range(seeds):
+                if (m, p.name, seed) in runs:
+                    continue
+                if m in reuse:
+                    raise SystemExit(f"--reuse {m}: no run of {p.name} seed {seed} "
+                                     f"with {trials} trials in {runs_path}")
+                t0 = time.perf_counter()
+                fn = run_method(m, p, seed, trials)
+                record = {"method": m, "problem": p.name, "seed": seed, "trials": trials,
+                          "observed": fn.observed, "truth": fn.truth, "own": fn.own,
+                          "time": time.strftime("%Y-%m-%d %H:%M:%S")}
+                runs[m, p.name, seed] = record
+                runs_path.parent.mkdir(parents=True, exist_ok=True)
+                with runs_path.open("a") as fh:
+                    fh.write(json.dumps(record) + "\n")
+                log(f"{p.name:18s} {m:24s} seed {seed}: best@{trials} "
+                    f"{fmt(best_at(record, trials))}  {time.perf_counter() - t0:6.1f}s")
+    focus = [f for f in args.focus.split(",") if f in methods]
+    text = report(problems, methods, runs, seeds, budgets, focus)
+    command = "python benchmarks/strategies.py " + " ".join(argv if argv is not None
+                                                             else sys.argv[1:])
+    header = (f"## Strategy benchmark\n\n`{command.strip()}`: {len(problems)} problems, "
+              f"{seeds} seeds, {trials} trials per run; {time.perf_counter() - started:.0f} s "
+              f"for the runs made here (reused: {', '.join(sorted(reuse)) or 'none'}), "
+              f"{os.cpu_count()} CPUs, BLAS on 1 thread.\n\n")
+    print(header + text)
+    out = Path(args.out) if args.out else RESULTS / ("strategies-quick.md" if args.quick
+                                                     else "strategies.md")
+    out.write_text(header + text + "\n", encoding="utf-8")
+    log(f"written to {out}")
     return 0
 
 

@@ -4,7 +4,7 @@ Heavy libraries (TensorFlow, scikit-learn, scikit-optimize, DEAP) are imported o
 inside the plugins' functions, never by importing this package.
 """
 
-from .api import optimize
+from .api import create_study, optimize
 from .backend import Backend, Evaluator
 from .dataset import Dataset
 from .errors import (
@@ -36,6 +36,6 @@ __all__ = [
     "Float", "HPOError", "Int", "Option", "OptionError", "Outcome", "PluginError", "Pruner",
     "Registry",
     "Space", "SpaceError", "Storage", "StorageError", "Strategy", "Study", "StudyMismatchError",
-    "Trial", "TrialPruned", "TrialState", "UnknownPluginError", "get_registry", "hookimpl",
+    "Trial", "TrialPruned", "TrialState", "UnknownPluginError", "create_study", "get_registry", "hookimpl",
     "hookspec", "optimize",
 ]

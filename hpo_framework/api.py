@@ -1,4 +1,5 @@
-"""The Python API: ``optimize(objective, space, ...)``."""
+"""The Python API: ``optimize(objective, space, ...)`` and ask-and-tell with
+``create_study(space, ...)``."""
 
 from __future__ import annotations
 
@@ -6,9 +7,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import HPOError, UnknownPluginError
-from .objective import Objective
+from .errors import HPOError, OptionError, UnknownPluginError
+from .objective import Objective, _takes_trial
 from .registry import Registry, get_registry
+from .settings import RunSettings
 from .space import Space
 from .storage import Storage
 from .study import Callback, Study
@@ -30,11 +32,62 @@ def make_executor(registry: Registry, name: str | None, n_jobs: int,
     return cls(n_jobs=n_jobs, **dict(options or {}))
 
 
+def make_pruner(registry: Registry, name: str | None, options: Mapping[str, Any] | None,
+                seed: int | None) -> Any:
+    if name is None:
+        if options:
+            raise OptionError("pruner_options needs pruner=NAME")
+        return None
+    return registry.get("pruner", name)(seed=seed, **dict(options or {}))
+
+
+def _space(space: Mapping[str, Any] | Space | str | Path) -> Space:
+    if isinstance(space, str | Path):
+        return Space.from_file(space)
+    return Space.from_dict(space)
+
+
+def create_study(
+    space: Mapping[str, Any] | Space | str | Path,
+    *,
+    strategy: str | None = None,
+    direction: str = "minimize",
+    seed: int | None = None,
+    storage: str | Path | None = None,
+    name: str | None = None,
+    new_study: bool = False,
+    pruner: str | None = None,
+    pruner_options: Mapping[str, Any] | None = None,
+    **strategy_options: Any,
+) -> Study:
+    """Open a study for ask-and-tell (created, or resumed when ``name`` exists in
+    ``storage``)::
+
+        study = create_study(space, strategy="bayes", storage="hpo.db", name="mine")
+        trial = study.ask()
+        study.tell(trial, train(**trial.params))
+
+    The study holds its lease until ``study.close()`` (or the end of a ``with`` block,
+    or of the process): one driver at a time. ``strategy`` None: the preferred installed.
+    """
+    the_space = _space(space)
+    registry = get_registry()
+    strategy = registry.resolve("strategy", strategy)
+    strategy_cls = registry.get("strategy", strategy)
+    store = Storage(storage if storage is not None else ":memory:")
+    return Study.open(
+        storage=store, name=name or f"{strategy}-study", space=the_space,
+        strategy_cls=strategy_cls, strategy_options=strategy_options, direction=direction,
+        seed=seed, config={"objective": "ask-and-tell"}, new_study=new_study,
+        hooks=registry.hook, pruner=make_pruner(registry, pruner, pruner_options, seed),
+    )
+
+
 def optimize(
     objective: Objective,
     space: Mapping[str, Any] | Space | str | Path,
     *,
-    strategy: str = "bayes",
+    strategy: str | None = None,
     n_trials: int | None = None,
     direction: str = "minimize",
     seed: int | None = None,
@@ -48,6 +101,8 @@ def optimize(
     callbacks: Sequence[Callback] = (),
     retries: int = 0,
     trial_timeout: float | None = None,
+    pruner: str | None = None,
+    pruner_options: Mapping[str, Any] | None = None,
     **strategy_options: Any,
 ) -> Study:
     """Minimize (or maximize) ``objective(params) -> float`` over ``space``.
@@ -55,26 +110,39 @@ def optimize(
     ``space`` is a dict in the space-file schema, a :class:`Space`, or a path to a
     YAML/JSON/TOML file. With ``storage`` (an SQLite path) the study is saved and a
     second call with the same ``study`` name resumes it. Returns the :class:`Study`
-    (``best_params``, ``best_value``, ``trials``, ``to_dataframe()``).
+    (``best_params``, ``best_value``, ``trials``, ``to_dataframe()``). ``strategy`` None:
+    the preferred installed one (bayes, with the plugins this project ships).
 
     ``n_jobs > 1`` runs trials in worker processes (the objective may be a lambda or a
     closure: it is sent with cloudpickle); ``retries`` re-runs a trial whose worker died,
     ``trial_timeout`` (seconds) stops a trial that runs too long and records it FAILED.
+    With ``pruner`` (median, asha, hyperband) an ``objective(params, trial)`` that calls
+    ``trial.report(step, value)`` and checks ``trial.should_prune()`` is stopped early.
     """
-    if isinstance(space, str | Path):
-        space = Space.from_file(space)
-    space = Space.from_dict(space)
+    settings = RunSettings(n_trials=n_trials, timeout=timeout, n_jobs=n_jobs,
+                           retries=retries, trial_timeout=trial_timeout, pruner=pruner,
+                           pruner_options=dict(pruner_options or {})).check()
+    if pruner is not None and not _takes_trial(objective):
+        raise OptionError(f"pruner '{pruner}' needs an objective(params, trial) that calls "
+                          "trial.report(step, value); this objective takes one argument")
+    the_space = _space(space)
     registry = get_registry()
+    strategy = registry.resolve("strategy", strategy)
     strategy_cls = registry.get("strategy", strategy)
+    runner = make_executor(registry, executor, n_jobs, executor_options,
+                           isolated=trial_timeout is not None)
+    the_pruner = make_pruner(registry, pruner, pruner_options, seed)
     store = Storage(storage if storage is not None else ":memory:")
     name = study or f"{strategy}-{getattr(objective, '__name__', 'objective')}"
     the_study = Study.open(
-        storage=store, name=name, space=space, strategy_cls=strategy_cls,
+        storage=store, name=name, space=the_space, strategy_cls=strategy_cls,
         strategy_options=strategy_options, direction=direction, seed=seed,
         config={"objective": getattr(objective, "__qualname__", type(objective).__name__)},
-        new_study=new_study, hooks=registry.hook,
+        new_study=new_study, hooks=registry.hook, pruner=the_pruner,
     )
-    runner = make_executor(registry, executor, n_jobs, executor_options,
-                           isolated=trial_timeout is not None)
-    return the_study.run(objective, n_trials=n_trials, timeout=timeout, executor=runner,
-                         callbacks=callbacks, retries=retries, trial_timeout=trial_timeout)
+    from .loop import run
+
+    try:
+        return run(the_study, objective, settings, executor=runner, callbacks=callbacks)
+    finally:
+        the_study.close()

@@ -20,6 +20,8 @@ class Backend(Configurable):
     """
 
     kind: ClassVar[str] = "backend"
+    #: True when :meth:`fit` calls ``report`` once per epoch (a pruner can then stop it)
+    reports_intermediate: ClassVar[bool] = False
 
     def __init__(self, *, seed: int | None = None, verbose: bool = False, **options: Any) -> None:
         self.seed = seed
@@ -29,6 +31,11 @@ class Backend(Configurable):
     def default_space(self, dataset: Dataset) -> dict[str, Any]:
         """The search space used when the user gives none (the space-file schema)."""
         raise NotImplementedError
+
+    def parameters(self) -> set[str] | None:
+        """The parameter names this backend understands; None: any (a user model). A
+        space with another name is refused before the first trial."""
+        return None
 
     def fit(
         self,
@@ -79,11 +86,28 @@ class Evaluator(Configurable):
         self.seed = seed
         self.config = self.validate(options)
 
+    def check(self, dataset: Dataset) -> None:
+        """Refuse a dataset this evaluator cannot split (before any trial runs)."""
+
     def evaluate(
         self, backend: Backend, params: dict[str, Any], dataset: Dataset, metric: Metric
     ) -> dict[str, Any]:
         """Return ``{"value": float, "metrics": {...}, "intermediate": [...]}``."""
         raise NotImplementedError
+
+
+def signal(values: dict[str, float], metric: Metric | None) -> float | None:
+    """The pruning signal of one epoch's report, in the metric's direction: the validation
+    metric when the backend reports it (``val_accuracy``), else the validation loss (its
+    negative for a maximized metric)."""
+    if metric is None:
+        return None
+    if f"val_{metric.name}" in values:
+        return float(values[f"val_{metric.name}"])
+    if "val_loss" in values:
+        loss = float(values["val_loss"])
+        return loss if metric.direction == "minimize" else -loss
+    return None
 
 
 def fit_and_score(
@@ -94,12 +118,29 @@ def fit_and_score(
     y_train: Any,
     x_val: Any,
     y_val: Any,
+    metric: Metric | None = None,
+    prune: bool = True,
 ) -> tuple[dict[str, float], list[dict[str, float]]]:
-    """Train on one split, score on the other; per-epoch reports are collected."""
+    """Train on one split, score on the other; per-epoch reports are collected. With a
+    ``metric`` each report also goes to the running trial (``value``: the pruning signal);
+    when its pruner says stop (and ``prune``), ``TrialPruned`` ends training there."""
+    from .errors import TrialPruned
+    from .objective import current_trial
+
     steps: list[dict[str, float]] = []
+    trial = current_trial() if prune else None
 
     def report(step: int, values: dict[str, float]) -> None:
-        steps.append({"step": int(step), **{k: float(v) for k, v in values.items()}})
+        record = {"step": int(step), **{k: float(v) for k, v in values.items()}}
+        value = signal(values, metric)
+        if value is not None:
+            record["value"] = value
+        steps.append(record)
+        if trial is not None and value is not None:
+            extra = {k: v for k, v in record.items() if k not in ("step", "value")}
+            trial.report(step, value, **extra)
+            if trial.should_prune():
+                raise TrialPruned(f"pruned at step {step}")
 
     model = backend.fit(params, x_train, y_train, dataset, validation=(x_val, y_val), report=report)
     try:

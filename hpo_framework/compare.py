@@ -142,6 +142,7 @@ def run_comparison(
 
     if repeats < 1:
         raise OptionError("--repeats must be at least 1")
+    config = dataclasses.replace(config.resolved(), strategy=None)
     strategies = list(strategies)
     options = split_strategy_options(dict(config.strategy_options), strategies)
     registry = get_registry()
@@ -162,18 +163,21 @@ def run_comparison(
                 save_model=_save_path(config.save_model, name, seed, repeats),
             )
             prepared = prepare(job)
-            study = prepared[0]
-            before = len(study.finished_trials)
-            started = time.monotonic()
-            cbs = list(callbacks(name, seed, index, total)) if callbacks else []
-            outcome = run_job(job, callbacks=cbs, prepared=prepared)
-            elapsed = time.monotonic() - started
-            previous = study.attrs.get("wall_time_s")
-            if isinstance(previous, int | float) and len(study.finished_trials) == before:
-                elapsed = float(previous)  # nothing new ran: keep the time the search took
-            elif isinstance(previous, int | float):
-                elapsed += float(previous)  # a resumed study: add this run's time
-            study.set_attr("wall_time_s", round(elapsed, 3))
+            study = prepared.study
+            try:
+                before = len(study.finished_trials)
+                started = time.monotonic()
+                cbs = list(callbacks(name, seed, index, total)) if callbacks else []
+                outcome = run_job(prepared, callbacks=cbs)
+                elapsed = time.monotonic() - started
+                previous = study.attrs.get("wall_time_s")
+                if isinstance(previous, int | float) and len(study.finished_trials) == before:
+                    elapsed = float(previous)  # nothing new ran: keep the search's time
+                elif isinstance(previous, int | float):
+                    elapsed += float(previous)  # a resumed study: add this run's time
+                study.set_attr("wall_time_s", round(elapsed, 3))
+            finally:
+                study.close()
             view = StudyView.from_study(study)
             row = summary(view)
             if outcome.final_error:

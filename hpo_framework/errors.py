@@ -35,3 +35,7 @@ class DatasetError(HPOError):
 
 class TrialPruned(Exception):
     """Raised inside an objective to stop a trial early; the trial is recorded as PRUNED."""
+
+
+class StudyLockedError(StorageError):
+    """Another live driver holds the study's lease."""

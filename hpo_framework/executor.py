@@ -6,7 +6,7 @@ import concurrent.futures as cf
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
-from .objective import Objective
+from .objective import Objective, Reporter
 from .options import Configurable
 from .trial import Outcome
 
@@ -37,8 +37,13 @@ class Executor(Configurable):
         """How many trials the study keeps running at once."""
         return self.n_jobs
 
-    def start(self, objective: Objective) -> None:
+    def start(self, objective: Objective, reporter: Reporter | None = None) -> None:
+        """Called once before the first submit. ``reporter(number, step, value) -> bool``
+        is the driver's ear for intermediate values (None: no pruner listens): an executor
+        passes each report of a running trial to it, live, and the answer (True: stop)
+        back to the trial (:func:`hpo_framework.objective.evaluate` takes it)."""
         self.objective = objective
+        self.reporter = reporter
 
     def submit(self, number: int, params: dict[str, Any]) -> cf.Future[Outcome]:
         raise NotImplementedError

@@ -1,16 +1,19 @@
 """One hpo-run job: resolve plugins, open the study, run it, retrain the best, report.
 
 The CLI parses options into a :class:`JobConfig` and prints what :func:`run_job`
-returns; the comparison mode runs several jobs from the same config.
+returns; the comparison mode runs several jobs from the same config. Every check runs
+in :func:`prepare`, before anything is written.
 """
 
 from __future__ import annotations
 
+import difflib
+import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
-from .api import make_executor
 from .errors import HPOError, OptionError
 from .pipeline import (
     JobSpec,
@@ -22,6 +25,7 @@ from .pipeline import (
     resolve_metric,
 )
 from .registry import get_registry
+from .settings import RunSettings, check_seed
 from .space import Space
 from .storage import Storage
 from .study import Callback, Study
@@ -29,10 +33,11 @@ from .study import Callback, Study
 
 @dataclass
 class JobConfig:
-    strategy: str = "bayes"
-    backend: str = "sklearn"
-    dataset: str = "digits"
-    evaluator: str = "holdout"
+    #: None: the preferred installed default of that kind (see Registry.default)
+    strategy: str | None = None
+    backend: str | None = None
+    dataset: str | None = None
+    evaluator: str | None = None
     space_file: str | None = None
     n_trials: int | None = 20
     timeout: float | None = None
@@ -46,19 +51,46 @@ class JobConfig:
     n_jobs: int = 1
     retries: int = 0
     trial_timeout: float | None = None
+    pruner: str | None = None
     final_test: bool = True
     save_model: str | None = None
+    output: str | None = None
     verbose: bool = False
     strategy_options: dict[str, Any] = field(default_factory=dict)
     backend_options: dict[str, Any] = field(default_factory=dict)
     dataset_options: dict[str, Any] = field(default_factory=dict)
     evaluator_options: dict[str, Any] = field(default_factory=dict)
     executor_options: dict[str, Any] = field(default_factory=dict)
+    pruner_options: dict[str, Any] = field(default_factory=dict)
 
-    def spec(self) -> JobSpec:
+    def resolved(self) -> JobConfig:
+        """A copy with every plugin name filled in from the installed defaults."""
+        registry = get_registry()
+        return replace(
+            self,
+            strategy=registry.resolve("strategy", self.strategy),
+            backend=registry.resolve("backend", self.backend),
+            dataset=registry.resolve("dataset", self.dataset),
+            evaluator=registry.resolve("evaluator", self.evaluator),
+        )
+
+    def defaulted(self) -> list[str]:
+        """The kinds whose plugin this config leaves to the installed default."""
+        return [k for k in ("strategy", "backend", "dataset", "evaluator")
+                if getattr(self, k) is None]
+
+    def settings(self) -> RunSettings:
+        return RunSettings(n_trials=self.n_trials, timeout=self.timeout, n_jobs=self.n_jobs,
+                           retries=self.retries, trial_timeout=self.trial_timeout,
+                           pruner=self.pruner, pruner_options=dict(self.pruner_options))
+
+    def spec(self, seed: int | None = None) -> JobSpec:
+        if self.backend is None or self.dataset is None:
+            raise HPOError("JobConfig.spec() needs resolved() names")
         return JobSpec(
-            backend=self.backend, dataset=self.dataset, evaluator=self.evaluator,
-            metric=self.metric, seed=self.seed, verbose=self.verbose,
+            backend=self.backend, dataset=self.dataset, evaluator=self.evaluator or "holdout",
+            metric=self.metric, seed=self.seed if seed is None else seed,
+            verbose=self.verbose,
             backend_options=dict(self.backend_options),
             dataset_options=dict(self.dataset_options),
             evaluator_options=dict(self.evaluator_options),
@@ -66,6 +98,20 @@ class JobConfig:
 
     def study_name(self) -> str:
         return self.study or f"{self.strategy}-{self.backend}-{self.dataset}"
+
+
+@dataclass
+class Prepared:
+    """A job ready to run: everything checked, the study open (its lease held: call
+    ``study.close()`` when done)."""
+
+    config: JobConfig
+    study: Study
+    objective: PipelineObjective
+    executor: Any
+    metric: str
+    settings: RunSettings
+    defaults: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -90,9 +136,49 @@ class JobResult:
         return out
 
 
-def prepare(config: JobConfig) -> tuple[Study, PipelineObjective, Any, str]:
+def check_destination(path: str | None, what: str, directory: bool = False) -> None:
+    """Refuse an output path that cannot be written, before the first trial runs."""
+    if not path:
+        return
+    target = Path(path)
+    if directory and target.exists() and not target.is_dir():
+        raise OptionError(f"{what} {path} is a file, not a directory")
+    if not directory and target.is_dir():
+        raise OptionError(f"{what} {path} is a directory; give a file name")
+    parent = target
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise OptionError(f"{what} {path}: {parent} is a file, not a directory")
+    if not directory and parent != target.parent:
+        raise OptionError(f"{what} {path}: the directory {target.parent} does not exist")
+    if not os.access(parent, os.W_OK):
+        raise OptionError(f"{what} {path}: {parent} is not writable")
+
+
+def check_space_names(space: Space, backend: Any) -> None:
+    known = backend.parameters()
+    if known is None:
+        return
+    for name in space.names:
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = f": did you mean '{close[0]}'?" if close else \
+                f" (it knows {', '.join(sorted(known)[:12])}, ...)"
+            raise OptionError(f"the space has parameter '{name}', which backend "
+                              f"'{backend.name}' does not use{hint} (or give --model for "
+                              "your own model)")
+
+
+def prepare(config: JobConfig) -> Prepared:
     """Resolve every name and option, open (or resume) the study; write nothing on error."""
+    defaults = {k: "" for k in config.defaulted()}
+    config = config.resolved()
+    for kind in defaults:
+        defaults[kind] = getattr(config, kind)
     registry = get_registry()
+    settings = config.settings().check()
+    check_seed(config.seed)
     strategy_cls = registry.get("strategy", config.strategy)
     # resolve every plugin name before loading data, so a typo fails fast
     registry.get("backend", config.backend)
@@ -100,10 +186,17 @@ def prepare(config: JobConfig) -> tuple[Study, PipelineObjective, Any, str]:
     registry.get("dataset", config.dataset)
     if config.executor is not None:
         registry.get("executor", config.executor)
+    pruner = None
+    if config.pruner is not None:
+        pruner = registry.get("pruner", config.pruner)(seed=config.seed,
+                                                       **config.pruner_options)
+    check_destination(config.save_model, "--save-model")
+    check_destination(config.output, "--output", directory=True)
     spec = config.spec()
     dataset = load_dataset(spec.dataset, spec.dataset_options)
     backend = make_backend(spec)  # validates backend options
-    make_evaluator(spec)  # validates evaluator options
+    evaluator = make_evaluator(spec)  # validates evaluator options
+    evaluator.check(dataset)
     metric = resolve_metric(spec, dataset)
     direction = config.direction or metric.direction
     if config.direction and config.direction != metric.direction:
@@ -111,20 +204,20 @@ def prepare(config: JobConfig) -> tuple[Study, PipelineObjective, Any, str]:
             f"metric '{metric.name}' is to be {metric.direction}d; drop --direction or pick "
             "another --metric"
         )
+    if pruner is not None and not backend.reports_intermediate:
+        raise OptionError(f"--pruner {config.pruner}: backend '{config.backend}' reports no "
+                          "per-epoch values, so there is nothing to prune on; drop --pruner")
     if config.space_file:
         space = Space.from_file(config.space_file)
     else:
         space = Space.from_dict(backend.default_space(dataset))
-    if config.n_trials is not None and config.n_trials < 1:
-        raise OptionError("--trials must be at least 1")
-    if config.retries < 0:
-        raise OptionError("--retries must be 0 or more")
-    if config.trial_timeout is not None and config.trial_timeout <= 0:
-        raise OptionError("--trial-timeout must be a positive number of seconds")
+    check_space_names(space, backend)
     # build the executor (it starts nothing yet) so that its options are checked first
-    executor = make_executor(registry, config.executor, config.n_jobs, config.executor_options,
-                             isolated=config.trial_timeout is not None)
-    if config.trial_timeout is not None and not executor.isolated:
+    from .api import make_executor
+
+    executor = make_executor(registry, config.executor, settings.n_jobs, config.executor_options,
+                             isolated=settings.trial_timeout is not None)
+    if settings.trial_timeout is not None and not executor.isolated:
         raise OptionError(f"--trial-timeout needs trials outside the driver; executor "
                           f"'{executor.name}' runs them inside it: drop --executor or use process")
     strategy_cls.validate(config.strategy_options)
@@ -141,24 +234,23 @@ def prepare(config: JobConfig) -> tuple[Study, PipelineObjective, Any, str]:
     study = Study.open(
         storage=storage, name=config.study_name(), space=space, strategy_cls=strategy_cls,
         strategy_options=config.strategy_options, direction=direction, seed=config.seed,
-        config=identity, new_study=config.new_study, hooks=registry.hook,
+        config=identity, new_study=config.new_study, hooks=registry.hook, pruner=pruner,
     )
-    if config.seed is None:
-        config.seed = study.seed
-        spec = config.spec()
-    return study, PipelineObjective(spec), executor, metric.name
+    objective = PipelineObjective(config.spec(seed=study.seed))
+    return Prepared(config, study, objective, executor, metric.name, settings, defaults)
 
 
-def run_job(config: JobConfig, callbacks: Sequence[Callback] = (),
-            prepared: tuple[Study, PipelineObjective, Any, str] | None = None) -> JobResult:
-    study, objective, executor, metric = prepared or prepare(config)
-    study.run(objective, n_trials=config.n_trials, timeout=config.timeout, executor=executor,
-              callbacks=callbacks, retries=config.retries, trial_timeout=config.trial_timeout)
-    result = JobResult(study, metric)
+def run_job(prepared: Prepared, callbacks: Sequence[Callback] = ()) -> JobResult:
+    from .loop import run
+
+    study, config = prepared.study, prepared.config
+    run(study, prepared.objective, prepared.settings, executor=prepared.executor,
+        callbacks=callbacks)
+    result = JobResult(study, prepared.metric)
     if config.final_test and study.best_trial is not None:
         params = study.best_params or {}
         try:
-            final = final_test(objective.spec, params, save_model=config.save_model)
+            final = final_test(prepared.objective.spec, params, save_model=config.save_model)
         except HPOError:
             raise
         except Exception as exc:  # report it; the study itself is safe in storage

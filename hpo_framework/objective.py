@@ -1,7 +1,18 @@
-"""Running one evaluation and turning whatever happened into an Outcome."""
+"""Running one evaluation and turning whatever happened into an Outcome.
+
+The objective protocol: a callable ``objective(params)`` or ``objective(params, trial)``
+(the second argument is a :class:`TrialHandle`, for ``trial.report(step, value)`` and
+``trial.should_prune()``, as in Optuna). It returns a number, or a mapping with
+``value`` and optional ``metrics`` (dict), ``intermediate`` (list) and ``user_attrs``.
+An objective object may also have ``warm_up()``: executors call it once per process
+before the first trial (import TensorFlow, load the data), so that a trial's duration
+and ``--trial-timeout`` do not pay for it.
+"""
 
 from __future__ import annotations
 
+import contextvars
+import inspect
 import math
 import time
 import traceback
@@ -11,7 +22,13 @@ from typing import Any
 from .errors import TrialPruned
 from .trial import Outcome, TrialState
 
-Objective = Callable[[dict[str, Any]], Any]
+Objective = Callable[..., Any]
+#: ``reporter(number, step, value) -> bool``: tells the driver one intermediate value of a
+#: running trial; True means the study's pruner stops it
+Reporter = Callable[[int, int, float], bool]
+
+_CURRENT: contextvars.ContextVar[TrialHandle | None] = contextvars.ContextVar(
+    "hpo_current_trial", default=None)
 
 
 def error_text(exc: BaseException) -> str:
@@ -19,36 +36,99 @@ def error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
-def evaluate(objective: Objective, params: dict[str, Any]) -> Outcome:
-    """Call the objective; exceptions, NaN and inf become FAILED outcomes, never raise.
+class TrialHandle:
+    """What a running trial's code sees: its number, params and a line to the pruner."""
 
-    The objective returns a number, or a mapping with ``value`` and optional
-    ``metrics`` (dict), ``intermediate`` (list) and ``user_attrs`` (dict).
-    """
+    def __init__(self, number: int, params: dict[str, Any], reporter: Reporter | None = None
+                 ) -> None:
+        self.number = number
+        self.params = params
+        self._reporter = reporter
+        self._prune = False
+        self._started = time.perf_counter()
+        self.intermediate: list[dict[str, Any]] = []
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self._started
+
+    @property
+    def can_prune(self) -> bool:
+        """True when a pruner listens (the study has one)."""
+        return self._reporter is not None
+
+    def report(self, step: int, value: float, **extra: float) -> None:
+        """Record the objective's value after ``step`` (an epoch, say); the study's pruner
+        decides at once whether the trial should stop (see :meth:`should_prune`)."""
+        value = float(value)
+        self.intermediate.append({"step": int(step), "value": value,
+                                  **{k: float(v) for k, v in extra.items()}})
+        if self._reporter is not None and math.isfinite(value):
+            self._prune = bool(self._reporter(self.number, int(step), value))
+
+    def should_prune(self) -> bool:
+        """True when the pruner said stop after the last report: raise TrialPruned."""
+        return self._prune
+
+
+def current_trial() -> TrialHandle | None:
+    """The trial this thread is evaluating (evaluators report per-epoch values to it)."""
+    return _CURRENT.get()
+
+
+def _takes_trial(objective: Objective) -> bool:
+    try:
+        sig = inspect.signature(objective)
+    except (TypeError, ValueError):
+        return False
+    params = [p for p in sig.parameters.values()
+              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if any(p.kind is p.VAR_POSITIONAL for p in sig.parameters.values()) or len(params) < 2:
+        return False
+    second = params[1]
+    return second.default is second.empty or second.name == "trial"
+
+
+def evaluate(objective: Objective, params: dict[str, Any], *, number: int = -1,
+             reporter: Reporter | None = None) -> Outcome:
+    """Call the objective; exceptions (``sys.exit()`` too), NaN, inf and numbers too big
+    for a float become FAILED outcomes, never raise. Only KeyboardInterrupt escapes."""
+    handle = TrialHandle(number, dict(params), reporter)
+    token = _CURRENT.set(handle)
     start = time.perf_counter()
     try:
-        result = objective(dict(params))
+        result = objective(dict(params), handle) if _takes_trial(objective) \
+            else objective(dict(params))
     except TrialPruned as exc:
-        return Outcome(TrialState.PRUNED, error=str(exc) or None,
+        steps = handle.intermediate
+        where = f"pruned at step {steps[-1]['step']}" if steps else "pruned"
+        return Outcome(TrialState.PRUNED, error=str(exc) or where, intermediate=list(steps),
                        duration=time.perf_counter() - start)
+    except SystemExit as exc:
+        return Outcome(TrialState.FAILED, error=f"the objective called sys.exit({exc.code!r})",
+                       duration=time.perf_counter() - start, intermediate=list(handle.intermediate))
     except Exception as exc:
         tb = traceback.format_exc(limit=-3)
-        return Outcome(TrialState.FAILED, error=error_text(exc),
+        return Outcome(TrialState.FAILED, error=error_text(exc), intermediate=list(handle.intermediate),
                        duration=time.perf_counter() - start, user_attrs={"traceback": tb})
+    finally:
+        _CURRENT.reset(token)
     duration = time.perf_counter() - start
     metrics: dict[str, Any] = {}
-    intermediate: list[Any] = []
+    intermediate: list[Any] = list(handle.intermediate)
     user_attrs: dict[str, Any] = {}
     if isinstance(result, Mapping):
         if "value" not in result:
             return Outcome(TrialState.FAILED, error="objective returned a mapping without 'value'",
                            duration=duration)
         metrics = dict(result.get("metrics") or {})
-        intermediate = list(result.get("intermediate") or [])
+        intermediate = list(result.get("intermediate") or intermediate)
         user_attrs = dict(result.get("user_attrs") or {})
         result = result["value"]
     try:
         value = float(result)
+    except OverflowError:
+        return Outcome(TrialState.FAILED, error="objective returned a number too large for a "
+                       "float", duration=duration, metrics=metrics, intermediate=intermediate)
     except (TypeError, ValueError):
         return Outcome(TrialState.FAILED,
                        error=f"objective returned {type(result).__name__}, not a number",

@@ -6,7 +6,7 @@ options only, and each process resolves the plugins and loads the dataset once.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from .backend import Backend, Evaluator
@@ -14,15 +14,61 @@ from .dataset import Dataset
 from .errors import DatasetError, HPOError
 from .metrics import Metric, get_metric
 
-_DATASETS: dict[str, Dataset] = {}
+
+class DatasetCache:
+    """Datasets loaded in this process, by (name, options): each is loaded once.
+
+    An executor that ships the driver's loaded dataset to its workers puts it in their
+    cache with :meth:`prime` under :meth:`key`, so workers neither reload it nor need the
+    data file (the Dask executor does)."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, Dataset] = {}
+
+    @staticmethod
+    def key(name: str, options: dict[str, Any] | None = None) -> str:
+        import json
+
+        return json.dumps([name, dict(options or {})], sort_keys=True, default=str)
+
+    def prime(self, key: str, dataset: Dataset) -> None:
+        self._loaded.setdefault(key, dataset)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self._loaded
+
+    def keys(self) -> list[str]:
+        return list(self._loaded)
+
+    def get(self, name: str, options: dict[str, Any] | None = None) -> Dataset:
+        from .registry import get_registry
+
+        options = dict(options or {})
+        key = self.key(name, options)
+        if key not in self._loaded:
+            loader = get_registry().get("dataset", name)
+            try:
+                dataset = loader(**options)
+            except TypeError as exc:
+                raise DatasetError(f"dataset '{name}': {exc}") from None
+            except (OSError, ValueError) as exc:
+                raise DatasetError(f"dataset '{name}' cannot be loaded: {exc}") from None
+            if not isinstance(dataset, Dataset):
+                raise DatasetError(f"dataset '{name}' did not return an hpo_framework.Dataset")
+            self._loaded[key] = dataset
+        return self._loaded[key]
+
+
+#: this process's dataset cache
+datasets = DatasetCache()
 
 
 @dataclass
 class JobSpec:
     """Everything needed to evaluate a configuration, by plugin name."""
 
-    backend: str = "sklearn"
-    dataset: str = "digits"
+    backend: str
+    dataset: str
     evaluator: str = "holdout"
     metric: str | None = None
     seed: int | None = None
@@ -31,28 +77,10 @@ class JobSpec:
     dataset_options: dict[str, Any] = field(default_factory=dict)
     evaluator_options: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
 
 def load_dataset(name: str, options: dict[str, Any] | None = None) -> Dataset:
-    """Load a registered dataset once per process."""
-    import json
-
-    from .registry import get_registry
-
-    options = dict(options or {})
-    key = json.dumps([name, options], sort_keys=True, default=str)
-    if key not in _DATASETS:
-        loader = get_registry().get("dataset", name)
-        try:
-            dataset = loader(**options)
-        except TypeError as exc:
-            raise DatasetError(f"dataset '{name}': {exc}") from None
-        if not isinstance(dataset, Dataset):
-            raise DatasetError(f"dataset '{name}' did not return an hpo_framework.Dataset")
-        _DATASETS[key] = dataset
-    return _DATASETS[key]
+    """Load a registered dataset once per process (:data:`datasets`)."""
+    return datasets.get(name, options)
 
 
 def make_backend(spec: JobSpec) -> Backend:
@@ -82,6 +110,10 @@ class PipelineObjective:
 
     def __getstate__(self) -> dict[str, Any]:
         return {"spec": self.spec, "_parts": None}
+
+    def warm_up(self) -> None:
+        """Resolve the plugins, load the data and import the backend's libraries once."""
+        self.parts()
 
     def parts(self) -> tuple[Backend, Evaluator, Dataset, Metric]:
         if self._parts is None:

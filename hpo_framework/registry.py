@@ -41,8 +41,58 @@ _PLURAL = {
 }
 
 
+_SUGGEST = {
+    "strategy": "pip install hpo-bayes",
+    "backend": "pip install hpo-sklearn",
+    "dataset": "pip install hpo-sklearn (digits)",
+}
+_BASES = {"strategy": "Strategy", "backend": "Backend", "evaluator": "Evaluator",
+          "executor": "Executor", "pruner": "Pruner"}
+
+
 class PluginWarning(UserWarning):
     """A plugin could not be loaded; the others still work."""
+
+
+def _check_kind(kind: str, name: str, obj: Any, plugin: str) -> None:
+    """A registered class must be a subclass of its kind's base class (datasets may be
+    loader functions or Dataset-returning classes)."""
+    base_name = _BASES.get(kind)
+    if base_name is None:
+        if not callable(obj):
+            raise PluginError(f"plugin '{plugin}' registered {kind} '{name}' as "
+                              f"{type(obj).__name__}, not a loader")
+        return
+    import hpo_framework
+
+    base = getattr(hpo_framework, base_name)
+    if not (isinstance(obj, type) and issubclass(obj, base)):
+        raise PluginError(f"plugin '{plugin}' registered {kind} '{name}' as {obj!r}, not a "
+                          f"subclass of hpo_framework.{base_name}")
+
+
+def _where(exc: BaseException) -> str | None:
+    import traceback
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{exc.filename}:{exc.lineno}"
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else None
+
+
+def _validation_reason(exc: pluggy.PluginValidationError) -> str:
+    """pluggy's own reason, and the nearest hook name for a misspelled one."""
+    import re
+
+    text = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+
+    match = re.search(r"unknown hook '([A-Za-z_0-9]+)'", text)
+    if match:
+        close = difflib.get_close_matches(match.group(1), [n for n in dir(hookspecs)
+                                                          if not n.startswith("_")], n=1)
+        if close:
+            text += f"; did you mean '{close[0]}'?"
+    return text
 
 
 @dataclass
@@ -56,6 +106,8 @@ class Component:
     distribution: str | None = None
     version: str | None = None
     description: str = ""
+    #: a default candidate for its kind: the highest installed one is the default
+    default: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -65,6 +117,7 @@ class Component:
             "distribution": self.distribution,
             "version": self.version,
             "description": self.description,
+            "default": self.default,
         }
 
 
@@ -74,6 +127,10 @@ class PluginInfo:
     distribution: str | None
     version: str | None
     hooks: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "distribution": self.distribution, "version": self.version,
+                "hooks": list(self.hooks)}
 
 
 def _env_list(name: str) -> set[str]:
@@ -93,6 +150,8 @@ class Registry:
         self.plugins: dict[str, PluginInfo] = {}
         self.failed: dict[str, str] = {}
         self._components: dict[str, dict[str, Component]] | None = None
+        #: (kind, name) claimed by two plugins -> the message; only that name is refused
+        self.conflicts: dict[tuple[str, str], str] = {}
         if load_entry_points:
             self.load_entry_points()
 
@@ -111,12 +170,22 @@ class Registry:
                 self.register(module, name=ep.name, distribution=dist_name, version=version)
             except Exception as exc:  # a broken plugin must not break the others
                 reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+                if strict or _truthy("HPO_VERBOSE"):
+                    where = _where(exc)
+                    if where:
+                        reason += f" (at {where})"
                 msg = f"plugin '{ep.name}' from {dist_name or 'unknown distribution'} failed to load: {reason}"
                 if strict:
                     raise PluginError(msg) from exc
                 self.failed[ep.name] = msg
                 warnings.warn(msg + " (set HPO_STRICT_PLUGINS=1 to make this an error)",
                               PluginWarning, stacklevel=2)
+                continue
+            if not self.plugins[ep.name].hooks:
+                warnings.warn(
+                    f"plugin '{ep.name}' from {dist_name or 'unknown distribution'} implements "
+                    "no hook: mark its functions with @hookimpl (from hpo_framework import "
+                    "hookimpl)", PluginWarning, stacklevel=2)
 
     def register(
         self,
@@ -130,12 +199,15 @@ class Registry:
         name = name or getattr(plugin, "__name__", None) or repr(plugin)
         if name in self.plugins:
             raise PluginError(f"a plugin named '{name}' is already registered")
-        self.pm.register(plugin, name=name)
+        try:
+            self.pm.register(plugin, name=name)
+        except pluggy.PluginValidationError as exc:
+            raise PluginError(f"plugin '{name}': {_validation_reason(exc)}") from None
         try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as exc:
             self.pm.unregister(plugin)
-            raise PluginError(f"plugin '{name}': {exc}") from None
+            raise PluginError(f"plugin '{name}': {_validation_reason(exc)}") from None
         hooks = [h.name for h in self.pm.get_hookcallers(plugin) or []]
         self.plugins[name] = PluginInfo(name, distribution, version, sorted(hooks))
         self._components = None
@@ -153,35 +225,51 @@ class Registry:
         if self._components is not None:
             return self._components
         collected: dict[str, dict[str, Component]] = {k: {} for k in KINDS}
+        conflicts: dict[tuple[str, str], str] = {}
         for kind in KINDS:
             hook = getattr(self.pm.hook, _HOOK_OF_KIND[kind])
             for impl in hook.get_hookimpls():
                 plugin_name = self.pm.get_name(impl.plugin) or "?"
                 info = self.plugins.get(plugin_name)
 
-                def register(name: str, obj: Any, description: str = "", *,
-                             _kind: str = kind, _plugin: str = plugin_name,
+                def register(name: Any, obj: Any = None, description: str = "", *,
+                             default: int | None = None, _kind: str = kind,
+                             _plugin: str = plugin_name,
                              _info: PluginInfo | None = info) -> None:
+                    if obj is None and isinstance(name, type):  # register(cls): its name
+                        name, obj = getattr(name, "name", ""), name
                     if not isinstance(name, str) or not name:
                         raise PluginError(f"plugin '{_plugin}' registered a {_kind} without a name")
+                    _check_kind(_kind, name, obj, _plugin)
+                    if (_kind, name) in conflicts:
+                        return
                     existing = collected[_kind].get(name)
                     if existing is not None:
-                        raise PluginError(
+                        conflicts[(_kind, name)] = (
                             f"{_kind} name '{name}' is claimed by two plugins: "
                             f"'{existing.plugin}' and '{_plugin}'; uninstall one or block it "
                             f"with HPO_DISABLE_PLUGINS={_plugin}"
                         )
+                        del collected[_kind][name]
+                        return
                     if not description:
                         doc = (getattr(obj, "__doc__", None) or "").strip()
                         description = doc.splitlines()[0] if doc else ""
                     collected[_kind][name] = Component(
                         name, _kind, obj, _plugin,
                         _info.distribution if _info else None,
-                        _info.version if _info else None, description,
+                        _info.version if _info else None, description, default,
                     )
 
-                impl.function(register=register)
+                try:
+                    impl.function(register=register)
+                except PluginError as exc:
+                    self.failed[plugin_name] = str(exc)
+                    warnings.warn(str(exc), PluginWarning, stacklevel=2)
         self._components = collected
+        self.conflicts = conflicts
+        for msg in conflicts.values():
+            warnings.warn(msg, PluginWarning, stacklevel=2)
         return collected
 
     def components(self, kind: str) -> dict[str, Component]:
@@ -197,7 +285,22 @@ class Registry:
         found = self._collect()[kind]
         if name in found:
             return found[name].obj
+        if (kind, name) in self.conflicts:
+            raise PluginError(self.conflicts[(kind, name)])
         raise UnknownPluginError(unknown_message(kind, name, found))
+
+    def default(self, kind: str) -> str:
+        """The name of the preferred installed default candidate of ``kind``."""
+        candidates = [c for c in self._collect()[kind].values() if c.default is not None]
+        if not candidates:
+            raise UnknownPluginError(
+                f"no {kind} is installed that can be the default; name one (--{kind} NAME) or install one, e.g. "
+                f"{_SUGGEST.get(kind, 'a plugin')}")
+        return max(candidates, key=lambda c: (c.default, c.name)).name
+
+    def resolve(self, kind: str, name: str | None) -> str:
+        """``name``, or the default of ``kind`` when it is None."""
+        return self.default(kind) if name is None else name
 
     # lifecycle hooks ------------------------------------------------------------
     @property

@@ -2,22 +2,31 @@
 
 Every write is its own committed transaction, so a killed driver loses nothing that
 was recorded. Params, metrics and per-step values are JSON, never pickle.
+
+One driver runs a study at a time: it holds the study's lease (owner, host, pid,
+heartbeat). Every trial write checks the lease in the same statement, and a finished
+trial (COMPLETE, FAILED, PRUNED) is never written again, by anyone.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
+import socket
 import sqlite3
+import threading
+import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import StorageError
+from .errors import StorageError, StudyLockedError
 from .trial import Trial, TrialState
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -52,6 +61,24 @@ CREATE TABLE IF NOT EXISTS study_attrs (
     PRIMARY KEY (study_id, key)
 );
 """
+
+# version 2: the lease of the driver that runs a study
+_LEASES = """
+CREATE TABLE IF NOT EXISTS leases (
+    study_id INTEGER PRIMARY KEY REFERENCES studies(study_id) ON DELETE CASCADE,
+    owner TEXT NOT NULL,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    started TEXT NOT NULL,
+    heartbeat REAL NOT NULL
+);
+"""
+
+#: seconds between heartbeats of a lease holder
+HEARTBEAT_S = 5.0
+#: a lease whose heartbeat is older than this is taken over (HPO_LEASE_TIMEOUT overrides)
+LEASE_TIMEOUT_S = 60.0
+_FINISHED = "('COMPLETE', 'FAILED', 'PRUNED')"
 
 
 def now() -> str:
@@ -92,49 +119,255 @@ class StudyRecord:
     created: str
 
 
-class Storage:
-    """One SQLite file (or ``:memory:``). Only the driver process writes to it."""
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    except OSError:
+        return True
+    return True
 
-    def __init__(self, path: str | Path = "hpo.db") -> None:
+
+def lease_timeout() -> float:
+    try:
+        return max(1.0, float(os.environ.get("HPO_LEASE_TIMEOUT", LEASE_TIMEOUT_S)))
+    except ValueError:
+        return LEASE_TIMEOUT_S
+
+
+@dataclass
+class Lease:
+    """Who runs a study: a driver on ``host`` with ``pid``, since ``started``."""
+
+    study_id: int
+    owner: str
+    host: str
+    pid: int
+    started: str
+    heartbeat: float
+
+    def stale(self, timeout: float) -> bool:
+        if self.host == socket.gethostname() and not _pid_alive(self.pid):
+            return True  # its process is gone: no need to wait for the heartbeat
+        return time.time() - self.heartbeat > timeout
+
+
+def _sql_error(path: str, exc: sqlite3.Error, written: str = "") -> StorageError:
+    text = str(exc)
+    if "readonly" in text or "read-only" in text:
+        return StorageError(f"{path} is read-only: give --storage a file you can write"
+                            f"{written}")
+    if "disk is full" in text or "disk I/O" in text:
+        return StorageError(f"cannot write {path}: {text}{written}; free some space and run "
+                            "the same command to resume")
+    if "locked" in text:
+        return StorageError(f"{path} is locked by another program ({text}); try again when "
+                            "it is done")
+    return StorageError(f"{path} cannot be used: {text}{written}")
+
+
+class Storage:
+    """One SQLite file (or ``:memory:``). Only the driver holding a study's lease writes
+    its trials; ``readonly=True`` opens an existing file for reading and never writes
+    (reports, the dashboard), even on a read-only filesystem."""
+
+    def __init__(self, path: str | Path = "hpo.db", *, readonly: bool = False) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            parent = Path(self.path).parent
-            if not parent.exists():
-                raise StorageError(f"storage directory does not exist: {parent}")
+        self.readonly = readonly
+        self.owner = uuid.uuid4().hex
+        self._leases: dict[int, Lease] = {}
+        self._beat: threading.Thread | None = None
+        self._beat_stop = threading.Event()
+        self.lease_lost: str | None = None
+        memory = self.path == ":memory:"
+        if not memory:
+            file = Path(self.path)
+            if readonly and not file.is_file():
+                raise StorageError(f"no storage file {self.path}; give --storage PATH of an "
+                                   "hpo database")
+            if not file.parent.exists():
+                raise StorageError(f"storage directory does not exist: {file.parent}")
+            if file.exists() and not file.is_file():
+                raise StorageError(f"{self.path} is not a regular file; give --storage PATH "
+                                   "of an hpo database")
         try:
-            self.conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-            self.conn.execute("PRAGMA foreign_keys = ON")
-            if self.path != ":memory:":
-                self.conn.execute("PRAGMA journal_mode = WAL")
-                self.conn.execute("PRAGMA synchronous = NORMAL")
-            self._migrate()
+            self.conn = self._connect()
+            self._check_schema()
         except sqlite3.DatabaseError as exc:
             raise StorageError(f"{self.path} is not a usable hpo database: {exc}") from None
 
-    def _migrate(self) -> None:
-        tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    def _connect(self) -> sqlite3.Connection:
+        if self.readonly:
+            uri = Path(self.path).resolve().as_uri()
+            try:
+                conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30,
+                                       isolation_level=None, check_same_thread=False)
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                return conn
+            except sqlite3.OperationalError:
+                # a read-only filesystem: WAL needs a -shm file it cannot make
+                return sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None,
+                                       check_same_thread=False)
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                               check_same_thread=False)
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+
+    def _tables(self) -> set[str]:
+        return {r[0] for r in self.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table'")}
+
+    def _check_schema(self) -> None:
+        tables = self._tables()
         if tables and "meta" not in tables:
-            raise StorageError(f"{self.path} is an SQLite file of something else; use another --storage")
+            raise StorageError(f"{self.path} is an SQLite file of something else; it was not "
+                               "touched: use another --storage")
         if not tables:
+            if self.readonly:
+                raise StorageError(f"{self.path} holds no hpo studies yet")
             # one transaction: a driver killed while creating the file leaves nothing half-made
-            self.conn.executescript(
-                f"BEGIN IMMEDIATE;{_SCHEMA}INSERT OR IGNORE INTO meta VALUES "
-                f"('schema_version', '{SCHEMA_VERSION}');COMMIT;"
-            )
+            try:
+                self.conn.executescript(
+                    f"BEGIN IMMEDIATE;{_SCHEMA}{_LEASES}INSERT OR IGNORE INTO meta VALUES "
+                    f"('schema_version', '{SCHEMA_VERSION}');COMMIT;"
+                )
+            except sqlite3.OperationalError as exc:
+                raise _sql_error(self.path, exc) from None
         row = self.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        version = int(row[0]) if row else 0
+        try:
+            version = int(row[0]) if row else 0
+        except (TypeError, ValueError):
+            raise StorageError(f"{self.path} has a damaged schema version ({row[0]!r}); it "
+                               "was not touched") from None
         if version > SCHEMA_VERSION:
             raise StorageError(
                 f"{self.path} was written by a newer hpo-framework (schema {version}); upgrade"
             )
+        if version < 1:
+            raise StorageError(f"{self.path} has no valid schema version; it was not touched")
+        if not self.readonly and self.path != ":memory:":
+            try:
+                self.conn.execute("PRAGMA journal_mode = WAL")
+                self.conn.execute("PRAGMA synchronous = NORMAL")
+                if version < 2:
+                    self.conn.executescript(
+                        f"BEGIN IMMEDIATE;{_LEASES}UPDATE meta SET value = '2' "
+                        "WHERE key = 'schema_version';COMMIT;")
+            except sqlite3.OperationalError as exc:
+                raise _sql_error(self.path, exc) from None
+        self.schema_version = version if self.readonly else SCHEMA_VERSION
+
+    def _write(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
+        if self.readonly:
+            raise StorageError(f"{self.path} was opened read-only")
+        try:
+            return self.conn.execute(sql, args)
+        except sqlite3.OperationalError as exc:
+            n = self.conn.execute("SELECT count(*) FROM trials").fetchone()[0]
+            raise _sql_error(self.path, exc, f" ({n} trials already written stay)") from None
 
     def close(self) -> None:
+        self.release_leases()
         self.conn.close()
+
+    # leases -------------------------------------------------------------------
+    def get_lease(self, study_id: int) -> Lease | None:
+        if "leases" not in self._tables():
+            return None
+        row = self.conn.execute(
+            "SELECT study_id, owner, host, pid, started, heartbeat FROM leases "
+            "WHERE study_id = ?", (study_id,)).fetchone()
+        return None if row is None else Lease(*row)
+
+    def acquire_lease(self, study_id: int, name: str) -> Lease | None:
+        """Take the study's lease; returns the stale lease it took over (or None).
+
+        Raises :class:`StudyLockedError` while another driver's heartbeat is fresh."""
+        timeout = lease_timeout()
+        host, pid = socket.gethostname(), os.getpid()
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                old = self.get_lease(study_id)
+                if old is not None and old.owner != self.owner and not old.stale(timeout):
+                    ago = time.time() - old.heartbeat
+                    raise StudyLockedError(
+                        f"study '{name}' in {self.path} is being run by pid {old.pid} on "
+                        f"{old.host} since {old.started} (last heartbeat {ago:.0f}s ago); wait "
+                        "for it to finish, or run trials in parallel from one driver with "
+                        "--n-jobs N (or a Dask cluster: --executor dask)")
+                self.conn.execute(
+                    "INSERT INTO leases (study_id, owner, host, pid, started, heartbeat) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (study_id) DO UPDATE SET "
+                    "owner = excluded.owner, host = excluded.host, pid = excluded.pid, "
+                    "started = excluded.started, heartbeat = excluded.heartbeat",
+                    (study_id, self.owner, host, pid, now(), time.time()))
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+        except sqlite3.OperationalError as exc:
+            raise _sql_error(self.path, exc) from None
+        self._leases[study_id] = Lease(study_id, self.owner, host, pid, now(), time.time())
+        self._start_heartbeat()
+        return None if old is None or old.owner == self.owner else old
+
+    def release_leases(self) -> None:
+        self._beat_stop.set()
+        if self._beat is not None and self._beat is not threading.current_thread():
+            self._beat.join(timeout=HEARTBEAT_S * 2)
+        self._beat = None
+        for study_id in list(self._leases):
+            try:
+                self.conn.execute("DELETE FROM leases WHERE study_id = ? AND owner = ?",
+                                  (study_id, self.owner))
+            except sqlite3.Error:
+                pass  # a stale lease is taken over anyway
+        self._leases.clear()
+
+    def _start_heartbeat(self) -> None:
+        if self._beat is not None or self.path == ":memory:":
+            return
+        self._beat_stop.clear()
+        self._beat = threading.Thread(target=self._heartbeat, name="hpo-lease-heartbeat",
+                                      daemon=True)
+        self._beat.start()
+
+    def _heartbeat(self) -> None:
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            while not self._beat_stop.wait(HEARTBEAT_S):
+                for study_id in list(self._leases):
+                    try:
+                        cur = conn.execute("UPDATE leases SET heartbeat = ? WHERE study_id = ? "
+                                           "AND owner = ?", (time.time(), study_id, self.owner))
+                    except sqlite3.Error:
+                        continue  # busy or full: the next beat tries again
+                    if cur.rowcount == 0:
+                        self.lease_lost = (f"another driver took over study {study_id} in "
+                                           f"{self.path} (this one was silent too long)")
+        finally:
+            conn.close()
+
+    def _holds(self, study_id: int) -> str:
+        """SQL that is true while this storage object holds the study's lease."""
+        if study_id not in self._leases:
+            return "1"
+        return (f"EXISTS (SELECT 1 FROM leases WHERE leases.study_id = {int(study_id)} "
+                f"AND leases.owner = '{self.owner}')")
+
+    def _lost(self, study_id: int, what: str) -> StorageError:
+        self.lease_lost = self.lease_lost or f"another driver took over study {study_id}"
+        return StudyLockedError(f"{what} not written: {self.lease_lost}; this driver stops "
+                                "and writes nothing more")
 
     # studies ------------------------------------------------------------------
     def create_study(self, name: str, direction: str, config: dict[str, Any]) -> StudyRecord:
         try:
-            cur = self.conn.execute(
+            cur = self._write(
                 "INSERT INTO studies (name, direction, config, created) VALUES (?, ?, ?, ?)",
                 (name, direction, dumps(config), now()),
             )
@@ -142,51 +375,83 @@ class Storage:
             raise StorageError(f"study '{name}' already exists in {self.path}") from None
         return StudyRecord(int(cur.lastrowid), name, direction, config, now())
 
+    def _record(self, row: tuple) -> StudyRecord:
+        try:
+            config = json.loads(row[3])
+        except (TypeError, ValueError):
+            raise StorageError(f"study '{row[1]}' in {self.path} has a damaged config row; "
+                               "it was not changed") from None
+        return StudyRecord(row[0], row[1], row[2], config, row[4])
+
     def get_study(self, name: str) -> StudyRecord | None:
         row = self.conn.execute(
             "SELECT study_id, name, direction, config, created FROM studies WHERE name = ?", (name,)
         ).fetchone()
-        if row is None:
-            return None
-        return StudyRecord(row[0], row[1], row[2], json.loads(row[3]), row[4])
+        return None if row is None else self._record(row)
 
     def list_studies(self) -> list[StudyRecord]:
         rows = self.conn.execute(
             "SELECT study_id, name, direction, config, created FROM studies ORDER BY study_id"
         ).fetchall()
-        return [StudyRecord(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows]
+        return [self._record(r) for r in rows]
 
     def set_study_attr(self, study_id: int, key: str, value: Any) -> None:
-        self.conn.execute(
-            "INSERT INTO study_attrs (study_id, key, value) VALUES (?, ?, ?) "
-            "ON CONFLICT (study_id, key) DO UPDATE SET value = excluded.value",
+        cur = self._write(
+            "INSERT INTO study_attrs (study_id, key, value) SELECT ?, ?, ? WHERE "
+            f"{self._holds(study_id)} ON CONFLICT (study_id, key) DO UPDATE SET "
+            "value = excluded.value",
             (study_id, key, dumps(value)),
         )
+        if cur.rowcount == 0:
+            raise self._lost(study_id, f"study attribute '{key}'")
 
     def get_study_attrs(self, study_id: int) -> dict[str, Any]:
         rows = self.conn.execute(
             "SELECT key, value FROM study_attrs WHERE study_id = ?", (study_id,)
         ).fetchall()
-        return {k: json.loads(v) for k, v in rows}
+        out = {}
+        for k, v in rows:
+            try:
+                out[k] = json.loads(v)
+            except (TypeError, ValueError):
+                out[k] = None
+        return out
 
     # trials -------------------------------------------------------------------
     def add_trial(self, study_id: int, trial: Trial) -> None:
-        self.conn.execute(
-            "INSERT INTO trials (study_id, number, state, params, value, metrics, intermediate, "
-            "error, datetime_start, datetime_complete, duration, attempts, user_attrs) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (study_id, trial.number, *self._row(trial)),
-        )
+        try:
+            cur = self._write(
+                "INSERT INTO trials (study_id, number, state, params, value, metrics, "
+                "intermediate, error, datetime_start, datetime_complete, duration, attempts, "
+                f"user_attrs) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE "
+                f"{self._holds(study_id)}",
+                (study_id, trial.number, *self._row(trial)),
+            )
+        except sqlite3.IntegrityError:
+            raise StorageError(f"trial {trial.number} already exists in study {study_id} of "
+                               f"{self.path}; it was not changed") from None
+        if cur.rowcount == 0:
+            raise self._lost(study_id, f"trial {trial.number}")
 
     def update_trial(self, study_id: int, trial: Trial) -> None:
-        cur = self.conn.execute(
+        """Write a trial's new state; a finished trial is never written again."""
+        cur = self._write(
             "UPDATE trials SET state = ?, params = ?, value = ?, metrics = ?, intermediate = ?, "
             "error = ?, datetime_start = ?, datetime_complete = ?, duration = ?, attempts = ?, "
-            "user_attrs = ? WHERE study_id = ? AND number = ?",
+            f"user_attrs = ? WHERE study_id = ? AND number = ? AND state NOT IN {_FINISHED} "
+            f"AND {self._holds(study_id)}",
             (*self._row(trial), study_id, trial.number),
         )
-        if cur.rowcount != 1:
+        if cur.rowcount == 1:
+            return
+        row = self.conn.execute("SELECT state FROM trials WHERE study_id = ? AND number = ?",
+                                (study_id, trial.number)).fetchone()
+        if row is None:
             raise StorageError(f"trial {trial.number} is not in study {study_id}")
+        if row[0] in ("COMPLETE", "FAILED", "PRUNED"):
+            raise StorageError(f"trial {trial.number} of study {study_id} is already "
+                               f"{row[0]}; a finished trial is never rewritten")
+        raise self._lost(study_id, f"trial {trial.number}")
 
     @staticmethod
     def _row(trial: Trial) -> tuple:
@@ -208,13 +473,33 @@ class Storage:
         ).fetchall()
         trials = []
         for r in rows:
-            t = Trial(
-                number=r[0], state=TrialState(r[1]), params=json.loads(r[2]), value=r[3],
-                metrics=json.loads(r[4]), intermediate=json.loads(r[5]), error=r[6],
-                datetime_start=r[7], datetime_complete=r[8], duration=r[9], attempts=r[10],
-                user_attrs=json.loads(r[11]),
-            )
+            try:
+                t = Trial(
+                    number=r[0], state=TrialState(r[1]), params=json.loads(r[2]), value=r[3],
+                    metrics=json.loads(r[4]), intermediate=json.loads(r[5]), error=r[6],
+                    datetime_start=r[7], datetime_complete=r[8], duration=r[9],
+                    attempts=r[10], user_attrs=json.loads(r[11]),
+                )
+                if not isinstance(t.params, dict):
+                    raise ValueError("params is not a mapping")
+            except (TypeError, ValueError) as exc:
+                raise StorageError(
+                    f"trial {r[0]} of study {study_id} in {self.path} is damaged ({exc}); "
+                    "nothing was changed: repair or remove that row, or use another --storage"
+                ) from None
             if t.state is TrialState.COMPLETE and t.value is not None and direction:
                 t.loss = t.value if direction == "minimize" else -t.value
+            if direction:
+                t.curve = curve_of(t.intermediate, direction)
             trials.append(t)
         return trials
+
+
+def curve_of(intermediate: list[Any], direction: str) -> list[tuple[int, float]]:
+    """The pruning signal of stored per-step records: ``value`` in each, as a loss."""
+    sign = 1.0 if direction == "minimize" else -1.0
+    out = []
+    for i, rec in enumerate(intermediate):
+        if isinstance(rec, dict) and isinstance(rec.get("value"), int | float):
+            out.append((int(rec.get("step", i)), sign * float(rec["value"])))
+    return out

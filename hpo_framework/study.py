@@ -1,38 +1,42 @@
-"""The loop: ask, evaluate (through an executor), tell, within budgets.
+"""The study: a named, stored record of trials with ask-and-tell.
 
-Every state change of a trial is committed to storage before the loop moves on. A
-study reopened under the same name resumes: finished trials are kept, trials a dead
-driver left RUNNING are re-queued (same number, same params), and the strategy is
-rebuilt from the history.
+Every state change of a trial is committed to storage before the caller moves on. A
+study is run by one driver at a time: opening it takes its lease in storage (see
+:mod:`hpo_framework.storage`). A study reopened under the same name resumes: finished
+trials are kept, trials a dead driver left RUNNING are re-queued (same number, same
+params) once its lease was taken over, and the strategy is rebuilt from the history.
+
+``ask()`` hands out the next trial (a re-queued one first), ``tell()`` records how it
+ended; :mod:`hpo_framework.loop` runs ``ask -> evaluate -> tell`` through an executor.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
+import math
 import random
-import time
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .errors import HPOError, StudyMismatchError
-from .executor import Executor
-from .objective import Objective
+from .errors import HPOError, OptionError, StudyMismatchError
+from .objective import TrialHandle
+from .pruner import Pruner
+from .settings import check_seed
 from .space import Space
-from .storage import Storage, StudyRecord, now
+from .storage import Storage, StudyRecord, curve_of, now
 from .strategy import Strategy
 from .trial import Outcome, Trial, TrialState
 
 Callback = Callable[["Study", Trial], None]
 
-# config keys that may change between runs of one study without making it another study
-FREE_KEYS = {"n_trials", "timeout", "executor", "executor_options", "n_jobs", "verbose", "seed",
-             "retries", "trial_timeout"}
+#: what makes a study the same study (the rest of the stored config may change)
+IDENTITY_KEYS = ("strategy", "strategy_options", "direction", "space", "backend", "dataset",
+                 "evaluator", "metric", "backend_options", "dataset_options",
+                 "evaluator_options", "objective")
 
 
-def _diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | None:
-    for key in sorted(set(old) | set(new)):
-        if key in FREE_KEYS:
-            continue
+def _differs(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | None:
+    for key in IDENTITY_KEYS:
         if old.get(key) != new.get(key):
             return key
     return None
@@ -44,7 +48,8 @@ def _short(value: Any) -> str:
 
 
 class Study:
-    """A named, stored optimisation run. Create with :meth:`open`."""
+    """A named, stored optimisation run. Create with :func:`hpo_framework.create_study`
+    or :meth:`open`; use :meth:`ask` and :meth:`tell`, or :meth:`optimize`."""
 
     def __init__(
         self,
@@ -54,14 +59,20 @@ class Study:
         space: Space,
         strategy: Strategy,
         hooks: Any = None,
+        pruner: Pruner | None = None,
     ) -> None:
         self.storage = storage
         self.record = record
         self.space = space
         self.strategy = strategy
         self.hooks = hooks
+        self.pruner = pruner
         self.interrupted = False
         self.stop_reason: str | None = None
+        self._lock = threading.RLock()
+        self._running: dict[int, Trial] = {}
+        # the lease first: RUNNING trials are only re-queued once no live driver runs them
+        self.took_over = storage.acquire_lease(record.study_id, record.name)
         self.trials: list[Trial] = storage.load_trials(record.study_id, record.direction)
         requeued = []
         for t in self.trials:
@@ -88,10 +99,12 @@ class Study:
         config: Mapping[str, Any] | None = None,
         new_study: bool = False,
         hooks: Any = None,
+        pruner: Pruner | None = None,
     ) -> Study:
         """Create the study, or resume it when one of that name exists with the same setup."""
         if direction not in ("minimize", "maximize"):
             raise HPOError(f"direction must be 'minimize' or 'maximize', got {direction!r}")
+        check_seed(seed, "seed")
         strategy_options = dict(strategy_options or {})
         # validate options before anything is written
         strategy_cls.validate(strategy_options)
@@ -115,23 +128,34 @@ class Study:
             strategy = strategy_cls(space, seed=full["seed"], **strategy_options)
             record = storage.create_study(name, direction, full)
             return cls(storage=storage, record=record, space=space, strategy=strategy,
-                       hooks=hooks)
-        else:
-            key = _diff(record.config, full)
-            if key is not None:
-                raise StudyMismatchError(
-                    f"study '{name}' in {storage.path} was run with {key}="
-                    f"{_short(record.config.get(key))}, this run has {key}={_short(full.get(key))}; "
-                    "use another --study name, or --new-study to start a new one"
-                )
-            stored_seed = record.config.get("seed")
-            if seed is not None and stored_seed is not None and seed != stored_seed:
-                raise StudyMismatchError(
-                    f"study '{name}' in {storage.path} was run with seed={stored_seed}, this run "
-                    f"has seed={seed}; use another --study name, or --new-study"
-                )
-        strategy = strategy_cls(space, seed=record.config.get("seed"), **strategy_options)
-        return cls(storage=storage, record=record, space=space, strategy=strategy, hooks=hooks)
+                       hooks=hooks, pruner=pruner)
+        key = _differs(record.config, full)
+        if key is not None:
+            raise StudyMismatchError(
+                f"study '{name}' in {storage.path} was run with "
+                f"{_difference(key, record.config.get(key), full.get(key))}; use another "
+                "--study name, or --new-study to start a new one"
+            )
+        stored_seed = record.config.get("seed")
+        if seed is not None and stored_seed is not None and seed != stored_seed:
+            raise StudyMismatchError(
+                f"study '{name}' in {storage.path} was run with seed={stored_seed}, this run "
+                f"has seed={seed}; drop --seed to resume it, use another --study name, or "
+                "--new-study"
+            )
+        strategy = strategy_cls(space, seed=stored_seed, **strategy_options)
+        return cls(storage=storage, record=record, space=space, strategy=strategy, hooks=hooks,
+                   pruner=pruner)
+
+    def close(self) -> None:
+        """Give the study's lease back (another driver may then run it at once)."""
+        self.storage.release_leases()
+
+    def __enter__(self) -> Study:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
 
     # views ----------------------------------------------------------------------
     @property
@@ -160,10 +184,7 @@ class Study:
 
     @property
     def best_trial(self) -> Trial | None:
-        done = self.complete_trials
-        if not done:
-            return None
-        return min(done, key=lambda t: (t.loss, t.number))
+        return best_of(self.trials)
 
     @property
     def best_params(self) -> dict[str, Any] | None:
@@ -209,7 +230,137 @@ class Study:
             "trials": [t.to_dict() for t in self.trials],
         }
 
-    # the loop -------------------------------------------------------------------
+    # ask and tell ---------------------------------------------------------------
+    @property
+    def waiting(self) -> list[Trial]:
+        """Trials queued to run (re-queued after a driver stopped), in number order."""
+        return [t for t in self.trials if t.state is TrialState.WAITING]
+
+    @property
+    def exhausted(self) -> bool:
+        """True when nothing is queued and the strategy has nothing left to propose."""
+        return not self.waiting and self.strategy.done
+
+    def ask(self) -> Trial:
+        """The next trial, recorded RUNNING: a re-queued one first, else a new one from
+        the strategy. Train with ``trial.params``; then :meth:`tell` how it ended.
+        Raises HPOError when the strategy has nothing left (an exhausted grid)."""
+        trials = self.ask_many(1)
+        if not trials:
+            raise HPOError(f"study '{self.name}': strategy '{self.strategy.name}' has no more "
+                           "configurations to propose")
+        return trials[0]
+
+    def ask_many(self, n: int) -> list[Trial]:
+        """Up to ``n`` trials (fewer when the strategy runs out), each recorded RUNNING."""
+        out: list[Trial] = []
+        with self._lock:
+            for trial in self.waiting[:n]:
+                self._start(trial, new=False)
+                out.append(trial)
+            want = n - len(out)
+            if want > 0 and not self.strategy.done:
+                for params in self.strategy.ask(want)[:want]:
+                    trial = Trial(number=self._next_number(), params=self.space.active(params))
+                    self.trials.append(trial)
+                    self._start(trial, new=True)
+                    out.append(trial)
+        for trial in out:
+            self._call_hook("trial_started", trial=trial)
+        return out
+
+    def tell(
+        self,
+        trial: Trial | int,
+        value: float | TrialState | Outcome | None = None,
+        *,
+        metrics: Mapping[str, Any] | None = None,
+        error: str | None = None,
+        duration: float | None = None,
+    ) -> Trial:
+        """Record how a trial from :meth:`ask` ended: a number (COMPLETE; NaN, inf and
+        non-numbers become FAILED), ``TrialState.FAILED`` / ``TrialState.PRUNED``, or an
+        :class:`Outcome`. The strategy learns it, hooks run; returns the trial."""
+        trial = self._running_trial(trial)
+        if isinstance(value, Outcome):
+            outcome = value
+        else:
+            outcome = _outcome_of(value, metrics, error, trial)
+        if duration is not None:
+            outcome.duration = duration
+        elif outcome.duration == 0.0 and trial.handle is not None:
+            outcome.duration = trial.handle.elapsed()
+        self.finish(trial, outcome)
+        self._call_hook("trial_finished", trial=trial)
+        return trial
+
+    def requeue(self, trial: Trial, reason: str) -> None:
+        """Put a RUNNING trial back in the queue (its run was cut short, not its fault)."""
+        with self._lock:
+            self._running.pop(trial.number, None)
+            trial.state = TrialState.WAITING
+            trial.error = reason
+            trial.curve = []
+            self._save(trial)
+
+    def _running_trial(self, trial: Trial | int) -> Trial:
+        number = trial if isinstance(trial, int) else trial.number
+        with self._lock:
+            found = self._running.get(number)
+        if found is None:
+            known = next((t for t in self.trials if t.number == number), None)
+            if known is None:
+                raise HPOError(f"study '{self.name}' has no trial {number}")
+            raise HPOError(f"trial {number} of study '{self.name}' is {known.state.value}, not "
+                           "RUNNING: tell() takes a trial from ask(), once")
+        return found
+
+    # pruning ----------------------------------------------------------------------
+    def report(self, number: int, step: int, value: float) -> bool:
+        """One intermediate value of a running trial (from any executor's thread); True
+        when the study's pruner says stop. Without a pruner it only records the value."""
+        with self._lock:
+            trial = self._running.get(number)
+            if trial is None or not math.isfinite(value):
+                return False
+            trial.curve.append((int(step), self._loss(float(value))))
+            if self.pruner is None:
+                return False
+            history = [t for t in self.trials if t.number != number]
+            return bool(self.pruner.prune(trial, history))
+
+    # recording ----------------------------------------------------------------------
+    def _start(self, trial: Trial, new: bool) -> None:
+        trial.state = TrialState.RUNNING
+        trial.datetime_start = now()
+        trial.datetime_complete = None
+        trial.attempts += 1
+        trial.curve = []
+        trial.handle = TrialHandle(trial.number, dict(trial.params), self.report)
+        self._save(trial, new=new)
+        self._running[trial.number] = trial
+
+    def finish(self, trial: Trial, outcome: Outcome) -> None:
+        """Record an outcome, tell the strategy, store its stats."""
+        with self._lock:
+            self._running.pop(trial.number, None)
+            trial.state = outcome.state
+            trial.value = outcome.value if outcome.state is TrialState.COMPLETE else None
+            trial.loss = None if trial.value is None else self._loss(trial.value)
+            trial.metrics = dict(outcome.metrics)
+            trial.intermediate = list(outcome.intermediate)
+            trial.curve = curve_of(trial.intermediate, self.direction) or trial.curve
+            trial.error = outcome.error
+            trial.duration = outcome.duration
+            trial.user_attrs = {**trial.user_attrs, **outcome.user_attrs}
+            trial.datetime_complete = now()
+            trial.handle = None
+            self._save(trial)
+            self.strategy.tell([trial])
+            stats = self.strategy.stats()
+            if stats is not None:
+                self.set_attr("strategy_stats", stats)
+
     def _save(self, trial: Trial, new: bool = False) -> None:
         if new:
             self.storage.add_trial(self.record.study_id, trial)
@@ -226,200 +377,70 @@ class Study:
         if self.hooks is not None:
             getattr(self.hooks, name)(study=self, **kwargs)
 
-    def _launch(self, executor: Executor, trial: Trial, new: bool) -> cf.Future:
-        trial.state = TrialState.RUNNING
-        trial.datetime_start = now()
-        trial.datetime_complete = None
-        trial.attempts += 1
-        self._save(trial, new=new)
-        self._call_hook("trial_started", trial=trial)
-        return executor.submit(trial.number, trial.params)
+    # the loop -------------------------------------------------------------------
+    def optimize(self, objective: Any, *, n_trials: int | None = None,
+                 timeout: float | None = None, executor: Any = None,
+                 callbacks: Sequence[Callback] = (), retries: int = 0,
+                 trial_timeout: float | None = None) -> Study:
+        """Run ``ask -> objective -> tell`` until ``n_trials`` trials of the study have
+        finished (counting earlier runs), ``timeout`` seconds passed, or the strategy has
+        nothing left. See :func:`hpo_framework.loop.run`."""
+        from .loop import run
+        from .settings import RunSettings
 
-    def finish(self, trial: Trial, outcome: Outcome) -> None:
-        """Record an outcome, tell the strategy, store its stats."""
-        trial.state = outcome.state
-        trial.value = outcome.value if outcome.state is TrialState.COMPLETE else None
-        trial.loss = None if trial.value is None else self._loss(trial.value)
-        trial.metrics = dict(outcome.metrics)
-        trial.intermediate = list(outcome.intermediate)
-        trial.error = outcome.error
-        trial.duration = outcome.duration
-        trial.user_attrs = {**trial.user_attrs, **outcome.user_attrs}
-        trial.datetime_complete = now()
-        self._save(trial)
-        self.strategy.tell([trial])
-        stats = self.strategy.stats()
-        if stats is not None:
-            self.set_attr("strategy_stats", stats)
+        settings = RunSettings(n_trials=n_trials, timeout=timeout, retries=retries,
+                               trial_timeout=trial_timeout).check()
+        return run(self, objective, settings, executor=executor, callbacks=callbacks)
 
-    def run(
-        self,
-        objective: Objective,
-        *,
-        n_trials: int | None = None,
-        timeout: float | None = None,
-        executor: Executor | None = None,
-        callbacks: Sequence[Callback] = (),
-        retries: int = 0,
-        trial_timeout: float | None = None,
-    ) -> Study:
-        """Run until ``n_trials`` trials of the study have finished (counting earlier runs),
-        ``timeout`` seconds passed, or the strategy has nothing left to propose.
+    run = optimize
 
-        A trial whose worker died is re-run up to ``retries`` times before it is recorded
-        as FAILED; one that runs longer than ``trial_timeout`` seconds is stopped and
-        recorded as FAILED (timeout). Both need an executor that runs trials outside the
-        driver (``process``, ``dask``).
-        """
-        if n_trials is None and timeout is None and not self.strategy.finite:
-            raise HPOError(f"strategy '{self.strategy.name}' never runs out: give n_trials or timeout")
-        if retries < 0:
-            raise HPOError(f"retries must be >= 0, got {retries}")
-        if trial_timeout is not None and trial_timeout <= 0:
-            raise HPOError(f"trial timeout must be > 0 seconds, got {trial_timeout:g}")
-        if executor is None:
-            from .builtin.serial import SerialExecutor
 
-            executor = SerialExecutor()
-        if trial_timeout is not None and not executor.isolated:
-            raise HPOError(f"a trial timeout needs trials outside the driver; executor "
-                           f"'{executor.name}' runs them inside it: use the process executor")
-        executor.start(objective)
-        started = time.monotonic()
-        pending: dict[cf.Future, Trial] = {}
-        launched: dict[cf.Future, float] = {}
-        queue = [t for t in self.trials if t.state is TrialState.WAITING]
-        self.stop_reason = None
-        self.interrupted = False
+def best_of(trials: Sequence[Trial]) -> Trial | None:
+    """The COMPLETE trial with the lowest loss (the first of equals)."""
+    done = [t for t in trials if t.state is TrialState.COMPLETE and t.loss is not None]
+    return min(done, key=lambda t: (t.loss, t.number)) if done else None
+
+
+def _difference(key: str, old: Any, new: Any) -> str:
+    if key == "space" and isinstance(old, Mapping) and isinstance(new, Mapping):
         try:
-            while True:
-                out_of_time = timeout is not None and time.monotonic() - started >= timeout
-                self._fill(executor, pending, queue, n_trials, out_of_time, launched)
-                if not pending:
-                    self.stop_reason = self._why_stopped(n_trials, out_of_time)
-                    break
-                clock = time.monotonic()
-                limits = []
-                if timeout is not None and not out_of_time:
-                    limits.append(max(0.0, timeout - (clock - started)))
-                if trial_timeout is not None:
-                    first = min(self._began(executor, f, launched) for f in pending)
-                    limits.append(max(0.0, first + trial_timeout - clock))
-                done = executor.wait(pending, timeout=min(limits) if limits else None)
-                for future in sorted(done, key=lambda f: pending[f].number):
-                    trial = pending.pop(future)
-                    launched.pop(future, None)
-                    outcome = self._outcome(future)
-                    if outcome is None and self._retry(trial, future, retries):
-                        queue.insert(0, trial)
-                        continue
-                    self._finished(trial, outcome or self._lost(future), callbacks)
-                if trial_timeout is not None:
-                    clock = time.monotonic()
-                    began = {f: self._began(executor, f, launched) for f in pending}
-                    for future in [f for f, t0 in began.items() if clock - t0 >= trial_timeout]:
-                        trial = pending.pop(future)
-                        launched.pop(future)
-                        elapsed = clock - began[future]
-                        executor.cancel(future)
-                        self._finished(trial, Outcome(
-                            TrialState.FAILED, duration=elapsed,
-                            error=f"timeout: stopped after {trial_timeout:g}s (--trial-timeout)",
-                        ), callbacks)
-        except KeyboardInterrupt:
-            self.interrupted = True
-            self.stop_reason = "interrupted"
-            executor.shutdown(cancel=True)
-            # pending trials, and one the serial executor was running in this process
-            for trial in [t for t in self.trials if t.state is TrialState.RUNNING]:
-                trial.state = TrialState.WAITING
-                trial.error = "interrupted (Ctrl-C); it runs again when the study resumes"
-                self._save(trial)
-            raise
-        finally:
-            if not self.interrupted:
-                executor.shutdown(cancel=self.stop_reason is None)
-            self._call_hook("study_finished")
-        return self
+            # the stored dict may no longer build a Space: it is compared as a dict
+            where = Space.from_dict(dict(new)).describe_difference(dict(old))
+        except HPOError:
+            where = None
+        if where:
+            return f"another space: {where}"
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        for k in sorted(set(old) | set(new)):
+            if old.get(k) != new.get(k):
+                return (f"{key}.{k}={_short(old.get(k))}, this run has {key}.{k}="
+                        f"{_short(new.get(k))}")
+    return f"{key}={_short(old)}, this run has {key}={_short(new)}"
 
-    @staticmethod
-    def _began(executor: Executor, future: cf.Future, launched: dict[cf.Future, float]) -> float:
-        started = executor.started_at(future)
-        return launched[future] if started is None else started
 
-    def _finished(self, trial: Trial, outcome: Outcome, callbacks: Sequence[Callback]) -> None:
-        self.finish(trial, outcome)
-        self._call_hook("trial_finished", trial=trial)
-        for cb in callbacks:
-            cb(self, trial)
-
-    def _retry(self, trial: Trial, future: cf.Future, retries: int) -> bool:
-        """Re-queue a trial whose worker died, while it has retries left."""
-        lost = int(trial.user_attrs.get("worker_lost", 0)) + 1
-        trial.user_attrs = {**trial.user_attrs, "worker_lost": lost}
-        reason = self._lost(future).error
-        if lost > retries:
-            return False
-        trial.state = TrialState.WAITING
-        trial.error = f"{reason}; retry {lost} of {retries}"
-        self._save(trial)
-        return True
-
-    @staticmethod
-    def _lost(future: cf.Future) -> Outcome:
-        return Outcome(TrialState.FAILED, error=f"worker died: {future.exception()}")
-
-    @staticmethod
-    def _outcome(future: cf.Future) -> Outcome | None:
-        """The future's Outcome; None when its worker died (the trial may be retried)."""
-        from .executor import WorkerLost
-        from .objective import error_text
-
-        try:
-            return future.result()
-        except WorkerLost:
-            return None
-        except HPOError:  # the executor cannot go on (workers die at start-up): stop the run
-            raise
-        except cf.CancelledError:
-            return Outcome(TrialState.FAILED, error="executor error: the trial was cancelled")
-        except Exception as exc:  # the executor itself failed
-            return Outcome(TrialState.FAILED, error=f"executor error: {error_text(exc)}")
-
-    def _fill(self, executor: Executor, pending: dict[cf.Future, Trial], queue: list[Trial],
-              n_trials: int | None, out_of_time: bool, launched: dict[cf.Future, float]
-              ) -> None:
-        while not out_of_time and len(pending) < executor.slots:
-            in_budget = None if n_trials is None else (
-                n_trials - len(self.finished_trials) - len(pending)
-            )
-            if in_budget is not None and in_budget <= 0:
-                return
-            if queue:
-                trial = queue.pop(0)
-                future = self._launch(executor, trial, new=False)
-                pending[future], launched[future] = trial, time.monotonic()
-                continue
-            if self.strategy.done:
-                return
-            want = executor.slots - len(pending)
-            if in_budget is not None:
-                want = min(want, in_budget)
-            asked = self.strategy.ask(want)
-            if not asked:
-                return
-            for params in asked[:want]:
-                trial = Trial(number=self._next_number(), params=self.space.active(params))
-                self.trials.append(trial)
-                future = self._launch(executor, trial, new=True)
-                pending[future], launched[future] = trial, time.monotonic()
-
-    def _why_stopped(self, n_trials: int | None, out_of_time: bool) -> str:
-        if n_trials is not None and len(self.finished_trials) >= n_trials:
-            return "budget"
-        if out_of_time:
-            return "timeout"
-        if self.strategy.done:
-            return "strategy done"
-        return "strategy gave no more configurations"
-
+def _outcome_of(value: Any, metrics: Mapping[str, Any] | None, error: str | None,
+                trial: Trial) -> Outcome:
+    steps = list(trial.handle.intermediate) if trial.handle is not None else []
+    if isinstance(value, TrialState):
+        if value not in (TrialState.FAILED, TrialState.PRUNED, TrialState.COMPLETE):
+            raise OptionError(f"tell() takes COMPLETE, FAILED or PRUNED, not {value.value}")
+        if value is TrialState.COMPLETE:
+            raise OptionError("tell(trial, TrialState.COMPLETE) needs the value: "
+                              "tell(trial, 0.93)")
+        return Outcome(value, error=error, metrics=dict(metrics or {}), intermediate=steps)
+    if value is None:
+        return Outcome(TrialState.FAILED, error=error or "no value was told",
+                       metrics=dict(metrics or {}), intermediate=steps)
+    try:
+        number = float(value)
+    except OverflowError:
+        return Outcome(TrialState.FAILED, error="a number too large for a float was told",
+                       intermediate=steps)
+    except (TypeError, ValueError):
+        return Outcome(TrialState.FAILED, error=f"{type(value).__name__} was told, not a number",
+                       intermediate=steps)
+    if not math.isfinite(number):
+        return Outcome(TrialState.FAILED, error=f"the value was {number}", intermediate=steps,
+                       metrics=dict(metrics or {}))
+    return Outcome(TrialState.COMPLETE, value=number, metrics=dict(metrics or {}),
+                   intermediate=steps, error=error)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +46,18 @@ class Trial:
     #: losses per reported step, ``[(step, loss), ...]`` (what pruners see); derived from
     #: ``intermediate`` and the direction, never stored on its own
     curve: list[tuple[int, float]] = field(default_factory=list)
+    #: while RUNNING in this driver: its line to the pruner (see :meth:`report`)
+    handle: Any = field(default=None, repr=False, compare=False)
+
+    def report(self, step: int, value: float) -> None:
+        """Ask-and-tell: record an intermediate value of this running trial."""
+        if self.handle is None:
+            raise RuntimeError(f"trial {self.number} is not running in this driver")
+        self.handle.report(step, value)
+
+    def should_prune(self) -> bool:
+        """Ask-and-tell: True when the study's pruner says stop after the last report."""
+        return self.handle is not None and self.handle.should_prune()
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -77,9 +88,3 @@ class Outcome:
     duration: float = 0.0
     user_attrs: dict[str, Any] = field(default_factory=dict)
 
-
-def is_finite_number(value: Any) -> bool:
-    try:
-        return math.isfinite(float(value))
-    except (TypeError, ValueError):
-        return False

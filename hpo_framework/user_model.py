@@ -43,11 +43,14 @@ def load_model_function(spec: str) -> Callable[..., Any]:
         sys.modules[name] = module  # so that pickling the function works in workers
         try:
             module_spec.loader.exec_module(module)
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             sys.modules.pop(name, None)
             raise OptionError(f"--model: {where} failed to import: "
                               f"{type(exc).__name__}: {exc}".splitlines()[0]) from None
     else:
+        if where.startswith(".") or not all(part.isidentifier() for part in where.split(".")):
+            raise OptionError(f"--model: '{where}' is not a module name; give module:function "
+                              "(an importable module) or path/to/file.py:function")
         try:
             module = importlib.import_module(where)
         except ImportError as exc:

@@ -74,7 +74,7 @@ def scheduler(tmp_path_factory):
 def _cached_datasets() -> list[str]:
     from hpo_framework import pipeline
 
-    return list(pipeline._DATASETS)
+    return pipeline.datasets.keys()
 
 
 @pytest.mark.slow

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import signal
 import sqlite3
 import subprocess
@@ -201,21 +200,40 @@ def test_ctrl_c_stops_running_trials_prints_the_summary_and_resumes(tmp_path):
     assert len(json.loads(again.stdout)["trials"]) == 6
 
 
+def _wait_for_progress(db: Path, finished_before: int, proc: subprocess.Popen,
+                       limit: float = 300.0) -> None:
+    """Until the study has more finished trials than before and one RUNNING trial."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, f"the driver exited early: {proc.stderr.read()}"
+        if db.exists():
+            try:
+                states = [r[0] for r in _rows(db, "killed").values()]
+            except sqlite3.Error:  # the file is being created
+                states = []
+            finished = sum(s in ("COMPLETE", "FAILED") for s in states)
+            if finished > finished_before and "RUNNING" in states:
+                return
+        time.sleep(0.01)
+    raise AssertionError(f"no progress within {limit}s")
+
+
 @pytest.mark.slow
-def test_sigkill_of_the_driver_at_random_moments_loses_no_finished_trial(tmp_path):
+def test_sigkill_of_the_driver_mid_study_again_and_again_loses_no_finished_trial(tmp_path):
     """Kill the driver (SIGKILL) again and again; rerunning the same command resumes."""
     db, budget = tmp_path / "k.db", 120
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
     cmd = [sys.executable, "-c", "import sys, parallel_helpers as h; "
            "h.drive(sys.argv[1], int(sys.argv[2]), 2)", str(db), str(budget)]
-    rng = random.Random(11)
     kept: dict[int, tuple] = {}
     requeued: dict[int, str] = {}
     workers: set[int] = set()
     cycles = 0
     while cycles < 12:
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        time.sleep(rng.uniform(0.3, 1.8))
+        # kill on progress, never on a clock: once a new trial was recorded and another
+        # runs (however slow the machine), so every kill hits a driver mid-study
+        _wait_for_progress(db, len(kept), proc)
         workers.update(_children(proc.pid))
         proc.kill()
         proc.wait()

@@ -4,6 +4,7 @@ import inspect
 from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
 
 import hpo_framework as hpo
@@ -33,6 +34,7 @@ class Recorder:
         self.events.append(("study", study.name, len(study.trials)))
 
 
+@pytest.mark.hooks("trial_started", "trial_finished", "study_finished")
 def test_lifecycle_hooks_fire_in_order_with_committed_states():
     recorder = Recorder()
     registry = get_registry()
@@ -55,6 +57,7 @@ def test_lifecycle_hooks_fire_in_order_with_committed_states():
     assert [e[1] for e in body] == [0, 0, 1, 1, 2, 2, 3, 3]
 
 
+@pytest.mark.hooks("register_commands")
 def test_register_commands_adds_a_subcommand():
     @click.command("hello")
     def hello():
@@ -87,10 +90,31 @@ def test_every_hook_is_documented_with_its_exact_signature():
         assert f"### {name}({params})" in doc, f"docs/plugins.md lacks '### {name}({params})'"
 
 
+def _hook_tests() -> dict[str, list[str]]:
+    """hook name -> the tests marked ``@pytest.mark.hooks(name)`` that assert something."""
+    import ast
+
+    found: dict[str, list[str]] = {}
+    for path in (ROOT / "tests").glob("test_*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.FunctionDef) or not node.name.startswith("test_"):
+                continue
+            asserts = any(isinstance(n, ast.Assert) or (isinstance(n, ast.Attribute)
+                                                         and n.attr == "raises")
+                          for n in ast.walk(node))
+            for deco in node.decorator_list:
+                if isinstance(deco, ast.Call) and getattr(deco.func, "attr", "") == "hooks":
+                    for arg in deco.args:
+                        if isinstance(arg, ast.Constant) and asserts:
+                            found.setdefault(arg.value, []).append(f"{path.name}::{node.name}")
+    return found
+
+
 def test_every_hook_has_a_test():
-    sources = [p.read_text() for p in (ROOT / "tests").rglob("*.py")]
+    covered = _hook_tests()
+    assert not set(covered) - set(HOOKS), f"marks name unknown hooks: {set(covered) - set(HOOKS)}"
     for name in HOOKS:
-        assert any(f"def {name}(" in text for text in sources), f"hook {name} has no test"
+        assert covered.get(name), f"hook {name} has no test marked @pytest.mark.hooks({name!r})"
 
 
 class CentroidBackend(hpo.Backend):
@@ -186,8 +210,10 @@ class Kinds:
         register("threads", ThreadExecutor)
 
 
+@pytest.mark.hooks("register_backends", "register_evaluators", "register_datasets",
+                   "register_executors")
 def test_backend_evaluator_dataset_and_executor_hooks_run_a_whole_job(tmp_path):
-    from hpo_framework.job import JobConfig, run_job
+    from hpo_framework.job import JobConfig, prepare, run_job
     from hpo_framework.trial import TrialState
 
     registry = get_registry()
@@ -197,7 +223,11 @@ def test_backend_evaluator_dataset_and_executor_hooks_run_a_whole_job(tmp_path):
                            evaluator="first-half", executor="threads", n_jobs=2, n_trials=6,
                            seed=0, storage=str(tmp_path / "k.db"),
                            backend_options={"power": 2.0})
-        result = run_job(config)
+        prepared = prepare(config)
+        try:
+            result = run_job(prepared)
+        finally:
+            prepared.study.close()
     finally:
         registry.unregister("kinds")
     study = result.study
@@ -205,6 +235,7 @@ def test_backend_evaluator_dataset_and_executor_hooks_run_a_whole_job(tmp_path):
     assert all(t.state is TrialState.COMPLETE for t in study.trials)
     assert all(0.0 <= t.value <= 1.0 for t in study.trials)
     assert study.best_value > 0.6  # blobs 1.5 sd apart are mostly separable
+    # its evaluator calls fit_and_score without the metric: no pruning signal is added
     assert study.trials[0].intermediate == [{"step": 0, "val_accuracy": 0.0}]
     assert result.metric == "accuracy"
     assert 0.5 < result.final["test_score"] <= 1.0

@@ -28,6 +28,7 @@ def toy_installed():
                        capture_output=True, timeout=300)
 
 
+@pytest.mark.hooks("register_strategies")
 def test_external_plugin_is_listed_and_usable_from_cli(toy_installed, tmp_path):
     listing = run_cli("--list-plugins", "--json", check=True)
     rows = {(c["kind"], c["name"]): c for c in json.loads(listing.stdout)["components"]}
@@ -107,13 +108,22 @@ def test_broken_plugin_is_named_and_the_rest_still_work(tmp_path):
     assert json.loads(disabled.stdout)["failed"] == {}
 
 
-def test_two_plugins_claiming_one_name_is_an_error_naming_both(tmp_path):
+def test_two_plugins_claiming_one_name_refuse_only_that_name(tmp_path):
     site = _fake_distribution(tmp_path, "hpo-dup", {"dup": "hpo_dup"}, DUPLICATE)
-    proc = run_cli("--list-plugins", env={"PYTHONPATH": str(site)})
-    assert proc.returncode != 0
-    assert "strategy name 'random' is claimed by two plugins: 'dup' and 'random'" in proc.stderr \
-        or "strategy name 'random' is claimed by two plugins: 'random' and 'dup'" in proc.stderr
-    assert "Traceback" not in proc.stderr
+    env = {"PYTHONPATH": str(site)}
+    claim = ("strategy name 'random' is claimed by two plugins: 'dup' and 'random'; uninstall "
+             "one or block it with HPO_DISABLE_PLUGINS=random")
+    listing = run_cli("--list-plugins", "--json", env=env, check=True)
+    data = json.loads(listing.stdout)
+    assert data["conflicts"] == [claim]
+    strategies = {c["name"] for c in data["components"] if c["kind"] == "strategy"}
+    assert "random" not in strategies and "grid" in strategies  # the rest still works
+    refused = run_cli("--strategy", "random", "--trials", "1", "--storage", tmp_path / "r.db",
+                      "--json", env=env)
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines()[-1] == f"Error: {claim}"
+    assert "Traceback" not in refused.stderr
+    assert not (tmp_path / "r.db").exists()
 
 
 def test_disabled_builtin_is_gone(tmp_path):

@@ -102,7 +102,8 @@ def test_reusing_a_study_name_with_another_setup_is_refused(tmp_path):
     db = tmp_path / "m.db"
     hpo.optimize(quadratic, SPACE, strategy="random", n_trials=2, seed=1, storage=db, study="s")
     other_space = {**SPACE, "x": {"type": "float", "low": -1, "high": 1}}
-    with pytest.raises(hpo.StudyMismatchError, match="study 's' in .* was run with space="):
+    with pytest.raises(hpo.StudyMismatchError, match="study 's' in .* was run with another space: parameter 'x': low is -5.0 in the "
+                       "stored space, -1.0 in this run"):
         hpo.optimize(quadratic, other_space, strategy="random", n_trials=4, seed=1, storage=db,
                      study="s")
     with pytest.raises(hpo.StudyMismatchError, match="seed=1, this run has seed=2"):

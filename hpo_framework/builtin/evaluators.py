@@ -69,7 +69,8 @@ class Holdout(Evaluator):
         stratify = self.config["stratify"] and dataset.task == "classification"
         tr, va = holdout_split(dataset.y_train, self.config["validation_split"], self.seed, stratify)
         x, y = dataset.x_train, dataset.y_train
-        scores, steps = fit_and_score(backend, params, dataset, x[tr], y[tr], x[va], y[va])
+        scores, steps = fit_and_score(backend, params, dataset, x[tr], y[tr], x[va], y[va],
+                                      metric)
         return {"value": scores[metric.name], "metrics": scores, "intermediate": steps}
 
 
@@ -82,6 +83,22 @@ class KFold(Evaluator):
         "stratify": Option(True, bool, help="keep class proportions (classification)"),
     }
 
+    def check(self, dataset: Dataset) -> None:
+        import numpy as np
+
+        from ..errors import OptionError
+
+        folds, y = self.config["folds"], dataset.y_train
+        if folds > len(y):
+            raise OptionError(f"evaluator 'kfold': folds={folds} is more than the {len(y)} "
+                              "training rows; use fewer folds")
+        if self.config["stratify"] and dataset.task == "classification":
+            smallest = int(np.unique(y, return_counts=True)[1].min())
+            if folds > smallest:
+                raise OptionError(f"evaluator 'kfold': folds={folds} is more than the "
+                                  f"{smallest} rows of the smallest class; use at most "
+                                  f"{smallest} folds, or -E stratify=false")
+
     def evaluate(self, backend: Backend, params: dict[str, Any], dataset: Dataset,
                  metric: Metric) -> dict[str, Any]:
         import numpy as np
@@ -93,7 +110,9 @@ class KFold(Evaluator):
         steps_all: list[list[dict[str, float]]] = []
         for k, va in enumerate(folds):
             tr = np.concatenate([f for j, f in enumerate(folds) if j != k])
-            scores, steps = fit_and_score(backend, params, dataset, x[tr], y[tr], x[va], y[va])
+            # the pruner follows the first fold's curve: later folds run to the end
+            scores, steps = fit_and_score(backend, params, dataset, x[tr], y[tr], x[va], y[va],
+                                          metric, prune=k == 0)
             per_fold.append(scores)
             steps_all.append(steps)
         metrics: dict[str, Any] = {}
@@ -113,5 +132,6 @@ class KFold(Evaluator):
 
 @hookimpl
 def register_evaluators(register):
-    register("holdout", Holdout, "hold-out validation split (default 0.15, stratified, seeded)")
+    register("holdout", Holdout, "hold-out validation split (default 0.15, stratified, seeded)",
+             default=100)
     register("kfold", KFold, "k-fold cross-validation (default 5 folds, stratified, shuffled)")

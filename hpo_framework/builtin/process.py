@@ -61,7 +61,7 @@ def _worker_main(conn: Connection, payload: bytes, ppid: int) -> None:
         load_error = f"the objective could not be loaded in a worker: {error_text(exc)}"
     # a pipeline objective resolves its plugins and loads the dataset now, once, so that
     # neither the first trial's duration nor its --trial-timeout clock pays for it
-    warm_up = getattr(objective, "warm_up", None) or getattr(objective, "parts", None)
+    warm_up = getattr(objective, "warm_up", None)
     if callable(warm_up):
         try:
             warm_up()
@@ -71,6 +71,15 @@ def _worker_main(conn: Connection, payload: bytes, ppid: int) -> None:
         conn.send(READY)
     except (BrokenPipeError, OSError):
         return
+
+    def remote(number: int, step: int, value: float) -> bool:
+        """Send one intermediate value to the driver and wait for its pruner's answer."""
+        conn.send(("report", number, step, value))
+        answer = conn.recv()
+        if answer is None:  # the driver is shutting down
+            raise SystemExit(0)
+        return bool(answer)
+
     while True:
         try:
             message = conn.recv()
@@ -78,10 +87,12 @@ def _worker_main(conn: Connection, payload: bytes, ppid: int) -> None:
             return
         if message is None:
             return
+        number, params, listen = message
         if objective is None:
             outcome = Outcome(TrialState.FAILED, error=load_error)
         else:
-            outcome = evaluate(objective, message)
+            outcome = evaluate(objective, params, number=number,
+                               reporter=remote if listen else None)
         try:
             conn.send(outcome)
         except (BrokenPipeError, OSError):
@@ -119,7 +130,7 @@ class ProcessExecutor(Executor):
         super().__init__(n_jobs, **options)
         self._lock = threading.RLock()
         self._workers: list[_Worker] = []
-        self._backlog: deque[tuple[dict[str, Any], cf.Future[Outcome]]] = deque()
+        self._backlog: deque[tuple[int, dict[str, Any], cf.Future[Outcome]]] = deque()
         self._monitor: threading.Thread | None = None
         self._closing = False
         self._false_starts = 0  # workers in a row that died before they were ready
@@ -134,10 +145,11 @@ class ProcessExecutor(Executor):
         given = self.config["threads"]
         return given if given else max(1, (os.cpu_count() or 1) // self.n_jobs)
 
-    def start(self, objective: Objective) -> None:
+    def start(self, objective: Objective, reporter: Any = None) -> None:
         import cloudpickle
 
         self.objective = objective
+        self.reporter = reporter
         try:
             self._payload = cloudpickle.dumps(objective)
         except Exception as exc:
@@ -193,7 +205,7 @@ class ProcessExecutor(Executor):
         future: cf.Future[Outcome] = cf.Future()
         future.set_running_or_notify_cancel()
         with self._lock:
-            self._backlog.append((dict(params), future))
+            self._backlog.append((number, dict(params), future))
             self._dispatch()
         return future
 
@@ -204,11 +216,11 @@ class ProcessExecutor(Executor):
                 return
             if worker.future is not None or worker.dead or not worker.ready:
                 continue
-            params, future = self._backlog.popleft()
+            number, params, future = self._backlog.popleft()
             worker.future = future
             worker.started = time.monotonic()
             try:
-                worker.conn.send(params)
+                worker.conn.send((number, params, self.reporter is not None))
             except (BrokenPipeError, OSError):
                 pass  # the monitor sees the death and fails this trial
             except Exception as exc:  # unpicklable params
@@ -263,6 +275,17 @@ class ProcessExecutor(Executor):
                 worker.ready = True
                 self._dispatch()
             return
+        if isinstance(outcome, tuple) and outcome[:1] == ("report",):
+            _, number, step, value = outcome
+            try:
+                answer = bool(self.reporter(number, step, value)) if self.reporter else False
+            except Exception:
+                answer = False  # a failing pruner never stops a trial
+            try:
+                worker.conn.send(None if self._closing else answer)
+            except (BrokenPipeError, OSError):
+                pass
+            return
         with self._lock:
             future, worker.future = worker.future, None
             self._dispatch()
@@ -287,7 +310,7 @@ class ProcessExecutor(Executor):
             if self._false_starts >= 3:  # never respawn in a loop: give up, loudly
                 self._broken = (f"executor 'process': worker processes exit before they are "
                                 f"ready ({how}); their error is on stderr above")
-                stranded = [f for _, f in self._backlog]
+                stranded = [f for _, _, f in self._backlog]
                 self._backlog.clear()
             elif not self._closing:
                 self._workers.append(self._spawn())
@@ -311,9 +334,9 @@ class ProcessExecutor(Executor):
     def cancel(self, future: cf.Future) -> bool:
         """Kill the worker running ``future`` (a replacement starts); True if it was running."""
         with self._lock:
-            for params_future in list(self._backlog):
-                if params_future[1] is future:
-                    self._backlog.remove(params_future)
+            for queued in list(self._backlog):
+                if queued[2] is future:
+                    self._backlog.remove(queued)
                     future.set_exception(WorkerLost("cancelled before it started"))
                     return True
             worker = next((w for w in self._workers if w.future is future), None)
@@ -348,7 +371,7 @@ class ProcessExecutor(Executor):
             if w.future is not None and not w.future.done():
                 w.future.set_exception(WorkerLost("the executor shut down"))
             w.conn.close()
-        for _, future in backlog:
+        for _, _, future in backlog:
             if not future.done():
                 future.set_exception(WorkerLost("the executor shut down"))
         for conn in (self._wake_r, self._wake_w):

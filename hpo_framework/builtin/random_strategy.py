@@ -48,4 +48,4 @@ class RandomStrategy(Strategy):
 
 @hookimpl
 def register_strategies(register):
-    register("random", RandomStrategy, "uniform random search (seeded)")
+    register("random", RandomStrategy, "uniform random search (seeded)", default=0)

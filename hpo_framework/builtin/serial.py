@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import signal
+import threading
 from typing import Any
 
 from ..executor import Executor
@@ -21,11 +23,32 @@ class SerialExecutor(Executor):
         return 1
 
     def submit(self, number: int, params: dict[str, Any]) -> cf.Future[Outcome]:
+        """Run the trial now. A Ctrl-C during it always stops the study, even when the
+        library that was training swallowed the KeyboardInterrupt (scikit-learn's
+        ``partial_fit`` does, and Keras can lose it in a weakref callback): the
+        outcome of a cut-short trial is never recorded."""
+        interrupted: list[int] = []
+        previous = None
+        if threading.current_thread() is threading.main_thread():
+            def on_sigint(signum: int, frame: Any) -> None:
+                interrupted.append(signum)
+                raise KeyboardInterrupt
+
+            previous = signal.signal(signal.SIGINT, on_sigint)
+        try:
+            outcome = evaluate(self.objective, params, number=number,
+                               reporter=getattr(self, "reporter", None))
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+        if interrupted:
+            raise KeyboardInterrupt
         future: cf.Future[Outcome] = cf.Future()
-        future.set_result(evaluate(self.objective, params))
+        future.set_result(outcome)
         return future
 
 
 @hookimpl
 def register_executors(register):
-    register("serial", SerialExecutor, "in-process, one trial at a time (the default)")
+    register("serial", SerialExecutor, "in-process, one trial at a time (the default)",
+             default=100)

@@ -8,15 +8,17 @@ from typing import Any
 
 import click
 
-from .errors import HPOError, OptionError
+from ..errors import HPOError, OptionError
 
 DEFAULTS_HELP = (
-    "With no options it runs a useful job offline: the bayes strategy on the sklearn "
-    "backend (an MLP) on scikit-learn's digits, hold-out evaluation, 20 trials, stored in "
-    "./hpo.db. Running the same command again resumes the study up to its budget. Every "
-    "option can also be set through an HPO_* environment variable (HPO_STRATEGY, "
-    "HPO_TRIALS, ...)."
+    "With no options it runs a useful job offline with the preferred installed plugins "
+    "(with the plugins this project ships: the bayes strategy on the sklearn backend, an "
+    "MLP, on scikit-learn's digits, hold-out evaluation), 20 trials, stored in ./hpo.db. "
+    "Running the same command again resumes the study up to its budget. Every option can "
+    "also be set through an HPO_* environment variable (HPO_STRATEGY, HPO_TRIALS, ...)."
 )
+#: what plugin-added options (register_commands) may set for the job: ctx.meta[JOB_META]
+JOB_META = "hpo_framework.job"
 
 
 class PluginGroup(click.Group):
@@ -24,11 +26,20 @@ class PluginGroup(click.Group):
 
     _loaded = False
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # plugins may add options to hpo-run itself (the dask plugin's --scheduler): load
+        # them before the arguments are parsed; --help shows them too
+        try:
+            self._load_plugin_commands()
+        except HPOError as exc:  # HPO_STRICT_PLUGINS=1 and a broken plugin
+            raise click.ClickException(str(exc)) from None
+        return super().parse_args(ctx, args)
+
     def _load_plugin_commands(self) -> None:
         if self._loaded:
             return
         self._loaded = True
-        from .registry import get_registry
+        from ..registry import get_registry
 
         get_registry().hook.register_commands(cli=self)
 
@@ -42,7 +53,7 @@ class PluginGroup(click.Group):
 
 
 def _pairs(values: tuple[str, ...], what: str) -> dict[str, Any]:
-    from .options import parse_pairs
+    from ..options import parse_pairs
 
     return parse_pairs(values, what)
 
@@ -55,15 +66,18 @@ def _pairs(values: tuple[str, ...], what: str) -> dict[str, Any]:
     context_settings={"auto_envvar_prefix": "HPO", "help_option_names": ["-h", "--help"],
                       "max_content_width": 100},
 )
-@click.option("--strategy", default="bayes", show_default=True,
+@click.option("--strategy", default=None,
               help="Search strategy (see --list-plugins); a comma list (grid,bayes,genetic) or "
-                   "'all' compares them on the same problem, budget and seed.")
-@click.option("--backend", default="sklearn", show_default=True,
-              help="Model builder: sklearn, keras, or a plugin's.")
-@click.option("--dataset", default="digits", show_default=True, help="Dataset name.")
+                   "'all' compares them on the same problem, budget and seed. Default: the "
+                   "preferred installed one (bayes).")
+@click.option("--backend", default=None,
+              help="Model builder: sklearn, keras, or a plugin's. Default: the preferred "
+                   "installed one (sklearn).")
+@click.option("--dataset", default=None,
+              help="Dataset name. Default: the preferred installed one (digits).")
 @click.option("--data-path", default=None, type=click.Path(dir_okay=False),
               help="A local data file (the 'file' dataset, or a local mnist.npz).")
-@click.option("--evaluator", default="holdout", show_default=True, help="holdout or kfold.")
+@click.option("--evaluator", default=None, help="holdout (the default) or kfold.")
 @click.option("--space", "space_file", default=None, type=click.Path(dir_okay=False),
               envvar="HPO_SPACE",
               help="Search space file (YAML, JSON or TOML); default: the backend's space.")
@@ -90,8 +104,9 @@ def _pairs(values: tuple[str, ...], what: str) -> dict[str, Any]:
               help="Re-run a trial whose worker died up to N times before it counts as FAILED.")
 @click.option("--trial-timeout", default=None, type=float, metavar="SECONDS",
               help="Stop a trial that runs longer and record it as FAILED (timeout).")
-@click.option("--scheduler", default=None, metavar="tcp://HOST:PORT",
-              help="A running Dask scheduler to send trials to (implies --executor dask).")
+@click.option("--pruner", default=None,
+              help="Stop hopeless trials early: median, asha, hyperband, or a plugin's "
+                   "(see --list-plugins). Default: none.")
 @click.option("--strategy-option", "-S", multiple=True, metavar="KEY=VALUE",
               help="Option for the strategy, e.g. kappa=5 (repeatable).")
 @click.option("--backend-option", "-B", multiple=True, metavar="KEY=VALUE",
@@ -102,6 +117,8 @@ def _pairs(values: tuple[str, ...], what: str) -> dict[str, Any]:
               help="Option for the dataset (repeatable).")
 @click.option("--executor-option", "-X", multiple=True, metavar="KEY=VALUE",
               help="Option for the executor (repeatable).")
+@click.option("--pruner-option", "-P", multiple=True, metavar="KEY=VALUE",
+              help="Option for the pruner, e.g. min_resource=2 (repeatable).")
 @click.option("--final-test/--no-final-test", default=True, show_default=True,
               help="Retrain the best configuration on all training data and score the test set.")
 @click.option("--save-model", default=None, type=click.Path(dir_okay=False),
@@ -122,9 +139,10 @@ def cli(ctx: click.Context, **kw: Any) -> None:
         if kw["list_plugins"]:
             list_plugins(kw["as_json"])
             return
-        from .compare import is_comparison
+        from ..compare import is_comparison
 
-        if is_comparison(kw["strategy"], kw["repeats"]):
+        kw["job_meta"] = dict(ctx.meta.get(JOB_META, {}))
+        if is_comparison(kw["strategy"] or "", kw["repeats"]):
             from .report import cli_compare
 
             cli_compare(config_from_options(kw), kw["strategy"], kw["repeats"], kw["output"],
@@ -136,31 +154,51 @@ def cli(ctx: click.Context, **kw: Any) -> None:
 
 
 def list_plugins(as_json: bool) -> None:
-    from .registry import get_registry
+    from ..registry import get_registry
 
     registry = get_registry()
     components = registry.all_components()
+    plugins = [p.to_dict() for p in registry.plugins.values()]
     if as_json:
         click.echo(json.dumps({"components": [c.to_dict() for c in components],
-                               "failed": registry.failed}))
+                               "plugins": plugins, "failed": registry.failed,
+                               "conflicts": list(registry.conflicts.values())}))
         return
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="installed plugins")
-    for col in ("name", "kind", "plugin", "distribution", "version", "description"):
-        table.add_column(col)
-    for c in components:
-        table.add_row(c.name, c.kind, c.plugin, c.distribution or "-", c.version or "-",
-                      c.description)
     console = Console()
-    console.print(table)
-    for msg in registry.failed.values():
-        console.print(f"[red]failed:[/red] {msg}", highlight=False)
+    if not console.is_terminal:  # a pipe: one plain line each, never wrapped
+        for c in components:
+            default = " (default)" if c.default is not None else ""
+            click.echo(f"{c.kind} {c.name}{default}: {c.description} [{c.plugin} "
+                       f"{c.version or '-'}]")
+        for p in plugins:
+            click.echo(f"plugin {p['name']} {p['version'] or '-'}: hooks "
+                       f"{', '.join(p['hooks']) or 'none'}")
+    else:
+        table = Table(title="installed components")
+        for col in ("name", "kind", "plugin", "version", "description"):
+            table.add_column(col)
+        for c in components:
+            table.add_row(c.name + (" *" if c.default is not None else ""), c.kind, c.plugin,
+                          c.version or "-", c.description)
+        console.print(table)
+        console.print("* a default candidate: the highest installed one of its kind is used "
+                      "when none is named", highlight=False)
+        hooks = Table(title="loaded plugins")
+        for col in ("plugin", "distribution", "version", "hooks"):
+            hooks.add_column(col)
+        for p in plugins:
+            hooks.add_row(p["name"], p["distribution"] or "-", p["version"] or "-",
+                          ", ".join(p["hooks"]) or "none")
+        console.print(hooks)
+    for msg in [*registry.failed.values(), *registry.conflicts.values()]:
+        click.echo(f"failed: {msg}", err=not as_json)
 
 
 def config_from_options(kw: dict[str, Any]) -> Any:
-    from .job import JobConfig
+    from ..job import JobConfig
 
     dataset_options = _pairs(kw["dataset_option"], "--dataset-option")
     if kw["data_path"]:
@@ -170,11 +208,14 @@ def config_from_options(kw: dict[str, Any]) -> Any:
         backend_options["model"] = kw["model"]
     executor = kw["executor"]
     executor_options = _pairs(kw["executor_option"], "--executor-option")
-    if kw["scheduler"]:
-        if executor not in (None, "dask"):
-            raise OptionError(f"--scheduler is for --executor dask, not '{executor}'")
-        executor = "dask"
-        executor_options["scheduler"] = kw["scheduler"]
+    meta = kw.get("job_meta") or {}
+    if meta.get("executor"):  # a plugin's own option chose it (dask: --scheduler)
+        if executor not in (None, meta["executor"]):
+            raise OptionError(f"{meta.get('option', 'this option')} is for --executor "
+                              f"{meta['executor']}, not '{executor}'")
+        executor = meta["executor"]
+    executor_options.update(meta.get("executor_options") or {})
+    _check_study_name(kw["study"])
     return JobConfig(
         strategy=kw["strategy"], backend=kw["backend"], dataset=kw["dataset"],
         evaluator=kw["evaluator"], space_file=kw["space_file"], n_trials=kw["n_trials"],
@@ -182,7 +223,8 @@ def config_from_options(kw: dict[str, Any]) -> Any:
         new_study=kw["new_study"], metric=kw["metric"], direction=kw["direction"],
         executor=executor, n_jobs=kw["n_jobs"], final_test=kw["final_test"],
         retries=kw["retries"], trial_timeout=kw["trial_timeout"],
-        save_model=kw["save_model"], verbose=kw["verbose"],
+        save_model=kw["save_model"], verbose=kw["verbose"], output=kw["output"],
+        pruner=kw["pruner"], pruner_options=_pairs(kw["pruner_option"], "--pruner-option"),
         strategy_options=_pairs(kw["strategy_option"], "--strategy-option"),
         backend_options=backend_options,
         dataset_options=dataset_options,
@@ -191,25 +233,58 @@ def config_from_options(kw: dict[str, Any]) -> Any:
     )
 
 
-def run_main(kw: dict[str, Any]) -> None:
-    from contextlib import nullcontext
+def _check_study_name(name: str | None) -> None:
+    if name is None:
+        return
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise OptionError("--study must be valid UTF-8 text; pick another name") from None
+    if not name.strip() or any(ord(c) < 32 for c in name) or len(name) > 200:
+        raise OptionError("--study must be 1 to 200 printable characters")
 
-    from .display import Progress
-    from .job import prepare, run_job
+
+def run_main(kw: dict[str, Any]) -> None:
+    from ..job import prepare
 
     config = config_from_options(kw)
-    as_json = kw["as_json"]
     # resolve names, options and the space before any output
     prepared = prepare(config)
+    try:
+        _run_prepared(prepared, kw)
+    finally:
+        prepared.study.close()
+
+
+def _run_prepared(prepared: Any, kw: dict[str, Any]) -> None:
+    from contextlib import nullcontext
+
+    from ..display import Progress
+    from ..job import JobResult, run_job
+
+    config, study, as_json = prepared.config, prepared.study, kw["as_json"]
+    if not as_json:
+        for kind, name in prepared.defaults.items():
+            click.echo(f"{kind}: {name} (the preferred installed one; --{kind} NAME to choose)",
+                       err=True)
+    done = len(study.finished_trials)
+    if config.n_trials is not None and done >= config.n_trials and not study.waiting:
+        message = (f"study '{study.name}' in {study.storage.path} is already complete ({done} "
+                   f"of {config.n_trials} trials); run more with --trials {done + config.n_trials}"
+                   ", or start anew with --new-study")
+        if as_json:
+            click.echo(json.dumps(JobResult(study, prepared.metric).to_dict()))
+            click.echo(message, err=True)
+            return
+        print_summary(JobResult(study, prepared.metric))
+        click.echo(message, err=True)
+        return
     progress = Progress(config.n_trials)
     try:
         with nullcontext() if as_json else progress:
-            result = run_job(config, callbacks=[] if as_json else [progress], prepared=prepared)
+            result = run_job(prepared, callbacks=[] if as_json else [progress])
     except KeyboardInterrupt:
-        from .job import JobResult
-
-        study = prepared[0]
-        interrupted = JobResult(study, prepared[3])  # what finished, before the stop
+        interrupted = JobResult(study, prepared.metric)  # what finished, before the stop
         if as_json:
             click.echo(json.dumps(interrupted.to_dict()))
         else:
@@ -223,12 +298,17 @@ def run_main(kw: dict[str, Any]) -> None:
         write_study_output(result.study, kw["output"], quiet=as_json)
     if as_json:
         click.echo(json.dumps(result.to_dict()))
-        return
-    print_summary(result)
+    else:
+        print_summary(result)
+        click.echo(f"look at it: hpo-run report --storage {study.storage.path} --study "
+                   f"'{study.name}' --html report.html", err=True)
+    if result.study.best_trial is None and result.study.trials:
+        raise click.ClickException(f"no trial of study '{study.name}' completed; see their "
+                                   "errors above (hpo-run report shows them too)")
 
 
 def print_summary(result: Any) -> None:
-    from .display import fmt, make_console, trials_table
+    from ..display import fmt, make_console, trials_table
 
     study = result.study
     console = make_console()

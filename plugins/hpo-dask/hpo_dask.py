@@ -20,7 +20,6 @@ stays fast.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import json
 import os
 import threading
 import time
@@ -51,9 +50,9 @@ class Shipped:
 
     def prime(self) -> None:
         if self.dataset_key is not None:
-            from hpo_framework import pipeline
+            from hpo_framework.pipeline import datasets
 
-            pipeline._DATASETS.setdefault(self.dataset_key, self.dataset)
+            datasets.prime(self.dataset_key, self.dataset)
 
 
 def run_trial(shipped: Shipped, params: dict[str, Any], topic: str | None = None,
@@ -81,12 +80,14 @@ def ship(objective: Objective) -> Shipped:
     spec = getattr(objective, "spec", None)
     if spec is None or not hasattr(spec, "dataset_options"):
         return Shipped(objective)
-    from hpo_framework.pipeline import load_dataset
+    from hpo_framework.pipeline import datasets
 
     options = dict(spec.dataset_options)
-    # the same key as hpo_framework.pipeline.load_dataset's per-process cache
-    key = json.dumps([spec.dataset, options], sort_keys=True, default=str)
-    return Shipped(objective, key, load_dataset(spec.dataset, options))
+    return Shipped(objective, datasets.key(spec.dataset, options),
+                   datasets.get(spec.dataset, options))
+
+
+SCHEMES = ("tcp", "tls", "inproc", "ucx", "ws", "wss")
 
 
 class DaskExecutor(Executor):
@@ -107,9 +108,12 @@ class DaskExecutor(Executor):
     def __init__(self, n_jobs: int = 1, **options: Any) -> None:
         super().__init__(n_jobs, **options)
         address = self.config["scheduler"]
-        if address is not None and "://" not in address and ":" not in address:
-            raise OptionError(f"executor 'dask': scheduler address '{address}' must look like "
-                              "tcp://HOST:PORT")
+        if address is not None:
+            scheme, sep, rest = address.partition("://")
+            if (sep and scheme not in SCHEMES) or (not sep and ":" not in address) \
+                    or (sep and not rest):
+                raise OptionError(f"executor 'dask': scheduler address '{address}' must look "
+                                  "like tcp://HOST:PORT (or tls://, inproc://, ucx://)")
         self.client: Any = None
         self.cluster: Any = None
         # study future -> (dask future, trial number, params, resends)
@@ -300,6 +304,29 @@ class DaskExecutor(Executor):
             except Exception:
                 pass
             self.cluster = None
+
+
+def _set_scheduler(ctx: Any, param: Any, value: str | None) -> None:
+    if value:
+        from hpo_framework.cli import JOB_META
+
+        ctx.meta.setdefault(JOB_META, {}).update(
+            executor="dask", option="--scheduler", executor_options={"scheduler": value})
+
+
+@hookimpl
+def register_commands(cli):
+    """``hpo-run --scheduler tcp://HOST:PORT``: this plugin's own option (it implies
+    ``--executor dask``)."""
+    import click
+
+    if any(p.name == "scheduler" for p in cli.params):
+        return  # added already (the registry was reloaded)
+    cli.params.append(click.Option(
+        ["--scheduler"], default=None, metavar="tcp://HOST:PORT", expose_value=False,
+        callback=_set_scheduler,
+        help="A running Dask scheduler to send trials to (implies --executor dask; from the "
+             "hpo-dask plugin)."))
 
 
 @hookimpl

@@ -15,10 +15,12 @@ __all__ = ["DATASETS", "TEST_SIZE", "SklearnBackend"]
 @hookimpl
 def register_backends(register):
     register("sklearn", SklearnBackend,
-             "scikit-learn MLP (MLPClassifier/MLPRegressor), or any estimator via --model")
+             "scikit-learn MLP (MLPClassifier/MLPRegressor), or any estimator via --model",
+             default=100)
 
 
 @hookimpl
 def register_datasets(register):
     for name, (loader, description) in DATASETS.items():
-        register(name, loader, description)
+        # digits ships with scikit-learn: the offline default dataset
+        register(name, loader, description, default=100 if name == "digits" else None)

@@ -63,6 +63,7 @@ class SklearnBackend(Backend):
     """scikit-learn MLP; ``model=module:function`` trains any estimator instead."""
 
     name = "sklearn"
+    reports_intermediate = True
     options = {
         "max_iter": Option(10, int, low=1, help="epochs (the notebook's max_iter=10)"),
         "activation": Option("relu", str, choices=("identity", "logistic", "tanh", "relu")),
@@ -95,6 +96,9 @@ class SklearnBackend(Backend):
         space["learning_rate_init"] = {"type": "float", "low": 1e-3, "high": 1e-1, "log": True}
         space["solver"] = {"type": "categorical", "choices": ["sgd", "adam"]}
         return space
+
+    def parameters(self) -> set[str] | None:
+        return None if self.config["model"] else set(KNOWN_PARAMS)
 
     # building ---------------------------------------------------------------------------
     def _value(self, params: dict[str, Any], *names: str) -> Any:

@@ -1,0 +1,214 @@
+"""The optimisation loop: ask the study for trials, run them through an executor, tell
+the study how they ended; budgets, retries of lost workers, trial timeouts, Ctrl-C.
+
+Only this thread writes storage. Intermediate values reach the study (and its pruner)
+through the executor's reporter, from whichever thread or process runs the trial.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import HPOError, StorageError
+from .executor import Executor, WorkerLost
+from .objective import Objective, error_text
+from .settings import RunSettings
+from .trial import Outcome, Trial, TrialState
+
+
+@dataclass
+class _Running:
+    trial: Trial
+    submitted: float  # time.monotonic()
+
+
+def default_executor(n_jobs: int = 1, isolated: bool = False) -> Executor:
+    """The executor a study uses when none is given: in-process for one job, worker
+    processes for several (or for a trial timeout), from the installed plugins."""
+    from .registry import get_registry
+
+    name = "serial" if n_jobs <= 1 and not isolated else "process"
+    cls = get_registry().get("executor", name)
+    return cls(n_jobs=n_jobs)
+
+
+def run(study: Any, objective: Objective, settings: RunSettings, *,
+        executor: Executor | None = None, callbacks: Sequence[Any] = ()) -> Any:
+    """Run until ``settings.n_trials`` trials of the study have finished (counting earlier
+    runs), ``settings.timeout`` seconds passed, or the strategy has nothing left.
+
+    A trial whose worker died is re-run up to ``settings.retries`` times before it is
+    recorded FAILED; one that runs longer than ``settings.trial_timeout`` is stopped and
+    recorded FAILED (timeout). Both need an executor that runs trials outside the driver.
+    """
+    return _Loop(study, objective, settings, executor, callbacks).run()
+
+
+class _Loop:
+    def __init__(self, study: Any, objective: Objective, settings: RunSettings,
+                 executor: Executor | None, callbacks: Sequence[Any]) -> None:
+        settings.check()
+        if settings.n_trials is None and settings.timeout is None and not study.strategy.finite:
+            raise HPOError(f"strategy '{study.strategy.name}' never runs out: give n_trials "
+                           "or timeout")
+        if executor is None:
+            executor = default_executor(settings.n_jobs, settings.trial_timeout is not None)
+        if settings.trial_timeout is not None and not executor.isolated:
+            raise HPOError(f"a trial timeout needs trials outside the driver; executor "
+                           f"'{executor.name}' runs them inside it: use the process executor")
+        self.study, self.objective, self.settings = study, objective, settings
+        self.executor, self.callbacks = executor, callbacks
+        self.pending: dict[cf.Future, _Running] = {}
+
+    # the loop ---------------------------------------------------------------------
+    def run(self) -> Any:
+        study, executor, settings = self.study, self.executor, self.settings
+        _start(executor, self.objective, study.report if study.pruner is not None else None)
+        started = time.monotonic()
+        study.stop_reason = None
+        study.interrupted = False
+        try:
+            while True:
+                out_of_time = settings.timeout is not None and \
+                    time.monotonic() - started >= settings.timeout
+                if not out_of_time:
+                    self._fill()
+                if not self.pending:
+                    study.stop_reason = self._why_stopped(out_of_time)
+                    break
+                done = executor.wait(self.pending, timeout=self._next_deadline(started,
+                                                                                out_of_time))
+                for future in sorted(done, key=lambda f: self.pending[f].trial.number):
+                    running = self.pending.pop(future)
+                    outcome = self._outcome(future)
+                    if outcome is None and self._retry(running.trial, future):
+                        continue
+                    self._tell(running.trial, outcome or _lost(future))
+                if settings.trial_timeout is not None:
+                    self._stop_overdue()
+                if study.storage.lease_lost:
+                    raise StorageError(f"study '{study.name}': {study.storage.lease_lost}; this "
+                                       "driver stops and writes nothing more")
+        except KeyboardInterrupt:
+            study.interrupted = True
+            study.stop_reason = "interrupted"
+            executor.shutdown(cancel=True)
+            # pending trials, and one the serial executor was running in this process
+            for trial in [t for t in study.trials if t.state is TrialState.RUNNING]:
+                study.requeue(trial, "interrupted (Ctrl-C); it runs again when the study "
+                                     "resumes")
+            raise
+        finally:
+            if not study.interrupted:
+                executor.shutdown(cancel=study.stop_reason is None)
+            study._call_hook("study_finished")
+        return study
+
+    def _fill(self) -> None:
+        """Keep the executor's slots busy within the trial budget."""
+        study, n_trials = self.study, self.settings.n_trials
+        while len(self.pending) < self.executor.slots:
+            want = self.executor.slots - len(self.pending)
+            if n_trials is not None:
+                want = min(want, n_trials - len(study.finished_trials) - len(self.pending))
+            if want <= 0 or study.exhausted:
+                return
+            trials = study.ask_many(want)
+            if not trials:
+                return
+            for trial in trials:
+                future = self.executor.submit(trial.number, trial.params)
+                self.pending[future] = _Running(trial, time.monotonic())
+
+    def _next_deadline(self, started: float, out_of_time: bool) -> float | None:
+        clock = time.monotonic()
+        limits = []
+        timeout, trial_timeout = self.settings.timeout, self.settings.trial_timeout
+        if timeout is not None and not out_of_time:
+            limits.append(max(0.0, timeout - (clock - started)))
+        if trial_timeout is not None and self.pending:
+            first = min(self._began(f) for f in self.pending)
+            limits.append(max(0.0, first + trial_timeout - clock))
+        return min(limits) if limits else None
+
+    def _began(self, future: cf.Future) -> float:
+        started = self.executor.started_at(future)
+        return self.pending[future].submitted if started is None else started
+
+    def _stop_overdue(self) -> None:
+        limit = self.settings.trial_timeout
+        clock = time.monotonic()
+        began = {f: self._began(f) for f in self.pending}
+        for future in [f for f, t0 in began.items() if clock - t0 >= limit]:
+            running = self.pending.pop(future)
+            self.executor.cancel(future)
+            self._tell(running.trial, Outcome(
+                TrialState.FAILED, duration=clock - began[future],
+                error=f"timeout: stopped after {limit:g}s (--trial-timeout)"))
+
+    def _tell(self, trial: Trial, outcome: Outcome) -> None:
+        self.study.tell(trial, outcome)
+        for cb in self.callbacks:
+            cb(self.study, trial)
+
+    def _retry(self, trial: Trial, future: cf.Future) -> bool:
+        """Re-queue a trial whose worker died, while it has retries left."""
+        retries = self.settings.retries
+        lost = int(trial.user_attrs.get("worker_lost", 0)) + 1
+        trial.user_attrs = {**trial.user_attrs, "worker_lost": lost}
+        if lost > retries:
+            return False
+        self.study.requeue(trial, f"{_lost(future).error}; retry {lost} of {retries}")
+        return True
+
+    @staticmethod
+    def _outcome(future: cf.Future) -> Outcome | None:
+        """The future's Outcome; None when its worker died (the trial may be retried)."""
+        try:
+            return future.result()
+        except WorkerLost:
+            return None
+        except HPOError:  # the executor cannot go on (workers die at start-up): stop the run
+            raise
+        except cf.CancelledError:
+            return Outcome(TrialState.FAILED, error="executor error: the trial was cancelled")
+        except Exception as exc:  # the executor itself failed
+            return Outcome(TrialState.FAILED, error=f"executor error: {error_text(exc)}")
+
+    def _why_stopped(self, out_of_time: bool) -> str:
+        n_trials = self.settings.n_trials
+        if n_trials is not None and len(self.study.finished_trials) >= n_trials:
+            return "budget"
+        if out_of_time:
+            return "timeout"
+        if self.study.strategy.done:
+            return "strategy done"
+        return "strategy gave no more configurations"
+
+
+def _start(executor: Executor, objective: Objective, reporter: Any) -> None:
+    """``executor.start(objective, reporter)``; an executor written before pruners (its
+    ``start`` takes the objective only) still runs, without intermediate values."""
+    import inspect
+
+    try:
+        takes = len(inspect.signature(executor.start).parameters) >= 2
+    except (TypeError, ValueError):
+        takes = True
+    if takes:
+        executor.start(objective, reporter)
+        return
+    if reporter is not None:
+        import warnings
+
+        warnings.warn(f"executor '{executor.name}' passes no intermediate values (its start() "
+                      "takes no reporter): the pruner stops nothing", stacklevel=3)
+    executor.start(objective)
+
+
+def _lost(future: cf.Future) -> Outcome:
+    return Outcome(TrialState.FAILED, error=f"worker died: {future.exception()}")

@@ -56,6 +56,7 @@ BAD_OPTIONS = [
     ({"rate": 10**400}, "option 'rate' is too large for a float, got an integer of 1329 bits"),
     ({"n": True}, "option 'n' must be int, got True"),
     ({"n": "abc"}, "option 'n' must be int, got 'abc'"),
+    ({"n": "\udcff"}, "option 'n' must be int, got '\\udcff'"),  # a non-UTF-8 argv byte
     ({"n": 0}, "option 'n' must be >= 1, got 0"),
     ({"rate": 2.0}, "option 'rate' must be <= 1.0, got 2.0"),
     ({"mode": "c"}, "option 'mode' must be one of a, b, got 'c'"),
@@ -98,6 +99,7 @@ BAD_PAIRS = [
     (["x0=&a [1, *a]"], "-S 'x0': line 1, column 1: YAML aliases are not allowed (the value "
                         "anchored at line 1 is used again): write each value out"),
     (["bad\nname"], "-S 'bad\\nname' must look like NAME=VALUE"),
+    (["\udcff=1", "\udcff=2"], "-S '\\udcff' is given twice: give it once"),
 ]
 
 

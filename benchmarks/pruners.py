@@ -1,0 +1,472 @@
+"""Benchmark: early stopping on the notebook's problem (the keras backend's MLP and default
+space on digits, 10 epochs), ours against Optuna's pruners and KerasTuner's Hyperband.
+
+    nice .venv/bin/python benchmarks/pruners.py                       # the issue's sizes
+    .venv/bin/python benchmarks/pruners.py --seeds 2 --trials 6      # a quick look
+
+Methods: bayes with no pruner, bayes + median / asha / hyperband and random + asha
+(through ``hpo_framework.optimize(objective, space, pruner=...)``, the objective reporting
+one validation accuracy per epoch to its trial handle); Optuna TPE with its
+SuccessiveHalvingPruner and HyperbandPruner (defaults; a report per epoch, steps 0-9 as
+Optuna's Keras callback numbers them); KerasTuner's Hyperband (max_epochs 10, factor 3).
+Every method trains the same Keras model (``KerasBackend.build``: the keras backend's MLP,
+its default space) on the same rows: the hold-out split the framework's ``holdout``
+evaluator makes for the seed (85 % train / 15 % validation of digits' training set), each
+trial from the same Keras random seed. The best configuration of every run is retrained
+on the whole training set for 10 epochs and scored on the test set, the same way for all.
+
+Reported per method, median (min, max) over seeds: trials, epochs trained, wall time, the
+best validation accuracy of a trial that trained to its end, that configuration's test
+accuracy, the time to the first trial at or above ``--target``, and the best validation
+accuracy within an equal budget of epochs (default: 40 % of the no-pruner run's epochs).
+Peers run until they have trained at least that budget, so the budget column is fair to
+them; our runs have ``--trials`` trials.
+
+If ``optimize()`` takes no ``pruner`` yet (the core's plumbing not in), ``--mode auto``
+falls back to ``inproc``: the objective asks the pruner itself after each epoch, with the
+curves of the study's earlier trials as the history, and raises ``TrialPruned``; the
+results file says which mode ran.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+EPOCHS = 10
+BATCH = 32
+VALIDATION = 0.15
+
+
+# the problem: data, model, training ------------------------------------------------------
+
+class Problem:
+    """digits, one seed's hold-out split, the keras backend's model; counts epochs."""
+
+    def __init__(self, seed: int, threads: int) -> None:
+        import numpy as np
+        from hpo_keras import KerasBackend
+
+        from hpo_framework.builtin.evaluators import holdout_split
+        from hpo_framework.pipeline import load_dataset
+
+        self.seed = seed
+        self.dataset = load_dataset("digits")
+        self.backend = KerasBackend(seed=seed, epochs=EPOCHS)
+        self.keras = self.backend._keras()
+        _limit_threads(self.keras, threads)
+        ds = self.dataset
+        tr, va = holdout_split(ds.y_train, VALIDATION, seed, True)
+        self.x_train = np.asarray(ds.x_train[tr], dtype=np.float32)
+        self.y_train = np.asarray(ds.y_train[tr], dtype=np.int64)
+        self.x_val = np.asarray(ds.x_train[va], dtype=np.float32)
+        self.y_val = np.asarray(ds.y_train[va], dtype=np.int64)
+        self.space = self.backend.default_space(ds)
+        self.epochs = 0  # epochs trained in this run
+        self.start = time.perf_counter()
+        self.log: list[dict[str, Any]] = []  # one entry per finished trial
+
+    def reset(self) -> None:
+        self.epochs, self.start, self.log = 0, time.perf_counter(), []
+
+    def model(self, params: dict[str, Any]) -> Any:
+        self.keras.backend.clear_session()
+        self.keras.utils.set_random_seed(self.seed)
+        return self.backend.build(dict(params), self.dataset)
+
+    def val_accuracy(self, model: Any) -> float:
+        import numpy as np
+
+        out = self.backend.predict_proba(model, self.x_val)
+        return float(np.mean(out.argmax(axis=1) == self.y_val))
+
+    def train(self, params: dict[str, Any], on_epoch: Callable[[int, float], bool]
+              ) -> tuple[list[float], bool]:
+        """Train up to EPOCHS; ``on_epoch(epoch, val_accuracy)`` True stops. Returns the
+        per-epoch validation accuracies and whether it was stopped."""
+        keras = self.keras
+        model = self.model(params)
+        accs: list[float] = []
+        problem = self
+
+        class Watch(keras.callbacks.Callback):
+            stopped = False
+
+            def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
+                problem.epochs += 1
+                accs.append(problem.val_accuracy(self.model))
+                if on_epoch(epoch + 1, accs[-1]) and epoch + 1 < EPOCHS:
+                    Watch.stopped = True
+                    self.model.stop_training = True
+
+        model.fit(self.x_train, self.y_train, epochs=EPOCHS, batch_size=BATCH,
+                  callbacks=[Watch()], verbose=0)
+        self.backend.release(model)
+        return accs, Watch.stopped
+
+    def record(self, params: dict[str, Any], accs: list[float], complete: bool) -> None:
+        self.log.append({"t": time.perf_counter() - self.start, "epochs": self.epochs,
+                         "value": accs[-1] if complete and accs else None,
+                         "params": dict(params), "steps": len(accs)})
+
+    def test_accuracy(self, params: dict[str, Any]) -> float:
+        """Retrain on the whole training set for EPOCHS, score the test set."""
+        import numpy as np
+
+        ds = self.dataset
+        model = self.model(params)
+        model.fit(np.asarray(ds.x_train, dtype=np.float32), np.asarray(ds.y_train),
+                  epochs=EPOCHS, batch_size=BATCH, verbose=0)
+        out = self.backend.predict_proba(model, np.asarray(ds.x_test, dtype=np.float32))
+        self.backend.release(model)
+        return float(np.mean(out.argmax(axis=1) == np.asarray(ds.y_test)))
+
+
+def _limit_threads(keras: Any, threads: int) -> None:
+    if keras.backend.backend() != "tensorflow":
+        return
+    import tensorflow as tf
+
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    except RuntimeError:  # already initialized in this process: keep what it has
+        pass
+
+
+# our side --------------------------------------------------------------------------------
+
+def core_takes_pruner() -> bool:
+    from hpo_framework import optimize
+
+    return "pruner" in inspect.signature(optimize).parameters
+
+
+def run_ours(problem: Problem, strategy: str, pruner: str | None, options: dict[str, Any],
+             trials: int, mode: str) -> None:
+    from hpo_framework import Trial, TrialPruned, TrialState, get_registry, optimize
+
+    seed = problem.seed
+    if pruner is None or mode == "core":
+        def objective(params: dict[str, Any], trial: Any) -> float:
+            def on_epoch(epoch: int, acc: float) -> bool:
+                trial.report(epoch, acc)
+                return trial.should_prune()
+
+            accs, stopped = problem.train(params, on_epoch)
+            problem.record(params, accs, not stopped)
+            if stopped:
+                raise TrialPruned(f"pruned at epoch {len(accs)}")
+            return accs[-1]
+
+        extra = {} if pruner is None else {"pruner": pruner, "pruner_options": options}
+        study = optimize(objective, problem.space, strategy=strategy, n_trials=trials,
+                         seed=seed, direction="maximize", **extra)
+    else:  # inproc: the objective asks the pruner itself, as the driver would
+        the_pruner = get_registry().get("pruner", pruner)(seed=seed, **options)
+        history: list[Trial] = []
+
+        def objective(params: dict[str, Any]) -> float:  # type: ignore[misc]
+            me = Trial(number=len(history), params=dict(params), state=TrialState.RUNNING)
+            history.append(me)
+
+            def on_epoch(epoch: int, acc: float) -> bool:
+                me.curve.append((epoch, -acc))
+                return the_pruner.prune(me, [t for t in history if t is not me])
+
+            accs, stopped = problem.train(params, on_epoch)
+            problem.record(params, accs, not stopped)
+            me.state = TrialState.PRUNED if stopped else TrialState.COMPLETE
+            if stopped:
+                raise TrialPruned(f"pruned at epoch {len(accs)}")
+            me.loss = -accs[-1]
+            return accs[-1]
+
+        study = optimize(objective, problem.space, strategy=strategy, n_trials=trials,
+                         seed=seed, direction="maximize")
+    states = [t.state.value for t in study.trials]
+    if problem.log:  # what the study recorded, to check against what the objective saw
+        problem.log[-1]["study_states"] = {s: states.count(s) for s in sorted(set(states))}
+
+
+# the peers -------------------------------------------------------------------------------
+
+def run_optuna(problem: Problem, pruner_name: str, budget: int, max_trials: int) -> None:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    pruner = (optuna.pruners.SuccessiveHalvingPruner() if pruner_name == "sh"
+              else optuna.pruners.HyperbandPruner())
+    study = optuna.create_study(direction="maximize", pruner=pruner,
+                                sampler=optuna.samplers.TPESampler(seed=problem.seed))
+
+    def objective(trial: Any) -> float:
+        params = {
+            "learning_rate": trial.suggest_float("learning_rate", 1e-3, 1e-1, log=True),
+            "num_dense_layers": trial.suggest_int("num_dense_layers", 0, 2),
+            "num_dense_nodes": trial.suggest_int("num_dense_nodes", 5, 15),
+            "optimizer": trial.suggest_categorical("optimizer", ["adam", "sgd"]),
+        }
+
+        def on_epoch(epoch: int, acc: float) -> bool:
+            trial.report(acc, epoch - 1)
+            return trial.should_prune()
+
+        accs, stopped = problem.train(params, on_epoch)
+        problem.record(params, accs, not stopped)
+        if stopped:
+            raise optuna.TrialPruned()
+        return accs[-1]
+
+    def enough(study: Any, trial: Any) -> None:
+        if problem.epochs >= budget:
+            study.stop()
+
+    study.optimize(objective, n_trials=max_trials, callbacks=[enough])
+
+
+def run_kerastuner(problem: Problem, budget: int) -> None:
+    import keras_tuner as kt
+
+    class MLP(kt.HyperModel):
+        def build(self, hp: Any) -> Any:
+            params = {
+                "learning_rate": hp.Float("learning_rate", 1e-3, 1e-1, sampling="log"),
+                "num_dense_layers": hp.Int("num_dense_layers", 0, 2),
+                "num_dense_nodes": hp.Int("num_dense_nodes", 5, 15),
+                "optimizer": hp.Choice("optimizer", ["adam", "sgd"]),
+            }
+            model = problem.model(params)
+            model.compile(optimizer=model.optimizer, loss=model.loss, metrics=["accuracy"],
+                          steps_per_execution=problem.backend.config["steps_per_execution"])
+            return model
+
+        def fit(self, hp: Any, model: Any, *args: Any, **kwargs: Any) -> Any:
+            history = model.fit(*args, **kwargs)
+            accs = [float(a) for a in history.history.get("val_accuracy", [])]
+            problem.epochs += len(accs)
+            params = {k: v for k, v in hp.values.items() if not k.startswith("tuner/")}
+            problem.record(params, accs, True)
+            if problem.epochs >= budget:  # KerasTuner has no epoch budget: end the search
+                tuner.oracle.max_trials = len(tuner.oracle.trials)
+            return history
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tuner = kt.Hyperband(MLP(), objective="val_accuracy", max_epochs=EPOCHS, factor=3,
+                             hyperband_iterations=1000, seed=problem.seed, directory=tmp,
+                             project_name="kt", overwrite=True)
+        # under TensorFlow it imports tensorboard in every trial only to patch TensorBoard
+        # callbacks (we pass none); tensorboard is not installed here
+        tuner._configure_tensorboard_dir = lambda *args, **kwargs: None
+        tuner.search(problem.x_train, problem.y_train, validation_data=(
+            problem.x_val, problem.y_val), batch_size=BATCH, verbose=0,
+            callbacks=[])
+
+
+# a run, its figures ----------------------------------------------------------------------
+
+@dataclass
+class Method:
+    name: str
+    run: Callable[[Problem, int, int, str], None]  # (problem, trials, budget, mode)
+    ours: bool = True
+
+
+def methods(mode: str) -> list[Method]:
+    asha = {"min_resource": 1, "reduction_factor": 3}
+    hyperband = {"min_resource": 1, "max_resource": EPOCHS, "reduction_factor": 3}
+    median = {"n_startup_trials": 5, "n_warmup_steps": 1}
+    return [
+        Method("bayes", lambda p, n, b, m: run_ours(p, "bayes", None, {}, n, m)),
+        Method("bayes + median", lambda p, n, b, m: run_ours(p, "bayes", "median", median, n, m)),
+        Method("bayes + asha", lambda p, n, b, m: run_ours(p, "bayes", "asha", asha, n, m)),
+        Method("bayes + hyperband",
+               lambda p, n, b, m: run_ours(p, "bayes", "hyperband", hyperband, n, m)),
+        Method("random + asha", lambda p, n, b, m: run_ours(p, "random", "asha", asha, n, m)),
+        Method("optuna TPE + SuccessiveHalving",
+               lambda p, n, b, m: run_optuna(p, "sh", b, 20 * n), ours=False),
+        Method("optuna TPE + Hyperband",
+               lambda p, n, b, m: run_optuna(p, "hb", b, 20 * n), ours=False),
+        Method("KerasTuner Hyperband", lambda p, n, b, m: run_kerastuner(p, b), ours=False),
+    ]
+
+
+@dataclass
+class Result:
+    method: str
+    seed: int
+    trials: int
+    epochs: int
+    wall: float
+    best: float | None
+    test: float | None
+    to_target: float | None
+    best_in_budget: float | None
+    log: list[dict[str, Any]] = field(default_factory=list)
+
+
+def summarize_run(problem: Problem, name: str, wall: float, target: float, budget: int,
+                  test: bool) -> Result:
+    log = problem.log
+    done = [e for e in log if e["value"] is not None]
+    best = max(done, key=lambda e: e["value"]) if done else None
+    hit = next((e["t"] for e in log if e["value"] is not None and e["value"] >= target), None)
+    within = [e["value"] for e in log if e["value"] is not None and e["epochs"] <= budget]
+    return Result(
+        method=name, seed=problem.seed, trials=len(log), epochs=problem.epochs, wall=wall,
+        best=best["value"] if best else None,
+        test=problem.test_accuracy(best["params"]) if best and test else None,
+        to_target=hit, best_in_budget=max(within) if within else None, log=list(log))
+
+
+def fmt(values: list[float | None], digits: int = 4) -> str:
+    real = [v for v in values if v is not None]
+    if not real:
+        return "-"
+    mid = statistics.median(real)
+    text = f"{mid:.{digits}f} ({min(real):.{digits}f}, {max(real):.{digits}f})"
+    if len(real) < len(values):
+        text += f" [{len(real)}/{len(values)}]"
+    return text
+
+
+def table(rows: dict[str, list[Result]], budget: int, target: float) -> str:
+    lines = [
+        f"| method | trials | epochs trained | wall s | best val acc | its test acc | "
+        f"s to val acc >= {target} | best val acc within {budget} epochs |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, results in rows.items():
+        lines.append(
+            f"| {name} | {fmt([r.trials for r in results], 0)} | "
+            f"{fmt([r.epochs for r in results], 0)} | {fmt([r.wall for r in results], 1)} | "
+            f"{fmt([r.best for r in results])} | {fmt([r.test for r in results])} | "
+            f"{fmt([r.to_target for r in results], 1)} | "
+            f"{fmt([r.best_in_budget for r in results])} |")
+    return "\n".join(lines)
+
+
+def goals(rows: dict[str, list[Result]], budget: int) -> list[str]:
+    def med(name: str, attr: str) -> float | None:
+        vals = [getattr(r, attr) for r in rows.get(name, []) if getattr(r, attr) is not None]
+        return statistics.median(vals) if vals else None
+
+    out = []
+    base_best, base_epochs = med("bayes", "best"), med("bayes", "epochs")
+    pruned = [n for n in rows if n.startswith("bayes + ")]
+    if base_best is None or not pruned:
+        return out
+    for name in pruned:
+        best, epochs = med(name, "best"), med(name, "epochs")
+        if best is None or epochs is None:
+            continue
+        ok = best >= base_best - 0.005 and epochs <= 0.4 * base_epochs
+        out.append(f"- {name}: median best {best:.4f} vs bayes {base_best:.4f} "
+                   f"(diff {best - base_best:+.4f}), median epochs {epochs:.0f} = "
+                   f"{epochs / base_epochs:.0%} of bayes's {base_epochs:.0f}: "
+                   f"goal 1 {'met' if ok else 'NOT met'}")
+    for name in pruned + ["random + asha"]:
+        ours = med(name, "best_in_budget")
+        for peer in ("optuna TPE + Hyperband", "KerasTuner Hyperband"):
+            theirs = med(peer, "best_in_budget")
+            if ours is None or theirs is None:
+                continue
+            out.append(f"- within {budget} epochs, {name} {ours:.4f} vs {peer} {theirs:.4f}: "
+                       f"{'higher' if ours > theirs else 'NOT higher'}")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--trials", type=int, default=30, help="trials of our runs")
+    parser.add_argument("--budget", type=int, default=None,
+                        help="epochs for the equal-budget column (default: 40%% of "
+                             "trials x 10, the goal's ceiling)")
+    parser.add_argument("--target", type=float, default=0.96, help="validation accuracy")
+    parser.add_argument("--methods", default=None,
+                        help="comma-separated subset of the method names (default: all)")
+    parser.add_argument("--mode", choices=("auto", "core", "inproc"), default="auto")
+    parser.add_argument("--threads", type=int, default=1, help="TensorFlow threads")
+    parser.add_argument("--no-test", action="store_true", help="skip the test-set retrain")
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "pruners.md"))
+    parser.add_argument("--json", default=None, help="also write every run's log here")
+    args = parser.parse_args(argv)
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(args.threads)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    mode = args.mode
+    if mode == "auto":
+        mode = "core" if core_takes_pruner() else "inproc"
+    elif mode == "core" and not core_takes_pruner():
+        parser.error("optimize() takes no pruner yet: use --mode inproc")
+    budget = args.budget or int(0.4 * args.trials * EPOCHS)
+    chosen = methods(mode)
+    if args.methods:
+        wanted = [m.strip() for m in args.methods.split(",") if m.strip()]
+        unknown = [w for w in wanted if w not in {m.name for m in chosen}]
+        if unknown:
+            parser.error(f"unknown method {unknown[0]!r}: one of "
+                         + ", ".join(m.name for m in chosen))
+        chosen = [m for m in chosen if m.name in wanted]
+    rows: dict[str, list[Result]] = {m.name: [] for m in chosen}
+    started = time.perf_counter()
+    for seed in range(args.seeds):
+        problem = Problem(seed, args.threads)
+        for method in chosen:
+            problem.reset()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                method.run(problem, args.trials, budget, mode)
+            wall = time.perf_counter() - problem.start
+            result = summarize_run(problem, method.name, wall, args.target, budget,
+                                   not args.no_test)
+            rows[method.name].append(result)
+            print(f"seed {seed} {method.name:32s} trials {result.trials:3d} epochs "
+                  f"{result.epochs:4d} wall {wall:6.1f}s best {result.best} test "
+                  f"{result.test} to-target {result.to_target} in-budget "
+                  f"{result.best_in_budget}", file=sys.stderr, flush=True)
+    elapsed = time.perf_counter() - started
+    command = "python benchmarks/pruners.py " + " ".join(argv if argv is not None
+                                                         else sys.argv[1:])
+    text = "\n".join([
+        "## Pruner benchmark: keras MLP on digits, 10 epochs",
+        "",
+        f"`{command.strip()}` — {elapsed:.0f} s in all, {args.seeds} seeds, our runs "
+        f"{args.trials} trials, peers until {budget} epochs, TensorFlow threads "
+        f"{args.threads}, {os.cpu_count()} CPUs, pruning mode: **{mode}** ("
+        + ("decisions by the study's driver through `optimize(..., pruner=...)`" if mode == "core"
+           else "the objective asks the pruner itself after each epoch: the core's plumbing "
+                "was not in") + "). Median (min, max) over seeds; [k/n]: seeds that got "
+        "a value at all.",
+        "",
+        table(rows, budget, args.target),
+        "",
+        *goals(rows, budget),
+        "",
+    ])
+    print(text)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    if args.json:
+        Path(args.json).write_text(json.dumps(
+            {n: [r.__dict__ for r in rs] for n, rs in rows.items()}, default=str, indent=1),
+            encoding="utf-8")
+    print(f"written to {out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

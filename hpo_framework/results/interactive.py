@@ -118,18 +118,24 @@ def best_so_far_spec(studies: Sequence[Any], by: str = "strategy") -> dict[str, 
     title = "Best so far" if len(views) > 1 else f"Best so far: {views[0].name}"
     note = " (click a legend entry to show its min-max band)" if any(
         len(m) > 1 for m in groups.values()) else ""
+    last = max((max(d["x"]) for d in data if d["x"]), default=0)
     return {"data": data, "layout": _layout(
-        title + note, xaxis={"title": {"text": "trial number"}, "tickformat": "d"},
-        yaxis={"title": {"text": f"best {metric} so far ({_better(views[0])} is better)"}})}
+        f"{title} ({_better(views[0])} is better){note}",
+        xaxis={"title": {"text": "trial number"}, "dtick": max(1, math.ceil(last / 10))},
+        yaxis={"title": {"text": f"best {metric} so far"}})}
 
 
 def _axis_for(dim: Any) -> dict[str, Any]:
+    """A parameter's axis: its categories, or its whole range (in log scale if log)."""
     if is_categorical(dim):
         return {"type": "category", "categoryorder": "array",
                 "categoryarray": [str(c) for c in dim.choices]}
+    low, high = float(dim.low), float(dim.high)
     if is_log(dim):
-        return {"type": "log"}
-    return {}
+        pad = (math.log10(high) - math.log10(low)) * 0.04
+        return {"type": "log", "range": [math.log10(low) - pad, math.log10(high) + pad]}
+    pad = (high - low) * 0.04 or 0.5
+    return {"range": [low - pad, high + pad]}
 
 
 def slices_spec(study: Any) -> dict[str, Any] | None:

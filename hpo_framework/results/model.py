@@ -95,34 +95,9 @@ def open_storage(path: str | Path) -> Any:
     """An existing storage file, opened read-only; a missing file is an error, never created."""
     if str(path) == ":memory:" or not Path(path).is_file():
         raise StorageError(f"no storage file {path}; give --storage PATH of an hpo database")
-    import inspect
-
     from ..storage import Storage
 
-    if "readonly" in inspect.signature(Storage).parameters:
-        return Storage(path, readonly=True)
-    return _read_only(path)
-
-
-def _read_only(path: str | Path) -> Any:
-    """Until ``Storage(path, readonly=True)`` exists: the same reader over a mode=ro URI."""
-    import sqlite3
-    from urllib.parse import quote
-
-    from ..storage import Storage
-
-    storage = Storage.__new__(Storage)
-    storage.path = str(path)
-    uri = "file:" + quote(str(Path(path).resolve())) + "?mode=ro"
-    try:
-        storage.conn = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
-        tables = {r[0] for r in storage.conn.execute(
-            "SELECT name FROM sqlite_master WHERE type='table'")}
-    except sqlite3.DatabaseError as exc:
-        raise StorageError(f"{path} is not a usable hpo database: {exc}") from None
-    if "meta" not in tables:
-        raise StorageError(f"{path} is not an hpo database (no meta table)")
-    return storage
+    return Storage(path, readonly=True)
 
 
 def load_study(storage: Any, name: str) -> StudyView:

@@ -1,0 +1,118 @@
+"""What the dashboard's JSON API returns: plain functions over a storage file.
+
+Each call opens the file read-only (``hpo_framework.results.open_storage``), reads and
+closes it: the dashboard never writes, never holds a lock between requests, and a study
+that another process is running goes on undisturbed (SQLite's WAL lets readers in).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from hpo_framework.results import load_study, open_storage, summary
+from hpo_framework.results.stats import last_update, state, trial_rows, winner
+
+_cache: dict[tuple, Any] = {}
+_cache_lock = threading.Lock()
+CACHE_SIZE = 64
+
+
+@contextmanager
+def _storage(path: str) -> Any:
+    storage = open_storage(path)
+    try:
+        yield storage
+    finally:
+        storage.close()
+
+
+def version(view: Any) -> str:
+    """Changes whenever a trial is added or changes state: the page redraws only then."""
+    marks = [(t.number, t.state.value, t.datetime_complete) for t in view.trials]
+    return f"{len(marks)}:{hash(tuple(marks)) & 0xFFFFFFFF:x}"
+
+
+def study_row(view: Any) -> dict[str, Any]:
+    row = summary(view)
+    return {"name": view.name, "strategy": view.strategy,
+            "backend": view.config.get("backend"), "dataset": view.config.get("dataset"),
+            "metric": view.metric, "direction": view.direction, "state": state(view),
+            "trials": row["trials"], "failed": row["failed"], "pruned": row["pruned"],
+            "running": row["running"], "best": row["best_validation"],
+            "best_trial": row["best_trial"], "last_update": last_update(view),
+            "created": view.created}
+
+
+def studies(path: str) -> dict[str, Any]:
+    """``GET /api/studies``: every study in the file, in the order they were created."""
+    with _storage(path) as storage:
+        views = [load_study(storage, r.name) for r in storage.list_studies()]
+    return {"storage": path, "studies": [study_row(v) for v in views]}
+
+
+def _view(path: str, name: str) -> Any:
+    with _storage(path) as storage:
+        return load_study(storage, name)
+
+
+def trials(path: str, name: str) -> dict[str, Any]:
+    """``GET /api/studies/{name}/trials``: the study's summary and every trial."""
+    view = _view(path, name)
+    rows = trial_rows(view)
+    by_number = {t.number: t for t in view.trials}
+    for row in rows:
+        t = by_number[row["number"]]
+        row["params"] = dict(t.params)
+        row["value"] = t.value
+        row["datetime_start"] = t.datetime_start
+        row["datetime_complete"] = t.datetime_complete
+        row["intermediate"] = list(t.intermediate)
+    return {"study": study_row(view), "setup": view.setup(), "params": view.param_names,
+            "metric": view.metric, "version": version(view), "trials": rows}
+
+
+def _cached(key: tuple, make: Any) -> Any:
+    with _cache_lock:
+        if key in _cache:
+            return _cache[key]
+    value = make()
+    with _cache_lock:
+        if len(_cache) >= CACHE_SIZE:
+            _cache.pop(next(iter(_cache)))
+        _cache[key] = value
+    return value
+
+
+def figures(path: str, name: str, x: str | None = None, y: str | None = None
+            ) -> dict[str, Any]:
+    """``GET /api/studies/{name}/figures``: the Plotly specs of every figure that applies
+    (the same as the HTML report's), and the importances; ``x``/``y`` pick the contour."""
+    from hpo_framework.results.importance import importances
+    from hpo_framework.results.interactive import contour_spec, study_figures
+
+    view = _view(path, name)
+    key = (path, name, version(view))
+    figs = dict(_cached(key + ("figures",), lambda: study_figures(view)))
+    if x and y:
+        spec = contour_spec(view, x, y)
+        if spec is not None:
+            figs["contour"] = spec
+    return {"version": key[2], "figures": figs,
+            "importances": _cached(key + ("importances",), lambda: importances(view))}
+
+
+def compare(path: str, names: Sequence[str]) -> dict[str, Any]:
+    """``GET /api/compare?studies=a,b``: summary rows (winner marked), setups, best so far."""
+    from hpo_framework.results.interactive import best_so_far_spec
+
+    with _storage(path) as storage:
+        views = [load_study(storage, n) for n in names]
+    rows = [summary(v) for v in views]
+    for row, view in zip(rows, views, strict=True):
+        row["setup"] = view.setup()
+    top = winner(rows)
+    return {"studies": rows, "winner": None if top is None else rows[top]["study"],
+            "best_so_far": best_so_far_spec(views, by="study")}

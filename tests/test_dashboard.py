@@ -1,0 +1,216 @@
+"""hpo-run dashboard: the plugin's command, its JSON API and the pages in a real browser.
+
+A real study runs with hpo-run on digits; the dashboard is the installed plugin started
+as a user starts it; the browser is Debian's headless Chromium (tests/browser.py)."""
+
+import hashlib
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from clitools import BIN, run_cli
+
+from hpo_framework.results import load_study
+
+RUN = ["--strategy", "random", "--backend", "sklearn", "--dataset", "digits", "--seed", "0",
+       "--no-final-test", "-B", "max_iter=30"]
+
+
+def _run_study(cwd, study, trials):
+    run_cli(*RUN, "--trials", str(trials), "--storage", "dash.db", "--study", study, cwd=cwd,
+            check=True)
+
+
+@pytest.fixture(scope="module")
+def storage(tmp_path_factory):
+    cwd = tmp_path_factory.mktemp("dash")
+    _run_study(cwd, "live", 2)
+    _run_study(cwd, "other", 2)
+    return cwd / "dash.db"
+
+
+def _first_line(proc, timeout=60.0):
+    """The dashboard's first stdout line ('dashboard: URL ...'), as soon as it is printed."""
+    deadline = time.monotonic() + timeout
+    line = b""
+    while not line.endswith(b"\n"):
+        ready, _, _ = select.select([proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            raise AssertionError("the dashboard printed no address")
+        chunk = os.read(proc.stdout.fileno(), 1)
+        if not chunk:
+            raise AssertionError(f"the dashboard exited: {proc.stderr.read().decode()}")
+        line += chunk
+    return line.decode()
+
+
+def _start(storage_path, *args):
+    proc = subprocess.Popen([str(BIN / "hpo-run"), "dashboard", "--storage", str(storage_path),
+                             "--port", "0", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    line = _first_line(proc)
+    return proc, line.split()[1]
+
+
+def _stop(proc):
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def dashboard(storage):
+    proc, url = _start(storage)
+    yield url
+    _stop(proc)
+
+
+def _get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=60) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+
+
+def _digest(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def test_api_lists_the_studies_and_trials_storage_holds(storage, dashboard):
+    before = _digest(storage)
+    status, data = _get(dashboard + "api/studies")
+    assert status == 200
+    assert [s["name"] for s in data["studies"]] == ["live", "other"]
+    live = load_study(storage, "live")
+    row = data["studies"][0]
+    assert (row["strategy"], row["backend"], row["dataset"]) == ("random", "sklearn", "digits")
+    assert row["trials"] == 2 and row["state"] == "finished"
+    assert row["best"] == live.best_trial.value
+    status, data = _get(dashboard + "api/studies/live/trials")
+    assert status == 200
+    assert [t["number"] for t in data["trials"]] == [0, 1]
+    assert [t["value"] for t in data["trials"]] == [t.value for t in live.trials]
+    assert [t["params"] for t in data["trials"]] == [t.params for t in live.trials]
+    assert data["trials"][0]["intermediate"] == live.trials[0].intermediate != []
+    status, data = _get(dashboard + "api/studies/lve/trials")
+    assert status == 404 and "did you mean 'live'" in data["error"]
+    assert _digest(storage) == before  # reading wrote nothing
+
+
+def test_figures_and_compare_api(dashboard):
+    status, data = _get(dashboard + "api/studies/live/figures")
+    assert status == 200
+    assert {"best_so_far", "slices", "parallel", "contour", "learning_curves",
+            "timeline"} <= set(data["figures"])
+    assert data["figures"]["best_so_far"]["data"][0]["x"] == [0, 1]
+    assert data["importances"]["importances"] == {}  # 2 trials: too few, and it says so
+    assert "at least 4" in data["importances"]["note"]
+    status, data = _get(dashboard + "api/studies/live/figures?x=n_layers&y=solver")
+    assert data["figures"]["contour"]["pair"] == ["n_layers", "solver"]
+    status, data = _get(dashboard + "api/studies/live/figures?x=n_layers&y=n_layers")
+    assert status == 400 and "two different parameters" in data["error"]
+    status, data = _get(dashboard + "api/compare?studies=live,other")
+    assert [r["study"] for r in data["studies"]] == ["live", "other"]
+    best = max(data["studies"], key=lambda r: r["best_validation"])
+    assert data["winner"] == best["study"]
+    assert data["studies"][0]["setup"]["evaluator"] == "holdout"
+
+
+def test_a_non_local_host_says_who_can_see_the_data(storage):
+    proc, url = _start(storage, "--host", "0.0.0.0")
+    try:
+        assert url.startswith("http://0.0.0.0:")
+        status, _ = _get(url.replace("0.0.0.0", "127.0.0.1") + "api/studies")
+        assert status == 200
+    finally:
+        _stop(proc)
+    err = proc.stderr.read().decode()
+    assert "warning: listening on 0.0.0.0" in err and "become visible" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_missing_storage_is_one_line_and_creates_nothing(tmp_path):
+    proc = run_cli("dashboard", "--storage", "nothing.db", "--port", "0", cwd=tmp_path)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr
+    assert "no storage file nothing.db" in proc.stderr
+    assert not (tmp_path / "nothing.db").exists()
+
+
+def test_help_lists_the_command_and_imports_no_server():
+    code = ("import sys\nfrom click.testing import CliRunner\nfrom hpo_framework.cli import cli\n"
+            "r = CliRunner().invoke(cli, ['--help'])\nassert 'dashboard' in r.output, r.output\n"
+            "r = CliRunner().invoke(cli, ['dashboard', '--help'])\nassert '--port' in r.output\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('starlette', 'uvicorn', 'plotly', 'sklearn', 'matplotlib')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
+
+
+# the browser ----------------------------------------------------------------------------
+ROWS = "document.querySelectorAll('#trials tbody tr').length"
+
+
+@pytest.fixture
+def browser():
+    from browser import CHROMIUM, Browser
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing and could not be installed (make test installs "
+                    "Debian's chromium when run as root: apt-get install chromium)")
+    with Browser() as b:
+        b.call("Emulation.setDeviceMetricsOverride", session=True, width=1400, height=1800,
+               deviceScaleFactor=1, mobile=False)
+        yield b
+
+
+def test_the_pages_follow_a_running_study(storage, dashboard, browser, tmp_path):
+    browser.goto(dashboard + "study/live")
+    assert browser.wait_for(f"{ROWS} === 2 && {ROWS}")  == 2
+    # a chart is drawn: Plotly's SVG with the best-so-far line through both trials
+    assert browser.wait_for("document.querySelector('#fig-best_so_far .main-svg') && "
+                            "document.getElementById('fig-best_so_far').data[0].x.length") == 2
+    assert browser.evaluate("document.querySelector('#trials tr.best td').textContent") == \
+        str(load_study(storage, "live").best_trial.number)
+    browser.evaluate("window.loadedOnce = true")  # gone if the page reloads
+    # the same study resumed by another hpo-run while the page is open
+    run = subprocess.Popen([str(BIN / "hpo-run"), *RUN, "--trials", "4", "--storage",
+                            storage.name, "--study", "live"], cwd=storage.parent,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert browser.wait_for(f"{ROWS} >= 3 && window.loadedOnce === true && {ROWS}",
+                                timeout=300) >= 3
+        assert browser.wait_for(f"{ROWS} === 4 && window.loadedOnce === true && document."
+                                "getElementById('fig-best_so_far').data[0].x.length === 4",
+                                timeout=300)
+    finally:
+        out, err = run.communicate(timeout=300)
+    assert run.returncode == 0, err
+    assert "locked" not in err  # the dashboard never blocked the study
+    assert [t.state.value for t in load_study(storage, "live").trials] == ["COMPLETE"] * 4
+    # sorting by the score puts the best trial first when descending
+    browser.evaluate("document.querySelector(\"#trials th[data-key='value']\").click();"
+                     "document.querySelector(\"#trials th[data-key='value']\").click()")
+    first = browser.evaluate("document.querySelector('#trials tbody tr').dataset.number")
+    assert first == str(load_study(storage, "live").best_trial.number)
+    browser.evaluate("const f = document.getElementById('filter'); f.value = 'zzz-no-match';"
+                     "f.dispatchEvent(new Event('input'))")
+    assert browser.wait_for(f"{ROWS} === 0 && document.getElementById('shown').textContent"
+                            ) == "0 of 4 trials"
+    browser.screenshot(tmp_path / "study.png")
+    # every study, and two side by side with the winner marked
+    browser.goto(dashboard)
+    assert browser.wait_for("document.querySelector(\"tr[data-study='live'] td.trials\")"
+                            "?.textContent") == "4"
+    browser.goto(dashboard + "compare?studies=live,other")
+    winner = browser.wait_for("document.querySelector('#compare tr.winner')?.dataset.study")
+    assert winner == max(("live", "other"), key=lambda n: load_study(storage, n).best_trial
+                         .value)
+    assert browser.wait_for("document.getElementById('fig-best_so_far').data?.length") == 2

@@ -2,9 +2,11 @@
 figures' fixes (conditional parameters, trial numbers from 0, held-fixed parameters)."""
 
 import ast
+import base64
 import hashlib
 import json
 import math
+import re
 import sqlite3
 import subprocess
 import sys
@@ -242,3 +244,21 @@ def test_learning_curves_mark_pruned_trials_and_contour_takes_any_pair():
         contour_spec(view, "a", "a")
     assert {"best_so_far", "slices", "parallel", "contour", "learning_curves"} <= set(
         study_figures(view))
+
+
+def test_without_plotly_the_html_report_embeds_the_pngs(tmp_path):
+    db = tmp_path / "p.db"
+    code = ("import sys\nsys.modules['plotly'] = None  # as if plotly were not installed\n"
+            "from hpo_framework import optimize\n"
+            "from hpo_framework.results import load_study\n"
+            "from hpo_framework.results.html import study_html\n"
+            "optimize(lambda p: p['x'], {'x': {'type': 'float', 'low': 0, 'high': 1}}, "
+            f"strategy='random', n_trials=4, seed=0, storage={str(db)!r}, study='p')\n"
+            f"study_html(load_study({str(db)!r}, 'p'), {str(tmp_path / 'r.html')!r})\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
+    html = (tmp_path / "r.html").read_text()
+    images = re.findall(r"src='data:image/png;base64,([A-Za-z0-9+/=]+)'", html)
+    assert len(images) >= 3 and "Plotly" not in html
+    assert all(base64.b64decode(i)[:8] == b"\x89PNG\r\n\x1a\n" for i in images)
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", html)
+    assert captions[:3] == ["p: best so far", "p: params", "p: parallel"]

@@ -12,7 +12,16 @@ __all__ = ["KerasBackend", "load_fashion_mnist", "load_mnist"]
 @hookimpl
 def register_backends(register):
     register("keras", KerasBackend,
-             "Keras 3 MLP (TensorFlow, or JAX when installed), or your model via --model")
+             "Keras 3 MLP (TensorFlow, or JAX when installed), or your model via --model",
+             default=50)
+
+
+@hookimpl
+def register_executors(register):
+    from .vectorized import VectorizedExecutor
+
+    register("vectorized", VectorizedExecutor,
+             "keras: up to --n-jobs configurations trained as one compiled program (JAX)")
 
 
 @hookimpl

@@ -46,6 +46,7 @@ class KerasBackend(Backend):
     """A Sequential MLP (flatten, Dense layers, softmax); ``model=`` trains your own."""
 
     name = "keras"
+    reports_intermediate = True
     options = {
         "epochs": Option(10, int, low=1, help="used when the space has no 'epochs'"),
         "batch_size": Option(32, int, low=1, help="used when the space has no 'batch_size'"),
@@ -156,6 +157,15 @@ class KerasBackend(Backend):
     # training ---------------------------------------------------------------------------
     def fit(self, params: dict[str, Any], x: Any, y: Any, dataset: Dataset, *,
             validation: tuple[Any, Any] | None = None, report: Report | None = None) -> Any:
+        from .vectorized import batched_fit
+
+        door = batched_fit()  # this trial is a member of a vectorized batch
+        if door is not None:
+            return door(self, params, x, y, dataset, validation, report)
+        return self.fit_one(params, x, y, dataset, validation=validation, report=report)
+
+    def prepared(self, params: dict[str, Any], y: Any, dataset: Dataset) -> tuple[Any, Any]:
+        """A fresh session, the seed, the model; the target as the model trains on it."""
         import numpy as np
 
         keras = self._keras()
@@ -171,10 +181,20 @@ class KerasBackend(Backend):
             scale = (float(y.mean()), float(y.std()) or 1.0)
             y = (y - scale[0]) / scale[1]
             model._hpo_target_scale = scale
+        return model, y
+
+    def fit_one(self, params: dict[str, Any], x: Any, y: Any, dataset: Dataset, *,
+                validation: tuple[Any, Any] | None = None, report: Report | None = None
+                ) -> Any:
+        """One trial with this backend's trainer."""
+        import numpy as np
+
+        keras = self._keras()
+        model, y = self.prepared(params, y, dataset)
         batch_size = int(self._value(params, "batch_size"))
         epochs = int(self._value(params, "epochs"))
         x = np.asarray(x, dtype=np.float32)
-        if compiled:
+        if self.config["trainer"] == "compiled":
             from .trainer import compiled_fit
 
             try:

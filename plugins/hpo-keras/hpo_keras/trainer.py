@@ -13,11 +13,13 @@ the same shapes (another learning rate, say) reuses the compile. The cache keeps
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sys
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
 from typing import Any
 
 from hpo_framework.backend import Report
@@ -41,6 +43,36 @@ def structure_key(model: Any) -> str:
     shapes, the loss and the optimizer's constants. The learning rate is not in it: Keras
     keeps a float learning rate in a variable, which the program takes as data."""
     opt = model.optimizer
+    with _without_tensorflow():
+        text = _config_text(model, opt)
+    shapes = [(tuple(v.shape), str(v.dtype)) for v in model.variables + opt.variables]
+    return f"{text}|{shapes}"
+
+
+@contextlib.contextmanager
+def _without_tensorflow() -> Iterator[None]:
+    """Keras's serializer asks whether TensorFlow is installed (to recognise a TensorShape)
+    and so imports it: seconds, and hundreds of MB, on a JAX run that never uses it. When
+    TensorFlow is not loaded, no object can be one of its types: say it is absent."""
+    lazy = None
+    if "tensorflow" not in sys.modules:
+        try:
+            from keras.src.utils import module_utils
+
+            lazy = module_utils.tensorflow
+        except (ImportError, AttributeError):
+            lazy = None
+    if lazy is None or getattr(lazy, "_available", True) is not None:
+        yield
+        return
+    lazy._available = False
+    try:
+        yield
+    finally:
+        lazy._available = None
+
+
+def _config_text(model: Any, opt: Any) -> str:
     try:
         opt_config = dict(opt.get_config())
         if not isinstance(opt.learning_rate, float | int) and hasattr(opt, "_learning_rate") \
@@ -53,11 +85,9 @@ def structure_key(model: Any) -> str:
             "loss": repr(model.loss) if not hasattr(model.loss, "get_config")
             else [type(model.loss).__qualname__, _strip_names(model.loss.get_config())],
         }
-        text = json.dumps(parts, sort_keys=True, default=repr)
+        return json.dumps(parts, sort_keys=True, default=repr)
     except Exception:  # a model without a config: its program is its own
-        text = f"id:{id(model)}"
-    shapes = [(tuple(v.shape), str(v.dtype)) for v in model.variables + opt.variables]
-    return f"{text}|{shapes}"
+        return f"id:{id(model)}"
 
 
 def _describe(model: Any) -> str:

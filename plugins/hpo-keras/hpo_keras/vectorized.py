@@ -1,0 +1,523 @@
+"""``--executor vectorized``: up to ``--n-jobs`` keras trials trained as one XLA program.
+
+The study submits a batch of configurations; ``wait`` runs each member's evaluator in a
+thread of its own until it calls ``KerasBackend.fit``, gathers those calls and trains
+them together: members of the built-in MLP share one program (``jax.vmap`` over the
+members, ``lax.scan`` over the batches), padded to a common depth and width and masked so
+that every member computes exactly what it would alone (zero weights in padded units get
+zero gradients, skipped layers pass their input on, each member's optimizer update is
+Keras's own ``stateless_apply`` for its kind). Everything else (``--model``, dropout, no
+hidden layer) trains one at a time with the compiled trainer. Each member reports its
+own epochs, fails alone (NaN) and stops alone (``TrialPruned``); evaluators (holdout,
+k-fold: fold k of every member is one batch) and storage see ordinary trials.
+
+Only one thread touches Keras at a time: the coordinator trains, and after a batch each
+member scores and releases its model before the next one is woken.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import dataclasses
+import sys
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from hpo_framework.executor import Executor
+from hpo_framework.objective import evaluate
+from hpo_framework.trial import Outcome
+
+_LOCAL = threading.local()
+PROGRAMS: OrderedDict[Any, Any] = OrderedDict()
+CACHE_SIZE = 8
+KINDS = ("sgd", "adam", "rmsprop")
+COUNTS = {"compiles": 0, "batches": 0, "alone": 0}  # the tests read these
+
+
+def batched_fit() -> Any:
+    """The coordinator's door when this thread is a vectorized member, else None."""
+    return getattr(_LOCAL, "fit", None)
+
+
+# one member ------------------------------------------------------------------------------
+class _Request:
+    """A member's ``fit`` call, waiting for the coordinator's answer."""
+
+    def __init__(self, backend: Any, params: dict[str, Any], x: Any, y: Any, dataset: Any,
+                 validation: Any, report: Any) -> None:
+        self.backend, self.params, self.x, self.y = backend, params, x, y
+        self.dataset, self.validation, self.report = dataset, validation, report
+        self.answered = threading.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+    def answer(self, result: Any = None, error: BaseException | None = None) -> None:
+        self.result, self.error = result, error
+
+
+class _Member:
+    def __init__(self, future: cf.Future, number: int, params: dict[str, Any]) -> None:
+        self.future, self.number, self.params = future, number, params
+        self.request: _Request | None = None
+        self.outcome: Outcome | None = None
+
+
+class VectorizedExecutor(Executor):
+    """Trains the trials of a batch together (keras backend); others one at a time."""
+
+    name = "vectorized"
+
+    def start(self, objective: Any, reporter: Any = None) -> None:
+        self.objective, self.reporter = objective, reporter
+        self._queued: list[_Member] = []
+        self._said: set[str] = set()
+        self._trainer = PaddedMLP()
+        self._keras = self._keras_objective(objective)
+
+    def _keras_objective(self, objective: Any) -> bool:
+        """True for the keras backend's objective, switched to the compiled trainer."""
+        spec = getattr(objective, "spec", None)
+        if spec is None or not hasattr(objective, "parts"):
+            return False
+        from hpo_framework.registry import get_registry
+
+        from .backend import KerasBackend
+
+        cls = get_registry().get("backend", spec.backend)
+        if not (isinstance(cls, type) and issubclass(cls, KerasBackend)):
+            return False
+        if spec.backend_options.get("trainer") != "compiled":
+            objective.spec = dataclasses.replace(
+                spec, backend_options={**spec.backend_options, "trainer": "compiled"})
+            objective._parts = None
+        return True
+
+    def _say(self, text: str) -> None:
+        if text not in self._said:
+            self._said.add(text)
+            sys.stderr.write(f"vectorized: {text}\n")
+
+    def submit(self, number: int, params: dict[str, Any]) -> cf.Future[Outcome]:
+        future: cf.Future[Outcome] = cf.Future()
+        self._queued.append(_Member(future, number, dict(params)))
+        return future
+
+    def wait(self, futures: Any, timeout: float | None = None) -> set[cf.Future]:
+        if self._queued:
+            batch, self._queued = self._queued, []
+            if self._keras:
+                self._run(batch)
+            else:
+                self._say("this backend cannot train configurations together; they run "
+                          "one at a time")
+                for m in batch:
+                    m.future.set_result(evaluate(self.objective, m.params, number=m.number,
+                                                 reporter=self.reporter))
+        return {f for f in futures if f.done()}
+
+    # the rendezvous --------------------------------------------------------------------
+    def _run(self, batch: list[_Member]) -> None:
+        cond = threading.Condition()
+
+        def member_main(m: _Member) -> None:
+            def fit(backend: Any, params: Any, x: Any, y: Any, dataset: Any, validation: Any,
+                    report: Any) -> Any:
+                req = _Request(backend, params, x, y, dataset, validation, report)
+                with cond:
+                    m.request = req
+                    cond.notify_all()
+                req.answered.wait()
+                if req.error is not None:
+                    raise req.error
+                return req.result
+
+            _LOCAL.fit = fit
+            outcome = evaluate(self.objective, m.params, number=m.number,
+                               reporter=self.reporter)
+            with cond:
+                m.outcome = outcome
+                cond.notify_all()
+
+        def settled(ms: list[_Member]) -> bool:
+            return all(m.outcome is not None or m.request is not None for m in ms)
+
+        threads = []
+        for m in batch:  # one at a time up to its fit call: Keras is touched by one thread
+            t = threading.Thread(target=member_main, args=(m,), daemon=True,
+                                 name=f"hpo-vectorized-{m.number}")
+            t.start()
+            threads.append(t)
+            with cond:
+                cond.wait_for(lambda m=m: settled([m]))
+        try:
+            while True:
+                with cond:
+                    cond.wait_for(lambda: settled(batch))
+                    waiting = [m for m in batch if m.outcome is None and m.request is not None]
+                if not waiting:
+                    break
+                self._train([m.request for m in waiting])
+                for m in waiting:  # wake each member; it scores, then fits again or ends
+                    req = m.request
+                    with cond:
+                        m.request = None
+                    req.answered.set()
+                    with cond:
+                        cond.wait_for(lambda m=m: settled([m]))
+        except BaseException:
+            for m in batch:
+                if m.request is not None:
+                    m.request.answer(error=RuntimeError("the study was interrupted"))
+                    m.request.answered.set()
+            raise
+        for t in threads:
+            t.join()
+        for m in batch:
+            m.future.set_result(m.outcome)
+
+    def _train(self, requests: list[_Request]) -> None:
+        """Answer every request: one program per group of compatible MLP members, the
+        compiled trainer for the rest."""
+        groups: list[tuple[Any, list[_Request]]] = []
+        alone: list[_Request] = []
+        for req in requests:
+            key = self._trainer.group_key(req)
+            if key is None:
+                alone.append(req)
+                continue
+            for gkey, members in groups:
+                if gkey == key and _same_data(members[0], req):
+                    members.append(req)
+                    break
+            else:
+                groups.append((key, [req]))
+        for _, members in groups:
+            try:
+                self._trainer.train(members, self.n_jobs)
+            except Exception as exc:  # a bug or an XLA error: these members fail, not the study
+                for req in members:
+                    if req.result is None and req.error is None:
+                        req.answer(error=exc)
+        if alone:
+            reasons = sorted({self._trainer.why_alone(r) for r in alone})
+            self._say(f"{'; '.join(reasons)}: such configurations train one at a time "
+                      "(compiled)")
+        for req in alone:
+            COUNTS["alone"] += 1
+            try:
+                req.answer(result=req.backend.fit_one(req.params, req.x, req.y, req.dataset,
+                                                      validation=req.validation,
+                                                      report=req.report))
+            except Exception as exc:
+                req.answer(error=exc)
+
+
+def _same_data(a: _Request, b: _Request) -> bool:
+    import numpy as np
+
+    if a.x is b.x and a.y is b.y:
+        return True
+    return (a.x.shape == b.x.shape and a.y.shape == b.y.shape and np.array_equal(a.y, b.y)
+            and np.array_equal(a.x, b.x))
+
+
+# the padded MLP program -----------------------------------------------------------------
+@dataclasses.dataclass
+class _Spec:
+    units: list[int]
+    kind: str
+    lr: float
+
+
+class PaddedMLP:
+    """Trains members of the built-in MLP as one program. Depth, width and optimizer kinds
+    only grow over a study (width in steps of 16), so later batches reuse the compile."""
+
+    def __init__(self) -> None:
+        self.depth, self.width, self.kinds = 1, 16, ()
+
+    def _settings(self, req: _Request) -> dict[str, Any]:
+        b, p = req.backend, req.params
+        return {k: p.get(k, b.config[k]) for k in (
+            "activation", "dropout", "momentum", "nesterov", "epochs", "batch_size",
+            "optimizer", "learning_rate")}
+
+    def why_alone(self, req: _Request) -> str:
+        if req.backend.config["model"]:
+            return "--model networks have their own shapes"
+        s = self._settings(req)
+        if float(s["dropout"]) > 0:
+            return "dropout draws its own random masks"
+        if str(s["optimizer"]).lower() not in KINDS:
+            return f"optimizer {s['optimizer']!r} is not batched"
+        return "a network without hidden layers"
+
+    def group_key(self, req: _Request) -> Any:
+        from .backend import layer_units
+
+        b = req.backend
+        if b.config["model"]:
+            return None
+        s = self._settings(req)
+        try:
+            units = layer_units(req.params, b.config["n_layers"], b.config["units"])
+        except (TypeError, ValueError):
+            return None
+        if float(s["dropout"]) > 0 or not units or str(s["optimizer"]).lower() not in KINDS:
+            return None
+        return (str(s["activation"]), float(s["momentum"]), bool(s["nesterov"]),
+                int(s["epochs"]), int(s["batch_size"]), req.dataset.task,
+                req.validation is not None and req.report is not None)
+
+    def train(self, requests: list[_Request], slots: int) -> None:
+        import jax.numpy as jnp
+        import numpy as np
+
+        from .backend import _rescaled, layer_units, values_from_output
+
+        first = requests[0]
+        backend, dataset = first.backend, first.dataset
+        s = self._settings(first)
+        epochs = int(s["epochs"])
+        keras = backend._keras()
+        members: list[tuple[_Request, Any, _Spec]] = []
+        for req in requests:  # each member's model, built and seeded as it would be alone
+            try:
+                model, y = backend.prepared(req.params, req.y, req.dataset)
+                kind = str(self._settings(req)["optimizer"]).lower()
+                units = layer_units(req.params, backend.config["n_layers"],
+                                    backend.config["units"])
+                members.append((req, model, _Spec(units, kind, float(
+                    self._settings(req)["learning_rate"]))))
+            except Exception as exc:
+                req.answer(error=exc)
+        if not members:
+            return
+        x = np.asarray(first.x, dtype=np.float32).reshape(len(first.x), -1)
+        self.depth = max(self.depth, *(len(m[2].units) for m in members))
+        self.width = max(self.width, *(-(-max(m[2].units) // 16) * 16 for m in members))
+        self.kinds = tuple(k for k in KINDS if k in self.kinds or
+                           any(m[2].kind == k for m in members))
+        n_slots = max(slots, len(members))
+        n_out = int(members[0][1].trainable_variables[-1].shape[0])
+        program = self._program(keras, n_slots, x.shape, n_out, dataset.task, s,
+                                first.validation is not None and first.report is not None,
+                                backend.verbose)
+        state = program.initial_state([(m[1], m[2]) for m in members], n_slots)
+        active = np.zeros(n_slots, dtype=bool)
+        active[:len(members)] = True
+        xd, yd = jnp.asarray(x), jnp.asarray(y)
+        xv = yv = None
+        if first.validation is not None and first.report is not None:
+            xv = jnp.asarray(np.asarray(first.validation[0], np.float32).reshape(
+                len(first.validation[0]), -1))
+            yv = np.asarray(first.validation[1])
+        eps = float(keras.config.epsilon())
+        errors: dict[int, BaseException] = {}
+        outs: dict[int, Any] = {}
+        COUNTS["batches"] += 1
+        np.random.permutation(len(x))  # as the compiled trainer (and Keras's JAX fit) does
+        for epoch in range(1, epochs + 1):
+            idx, rest = program.indices(len(x))
+            state, losses = program.epoch(state, jnp.asarray(active), xd, yd, idx, rest)
+            losses = np.asarray(losses)
+            out = program.forward(state, xv) if xv is not None else None
+            for i, (req, model, _) in enumerate(members):
+                if not active[i]:
+                    continue
+                if not np.isfinite(losses[i]):
+                    errors[i] = RuntimeError(f"diverged: loss became {float(losses[i])} at "
+                                             f"epoch {epoch}")
+                    active[i] = False
+                    continue
+                if out is None:
+                    continue
+                try:
+                    outs[i] = out[i]
+                    req.report(epoch, values_from_output(_rescaled(model, out[i]), yv,
+                                                         dataset.task, eps))
+                except Exception as exc:  # TrialPruned (or a NaN output): this member stops
+                    errors[i] = exc
+                    active[i] = False
+        weights = program.member_weights(state)
+        for i, (req, model, spec) in enumerate(members):
+            if i in errors:
+                backend.release(model)
+                req.answer(error=errors[i])
+                continue
+            load_member(model, weights, i, spec.units)
+            if i in outs:
+                model._hpo_last_output = (req.validation[0], outs[i])
+            req.answer(result=model)
+
+    def _program(self, keras: Any, n_slots: int, x_shape: tuple, n_out: int, task: str,
+                 s: dict[str, Any], validate: bool, verbose: bool) -> Any:
+        key = (n_slots, self.depth, self.width, self.kinds, x_shape, n_out, task,
+               str(s["activation"]), float(s["momentum"]), bool(s["nesterov"]),
+               int(s["batch_size"]))
+        program = PROGRAMS.get(key)
+        if program is None:
+            COUNTS["compiles"] += 1
+            if verbose:
+                sys.stderr.write(
+                    f"keras: compiling the vectorized program for {n_slots} members, up to "
+                    f"{self.depth} layers of {self.width} units, {'/'.join(self.kinds)}, "
+                    f"{x_shape[0]} rows, batch {s['batch_size']}\n")
+            program = BatchProgram(keras, n_slots, self.depth, self.width, x_shape[1], n_out,
+                                   self.kinds, task, str(s["activation"]),
+                                   float(s["momentum"]), bool(s["nesterov"]), x_shape[0],
+                                   int(s["batch_size"]))
+            PROGRAMS[key] = program
+            while len(PROGRAMS) > CACHE_SIZE:
+                PROGRAMS.popitem(last=False)
+        PROGRAMS.move_to_end(key)
+        return program
+
+
+def load_member(model: Any, weights: list[Any], i: int, units: list[int]) -> None:
+    """Write member ``i``'s trained (unpadded) weights into its Keras model."""
+    dense = [v for v in model.trainable_variables]
+    n_hidden = len(units)
+    pairs = [(2 * layer, 2 * layer + 1) for layer in range(n_hidden)]
+    pairs.append((len(weights) - 2, len(weights) - 1))
+    for (kw, kb), (var_w, var_b) in zip(pairs, zip(dense[0::2], dense[1::2], strict=True),
+                                        strict=True):
+        rows, cols = var_w.shape
+        var_w.assign(weights[kw][i][:rows, :cols])
+        var_b.assign(weights[kb][i][:cols])
+
+
+class BatchProgram:
+    """The jitted epoch and forward pass of ``n_slots`` padded MLPs."""
+
+    def __init__(self, keras: Any, n_slots: int, depth: int, width: int, d_in: int,
+                 n_out: int, kinds: tuple[str, ...], task: str, activation: str,
+                 momentum: float, nesterov: bool, n_rows: int, batch_size: int) -> None:
+        import jax
+        import jax.numpy as jnp
+        import numpy as np
+
+        ops = keras.ops
+        self.np, self.jnp = np, jnp
+        self.n_slots, self.depth, self.width, self.kinds = n_slots, depth, width, kinds
+        self.batch_size = batch_size
+        self.n_full, self.rest = divmod(n_rows, batch_size)
+        act = keras.activations.get(activation)
+        regression = task == "regression"
+        out_act = None if regression else keras.activations.get("softmax")
+        loss_obj = (keras.losses.MeanSquaredError() if regression
+                    else keras.losses.SparseCategoricalCrossentropy())
+        self.shapes = [(d_in, width), (width,)]
+        for _ in range(depth - 1):
+            self.shapes += [(width, width), (width,)]
+        self.shapes += [(width, n_out), (n_out,)]
+        proto = [keras.Variable(np.zeros(shape, np.float32), name=f"w{i}")
+                 for i, shape in enumerate(self.shapes)]
+        self.optimizers = []
+        for kind in kinds:
+            opt = {"sgd": lambda: keras.optimizers.SGD(0.01, momentum=momentum,
+                                                       nesterov=nesterov),
+                   "adam": lambda: keras.optimizers.Adam(0.01),
+                   "rmsprop": lambda: keras.optimizers.RMSprop(0.01)}[kind]()
+            opt.build(proto)
+            self.optimizers.append(opt)
+        self.lr_index = [next(i for i, v in enumerate(o.variables) if v.name == "learning_rate")
+                         for o in self.optimizers]
+        self.opt_init = [[np.asarray(v.value) for v in o.variables] for o in self.optimizers]
+
+        def forward(params: Any, masks: Any, layers_on: Any, x: Any) -> Any:
+            h = act(ops.add(ops.matmul(x, params[0]), params[1])) * masks[0]
+            for layer in range(1, depth):
+                new = act(ops.add(ops.matmul(h, params[2 * layer]), params[2 * layer + 1]))
+                h = jnp.where(layers_on[layer], new * masks[layer], h)
+            z = ops.add(ops.matmul(h, params[-2]), params[-1])
+            return z if out_act is None else out_act(z)
+
+        def member_step(state: Any, xb: Any, yb: Any) -> Any:
+            params, opt_states, kind, masks, layers_on = state
+
+            def loss_fn(p: Any) -> Any:
+                return loss_obj(yb, forward(p, masks, layers_on, xb))
+
+            loss, grads = jax.value_and_grad(loss_fn)(params)
+            new_params, new_opts = None, []
+            for k, opt in enumerate(self.optimizers):
+                p_k, o_k = opt.stateless_apply(opt_states[k], grads, params)
+                new_opts.append(o_k)
+                new_params = p_k if new_params is None else [
+                    jnp.where(kind == k, a, b) for a, b in zip(p_k, new_params, strict=True)]
+            return (new_params, new_opts, kind, masks, layers_on), loss
+
+        batched_step = jax.vmap(member_step, in_axes=(0, None, None))
+
+        def step(state: Any, active: Any, xb: Any, yb: Any) -> Any:
+            new, loss = batched_step(state, xb, yb)
+
+            def keep(a: Any, b: Any) -> Any:  # a stopped member (pruned, NaN) stays as it is
+                return jnp.where(active.reshape((-1,) + (1,) * (a.ndim - 1)), a, b)
+
+            return jax.tree_util.tree_map(keep, new, state), loss
+
+        def epoch(state: Any, active: Any, x: Any, y: Any, idx: Any, rest_idx: Any) -> Any:
+            def body(state: Any, rows: Any) -> Any:
+                return step(state, active, x[rows], y[rows])
+
+            state, losses = jax.lax.scan(body, state, idx)
+            total = losses.sum(axis=0) * batch_size
+            if rest_idx.shape[0]:
+                state, last = step(state, active, x[rest_idx], y[rest_idx])
+                total = total + last * rest_idx.shape[0]
+            return state, total / n_rows
+
+        def predict(state: Any, x: Any) -> Any:
+            params, _, _, masks, layers_on = state
+            return jax.vmap(forward, in_axes=(0, 0, 0, None))(params, masks, layers_on, x)
+
+        self._epoch = jax.jit(epoch, donate_argnums=0)
+        self._forward = jax.jit(predict)
+
+    def initial_state(self, members: list[tuple[Any, _Spec]], n_slots: int) -> Any:
+        """Each member's Keras-initialized weights, zero-padded; its masks and optimizer
+        state (learning rate included). Empty slots copy member 0 and never update."""
+        np, jnp = self.np, self.jnp
+        rows = members + [members[0]] * (n_slots - len(members))
+        params = [np.zeros((n_slots, *shape), np.float32) for shape in self.shapes]
+        masks = np.zeros((n_slots, self.depth, self.width), np.float32)
+        layers_on = np.zeros((n_slots, self.depth), bool)
+        kinds = np.zeros(n_slots, np.int32)
+        opt_states = [[np.repeat(v[None], n_slots, axis=0) for v in init]
+                      for init in self.opt_init]
+        for i, (model, spec) in enumerate(rows):
+            tv = [np.asarray(v.value) for v in model.trainable_variables]
+            for layer, n in enumerate(spec.units):
+                w, b = tv[2 * layer], tv[2 * layer + 1]
+                params[2 * layer][i, :w.shape[0], :n] = w
+                params[2 * layer + 1][i, :n] = b
+                masks[i, layer, :n] = 1.0
+                layers_on[i, layer] = True
+            w, b = tv[-2], tv[-1]
+            params[-2][i, :w.shape[0], :] = w
+            params[-1][i] = b
+            kinds[i] = self.kinds.index(spec.kind)
+            for k, index in enumerate(self.lr_index):
+                opt_states[k][index][i] = spec.lr
+        tree = ([jnp.asarray(p) for p in params],
+                [[jnp.asarray(v) for v in o] for o in opt_states],
+                jnp.asarray(kinds), jnp.asarray(masks), jnp.asarray(layers_on))
+        return tree
+
+    def indices(self, n_rows: int) -> tuple[Any, Any]:
+        np = self.np
+        perm = np.random.permutation(n_rows).astype(np.int32)
+        cut = self.n_full * self.batch_size
+        return perm[:cut].reshape(self.n_full, self.batch_size), perm[cut:]
+
+    def epoch(self, state: Any, active: Any, x: Any, y: Any, idx: Any, rest: Any) -> Any:
+        return self._epoch(state, active, x, y, idx, rest)
+
+    def forward(self, state: Any, x: Any) -> Any:
+        return self.np.asarray(self._forward(state, x))
+
+    def member_weights(self, state: Any) -> list[Any]:
+        return [self.np.asarray(p) for p in state[0]]

@@ -1,0 +1,162 @@
+"""--executor vectorized on digits: a batch trains as one program, and every member gets
+what it would alone (padding and masking change nothing), fails alone, stops alone.
+
+The runs happen in one child process on JAX (the other keras tests load TensorFlow).
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+from clitools import run_cli
+
+pytestmark = pytest.mark.slow
+
+CHILD = r"""
+import contextlib, dataclasses, io, json, sys
+from hpo_framework.objective import evaluate
+from hpo_framework.pipeline import JobSpec, PipelineObjective
+from hpo_keras.vectorized import COUNTS, VectorizedExecutor
+
+def alone(spec, params):
+    opts = {**spec.backend_options, "trainer": "compiled"}
+    obj = PipelineObjective(dataclasses.replace(spec, backend_options=opts))
+    return evaluate(obj, params)
+
+def batch(spec, configs, n_jobs, reporter=None):
+    ex = VectorizedExecutor(n_jobs=n_jobs)
+    ex.start(PipelineObjective(spec), reporter)
+    futures = [ex.submit(i, c) for i, c in enumerate(configs)]
+    done = ex.wait(futures)
+    assert done == set(futures)
+    return [f.result() for f in futures]
+
+def show(o):
+    return {"state": o.state.value, "value": o.value, "error": o.error,
+            "steps": [s["step"] for s in o.intermediate],
+            "val_loss": [s["val_loss"] for s in o.intermediate],
+            "val_accuracy": [s.get("val_accuracy") for s in o.intermediate]}
+
+out = {}
+digits = JobSpec(backend="keras", dataset="digits", seed=0, backend_options={"epochs": 3})
+configs = [
+    # one hidden layer of 10 units: padded to 3 layers of 16 in this batch
+    {"learning_rate": 0.05, "optimizer": "sgd", "num_dense_layers": 0, "num_dense_nodes": 10},
+    {"learning_rate": 0.01, "optimizer": "adam", "num_dense_layers": 2, "num_dense_nodes": 15},
+    {"learning_rate": 0.003, "optimizer": "adam", "num_dense_layers": 1, "num_dense_nodes": 6},
+    {"learning_rate": 0.02, "optimizer": "sgd", "n_layers": 2, "units_1": 13, "units_2": 5},
+    {"learning_rate": 0.01, "optimizer": "adam", "num_dense_nodes": 8, "dropout": 0.2},
+]
+said = io.StringIO()
+c0 = dict(COUNTS)
+with contextlib.redirect_stderr(said):
+    got = batch(digits, configs, n_jobs=6)
+out["counts"] = [COUNTS[k] - c0[k] for k in ("compiles", "batches", "alone")]
+out["said"] = said.getvalue()
+out["batch"] = [show(o) for o in got]
+out["alone"] = [show(alone(digits, c)) for c in configs]
+# the same batch again with other learning rates reuses the program
+c1 = dict(COUNTS)
+batch(digits, [dict(c, learning_rate=c["learning_rate"] / 2) for c in configs[:4]], n_jobs=6)
+out["again"] = [COUNTS[k] - c1[k] for k in ("compiles", "batches")]
+
+# a diverging member fails alone (regression: MSE overflows at learning rate 10)
+reg = JobSpec(backend="keras", dataset="diabetes", seed=0, metric="mse",
+              backend_options={"epochs": 3})
+wild = [{"learning_rate": 0.01, "optimizer": "sgd"}, {"learning_rate": 10.0, "optimizer": "sgd"},
+        {"learning_rate": 0.01, "optimizer": "adam", "num_dense_nodes": 7}]
+out["reg_batch"] = [show(o) for o in batch(reg, wild, n_jobs=3)]
+out["reg_alone"] = [show(alone(reg, c)) for c in wild]
+
+# the pruner stops member 1 after epoch 2; the others train on
+calls = []
+def reporter(number, step, value):
+    calls.append([number, step])
+    return number == 1 and step == 2
+out["pruned"] = [show(o) for o in batch(digits, configs[:3], n_jobs=3, reporter=reporter)]
+out["calls"] = calls
+
+# k-fold: fold k of every member is one batch
+kf = JobSpec(backend="keras", dataset="digits", seed=0, evaluator="kfold",
+             evaluator_options={"folds": 2}, backend_options={"epochs": 2})
+c2 = dict(COUNTS)
+out["kfold_batch"] = [o.value for o in batch(kf, configs[:2], n_jobs=2)]
+out["kfold_batches"] = COUNTS["batches"] - c2["batches"]
+out["kfold_alone"] = [alone(kf, c).value for c in configs[:2]]
+print("RESULT " + json.dumps(out))
+"""
+
+
+@pytest.fixture(scope="module")
+def child():
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    proc = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True,
+                          env=env, timeout=900)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert proc.returncode == 0 and lines, proc.stderr[-3000:]
+    return json.loads(lines[-1][len("RESULT "):])
+
+
+def test_a_padded_one_layer_member_trains_exactly_as_alone(child):
+    padded, single = child["batch"][0], child["alone"][0]
+    assert padded["state"] == single["state"] == "COMPLETE"
+    assert padded["steps"] == [1, 2, 3]
+    for a, b in zip(padded["val_loss"], single["val_loss"], strict=True):
+        assert abs(a - b) < 1e-5
+    assert padded["val_accuracy"] == single["val_accuracy"]
+    assert padded["value"] == single["value"] and padded["value"] > 0.8
+
+
+def test_every_member_of_a_mixed_batch_matches_its_own_run(child):
+    # different depths, widths, per-layer units, SGD-Nesterov and Adam, learning rates
+    for batched, single in zip(child["batch"], child["alone"], strict=True):
+        assert batched["state"] == "COMPLETE" and batched["steps"] == [1, 2, 3]
+        for a, b in zip(batched["val_loss"], single["val_loss"], strict=True):
+            assert abs(a - b) < 1e-4, (batched, single)
+        assert abs(batched["value"] - single["value"]) < 1e-2
+
+
+def test_one_program_for_the_batch_reused_by_the_next_and_dropout_trains_alone(child):
+    compiles, batches, alone = child["counts"]
+    assert (compiles, batches, alone) == (1, 1, 1)  # the dropout member trained alone
+    assert "dropout draws its own random masks: such configurations train one at a time" \
+        in child["said"]
+    assert child["again"] == [0, 1]
+
+
+def test_a_diverging_member_fails_alone(child):
+    states = [o["state"] for o in child["reg_batch"]]
+    assert states == ["COMPLETE", "FAILED", "COMPLETE"]
+    failed = child["reg_batch"][1]
+    assert failed["error"].startswith("RuntimeError: diverged: loss became ")
+    assert failed["error"] == child["reg_alone"][1]["error"]
+    for i in (0, 2):
+        assert child["reg_batch"][i]["value"] == pytest.approx(child["reg_alone"][i]["value"],
+                                                              rel=1e-3)
+
+
+def test_a_pruned_member_stops_and_the_others_go_on(child):
+    states = [o["state"] for o in child["pruned"]]
+    assert states == ["COMPLETE", "PRUNED", "COMPLETE"]
+    assert child["pruned"][1]["steps"] == [1, 2]
+    assert [c for c in child["calls"] if c[0] == 1] == [[1, 1], [1, 2]]
+    assert child["pruned"][0]["steps"] == child["pruned"][2]["steps"] == [1, 2, 3]
+
+
+def test_kfold_members_batch_fold_by_fold(child):
+    assert child["kfold_batches"] == 2
+    for a, b in zip(child["kfold_batch"], child["kfold_alone"], strict=True):
+        assert a == pytest.approx(b, abs=1e-9)
+
+
+def test_cli_vectorized_study(tmp_path):
+    proc = run_cli("--strategy", "random", "--backend", "keras", "--executor", "vectorized",
+                   "--n-jobs", "3", "--trials", "6", "--seed", "0", "-B", "epochs=2",
+                   "--verbose", "--json", "--no-final-test", cwd=tmp_path,
+                   env={"KERAS_BACKEND": ""}, check=True)
+    data = json.loads(proc.stdout[proc.stdout.index("{"):])
+    assert [t["state"] for t in data["trials"]] == ["COMPLETE"] * 6
+    assert all(t["value"] > 0.1 for t in data["trials"])
+    assert proc.stderr.count("keras: compiling the vectorized program for 3 members") >= 1

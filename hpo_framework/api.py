@@ -10,7 +10,7 @@ from typing import Any
 from .errors import HPOError, OptionError, UnknownPluginError
 from .objective import Objective, _takes_trial
 from .registry import Registry, get_registry
-from .settings import RunSettings
+from .settings import RunSettings, check_seed
 from .space import Space
 from .storage import Storage
 from .study import Callback, Study
@@ -39,6 +39,12 @@ def make_pruner(registry: Registry, name: str | None, options: Mapping[str, Any]
             raise OptionError("pruner_options needs pruner=NAME")
         return None
     return registry.get("pruner", name)(seed=seed, **dict(options or {}))
+
+
+def dry_run(strategy_cls: Any, space: Space, options: Mapping[str, Any]) -> None:
+    """Build the strategy once before any storage is opened: its own refusals (a grid too
+    large, a bayes x0 outside the space) then leave no file behind."""
+    strategy_cls(space, seed=0, **dict(options))
 
 
 def _space(space: Mapping[str, Any] | Space | str | Path) -> Space:
@@ -70,10 +76,12 @@ def create_study(
     The study holds its lease until ``study.close()`` (or the end of a ``with`` block,
     or of the process): one driver at a time. ``strategy`` None: the preferred installed.
     """
+    check_seed(seed, "seed")
     the_space = _space(space)
     registry = get_registry()
     strategy = registry.resolve("strategy", strategy)
     strategy_cls = registry.get("strategy", strategy)
+    dry_run(strategy_cls, the_space, strategy_options)
     store = Storage(storage if storage is not None else ":memory:")
     return Study.open(
         storage=store, name=name or f"{strategy}-study", space=the_space,
@@ -125,10 +133,12 @@ def optimize(
     if pruner is not None and not _takes_trial(objective):
         raise OptionError(f"pruner '{pruner}' needs an objective(params, trial) that calls "
                           "trial.report(step, value); this objective takes one argument")
+    check_seed(seed, "seed")
     the_space = _space(space)
     registry = get_registry()
     strategy = registry.resolve("strategy", strategy)
     strategy_cls = registry.get("strategy", strategy)
+    dry_run(strategy_cls, the_space, strategy_options)
     runner = make_executor(registry, executor, n_jobs, executor_options,
                            isolated=trial_timeout is not None)
     the_pruner = make_pruner(registry, pruner, pruner_options, seed)

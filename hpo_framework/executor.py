@@ -31,6 +31,7 @@ class Executor(Configurable):
     def __init__(self, n_jobs: int = 1, **options: Any) -> None:
         self.n_jobs = max(1, int(n_jobs))
         self.config = self.validate(options)
+        self.reporter: Reporter | None = None
 
     @property
     def slots(self) -> int:

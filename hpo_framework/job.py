@@ -221,6 +221,9 @@ def prepare(config: JobConfig) -> Prepared:
         raise OptionError(f"--trial-timeout needs trials outside the driver; executor "
                           f"'{executor.name}' runs them inside it: drop --executor or use process")
     strategy_cls.validate(config.strategy_options)
+    from .api import dry_run
+
+    dry_run(strategy_cls, space, config.strategy_options)
     storage = Storage(config.storage)
     identity = {
         "backend": config.backend,

@@ -77,3 +77,51 @@ def drive(storage: str, budget: int, n_jobs: int) -> None:
 
 if __name__ == "__main__":
     drive(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
+
+
+class DiesAtStart:
+    """An objective whose unpickling SIGKILLs the worker the first ``times`` times (a count
+    kept in ``path``), the way the OOM killer stops a worker that is starting."""
+
+    def __init__(self, path: str, times: int) -> None:
+        self.path, self.times = path, times
+
+    def __reduce__(self):
+        return (_maybe_die, (self.path, self.times))
+
+    def __call__(self, params: dict) -> float:
+        return (params["x"] - 1.0) ** 2
+
+
+def _maybe_die(path: str, times: int) -> DiesAtStart:
+    import fcntl
+    import signal
+
+    with open(path, "a+") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        fh.seek(0)
+        count = len(fh.read())
+        if count < times:
+            fh.write("x")
+            fh.flush()
+            os.kill(os.getpid(), signal.SIGKILL)
+    obj = DiesAtStart.__new__(DiesAtStart)
+    obj.path, obj.times = path, times
+    return obj
+
+
+def blocking(params: dict) -> float:
+    """Wait until the file $HPO_TEST_GO exists (a test holds a driver mid-study with it)."""
+    go = Path(os.environ["HPO_TEST_GO"])
+    (go.parent / f"running-{os.getpid()}").touch()
+    while not go.exists():
+        time.sleep(0.01)
+    return (params["x"] - 1.0) ** 2
+
+
+def drive_blocking(storage: str, budget: int) -> None:
+    from hpo_framework import optimize
+
+    study = optimize(blocking, SPACE, strategy="random", n_trials=budget, seed=3,
+                     storage=storage, study="held")
+    print(len(study.finished_trials), flush=True)

@@ -98,7 +98,8 @@ def test_mismatched_resume_is_refused_and_loses_nothing(tmp_path):
         "learning_rate_init: {type: float, low: 1.0e-3, high: 1.0e-1, log: true}\nsolver: [sgd, adam]\n")
     proc = run_cli(*FAST, "--trials", "4", "--space", "space.yaml", cwd=tmp_path)
     assert proc.returncode == 1
-    assert "study 'random-sklearn-digits' in hpo.db was run with space=" in proc.stderr
+    assert ("study 'random-sklearn-digits' in hpo.db was run with another space: parameter "
+            "'n_layers': type is 'int' in the stored space") in proc.stderr
     assert "--new-study" in proc.stderr
     count = sqlite3.connect(tmp_path / "hpo.db").execute("SELECT COUNT(*) FROM trials").fetchone()
     assert count == (2,)

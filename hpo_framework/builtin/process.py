@@ -133,7 +133,8 @@ class ProcessExecutor(Executor):
         self._backlog: deque[tuple[int, dict[str, Any], cf.Future[Outcome]]] = deque()
         self._monitor: threading.Thread | None = None
         self._closing = False
-        self._false_starts = 0  # workers in a row that died before they were ready
+        self._false_starts = 0  # workers in a row that exited before they were ready
+        self._killed_starts = 0  # ... that a signal killed before they were ready
         self._broken: str | None = None
         self._wake_r: Connection | None = None
         self._wake_w: Connection | None = None
@@ -306,10 +307,25 @@ class ProcessExecutor(Executor):
             future, worker.future = worker.future, None
             worker.conn.close()
             self._workers.remove(worker)
-            self._false_starts = 0 if worker.ready else self._false_starts + 1
+            # a worker killed by a signal while it started (the OOM killer, a user's kill)
+            # says nothing about the next one: only workers that exit on their own count
+            killed = code is not None and code < 0
+            if worker.ready:
+                self._false_starts = self._killed_starts = 0
+            elif killed:
+                self._killed_starts += 1
+            else:
+                self._false_starts += 1
+            if self._killed_starts >= 20:
+                self._broken = (f"executor 'process': 20 worker processes in a row were killed "
+                                f"while starting ({how}); something on this machine stops them "
+                                "(out of memory?)")
             if self._false_starts >= 3:  # never respawn in a loop: give up, loudly
                 self._broken = (f"executor 'process': worker processes exit before they are "
-                                f"ready ({how}); their error is on stderr above")
+                                f"ready ({how}); any error they printed is on stderr above, "
+                                "else the objective's module exits when it is imported or "
+                                "unpickled")
+            if self._broken:
                 stranded = [f for _, _, f in self._backlog]
                 self._backlog.clear()
             elif not self._closing:

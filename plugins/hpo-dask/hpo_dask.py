@@ -55,11 +55,35 @@ class Shipped:
             datasets.prime(self.dataset_key, self.dataset)
 
 
+#: seconds a worker waits for the driver's pruning decision before it trains on
+DECISION_WAIT_S = 60.0
+
+
+def _remote_reporter(topic: str, key: str) -> Any:
+    """A reporter for a trial on a worker: each intermediate value goes to the driver as a
+    Dask event, and the pruner's answer comes back through a Dask queue of this trial."""
+    from distributed import Queue, get_worker
+
+    worker = get_worker()
+    answers = Queue(f"{key}-decisions")
+
+    def report(number: int, step: int, value: float) -> bool:
+        worker.log_event(topic, {"key": key, "number": number, "step": step, "value": value})
+        try:
+            return bool(answers.get(timeout=DECISION_WAIT_S))
+        except Exception:  # no answer in time (a driver far away, or gone): train on
+            return False
+
+    return report
+
+
 def run_trial(shipped: Shipped, params: dict[str, Any], topic: str | None = None,
-              key: str | None = None) -> Outcome:
+              key: str | None = None, number: int = -1, reports: str | None = None
+              ) -> Outcome:
     """What a worker runs: one trial, every failure folded into the Outcome. It first
     tells the driver (a Dask event on ``topic``) that the trial has begun, so that
-    ``--trial-timeout`` does not count the time it waited in the scheduler's queue."""
+    ``--trial-timeout`` does not count the time it waited in the scheduler's queue.
+    With ``reports`` (a topic), intermediate values go live to the driver's pruner."""
     if topic is not None:
         try:
             from distributed import get_worker
@@ -68,7 +92,8 @@ def run_trial(shipped: Shipped, params: dict[str, Any], topic: str | None = None
         except Exception:
             pass
     shipped.prime()
-    return evaluate(shipped.objective, params)
+    reporter = _remote_reporter(reports, key) if reports and key else None
+    return evaluate(shipped.objective, params, number=number, reporter=reporter)
 
 
 def _identity(value: Any) -> Any:
@@ -124,15 +149,18 @@ class DaskExecutor(Executor):
         self._slots = self.n_jobs
         self._slots_at = 0.0
         self._topic = f"hpo-started-{uuid.uuid4().hex[:8]}"
+        self._reports = f"hpo-reports-{uuid.uuid4().hex[:8]}"
+        self._deciders: cf.ThreadPoolExecutor | None = None
         self._began: dict[str, float] = {}  # task key -> time.monotonic() it began
         self._unseen = 0
 
     # set-up ---------------------------------------------------------------------
-    def start(self, objective: Objective) -> None:
+    def start(self, objective: Objective, reporter: Any = None) -> None:
         import dask
         from distributed import Client, LocalCluster
 
         self.objective = objective
+        self.reporter = reporter
         timeout = self.config["connect_timeout"]
         address = self.config["scheduler"]
         try:
@@ -170,6 +198,27 @@ class DaskExecutor(Executor):
                               f"{error_text(exc)}") from None
         self._slots_at = 0.0
         self.client.subscribe_topic(self._topic, self._on_started)
+        if reporter is not None:
+            # the client's event loop must not block: decisions are made on a thread
+            self._deciders = cf.ThreadPoolExecutor(1, thread_name_prefix="hpo-dask-pruner")
+            self.client.subscribe_topic(self._reports, self._on_report)
+
+    def _on_report(self, event: tuple[float, Any]) -> None:
+        report = event[1]
+        if isinstance(report, dict) and self._deciders is not None:
+            self._deciders.submit(self._decide, report)
+
+    def _decide(self, report: dict[str, Any]) -> None:
+        from distributed import Queue
+
+        try:
+            answer = bool(self.reporter(report["number"], report["step"], report["value"]))
+        except Exception:
+            answer = False  # a failing pruner never stops a trial
+        try:
+            Queue(f"{report['key']}-decisions", client=self.client).put(answer)
+        except Exception:
+            pass  # the trial ended or the client closed: nothing waits for it
 
     def _on_started(self, event: tuple[float, Any]) -> None:
         with self._lock:
@@ -208,8 +257,9 @@ class DaskExecutor(Executor):
     def _send(self, result: cf.Future, number: int, params: dict[str, Any], tries: int = 0
               ) -> None:
         key = f"hpo-trial-{number}-{uuid.uuid4().hex[:8]}"
-        task = self.client.submit(run_trial, self._shipped, params, self._topic, key, key=key,
-                                  pure=False)
+        reports = self._reports if self.reporter is not None else None
+        task = self.client.submit(run_trial, self._shipped, params, self._topic, key, number,
+                                  reports, key=key, pure=False)
         with self._lock:
             self._running[result] = (task, number, params, tries)
         task.add_done_callback(lambda t: self._settle(result, t))
@@ -284,6 +334,9 @@ class DaskExecutor(Executor):
         with self._lock:
             tasks = [entry[0] for entry in self._running.values()]
             self._running.clear()
+        if self._deciders is not None:
+            self._deciders.shutdown(wait=False, cancel_futures=True)
+            self._deciders = None
         for thread in self._restarts:
             thread.join(timeout=60)
         self._restarts = []

@@ -1,4 +1,4 @@
-"""MNIST and Fashion-MNIST through keras.datasets (cached download) or a local ``.npz``.
+"""MNIST and Fashion-MNIST from Keras's dataset cache (downloaded once) or a local ``.npz``.
 
 Both keep Keras's own split (60000 train / 10000 test) and scale pixels to [0, 1].
 Offline with no cached copy, the error says which file to put where.
@@ -6,8 +6,6 @@ Offline with no cached copy, the error says which file to put where.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import sys
 from pathlib import Path
@@ -37,26 +35,54 @@ def _from_npz(name: str, path: str) -> tuple[Any, Any, Any, Any]:
     return tuple(arrays[k] for k in ARRAYS)
 
 
-def _from_keras(name: str) -> tuple[Any, Any, Any, Any]:
-    from .runtime import import_keras
+_FASHION = ("train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
+            "t10k-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz")
 
-    keras = import_keras()
-    module = getattr(keras.datasets, name)
-    said = io.StringIO()  # "Downloading data from ...": shown on stderr if it worked
+
+def _fetch(url: str, dest: Path) -> None:
+    """Download once into Keras's cache (where ``keras.datasets`` looks too)."""
+    import urllib.request
+
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(dest.name + ".part")
+    with urllib.request.urlopen(url, timeout=60) as response, open(tmp, "wb") as fh:
+        fh.write(response.read())
+    os.replace(tmp, dest)
+    sys.stderr.write(f"Downloaded {url} to {dest}\n")  # said only once it worked
+
+
+def _from_keras(name: str) -> tuple[Any, Any, Any, Any]:
+    """Keras's files, read with numpy: importing Keras here would fix this process's Keras
+    engine before the backend chooses it (JAX for trainer=compiled)."""
+    import gzip
+
+    import numpy as np
+
+    filename, url = _SOURCES[name]
+    where = keras_cache_dir() / filename
     try:
-        with contextlib.redirect_stdout(said):
-            (x_tr, y_tr), (x_te, y_te) = module.load_data()
+        if name == "mnist":
+            if not where.is_file():
+                _fetch(url, where)
+            with np.load(where, allow_pickle=False) as f:
+                return f["x_train"], f["y_train"], f["x_test"], f["y_test"]
+        arrays = []
+        for part in _FASHION:
+            path = where / part
+            if not path.is_file():
+                _fetch(url + part, path)
+            with gzip.open(path, "rb") as fh:
+                data = np.frombuffer(fh.read(), np.uint8, offset=8 if "labels" in part else 16)
+            arrays.append(data if "labels" in part else data.reshape(-1, 28, 28))
+        y_tr, x_tr, y_te, x_te = arrays
+        return x_tr, y_tr, x_te, y_te
     except Exception:
-        filename, url = _SOURCES[name]
-        where = keras_cache_dir() / filename
         hint = (f"put mnist.npz ({url}) at {where}, or pass --data-path /path/to/mnist.npz"
                 if name == "mnist" else
                 f"put the four *-ubyte.gz files ({url}) in {where}, or pass --data-path "
                 "FILE.npz with x_train, y_train, x_test, y_test")
         raise DatasetError(f"dataset '{name}' is not cached and cannot be downloaded "
                            f"(offline?): {hint}") from None
-    sys.stderr.write(said.getvalue())
-    return x_tr, y_tr, x_te, y_te
 
 
 def _load(name: str, path: str | None, unknown: dict[str, Any]) -> Dataset:

@@ -118,7 +118,8 @@ class Problem:
     def record(self, params: dict[str, Any], accs: list[float], complete: bool) -> None:
         self.log.append({"t": time.perf_counter() - self.start, "epochs": self.epochs,
                          "value": accs[-1] if complete and accs else None,
-                         "params": dict(params), "steps": len(accs)})
+                         "params": dict(params), "steps": len(accs),
+                         "curve": [round(a, 6) for a in accs]})
 
     def test_accuracy(self, params: dict[str, Any]) -> float:
         """Retrain on the whole training set for EPOCHS, score the test set."""

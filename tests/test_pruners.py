@@ -419,3 +419,57 @@ def test_the_suite_catches_a_broken_pruner(cls, check, message):
 def test_check_pruner_names_the_failing_check():
     with pytest.raises(AssertionError, match="NeverPrunes fails 'stops_hopeless'"):
         check_pruner(NeverPrunes)
+
+
+# through the study: optimize(objective(params, trial), pruner=NAME) ------------------------
+
+SPACE = {"x": {"type": "float", "low": 0.0, "high": 1.0}}
+
+
+def falling(params, trial):
+    """A loss curve that falls towards x; x > 0.8 is hopeless (loss 9 at every step)."""
+    from hpo_framework import TrialPruned
+
+    loss = None
+    for step in range(1, 11):
+        loss = 9.0 if params["x"] > 0.8 else params["x"] + 1.0 / step
+        trial.report(step, loss)
+        if trial.should_prune():
+            raise TrialPruned()
+    return loss
+
+
+@pytest.mark.parametrize(("name", "options"), [
+    ("asha", {}),
+    ("hyperband", {"max_resource": 10}),
+    ("median", {"n_startup_trials": 3}),
+])
+def test_the_study_stops_hopeless_trials_and_keeps_the_best(name, options):
+    from hpo_framework import optimize
+
+    study = optimize(falling, SPACE, strategy="random", n_trials=30, seed=3, pruner=name,
+                     pruner_options=options)
+    trials = study.trials
+    hopeless = [t for t in trials if t.params["x"] > 0.8 and t.number >= 8]
+    assert hopeless, "the seed gave no hopeless trial late enough: the test is void"
+    assert all(t.state is TrialState.PRUNED for t in hopeless), [
+        (t.number, t.state.value) for t in hopeless]
+    best = min(trials, key=lambda t: t.params["x"])
+    assert best.state is TrialState.COMPLETE
+    assert study.best_params == best.params
+
+
+def test_pruning_decisions_survive_a_resume(tmp_path):
+    from hpo_framework import optimize
+
+    def states(trials):
+        return [(t.number, t.state.value, len(t.intermediate)) for t in trials]
+
+    once = optimize(falling, SPACE, strategy="random", n_trials=24, seed=5, pruner="asha",
+                    storage=tmp_path / "once.db", study="s")
+    optimize(falling, SPACE, strategy="random", n_trials=11, seed=5, pruner="asha",
+             storage=tmp_path / "twice.db", study="s")
+    twice = optimize(falling, SPACE, strategy="random", n_trials=24, seed=5, pruner="asha",
+                     storage=tmp_path / "twice.db", study="s")
+    assert any(state == "PRUNED" for _, state, _ in states(once.trials))
+    assert states(twice.trials) == states(once.trials)

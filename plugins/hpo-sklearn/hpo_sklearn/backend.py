@@ -63,7 +63,6 @@ class SklearnBackend(Backend):
     """scikit-learn MLP; ``model=module:function`` trains any estimator instead."""
 
     name = "sklearn"
-    reports_intermediate = True
     options = {
         "max_iter": Option(10, int, low=1, help="epochs (the notebook's max_iter=10)"),
         "activation": Option("relu", str, choices=("identity", "logistic", "tanh", "relu")),
@@ -99,6 +98,10 @@ class SklearnBackend(Backend):
 
     def parameters(self) -> set[str] | None:
         return None if self.config["model"] else set(KNOWN_PARAMS)
+
+    @property
+    def reports_intermediate(self) -> bool:  # the MLP reports per epoch; a user model not
+        return not self.config["model"]
 
     # building ---------------------------------------------------------------------------
     def _value(self, params: dict[str, Any], *names: str) -> Any:

@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PLUGINS := $(sort $(wildcard plugins/*))
 PLUGIN_FILES := $(wildcard plugins/*/pyproject.toml plugins/*/setup.cfg)
 
-.PHONY: run test lint install bench clean browser
+.PHONY: run test lint install bench clean browser tutorial
 
 install: $(STAMP)
 
@@ -33,6 +33,11 @@ browser:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium \
 			>/dev/null || echo "warning: could not install chromium; its test will skip"; \
 	fi
+
+# runs the tutorial's commands (about 25 min) and rewrites docs/tutorial.md from what they
+# printed; rerun it whenever a strategy or backend changes
+tutorial: $(STAMP)
+	$(PY) scripts/tutorial.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

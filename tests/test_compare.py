@@ -32,6 +32,10 @@ def test_summary_table_lists_each_strategy_with_scores(compared):
     assert "compare-sklearn-digits-grid" in out and "compare-sklearn-digits-random" in out
     assert "[1/2] strategy grid, seed 3" in proc.stderr
     assert "[2/2] strategy random, seed 3" in proc.stderr
+    studies = [load_study(cwd / "cmp.db", f"compare-sklearn-digits-{s}") for s in ("grid",
+                                                                                 "random")]
+    top = max(studies, key=lambda v: (v.best_trial.value, -studies.index(v)))
+    assert f"best validation accuracy: {top.name} ({top.strategy}, " in out
 
 
 def test_each_strategy_is_its_own_study_on_the_same_problem(compared):
@@ -65,7 +69,13 @@ def test_output_dir_has_markdown_csv_json_and_plots(compared):
     assert "| strategy | seed | best_validation | test_score |" in md
     assert (out / "best_so_far.png").stat().st_size > 10_000
     assert (out / "compare-sklearn-digits-grid" / "params.png").is_file()
-    assert "data:image/png;base64," in (out / "report.html").read_text()
+    html = (out / "report.html").read_text()
+    # per-study sections with their setup, the winner named and its row marked
+    assert html.count("<section class='study'") == 2
+    assert html.count("<dt>backend</dt><dd>sklearn</dd>") == 2
+    best = max(rows, key=lambda r: (float(r["best_validation"]), -rows.index(r)))
+    assert f"Winner: {best['study']}" in html and f"{best['study']} (winner)</h2>" in html
+    assert "Plotly.newPlot" in html
 
 
 def test_running_the_same_comparison_again_resumes_it(compared):

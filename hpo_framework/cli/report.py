@@ -225,12 +225,6 @@ def write_study_output(study: Any, directory: str | Path, quiet: bool = False) -
     return written
 
 
-def next_steps(storage: str, study: str) -> str:
-    """What to run to look at a study that just ran."""
-    return (f"look at it with: hpo-run report --storage {storage} --study {study} --html "
-            f"report.html, or live in the browser: hpo-run dashboard --storage {storage}")
-
-
 # comparisons ----------------------------------------------------------------------------
 def print_comparison(comparison: Any, file: Any = None) -> None:
     """The summary table on a terminal: one row per run, and per strategy over seeds."""
@@ -245,6 +239,13 @@ def print_comparison(comparison: Any, file: Any = None) -> None:
                                     f"seeds {comparison.seeds}: median [min, max]"))
     for study, error in comparison.errors.items():
         console.print(f"final test of {study} failed: {error}", style="red", highlight=False)
+    from ..results.stats import winner
+
+    top = winner(comparison.rows)
+    if top is not None:
+        row = comparison.rows[top]
+        console.print(f"best validation {metric}: {row['study']} ({row['strategy']}, "
+                      f"{fmt(row['best_validation'])})", highlight=False)
     storage = comparison.views[0].storage_path if comparison.views else "-"
     names = ", ".join(v.name for v in comparison.views)
     console.print(f"studies in {storage}: {names}; see one with: hpo-run report --storage "

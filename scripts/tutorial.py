@@ -144,6 +144,10 @@ def _study_facts(prefix: str, report: dict[str, Any]) -> dict[str, str]:
     if isinstance(gens, list):
         out[f"{prefix}.generations"] = str(len(gens))
         out[f"{prefix}.fresh_generations"] = str(sum(1 for g in gens if g.get("evaluations")))
+    for name in report["best_config"] or {}:
+        seen = sorted({t[name] for t in report["trials_table"] if t.get(name) is not None},
+                      key=lambda v: (str(type(v)), v))
+        out[f"{prefix}.values.{name}"] = ", ".join(f4(v) for v in seen)
     values = [t["value"] for t in report["trials_table"]]
     best = report["best_validation"]
     if best is not None:

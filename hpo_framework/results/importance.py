@@ -59,8 +59,13 @@ def _compute(view: StudyView, seed: int) -> dict[str, Any]:
         out["importances"] = {d.name: 0.0 for d in dims}
         return out
     import numpy as np
-    from sklearn.ensemble import RandomForestRegressor
-    from sklearn.inspection import permutation_importance
+
+    try:
+        from sklearn.ensemble import RandomForestRegressor
+        from sklearn.inspection import permutation_importance
+    except ImportError:
+        out["note"] = "importances need scikit-learn: pip install scikit-learn"
+        return out
 
     xa, ya = np.asarray(x), np.asarray(y)
     forest = RandomForestRegressor(n_estimators=64, min_samples_leaf=1, random_state=seed,

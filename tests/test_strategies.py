@@ -273,3 +273,108 @@ def test_bad_strategy_options_through_the_cli(cli_run, tmp_path, name, option, m
     assert proc.returncode != 0
     assert message in proc.stderr and "Traceback" not in proc.stderr
     assert not (tmp_path / "hpo.db").exists() or "Error" in proc.stderr
+
+
+# bayes: its own GP, log-EI and the acquisition search -----------------------------------
+
+def _bayes_module():
+    import importlib
+
+    return importlib.import_module(strategy("bayes").__module__)
+
+
+def test_bayes_log_ei_is_the_log_of_ei_and_stays_finite_far_in_the_tail():
+    import numpy as np
+    from scipy.stats import norm
+
+    log_h = _bayes_module()._log_h
+    z = np.array([-8.0, -3.0, -1.5, -0.5, 0.0, 0.7, 3.0])
+    direct = np.log(z * norm.cdf(z) + norm.pdf(z))
+    assert np.allclose(log_h(z), direct, rtol=1e-7, atol=1e-9)
+    tail = log_h(np.array([-40.0, -200.0]))
+    assert np.all(np.isfinite(tail)) and tail[1] < tail[0] < -700  # EI itself underflows to 0
+
+
+def test_bayes_fast_posterior_is_the_gp_s_own_prediction():
+    import numpy as np
+
+    gp_class = _bayes_module()._PriorGP
+    rng = np.random.RandomState(0)
+    x, y = rng.rand(25, 3), rng.randn(25)
+    gp = gp_class.make(3, 0, 0, True).fit(x, y)
+    points = rng.rand(7, 3)
+    mean, std = gp.predict(points, return_std=True)
+    fast_mean, fast_std = gp.posterior()(points)
+    assert np.allclose(mean, fast_mean, atol=1e-9) and np.allclose(std, fast_std, atol=1e-9)
+
+
+def test_bayes_power_transform_tames_a_heavy_tail_and_keeps_the_order():
+    import numpy as np
+    from scipy.stats import skew
+
+    transform = _bayes_module()._transform
+    losses = np.exp(np.random.RandomState(0).normal(0.0, 3.0, size=40))  # to ~1e5
+    plain, power = transform(losses, "standardize"), transform(losses, "power")
+    assert list(np.argsort(power)) == list(np.argsort(losses))
+    assert abs(power.mean()) < 1e-9 and abs(power.std() - 1) < 1e-9
+    assert skew(plain) > 3 and abs(skew(power)) < 1  # the tail no longer flattens the rest
+
+
+def test_bayes_one_hot_features_separate_every_category():
+    import numpy as np
+
+    space = Space.from_dict({"x": {"type": "float", "low": 0.0, "high": 1.0},
+                             "k": ["a", "b", "c"], "flag": [True, False]})
+    features = _bayes_module()._Features(space, onehot=True)
+    u = np.array([space.encode({"x": 0.2, "k": k, "flag": True}) for k in "abc"])
+    f = features(u)
+    assert f.shape == (3, 1 + 3 + 1)
+    assert np.allclose(f[:, 1:4], np.eye(3))  # equally far apart, not ordered
+    snapped = features.snap(np.array([[0.2, 0.01, 0.9]]))[0]
+    assert space.decode(list(snapped)) == space.decode([0.2, 0.01, 0.9])
+
+
+@pytest.mark.parametrize("options", [{}, {"acq_func": "EI"}, {"output_transform": "power"},
+                                     {"categorical_encoding": "ordinal",
+                                      "length_scale_prior": False, "local_points": 0.0}])
+def test_bayes_finds_the_quadratic_minimum_with_each_model_setting(options):
+    study = optimize(quadratic, QUAD_SPACE, strategy="bayes", n_trials=16, seed=0,
+                     n_initial_points=5, **options)
+    assert study.best_params["k"] == "a" and abs(study.best_params["x"] - 0.3) < 0.15
+    assert study.strategy.stats()["model_fits"] >= 11
+
+
+def test_bayes_log_ei_beats_random_on_hartmann_like_sphere():
+    space = {f"x{i}": {"type": "float", "low": -5.0, "high": 5.0} for i in range(4)}
+
+    def sphere(p):
+        return sum((p[f"x{i}"] - 1.3) ** 2 for i in range(4))
+
+    bayes = optimize(sphere, space, strategy="bayes", n_trials=30, seed=1)
+    rand = optimize(sphere, space, strategy="random", n_trials=30, seed=1)
+    assert bayes.best_value < 0.1 < rand.best_value
+
+
+# genetic: parents from the archive, fresh children ---------------------------------------
+
+def test_genetic_each_generation_brings_new_configurations_while_there_are_any():
+    space = {"a": {"type": "int", "low": 0, "high": 30}, "b": {"type": "int", "low": 0,
+                                                                "high": 30}}
+    study = optimize(lambda p: (p["a"] - 20) ** 2 + (p["b"] - 7) ** 2, space,
+                     strategy="genetic", n_trials=60, seed=0, population_size=6,
+                     hall_of_fame=1)
+    generations = study.strategy.stats()["generations"]
+    assert len(generations) >= 8
+    assert all(g["evaluations"] == 5 for g in generations[1:])  # 6 minus the elite
+
+
+@pytest.mark.parametrize("parents", ["archive", "population"])
+def test_genetic_parent_pools_both_resume_exactly(parents):
+    genetic = strategy("genetic")
+    space = Space.from_dict({"x": {"type": "float", "low": 0.0, "high": 1.0}, "k": ["a", "b"]})
+    whole = genetic(space, seed=3, population_size=4, parents=parents)
+    history = simulate(whole, 14)
+    resumed = genetic(space, seed=3, population_size=4, parents=parents)
+    resumed.restore([Trial(number=t.number, params=t.params, state=t.state, value=t.value,
+                           loss=t.loss) for t in history])
+    assert resumed.ask(4) == whole.ask(4)

@@ -13,16 +13,19 @@ configurations, which is how a batch for parallel trials is built).
 from __future__ import annotations
 
 import hashlib
+import math
 import statistics
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from hpo_framework import Option, OptionError, SpaceError, Strategy, Trial, hookimpl
 
 ESTIMATORS = ("GP", "RF", "ET", "GBRT")
-ACQ_FUNCS = ("gp_hedge", "EI", "PI", "LCB")
+_POWER = "hebo"
+_LBFGS_ITER = 100  # iterations of the stacked local search
+ACQ_FUNCS = ("gp_hedge", "EI", "PI", "LCB", "logEI")
 
 
 def _gbrt_regressor(random_state: int) -> Any:
@@ -58,6 +61,179 @@ def _gbrt_regressor(random_state: int) -> Any:
                          random_state=random_state)
 
 
+
+class _PriorGP:
+    """skopt's GaussianProcessRegressor with log-priors on its kernel hyperparameters.
+
+    The kernel is ``C * Matern52(ARD) + White`` on standardized losses; its theta is
+    (log C, log length scales..., log noise). The priors are Optuna GPSampler's
+    (``optuna/_gp/prior.py``): on each inverse squared length scale ``-(0.1/l + 0.1 l)``,
+    which keeps a length scale from running to 0 or infinity on a few dozen points;
+    Gamma(2, 1) on the kernel scale; Gamma(1.1, 30) on the noise variance (small noise
+    unless the data insist). Maximized by sklearn's L-BFGS-B with exact gradients.
+    """
+
+    @staticmethod
+    def make(n_features: int, restarts: int, random_state: int, prior: bool) -> Any:
+        import numpy as np
+        from skopt.learning import GaussianProcessRegressor
+        from skopt.learning.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+
+        class PriorGPR(GaussianProcessRegressor):
+            def log_marginal_likelihood(self, theta=None, eval_gradient=False,
+                                        clone_kernel=True):
+                out = super().log_marginal_likelihood(theta, eval_gradient, clone_kernel)
+                if theta is None or not prior:
+                    return out
+                t = np.asarray(theta, dtype=float)
+                c, ls, noise = t[0], t[1:-1], t[-1]
+                lp = (-(0.1 * np.exp(2 * ls) + 0.1 * np.exp(-2 * ls)).sum()
+                      + c - np.exp(c) + 0.1 * noise - 30.0 * np.exp(noise))
+                if not eval_gradient:
+                    return out + lp
+                grad = np.concatenate([[1.0 - np.exp(c)],
+                                       -0.2 * np.exp(2 * ls) + 0.2 * np.exp(-2 * ls),
+                                       [0.1 - 30.0 * np.exp(noise)]])
+                return out[0] + lp, out[1] + grad
+
+        PriorGPR.__module__ = __name__
+        PriorGPR.posterior = _PriorGP.posterior
+        kernel = (ConstantKernel(1.0, (1e-3, 1e3))
+                  * Matern(length_scale=np.ones(n_features), length_scale_bounds=(5e-3, 2e2),
+                           nu=2.5)
+                  + WhiteKernel(1e-2, (1e-6, 1e1)))
+        return PriorGPR(kernel=kernel, normalize_y=False, noise="gaussian",
+                        n_restarts_optimizer=restarts, random_state=random_state)
+
+
+    @staticmethod
+    def posterior(gp: Any) -> Callable[[Any], tuple[Any, Any]]:
+        """The fitted GP's mean and sd of f (noise excluded) at many points, in numpy only.
+
+        The same algebra as ``predict(return_std=True)`` without its input checks, which
+        cost more than the algebra in the thousands of small calls of the acquisition search.
+        """
+        import numpy as np
+        from scipy.linalg import solve_triangular
+        from scipy.spatial.distance import cdist
+
+        scale = float(gp.kernel_.k1.k1.constant_value)
+        ls = np.asarray(gp.kernel_.k1.k2.length_scale, dtype=float)
+        train = gp.X_train_ / ls
+        alpha, chol = np.ravel(gp.alpha_), gp.L_
+
+        def predict(x: Any) -> tuple[Any, Any]:
+            d = np.sqrt(5.0) * cdist(np.atleast_2d(x) / ls, train)
+            k = scale * (1.0 + d + d * d / 3.0) * np.exp(-d)
+            v = solve_triangular(chol, k.T, lower=True, check_finite=False)
+            var = np.maximum(scale - np.einsum("ij,ij->j", v, v), 1e-18)
+            return k @ alpha, np.sqrt(var)
+
+        return predict
+
+
+def _log_h(z: Any) -> Any:
+    """log(z * Phi(z) + phi(z)), stable far into the tail (LogEI, Ament et al. 2023, eq. 9)."""
+    import numpy as np
+    from scipy.special import erfcx, ndtr
+
+    z = np.asarray(z, dtype=float)
+    out = np.empty_like(z)
+    near = z > -1.0
+    zn = z[near]
+    out[near] = np.log(zn * ndtr(zn) + np.exp(-0.5 * zn ** 2) / math.sqrt(2 * math.pi))
+    zf = z[~near]
+    x = np.log(erfcx(-zf / math.sqrt(2)) * np.abs(zf)) + 0.5 * math.log(math.pi / 2)
+    log1mexp = np.where(x > -math.log(2), np.log(-np.expm1(np.minimum(x, -1e-300))),
+                        np.log1p(-np.exp(x)))
+    out[~near] = -0.5 * zf ** 2 - 0.5 * math.log(2 * math.pi) + log1mexp
+    return out
+
+
+class _Features:
+    """The GP's inputs: the unit-cube coordinates, categoricals one-hot (or ordinal)."""
+
+    def __init__(self, space: Any, onehot: bool) -> None:
+        from hpo_framework.space import Categorical, Float, Int
+
+        self.space = space
+        self.conditional = any(d.condition for d in space.dimensions)
+        self.kinds: list[tuple[str, Any]] = []
+        for d in space.searchable:
+            if isinstance(d, Categorical):
+                self.kinds.append(("cat", d))
+            elif isinstance(d, Int):
+                self.kinds.append(("int", d))
+            elif isinstance(d, Float):
+                self.kinds.append(("float", d))
+            else:
+                self.kinds.append(("other", d))
+        self.onehot = onehot
+        self.continuous = [i for i, (k, _) in enumerate(self.kinds) if k in ("float", "int")]
+
+    def snap(self, u: Any) -> Any:
+        """Each point replaced by the encoding of the configuration it decodes to."""
+        import numpy as np
+
+        u = np.clip(np.asarray(u, dtype=float), 0.0, 1.0)
+        if self.conditional or any(k == "other" for k, _ in self.kinds):
+            return np.array([self.space.encode(self.space.decode(list(row))) for row in u])
+        out = u.copy()
+        for j, (kind, d) in enumerate(self.kinds):
+            if kind == "cat":
+                k = len(d.choices)
+                out[:, j] = (np.minimum(np.floor(u[:, j] * k), k - 1) + 0.5) / k
+            elif kind == "int" and not d.log:
+                m = d.high - d.low + 1
+                out[:, j] = (np.minimum(np.floor(u[:, j] * m), m - 1) + 0.5) / m
+            elif kind == "int":
+                lo, hi = math.log(d.low), math.log(d.high)
+                v = np.clip(np.round(np.exp(lo + u[:, j] * (hi - lo))), d.low, d.high)
+                out[:, j] = np.clip((np.log(v) - lo) / (hi - lo), 0.0, 1.0)
+        return out
+
+    def __call__(self, u: Any) -> Any:
+        import numpy as np
+
+        u = np.atleast_2d(np.asarray(u, dtype=float))
+        if not self.onehot:
+            return u
+        cols = []
+        for j, (kind, d) in enumerate(self.kinds):
+            if kind != "cat" or len(d.choices) < 3:
+                cols.append(u[:, j:j + 1])
+                continue
+            k = len(d.choices)
+            idx = np.minimum(np.floor(u[:, j] * k), k - 1).astype(int)
+            hot = np.zeros((len(u), k))
+            hot[np.arange(len(u)), idx] = 1.0
+            hot[np.isclose(u[:, j], 0.5) & (k % 2 == 0)] = 0.5  # inactive: imputed 0.5
+            cols.append(hot)
+        return np.hstack(cols)
+
+
+def _transform(ys: Any, how: str) -> Any:
+    """Losses as the GP sees them: standardized, or power-transformed first (HEBO's recipe:
+    Box-Cox of loss / sd when every loss is positive, else Yeo-Johnson), then standardized.
+    """
+    import numpy as np
+
+    y = np.asarray(ys, dtype=float)
+    sd = y.std() or 1.0
+    if how == "power" and len(y) > 2 and y.std() > 0:
+        from scipy.stats import boxcox, yeojohnson
+
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            if _POWER == "hebo" and y.min() > 0:
+                t, _ = boxcox(y / sd)
+            else:
+                t, _ = yeojohnson((y - y.mean()) / sd)
+        if np.all(np.isfinite(t)) and t.std() > 0:
+            y, sd = t, t.std()
+    return (y - y.mean()) / sd
+
+
 class BayesStrategy(Strategy):
     """Gaussian-process (or tree) Bayesian optimisation via scikit-optimize."""
 
@@ -66,12 +242,29 @@ class BayesStrategy(Strategy):
         "base_estimator": Option("GP", str, choices=ESTIMATORS, nullable=False,
                                  help="surrogate model: Gaussian process, random forest, "
                                       "extra trees, gradient-boosted trees"),
-        "acq_func": Option("EI", str, choices=ACQ_FUNCS, nullable=False,
-                           help="acquisition function (gp_hedge: skopt's default mix)"),
+        "acq_func": Option("logEI", str, choices=ACQ_FUNCS, nullable=False,
+                           help="acquisition function (logEI: log expected improvement on "
+                                "this plugin's GP; the others run skopt's Optimizer; "
+                                "gp_hedge: skopt's default mix)"),
+        "output_transform": Option("standardize", str, choices=("standardize", "power"),
+                                   nullable=False,
+                                   help="logEI: losses standardized, or Yeo-Johnson "
+                                        "power-transformed first (heavy tails)"),
+        "categorical_encoding": Option("onehot", str, choices=("onehot", "ordinal"),
+                                       nullable=False,
+                                       help="logEI: categoricals with 3+ choices one-hot, "
+                                            "or by their position"),
+        "length_scale_prior": Option(True, bool, nullable=False,
+                                     help="logEI: priors on the kernel's length scales, "
+                                          "scale and noise (Optuna's)"),
+        "local_points": Option(0.25, float, low=0.0, high=0.9, nullable=False,
+                               help="logEI: share of candidates drawn near the best "
+                                    "points so far (a local trust region)"),
         "kappa": Option(1.96, float, low=0.0, nullable=False,
                         help="LCB exploration weight (larger explores more)"),
-        "xi": Option(0.01, float, low=0.0, nullable=False,
-                     help="EI/PI minimum improvement (larger explores more)"),
+        "xi": Option(None, float, low=0.0,
+                     help="EI/PI minimum improvement, larger explores more (default: 0.01 "
+                          "for EI/PI, in loss units; 0 for logEI, in standardized units)"),
         "n_initial_points": Option(10, int, low=1, nullable=False,
                                    help="space-filling points before the model is used"),
         "initial_point_generator": Option("sobol", str,
@@ -85,7 +278,8 @@ class BayesStrategy(Strategy):
         "n_points": Option(1000, int, low=10, nullable=False,
                            help="random candidates scored per proposal"),
         "n_restarts_optimizer": Option(3, int, low=1, nullable=False,
-                                       help="L-BFGS starts from the best candidates"),
+                                       help="L-BFGS starts from the best candidates "
+                                            "(logEI: and from the best point so far)"),
         "kernel_restarts": Option(0, int, low=0, nullable=False,
                                   help="GP only: extra random starts of the kernel "
                                        "hyperparameter fit (skopt: 2)"),
@@ -119,6 +313,7 @@ class BayesStrategy(Strategy):
         self._told: dict[int, tuple[list[float], float | None]] = {}  # number -> (u, loss)
         self._opt: Any = None
         self._fit_key: Any = None
+        self._features: Any = None
         self.n_fits = 0
         self.seconds = 0.0
 
@@ -173,9 +368,12 @@ class BayesStrategy(Strategy):
                 acq_optimizer = "sampling"
             self._opt = Optimizer(
                 [Real(0.0, 1.0) for _ in range(self._dims)],
-                base_estimator=estimator, n_initial_points=0, acq_func=cfg["acq_func"],
+                base_estimator=estimator, n_initial_points=0,
+                # trees have no log-EI of their own: skopt's EI on their mean and spread
+                acq_func="EI" if cfg["acq_func"] == "logEI" else cfg["acq_func"],
                 acq_optimizer=acq_optimizer, random_state=int(self._rng("opt").randint(2**31)),
-                acq_func_kwargs={"xi": cfg["xi"], "kappa": cfg["kappa"]},
+                acq_func_kwargs={"xi": 0.01 if cfg["xi"] is None else cfg["xi"],
+                                 "kappa": cfg["kappa"]},
                 acq_optimizer_kwargs={"n_points": cfg["n_points"],
                                       "n_restarts_optimizer": cfg["n_restarts_optimizer"]},
                 model_queue_size=1,
@@ -228,12 +426,88 @@ class BayesStrategy(Strategy):
             lie = (min(ys) if liar == "cl_min" else max(ys) if liar == "cl_max"
                    else statistics.fmean(ys))
             xs, ys = xs + pending, ys + [lie] * len(pending)
+        if self.config["acq_func"] == "logEI" and self.config["base_estimator"] == "GP":
+            return self._log_ei_candidates(xs, ys)
         self._fit(xs, ys)
         opt = self._opt
         out = [list(map(float, opt._next_x))]
         for x in getattr(opt, "next_xs_", []):  # gp_hedge's other proposals
             out.append([float(v) for v in opt.space.inverse_transform(x.reshape(1, -1))[0]])
         return out
+
+    def _log_ei_candidates(self, xs: list, ys: list) -> list[list[float]]:
+        """Fit the GP, maximize log-EI; candidates best first (the caller skips seen ones).
+
+        Candidates are random points plus points near the best ones so far, all snapped to
+        the configuration they decode to (the acquisition is scored where the trial will
+        run); L-BFGS-B then climbs from the best candidates and from the incumbent.
+        """
+        import numpy as np
+        from scipy.optimize import minimize
+        from threadpoolctl import threadpool_limits
+
+        started = time.perf_counter()
+        cfg = self.config
+        if self._features is None:
+            self._features = _Features(self.space, cfg["categorical_encoding"] == "onehot")
+        feats = self._features
+        rng = self._rng("acq", len(xs), hashlib.sha256(repr((xs, ys)).encode()).hexdigest())
+        X = np.asarray(xs, dtype=float)
+        y = _transform(ys, cfg["output_transform"])
+        with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            gp = _PriorGP.make(feats(X[:1]).shape[1], cfg["kernel_restarts"],
+                               int(rng.randint(2**31)), cfg["length_scale_prior"])
+            gp.fit(feats(X), y)
+            best = float(y.min()) - (cfg["xi"] or 0.0)
+
+            predict = gp.posterior()
+
+            def score(u: Any) -> Any:
+                mu, sd = predict(feats(u))
+                sd = np.maximum(sd, 1e-9)
+                return _log_h((best - mu) / sd) + np.log(sd)
+
+            n = cfg["n_points"]
+            n_local = int(n * cfg["local_points"])
+            cand = [rng.uniform(size=(n - n_local, self._dims))]
+            if n_local:
+                top = X[np.argsort(y, kind="stable")[:3]]
+                centres = top[rng.randint(len(top), size=n_local)]
+                scale = np.exp(rng.uniform(np.log(0.01), np.log(0.3), size=(n_local, 1)))
+                cand.append(centres + scale * rng.standard_normal((n_local, self._dims)))
+            cand_u = feats.snap(np.vstack(cand))
+            values = score(cand_u)
+            order = np.argsort(-values, kind="stable")
+            starts = [cand_u[i] for i in order[:cfg["n_restarts_optimizer"]]]
+            starts.append(X[int(np.argmin(y))])
+            cont = feats.continuous
+            found_u, found_v = [cand_u[order[:20]]], [values[order[:20]]]
+            if cont:  # all starts climb together: one L-BFGS-B over their stacked coordinates
+                base = np.array(starts, dtype=float)
+                k, c, h = len(base), len(cont), 1e-6
+                bump = np.zeros((c + 1, c))
+                bump[1:] = h * np.eye(c)
+
+                def neg(z: Any) -> tuple[float, Any]:
+                    pts = np.repeat(base, c + 1, axis=0)
+                    pts[:, cont] = (z.reshape(k, 1, c) + bump[None]).reshape(-1, c)
+                    v = score(pts).reshape(k, c + 1)
+                    return -float(v[:, 0].sum()), (-(v[:, 1:] - v[:, :1]) / h).ravel()
+
+                res = minimize(neg, base[:, cont].ravel(), jac=True, method="L-BFGS-B",
+                               bounds=[(0.0, 1.0 - 1e-6)] * (k * c),
+                               options={"maxiter": _LBFGS_ITER})
+                points = base.copy()
+                points[:, cont] = res.x.reshape(k, c)
+                points = feats.snap(points)
+                found_u.append(points)
+                found_v.append(score(points))
+            all_u, all_v = np.vstack(found_u), np.concatenate(found_v)
+            pick = np.argsort(-all_v, kind="stable")
+        self.n_fits += 1
+        self.seconds += time.perf_counter() - started
+        return [[float(v) for v in all_u[i]] for i in pick]
 
     # the contract -----------------------------------------------------------------
     def _propose(self) -> dict[str, Any] | None:
@@ -311,4 +585,5 @@ class BayesStrategy(Strategy):
 
 @hookimpl
 def register_strategies(register):
-    register("bayes", BayesStrategy, "Bayesian optimisation (scikit-optimize GP/RF/ET/GBRT)")
+    register("bayes", BayesStrategy, "Bayesian optimisation (scikit-optimize GP/RF/ET/GBRT)",
+             default=100)

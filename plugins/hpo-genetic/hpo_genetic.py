@@ -71,6 +71,14 @@ class GeneticStrategy(Strategy):
                                help="polynomial mutation crowding degree"),
         "indpb": Option(None, float, low=0.0, high=1.0,
                         help="per-gene mutation probability (default 1/dimensions)"),
+        "parents": Option("archive", str, choices=("archive", "population"), nullable=False,
+                          help="archive: tournaments among the best population_size "
+                               "individuals of all generations so far (mu + lambda); "
+                               "population: among the last generation only (the notebook)"),
+        "fresh": Option(True, bool, nullable=False,
+                        help="a child that decodes to a configuration some generation "
+                             "already had is mutated again (up to 10 times), so each "
+                             "generation spends its budget on new configurations"),
     }
 
     @classmethod
@@ -97,6 +105,7 @@ class GeneticStrategy(Strategy):
         self._hof: Any = None
         self.logbook: list[dict[str, Any]] = []
         self._claimed: set[str] = set()  # configurations some generation already needed
+        self._archive: dict[str, Any] = {}  # key -> individual, every generation's, scored
         self._population = self._initial_population()
         self._new_keys = self._claim_new()
 
@@ -152,6 +161,7 @@ class GeneticStrategy(Strategy):
         cfg = self.config
         for ind in self._population:
             ind.fitness.values = (self._known[self._key(ind)],)
+            self._archive.setdefault(self._key(ind), ind)
         values = [self._values[k] for k in {self._key(i) for i in self._population}
                   if k in self._values]
         record: dict[str, Any] = {"generation": self.generation,
@@ -174,13 +184,42 @@ class GeneticStrategy(Strategy):
             if self._stale and self._stale % STALL == 0:  # stuck: fresh blood
                 offspring = self._random_individuals(size - n_elite)
             else:
-                offspring = self._toolbox().select(self._population, size - n_elite)
-                offspring = algorithms.varAnd(offspring, self._toolbox(), cfg["cxpb"],
-                                              cfg["mutpb"])
+                toolbox = self._toolbox()
+                pool = self._population
+                if cfg["parents"] == "archive":  # sorted is stable: ties keep their age order
+                    pool = sorted(self._archive.values(),
+                                  key=lambda ind: ind.fitness.values[0])[:size]
+                offspring = toolbox.select(pool, size - n_elite)
+                offspring = algorithms.varAnd(offspring, toolbox, cfg["cxpb"], cfg["mutpb"])
+                if cfg["fresh"]:
+                    self._refresh(offspring, toolbox)
         if self._hof is not None:
             offspring.extend(self._hof.items)
         self._population = offspring
         self._new_keys = self._claim_new()
+
+    def _refresh(self, offspring: list[Any], toolbox: Any) -> None:
+        """Mutate again the children that would repeat a configuration already claimed.
+
+        The notebook's polynomial mutation first; when that keeps landing on known
+        configurations (a converged population on an integer grid), every gene mutates
+        with ever wider steps, so the generation still brings new configurations.
+        """
+        from deap import tools
+
+        seen = set(self._claimed)
+        eta = self.config["mutation_eta"]
+        for ind in offspring:
+            for attempt in range(20):
+                if self._key(ind) not in seen:
+                    break
+                if attempt < 3:
+                    toolbox.mutate(ind)
+                else:
+                    tools.mutPolynomialBounded(ind, eta=eta / 2 ** (attempt - 2), low=0.0,
+                                               up=1.0, indpb=1.0)
+                del ind.fitness.values
+            seen.add(self._key(ind))
 
     def _sync(self) -> None:
         """Move on while the current generation is fully known (deterministic)."""

@@ -34,6 +34,7 @@ import argparse
 import inspect
 import json
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -75,10 +76,12 @@ class Problem:
         self.space = self.backend.default_space(ds)
         self.epochs = 0  # epochs trained in this run
         self.start = time.perf_counter()
+        self.cpu_start = time.process_time()
         self.log: list[dict[str, Any]] = []  # one entry per finished trial
 
     def reset(self) -> None:
         self.epochs, self.start, self.log = 0, time.perf_counter(), []
+        self.cpu_start = time.process_time()
 
     def model(self, params: dict[str, Any]) -> Any:
         self.keras.backend.clear_session()
@@ -314,11 +317,12 @@ class Result:
     test: float | None
     to_target: float | None
     best_in_budget: float | None
+    cpu: float | None = None  # CPU seconds of this process (all its threads)
     log: list[dict[str, Any]] = field(default_factory=list)
 
 
-def summarize_run(problem: Problem, name: str, wall: float, target: float, budget: int,
-                  test: bool) -> Result:
+def summarize_run(problem: Problem, name: str, wall: float, cpu: float, target: float,
+                  budget: int, test: bool) -> Result:
     log = problem.log
     done = [e for e in log if e["value"] is not None]
     best = max(done, key=lambda e: e["value"]) if done else None
@@ -328,7 +332,8 @@ def summarize_run(problem: Problem, name: str, wall: float, target: float, budge
         method=name, seed=problem.seed, trials=len(log), epochs=problem.epochs, wall=wall,
         best=best["value"] if best else None,
         test=problem.test_accuracy(best["params"]) if best and test else None,
-        to_target=hit, best_in_budget=max(within) if within else None, log=list(log))
+        to_target=hit, best_in_budget=max(within) if within else None, cpu=cpu,
+        log=list(log))
 
 
 def fmt(values: list[float | None], digits: int = 4) -> str:
@@ -344,14 +349,15 @@ def fmt(values: list[float | None], digits: int = 4) -> str:
 
 def table(rows: dict[str, list[Result]], budget: int, target: float) -> str:
     lines = [
-        f"| method | trials | epochs trained | wall s | best val acc | its test acc | "
+        f"| method | trials | epochs trained | wall s | CPU s | best val acc | its test acc | "
         f"s to val acc >= {target} | best val acc within {budget} epochs |",
-        "|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for name, results in rows.items():
         lines.append(
             f"| {name} | {fmt([r.trials for r in results], 0)} | "
             f"{fmt([r.epochs for r in results], 0)} | {fmt([r.wall for r in results], 1)} | "
+            f"{fmt([r.cpu for r in results], 1)} | "
             f"{fmt([r.best for r in results])} | {fmt([r.test for r in results])} | "
             f"{fmt([r.to_target for r in results], 1)} | "
             f"{fmt([r.best_in_budget for r in results])} |")
@@ -403,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-test", action="store_true", help="skip the test-set retrain")
     parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "pruners.md"))
     parser.add_argument("--json", default=None, help="also write every run's log here")
+    parser.add_argument("--from-log", default=None,
+                        help="no runs: the table from the stderr lines of an earlier run")
     args = parser.parse_args(argv)
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(args.threads)
@@ -421,6 +429,13 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown method {unknown[0]!r}: one of "
                          + ", ".join(m.name for m in chosen))
         chosen = [m for m in chosen if m.name in wanted]
+    command = "python benchmarks/pruners.py " + " ".join(argv if argv is not None
+                                                         else sys.argv[1:])
+    if args.from_log:
+        rows = read_log(Path(args.from_log))
+        seeds = max((len(r) for r in rows.values()), default=0)
+        write_report(args, rows, budget, mode, command.strip(), None, seeds)
+        return 0
     rows: dict[str, list[Result]] = {m.name: [] for m in chosen}
     started = time.perf_counter()
     for seed in range(args.seeds):
@@ -431,20 +446,27 @@ def main(argv: list[str] | None = None) -> int:
                 warnings.simplefilter("ignore")
                 method.run(problem, args.trials, budget, mode)
             wall = time.perf_counter() - problem.start
-            result = summarize_run(problem, method.name, wall, args.target, budget,
+            cpu = time.process_time() - problem.cpu_start
+            result = summarize_run(problem, method.name, wall, cpu, args.target, budget,
                                    not args.no_test)
             rows[method.name].append(result)
-            print(f"seed {seed} {method.name:32s} trials {result.trials:3d} epochs "
-                  f"{result.epochs:4d} wall {wall:6.1f}s best {result.best} test "
+            print(f"seed {seed} {method.name} | trials {result.trials} epochs "
+                  f"{result.epochs} wall {wall:.1f}s cpu {cpu:.1f}s best {result.best} test "
                   f"{result.test} to-target {result.to_target} in-budget "
                   f"{result.best_in_budget}", file=sys.stderr, flush=True)
-    elapsed = time.perf_counter() - started
-    command = "python benchmarks/pruners.py " + " ".join(argv if argv is not None
-                                                         else sys.argv[1:])
+        # after every seed, so that a run cut short still leaves its figures
+        write_report(args, rows, budget, mode, command.strip(),
+                     time.perf_counter() - started, seed + 1)
+    return 0
+
+
+def write_report(args: argparse.Namespace, rows: dict[str, list[Result]], budget: int,
+                 mode: str, command: str, elapsed: float | None, seeds_done: int) -> None:
+    took = f"{elapsed:.0f} s in all" if elapsed is not None else "figures read from its log"
     text = "\n".join([
         "## Pruner benchmark: keras MLP on digits, 10 epochs",
         "",
-        f"`{command.strip()}` — {elapsed:.0f} s in all, {args.seeds} seeds, our runs "
+        f"`{command}` — {took}, {seeds_done} of {args.seeds} seeds done, our runs "
         f"{args.trials} trials, peers until {budget} epochs, TensorFlow threads "
         f"{args.threads}, {os.cpu_count()} CPUs, pruning mode: **{mode}** ("
         + ("decisions by the study's driver through `optimize(..., pruner=...)`" if mode == "core"
@@ -466,7 +488,30 @@ def main(argv: list[str] | None = None) -> int:
             {n: [r.__dict__ for r in rs] for n, rs in rows.items()}, default=str, indent=1),
             encoding="utf-8")
     print(f"written to {out}", file=sys.stderr)
-    return 0
+
+
+LOG_LINE = re.compile(
+    r"^seed (?P<seed>\d+) (?P<method>.+?)\s*\|?\s+trials\s+(?P<trials>\d+) epochs\s+"
+    r"(?P<epochs>\d+) wall\s+(?P<wall>[\d.]+)s(?: cpu (?P<cpu>[\d.]+)s)? best (?P<best>\S+) "
+    r"test (?P<test>\S+) to-target (?P<to_target>\S+) in-budget (?P<in_budget>\S+)$")
+
+
+def read_log(path: Path) -> dict[str, list[Result]]:
+    """The per-run lines a run printed to stderr, back into results (no trial logs)."""
+    def num(text: str | None) -> float | None:
+        return None if text in (None, "None") else float(text)
+
+    rows: dict[str, list[Result]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        m = LOG_LINE.match(line.strip())
+        if not m:
+            continue
+        rows.setdefault(m["method"], []).append(Result(
+            method=m["method"], seed=int(m["seed"]), trials=int(m["trials"]),
+            epochs=int(m["epochs"]), wall=float(m["wall"]), best=num(m["best"]),
+            test=num(m["test"]), to_target=num(m["to_target"]),
+            best_in_budget=num(m["in_budget"]), cpu=num(m["cpu"])))
+    return rows
 
 
 if __name__ == "__main__":

@@ -34,18 +34,30 @@ configs = {
     "adam": {"learning_rate": 0.01, "optimizer": "adam", "num_dense_layers": 2, "num_dense_nodes": 7},
 }
 for name, params in configs.items():
-    for tr in ("fit", "compiled"):
-        b = KerasBackend(trainer=tr, keras_backend="jax", seed=0, epochs=3)
+    for tr, pad in (("fit", True), ("compiled", True), ("compiled", False)):
+        b = KerasBackend(trainer=tr, keras_backend="jax", seed=0, epochs=3, pad=pad)
         scores, steps = fit_and_score(b, params, d, *split)
-        out[f"{name}/{tr}"] = {"accuracy": scores["accuracy"], "steps": steps}
+        out[f"{name}/{tr}/{pad}"] = {"accuracy": scores["accuracy"], "steps": steps}
 
-# the same shapes with another learning rate reuse the program; other widths compile anew
-b = KerasBackend(trainer="compiled", seed=0, epochs=2)
+# unpadded (Keras's stateless_call): the same shapes with another learning rate reuse the
+# program; other widths compile anew
+b = KerasBackend(trainer="compiled", seed=0, epochs=2, pad=False)
 n0 = trainer.COMPILES["count"]
 fit_and_score(b, {**configs["sgd"], "learning_rate": 0.02}, d, *split)
 n1 = trainer.COMPILES["count"]
 fit_and_score(b, {**configs["sgd"], "num_dense_nodes": 9}, d, *split)
 out["compiles"] = [n0, n1, trainer.COMPILES["count"]]
+# padded (the default): narrower and shallower trials, and the other optimizer once seen,
+# reuse the program
+from hpo_keras.vectorized import COUNTS
+p = KerasBackend(trainer="compiled", seed=0, epochs=2)
+fit_and_score(p, configs["adam"], d, *split)
+fit_and_score(p, configs["sgd"], d, *split)
+n0 = COUNTS["compiles"]
+for params in ({**configs["sgd"], "num_dense_nodes": 9, "learning_rate": 0.02},
+               {**configs["adam"], "num_dense_layers": 1, "num_dense_nodes": 12}):
+    fit_and_score(p, params, d, *split)
+out["padded_compiles"] = COUNTS["compiles"] - n0
 
 # pruning: the report callback raises at epoch 2, training stops there and it propagates
 seen = []
@@ -104,9 +116,10 @@ def child(tmp_path_factory):
     return json.loads(lines[-1][len("RESULT "):])
 
 
+@pytest.mark.parametrize("pad", [True, False])
 @pytest.mark.parametrize("name", ["sgd", "adam"])
-def test_compiled_trains_like_model_fit_epoch_by_epoch(child, name):
-    fit, compiled = child[f"{name}/fit"], child[f"{name}/compiled"]
+def test_compiled_trains_like_model_fit_epoch_by_epoch(child, name, pad):
+    fit, compiled = child[f"{name}/fit/True"], child[f"{name}/compiled/{pad}"]
     assert [s["step"] for s in compiled["steps"]] == [1, 2, 3]
     for a, b in zip(fit["steps"], compiled["steps"], strict=True):
         assert abs(a["val_loss"] - b["val_loss"]) < 1e-4, (fit["steps"], compiled["steps"])
@@ -119,6 +132,8 @@ def test_compiled_trains_like_model_fit_epoch_by_epoch(child, name):
 def test_a_compile_is_shared_by_later_trials_of_the_same_shapes(child):
     before, same_shapes, other_width = child["compiles"]
     assert same_shapes == before and other_width == before + 1
+    # padded: one program serves every width up to 16 and depth up to the deepest seen
+    assert child["padded_compiles"] == 0
 
 
 def test_trial_pruned_from_report_stops_training_and_propagates(child):
@@ -143,7 +158,7 @@ def test_cli_compiled_study_picks_jax_itself_and_says_when_it_compiles(tmp_path)
     proc = run_cli("--strategy", "random", "--backend", "keras", "--trials", "2", "--seed", "0",
                    "-B", "trainer=compiled", "-B", "epochs=2", "--verbose", "--json",
                    cwd=tmp_path, env={"KERAS_BACKEND": ""}, check=True)
-    assert "keras: compiling the training program for 64-" in proc.stderr
+    assert "keras: compiling the training program for 1 MLP of up to" in proc.stderr
     data = json.loads(proc.stdout[proc.stdout.index("{"):])
     assert [t["state"] for t in data["trials"]] == ["COMPLETE", "COMPLETE"]
     assert all([s["step"] for s in t["intermediate"]] == [1, 2] for t in data["trials"])

@@ -159,4 +159,4 @@ def test_cli_vectorized_study(tmp_path):
     data = json.loads(proc.stdout[proc.stdout.index("{"):])
     assert [t["state"] for t in data["trials"]] == ["COMPLETE"] * 6
     assert all(t["value"] > 0.1 for t in data["trials"])
-    assert proc.stderr.count("keras: compiling the vectorized program for 3 members") >= 1
+    assert proc.stderr.count("keras: compiling the training program for 3 MLPs of up to") >= 1

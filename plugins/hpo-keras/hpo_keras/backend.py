@@ -69,6 +69,9 @@ class KerasBackend(Backend):
         "trainer": Option("fit", str, choices=TRAINERS,
                           help="fit: Keras's model.fit; compiled: each epoch one XLA program "
                                "(Keras on JAX, stateless API), compiles shared by same shapes"),
+        "pad": Option(True, bool,
+                      help="trainer=compiled, built-in MLP: pad widths (to a multiple of 16) "
+                           "and depth, so trials of other sizes share one compile"),
         "model": Option(None, str, help="module:function or file.py:function returning a "
                                         "compiled Keras model"),
     }
@@ -190,6 +193,13 @@ class KerasBackend(Backend):
         import numpy as np
 
         keras = self._keras()
+        if self.config["trainer"] == "compiled" and self.config["pad"]:
+            from .vectorized import padded_fit
+
+            trained = padded_fit(self, params, np.asarray(x, dtype=np.float32), y, dataset,
+                                 validation, report)
+            if trained is not None:
+                return trained[0]
         model, y = self.prepared(params, y, dataset)
         batch_size = int(self._value(params, "batch_size"))
         epochs = int(self._value(params, "epochs"))

@@ -213,6 +213,26 @@ class VectorizedExecutor(Executor):
                 req.answer(error=exc)
 
 
+_ALONE = None
+
+
+def padded_fit(backend: Any, params: dict[str, Any], x: Any, y: Any, dataset: Any,
+               validation: Any, report: Any) -> tuple[Any] | None:
+    """One trial of the built-in MLP through the padded program (a batch of one), so that
+    trials of other widths and depths reuse its compile; None when it does not apply
+    (``--model``, dropout, no hidden layer). Failures and ``TrialPruned`` propagate."""
+    global _ALONE
+    req = _Request(backend, params, x, y, dataset, validation, report)
+    if _ALONE is None:
+        _ALONE = PaddedMLP()
+    if _ALONE.group_key(req) is None:
+        return None
+    _ALONE.train([req], 1)
+    if req.error is not None:
+        raise req.error
+    return (req.result,)
+
+
 def _same_data(a: _Request, b: _Request) -> bool:
     import numpy as np
 
@@ -361,9 +381,10 @@ class PaddedMLP:
             COUNTS["compiles"] += 1
             if verbose:
                 sys.stderr.write(
-                    f"keras: compiling the vectorized program for {n_slots} members, up to "
-                    f"{self.depth} layers of {self.width} units, {'/'.join(self.kinds)}, "
-                    f"{x_shape[0]} rows, batch {s['batch_size']}\n")
+                    f"keras: compiling the training program for {n_slots} "
+                    f"MLP{'s' if n_slots > 1 else ''} of up to {self.depth} layers of "
+                    f"{self.width} units ({'/'.join(self.kinds)}), {x_shape[0]} rows, batch "
+                    f"{s['batch_size']} (smaller and same-size trials reuse it)\n")
             program = BatchProgram(keras, n_slots, self.depth, self.width, x_shape[1], n_out,
                                    self.kinds, task, str(s["activation"]),
                                    float(s["momentum"]), bool(s["nesterov"]), x_shape[0],

@@ -32,8 +32,11 @@ def test_keras_cli_study_final_test_saved_model_and_quiet_terminal(tmp_path):
     assert "best configuration: learning_rate=" in out and "num_dense_nodes=" in out
     assert "test accuracy of the best configuration retrained on all training data" in out
     assert "model saved to best.keras" in out and (tmp_path / "best.keras").is_file()
-    # TensorFlow's start-up lines (oneDNN, cuda, absl) stay out of the terminal
-    noise = [ln for ln in proc.stderr.splitlines() if not ln.startswith("trial ")]
+    # TensorFlow's start-up lines (oneDNN, cuda, absl) stay out of the terminal (the CLI's
+    # own lines may be there)
+    noise = [ln for ln in proc.stderr.splitlines()
+             if any(m in ln for m in ("oneDNN", "cuda", "absl", "I0000", "E0000", "W0000",
+                                      "tensorflow", "TF_"))]
     assert noise == [], proc.stderr
     data = json.loads(run_cli("--strategy", "random", "--backend", "keras", "--trials", "2",
                               "--seed", "0", "-B", "epochs=3", "--json", "--no-final-test",

@@ -114,6 +114,20 @@ def skopt_dimensions(space: Any) -> list[Any]:
 
 # runners: each fills a Timed with `trials` evaluations ------------------------------------
 
+def split_methods(text: str) -> list[str]:
+    """Comma-separated method names; commas inside brackets belong to the options."""
+    out, depth, current = [], 0, ""
+    for ch in text:
+        depth += (ch == "[") - (ch == "]")
+        if ch == "," and depth == 0:
+            out.append(current.strip())
+            current = ""
+        else:
+            current += ch
+    out.append(current.strip())
+    return [m for m in out if m]
+
+
 def parse_method(spec: str) -> tuple[str, dict[str, Any]]:
     if "[" not in spec:
         return spec, {}
@@ -251,51 +265,63 @@ def fmt(v: float) -> str:
 
 def report(problems: list[Any], methods: list[str], runs: dict, seeds: int,
            budgets: list[int], focus: list[str]) -> str:
-    lines: list[str] = []
-    medians = {b: {p.name: {m: statistics.median(best_at(runs[m, p.name, s], b)
-                                                 for s in range(seeds))
-                            for m in methods} for p in problems} for b in budgets}
-    lines.append("### Mean rank (1 = best; per problem, on the median best over seeds)\n")
-    lines.append("| method | " + " | ".join(f"{b} trials" for b in budgets)
-                 + " | " + " | ".join(f"own ms / proposal at {b}" for b in budgets) + " |")
-    lines.append("|---|" + "---|" * (2 * len(budgets)))
-    rank_by = {b: {p.name: ranks(medians[b][p.name]) for p in problems} for b in budgets}
+    """Ranks among the methods run on every problem at a budget; head-to-head on the rest."""
+    def have(m: str, p: str, b: int) -> bool:
+        return all(len(runs.get((m, p, s), {}).get("observed", ())) >= b for s in range(seeds))
+
+    med = {(b, p.name, m): statistics.median(best_at(runs[m, p.name, s], b)
+                                             for s in range(seeds))
+           for b in budgets for p in problems for m in methods if have(m, p.name, b)}
+    full = {b: [m for m in methods if all(have(m, p.name, b) for p in problems)]
+            for b in budgets}
+    rank_by = {(b, p.name): ranks({m: med[b, p.name, m] for m in full[b]})
+               for b in budgets for p in problems}
+    lines = ["### Mean rank (1 = best; per problem, on the median best over seeds)\n",
+             "| method | " + " | ".join(f"{b} trials" for b in budgets) + " | "
+             + " | ".join(f"own ms / proposal at {b}" for b in budgets) + " |",
+             "|---|" + "---|" * (2 * len(budgets))]
     for m in methods:
-        cells = [f"{statistics.fmean(rank_by[b][p.name][m] for p in problems):.2f}"
-                 for b in budgets]
-        cells += [f"{statistics.fmean(own_ms(runs[m, p.name, s], b) for p in problems for s in range(seeds)):.1f}"
-                  for b in budgets]
+        cells = [f"{statistics.fmean(rank_by[b, p.name][m] for p in problems):.2f}"
+                 if m in full[b] else "not run on all" for b in budgets]
+        for b in budgets:
+            own = [own_ms(runs[m, p.name, s], b) for p in problems for s in range(seeds)
+                   if have(m, p.name, b)]
+            cells.append(f"{statistics.fmean(own):.1f}" if own else "-")
         lines.append(f"| {m} | " + " | ".join(cells) + " |")
     for f in focus:
-        lines.append(f"\n### {f}: wins / ties / losses against each method (median best per "
-                     "problem)\n")
-        lines.append("| against | " + " | ".join(f"{b} trials" for b in budgets)
-                     + " | " + " | ".join(f"no worse at {b}" for b in budgets) + " |")
-        lines.append("|---|" + "---|" * (2 * len(budgets)))
+        lines += [f"\n### {f}: wins / ties / losses against each method (median best per "
+                  "problem; no worse = wins + ties)\n",
+                  "| against | " + " | ".join(f"{b} trials" for b in budgets) + " | "
+                  + " | ".join(f"no worse at {b}" for b in budgets) + " |",
+                  "|---|" + "---|" * (2 * len(budgets))]
         for other in methods:
             if other == f:
                 continue
             cells, noworse = [], []
             for b in budgets:
+                both = [p.name for p in problems if (b, p.name, f) in med
+                        and (b, p.name, other) in med]
+                if not both:
+                    cells.append("-")
+                    noworse.append("-")
+                    continue
                 w = t = lo = 0
-                for p in problems:
-                    r = ranks({f: medians[b][p.name][f], other: medians[b][p.name][other]})
-                    if r[f] < r[other]:
-                        w += 1
-                    elif r[f] == r[other]:
-                        t += 1
-                    else:
-                        lo += 1
-                cells.append(f"{w} / {t} / {lo}")
-                noworse.append(f"{100 * (w + t) / len(problems):.0f} %")
+                for p in both:
+                    r = ranks({f: med[b, p, f], other: med[b, p, other]})
+                    w, t, lo = (w + (r[f] < r[other]), t + (r[f] == r[other]),
+                                lo + (r[f] > r[other]))
+                of = "" if len(both) == len(problems) else f" (of {len(both)})"
+                cells.append(f"{w} / {t} / {lo}{of}")
+                noworse.append(f"{100 * (w + t) / len(both):.0f} %")
             lines.append(f"| {other} | " + " | ".join(cells + noworse) + " |")
     for b in budgets:
-        lines.append(f"\n### Median best at {b} trials ({seeds} seeds; rank in brackets)\n")
-        lines.append("| problem | character | " + " | ".join(methods) + " |")
-        lines.append("|---|---|" + "---|" * len(methods))
+        lines += [f"\n### Median best at {b} trials ({seeds} seeds; rank in brackets)\n",
+                  "| problem | character | " + " | ".join(methods) + " |",
+                  "|---|---|" + "---|" * len(methods)]
         for p in problems:
-            r = rank_by[b][p.name]
-            cells = [f"{fmt(medians[b][p.name][m])} ({r[m]:g})" for m in methods]
+            r = rank_by[b, p.name]
+            cells = [(f"{fmt(med[b, p.name, m])}" + (f" ({r[m]:g})" if m in r else ""))
+                     if (b, p.name, m) in med else "-" for m in methods]
             lines.append(f"| {p.name} | {p.character} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -311,8 +337,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="comma-separated; options in brackets: bayes[acq_func=EI]")
     parser.add_argument("--focus", default="bayes,genetic",
                         help="methods whose wins against every other are tabled")
-    parser.add_argument("--reuse", default="", help="methods whose runs come from --runs")
-    parser.add_argument("--runs", default=str(RESULTS / "strategies-runs.jsonl"))
+    parser.add_argument("--reuse", default="",
+                        help="methods whose runs are taken from --runs where there (the "
+                             "missing ones are run)")
+    parser.add_argument("--runs", default=str(RESULTS / "strategies-runs.jsonl"),
+                        help="JSON lines of runs: new runs are appended to the first file, "
+                             "--reuse reads all (comma-separated)")
     parser.add_argument("--out", default=None, help="markdown report (default: "
                         "results/strategies.md, quick: results/strategies-quick.md)")
     args = parser.parse_args(argv)
@@ -323,15 +353,15 @@ def main(argv: list[str] | None = None) -> int:
 
     problems = all_problems()
     if args.problems:
-        wanted = args.problems.split(",")
-        problems = [p for p in problems if p.name in wanted]
+        by_name = {p.name: p for p in problems}
+        problems = [by_name[n] for n in args.problems.split(",")]  # in the order given
     elif args.quick:
         problems = [p for p in problems if p.quick]
     seeds = args.seeds or (3 if args.quick else 5)
     trials = args.trials or (50 if args.quick else 100)
     budgets = sorted({b for b in (50, trials) if b <= trials})
-    methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    reuse = {m.strip() for m in args.reuse.split(",") if m.strip()}
+    methods = split_methods(args.methods)
+    reuse = set(split_methods(args.reuse))
     try:
         import torch
 
@@ -339,12 +369,13 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         pass
 
-    runs_path = Path(args.runs)
+    paths = [Path(p) for p in args.runs.split(",")]
+    runs_path = paths[0]
     runs: dict[tuple[str, str, int], dict[str, Any]] = {}
-    if reuse and runs_path.exists():
-        for line in runs_path.read_text().splitlines():
+    for path in paths if reuse else []:  # the last file's run wins
+        for line in path.read_text().splitlines() if path.exists() else []:
             r = json.loads(line)
-            if r["method"] in reuse and r["trials"] >= trials:
+            if r["method"] in reuse:  # a shorter run counts for the budgets it reached
                 runs[r["method"], r["problem"], r["seed"]] = r
     started = time.perf_counter()
     log: Callable[[str], None] = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
@@ -353,9 +384,6 @@ def main(argv: list[str] | None = None) -> int:
             for seed in range(seeds):
                 if (m, p.name, seed) in runs:
                     continue
-                if m in reuse:
-                    raise SystemExit(f"--reuse {m}: no run of {p.name} seed {seed} "
-                                     f"with {trials} trials in {runs_path}")
                 t0 = time.perf_counter()
                 fn = run_method(m, p, seed, trials)
                 record = {"method": m, "problem": p.name, "seed": seed, "trials": trials,
@@ -367,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
                     fh.write(json.dumps(record) + "\n")
                 log(f"{p.name:18s} {m:24s} seed {seed}: best@{trials} "
                     f"{fmt(best_at(record, trials))}  {time.perf_counter() - t0:6.1f}s")
-    focus = [f for f in args.focus.split(",") if f in methods]
+    focus = [f for f in split_methods(args.focus) if f in methods]
     text = report(problems, methods, runs, seeds, budgets, focus)
     command = "python benchmarks/strategies.py " + " ".join(argv if argv is not None
                                                              else sys.argv[1:])

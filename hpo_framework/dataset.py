@@ -28,20 +28,13 @@ class Dataset:
         self.y_train = np.asarray(self.y_train)
         self.y_test = np.asarray(self.y_test)
         if self.task not in ("classification", "regression"):
-            raise ValueError(f"task must be classification or regression, got {self.task!r}")
+            from .errors import DatasetError
+
+            raise DatasetError(f"dataset '{self.name}': task must be classification or "
+                               f"regression, got {self.task!r}")
         if self.task == "classification" and self.n_classes is None:
             self.n_classes = int(len(np.unique(np.concatenate([self.y_train, self.y_test]))))
 
     @property
     def input_shape(self) -> tuple[int, ...]:
         return tuple(self.x_train.shape[1:])
-
-    def info(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "task": self.task,
-            "n_classes": self.n_classes,
-            "input_shape": list(self.input_shape),
-            "n_train": int(len(self.x_train)),
-            "n_test": int(len(self.x_test)),
-        }

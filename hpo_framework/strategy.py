@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
@@ -54,3 +56,74 @@ class Strategy(Configurable):
     def stats(self) -> dict[str, Any] | None:
         """Optional JSON-able state to store with the study (e.g. per-generation stats)."""
         return None
+
+
+def derived_seed(seed: int | None, *keys: Any) -> int:
+    """A seed for one step of a strategy, from its study seed and ``keys`` (how many
+    configurations were asked, say): the same in every process and after a resume,
+    unlike ``hash()`` or a generator that lived in a dead driver."""
+    blob = json.dumps([seed, *keys], sort_keys=True, default=str).encode()
+    return int.from_bytes(hashlib.sha256(blob).digest()[:4], "big")
+
+
+class RebuildingStrategy(Strategy):
+    """For wrapping a stateful optimizer (an Optuna sampler, a skopt ``Optimizer``): its
+    state lives in memory, so a resumed study cannot continue it. Here it is rebuilt from
+    the history before every ask, with a seed derived from (study seed, number asked):
+    an interrupted study then asks exactly what an uninterrupted one would.
+
+    Implement :meth:`propose`; ``n_asked`` and the history are kept for you, and what
+    it proposes twice (an optimizer over a continuous encoding of a discrete space often
+    does) is asked again, then filled with random untried configurations: the study's
+    rule that no configuration is handed out twice while untried ones remain holds.
+    """
+
+    def __init__(self, space: Space, seed: int | None = None, **options: Any) -> None:
+        super().__init__(space, seed=seed, **options)
+        self.history: list[Trial] = []
+        self._pending: list[dict[str, Any]] = []
+
+    def propose(self, history: Sequence[Trial], pending: Sequence[dict[str, Any]], n: int,
+                seed: int) -> list[dict[str, Any]]:
+        """Up to ``n`` configurations, given the finished trials (number order), the
+        configurations asked but not finished yet (``pending``), and a fresh seed."""
+        raise NotImplementedError
+
+    def ask(self, n: int = 1) -> list[dict[str, Any]]:
+        import random
+
+        key = self.space.key
+        seen = {key(t.params) for t in self.history} | {key(p) for p in self._pending}
+        asked: list[dict[str, Any]] = []
+        for attempt in range(3):
+            want = n - len(asked)
+            if want <= 0:
+                break
+            proposed = self.propose(list(self.history), [*self._pending, *asked], want,
+                                    derived_seed(self.seed, self.n_asked, attempt))
+            for params in proposed[:want]:
+                if key(params) not in seen:
+                    seen.add(key(params))
+                    asked.append(params)
+        rng = random.Random(derived_seed(self.seed, self.n_asked, "fill"))
+        for _ in range(100 * (n - len(asked))):
+            if len(asked) >= n:
+                break
+            params = self.space.active(self.space.sample(rng))
+            if key(params) not in seen:
+                seen.add(key(params))
+                asked.append(params)
+        self.n_asked += len(asked)
+        self._pending.extend(asked)
+        return asked
+
+    def tell(self, trials: Sequence[Trial]) -> None:
+        for t in trials:
+            key = self.space.key(t.params)
+            self._pending = [p for p in self._pending if self.space.key(p) != key]
+        self.history = sorted([*self.history, *trials], key=lambda t: t.number)
+
+    def restore(self, trials: Sequence[Trial]) -> None:
+        self.n_asked = len(trials)
+        self.history = [t for t in trials if t.state.finished]
+        self._pending = [dict(t.params) for t in trials if not t.state.finished]

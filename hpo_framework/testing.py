@@ -180,12 +180,16 @@ def check_failed_trials(strategy_cls: type[Strategy], n_trials: int = 12,
 
 def check_no_duplicates(strategy_cls: type[Strategy], n_trials: int = 10,
                         **options: Any) -> None:
-    """No configuration is handed out twice (12-point space, 10 trials, batches of 3)."""
-    strategy = make_strategy(strategy_cls, SMALL_SPACE, **options)
-    trials = simulate(strategy, n_trials, batch=3)
-    keys = [strategy.space.key(t.params) for t in trials]
-    dupes = sorted({k for k in keys if keys.count(k) > 1})
-    assert not dupes, f"configuration(s) handed out twice: {dupes}"
+    """No configuration is handed out twice in a study while the space has untried ones
+    (a 12-point space, 10 trials, batches of 3; its dimensions in both orders, so that a
+    low-discrepancy sequence whose bases happen to fit one order is still caught)."""
+    for space in (SMALL_SPACE, dict(reversed(list(SMALL_SPACE.items())))):
+        strategy = make_strategy(strategy_cls, space, **options)
+        trials = simulate(strategy, n_trials, batch=3)
+        keys = [strategy.space.key(t.params) for t in trials]
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        assert not dupes, (f"configuration(s) handed out twice in one study over "
+                           f"{list(space)}: {dupes}")
 
 
 def check_batch_asks(strategy_cls: type[Strategy], **options: Any) -> None:

@@ -185,3 +185,113 @@ def test_help_and_list_plugins_import_no_heavy_library(args):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert "HEAVY=" in proc.stderr, proc.stderr
     assert proc.stderr.strip().splitlines()[-1] == "HEAVY=", proc.stderr
+
+
+LOGGER = {"hpo_jsonl": """
+    import json
+    from hpo_framework import hookimpl
+
+    @hookimpl
+    def trial_finished(study, trial):
+        print(json.dumps({"study": study.name, "number": trial.number}))
+"""}
+NO_HOOKS = {"hpo_nohooks": """
+    def trial_finished(study, trial):  # no @hookimpl: not an implementation
+        pass
+"""}
+
+
+def test_a_hook_only_plugin_is_listed_with_its_hooks(tmp_path):
+    site = _fake_distribution(tmp_path, "hpo-jsonl", {"jsonl": "hpo_jsonl"}, LOGGER)
+    proc = run_cli("--list-plugins", "--json", env={"PYTHONPATH": str(site)}, check=True)
+    plugins = {p["name"]: p for p in json.loads(proc.stdout)["plugins"]}
+    assert plugins["jsonl"] == {"name": "jsonl", "distribution": "hpo-jsonl", "version": "1.0",
+                                "hooks": ["trial_finished"]}
+    assert plugins["random"]["hooks"] == ["register_strategies"]
+    plain = run_cli("--list-plugins", env={"PYTHONPATH": str(site)}, check=True)
+    assert "plugin jsonl 1.0: hooks trial_finished" in plain.stdout.splitlines()
+
+
+def test_a_plugin_without_any_hookimpl_gets_a_warning(tmp_path):
+    site = _fake_distribution(tmp_path, "hpo-nohooks", {"nohooks": "hpo_nohooks"}, NO_HOOKS)
+    proc = run_cli("--list-plugins", "--json", env={"PYTHONPATH": str(site)}, check=True)
+    assert proc.stderr.strip() == ("warning: plugin 'nohooks' from hpo-nohooks implements no "
+                                   "hook: mark its functions with @hookimpl (from hpo_framework "
+                                   "import hookimpl)")
+
+
+def test_pluggys_reason_and_the_nearest_hook_name_are_kept():
+    class WrongArgs:
+        @hpo.hookimpl
+        def trial_finished(self, study, t):
+            pass
+
+    class Misspelled:
+        @hpo.hookimpl
+        def trial_finishd(self, study, trial):
+            pass
+
+    registry = Registry(load_entry_points=False)
+    with pytest.raises(hpo.PluginError) as wrong:
+        registry.register(WrongArgs(), name="wrong")
+    assert "Argument(s) {'t'} are declared in the hookimpl but can not be found in the " \
+           "hookspec" in str(wrong.value)
+    assert "\n" not in str(wrong.value)
+    with pytest.raises(hpo.PluginError, match="did you mean 'trial_finished'"):
+        registry.register(Misspelled(), name="misspelled")
+
+
+def test_strict_mode_names_the_file_and_line_that_failed(tmp_path):
+    site = _fake_distribution(tmp_path, "hpo-broken", {"broken": "hpo_broken"}, BROKEN)
+    proc = run_cli("--list-plugins", env={"PYTHONPATH": str(site), "HPO_STRICT_PLUGINS": "1"})
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == (
+        "Error: plugin 'broken' from hpo-broken failed to load: ModuleNotFoundError: No module "
+        f"named 'this_module_does_not_exist' (at {site / 'hpo_broken.py'}:1)")
+
+
+def test_register_a_class_by_its_name_and_refuse_a_wrong_kind():
+    class Good(hpo.Strategy):
+        name = "good"
+
+        def ask(self, n=1):
+            return [self.space.sample(__import__("random").Random(self.n_asked))]
+
+    class Plugin:
+        @hpo.hookimpl
+        def register_strategies(self, register):
+            register(Good)
+
+    class Wrong:
+        @hpo.hookimpl
+        def register_backends(self, register):
+            register("nota", object, "not a Backend")
+
+    registry = Registry(load_entry_points=False)
+    registry.register(Plugin(), name="good-plugin")
+    registry.register(Wrong(), name="wrong-plugin")
+    with pytest.warns(UserWarning, match="plugin 'wrong-plugin' registered backend 'nota' as "
+                                         "<class 'object'>, not a subclass of "
+                                         "hpo_framework.Backend"):
+        assert registry.get("strategy", "good") is Good
+    assert "nota" not in registry.components("backend")
+
+
+def test_defaults_follow_what_is_installed(tmp_path):
+    registry = Registry()
+    assert (registry.default("strategy"), registry.default("backend"),
+            registry.default("dataset"), registry.default("evaluator")) == \
+        ("bayes", "sklearn", "digits", "holdout")
+    proc = run_cli("--trials", "1", "--no-final-test", "-B", "max_iter=2", "--storage",
+                   tmp_path / "d.db", "--json", env={"HPO_DISABLE_PLUGINS": "bayes"}, check=True)
+    assert json.loads(proc.stdout)["study"] == "random-sklearn-digits"
+    assert proc.stderr.strip() == ("using the preferred installed strategy random, backend "
+                                   "sklearn, dataset digits, evaluator holdout (choose with "
+                                   "--strategy NAME, ...)")
+    none = run_cli("--trials", "1", "--storage", tmp_path / "n.db",
+                   env={"HPO_DISABLE_PLUGINS": "bayes,random,grid,genetic,toy"})
+    assert none.returncode == 1
+    assert none.stderr.strip() == ("Error: no strategy is installed that can be the default; "
+                                   "name one (--strategy NAME) or install one, e.g. pip install "
+                                   "hpo-bayes")
+    assert not (tmp_path / "n.db").exists()

@@ -416,3 +416,48 @@ def test_hand_corrupted_rows_are_one_line_in_run_and_report(recorded, sql, messa
     assert report.returncode == 1
     assert report.stderr.strip().splitlines()[-1].startswith(expected), report.stderr
     assert _dump(recorded) == before
+
+
+@pytest.fixture
+def tiny_filesystem(tmp_path):
+    """A real 1 MiB filesystem (tmpfs) to fill up; skipped where mounting is not allowed."""
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small filesystem here: {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+@pytest.mark.slow
+def test_a_full_disk_stops_the_run_with_one_line_and_keeps_what_was_written(tiny_filesystem):
+    db = tiny_filesystem / "full.db"
+    proc = subprocess.Popen([HPO_RUN, *FAST[:-1], "max_iter=1", "--trials", "100000",
+                             "--storage", str(db), "--study", "full"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _wait(lambda: len(_finished(_rows(db, "full"))) >= 3, "three finished trials", proc)
+        with open(tiny_filesystem / "filler", "wb") as fh:  # take every byte that is left
+            try:
+                while True:
+                    fh.write(b"\0" * 65536)
+                    fh.flush()
+            except OSError:
+                pass
+        out, err = proc.communicate(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 1, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith(f"Error: cannot write {db}: database or disk is full ("), err
+    assert last.endswith("trials already written stay); free some space and run the same "
+                         "command to resume"), err
+    assert "Traceback" not in err
+    (tiny_filesystem / "filler").unlink()
+    kept = _finished(_rows(db, "full"))
+    assert len(kept) >= 3 and all(r[0] == "COMPLETE" for r in kept.values())

@@ -397,11 +397,6 @@ class ProcessExecutor(Executor):
         with self._lock:
             self._workers = []
 
-    def worker_pids(self) -> list[int]:
-        """Process ids of the live workers (tests kill one to check fault handling)."""
-        with self._lock:
-            return [w.process.pid for w in self._workers if w.process.pid is not None]
-
 
 @hookimpl
 def register_executors(register):

@@ -97,6 +97,10 @@ class KerasBackend(Backend):
             "optimizer": {"type": "categorical", "choices": ["adam", "sgd"]},
         }
 
+    def parameters(self) -> set[str] | None:
+        """The built-in MLP's parameter names; any for a ``--model`` network."""
+        return None if self.config["model"] else set(KNOWN_PARAMS)
+
     def warm_up(self) -> None:
         """Import Keras (and TensorFlow or JAX) when a worker starts, not in its first trial."""
         self._keras()

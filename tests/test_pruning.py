@@ -82,7 +82,6 @@ def check_pruned_as_expected(study):
     assert 0 < pruned < 10
 
 
-@pytest.mark.hooks("register_pruners")
 @pytest.mark.parametrize("n_jobs", [1, 2])
 def test_a_pruner_stops_trials_live_in_process_and_in_worker_processes(stop_above, n_jobs):
     study = optimize(learning, SPACE, strategy="random", n_trials=10, seed=4, n_jobs=n_jobs,
@@ -117,6 +116,7 @@ def test_pruning_decisions_survive_a_resume(stop_above, tmp_path):
         assert error == t.error
 
 
+@pytest.mark.hooks("register_pruners")
 def test_ask_and_tell_with_a_pruner(stop_above, tmp_path):
     study = hpo.create_study(SPACE, strategy="random", seed=0, storage=tmp_path / "a.db",
                              name="a", pruner="stop-above", pruner_options={"limit": 0.5})

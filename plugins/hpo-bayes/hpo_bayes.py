@@ -23,7 +23,6 @@ from typing import Any
 from hpo_framework import Option, OptionError, SpaceError, Strategy, Trial, hookimpl
 
 ESTIMATORS = ("GP", "RF", "ET", "GBRT")
-_POWER = "hebo"
 _LBFGS_ITER = 100  # iterations of the stacked local search
 ACQ_FUNCS = ("gp_hedge", "EI", "PI", "LCB", "logEI")
 
@@ -257,26 +256,37 @@ class _Features:
         return np.hstack(cols)
 
 
-def _transform(ys: Any, how: str) -> Any:
-    """Losses as the GP sees them: standardized, or power-transformed first (HEBO's recipe:
-    Box-Cox of loss / sd when every loss is positive, else Yeo-Johnson), then standardized.
+def _transform(ys: Any, how: str) -> tuple[Any, float]:
+    """Losses as the GP sees them, and the log-Jacobian of the map (for model evidence).
+
+    ``standardize``: zero mean, unit sd. ``power``: HEBO's recipe first, Box-Cox of
+    loss / sd when every loss is positive, else Yeo-Johnson of the standardized losses,
+    then standardized. Both keep the order of the losses.
     """
     import numpy as np
 
     y = np.asarray(ys, dtype=float)
-    sd = y.std() or 1.0
-    if how == "power" and len(y) > 2 and y.std() > 0:
+    n, sd = len(y), float(y.std()) or 1.0
+    out, log_jac = (y - y.mean()) / sd, -n * math.log(sd)
+    if how == "power" and n > 2 and y.std() > 0:
         from scipy.stats import boxcox, yeojohnson
 
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore", RuntimeWarning)
-            if _POWER == "hebo" and y.min() > 0:
-                t, _ = boxcox(y / sd)
+            if y.min() > 0:
+                x = y / sd
+                t, lam = boxcox(x)
+                jac = (lam - 1) * np.log(x).sum()
             else:
-                t, _ = yeojohnson((y - y.mean()) / sd)
-        if np.all(np.isfinite(t)) and t.std() > 0:
-            y, sd = t, t.std()
-    return (y - y.mean()) / sd
+                x = out
+                t, lam = yeojohnson(x)
+                jac = np.where(x >= 0, (lam - 1) * np.log1p(np.abs(x)),
+                               (1 - lam) * np.log1p(np.abs(x))).sum()
+        t_sd = float(t.std())
+        if np.all(np.isfinite(t)) and t_sd > 0 and np.isfinite(jac):
+            out = (t - t.mean()) / t_sd
+            log_jac += float(jac) - n * math.log(t_sd)
+    return out, log_jac
 
 
 class BayesStrategy(Strategy):
@@ -291,10 +301,11 @@ class BayesStrategy(Strategy):
                            help="acquisition function (logEI: log expected improvement on "
                                 "this plugin's GP; the others run skopt's Optimizer; "
                                 "gp_hedge: skopt's default mix)"),
-        "output_transform": Option("standardize", str, choices=("standardize", "power"),
+        "output_transform": Option("auto", str, choices=("auto", "standardize", "power"),
                                    nullable=False,
-                                   help="logEI: losses standardized, or Yeo-Johnson "
-                                        "power-transformed first (heavy tails)"),
+                                   help="logEI: losses standardized, or power-transformed "
+                                        "first (HEBO: Box-Cox or Yeo-Johnson; heavy tails); "
+                                        "auto: whichever gives the GP more evidence"),
         "categorical_encoding": Option("onehot", str, choices=("onehot", "ordinal"),
                                        nullable=False,
                                        help="logEI: categoricals with 3+ choices one-hot, "
@@ -498,12 +509,19 @@ class BayesStrategy(Strategy):
         feats = self._features
         rng = self._rng("acq", len(xs), hashlib.sha256(repr((xs, ys)).encode()).hexdigest())
         X = np.asarray(xs, dtype=float)
-        y = _transform(ys, cfg["output_transform"])
+        how = cfg["output_transform"]
+        seed = int(rng.randint(2**31))
         with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            gp = _PriorGP.make(feats(X[:1]).shape[1], cfg["kernel_restarts"],
-                               int(rng.randint(2**31)), cfg["length_scale_prior"])
-            gp.fit(feats(X), y)
+            fits = []
+            for name in (("standardize", "power") if how == "auto" else (how,)):
+                y, log_jac = _transform(ys, name)
+                gp = _PriorGP.make(feats(X[:1]).shape[1], cfg["kernel_restarts"], seed,
+                                   cfg["length_scale_prior"])
+                gp.fit(feats(X), y)
+                # the evidence for the raw losses: the GP's on y plus the map's log-Jacobian
+                fits.append((gp.log_marginal_likelihood_value_ + log_jac, gp, y))
+            _, gp, y = max(fits, key=lambda f: f[0])
             best = float(y.min()) - (cfg["xi"] or 0.0)
 
             predict = gp.posterior()

@@ -1,41 +1,49 @@
 """hpo-framework: plugin-based hyperparameter optimization.
 
 Heavy libraries (TensorFlow, scikit-learn, scikit-optimize, DEAP) are imported only
-inside the plugins' functions, never by importing this package.
+inside the plugins' functions, never by importing this package. The names below are
+loaded on first use (PEP 562), so ``hpo-run --help`` imports only what it needs.
 """
 
-from .api import create_study, optimize
-from .backend import Backend, Evaluator
-from .dataset import Dataset
-from .errors import (
-    DatasetError,
-    HPOError,
-    OptionError,
-    PluginError,
-    SpaceError,
-    StorageError,
-    StudyMismatchError,
-    TrialPruned,
-    UnknownPluginError,
-)
-from .executor import Executor
-from .hookspecs import hookimpl, hookspec
-from .options import Option
-from .pruner import Pruner
-from .registry import Registry, get_registry
-from .space import Categorical, Constant, Float, Int, Space
-from .storage import Storage
-from .strategy import Strategy
-from .study import Study
-from .trial import Outcome, Trial, TrialState
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Backend", "Categorical", "Constant", "Dataset", "DatasetError", "Evaluator", "Executor",
-    "Float", "HPOError", "Int", "Option", "OptionError", "Outcome", "PluginError", "Pruner",
-    "Registry",
-    "Space", "SpaceError", "Storage", "StorageError", "Strategy", "Study", "StudyMismatchError",
-    "Trial", "TrialPruned", "TrialState", "UnknownPluginError", "create_study", "get_registry", "hookimpl",
-    "hookspec", "optimize",
-]
+_WHERE = {
+    "optimize": "api", "create_study": "api",
+    "Backend": "backend", "Evaluator": "backend",
+    "Dataset": "dataset",
+    "DatasetError": "errors", "HPOError": "errors", "OptionError": "errors",
+    "PluginError": "errors", "SpaceError": "errors", "StorageError": "errors",
+    "StudyLockedError": "errors", "StudyMismatchError": "errors", "TrialPruned": "errors",
+    "UnknownPluginError": "errors",
+    "Executor": "executor",
+    "hookimpl": "hookspecs", "hookspec": "hookspecs",
+    "Option": "options",
+    "Pruner": "pruner",
+    "Registry": "registry", "get_registry": "registry",
+    "Categorical": "space", "Constant": "space", "Float": "space", "Int": "space",
+    "Space": "space",
+    "Storage": "storage",
+    "Strategy": "strategy",
+    "Study": "study",
+    "Outcome": "trial", "Trial": "trial", "TrialState": "trial",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hpo_framework' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_WHERE])

@@ -379,3 +379,18 @@ def test_genetic_parent_pools_both_resume_exactly(parents):
     resumed.restore([Trial(number=t.number, params=t.params, state=t.state, value=t.value,
                            loss=t.loss) for t in history])
     assert resumed.ask(4) == whole.ask(4)
+
+
+def test_bayes_power_transform_matches_scipy_s_maximum_likelihood_lambda():
+    import numpy as np
+    from scipy.stats import boxcox, yeojohnson
+
+    transform = _bayes_module()._transform
+    positive = np.exp(np.random.RandomState(0).normal(0.0, 3.0, size=100))
+    signed = np.random.RandomState(1).standard_t(2, size=100)
+    ours_bc, ours_yj = transform(positive, "power")[0], transform(signed, "power")[0]
+    bc = boxcox(positive / positive.std())[0]
+    x = (signed - signed.mean()) / signed.std()
+    yj = yeojohnson(x)[0]
+    assert np.abs(ours_bc - (bc - bc.mean()) / bc.std()).max() < 0.02
+    assert np.abs(ours_yj - (yj - yj.mean()) / yj.std()).max() < 0.02

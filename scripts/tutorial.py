@@ -148,7 +148,7 @@ def _study_facts(prefix: str, report: dict[str, Any]) -> dict[str, str]:
         seen = sorted({t[name] for t in report["trials_table"] if t.get(name) is not None},
                       key=lambda v: (str(type(v)), v))
         out[f"{prefix}.values.{name}"] = ", ".join(f4(v) for v in seen)
-    values = [t["value"] for t in report["trials_table"]]
+    values = [t[report["metric"]] for t in report["trials_table"]]
     best = report["best_validation"]
     if best is not None:
         out[f"{prefix}.reached_best_at"] = str(values.index(best))

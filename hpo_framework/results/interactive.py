@@ -58,7 +58,7 @@ def plotly_js_path() -> Path:
 
 def _layout(title: str, **extra: Any) -> dict[str, Any]:
     out = {"title": {"text": title}, "margin": {"l": 60, "r": 20, "t": 50, "b": 50},
-           "hovermode": "closest", "template": None}
+           "hovermode": "closest", "template": None, "height": 420}
     out.update(extra)
     return out
 

@@ -4,6 +4,7 @@ input a one-line error with nothing written (issue 9). Real processes, real SQLi
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import sqlite3
@@ -461,3 +462,26 @@ def test_a_full_disk_stops_the_run_with_one_line_and_keeps_what_was_written(tiny
     (tiny_filesystem / "filler").unlink()
     kept = _finished(_rows(db, "full"))
     assert len(kept) >= 3 and all(r[0] == "COMPLETE" for r in kept.values())
+
+
+def test_a_study_named_with_a_comma_can_be_reported(tmp_path):
+    db = tmp_path / "c.db"
+    run_cli(*FAST, "--trials", "1", "--storage", db, "--study", "a,b", "--json", check=True)
+    proc = run_cli("report", "--storage", db, "--study", "a,b", "--json", check=True)
+    assert json.loads(proc.stdout)["study"] == "a,b"
+
+
+def test_a_read_only_filesystem_is_read_by_report_and_refused_by_a_run(tiny_filesystem):
+    db = tiny_filesystem / "ro.db"
+    run_cli(*FAST, "--trials", "2", "--storage", db, "--study", "ro", "--json", check=True)
+    before = _dump(db)
+    done = subprocess.run(["mount", "-o", "remount,ro", str(tiny_filesystem)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    report = run_cli("report", "--storage", db, "--study", "ro", "--json", check=True)
+    assert json.loads(report.stdout)["trials"] == 2
+    run = run_cli(*FAST, "--trials", "3", "--storage", db, "--study", "ro")
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines()[-1] == (
+        f"Error: {db} is read-only: give --storage a file you can write")
+    assert _dump(db) == before

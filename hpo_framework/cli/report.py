@@ -89,7 +89,11 @@ def cli_report(storage_path: str, studies: Sequence[str], as_json: bool, as_csv:
     from ..results.stats import summary
 
     storage = open_storage(storage_path)
-    names = [n.strip() for s in studies for n in s.split(",") if n.strip()]
+    # a --study that names a stored study is that study, commas and all ("a,b");
+    # otherwise a comma list names several
+    names = [n for s in studies
+             for n in ([s] if storage.get_study(s) is not None
+                       else [part.strip() for part in s.split(",") if part.strip()])]
     if not names:
         names = [r.name for r in storage.list_studies()]
         if not names:

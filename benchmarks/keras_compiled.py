@@ -303,8 +303,8 @@ def main() -> None:
         ref = tf["fit/tensorflow"]["values"]
         say(f"### equality: {args.n_configs} default-space configurations on digits, "
             "validation accuracy after 10 epochs")
-        say("| trainer | mean val accuracy | mean |diff| to fit (TF) | mean diff | "
-            "max |diff| | seconds |")
+        say("| trainer | mean val accuracy | mean abs diff to fit (TF) | mean diff | "
+            "max abs diff | seconds |")
         say("|---|---|---|---|---|---|")
         import numpy as np
 
@@ -329,7 +329,19 @@ def main() -> None:
     if args.write:
         with open(args.write, "a", encoding="utf-8") as fh:
             fh.write(f"\n## {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: "
-                     f"`{' '.join(sys.argv)}`\n\n" + "\n".join(lines) + "\n")
+                     f"`{' '.join(sys.argv)}`\n\n" + markdown(lines) + "\n")
+
+
+def markdown(lines: list[str]) -> str:
+    """Blank lines around headings and tables, so that they render."""
+    out: list[str] = []
+    for line in lines:
+        prev = out[-1] if out else ""
+        table_edge = line.startswith("|") != prev.startswith("|")
+        if prev and (line.startswith("###") or prev.startswith("###") or table_edge):
+            out.append("")
+        out.append(line)
+    return "\n".join(out)
 
 
 if __name__ == "__main__":

@@ -160,3 +160,13 @@ def test_cli_vectorized_study(tmp_path):
     assert [t["state"] for t in data["trials"]] == ["COMPLETE"] * 6
     assert all(t["value"] > 0.1 for t in data["trials"])
     assert proc.stderr.count("keras: compiling the training program for 3 MLPs of up to") >= 1
+
+
+def test_other_backends_run_one_at_a_time_with_a_line_saying_so(tmp_path):
+    proc = run_cli("--strategy", "random", "--backend", "sklearn", "--executor", "vectorized",
+                   "--n-jobs", "2", "--trials", "2", "--seed", "0", "-B", "max_iter=3",
+                   "--json", "--no-final-test", cwd=tmp_path, check=True)
+    data = json.loads(proc.stdout[proc.stdout.index("{"):])
+    assert [t["state"] for t in data["trials"]] == ["COMPLETE", "COMPLETE"]
+    assert proc.stderr.count("vectorized: this backend cannot train configurations "
+                             "together; they run one at a time") == 1

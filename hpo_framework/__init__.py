@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 _WHERE = {
     "optimize": "api", "create_study": "api",
     "Backend": "backend", "Evaluator": "backend",
-    "Dataset": "dataset",
+    "Dataset": "dataset", "DatasetLoader": "dataset",
     "DatasetError": "errors", "HPOError": "errors", "OptionError": "errors",
     "PluginError": "errors", "SpaceError": "errors", "StorageError": "errors",
     "StudyLockedError": "errors", "StudyMismatchError": "errors", "TrialPruned": "errors",

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
+
+from .options import Configurable
 
 
 @dataclass
@@ -38,3 +40,21 @@ class Dataset:
     @property
     def input_shape(self) -> tuple[int, ...]:
         return tuple(self.x_train.shape[1:])
+
+
+class DatasetLoader(Configurable):
+    """A dataset plugin: declared ``options`` (``-D key=value``, ``--data-path`` as
+    ``path``), validated like every other kind's, and :meth:`load`.
+
+    Raise :class:`hpo_framework.DatasetError` from ``load`` with a sentence that says what
+    to do (a missing file: which file, where). A plain function ``loader(**options) ->
+    Dataset`` is still accepted by ``register_datasets``, for plugins written before.
+    """
+
+    kind: ClassVar[str] = "dataset"
+
+    def __init__(self, **options: Any) -> None:
+        self.config = self.validate(options)
+
+    def load(self) -> Dataset:
+        raise NotImplementedError

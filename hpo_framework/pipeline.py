@@ -46,9 +46,16 @@ class DatasetCache:
         options = dict(options or {})
         key = self.key(name, options)
         if key not in self._loaded:
+            from .dataset import DatasetLoader
+
             loader = get_registry().get("dataset", name)
             try:
-                dataset = loader(**options)
+                if isinstance(loader, type) and issubclass(loader, DatasetLoader):
+                    dataset = loader(**options).load()
+                else:
+                    dataset = loader(**options)
+            except HPOError:
+                raise
             except TypeError as exc:
                 raise DatasetError(f"dataset '{name}': {exc}") from None
             except (OSError, ValueError) as exc:

@@ -58,7 +58,7 @@ def _check_kind(kind: str, name: str, obj: Any, plugin: str) -> None:
     """A registered class must be a subclass of its kind's base class (datasets may be
     loader functions or Dataset-returning classes)."""
     base_name = _BASES.get(kind)
-    if base_name is None:
+    if base_name is None:  # a dataset: a DatasetLoader subclass, or a loader function
         if not callable(obj):
             raise PluginError(f"plugin '{plugin}' registered {kind} '{name}' as "
                               f"{type(obj).__name__}, not a loader")

@@ -15,6 +15,7 @@ from hpo_framework.errors import DatasetError, OptionError
 from hpo_framework.metrics import get_metric
 from hpo_framework.objective import evaluate
 from hpo_framework.pipeline import load_dataset
+from hpo_framework.registry import get_registry
 
 SK = ["--strategy", "random", "--backend", "sklearn", "--seed", "0", "--json"]
 
@@ -41,8 +42,9 @@ def test_bundled_datasets_share_one_seeded_stratified_split(name, task, n_classe
             assert abs(np.sum(d.y_test == c) - share * len(d.y_test)) <= 1.5
     if name == "digits":  # pixels 0..16 scaled by 1/16
         assert d.x_train.min() == 0.0 and d.x_train.max() == 1.0
-    with pytest.raises(DatasetError, match="unknown option 'path'"):
-        load_bundled(name, path="x.npz")
+    with pytest.raises(OptionError, match=f"dataset '{name}': unknown option 'path' "
+                                          r"\(accepted: test_size \(float\), seed \(int\)\)"):
+        get_registry().get("dataset", name)(path="x.npz")
 
 
 def test_sklearn_study_reports_epochs_and_scores_the_retrained_best_on_test(tmp_path):

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..dataset import Dataset
+from ..dataset import Dataset, DatasetLoader
 from ..errors import DatasetError
 from ..hookspecs import hookimpl
+from ..options import Option
 
 ARRAYS = ("x_train", "y_train", "x_test", "y_test")
 
@@ -34,16 +35,29 @@ def read_npz(path: Path, owner: str = "") -> dict[str, Any]:
                            f"({type(exc).__name__})") from None
 
 
+class FileDataset(DatasetLoader):
+    """Arrays from a local ``.npz`` (x_train, y_train, x_test, y_test) or ``.csv``."""
+
+    name = "file"
+    options = {
+        "path": Option(None, str, help="the .npz or .csv file (--data-path)"),
+        "target": Option(None, str, help="the .csv's target column (default: the last)"),
+        "test_fraction": Option(0.2, float, low=0.01, high=0.99,
+                                help="the .csv rows held out as the test set"),
+        "task": Option(None, str, choices=("classification", "regression"),
+                       help="default: from the target's values"),
+        "seed": Option(0, int, low=0, help="the .csv's train/test shuffle"),
+    }
+
+    def load(self) -> Dataset:
+        return load_file(**self.config)
+
+
 def load_file(path: str | None = None, target: str | None = None, test_fraction: float = 0.2,
-              task: str | None = None, seed: int = 0, **unknown: Any) -> Dataset:
+              task: str | None = None, seed: int = 0) -> Dataset:
     """Load arrays from ``path``; a CSV is split into train and test by ``test_fraction``."""
     import numpy as np
 
-    if unknown:
-        raise DatasetError(
-            f"dataset 'file': unknown option '{sorted(unknown)[0]}' "
-            "(accepted: path, target, test_fraction, task, seed)"
-        )
     if not path:
         raise DatasetError("dataset 'file' needs a path: --data-path FILE.npz or FILE.csv")
     p = Path(path)
@@ -94,4 +108,4 @@ def load_file(path: str | None = None, target: str | None = None, test_fraction:
 
 @hookimpl
 def register_datasets(register):
-    register("file", load_file, "arrays from a .npz (x_train, y_train, x_test, y_test) or a .csv")
+    register("file", FileDataset, "arrays from a .npz (x_train, y_train, x_test, y_test) or a .csv")

@@ -263,10 +263,12 @@ def _run_prepared(prepared: Any, kw: dict[str, Any]) -> None:
     from ..job import JobResult, run_job
 
     config, study, as_json = prepared.config, prepared.study, kw["as_json"]
-    if prepared.defaults:  # on stderr: --json's stdout stays JSON
-        chosen = ", ".join(f"{kind} {name}" for kind, name in prepared.defaults.items())
+    # say which plugins a bare command picked (the evaluator needs no saying)
+    picked = {k: v for k, v in prepared.defaults.items() if k != "evaluator"}
+    if picked and not as_json:
+        chosen = ", ".join(f"{kind} {name}" for kind, name in picked.items())
         click.echo(f"using the preferred installed {chosen} (choose with --"
-                   f"{next(iter(prepared.defaults))} NAME, ...)", err=True)
+                   f"{next(iter(picked))} NAME, ...)", err=True)
     done = len(study.finished_trials)
     if config.n_trials is not None and done >= config.n_trials and not study.waiting:
         message = (f"study '{study.name}' in {study.storage.path} is already complete ({done} "

@@ -7,11 +7,11 @@ test set does not move when the study's seed changes).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from hpo_framework.dataset import Dataset
+from hpo_framework.dataset import Dataset, DatasetLoader
 from hpo_framework.errors import DatasetError
+from hpo_framework.options import Option
 
 TEST_SIZE = 0.2
 
@@ -36,19 +36,13 @@ def split(x: Any, y: Any, task: str, test_size: float, seed: int) -> tuple[Any, 
                             stratify=y if task == "classification" else None)
 
 
-def load_bundled(name: str, test_size: float = TEST_SIZE, seed: int = 0,
-                 **unknown: Any) -> Dataset:
-    """Load one of scikit-learn's bundled datasets as an hpo_framework Dataset."""
+def load_bundled(name: str, test_size: float = TEST_SIZE, seed: int = 0) -> Dataset:
+    """Load one of scikit-learn's bundled datasets as an hpo_framework Dataset (the
+    registered :class:`BundledDataset` classes validate the options first)."""
     import numpy as np
 
-    if unknown:
-        raise DatasetError(f"dataset '{name}': unknown option '{sorted(unknown)[0]}' "
-                           "(accepted: test_size, seed)")
-    if not isinstance(test_size, int | float) or not 0 < test_size < 1:
-        raise DatasetError(f"dataset '{name}': test_size must be between 0 and 1, "
-                           f"got {test_size!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise DatasetError(f"dataset '{name}': seed must be an integer, got {seed!r}")
+    if name not in _SPECS:
+        raise DatasetError(f"no bundled dataset '{name}' (there are {', '.join(_SPECS)})")
     import sklearn.datasets
 
     fn_name, task, scaling, description = _SPECS[name]
@@ -68,16 +62,25 @@ def load_bundled(name: str, test_size: float = TEST_SIZE, seed: int = 0,
                    extra={"test_size": float(test_size), "split_seed": seed})
 
 
-def _loader(name: str) -> Callable[..., Dataset]:
-    def load(**options: Any) -> Dataset:
-        return load_bundled(name, **options)
+class BundledDataset(DatasetLoader):
+    """One of scikit-learn's bundled datasets, split once (seeded) into train and test."""
 
-    load.__name__ = f"load_{name}"
-    load.__doc__ = _SPECS[name][3]
-    return load
+    options = {
+        "test_size": Option(TEST_SIZE, float, low=0.01, high=0.99,
+                            help="the rows held out as the test set"),
+        "seed": Option(0, int, low=0, help="the train/test split (not the study's seed)"),
+    }
+
+    def load(self) -> Dataset:
+        return load_bundled(self.name, **self.config)
 
 
-DATASETS: dict[str, tuple[Callable[..., Dataset], str]] = {
+def _loader(name: str) -> type[BundledDataset]:
+    return type(f"{name.title().replace('_', '')}Dataset", (BundledDataset,),
+                {"name": name, "__doc__": _SPECS[name][3]})
+
+
+DATASETS: dict[str, tuple[type[BundledDataset], str]] = {
     name: (_loader(name), spec[3] + f"; {int(TEST_SIZE * 100)} % test split")
     for name, spec in _SPECS.items()
 }

@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-import math
 import sys
 import time
-from collections.abc import Mapping
 from typing import Any, TextIO
 
+from .results.format import fmt
 from .study import Study
 from .trial import Trial, TrialState
 
-
-def fmt(value: Any) -> str:
-    """A value for a table cell or a line: 4 significant digits, a mapping as k=v pairs."""
-    if value is None:
-        return "-"
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else f"{value:.4g}"
-    if isinstance(value, Mapping):
-        return ", ".join(f"{k}={fmt(v)}" for k, v in value.items())
-    return str(value)
+__all__ = ["Progress", "fmt", "make_console", "trials_table"]
 
 
 class Progress:

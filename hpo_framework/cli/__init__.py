@@ -302,8 +302,11 @@ def _run_prepared(prepared: Any, kw: dict[str, Any]) -> None:
         click.echo(json.dumps(result.to_dict()))
     else:
         print_summary(result)
-        click.echo(f"look at it: hpo-run report --storage {study.storage.path} --study "
-                   f"'{study.name}' --html report.html", err=True)
+        look = (f"look at it: hpo-run report --storage {study.storage.path} --study "
+                f"'{study.name}' --html report.html")
+        if "dashboard" in cli.commands:  # a plugin's command, loaded before parsing
+            look += f", or live: hpo-run dashboard --storage {study.storage.path}"
+        click.echo(look, err=True)
     if result.study.best_trial is None and result.study.trials:
         raise click.ClickException(f"no trial of study '{study.name}' completed; see their "
                                    "errors above (hpo-run report shows them too)")

@@ -47,6 +47,18 @@ def dry_run(strategy_cls: Any, space: Space, options: Mapping[str, Any]) -> None
     strategy_cls(space, seed=0, **dict(options))
 
 
+def _resolve(space: Any, strategy: str | None, seed: int | None,
+             options: Mapping[str, Any]) -> tuple[Registry, Space, str, Any]:
+    """Check everything a study needs before any storage is opened."""
+    check_seed(seed, "seed")
+    the_space = _space(space)
+    registry = get_registry()
+    strategy = registry.resolve("strategy", strategy)
+    strategy_cls = registry.get("strategy", strategy)
+    dry_run(strategy_cls, the_space, options)
+    return registry, the_space, strategy, strategy_cls
+
+
 def _space(space: Mapping[str, Any] | Space | str | Path) -> Space:
     if isinstance(space, str | Path):
         return Space.from_file(space)
@@ -76,12 +88,8 @@ def create_study(
     The study holds its lease until ``study.close()`` (or the end of a ``with`` block,
     or of the process): one driver at a time. ``strategy`` None: the preferred installed.
     """
-    check_seed(seed, "seed")
-    the_space = _space(space)
-    registry = get_registry()
-    strategy = registry.resolve("strategy", strategy)
-    strategy_cls = registry.get("strategy", strategy)
-    dry_run(strategy_cls, the_space, strategy_options)
+    registry, the_space, strategy, strategy_cls = _resolve(space, strategy, seed,
+                                                           strategy_options)
     store = Storage(storage if storage is not None else ":memory:")
     return Study.open(
         storage=store, name=name or f"{strategy}-study", space=the_space,
@@ -133,12 +141,8 @@ def optimize(
     if pruner is not None and not _takes_trial(objective):
         raise OptionError(f"pruner '{pruner}' needs an objective(params, trial) that calls "
                           "trial.report(step, value); this objective takes one argument")
-    check_seed(seed, "seed")
-    the_space = _space(space)
-    registry = get_registry()
-    strategy = registry.resolve("strategy", strategy)
-    strategy_cls = registry.get("strategy", strategy)
-    dry_run(strategy_cls, the_space, strategy_options)
+    registry, the_space, strategy, strategy_cls = _resolve(space, strategy, seed,
+                                                           strategy_options)
     runner = make_executor(registry, executor, n_jobs, executor_options,
                            isolated=trial_timeout is not None)
     the_pruner = make_pruner(registry, pruner, pruner_options, seed)

@@ -54,6 +54,22 @@ class Progress:
         if self._bar is not None:
             self._bar.__exit__(*exc)
 
+    def warm_up(self, label: str, work: Any) -> Any:
+        """Run ``work()`` (load the data, import the backend) as its own step, so that
+        neither the bar's clock nor trial 0's duration pays for it."""
+        start = time.monotonic()
+        if self.live:
+            from rich.console import Console
+
+            with Console(file=self.stream).status(f"warming up: {label}"):
+                out = work()
+        else:
+            out = work()
+        print(f"warmed up in {time.monotonic() - start:.1f}s: {label}", file=self.stream,
+              flush=True)
+        self.started = time.monotonic()
+        return out
+
     def __call__(self, study: Study, trial: Trial) -> None:
         done = len(study.finished_trials)
         if self._done_at_start is None:

@@ -189,3 +189,21 @@ def test_cli_median_pruner_stops_sklearn_trials_at_an_epoch(tmp_path):
         assert steps == list(range(1, len(steps) + 1)) and len(steps) < 8
         assert t["error"] == f"pruned at step {steps[-1]}"
         assert all("value" in r and "val_accuracy" in r for r in t["intermediate"])
+
+
+def test_report_plots_draw_the_learning_curves_with_pruned_trials_marked(stop_above, tmp_path):
+    db = tmp_path / "lc.db"
+    optimize(learning, SPACE, strategy="random", n_trials=6, seed=4, storage=db, study="lc",
+             pruner="stop-above")
+    proc = run_cli("report", "--storage", db, "--study", "lc", "--plots", tmp_path / "plots",
+                   check=True)
+    assert proc.returncode == 0
+    from hpo_framework.results.figures import learning_curves_figure
+    from hpo_framework.results.model import load_study
+
+    view = load_study(str(db), "lc")
+    title = learning_curves_figure(view).axes[0].get_title()
+    pruned = sum(expected_stop(t.params["x"]) is not None for t in view.trials)
+    assert pruned == sum(t.state is TrialState.PRUNED for t in view.trials) > 0
+    assert title == f"lc: learning curves ({pruned} pruned: dotted, x where stopped)"
+    assert (tmp_path / "plots" / "learning_curves.png").stat().st_size > 10_000

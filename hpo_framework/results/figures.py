@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import HPOError
+from ..trial import TrialState
 from .format import fmt
 from .model import StudyView, as_view
 from .stats import best_so_far, finished_in_order, median
@@ -490,6 +491,60 @@ def heatmap_plot(study: Any, path: str | Path) -> Path | None:
     return _write(heatmap_figure(study), path)
 
 
+def trial_steps(view: StudyView, trial: Any) -> tuple[list[Any], list[float]]:
+    """(step, value) pairs of a trial's intermediate values, for the study's metric."""
+    xs, ys = [], []
+    for i, item in enumerate(trial.intermediate or []):
+        if isinstance(item, int | float):
+            value, step = item, i
+        elif isinstance(item, dict):
+            step = item.get("step", item.get("epoch", i))
+            value = item.get(view.metric)
+            if value is None:
+                value = item.get("val_" + view.metric, item.get("value"))
+            if value is None:
+                value = next((v for k, v in item.items() if k not in ("step", "epoch")
+                              and isinstance(v, int | float)), None)
+        else:
+            continue
+        if isinstance(value, int | float) and math.isfinite(value):
+            xs.append(step)
+            ys.append(float(value))
+    return xs, ys
+
+
+def learning_curves_figure(study: Any) -> Any:
+    """Intermediate values per trial against step; pruned trials dotted, ended with an x.
+    None when no trial reported per-step values."""
+    view = as_view(study)
+    curves = [(t, *trial_steps(view, t)) for t in sorted(view.trials, key=lambda t: t.number)]
+    curves = [(t, xs, ys) for t, xs, ys in curves if xs]
+    if not curves:
+        return None
+    fig = _figure(7.5, 4.2)
+    ax = fig.add_subplot()
+    best = view.best_trial
+    for t, xs, ys in curves:
+        if t.state is TrialState.PRUNED:
+            ax.plot(xs, ys, linestyle=":", color="tab:orange", linewidth=1)
+            ax.plot([xs[-1]], [ys[-1]], marker="x", color="tab:orange", markersize=7)
+        elif best is not None and t.number == best.number:
+            ax.plot(xs, ys, color="tab:red", linewidth=2.5, label=f"best: trial {t.number}")
+        else:
+            ax.plot(xs, ys, color="tab:blue", linewidth=1, alpha=0.6)
+    pruned = sum(t.state is TrialState.PRUNED for t, _, _ in curves)
+    ax.set_title(f"{view.name}: learning curves ({pruned} pruned: dotted, x where stopped)")
+    ax.set_xlabel("step (epoch)")
+    ax.set_ylabel(view.metric)
+    if best is not None:
+        ax.legend(loc="best")
+    return fig
+
+
+def learning_curves_plot(study: Any, path: str | Path) -> Path | None:
+    return _write(learning_curves_figure(study), path)
+
+
 def study_plots(study: Any, directory: str | Path, with_curve: bool = True) -> list[Path]:
     """Every plot that applies to one study, written into ``directory``."""
     view = as_view(study)
@@ -501,4 +556,5 @@ def study_plots(study: Any, directory: str | Path, with_curve: bool = True) -> l
     made.append(parallel_plot(view, directory / "parallel.png"))
     made.append(generations_plot(view, directory / "generations.png"))
     made.append(heatmap_plot(view, directory / "heatmap.png"))
+    made.append(learning_curves_plot(view, directory / "learning_curves.png"))
     return [p for p in made if p is not None]

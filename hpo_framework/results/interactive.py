@@ -26,6 +26,7 @@ from .figures import (
     is_categorical,
     is_log,
     searchable,
+    trial_steps,
 )
 from .format import fmt
 from .model import StudyView, as_view
@@ -283,35 +284,13 @@ def importances_spec(study: Any) -> dict[str, Any] | None:
                 "range": [0, 1]}, margin={"l": 140, "r": 20, "t": 50, "b": 50})}
 
 
-def _steps(view: StudyView, trial: Any) -> tuple[list[Any], list[float]]:
-    """(step, value) pairs of a trial's intermediate values, for the study's metric."""
-    xs, ys = [], []
-    for i, item in enumerate(trial.intermediate or []):
-        if isinstance(item, int | float):
-            value, step = item, i
-        elif isinstance(item, dict):
-            step = item.get("step", item.get("epoch", i))
-            value = item.get(view.metric)
-            if value is None:
-                value = item.get("val_" + view.metric, item.get("value"))
-            if value is None:
-                value = next((v for k, v in item.items() if k not in ("step", "epoch")
-                              and isinstance(v, int | float)), None)
-        else:
-            continue
-        if isinstance(value, int | float) and math.isfinite(value):
-            xs.append(step)
-            ys.append(float(value))
-    return xs, ys
-
-
 def learning_curves_spec(study: Any) -> dict[str, Any] | None:
     """Intermediate values per trial against step; pruned trials dashed, ended with an x."""
     view = as_view(study)
     data = []
     best = view.best_trial
     for t in sorted(view.trials, key=lambda t: t.number):
-        xs, ys = _steps(view, t)
+        xs, ys = trial_steps(view, t)
         if not xs:
             continue
         pruned = t.state is TrialState.PRUNED

@@ -62,6 +62,11 @@ c1 = dict(COUNTS)
 batch(digits, [dict(c, learning_rate=c["learning_rate"] / 2) for c in configs[:4]], n_jobs=6)
 out["again"] = [COUNTS[k] - c1[k] for k in ("compiles", "batches")]
 
+# two programs in one batch (other epochs): each still shuffles as it would alone
+mixed = [dict(configs[0], epochs=2), dict(configs[2], epochs=3)]
+out["two_groups"] = [show(o) for o in batch(digits, mixed, n_jobs=2)]
+out["two_groups_alone"] = [show(alone(digits, c)) for c in mixed]
+
 # a diverging member fails alone (regression: MSE overflows at learning rate 10)
 reg = JobSpec(backend="keras", dataset="diabetes", seed=0, metric="mse",
               backend_options={"epochs": 3})
@@ -124,6 +129,14 @@ def test_one_program_for_the_batch_reused_by_the_next_and_dropout_trains_alone(c
     assert "dropout draws its own random masks: such configurations train one at a time" \
         in child["said"]
     assert child["again"] == [0, 1]
+
+
+def test_members_of_two_programs_in_one_batch_match_their_own_runs(child):
+    assert [b["steps"] for b in child["two_groups"]] == [[1, 2], [1, 2, 3]]
+    for batched, single in zip(child["two_groups"], child["two_groups_alone"], strict=True):
+        assert batched["steps"] == single["steps"]
+        for a, b in zip(batched["val_loss"], single["val_loss"], strict=True):
+            assert abs(a - b) < 1e-5
 
 
 def test_a_diverging_member_fails_alone(child):

@@ -337,6 +337,8 @@ class PaddedMLP:
         errors: dict[int, BaseException] = {}
         outs: dict[int, Any] = {}
         COUNTS["batches"] += 1
+        if backend.seed is not None:  # each group shuffles as its members would alone
+            np.random.seed(int(backend.seed))
         np.random.permutation(len(x))  # as the compiled trainer (and Keras's JAX fit) does
         for epoch in range(1, epochs + 1):
             idx, rest = program.indices(len(x))

@@ -282,8 +282,9 @@ def _run_prepared(prepared: Any, kw: dict[str, Any]) -> None:
         click.echo(message, err=True)
         return
     progress = Progress(config.n_trials)
-    if not as_json and not getattr(prepared.executor, "isolated", False):
-        # trials run in this process: load the data and the backend's libraries first
+    if not as_json and prepared.executor.name == "serial":
+        # trials run in this process, as they are: load the data and the backend's
+        # libraries first (other executors may change the objective when they start)
         progress.warm_up(f"{config.backend} on {config.dataset}", prepared.objective.warm_up)
     try:
         with nullcontext() if as_json else progress:

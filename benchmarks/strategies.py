@@ -346,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse", default="",
                         help="methods whose runs are taken from --runs where there (the "
                              "missing ones are run)")
+    parser.add_argument("--report-only", action="store_true",
+                        help="run nothing: the report from the stored runs of --reuse")
     parser.add_argument("--runs", default=str(RESULTS / "strategies-runs.jsonl"),
                         help="JSON lines of runs: new runs are appended to the first file, "
                              "--reuse reads all (comma-separated)")
@@ -388,7 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     for p in problems:
         for m in methods:
             for seed in range(seeds):
-                if (m, p.name, seed) in runs:
+                if (m, p.name, seed) in runs or args.report_only:
                     continue
                 t0 = time.perf_counter()
                 fn = run_method(m, p, seed, trials)

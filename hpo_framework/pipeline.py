@@ -118,6 +118,15 @@ class PipelineObjective:
     def __getstate__(self) -> dict[str, Any]:
         return {"spec": self.spec, "_parts": None}
 
+    def set_backend_options(self, **options: Any) -> None:
+        """Change backend options before the first trial (an executor that needs another
+        trainer does); what was resolved is dropped and resolved again on use."""
+        import dataclasses
+
+        self.spec = dataclasses.replace(
+            self.spec, backend_options={**self.spec.backend_options, **options})
+        self._parts = None
+
     def warm_up(self) -> None:
         """Resolve the plugins, load the data and import the backend's libraries once."""
         self.parts()

@@ -88,9 +88,7 @@ class VectorizedExecutor(Executor):
         if not (isinstance(cls, type) and issubclass(cls, KerasBackend)):
             return False
         if spec.backend_options.get("trainer") != "compiled":
-            objective.spec = dataclasses.replace(
-                spec, backend_options={**spec.backend_options, "trainer": "compiled"})
-            objective._parts = None
+            objective.set_backend_options(trainer="compiled")
         return True
 
     def _say(self, text: str) -> None:

@@ -12,7 +12,6 @@ and ``--trial-timeout`` do not pay for it.
 from __future__ import annotations
 
 import contextvars
-import inspect
 import math
 import time
 import traceback
@@ -76,6 +75,8 @@ def current_trial() -> TrialHandle | None:
 
 
 def _takes_trial(objective: Objective) -> bool:
+    import inspect
+
     try:
         sig = inspect.signature(objective)
     except (TypeError, ValueError):

@@ -14,20 +14,23 @@ loop, jobs or the CLI):
 Heavy libraries (matplotlib, numpy, scikit-learn) are imported inside functions only.
 """
 
-from .format import fmt
-from .model import StudyView, as_view, load_study, open_storage
-from .stats import (
-    REPEAT_COLUMNS,
-    SUMMARY_COLUMNS,
-    aggregate,
-    best_so_far,
-    median,
-    summary,
-    trial_rows,
-    wall_time,
-)
+import importlib
+from typing import Any
 
-__all__ = [
-    "REPEAT_COLUMNS", "SUMMARY_COLUMNS", "StudyView", "aggregate", "as_view", "best_so_far",
-    "fmt", "load_study", "median", "open_storage", "summary", "trial_rows", "wall_time",
-]
+_WHERE = {
+    "fmt": "format", "StudyView": "model", "as_view": "model", "load_study": "model",
+    "open_storage": "model", "REPEAT_COLUMNS": "stats", "SUMMARY_COLUMNS": "stats",
+    "aggregate": "stats", "best_so_far": "stats", "median": "stats", "summary": "stats",
+    "trial_rows": "stats", "wall_time": "stats",
+}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    """Names load on first use, so the CLI's start-up does not pay for the read model."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'hpo_framework.results' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

@@ -155,18 +155,26 @@ def best_so_far_figure(studies: Sequence[Any], by: str = "strategy") -> Any:
     return fig
 
 
-def params_figure(study: Any) -> Any:
-    """Each parameter against the score (log x-axis for log parameters); best trial starred.
-
-    Panels share the score axis; a parameter no complete trial used gets no panel."""
+def panels(study: Any) -> tuple[StudyView, list[Any], list[Any], Any, int, int] | None:
+    """What a one-panel-per-parameter figure needs: the view, the parameters some complete
+    trial used, the complete trials, the best one, and a grid of at most 3 columns."""
     view = as_view(study)
     dims = active_dims(view)
     trials = view.complete_trials
     if not dims or not trials:
         return None
-    best = view.best_trial
     ncols = min(3, len(dims))
-    nrows = math.ceil(len(dims) / ncols)
+    return view, dims, trials, view.best_trial, ncols, math.ceil(len(dims) / ncols)
+
+
+def params_figure(study: Any) -> Any:
+    """Each parameter against the score (log x-axis for log parameters); best trial starred.
+
+    Panels share the score axis; a parameter no complete trial used gets no panel."""
+    laid_out = panels(study)
+    if laid_out is None:
+        return None
+    view, dims, trials, best, ncols, nrows = laid_out
     fig = _figure(4.2 * ncols, 3.4 * nrows)
     axes = fig.subplots(nrows, ncols, squeeze=False, sharey=True)
     for ax in axes.flat[len(dims):]:

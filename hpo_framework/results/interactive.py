@@ -25,6 +25,7 @@ from .figures import (
     heatmap_grid,
     is_categorical,
     is_log,
+    panels,
     searchable,
     trial_steps,
 )
@@ -142,14 +143,10 @@ def _axis_for(dim: Any) -> dict[str, Any]:
 def slices_spec(study: Any) -> dict[str, Any] | None:
     """Each parameter against the score, one panel each, one shared score axis; colour is
     the trial number, the best trial a red star; inactive parameters have no point."""
-    view = as_view(study)
-    dims = active_dims(view)
-    trials = view.complete_trials
-    if not dims or not trials:
+    laid_out = panels(study)
+    if laid_out is None:
         return None
-    best = view.best_trial
-    ncols = min(3, len(dims))
-    nrows = math.ceil(len(dims) / ncols)
+    view, dims, trials, best, ncols, nrows = laid_out
     gap = 0.06
     width = (1 - gap * (ncols - 1)) / ncols
     height = (1 - 0.12 * (nrows - 1)) / nrows

@@ -292,7 +292,11 @@ class Storage:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
                 old = self.get_lease(study_id)
-                if old is not None and old.owner != self.owner and not old.stale(timeout):
+                # this same process may take its own lease over (a notebook cell run
+                # again): the older Study object then can no longer write
+                mine = old is not None and (old.host, old.pid) == (host, pid)
+                if old is not None and old.owner != self.owner and not mine \
+                        and not old.stale(timeout):
                     ago = time.time() - old.heartbeat
                     raise StudyLockedError(
                         f"study '{name}' in {self.path} is being run by pid {old.pid} on "

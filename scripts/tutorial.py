@@ -185,7 +185,9 @@ def facts(recorded: dict[str, Any]) -> dict[str, str]:
         out[f"{key}.table"] = table(rows, cols)
         scored = [(r["best_validation"], n[len(prefix):]) for n, r in sec["studies"].items()
                   if r["best_validation"] is not None]
-        out[f"{key}.winner"] = max(scored)[1]
+        top = max(v for v, _ in scored)
+        tied = [n for v, n in scored if v == top]  # a tie names every one of them
+        out[f"{key}.winner"] = " and ".join(tied) + (" (tied)" if len(tied) > 1 else "")
     sec = sections["repeats"]
     out["repeats.command_wall"] = minutes(sec["wall_s"])
     agg = sec["printed"]["by_strategy"]

@@ -125,3 +125,30 @@ def test_jax_engine_is_an_option_not_a_requirement():
     else:
         engine, acc = proc.stdout.split()
         assert proc.returncode == 0 and engine == "jax" and float(acc) > 0.6, proc.stderr
+
+
+TOP_LEVEL_KERAS = '''
+import keras
+
+
+def build(params, input_shape, n_classes):
+    model = keras.Sequential([keras.Input(shape=input_shape), keras.layers.Flatten(),
+                              keras.layers.Dense(n_classes, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(params["lr"]),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model
+'''
+
+
+@pytest.mark.slow
+def test_a_model_file_that_imports_keras_at_its_top_is_quiet(tmp_path):
+    (tmp_path / "m.py").write_text(TOP_LEVEL_KERAS)
+    (tmp_path / "space.yaml").write_text("lr: [0.01, 0.001]\n")
+    proc = run_cli("--strategy", "random", "--backend", "keras", "--model", "m.py:build",
+                   "--space", "space.yaml", "--trials", "1", "-B", "epochs=1",
+                   "--no-final-test", "--json", cwd=tmp_path, check=True)
+    assert json.loads(proc.stdout)["trials"][0]["state"] == "COMPLETE"
+    noise = [ln for ln in proc.stderr.splitlines()
+             if any(m in ln for m in ("oneDNN", "cuda", "absl", "I0000", "E0000", "W0000",
+                                      "tensorflow", "TF_"))]
+    assert noise == [], proc.stderr

@@ -86,6 +86,9 @@ class KerasBackend(Backend):
             self.engine = "jax"
         check_engine(self.engine)
         if self.config["model"]:
+            # a model file that imports keras at its top would import it loudly, on
+            # whatever engine: import it first, quietly, on the engine picked here
+            import_keras(self.engine, self.verbose)
             load_model_function(self.config["model"])  # fail now, not in every trial
 
     def default_space(self, dataset: Dataset) -> dict[str, Any]:

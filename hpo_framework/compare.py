@@ -19,8 +19,6 @@ from .errors import OptionError
 from .results.model import StudyView
 from .results.stats import aggregate, summary
 
-#: the notebook's three methods come first in ``--strategy all``
-PREFERRED_ORDER = ("grid", "bayes", "genetic")
 #: comparison mode is reproducible by default, so running the same command resumes it
 DEFAULT_SEED = 0
 
@@ -30,9 +28,8 @@ def installed_strategies(registry: Any = None) -> list[str]:
         from .registry import get_registry
 
         registry = get_registry()
-    names = list(registry.components("strategy"))
-    first = [n for n in PREFERRED_ORDER if n in names]
-    return first + sorted(n for n in names if n not in first)
+    # by name: the core ranks no plugin above another (name a list to choose the order)
+    return sorted(registry.components("strategy"))
 
 
 def parse_strategies(text: str, registry: Any = None) -> list[str]:

@@ -75,11 +75,10 @@ def _curve_points(view: StudyView) -> tuple[list[int], list[float]]:
     return numbers, ys
 
 
-def best_so_far_figure(studies: Sequence[Any], by: str = "strategy") -> Any:
-    """Best value so far against trial number; one line per strategy.
-
-    A strategy run with several seeds gets its own panel (median line, min-max band,
-    the other strategies' medians in grey), so bands never pile up on one another."""
+def best_so_far_groups(studies: Sequence[Any], by: str = "strategy"
+                       ) -> dict[str, list[StudyView]] | None:
+    """The studies with a best-so-far curve, grouped by study name or by strategy (the
+    seeds of one strategy together); None when no study has one."""
     views = [as_view(s) for s in studies]
     views = [v for v in views if any(x is not None for x in best_so_far(v))]
     if not views:
@@ -87,6 +86,18 @@ def best_so_far_figure(studies: Sequence[Any], by: str = "strategy") -> Any:
     groups: dict[str, list[StudyView]] = {}
     for v in views:
         groups.setdefault(v.name if by == "study" else v.strategy, []).append(v)
+    return groups
+
+
+def best_so_far_figure(studies: Sequence[Any], by: str = "strategy") -> Any:
+    """Best value so far against trial number; one line per strategy.
+
+    A strategy run with several seeds gets its own panel (median line, min-max band,
+    the other strategies' medians in grey), so bands never pile up on one another."""
+    groups = best_so_far_groups(studies, by)
+    if groups is None:
+        return None
+    views = [v for members in groups.values() for v in members]  # views[0] comes first
     repeated = any(len(m) > 1 for m in groups.values())
     colors = [f"C{i}" for i in range(10)]
     medians: dict[str, tuple[list[int], list[float]]] = {}

@@ -20,6 +20,7 @@ from .figures import (
     active_dims,
     axis_labels,
     axis_position,
+    best_so_far_groups,
     fixed_text,
     generation_stats,
     heatmap_grid,
@@ -72,13 +73,10 @@ def _better(view: StudyView) -> str:
 def best_so_far_spec(studies: Sequence[Any], by: str = "strategy") -> dict[str, Any] | None:
     """Best so far against trial number, one line per study or strategy (several seeds:
     the median line with its min-max band, the band drawn only on hover-friendly lines)."""
-    views = [as_view(s) for s in studies]
-    views = [v for v in views if any(x is not None for x in best_so_far(v))]
-    if not views:
+    groups = best_so_far_groups(studies, by)
+    if groups is None:
         return None
-    groups: dict[str, list[StudyView]] = {}
-    for v in views:
-        groups.setdefault(v.name if by == "study" else v.strategy, []).append(v)
+    views = [v for members in groups.values() for v in members]  # views[0] comes first
     data: list[dict[str, Any]] = []
     for i, (name, members) in enumerate(groups.items()):
         color = COLORS[i % len(COLORS)]

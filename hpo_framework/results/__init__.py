@@ -14,8 +14,7 @@ loop, jobs or the CLI):
 Heavy libraries (matplotlib, numpy, scikit-learn) are imported inside functions only.
 """
 
-import importlib
-from typing import Any
+from .._lazy import lazy_names
 
 _WHERE = {
     "fmt": "format", "StudyView": "model", "as_view": "model", "load_study": "model",
@@ -24,13 +23,5 @@ _WHERE = {
     "trial_rows": "stats", "wall_time": "stats",
 }
 __all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str) -> Any:
-    """Names load on first use, so the CLI's start-up does not pay for the read model."""
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'hpo_framework.results' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
-    globals()[name] = value
-    return value
+# names load on first use, so the CLI's start-up does not pay for the read model
+__getattr__, __dir__ = lazy_names(__name__, _WHERE)

@@ -21,3 +21,21 @@ def run_cli(*args, cwd=None, env=None, timeout=600, check=False):
     return proc
 
 
+
+
+def wait_until(predicate, what, proc=None, limit=300.0):
+    """Poll ``predicate()`` until it returns something true, and return that: tests wait
+    for an event (a row recorded, a process gone), never for a fixed time. ``limit`` only
+    bounds a test that would otherwise hang; ``proc``, a driver that must stay alive."""
+    import time
+
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"the driver exited while waiting for {what}: "
+                                 f"{proc.stderr.read() if proc.stderr else ''}")
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.01)
+    raise AssertionError(f"no {what} within {limit}s")

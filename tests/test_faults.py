@@ -14,6 +14,7 @@ from pathlib import Path
 
 import parallel_helpers
 import pytest
+from clitools import wait_until
 
 from hpo_framework import HPOError, optimize
 
@@ -167,13 +168,8 @@ def test_ctrl_c_stops_running_trials_prints_the_summary_and_resumes(tmp_path):
             "--study", "ctrlc", "-B", "max_iter=25"]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            rows = _rows(db, "ctrlc") if db.exists() else {}
-            if sum(r[0] in ("COMPLETE", "FAILED") for r in rows.values()) >= 2 and \
-                    sum(r[0] == "RUNNING" for r in rows.values()) >= 1:
-                break
-            time.sleep(0.05)
+        wait_until(lambda: _progressed(db, "ctrlc", 1), "two finished trials and a running one",
+                   proc)
         workers = _children(proc.pid)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
@@ -188,8 +184,8 @@ def test_ctrl_c_stops_running_trials_prints_the_summary_and_resumes(tmp_path):
     waiting = [r for r in rows.values() if r[0] == "WAITING"]
     assert waiting and all(r[3].startswith("interrupted (Ctrl-C)") for r in waiting)
     done = {n: r for n, r in rows.items() if r[0] in ("COMPLETE", "FAILED")}
-    time.sleep(0.5)
-    assert workers and not [pid for pid in workers if _alive(pid)]
+    assert workers
+    wait_until(lambda: _all_gone(workers), "exit of the interrupted workers", limit=60)
     # the same command resumes: finished trials kept, interrupted ones run again
     again = subprocess.run(args + ["--json"], capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr
@@ -200,22 +196,20 @@ def test_ctrl_c_stops_running_trials_prints_the_summary_and_resumes(tmp_path):
     assert len(json.loads(again.stdout)["trials"]) == 6
 
 
-def _wait_for_progress(db: Path, finished_before: int, proc: subprocess.Popen,
-                       limit: float = 300.0) -> None:
-    """Until the study has more finished trials than before and one RUNNING trial."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, f"the driver exited early: {proc.stderr.read()}"
-        if db.exists():
-            try:
-                states = [r[0] for r in _rows(db, "killed").values()]
-            except sqlite3.Error:  # the file is being created
-                states = []
-            finished = sum(s in ("COMPLETE", "FAILED") for s in states)
-            if finished > finished_before and "RUNNING" in states:
-                return
-        time.sleep(0.01)
-    raise AssertionError(f"no progress within {limit}s")
+def _progressed(db: Path, study: str, finished_before: int) -> bool:
+    """More finished trials than before, and one RUNNING: a driver mid-study."""
+    if not db.exists():
+        return False
+    try:
+        states = [r[0] for r in _rows(db, study).values()]
+    except sqlite3.Error:  # the file is being created
+        return False
+    finished = sum(s in ("COMPLETE", "FAILED") for s in states)
+    return finished > finished_before and "RUNNING" in states
+
+
+def _all_gone(pids: list[int]) -> bool:
+    return not [pid for pid in pids if _alive(pid)]
 
 
 @pytest.mark.slow
@@ -233,7 +227,7 @@ def test_sigkill_of_the_driver_mid_study_again_and_again_loses_no_finished_trial
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         # kill on progress, never on a clock: once a new trial was recorded and another
         # runs (however slow the machine), so every kill hits a driver mid-study
-        _wait_for_progress(db, len(kept), proc)
+        wait_until(lambda: _progressed(db, "killed", len(kept)), "progress", proc)
         workers.update(_children(proc.pid))
         proc.kill()
         proc.wait()
@@ -255,8 +249,9 @@ def test_sigkill_of_the_driver_mid_study_again_and_again_loses_no_finished_trial
         assert final[n] == row
     for n, params in requeued.items():  # a trial left RUNNING ran again with its params
         assert final[n][1] == params
-    time.sleep(1.0)  # orphaned workers notice their driver is gone and exit
-    assert workers and not [pid for pid in workers if _alive(pid)]
+    assert workers
+    # orphaned workers notice their driver is gone and exit
+    wait_until(lambda: _all_gone(workers), "exit of the orphaned workers", limit=60)
 
 
 class _DiesWhenUnpickled:

@@ -10,12 +10,11 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import parallel_helpers
 import pytest
-from clitools import run_cli
+from clitools import run_cli, wait_until
 
 import hpo_framework as hpo
 from hpo_framework import OptionError, TrialState, optimize
@@ -54,20 +53,6 @@ def _rows(db: Path, study: str) -> dict[int, tuple]:
     return {r[0]: r[1:] for r in rows}
 
 
-def _wait(predicate, what: str, proc: subprocess.Popen | None = None, limit: float = 300.0):
-    """Poll for an event (a row recorded, a file written), never sleep a fixed time."""
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"the driver exited while waiting for {what}: "
-                                 f"{proc.stderr.read() if proc.stderr else ''}")
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise AssertionError(f"no {what} within {limit}s")
-
-
 def _finished(rows: dict[int, tuple]) -> dict[int, tuple]:
     return {n: r for n, r in rows.items() if r[0] in ("COMPLETE", "FAILED", "PRUNED")}
 
@@ -88,7 +73,7 @@ def test_a_second_cli_driver_is_refused_and_a_killed_ones_lease_is_taken_over(tm
     first = subprocess.Popen([*args, "--trials", "400"], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)
     try:
-        _wait(lambda: len(_finished(_rows(db, "same"))) >= 2, "two finished trials", first)
+        wait_until(lambda: len(_finished(_rows(db, "same"))) >= 2, "two finished trials", first)
         second = subprocess.run([*args, "--trials", "400"], capture_output=True, text=True,
                                 timeout=300)
         assert second.returncode == 1
@@ -126,7 +111,7 @@ def test_two_optimize_processes_on_one_study_never_rewrite_a_result(tmp_path):
     first = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True)
     try:
-        _wait(lambda: list(tmp_path.glob("running-*")), "a running trial", first)
+        wait_until(lambda: list(tmp_path.glob("running-*")), "a running trial", first)
         second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
         assert second.returncode == 1
         assert f"hpo_framework.errors.StudyLockedError: study 'held' in {db} is being run by " \
@@ -211,7 +196,7 @@ def test_ctrl_c_during_a_serial_sklearn_trial_exits_130_and_resumes(tmp_path):
             "-B", "max_iter=200", "--storage", str(db), "--study", "s"]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        _wait(lambda: any(r[0] == "RUNNING" for r in _rows(db, "s").values()), "a running trial",
+        wait_until(lambda: any(r[0] == "RUNNING" for r in _rows(db, "s").values()), "a running trial",
               proc)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=120)
@@ -446,7 +431,7 @@ def test_a_full_disk_stops_the_run_with_one_line_and_keeps_what_was_written(tiny
                              "--storage", str(db), "--study", "full"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        _wait(lambda: len(_finished(_rows(db, "full"))) >= 3, "three finished trials", proc)
+        wait_until(lambda: len(_finished(_rows(db, "full"))) >= 3, "three finished trials", proc)
         with open(tiny_filesystem / "filler", "wb") as fh:  # take every byte that is left
             try:
                 while True:

@@ -29,11 +29,10 @@ class _Running:
 def default_executor(n_jobs: int = 1, isolated: bool = False) -> Executor:
     """The executor a study uses when none is given: in-process for one job, worker
     processes for several (or for a trial timeout), from the installed plugins."""
+    from .api import make_executor
     from .registry import get_registry
 
-    name = "serial" if n_jobs <= 1 and not isolated else "process"
-    cls = get_registry().get("executor", name)
-    return cls(n_jobs=n_jobs)
+    return make_executor(get_registry(), None, n_jobs, isolated=isolated)
 
 
 def run(study: Any, objective: Objective, settings: RunSettings, *,

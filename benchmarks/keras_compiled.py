@@ -79,8 +79,8 @@ def child_trial(args: argparse.Namespace) -> dict[str, Any]:
     """One engine's notebook trials: first and steady-state time, the validation curve."""
     from hpo_keras import KerasBackend
 
-    from hpo_framework.backend import fit_and_score
-    from hpo_framework.dataset import Dataset
+    from hpo_framework.contracts.backend import fit_and_score
+    from hpo_framework.contracts.dataset import Dataset
 
     x, y = make_data(args.rows, args.seed)
     n_val = int(len(x) * 0.15)  # the rows validation_split=0.15 holds out
@@ -111,7 +111,7 @@ def child_vectorized(args: argparse.Namespace) -> dict[str, Any]:
     """Batches of N notebook trials: steady seconds per model-epoch, first-batch compile."""
     from hpo_keras.vectorized import VectorizedExecutor
 
-    from hpo_framework.pipeline import JobSpec, PipelineObjective
+    from hpo_framework.jobs.pipeline import JobSpec, PipelineObjective
 
     spec = JobSpec(backend="keras", dataset="file", seed=args.seed,
                    dataset_options={"path": mnist_npz(args.rows, args.seed)},
@@ -140,8 +140,8 @@ def child_equality(args: argparse.Namespace) -> dict[str, Any]:
     """Validation accuracy of 20 default-space configurations on digits, per trainer."""
     import dataclasses
 
-    from hpo_framework.objective import evaluate
-    from hpo_framework.pipeline import JobSpec, PipelineObjective
+    from hpo_framework.contracts.objective import evaluate
+    from hpo_framework.jobs.pipeline import JobSpec, PipelineObjective
 
     configs = default_space_configs(args.n_configs, args.seed)
     spec = JobSpec(backend="keras", dataset="digits", seed=args.seed,
@@ -173,8 +173,8 @@ def child_equality(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def child_memory(args: argparse.Namespace) -> dict[str, Any]:
-    from hpo_framework.objective import evaluate
-    from hpo_framework.pipeline import JobSpec, PipelineObjective
+    from hpo_framework.contracts.objective import evaluate
+    from hpo_framework.jobs.pipeline import JobSpec, PipelineObjective
 
     obj = PipelineObjective(JobSpec(backend="keras", dataset="digits", seed=args.seed,
                                     backend_options={"epochs": args.epochs,

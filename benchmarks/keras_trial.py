@@ -67,8 +67,8 @@ def ours(x: Any, y: Any, epochs: int, seed: int, engine: str | None) -> tuple[fl
     reports, then the core scores it (fit_and_score, what the evaluators call)."""
     from hpo_keras.backend import KerasBackend
 
-    from hpo_framework.backend import fit_and_score
-    from hpo_framework.dataset import Dataset
+    from hpo_framework.contracts.backend import fit_and_score
+    from hpo_framework.contracts.dataset import Dataset
 
     n_val = int(len(x) * 0.15)  # the same validation rows as validation_split=0.15
     dataset = Dataset("random-mnist-shape", x, y, x[:10], y[:10], n_classes=10)

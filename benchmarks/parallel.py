@@ -32,7 +32,7 @@ def sleep_one_second(params: dict) -> float:
 
 
 def time_sklearn(n_jobs: int, trials: int, max_iter: int, folder: Path) -> tuple[float, int]:
-    from hpo_framework.job import JobConfig, prepare, run_job
+    from hpo_framework.jobs.job import JobConfig, prepare, run_job
 
     config = JobConfig(strategy="random", backend="sklearn", dataset="digits", n_trials=trials,
                        seed=0, n_jobs=n_jobs, final_test=False,

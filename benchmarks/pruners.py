@@ -60,7 +60,7 @@ class Problem:
         from hpo_keras import KerasBackend
 
         from hpo_framework.builtin.evaluators import holdout_split
-        from hpo_framework.pipeline import load_dataset
+        from hpo_framework.jobs.pipeline import load_dataset
 
         self.seed = seed
         self.dataset = load_dataset("digits")

@@ -13,23 +13,23 @@ __version__ = "0.1.0"
 
 _WHERE = {
     "optimize": "api", "create_study": "api",
-    "Backend": "backend", "Evaluator": "backend",
-    "Dataset": "dataset", "DatasetLoader": "dataset",
+    "Backend": "contracts.backend", "Evaluator": "contracts.backend",
+    "Dataset": "contracts.dataset", "DatasetLoader": "contracts.dataset",
     "DatasetError": "errors", "HPOError": "errors", "OptionError": "errors",
     "PluginError": "errors", "SpaceError": "errors", "StorageError": "errors",
     "StudyLockedError": "errors", "StudyMismatchError": "errors", "TrialPruned": "errors",
     "UnknownPluginError": "errors",
-    "Executor": "executor",
-    "hookimpl": "hookspecs", "hookspec": "hookspecs",
+    "Executor": "contracts.executor",
+    "hookimpl": "contracts.hookspecs", "hookspec": "contracts.hookspecs",
     "Option": "options",
-    "Pruner": "pruner",
+    "Pruner": "contracts.pruner",
     "Registry": "registry", "get_registry": "registry",
     "Categorical": "space", "Constant": "space", "Float": "space", "Int": "space",
     "Space": "space",
-    "Storage": "storage",
-    "Strategy": "strategy",
-    "Study": "study",
-    "Outcome": "trial", "Trial": "trial", "TrialState": "trial",
+    "Storage": "study.storage",
+    "Strategy": "contracts.strategy",
+    "Study": "study.core",
+    "Outcome": "contracts.trial", "Trial": "contracts.trial", "TrialState": "contracts.trial",
 }
 
 __all__ = sorted(_WHERE)

@@ -7,38 +7,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import HPOError, OptionError, UnknownPluginError
-from .objective import Objective, _takes_trial
-from .registry import Registry, get_registry
-from .settings import RunSettings, check_seed
+from .contracts.objective import Objective, _takes_trial
+from .errors import OptionError
+from .registry import Registry, get_registry, make_executor, make_pruner
 from .space import Space
-from .storage import Storage
-from .study import Callback, Study
-
-
-def make_executor(registry: Registry, name: str | None, n_jobs: int,
-                  options: Mapping[str, Any] | None = None, isolated: bool = False) -> Any:
-    """Resolve an executor: ``serial`` for one job, ``process`` for several (or for one
-    job that must run outside the driver, ``isolated``: a trial timeout), unless named."""
-    if name is None:
-        name = "serial" if n_jobs <= 1 and not isolated else "process"
-    try:
-        cls = registry.get("executor", name)
-    except UnknownPluginError:
-        if n_jobs > 1 and name == "process":
-            raise HPOError("n_jobs > 1 needs the 'process' executor plugin, which is not "
-                           "installed") from None
-        raise
-    return cls(n_jobs=n_jobs, **dict(options or {}))
-
-
-def make_pruner(registry: Registry, name: str | None, options: Mapping[str, Any] | None,
-                seed: int | None) -> Any:
-    if name is None:
-        if options:
-            raise OptionError("pruner_options needs pruner=NAME")
-        return None
-    return registry.get("pruner", name)(seed=seed, **dict(options or {}))
+from .study.core import Callback, Study
+from .study.settings import RunSettings, check_seed
+from .study.storage import Storage
 
 
 def dry_run(strategy_cls: Any, space: Space, options: Mapping[str, Any]) -> None:
@@ -154,7 +129,7 @@ def optimize(
         config={"objective": getattr(objective, "__qualname__", type(objective).__name__)},
         new_study=new_study, hooks=registry.hook, pruner=the_pruner,
     )
-    from .loop import run
+    from .study.loop import run
 
     try:
         return run(the_study, objective, settings, executor=runner, callbacks=callbacks)

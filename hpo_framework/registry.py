@@ -11,15 +11,15 @@ from __future__ import annotations
 import difflib
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
 
 import pluggy
 
-from . import hookspecs
-from .errors import PluginError, UnknownPluginError
+from .contracts import hookspecs
+from .errors import HPOError, OptionError, PluginError, UnknownPluginError
 
 GROUP = "hpo_framework"
 KINDS = ("strategy", "backend", "evaluator", "dataset", "executor", "pruner")
@@ -236,7 +236,9 @@ class Registry:
                              default: int | None = None, _kind: str = kind,
                              _plugin: str = plugin_name,
                              _info: PluginInfo | None = info) -> None:
-                    if obj is None and isinstance(name, type):  # register(cls): its name
+                    if isinstance(name, type) and (obj is None or isinstance(obj, str)):
+                        # register(cls) or register(cls, "description"): the class's name
+                        description = obj or description
                         name, obj = getattr(name, "name", ""), name
                     if not isinstance(name, str) or not name:
                         raise PluginError(f"plugin '{_plugin}' registered a {_kind} without a name")
@@ -320,6 +322,31 @@ def unknown_message(kind: str, name: str, installed: Iterable[str]) -> str:
 
 
 _default: Registry | None = None
+
+
+def make_executor(registry: Registry, name: str | None, n_jobs: int,
+                  options: Mapping[str, Any] | None = None, isolated: bool = False) -> Any:
+    """Resolve an executor: ``serial`` for one job, ``process`` for several (or for one
+    job that must run outside the driver, ``isolated``: a trial timeout), unless named."""
+    if name is None:
+        name = "serial" if n_jobs <= 1 and not isolated else "process"
+    try:
+        cls = registry.get("executor", name)
+    except UnknownPluginError:
+        if n_jobs > 1 and name == "process":
+            raise HPOError("n_jobs > 1 needs the 'process' executor plugin, which is not "
+                           "installed") from None
+        raise
+    return cls(n_jobs=n_jobs, **dict(options or {}))
+
+
+def make_pruner(registry: Registry, name: str | None, options: Mapping[str, Any] | None,
+                seed: int | None) -> Any:
+    if name is None:
+        if options:
+            raise OptionError("pruner_options needs pruner=NAME")
+        return None
+    return registry.get("pruner", name)(seed=seed, **dict(options or {}))
 
 
 def get_registry() -> Registry:

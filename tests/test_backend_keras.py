@@ -8,11 +8,11 @@ import sys
 import pytest
 from clitools import run_cli
 
-from hpo_framework.backend import fit_and_score
 from hpo_framework.builtin.evaluators import Holdout, KFold
-from hpo_framework.metrics import get_metric
-from hpo_framework.objective import evaluate
-from hpo_framework.pipeline import load_dataset
+from hpo_framework.contracts.backend import fit_and_score
+from hpo_framework.contracts.metrics import get_metric
+from hpo_framework.contracts.objective import evaluate
+from hpo_framework.jobs.pipeline import load_dataset
 
 pytestmark = pytest.mark.slow
 NOTEBOOK = {"learning_rate": 0.05, "num_dense_layers": 0, "num_dense_nodes": 15,
@@ -109,8 +109,8 @@ def test_jax_engine_is_an_option_not_a_requirement():
 
     code = (
         "from hpo_keras import KerasBackend\n"
-        "from hpo_framework.backend import fit_and_score\n"
-        "from hpo_framework.pipeline import load_dataset\n"
+        "from hpo_framework.contracts.backend import fit_and_score\n"
+        "from hpo_framework.jobs.pipeline import load_dataset\n"
         "d = load_dataset('digits')\n"
         "b = KerasBackend(keras_backend='jax', seed=0, epochs=2)\n"
         "s, _ = fit_and_score(b, {'learning_rate': 0.05, 'optimizer': 'sgd'}, d,\n"

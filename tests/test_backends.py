@@ -11,10 +11,10 @@ import pytest
 from clitools import BIN, ROOT, run_cli
 
 from hpo_framework.builtin.evaluators import Holdout
+from hpo_framework.contracts.metrics import get_metric
+from hpo_framework.contracts.objective import evaluate
 from hpo_framework.errors import DatasetError, OptionError
-from hpo_framework.metrics import get_metric
-from hpo_framework.objective import evaluate
-from hpo_framework.pipeline import load_dataset
+from hpo_framework.jobs.pipeline import load_dataset
 from hpo_framework.registry import get_registry
 
 SK = ["--strategy", "random", "--backend", "sklearn", "--seed", "0", "--json"]

@@ -7,9 +7,9 @@ import sqlite3
 import pytest
 from clitools import run_cli
 
-from hpo_framework.compare import parse_strategies, split_strategy_options
 from hpo_framework.errors import OptionError, UnknownPluginError
-from hpo_framework.report import load_study
+from hpo_framework.jobs.compare import parse_strategies, split_strategy_options
+from hpo_framework.results import load_study
 
 COMMON = ["--backend", "sklearn", "--dataset", "digits", "--seed", "3", "--storage", "cmp.db"]
 

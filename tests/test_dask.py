@@ -72,7 +72,7 @@ def scheduler(tmp_path_factory):
 
 
 def _cached_datasets() -> list[str]:
-    from hpo_framework import pipeline
+    from hpo_framework.jobs import pipeline
 
     return pipeline.datasets.keys()
 

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 import hpo_framework as hpo
-from hpo_framework import hookspecs
 from hpo_framework.cli import cli
+from hpo_framework.contracts import hookspecs
 from hpo_framework.registry import get_registry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -155,7 +155,7 @@ class FirstHalf(hpo.Evaluator):
     name = "first-half"
 
     def evaluate(self, backend, params, dataset, metric):
-        from hpo_framework.backend import fit_and_score
+        from hpo_framework.contracts.backend import fit_and_score
 
         x, y = dataset.x_train, dataset.y_train
         h = len(x) // 2
@@ -184,7 +184,7 @@ class ThreadExecutor(hpo.Executor):
         self.pool = cf.ThreadPoolExecutor(self.n_jobs)
 
     def submit(self, number, params):
-        from hpo_framework.objective import evaluate
+        from hpo_framework.contracts.objective import evaluate
 
         return self.pool.submit(evaluate, self.objective, params)
 
@@ -213,8 +213,8 @@ class Kinds:
 @pytest.mark.hooks("register_backends", "register_evaluators", "register_datasets",
                    "register_executors")
 def test_backend_evaluator_dataset_and_executor_hooks_run_a_whole_job(tmp_path):
-    from hpo_framework.job import JobConfig, prepare, run_job
-    from hpo_framework.trial import TrialState
+    from hpo_framework.contracts.trial import TrialState
+    from hpo_framework.jobs.job import JobConfig, prepare, run_job
 
     registry = get_registry()
     registry.register(Kinds(), name="kinds")

@@ -18,12 +18,12 @@ CHILD = r"""
 import json, sys
 from hpo_keras import KerasBackend
 from hpo_keras import trainer
-from hpo_framework.backend import fit_and_score
+from hpo_framework.contracts.backend import fit_and_score
 from hpo_framework.builtin.evaluators import Holdout
 from hpo_framework.errors import TrialPruned
-from hpo_framework.metrics import get_metric
-from hpo_framework.objective import evaluate
-from hpo_framework.pipeline import load_dataset
+from hpo_framework.contracts.metrics import get_metric
+from hpo_framework.contracts.objective import evaluate
+from hpo_framework.jobs.pipeline import load_dataset
 
 d = load_dataset("digits")
 x, y = d.x_train, d.y_train

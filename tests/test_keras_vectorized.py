@@ -16,8 +16,8 @@ pytestmark = pytest.mark.slow
 
 CHILD = r"""
 import contextlib, dataclasses, io, json, sys
-from hpo_framework.objective import evaluate
-from hpo_framework.pipeline import JobSpec, PipelineObjective
+from hpo_framework.contracts.objective import evaluate
+from hpo_framework.jobs.pipeline import JobSpec, PipelineObjective
 from hpo_keras.vectorized import COUNTS, VectorizedExecutor
 
 def alone(spec, params):

@@ -10,7 +10,7 @@ from hpo_pruners import ASHAPruner, HyperbandPruner, MedianPruner
 from hpo_pruners.hyperband import bracket_budgets, n_brackets
 
 from hpo_framework import OptionError, Pruner, Trial, TrialState, get_registry
-from hpo_framework.testing_pruners import (
+from hpo_framework.testing.pruners import (
     PrunerConformance,
     check_keeps_best,
     check_no_history,

@@ -179,8 +179,8 @@ def test_ctrl_c_swallowed_by_the_training_library_still_stops_a_serial_study():
 
     study = hpo.create_study({"x": {"type": "float", "low": 0, "high": 1}}, strategy="random",
                              seed=0)
-    from hpo_framework.loop import run
-    from hpo_framework.settings import RunSettings
+    from hpo_framework.study.loop import run
+    from hpo_framework.study.settings import RunSettings
 
     with pytest.raises(KeyboardInterrupt):
         run(study, objective, RunSettings(n_trials=5))

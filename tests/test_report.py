@@ -12,15 +12,16 @@ import pytest
 from clitools import run_cli
 
 from hpo_framework import Storage, optimize
-from hpo_framework.plots import (
+from hpo_framework.contracts.trial import Trial, TrialState
+from hpo_framework.results import best_so_far, load_study, summary
+from hpo_framework.results.exports import to_markdown
+from hpo_framework.results.figures import (
     best_so_far_figure,
     generations_figure,
     heatmap_figure,
     parallel_figure,
     params_figure,
 )
-from hpo_framework.report import best_so_far, load_study, summary, to_markdown
-from hpo_framework.trial import Trial, TrialState
 
 SPACE = {
     "learning_rate": {"type": "float", "low": 1e-3, "high": 1e-1, "log": True},
@@ -177,7 +178,7 @@ def test_markdown_summary_escapes_and_formats():
 
 
 def load_study_stub():
-    from hpo_framework.report import StudyView
+    from hpo_framework.results import StudyView
 
     t = Trial(number=0, params={"x": "a|b"}, state=TrialState.COMPLETE, value=0.5)
     return StudyView("s", "maximize", {"strategy": "random"}, [t])

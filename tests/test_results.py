@@ -1,7 +1,6 @@
 """The results package: imports pointing down only, read-only readers, importances and the
 figures' fixes (conditional parameters, trial numbers from 0, held-fixed parameters)."""
 
-import ast
 import base64
 import hashlib
 import json
@@ -14,8 +13,10 @@ from pathlib import Path
 
 import pytest
 from clitools import run_cli
+from test_layout import MODULES, PKG, imports_of
 
 from hpo_framework import optimize
+from hpo_framework.contracts.trial import Trial, TrialState
 from hpo_framework.results import load_study
 from hpo_framework.results.figures import (
     INACTIVE,
@@ -32,72 +33,19 @@ from hpo_framework.results.interactive import (
     study_figures,
 )
 from hpo_framework.results.model import StudyView
-from hpo_framework.trial import Trial, TrialState
-
-PKG = Path(__file__).resolve().parent.parent / "hpo_framework"
-
-
-def _module(path: Path) -> str:
-    parts = list(path.relative_to(PKG.parent).with_suffix("").parts)
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-def _imports(path: Path, top_level_only: bool) -> set[str]:
-    """The hpo_framework modules a file imports (at top level, or anywhere in it)."""
-    tree = ast.parse(path.read_text())
-    module = _module(path)
-    package = module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
-    out = set()
-    for node in tree.body if top_level_only else ast.walk(tree):
-        if isinstance(node, ast.ImportFrom):
-            base = package.split(".")[: len(package.split(".")) - node.level + 1] \
-                if node.level else []
-            target = ".".join(base + ([node.module] if node.module else []))
-            out.add(target)
-            out.update(f"{target}.{a.name}" for a in node.names)
-        elif isinstance(node, ast.Import):
-            out.update(a.name for a in node.names)
-    return {t for t in out if t.startswith("hpo_framework")}
-
-
-MODULES = {_module(p): p for p in PKG.rglob("*.py")}
 
 
 def test_results_import_only_downwards():
     # _lazy (the PEP 562 loader) is a leaf below every layer: it imports nothing of ours
-    assert _imports(PKG / "_lazy.py", top_level_only=False) & set(MODULES) == set()
-    allowed = ("hpo_framework.results", "hpo_framework.trial", "hpo_framework.space",
-               "hpo_framework.errors", "hpo_framework.storage", "hpo_framework._lazy")
+    assert imports_of(PKG / "_lazy.py", top_level_only=False) & set(MODULES) == set()
+    allowed = ("hpo_framework.results", "hpo_framework.contracts.trial", "hpo_framework.space",
+               "hpo_framework.errors", "hpo_framework.study.storage", "hpo_framework._lazy")
     files = [p for m, p in MODULES.items() if m.startswith("hpo_framework.results")]
-    files += [PKG / "report.py", PKG / "plots.py"]
     assert len(files) >= 9
     for path in files:
-        bad = {t for t in _imports(path, top_level_only=False) & set(MODULES)
+        bad = {t for t in imports_of(path, top_level_only=False) & set(MODULES)
                if not t.startswith(allowed)}
         assert bad == set(), f"{path.name} imports {bad}"
-
-
-def test_no_import_cycle_anywhere_in_the_package():
-    """Module-level imports form no cycle, the package root included."""
-    graph = {m: {t for t in _imports(p, top_level_only=True) if t in MODULES and t != m}
-             for m, p in MODULES.items()}
-    state: dict[str, int] = {}
-    cycles = []
-
-    def visit(node, path):
-        state[node] = 1
-        for nxt in graph.get(node, ()):
-            if state.get(nxt) == 1:
-                cycles.append(path[path.index(nxt):] + [nxt])
-            elif nxt in graph and not state.get(nxt):
-                visit(nxt, path + [nxt])
-        state[node] = 2
-
-    for node in graph:
-        if not state.get(node):
-            visit(node, [node])
-    assert "hpo_framework.cli.report" in graph and "hpo_framework.results.html" in graph
-    assert cycles == []
 
 
 def _digest(path):

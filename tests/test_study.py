@@ -135,9 +135,8 @@ def test_trial_left_running_by_a_dead_driver_is_requeued(tmp_path):
         class Counter(Strategy):
             name = "toy-counter"
             def ask(self, n=1):
-                out = [{"n": self.n_asked + i} for i in range(n)]
-                self.n_asked += n
-                return out
+                # n_asked is kept by the framework: this strategy never adds to it
+                return [{"n": self.n_asked + i} for i in range(n)]
         class P:
             @hookimpl
             def register_strategies(self, register):
@@ -244,3 +243,38 @@ def test_a_strategy_refusing_its_setup_leaves_no_study_behind(tmp_path):
     finally:
         registry.unregister("picky-plugin")
     assert Storage(db).list_studies() == []
+
+
+def test_n_asked_is_kept_by_the_framework_and_done_is_the_one_way_to_stop(tmp_path):
+    class TwoThenNothing(hpo.Strategy):
+        """Never touches n_asked; proposes two points, then nothing, and is never done."""
+
+        name = "two-then-nothing"
+        seen_counts: list[int] = []
+
+        def ask(self, n=1):
+            TwoThenNothing.seen_counts.append(self.n_asked)
+            return [{"x": 0.1 * (self.n_asked + i), "k": 0} for i in range(n)] \
+                if self.n_asked < 2 else []
+
+    class P:
+        @hpo.hookimpl
+        def register_strategies(self, register):
+            register("two-then-nothing", TwoThenNothing)
+
+    registry = hpo.get_registry()
+    registry.register(P(), name="two-then-nothing-plugin")
+    db = tmp_path / "t.db"
+    try:
+        with pytest.raises(hpo.HPOError, match="strategy 'two-then-nothing' proposed nothing "
+                           "while no trial was running and says it is not done"):
+            hpo.optimize(quadratic, SPACE, strategy="two-then-nothing", n_trials=5, storage=db,
+                         study="t")
+    finally:
+        registry.unregister("two-then-nothing-plugin")
+    assert TwoThenNothing.seen_counts == [0, 1, 2]
+    # the two trials it proposed stay recorded
+    [record] = Storage(db).list_studies()
+    trials = Storage(db).load_trials(record.study_id)
+    assert [(t.params["x"], t.state) for t in trials] == [(0.0, TrialState.COMPLETE),
+                                                         (0.1, TrialState.COMPLETE)]

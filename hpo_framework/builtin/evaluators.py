@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..backend import Backend, Evaluator, fit_and_score
-from ..dataset import Dataset
-from ..hookspecs import hookimpl
-from ..metrics import Metric
+from ..contracts.backend import Backend, Evaluator, fit_and_score
+from ..contracts.dataset import Dataset
+from ..contracts.hookspecs import hookimpl
+from ..contracts.metrics import Metric
 from ..options import Option
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..dataset import Dataset, DatasetLoader
+from ..contracts.dataset import Dataset, DatasetLoader
+from ..contracts.hookspecs import hookimpl
 from ..errors import DatasetError
-from ..hookspecs import hookimpl
 from ..options import Option
 
 ARRAYS = ("x_train", "y_train", "x_test", "y_test")

@@ -26,12 +26,12 @@ from collections import deque
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from ..contracts.executor import Executor, WorkerLost
+from ..contracts.hookspecs import hookimpl
+from ..contracts.objective import Objective, error_text, evaluate
+from ..contracts.trial import Outcome, TrialState
 from ..errors import HPOError, OptionError
-from ..executor import Executor, WorkerLost
-from ..hookspecs import hookimpl
-from ..objective import Objective, error_text, evaluate
 from ..options import Option
-from ..trial import Outcome, TrialState
 
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS", "TF_NUM_INTRAOP_THREADS")

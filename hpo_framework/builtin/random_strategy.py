@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from ..hookspecs import hookimpl
+from ..contracts.hookspecs import hookimpl
+from ..contracts.strategy import Strategy
 from ..options import Option
-from ..strategy import Strategy
 
 
 class RandomStrategy(Strategy):
@@ -37,8 +37,7 @@ class RandomStrategy(Strategy):
     def ask(self, n: int = 1) -> list[dict[str, Any]]:
         out = []
         for _ in range(n):
-            out.append(self._draw(self.n_asked))
-            self.n_asked += 1
+            out.append(self._draw(self.n_asked + len(out)))
         return out
 
     def restore(self, trials) -> None:

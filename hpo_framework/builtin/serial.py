@@ -7,10 +7,10 @@ import signal
 import threading
 from typing import Any
 
-from ..executor import Executor
-from ..hookspecs import hookimpl
-from ..objective import evaluate
-from ..trial import Outcome
+from ..contracts.executor import Executor
+from ..contracts.hookspecs import hookimpl
+from ..contracts.objective import evaluate
+from ..contracts.trial import Outcome
 
 
 class SerialExecutor(Executor):

@@ -18,7 +18,7 @@ DEFAULTS_HELP = (
     "also be set through an HPO_* environment variable (HPO_STRATEGY, HPO_TRIALS, ...)."
 )
 #: what plugin-added options (register_commands) may set for the job: ctx.meta[JOB_META]
-JOB_META = "hpo_framework.job"
+JOB_META = "hpo_framework.jobs.job"
 
 
 class PluginGroup(click.Group):
@@ -139,7 +139,7 @@ def cli(ctx: click.Context, **kw: Any) -> None:
         if kw["list_plugins"]:
             list_plugins(kw["as_json"])
             return
-        from ..compare import is_comparison
+        from ..jobs.compare import is_comparison
 
         kw["job_meta"] = dict(ctx.meta.get(JOB_META, {}))
         if is_comparison(kw["strategy"] or "", kw["repeats"]):
@@ -198,7 +198,7 @@ def list_plugins(as_json: bool) -> None:
 
 
 def config_from_options(kw: dict[str, Any]) -> Any:
-    from ..job import JobConfig
+    from ..jobs.job import JobConfig
 
     dataset_options = _pairs(kw["dataset_option"], "--dataset-option")
     if kw["data_path"]:
@@ -245,7 +245,7 @@ def _check_study_name(name: str | None) -> None:
 
 
 def run_main(kw: dict[str, Any]) -> None:
-    from ..job import prepare
+    from ..jobs.job import prepare
 
     config = config_from_options(kw)
     # resolve names, options and the space before any output
@@ -259,8 +259,8 @@ def run_main(kw: dict[str, Any]) -> None:
 def _run_prepared(prepared: Any, kw: dict[str, Any]) -> None:
     from contextlib import nullcontext
 
-    from ..display import Progress
-    from ..job import JobResult, run_job
+    from ..jobs.job import JobResult, run_job
+    from .display import Progress
 
     config, study, as_json = prepared.config, prepared.study, kw["as_json"]
     # say which plugins a bare command picked (the evaluator needs no saying)
@@ -317,7 +317,7 @@ def _run_prepared(prepared: Any, kw: dict[str, Any]) -> None:
 
 
 def print_summary(result: Any) -> None:
-    from ..display import fmt, make_console, trials_table
+    from .display import fmt, make_console, trials_table
 
     study = result.study
     console = make_console()

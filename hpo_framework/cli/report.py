@@ -99,7 +99,7 @@ def cli_report(storage_path: str, studies: Sequence[str], as_json: bool, as_csv:
         if not names:
             raise StorageError(f"{storage_path} holds no study yet")
         if len(names) > 1 and not (html or plots or as_json or as_csv):
-            from ..display import make_console
+            from .display import make_console
 
             rows = [summary(load_study(storage, n)) for n in names]
             make_console().print(_studies_table(rows, storage_path))
@@ -132,8 +132,8 @@ def _report_one(view: Any, as_json: bool, as_csv: bool, html: str | None,
     if as_csv:
         click.echo(to_csv(trial_rows(view)), nl=False)
         return
-    from ..display import make_console, trials_table
     from ..results.importance import importances
+    from .display import make_console, trials_table
 
     console = make_console()
     console.print(trials_table(view, view.metric))
@@ -187,7 +187,7 @@ def _report_many(views: Sequence[Any], as_json: bool, as_csv: bool, html: str | 
     if as_csv:
         click.echo(to_csv(rows, SUMMARY_COLUMNS), nl=False)
         return
-    from ..display import make_console
+    from .display import make_console
 
     console = make_console()
     console.print(summary_table(rows, title="studies compared"))
@@ -232,7 +232,7 @@ def write_study_output(study: Any, directory: str | Path, quiet: bool = False) -
 # comparisons ----------------------------------------------------------------------------
 def print_comparison(comparison: Any, file: Any = None) -> None:
     """The summary table on a terminal: one row per run, and per strategy over seeds."""
-    from ..display import make_console
+    from .display import make_console
 
     console = make_console(file)
     metric = comparison.rows[0]["metric"] if comparison.rows else "value"
@@ -259,9 +259,9 @@ def print_comparison(comparison: Any, file: Any = None) -> None:
 def cli_compare(config: Any, strategy_text: str, repeats: int, output: str | None,
                 as_json: bool) -> Any:
     """What ``hpo-run --strategy a,b,c`` does: run, print the table, write ``--output``."""
-    from ..compare import parse_strategies, run_comparison
-    from ..display import Progress
-    from ..storage import dumps
+    from ..jobs.compare import parse_strategies, run_comparison
+    from ..study.storage import dumps
+    from .display import Progress
 
     strategies = parse_strategies(strategy_text)
 

@@ -49,7 +49,7 @@ def to_csv(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = No
 
 def to_json(obj: Any) -> str:
     """JSON with NaN/inf as strings, like storage."""
-    from ..storage import dumps
+    from ..study.storage import dumps
 
     return json.dumps(json.loads(dumps(obj)), indent=2)
 

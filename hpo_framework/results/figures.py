@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..contracts.trial import TrialState
 from ..errors import HPOError
-from ..trial import TrialState
 from .format import fmt
 from .model import StudyView, as_view
 from .stats import best_so_far, finished_in_order, median

@@ -109,7 +109,7 @@ class Figures:
             return "" if path is None else self.png(path, "best so far")
 
     def plotly(self, kind: str, spec: Mapping[str, Any]) -> str:
-        from ..storage import dumps
+        from ..study.storage import dumps
 
         self.count += 1
         ident = f"fig{self.count}"

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..contracts.trial import TrialState
 from ..errors import HPOError, OptionError
-from ..trial import TrialState
 from .figures import (
     INACTIVE,
     active_dims,

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..contracts.trial import Trial, TrialState
 from ..errors import HPOError, StorageError
 from ..space import Space
-from ..trial import Trial, TrialState
 
 
 @dataclass
@@ -95,7 +95,7 @@ def open_storage(path: str | Path) -> Any:
     """An existing storage file, opened read-only; a missing file is an error, never created."""
     if str(path) == ":memory:" or not Path(path).is_file():
         raise StorageError(f"no storage file {path}; give --storage PATH of an hpo database")
-    from ..storage import Storage
+    from ..study.storage import Storage
 
     return Storage(path, readonly=True)
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from ..trial import TrialState
+from ..contracts.trial import TrialState
 from .model import StudyView, as_view
 
 SUMMARY_COLUMNS = ["strategy", "seed", "best_validation", "test_score", "best_config", "trials",

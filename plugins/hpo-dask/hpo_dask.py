@@ -26,12 +26,12 @@ import time
 import uuid
 from typing import Any
 
+from hpo_framework.contracts.executor import Executor, WorkerLost
+from hpo_framework.contracts.hookspecs import hookimpl
+from hpo_framework.contracts.objective import Objective, error_text, evaluate
+from hpo_framework.contracts.trial import Outcome
 from hpo_framework.errors import OptionError
-from hpo_framework.executor import Executor, WorkerLost
-from hpo_framework.hookspecs import hookimpl
-from hpo_framework.objective import Objective, error_text, evaluate
 from hpo_framework.options import Option
-from hpo_framework.trial import Outcome
 
 
 class Shipped:
@@ -50,7 +50,7 @@ class Shipped:
 
     def prime(self) -> None:
         if self.dataset_key is not None:
-            from hpo_framework.pipeline import datasets
+            from hpo_framework.jobs.pipeline import datasets
 
             datasets.prime(self.dataset_key, self.dataset)
 
@@ -105,7 +105,7 @@ def ship(objective: Objective) -> Shipped:
     spec = getattr(objective, "spec", None)
     if spec is None or not hasattr(spec, "dataset_options"):
         return Shipped(objective)
-    from hpo_framework.pipeline import datasets
+    from hpo_framework.jobs.pipeline import datasets
 
     options = dict(spec.dataset_options)
     return Shipped(objective, datasets.key(spec.dataset, options),

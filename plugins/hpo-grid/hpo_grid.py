@@ -60,7 +60,6 @@ class GridStrategy(Strategy):
             self._seen.add(key)
             self._left -= 1
             out.append(dict(self.points[i]))
-        self.n_asked += len(out)
         return out
 
     @property

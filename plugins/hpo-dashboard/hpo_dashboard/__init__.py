@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from hpo_framework.hookspecs import hookimpl
+from hpo_framework.contracts.hookspecs import hookimpl
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 

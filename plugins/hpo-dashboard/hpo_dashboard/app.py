@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from hpo_framework.errors import HPOError, OptionError, StorageError
-from hpo_framework.storage import dumps
+from hpo_framework.study.storage import dumps
 
 from . import data
 

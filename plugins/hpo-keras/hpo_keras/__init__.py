@@ -1,12 +1,13 @@
 """hpo-keras: the ``keras`` backend (the notebook's MLP on Keras 3) and the ``mnist`` and
 ``fashion_mnist`` datasets. Importing this module imports neither Keras nor TensorFlow."""
 
-from hpo_framework.hookspecs import hookimpl
+from hpo_framework.contracts.hookspecs import hookimpl
 
 from .backend import KerasBackend
-from .datasets import load_fashion_mnist, load_mnist
+from .datasets import FashionMnistDataset, MnistDataset, load_fashion_mnist, load_mnist
 
-__all__ = ["KerasBackend", "load_fashion_mnist", "load_mnist"]
+__all__ = ["FashionMnistDataset", "KerasBackend", "MnistDataset", "load_fashion_mnist",
+           "load_mnist"]
 
 
 @hookimpl
@@ -26,6 +27,6 @@ def register_executors(register):
 
 @hookimpl
 def register_datasets(register):
-    register("mnist", load_mnist, "MNIST digits 28x28, 60000 train / 10000 test (keras.datasets)")
-    register("fashion_mnist", load_fashion_mnist,
+    register(MnistDataset, "MNIST digits 28x28, 60000 train / 10000 test (keras.datasets)")
+    register(FashionMnistDataset,
              "Fashion-MNIST 28x28, 60000 train / 10000 test (keras.datasets)")

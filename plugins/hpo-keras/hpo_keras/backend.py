@@ -13,11 +13,11 @@ import gc
 import math
 from typing import Any
 
-from hpo_framework.backend import Backend, Report
-from hpo_framework.dataset import Dataset
+from hpo_framework.contracts.backend import Backend, Report
+from hpo_framework.contracts.dataset import Dataset
+from hpo_framework.contracts.user_model import call_model_function, load_model_function
 from hpo_framework.errors import OptionError
 from hpo_framework.options import Option
-from hpo_framework.user_model import call_model_function, load_model_function
 
 from .runtime import ENGINES, check_engine, import_keras
 
@@ -257,7 +257,7 @@ class KerasBackend(Backend):
         return out.reshape(len(out)) if out.shape[-1] == 1 else out.argmax(axis=1)
 
     def score(self, model: Any, x: Any, y: Any, dataset: Dataset) -> dict[str, float]:
-        from hpo_framework.metrics import score_all
+        from hpo_framework.contracts.metrics import score_all
 
         out = self.predict_proba(model, x)
         if dataset.task == "regression":

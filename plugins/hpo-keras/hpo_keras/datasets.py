@@ -11,8 +11,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from hpo_framework.dataset import Dataset
+from hpo_framework.contracts.dataset import Dataset, DatasetLoader
 from hpo_framework.errors import DatasetError
+from hpo_framework.options import Option
 
 _SOURCES = {
     "mnist": ("mnist.npz",
@@ -85,30 +86,49 @@ def _from_keras(name: str) -> tuple[Any, Any, Any, Any]:
                            f"(offline?): {hint}") from None
 
 
-def _load(name: str, path: str | None, unknown: dict[str, Any]) -> Dataset:
-    import numpy as np
+class KerasDataset(DatasetLoader):
+    """One of Keras's image datasets: Keras's own split, pixels scaled to [0, 1]; from a
+    local ``.npz`` (``--data-path``) or Keras's download cache."""
 
-    if unknown:
-        raise DatasetError(f"dataset '{name}': unknown option '{sorted(unknown)[0]}' "
-                           "(accepted: path)")
-    x_tr, y_tr, x_te, y_te = _from_npz(name, path) if path else _from_keras(name)
-    scale = 255.0 if np.asarray(x_tr).max() > 1.0 else 1.0
-    return Dataset(
-        name,
-        (np.asarray(x_tr, dtype=np.float32) / scale),
-        np.asarray(y_tr, dtype=np.int64).ravel(),
-        (np.asarray(x_te, dtype=np.float32) / scale),
-        np.asarray(y_te, dtype=np.int64).ravel(),
-        task="classification",
-        description=f"{name} from {path or 'keras.datasets'}",
-    )
+    options = {
+        "path": Option(None, str, help="a local .npz with x_train, y_train, x_test, y_test "
+                                       "(--data-path); default: Keras's download cache"),
+    }
+
+    def load(self) -> Dataset:
+        import numpy as np
+
+        name, path = self.name, self.config["path"]
+        x_tr, y_tr, x_te, y_te = _from_npz(name, path) if path else _from_keras(name)
+        scale = 255.0 if np.asarray(x_tr).max() > 1.0 else 1.0
+        return Dataset(
+            name,
+            (np.asarray(x_tr, dtype=np.float32) / scale),
+            np.asarray(y_tr, dtype=np.int64).ravel(),
+            (np.asarray(x_te, dtype=np.float32) / scale),
+            np.asarray(y_te, dtype=np.int64).ravel(),
+            task="classification",
+            description=f"{name} from {path or 'keras.datasets'}",
+        )
 
 
-def load_mnist(path: str | None = None, **unknown: Any) -> Dataset:
-    """MNIST; ``path`` (``--data-path``) points to a local mnist.npz."""
-    return _load("mnist", path, unknown)
+class MnistDataset(KerasDataset):
+    """MNIST digits 28x28, 60000 train / 10000 test; ``path``: a local mnist.npz."""
+
+    name = "mnist"
 
 
-def load_fashion_mnist(path: str | None = None, **unknown: Any) -> Dataset:
-    """Fashion-MNIST; ``path`` points to a local .npz with the four arrays."""
-    return _load("fashion_mnist", path, unknown)
+class FashionMnistDataset(KerasDataset):
+    """Fashion-MNIST 28x28, 60000 train / 10000 test; ``path``: a local .npz."""
+
+    name = "fashion_mnist"
+
+
+def load_mnist(path: str | None = None, **options: Any) -> Dataset:
+    """MNIST as a Dataset (options checked as ``-D`` options are)."""
+    return MnistDataset(path=path, **options).load()
+
+
+def load_fashion_mnist(path: str | None = None, **options: Any) -> Dataset:
+    """Fashion-MNIST as a Dataset (options checked as ``-D`` options are)."""
+    return FashionMnistDataset(path=path, **options).load()

@@ -22,8 +22,8 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
-from hpo_framework.backend import Report
-from hpo_framework.dataset import Dataset
+from hpo_framework.contracts.backend import Report
+from hpo_framework.contracts.dataset import Dataset
 
 CACHE_SIZE = 16
 _PROGRAMS: OrderedDict[Any, EpochProgram] = OrderedDict()

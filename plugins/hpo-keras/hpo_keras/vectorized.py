@@ -24,9 +24,9 @@ import threading
 from collections import OrderedDict
 from typing import Any
 
-from hpo_framework.executor import Executor
-from hpo_framework.objective import evaluate
-from hpo_framework.trial import Outcome
+from hpo_framework.contracts.executor import Executor
+from hpo_framework.contracts.objective import evaluate
+from hpo_framework.contracts.trial import Outcome
 
 _LOCAL = threading.local()
 PROGRAMS: OrderedDict[Any, Any] = OrderedDict()

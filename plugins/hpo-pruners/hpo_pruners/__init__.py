@@ -4,7 +4,7 @@ Each is stateless: a decision is a function of (seed, options, the trial's curve
 history), so a resumed study, or a pruner object rebuilt for every call, decides the same.
 """
 
-from hpo_framework.hookspecs import hookimpl
+from hpo_framework.contracts.hookspecs import hookimpl
 
 from .asha import ASHAPruner
 from .hyperband import HyperbandPruner

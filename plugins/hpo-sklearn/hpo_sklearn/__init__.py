@@ -4,7 +4,7 @@ that ship with scikit-learn (digits, iris, wine, breast_cancer, diabetes).
 Importing this module imports no scikit-learn: the registry loads it for ``--help``.
 """
 
-from hpo_framework.hookspecs import hookimpl
+from hpo_framework.contracts.hookspecs import hookimpl
 
 from .backend import SklearnBackend
 from .datasets import DATASETS, TEST_SIZE

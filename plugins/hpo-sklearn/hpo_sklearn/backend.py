@@ -11,10 +11,10 @@ import math
 import warnings
 from typing import Any
 
-from hpo_framework.backend import Backend, Report
-from hpo_framework.dataset import Dataset
+from hpo_framework.contracts.backend import Backend, Report
+from hpo_framework.contracts.dataset import Dataset
+from hpo_framework.contracts.user_model import call_model_function, load_model_function
 from hpo_framework.options import Option
-from hpo_framework.user_model import call_model_function, load_model_function
 
 MAX_LAYERS = 4
 
@@ -187,7 +187,7 @@ class SklearnBackend(Backend):
 
     def _validation_values(self, model: Any, validation: tuple[Any, Any],
                            dataset: Dataset) -> dict[str, float]:
-        from hpo_framework.metrics import METRICS
+        from hpo_framework.contracts.metrics import METRICS
 
         xv, yv = validation
         if dataset.task == "regression":
@@ -216,7 +216,7 @@ class SklearnBackend(Backend):
         return proba
 
     def score(self, model: Any, x: Any, y: Any, dataset: Dataset) -> dict[str, float]:
-        from hpo_framework.metrics import score_all
+        from hpo_framework.contracts.metrics import score_all
 
         pred = self.predict(model, x)
         proba = self.predict_proba(model, x) if dataset.task == "classification" else None

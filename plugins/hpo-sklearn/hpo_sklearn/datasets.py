@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hpo_framework.dataset import Dataset, DatasetLoader
+from hpo_framework.contracts.dataset import Dataset, DatasetLoader
 from hpo_framework.errors import DatasetError
 from hpo_framework.options import Option
 

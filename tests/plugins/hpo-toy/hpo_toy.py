@@ -25,11 +25,10 @@ class ToyStrategy(Strategy):
     def ask(self, n=1):
         out = []
         for _ in range(n):
-            i = self.n_asked + self.config["skip"]
+            i = self.n_asked + len(out) + self.config["skip"]
             dims = len(self.space.searchable)
             u = [0.5] * dims if i == 0 else [_vdc(i, PRIMES[d % 10]) for d in range(dims)]
             out.append(self.space.decode(u))
-            self.n_asked += 1
         return out
 
 

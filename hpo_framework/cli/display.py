@@ -6,9 +6,9 @@ import sys
 import time
 from typing import Any, TextIO
 
-from .results.format import fmt
-from .study import Study
-from .trial import Trial, TrialState
+from ..contracts.trial import Trial, TrialState
+from ..results.format import fmt
+from ..study.core import Study
 
 __all__ = ["Progress", "fmt", "make_console", "trials_table"]
 

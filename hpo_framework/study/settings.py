@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import OptionError
+from ..errors import OptionError
 
 #: the largest number of seconds a timeout may be (beyond it timers overflow)
 MAX_SECONDS = 1e9

@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .errors import TrialPruned
+from ..errors import TrialPruned
 from .trial import Outcome, TrialState
 
 Objective = Callable[..., Any]

@@ -26,9 +26,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .space import Space
-from .strategy import Strategy
-from .trial import Trial, TrialState
+from ..contracts.strategy import Strategy
+from ..contracts.trial import Trial, TrialState
+from ..space import Space
 
 #: every kind of dimension, a constant included
 MIXED_SPACE: dict[str, Any] = {
@@ -228,9 +228,9 @@ def check_restore(strategy_cls: type[Strategy], n_trials: int = 12, **options: A
 def check_resume_study(strategy_cls: type[Strategy], n_trials: int = 10,
                        **options: Any) -> None:
     """A study run in two sittings on SQLite has the same trials as one run in one sitting."""
-    from .registry import Registry
-    from .storage import Storage
-    from .study import Study
+    from ..registry import Registry
+    from ..study.core import Study
+    from ..study.storage import Storage
 
     space = Space.from_dict(MIXED_SPACE)
 

@@ -23,8 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import StorageError, StudyLockedError
-from .trial import Trial, TrialState
+from ..contracts.trial import Trial, TrialState
+from ..errors import StorageError, StudyLockedError
 
 SCHEMA_VERSION = 2
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import OptionError
-from .results.model import StudyView
-from .results.stats import aggregate, summary
+from ..errors import OptionError
+from ..results.model import StudyView
+from ..results.stats import aggregate, summary
 
 #: comparison mode is reproducible by default, so running the same command resumes it
 DEFAULT_SEED = 0
@@ -25,7 +25,7 @@ DEFAULT_SEED = 0
 
 def installed_strategies(registry: Any = None) -> list[str]:
     if registry is None:
-        from .registry import get_registry
+        from ..registry import get_registry
 
         registry = get_registry()
     # by name: the core ranks no plugin above another (name a list to choose the order)
@@ -35,7 +35,7 @@ def installed_strategies(registry: Any = None) -> list[str]:
 def parse_strategies(text: str, registry: Any = None) -> list[str]:
     """``grid,bayes,genetic`` or ``all`` -> strategy names, each checked to be installed."""
     if registry is None:
-        from .registry import get_registry
+        from ..registry import get_registry
 
         registry = get_registry()
     if text.strip() == "all":
@@ -103,7 +103,7 @@ class Comparison:
         return out
 
     def write(self, directory: str | Path) -> list[Path]:
-        from .results.exports import write_comparison
+        from ..results.exports import write_comparison
 
         return write_comparison(self.rows, self.views, directory, self.repeats)
 
@@ -128,14 +128,14 @@ def run_comparison(
     *,
     callbacks: Callable[[str, int, int, int], Sequence[Any]] | None = None,
 ) -> Comparison:
-    """Run each strategy (``repeats`` seeds each) from one :class:`~hpo_framework.job.JobConfig`.
+    """Run each strategy (``repeats`` seeds each) from one :class:`~hpo_framework.jobs.job.JobConfig`.
 
     ``callbacks(strategy, seed, index, total)`` returns the study callbacks for one run
     (a progress display, say). Study names are ``BASE-STRATEGY[-seedN]`` where BASE is
     ``--study`` or ``compare-BACKEND-DATASET``.
     """
+    from ..registry import get_registry
     from .job import prepare, run_job
-    from .registry import get_registry
 
     if repeats < 1:
         raise OptionError("--repeats must be at least 1")

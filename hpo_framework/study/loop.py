@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import HPOError, StorageError
-from .executor import Executor, WorkerLost
-from .objective import Objective, error_text
+from ..contracts.executor import Executor, WorkerLost
+from ..contracts.objective import Objective, error_text
+from ..contracts.trial import Outcome, Trial, TrialState
+from ..errors import HPOError, StorageError
 from .settings import RunSettings
-from .trial import Outcome, Trial, TrialState
 
 
 @dataclass
@@ -29,8 +29,7 @@ class _Running:
 def default_executor(n_jobs: int = 1, isolated: bool = False) -> Executor:
     """The executor a study uses when none is given: in-process for one job, worker
     processes for several (or for a trial timeout), from the installed plugins."""
-    from .api import make_executor
-    from .registry import get_registry
+    from ..registry import get_registry, make_executor
 
     return make_executor(get_registry(), None, n_jobs, isolated=isolated)
 
@@ -186,7 +185,10 @@ class _Loop:
             return "timeout"
         if self.study.strategy.done:
             return "strategy done"
-        return "strategy gave no more configurations"
+        strategy = self.study.strategy
+        raise HPOError(f"strategy '{strategy.name}' proposed nothing while no trial was "
+                       "running and says it is not done: a strategy that runs out sets done "
+                       "(see 'The contracts' in docs/plugins.md)")
 
 
 def _start(executor: Executor, objective: Objective, reporter: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .options import Configurable
+from ..options import Configurable
 
 
 @dataclass
@@ -30,7 +30,7 @@ class Dataset:
         self.y_train = np.asarray(self.y_train)
         self.y_test = np.asarray(self.y_test)
         if self.task not in ("classification", "regression"):
-            from .errors import DatasetError
+            from ..errors import DatasetError
 
             raise DatasetError(f"dataset '{self.name}': task must be classification or "
                                f"regression, got {self.task!r}")

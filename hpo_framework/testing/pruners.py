@@ -2,7 +2,7 @@
 
 Use it from pytest in one line per pruner::
 
-    from hpo_framework.testing_pruners import check_pruner
+    from hpo_framework.testing.pruners import check_pruner
 
     def test_my_pruner_conforms():
         check_pruner(MyPruner, patience=2)   # options go to the pruner
@@ -27,8 +27,8 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .pruner import Pruner
-from .trial import Trial, TrialState
+from ..contracts.pruner import Pruner
+from ..contracts.trial import Trial, TrialState
 
 Curve = list[tuple[int, float]]
 #: the number of steps (epochs) of a whole trial in the checks

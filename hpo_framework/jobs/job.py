@@ -14,7 +14,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .errors import HPOError, OptionError
+from ..errors import HPOError, OptionError
+from ..registry import get_registry
+from ..space import Space
+from ..study.core import Callback, Study
+from ..study.settings import RunSettings, check_seed
+from ..study.storage import Storage
 from .pipeline import (
     JobSpec,
     PipelineObjective,
@@ -24,11 +29,6 @@ from .pipeline import (
     make_evaluator,
     resolve_metric,
 )
-from .registry import get_registry
-from .settings import RunSettings, check_seed
-from .space import Space
-from .storage import Storage
-from .study import Callback, Study
 
 
 @dataclass
@@ -213,7 +213,7 @@ def prepare(config: JobConfig) -> Prepared:
         space = Space.from_dict(backend.default_space(dataset))
     check_space_names(space, backend)
     # build the executor (it starts nothing yet) so that its options are checked first
-    from .api import make_executor
+    from ..registry import make_executor
 
     executor = make_executor(registry, config.executor, settings.n_jobs, config.executor_options,
                              isolated=settings.trial_timeout is not None)
@@ -221,7 +221,7 @@ def prepare(config: JobConfig) -> Prepared:
         raise OptionError(f"--trial-timeout needs trials outside the driver; executor "
                           f"'{executor.name}' runs them inside it: drop --executor or use process")
     strategy_cls.validate(config.strategy_options)
-    from .api import dry_run
+    from ..api import dry_run
 
     dry_run(strategy_cls, space, config.strategy_options)
     storage = Storage(config.storage)
@@ -244,7 +244,7 @@ def prepare(config: JobConfig) -> Prepared:
 
 
 def run_job(prepared: Prepared, callbacks: Sequence[Callback] = ()) -> JobResult:
-    from .loop import run
+    from ..study.loop import run
 
     study, config = prepared.study, prepared.config
     run(study, prepared.objective, prepared.settings, executor=prepared.executor,
@@ -257,7 +257,7 @@ def run_job(prepared: Prepared, callbacks: Sequence[Callback] = ()) -> JobResult
         except HPOError:
             raise
         except Exception as exc:  # report it; the study itself is safe in storage
-            from .objective import error_text
+            from ..contracts.objective import error_text
 
             result.final_error = error_text(exc)
         else:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from .options import Configurable
+from ..options import Configurable
 from .trial import Trial
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from ..options import Configurable
 from .dataset import Dataset
 from .metrics import Metric, score_all
-from .options import Configurable
 
 Report = Callable[[int, dict[str, float]], None]
 
@@ -124,7 +124,7 @@ def fit_and_score(
     """Train on one split, score on the other; per-epoch reports are collected. With a
     ``metric`` each report also goes to the running trial (``value``: the pruning signal);
     when its pruner says stop (and ``prune``), ``TrialPruned`` ends training there."""
-    from .errors import TrialPruned
+    from ..errors import TrialPruned
     from .objective import current_trial
 
     steps: list[dict[str, float]] = []

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .backend import Backend, Evaluator
-from .dataset import Dataset
-from .errors import DatasetError, HPOError
-from .metrics import Metric, get_metric
+from ..contracts.backend import Backend, Evaluator
+from ..contracts.dataset import Dataset
+from ..contracts.metrics import Metric, get_metric
+from ..errors import DatasetError, HPOError
 
 
 class DatasetCache:
@@ -41,12 +41,12 @@ class DatasetCache:
         return list(self._loaded)
 
     def get(self, name: str, options: dict[str, Any] | None = None) -> Dataset:
-        from .registry import get_registry
+        from ..registry import get_registry
 
         options = dict(options or {})
         key = self.key(name, options)
         if key not in self._loaded:
-            from .dataset import DatasetLoader
+            from ..contracts.dataset import DatasetLoader
 
             loader = get_registry().get("dataset", name)
             try:
@@ -91,14 +91,14 @@ def load_dataset(name: str, options: dict[str, Any] | None = None) -> Dataset:
 
 
 def make_backend(spec: JobSpec) -> Backend:
-    from .registry import get_registry
+    from ..registry import get_registry
 
     cls = get_registry().get("backend", spec.backend)
     return cls(seed=spec.seed, verbose=spec.verbose, **spec.backend_options)
 
 
 def make_evaluator(spec: JobSpec) -> Evaluator:
-    from .registry import get_registry
+    from ..registry import get_registry
 
     cls = get_registry().get("evaluator", spec.evaluator)
     return cls(seed=spec.seed, **spec.evaluator_options)

@@ -6,8 +6,8 @@ import concurrent.futures as cf
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from ..options import Configurable
 from .objective import Objective, Reporter
-from .options import Configurable
 from .trial import Outcome
 
 
@@ -19,7 +19,7 @@ class Executor(Configurable):
     """Runs evaluations and hands back futures of :class:`Outcome`.
 
     ``submit`` must never raise for a failing objective: failures travel inside the
-    Outcome (see :func:`hpo_framework.objective.evaluate`). Only the driver writes to
+    Outcome (see :func:`hpo_framework.contracts.objective.evaluate`). Only the driver writes to
     storage; executors just compute.
     """
 
@@ -42,7 +42,7 @@ class Executor(Configurable):
         """Called once before the first submit. ``reporter(number, step, value) -> bool``
         is the driver's ear for intermediate values (None: no pruner listens): an executor
         passes each report of a running trial to it, live, and the answer (True: stop)
-        back to the trial (:func:`hpo_framework.objective.evaluate` takes it)."""
+        back to the trial (:func:`hpo_framework.contracts.objective.evaluate` takes it)."""
         self.objective = objective
         self.reporter = reporter
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from .options import Configurable
-from .space import Space
+from ..options import Configurable
+from ..space import Space
 from .trial import Trial
 
 
@@ -22,7 +23,13 @@ class Strategy(Configurable):
 
     kind: ClassVar[str] = "strategy"
     #: True when the strategy can run out (a grid): a study may then run without a budget.
+    #: This declares a capability; a strategy says it *has* run out with :attr:`done`.
     finite: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "ask" in vars(cls):
+            cls.ask = _counting(vars(cls)["ask"])
 
     def __init__(self, space: Space, seed: int | None = None, **options: Any) -> None:
         self.space = space
@@ -31,7 +38,12 @@ class Strategy(Configurable):
         self.n_asked = 0
 
     def ask(self, n: int = 1) -> list[dict[str, Any]]:
-        """Up to ``n`` new configurations (fewer, or none, when the strategy runs out)."""
+        """Up to ``n`` new configurations. Fewer (or none) only while trials it handed out
+        are still running (a generation waits for its results) or when it is :attr:`done`.
+
+        ``self.n_asked`` is kept for you: the framework sets it to the number of
+        configurations handed out after every ``ask`` (during one, it is the count before
+        it), also after :meth:`restore`."""
         raise NotImplementedError
 
     def tell(self, trials: Sequence[Trial]) -> None:
@@ -39,7 +51,9 @@ class Strategy(Configurable):
 
     @property
     def done(self) -> bool:
-        """True when there is nothing left to propose (an exhausted grid)."""
+        """True when there is nothing left to propose (an exhausted grid): the one way a
+        strategy says it has run out. A study stops with ``strategy done``; an empty ask
+        while nothing runs and the strategy is not done is an error, not an ending."""
         return False
 
     def restore(self, trials: Sequence[Trial]) -> None:
@@ -56,6 +70,20 @@ class Strategy(Configurable):
     def stats(self) -> dict[str, Any] | None:
         """Optional JSON-able state to store with the study (e.g. per-generation stats)."""
         return None
+
+
+def _counting(ask: Any) -> Any:
+    """Wrap a subclass's ``ask`` so that ``n_asked`` counts what it handed out. It sets
+    the count (before + handed out), so a strategy that counts itself ends the same."""
+
+    @functools.wraps(ask)
+    def counted(self: Strategy, n: int = 1) -> list[dict[str, Any]]:
+        before = self.n_asked
+        out = ask(self, n)
+        self.n_asked = before + len(out)
+        return out
+
+    return counted
 
 
 def derived_seed(seed: int | None, *keys: Any) -> int:
@@ -113,7 +141,6 @@ class RebuildingStrategy(Strategy):
             if key(params) not in seen:
                 seen.add(key(params))
                 asked.append(params)
-        self.n_asked += len(asked)
         self._pending.extend(asked)
         return asked
 

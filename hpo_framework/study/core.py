@@ -2,12 +2,12 @@
 
 Every state change of a trial is committed to storage before the caller moves on. A
 study is run by one driver at a time: opening it takes its lease in storage (see
-:mod:`hpo_framework.storage`). A study reopened under the same name resumes: finished
+:mod:`hpo_framework.study.storage`). A study reopened under the same name resumes: finished
 trials are kept, trials a dead driver left RUNNING are re-queued (same number, same
 params) once its lease was taken over, and the strategy is rebuilt from the history.
 
 ``ask()`` hands out the next trial (a re-queued one first), ``tell()`` records how it
-ended; :mod:`hpo_framework.loop` runs ``ask -> evaluate -> tell`` through an executor.
+ended; :mod:`hpo_framework.study.loop` runs ``ask -> evaluate -> tell`` through an executor.
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from .errors import HPOError, OptionError, StudyMismatchError
-from .objective import TrialHandle
-from .pruner import Pruner
+from ..contracts.objective import TrialHandle
+from ..contracts.pruner import Pruner
+from ..contracts.strategy import Strategy
+from ..contracts.trial import Outcome, Trial, TrialState
+from ..errors import HPOError, OptionError, StudyMismatchError
+from ..space import Space
 from .settings import check_seed
-from .space import Space
 from .storage import Storage, StudyRecord, curve_of, now
-from .strategy import Strategy
-from .trial import Outcome, Trial, TrialState
 
 Callback = Callable[["Study", Trial], None]
 
@@ -384,7 +384,7 @@ class Study:
                  trial_timeout: float | None = None) -> Study:
         """Run ``ask -> objective -> tell`` until ``n_trials`` trials of the study have
         finished (counting earlier runs), ``timeout`` seconds passed, or the strategy has
-        nothing left. See :func:`hpo_framework.loop.run`."""
+        nothing left. See :func:`hpo_framework.study.loop.run`."""
         from .loop import run
         from .settings import RunSettings
 

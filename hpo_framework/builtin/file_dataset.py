@@ -3,36 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from ..contracts.dataset import Dataset, DatasetLoader
+from ..contracts.dataset import Dataset, DatasetLoader, read_npz
 from ..contracts.hookspecs import hookimpl
 from ..errors import DatasetError
 from ..options import Option
-
-ARRAYS = ("x_train", "y_train", "x_test", "y_test")
-
-
-def read_npz(path: Path, owner: str = "") -> dict[str, Any]:
-    """The four arrays of a dataset ``.npz``; every problem is one DatasetError line."""
-    import numpy as np
-
-    prefix = f"dataset '{owner}': " if owner else ""
-    if not path.is_file():
-        raise DatasetError(f"{prefix}no such file: {path} (expected a .npz with "
-                           f"{', '.join(ARRAYS)}, like Keras's mnist.npz)")
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            missing = [k for k in ARRAYS if k not in z]
-            if missing:
-                raise DatasetError(f"{prefix}{path}: missing array '{missing[0]}' "
-                                   f"(need {', '.join(ARRAYS)})")
-            return {k: z[k] for k in ARRAYS}
-    except DatasetError:
-        raise
-    except Exception as exc:
-        raise DatasetError(f"{prefix}{path}: not a readable .npz file "
-                           f"({type(exc).__name__})") from None
 
 
 class FileDataset(DatasetLoader):

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
+from ..errors import DatasetError
 from ..options import Configurable
 
 
@@ -30,8 +32,6 @@ class Dataset:
         self.y_train = np.asarray(self.y_train)
         self.y_test = np.asarray(self.y_test)
         if self.task not in ("classification", "regression"):
-            from ..errors import DatasetError
-
             raise DatasetError(f"dataset '{self.name}': task must be classification or "
                                f"regression, got {self.task!r}")
         if self.task == "classification" and self.n_classes is None:
@@ -58,3 +58,28 @@ class DatasetLoader(Configurable):
 
     def load(self) -> Dataset:
         raise NotImplementedError
+
+
+ARRAYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+def read_npz(path: Path, owner: str = "") -> dict[str, Any]:
+    """The four arrays of a dataset ``.npz``; every problem is one DatasetError line."""
+    import numpy as np
+
+    prefix = f"dataset '{owner}': " if owner else ""
+    if not path.is_file():
+        raise DatasetError(f"{prefix}no such file: {path} (expected a .npz with "
+                           f"{', '.join(ARRAYS)}, like Keras's mnist.npz)")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            missing = [k for k in ARRAYS if k not in z]
+            if missing:
+                raise DatasetError(f"{prefix}{path}: missing array '{missing[0]}' "
+                                   f"(need {', '.join(ARRAYS)})")
+            return {k: z[k] for k in ARRAYS}
+    except DatasetError:
+        raise
+    except Exception as exc:
+        raise DatasetError(f"{prefix}{path}: not a readable .npz file "
+                           f"({type(exc).__name__})") from None

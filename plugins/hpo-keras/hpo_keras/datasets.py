@@ -30,7 +30,7 @@ def keras_cache_dir() -> Path:
 
 
 def _from_npz(name: str, path: str) -> tuple[Any, Any, Any, Any]:
-    from hpo_framework.builtin.file_dataset import ARRAYS, read_npz
+    from hpo_framework.contracts.dataset import ARRAYS, read_npz
 
     arrays = read_npz(Path(path).expanduser(), name)
     return tuple(arrays[k] for k in ARRAYS)

@@ -198,3 +198,37 @@ def test_docs_example_is_the_example_package():
     doc = (ROOT / "docs" / "backends.md").read_text()
     code = (ROOT / "examples" / "hpo-randomforest" / "hpo_randomforest" / "__init__.py")
     assert textwrap.dedent(code.read_text()).strip() in doc
+
+
+def test_holdout_makes_its_split_once_per_dataset_and_every_trial_shares_its_arrays():
+    from hpo_framework import Backend
+    from hpo_framework.contracts.dataset import Dataset
+
+    rng = np.random.default_rng(0)
+    data = Dataset("toy", rng.normal(size=(200, 4)), np.arange(200) % 2,
+                   rng.normal(size=(20, 4)), np.arange(20) % 2)
+    seen = []
+
+    class Recorder(Backend):
+        """Predicts the majority class; records the arrays each trial trains on."""
+
+        name = "recorder"
+
+        def fit(self, params, x, y, dataset, *, validation=None, report=None):
+            seen.append((x, y, *validation))
+            return int(np.bincount(y).argmax())
+
+        def predict(self, model, x):
+            return np.full(len(x), model)
+
+    holdout = Holdout(seed=4, validation_split=0.25)
+    metric = get_metric("accuracy", "classification")
+    for _ in range(2):
+        holdout.evaluate(Recorder(), {}, data, metric)
+    first, second = seen
+    assert all(a is b for a, b in zip(first, second, strict=True))  # one split, same objects
+    assert (len(first[0]), len(first[2])) == (150, 50)
+    # another dataset gets its own split
+    other = Dataset("toy2", data.x_train[:100], data.y_train[:100], data.x_test, data.y_test)
+    holdout.evaluate(Recorder(), {}, other, metric)
+    assert len(seen[2][0]) == 76 and seen[2][0] is not first[0]  # 2 x round(12.5) held out

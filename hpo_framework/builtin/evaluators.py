@@ -64,13 +64,26 @@ class Holdout(Evaluator):
         "stratify": Option(True, bool, help="keep class proportions (classification)"),
     }
 
-    def evaluate(self, backend: Backend, params: dict[str, Any], dataset: Dataset,
-                 metric: Metric) -> dict[str, Any]:
+    def __init__(self, *, seed: int | None = None, **options: Any) -> None:
+        super().__init__(seed=seed, **options)
+        self._split: tuple[Any, tuple[Any, Any, Any, Any]] | None = None
+
+    def arrays(self, dataset: Dataset) -> tuple[Any, Any, Any, Any]:
+        """``(x_train, y_train, x_val, y_val)`` of the split, made once per dataset and
+        kept: every trial of this process trains on the same array objects, so a backend
+        may keep them on its device between trials (the vectorized executor's members)."""
+        if self._split is not None and self._split[0] is dataset:
+            return self._split[1]
         stratify = self.config["stratify"] and dataset.task == "classification"
         tr, va = holdout_split(dataset.y_train, self.config["validation_split"], self.seed, stratify)
         x, y = dataset.x_train, dataset.y_train
-        scores, steps = fit_and_score(backend, params, dataset, x[tr], y[tr], x[va], y[va],
-                                      metric)
+        arrays = (x[tr], y[tr], x[va], y[va])
+        self._split = (dataset, arrays)
+        return arrays
+
+    def evaluate(self, backend: Backend, params: dict[str, Any], dataset: Dataset,
+                 metric: Metric) -> dict[str, Any]:
+        scores, steps = fit_and_score(backend, params, dataset, *self.arrays(dataset), metric)
         return {"value": scores[metric.name], "metrics": scores, "intermediate": steps}
 
 

@@ -1,5 +1,6 @@
 """The study loop on real SQLite files: budgets, failures, resume, mismatches, the API."""
 
+import contextlib
 import math
 import sqlite3
 import subprocess
@@ -221,6 +222,23 @@ def test_strategy_restore_equals_uninterrupted():
     assert a.ask(2) == b.ask(2)
 
 
+@contextlib.contextmanager
+def registered(strategy_cls):
+    """A strategy registered by a plugin for the length of the block."""
+
+    class P:
+        @hpo.hookimpl
+        def register_strategies(self, register):
+            register(strategy_cls)
+
+    registry = hpo.get_registry()
+    registry.register(P(), name=f"{strategy_cls.name}-plugin")
+    try:
+        yield
+    finally:
+        registry.unregister(f"{strategy_cls.name}-plugin")
+
+
 def test_a_strategy_refusing_its_setup_leaves_no_study_behind(tmp_path):
     class Picky(RandomStrategy):
         name = "picky"
@@ -229,19 +247,9 @@ def test_a_strategy_refusing_its_setup_leaves_no_study_behind(tmp_path):
             super().__init__(space, seed, **options)
             raise hpo.OptionError("strategy 'picky': x0 lies outside the space")
 
-    class P:
-        @hpo.hookimpl
-        def register_strategies(self, register):
-            register("picky", Picky)
-
-    registry = hpo.get_registry()
-    registry.register(P(), name="picky-plugin")
     db = tmp_path / "p.db"
-    try:
-        with pytest.raises(hpo.OptionError, match="x0 lies outside the space"):
-            hpo.optimize(quadratic, SPACE, strategy="picky", n_trials=2, storage=db)
-    finally:
-        registry.unregister("picky-plugin")
+    with registered(Picky), pytest.raises(hpo.OptionError, match="x0 lies outside the space"):
+        hpo.optimize(quadratic, SPACE, strategy="picky", n_trials=2, storage=db)
     assert Storage(db).list_studies() == []
 
 
@@ -257,21 +265,12 @@ def test_n_asked_is_kept_by_the_framework_and_done_is_the_one_way_to_stop(tmp_pa
             return [{"x": 0.1 * (self.n_asked + i), "k": 0} for i in range(n)] \
                 if self.n_asked < 2 else []
 
-    class P:
-        @hpo.hookimpl
-        def register_strategies(self, register):
-            register("two-then-nothing", TwoThenNothing)
-
-    registry = hpo.get_registry()
-    registry.register(P(), name="two-then-nothing-plugin")
     db = tmp_path / "t.db"
-    try:
-        with pytest.raises(hpo.HPOError, match="strategy 'two-then-nothing' proposed nothing "
-                           "while no trial was running and says it is not done"):
-            hpo.optimize(quadratic, SPACE, strategy="two-then-nothing", n_trials=5, storage=db,
-                         study="t")
-    finally:
-        registry.unregister("two-then-nothing-plugin")
+    with registered(TwoThenNothing), pytest.raises(
+            hpo.HPOError, match="strategy 'two-then-nothing' proposed nothing while no trial "
+                                "was running and says it is not done"):
+        hpo.optimize(quadratic, SPACE, strategy="two-then-nothing", n_trials=5, storage=db,
+                     study="t")
     assert TwoThenNothing.seen_counts == [0, 1, 2]
     # the two trials it proposed stay recorded
     [record] = Storage(db).list_studies()

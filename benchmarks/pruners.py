@@ -3,6 +3,17 @@ space on digits, 10 epochs), ours against Optuna's pruners and KerasTuner's Hype
 
     nice .venv/bin/python benchmarks/pruners.py                       # the issue's sizes
     .venv/bin/python benchmarks/pruners.py --seeds 2 --trials 6      # a quick look
+    .venv/bin/python benchmarks/make_mnist_like.py /tmp/mnist-like.npz --train 15000
+    nice .venv/bin/python benchmarks/pruners.py --data-path /tmp/mnist-like.npz \
+        --json benchmarks/results/pruners-mnist-like-runs.json       # MNIST-shaped data
+
+``--data-path FILE.npz`` runs the same benchmark on a local MNIST-shaped file (x_train,
+y_train, x_test, y_test, 28x28), read by the keras plugin's ``mnist`` dataset exactly as
+``hpo-run --dataset mnist --data-path FILE.npz`` reads it. ``--reuse RUNS.json`` keeps the
+seeds an earlier run of the same methods logged there (its ``--json``) and runs only the
+missing ones; the target and budget columns are recomputed from the stored trial logs.
+The results file is written between markers named after the dataset, so one file holds
+the tables of several datasets and the text around them.
 
 Methods: bayes with no pruner, bayes + median / asha / hyperband and random + asha
 (through ``hpo_framework.optimize(objective, space, pruner=...)``, the objective reporting
@@ -31,6 +42,7 @@ results file says which mode ran.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import inspect
 import json
 import os
@@ -53,9 +65,10 @@ VALIDATION = 0.15
 # the problem: data, model, training ------------------------------------------------------
 
 class Problem:
-    """digits, one seed's hold-out split, the keras backend's model; counts epochs."""
+    """The dataset (digits or a local MNIST-shaped .npz), one seed's hold-out split, the
+    keras backend's model; counts epochs."""
 
-    def __init__(self, seed: int, threads: int) -> None:
+    def __init__(self, seed: int, threads: int, data_path: str | None = None) -> None:
         import numpy as np
         from hpo_keras import KerasBackend
 
@@ -63,8 +76,12 @@ class Problem:
         from hpo_framework.jobs.pipeline import load_dataset
 
         self.seed = seed
-        self.dataset = load_dataset("digits")
-        self.backend = KerasBackend(seed=seed, epochs=EPOCHS)
+        self.dataset = (load_dataset("mnist", {"path": data_path}) if data_path
+                        else load_dataset("digits"))
+        # the engine and trainer every method here uses (KerasTuner's too): Keras's
+        # model.fit on TensorFlow, whatever the backend's default becomes
+        self.backend = KerasBackend(seed=seed, epochs=EPOCHS, keras_backend="tensorflow",
+                                    trainer="fit")
         self.keras = self.backend._keras()
         _limit_threads(self.keras, threads)
         ds = self.dataset
@@ -319,6 +336,7 @@ class Result:
     best_in_budget: float | None
     cpu: float | None = None  # CPU seconds of this process (all its threads)
     log: list[dict[str, Any]] = field(default_factory=list)
+    load: list[float] | None = None  # the machine's 1-minute load average, start and end
 
 
 def summarize_run(problem: Problem, name: str, wall: float, cpu: float, target: float,
@@ -411,7 +429,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", default=None, help="also write every run's log here")
     parser.add_argument("--from-log", default=None,
                         help="no runs: the table from the stderr lines of an earlier run")
+    parser.add_argument("--data-path", default=None,
+                        help="a local MNIST-shaped .npz instead of digits (the keras "
+                             "plugin's mnist dataset; benchmarks/make_mnist_like.py writes one)")
+    parser.add_argument("--reuse", default=None,
+                        help="a --json file of an earlier run: keep its seeds, run the rest")
     args = parser.parse_args(argv)
+    if args.data_path and not Path(args.data_path).is_file():
+        parser.error(f"--data-path {args.data_path}: no such file "
+                     "(benchmarks/make_mnist_like.py writes one)")
+    if args.reuse and not Path(args.reuse).is_file():
+        parser.error(f"--reuse {args.reuse}: no such file")
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(args.threads)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -437,11 +465,22 @@ def main(argv: list[str] | None = None) -> int:
         write_report(args, rows, budget, mode, command.strip(), None, seeds)
         return 0
     rows: dict[str, list[Result]] = {m.name: [] for m in chosen}
+    reused = read_runs(Path(args.reuse), args.target, budget) if args.reuse else {}
+    args.reused_seeds = set()
     started = time.perf_counter()
     for seed in range(args.seeds):
-        problem = Problem(seed, args.threads)
+        problem = None
         for method in chosen:
+            kept = reused.get(method.name, {}).get(seed)
+            if kept is not None:
+                rows[method.name].append(kept)
+                args.reused_seeds.add(seed)
+                print(f"seed {seed} {method.name}: reused from {args.reuse}", file=sys.stderr)
+                continue
+            if problem is None:
+                problem = Problem(seed, args.threads, args.data_path)
             problem.reset()
+            load_start = os.getloadavg()[0]
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 method.run(problem, args.trials, budget, mode)
@@ -449,6 +488,7 @@ def main(argv: list[str] | None = None) -> int:
             cpu = time.process_time() - problem.cpu_start
             result = summarize_run(problem, method.name, wall, cpu, args.target, budget,
                                    not args.no_test)
+            result.load = [round(load_start, 2), round(os.getloadavg()[0], 2)]
             rows[method.name].append(result)
             print(f"seed {seed} {method.name} | trials {result.trials} epochs "
                   f"{result.epochs} wall {wall:.1f}s cpu {cpu:.1f}s best {result.best} test "
@@ -463,8 +503,13 @@ def main(argv: list[str] | None = None) -> int:
 def write_report(args: argparse.Namespace, rows: dict[str, list[Result]], budget: int,
                  mode: str, command: str, elapsed: float | None, seeds_done: int) -> None:
     took = f"{elapsed:.0f} s in all" if elapsed is not None else "figures read from its log"
+    if getattr(args, "reused_seeds", None):
+        took += (f" (seeds {', '.join(map(str, sorted(args.reused_seeds)))} not run again: "
+                 f"read from {Path(args.reuse).name})")
+    name = dataset_name(args.data_path)
     text = "\n".join([
-        "## Pruner benchmark: keras MLP on digits, 10 epochs",
+        f"<!-- pruners.py:{name} -->",
+        f"## Pruner benchmark: keras MLP on {name}, 10 epochs",
         "",
         f"`{command}` — {took}, {seeds_done} of {args.seeds} seeds done, our runs "
         f"{args.trials} trials, peers until {budget} epochs, TensorFlow threads "
@@ -477,17 +522,55 @@ def write_report(args: argparse.Namespace, rows: dict[str, list[Result]], budget
         table(rows, budget, args.target),
         "",
         *goals(rows, budget),
-        "",
+        f"<!-- /pruners.py:{name} -->",
     ])
     print(text)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(text, encoding="utf-8")
+    with out.open("a+", encoding="utf-8") as fh:  # two runs (two datasets) share the file
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        fh.seek(0)
+        new = with_section(fh.read(), name, text)
+        fh.seek(0)
+        fh.truncate()
+        fh.write(new)
     if args.json:
         Path(args.json).write_text(json.dumps(
             {n: [r.__dict__ for r in rs] for n, rs in rows.items()}, default=str, indent=1),
             encoding="utf-8")
     print(f"written to {out}", file=sys.stderr)
+
+
+def dataset_name(data_path: str | None) -> str:
+    return f"{Path(data_path).stem} (MNIST-shaped .npz)" if data_path else "digits"
+
+
+def with_section(old: str, name: str, text: str) -> str:
+    """``old`` with its section for ``name`` replaced by ``text`` (appended if none)."""
+    start, end = f"<!-- pruners.py:{name} -->", f"<!-- /pruners.py:{name} -->"
+    if start in old and end in old:
+        head, rest = old.split(start, 1)
+        return head + text + rest.split(end, 1)[1]
+    return (old.rstrip("\n") + "\n\n" if old.strip() else "") + text + "\n"
+
+
+def read_runs(path: Path, target: float, budget: int) -> dict[str, dict[int, Result]]:
+    """The results an earlier ``--json`` stored, by method and seed; the target and budget
+    columns recomputed from each run's trial log for this run's ``--target``/``--budget``."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    out: dict[str, dict[int, Result]] = {}
+    for name, results in data.items():
+        for raw in results:
+            result = Result(**raw)
+            if result.log:
+                log = result.log
+                result.to_target = next((e["t"] for e in log if e["value"] is not None
+                                         and e["value"] >= target), None)
+                within = [e["value"] for e in log
+                          if e["value"] is not None and e["epochs"] <= budget]
+                result.best_in_budget = max(within) if within else None
+            out.setdefault(name, {})[result.seed] = result
+    return out
 
 
 LOG_LINE = re.compile(

@@ -402,6 +402,16 @@ def goals(rows: dict[str, list[Result]], budget: int) -> list[str]:
                    f"{epochs / base_epochs:.0%} of bayes's {base_epochs:.0f}: "
                    f"goal 1 {'met' if ok else 'NOT met'}")
     for name in pruned + ["random + asha"]:
+        # time: each seed's run against bayes's run of the same seed (the load changes)
+        base = {r.seed: r for r in rows.get("bayes", [])}
+        pairs = [(r, base[r.seed]) for r in rows.get(name, []) if r.seed in base]
+        cpu = [r.cpu / b.cpu for r, b in pairs if r.cpu and b.cpu]
+        wall = [r.wall / b.wall for r, b in pairs if r.cpu and b.cpu]
+        if cpu:
+            out.append(f"- {name}: CPU time {statistics.median(cpu):.0%} of bayes's, wall "
+                       f"time {statistics.median(wall):.0%} (medians of the per-seed ratios, "
+                       f"{len(cpu)} seeds with a CPU figure)")
+    for name in pruned + ["random + asha"]:
         ours = med(name, "best_in_budget")
         for peer in ("optuna TPE + Hyperband", "KerasTuner Hyperband"):
             theirs = med(peer, "best_in_budget")

@@ -1,4 +1,6 @@
-"""The keras backend on digits: few epochs, few trials (TensorFlow's share of the suite)."""
+"""The keras backend on digits: few epochs, few trials. The CLI runs here use trainer=fit on
+TensorFlow; the in-process ones the default trainer (compiled, on JAX, unless this test
+process loaded Keras on TensorFlow before)."""
 
 import json
 import os
@@ -27,7 +29,8 @@ def digits():
 
 def test_keras_cli_study_final_test_saved_model_and_quiet_terminal(tmp_path):
     proc = run_cli("--strategy", "random", "--backend", "keras", "--trials", "2", "--seed", "0",
-                   "-B", "epochs=3", "--save-model", "best.keras", cwd=tmp_path, check=True)
+                   "-B", "epochs=3", "-B", "trainer=fit", "--save-model", "best.keras",
+                   cwd=tmp_path, check=True)
     out = proc.stdout
     assert "best configuration: learning_rate=" in out and "num_dense_nodes=" in out
     assert "test accuracy of the best configuration retrained on all training data" in out
@@ -39,8 +42,8 @@ def test_keras_cli_study_final_test_saved_model_and_quiet_terminal(tmp_path):
                                       "tensorflow", "TF_"))]
     assert noise == [], proc.stderr
     data = json.loads(run_cli("--strategy", "random", "--backend", "keras", "--trials", "2",
-                              "--seed", "0", "-B", "epochs=3", "--json", "--no-final-test",
-                              cwd=tmp_path, check=True).stdout)  # resumes the same study
+                              "--seed", "0", "-B", "epochs=3", "-B", "trainer=fit", "--json",
+                              "--no-final-test", cwd=tmp_path, check=True).stdout)  # resumes
     for t in data["trials"]:
         assert [s["step"] for s in t["intermediate"]] == [1, 2, 3]
         assert {"val_loss", "val_accuracy"} <= set(t["intermediate"][0])

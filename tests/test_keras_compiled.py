@@ -1,7 +1,8 @@
-"""trainer=compiled on digits: the same training as model.fit, reports, pruning, failures.
+"""trainer=compiled on digits: the same training as model.fit (on JAX and on TensorFlow),
+reports, pruning, failures.
 
-Keras picks its engine once per process and the other keras tests load TensorFlow, so
-the JAX runs happen in one child process that prints what the tests check.
+Keras picks its engine once per process, so the JAX runs happen in one child process and
+the TensorFlow runs in another; each prints what the tests check.
 """
 
 import json
@@ -104,16 +105,52 @@ def build(params, input_shape, n_classes):
 """
 
 
-@pytest.fixture(scope="module")
-def child(tmp_path_factory):
-    path = tmp_path_factory.mktemp("compiled") / "netdef.py"
-    path.write_text(USER_MODEL)
+# trainer=fit on TensorFlow, in a process of its own: the same numpy-drawn initial weights
+# and the same numpy shuffles as the compiled trainer on JAX, so the same numbers
+TF_CHILD = r"""
+import json
+from hpo_keras import KerasBackend
+from hpo_framework.contracts.backend import fit_and_score
+from hpo_framework.jobs.pipeline import load_dataset
+
+d = load_dataset("digits")
+x, y = d.x_train, d.y_train
+split = (x[:1000], y[:1000], x[1000:], y[1000:])
+configs = %s
+out = {}
+for name, params in configs.items():
+    b = KerasBackend(trainer="fit", keras_backend="tensorflow", seed=0, epochs=3)
+    scores, steps = fit_and_score(b, params, d, *split)
+    out[name] = {"accuracy": scores["accuracy"], "steps": steps}
+import keras
+out["engine"] = keras.backend.backend()
+print("RESULT " + json.dumps(out))
+"""
+CONFIGS = {
+    "sgd": {"learning_rate": 0.05, "optimizer": "sgd", "num_dense_layers": 0, "num_dense_nodes": 15},
+    "adam": {"learning_rate": 0.01, "optimizer": "adam", "num_dense_layers": 2, "num_dense_nodes": 7},
+}
+
+
+def run_child(code: str, *args: str) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
-    proc = subprocess.run([sys.executable, "-c", CHILD, f"{path}:build"], capture_output=True,
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True,
                           text=True, env=env, timeout=600)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
     assert proc.returncode == 0 and lines, proc.stderr[-3000:]
     return json.loads(lines[-1][len("RESULT "):])
+
+
+@pytest.fixture(scope="module")
+def tf_child():
+    return run_child(TF_CHILD % repr(CONFIGS))
+
+
+@pytest.fixture(scope="module")
+def child(tmp_path_factory):
+    path = tmp_path_factory.mktemp("compiled") / "netdef.py"
+    path.write_text(USER_MODEL)
+    return run_child(CHILD, f"{path}:build")
 
 
 @pytest.mark.parametrize("pad", [True, False])
@@ -127,6 +164,18 @@ def test_compiled_trains_like_model_fit_epoch_by_epoch(child, name, pad):
     assert compiled["accuracy"] == pytest.approx(fit["accuracy"], abs=1e-3)
     if name == "sgd":
         assert compiled["accuracy"] > 0.85  # it learnt something: the check is not vacuous
+
+
+@pytest.mark.parametrize("name", ["sgd", "adam"])
+def test_compiled_on_jax_trains_like_model_fit_on_tensorflow(child, tf_child, name):
+    # the same initial weights and batches on both engines: only float summation differs
+    assert tf_child["engine"] == "tensorflow"
+    fit, compiled = tf_child[name], child[f"{name}/compiled/True"]
+    assert [s["step"] for s in fit["steps"]] == [1, 2, 3]
+    for a, b in zip(fit["steps"], compiled["steps"], strict=True):
+        assert abs(a["val_loss"] - b["val_loss"]) < 1e-4, (fit["steps"], compiled["steps"])
+        assert abs(a["val_accuracy"] - b["val_accuracy"]) < 1e-3
+    assert compiled["accuracy"] == pytest.approx(fit["accuracy"], abs=1e-3)
 
 
 def test_a_compile_is_shared_by_later_trials_of_the_same_shapes(child):
@@ -154,11 +203,16 @@ def test_regression_and_a_user_model_with_dropout_train_compiled(child):
     assert acc > 0.8 and steps == [1, 2]
 
 
-def test_cli_compiled_study_picks_jax_itself_and_says_when_it_compiles(tmp_path):
+def test_cli_default_study_is_compiled_on_jax_says_when_it_compiles_and_caches(tmp_path):
+    cache = tmp_path / "jax-cache"
     proc = run_cli("--strategy", "random", "--backend", "keras", "--trials", "2", "--seed", "0",
-                   "-B", "trainer=compiled", "-B", "epochs=2", "--verbose", "--json",
-                   cwd=tmp_path, env={"KERAS_BACKEND": ""}, check=True)
+                   "-B", "epochs=2", "-B", f"compile_cache={cache}", "--verbose", "--json",
+                   "--save-model", "best.keras", cwd=tmp_path, env={"KERAS_BACKEND": ""},
+                   check=True)
     assert "keras: compiling the training program for 1 MLP of up to" in proc.stderr
+    assert (tmp_path / "best.keras").is_file()
+    # the training programs went to the persistent cache, for the next process to load
+    assert any(p.name.startswith("jit_epoch") for p in cache.iterdir()), list(cache.iterdir())
     data = json.loads(proc.stdout[proc.stdout.index("{"):])
     assert [t["state"] for t in data["trials"]] == ["COMPLETE", "COMPLETE"]
     assert all([s["step"] for s in t["intermediate"]] == [1, 2] for t in data["trials"])

@@ -1,10 +1,11 @@
 """The ``keras`` backend: the notebook's Bayesian-search MLP on Keras 3.
 
 Each trial starts from a clean Keras session (memory stays flat over a long study) and,
-with a seed, from the same random state (repeatable trials). Per-epoch validation loss
-and accuracy go to the core through ``report``. Speed: ``steps_per_execution`` runs many
-batches per call into the graph, which is where plain ``model.fit`` loses most of its time
-on small dense models.
+with a seed, from the same initial weights and batches, drawn by numpy: repeatable, and
+the same for both trainers on both engines. Per-epoch validation loss and accuracy go to
+the core through ``report``. Trainers: ``compiled`` (the default: each epoch one XLA
+program on JAX, see trainer.py and vectorized.py) and ``fit`` (Keras's ``model.fit``,
+where ``steps_per_execution`` runs many batches per call into the graph).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from hpo_framework.contracts.user_model import call_model_function, load_model_f
 from hpo_framework.errors import OptionError
 from hpo_framework.options import Option
 
-from .runtime import ENGINES, check_engine, import_keras
+from .runtime import ENGINES, check_engine, default_trainer, import_keras, use_compile_cache
 
 TRAINERS = ("fit", "compiled")
 
@@ -29,6 +30,7 @@ KNOWN_PARAMS = {
     *(f"units_{i}" for i in range(1, 17)),
 }
 PREDICT_BATCH = 8192
+STREAMS = ("weights", "shuffle")
 
 
 def layer_units(params: dict[str, Any], n_layers: int, units: int) -> list[int]:
@@ -64,11 +66,16 @@ class KerasBackend(Backend):
         "jit_compile": Option(None, bool, help="XLA-compile the train step (default: Keras's "
                                                "choice: off for TensorFlow on CPU, on for JAX)"),
         "keras_backend": Option(None, str, choices=ENGINES,
-                                help="Keras engine for trainer=fit; jax needs jax installed "
-                                     "(default: $KERAS_BACKEND or tensorflow)"),
-        "trainer": Option("fit", str, choices=TRAINERS,
-                          help="fit: Keras's model.fit; compiled: each epoch one XLA program "
-                               "(Keras on JAX, stateless API), compiles shared by same shapes"),
+                                help="Keras engine for trainer=fit; tensorflow picks "
+                                     "trainer=fit (default: $KERAS_BACKEND or tensorflow)"),
+        "trainer": Option(None, str, choices=TRAINERS,
+                          help="compiled: each epoch one XLA program (Keras on JAX, stateless "
+                               "API), compiles shared by same shapes; fit: Keras's model.fit "
+                               "(default: compiled, or fit when TensorFlow is asked for)"),
+        "compile_cache": Option(None, str,
+                                help="trainer=compiled: JAX's persistent compilation cache "
+                                     "directory, 'off' for none (default: "
+                                     "~/.cache/hpo-framework/jax)"),
         "pad": Option(True, bool,
                       help="trainer=compiled, built-in MLP: pad widths (to a multiple of 16) "
                            "and depth, so trials of other sizes share one compile"),
@@ -79,7 +86,10 @@ class KerasBackend(Backend):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.engine = self.config["keras_backend"]
+        if self.config["trainer"] is None:
+            self.config["trainer"] = default_trainer(self.engine)
         if self.config["trainer"] == "compiled":
+            use_compile_cache(self.config["compile_cache"])
             if self.engine == "tensorflow":
                 raise OptionError("backend 'keras': trainer=compiled runs on JAX; leave "
                                   "keras_backend unset (or use trainer=fit on tensorflow)")
@@ -114,6 +124,16 @@ class KerasBackend(Backend):
     def _value(self, params: dict[str, Any], name: str) -> Any:
         return params.get(name, self.config[name])
 
+    def rng(self, stream: str) -> Any:
+        """A numpy generator for this trial's ``weights`` or ``shuffle``: from the seed, the
+        same on every engine and for every trainer (two streams, so that members of a
+        vectorized batch with other shapes still share their shuffles); fresh without one."""
+        import numpy as np
+
+        if self.seed is None:
+            return np.random.default_rng()
+        return np.random.default_rng([int(self.seed), STREAMS.index(stream)])
+
     # building ---------------------------------------------------------------------------
     def build(self, params: dict[str, Any], dataset: Dataset) -> Any:
         """A compiled model for ``params`` (the user's, or the MLP)."""
@@ -134,15 +154,23 @@ class KerasBackend(Backend):
         layers = [keras.Input(shape=dataset.input_shape), keras.layers.Flatten()]
         activation = str(self._value(params, "activation"))
         dropout = float(self._value(params, "dropout"))
+        drawn = DrawnWeights(self.rng("weights"))
+
+        def dense(units: int, activation: str | None = None) -> Any:
+            return keras.layers.Dense(units, activation=activation,
+                                      kernel_initializer=drawn.glorot_uniform,
+                                      bias_initializer=drawn.zeros)
+
         for units in layer_units(params, self.config["n_layers"], self.config["units"]):
-            layers.append(keras.layers.Dense(units, activation=activation))
+            layers.append(dense(units, activation))
             if dropout > 0:
                 layers.append(keras.layers.Dropout(dropout))
-        if regression:
-            layers.append(keras.layers.Dense(1))
-        else:
-            layers.append(keras.layers.Dense(int(dataset.n_classes), activation="softmax"))
-        model = keras.Sequential(layers)
+        layers.append(dense(1) if regression else dense(int(dataset.n_classes), "softmax"))
+        model = keras.Sequential(layers)  # built here: the Input gives the shapes
+        for layer in model.layers:  # saved and cloned models name Keras's own defaults
+            if isinstance(layer, keras.layers.Dense):
+                layer.kernel_initializer = keras.initializers.GlorotUniform()
+                layer.bias_initializer = keras.initializers.Zeros()
         model.compile(
             optimizer=self._optimizer(keras, params),
             loss="mse" if regression else "sparse_categorical_crossentropy",
@@ -224,14 +252,16 @@ class KerasBackend(Backend):
         watch = _epoch_watch(keras, self, dataset, validation, report)
         # no validation_data: the callback scores the validation rows with one eager call per
         # epoch, so Keras traces no test function (seconds per trial on small data, and
-        # memory TensorFlow never gives back)
-        model.fit(
-            x, y,
-            epochs=epochs,
-            batch_size=batch_size,
-            callbacks=[watch],
-            verbose=2 if self.verbose else 0,
-        )
+        # memory TensorFlow never gives back). One call per epoch, on the rows in this
+        # trial's numpy order: the compiled trainer's batches, on either engine
+        shuffle = self.rng("shuffle")
+        for epoch in range(epochs):
+            order = shuffle.permutation(len(x))
+            model.fit(x[order], y[order], initial_epoch=epoch, epochs=epoch + 1,
+                      batch_size=batch_size, shuffle=False, callbacks=[watch],
+                      verbose=2 if self.verbose else 0)
+            if watch.diverged is not None or model.stop_training:
+                break
         if watch.diverged is not None:
             epoch, loss = watch.diverged
             self.release(model)
@@ -289,6 +319,28 @@ class KerasBackend(Backend):
                 context.context().clear_kernel_cache()
             except Exception:  # a private API: losing it costs memory, not correctness
                 pass
+
+
+class DrawnWeights:
+    """Keras's default initial weights of a Dense layer (Glorot-uniform kernel, zero bias)
+    drawn with numpy: the same numbers on TensorFlow and on JAX, and no XLA compile per new
+    weight shape (Keras on JAX compiles its random initializers, about 0.4 s each)."""
+
+    def __init__(self, rng: Any) -> None:
+        self.rng = rng
+
+    def glorot_uniform(self, shape: Any, dtype: Any = None) -> Any:
+        import numpy as np
+
+        fan_in, fan_out = (int(np.prod(shape[:-1])), int(shape[-1])) if len(shape) > 1 \
+            else (int(shape[0]), int(shape[0]))
+        limit = float(np.sqrt(6.0 / (fan_in + fan_out)))
+        return self.rng.uniform(-limit, limit, size=tuple(shape)).astype(np.float32)
+
+    def zeros(self, shape: Any, dtype: Any = None) -> Any:
+        import numpy as np
+
+        return np.zeros(tuple(shape), dtype=np.float32)
 
 
 def set_seed(keras: Any, seed: int) -> None:

@@ -61,6 +61,60 @@ def default_engine() -> str:
     return loaded_engine() or os.environ.get("KERAS_BACKEND") or "tensorflow"
 
 
+def default_trainer(engine: str | None) -> str:
+    """``compiled`` (Keras on JAX, the fastest path), unless TensorFlow is asked for: by
+    ``keras_backend=tensorflow``, by $KERAS_BACKEND, or by Keras already loaded on it in
+    this process (a notebook, a test session); then ``fit``."""
+    asked = engine or loaded_engine() or os.environ.get("KERAS_BACKEND") or None
+    if asked == "tensorflow" or importlib.util.find_spec("jax") is None:
+        return "fit"
+    return "compiled"
+
+
+_CACHE: dict[str, Any] = {"dir": None, "applied": None}
+
+
+def compile_cache_dir(setting: str | None) -> str | None:
+    """Where JAX keeps compiled programs between processes: the option, else
+    $JAX_COMPILATION_CACHE_DIR (JAX's own), else ~/.cache/hpo-framework/jax; None if off."""
+    if setting is not None:
+        return None if setting.lower() in ("off", "none", "false", "0", "") else setting
+    if os.environ.get("JAX_COMPILATION_CACHE_DIR"):
+        return os.environ["JAX_COMPILATION_CACHE_DIR"]
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "hpo-framework", "jax")
+
+
+def use_compile_cache(setting: str | None) -> None:
+    """Turn JAX's persistent compilation cache on (or off) for this process, before its
+    first compile: a later process of the same shapes loads each program instead of
+    compiling it again (seconds each on a small CPU)."""
+    _CACHE["dir"] = compile_cache_dir(setting)
+    if "jax" in sys.modules:
+        _apply_compile_cache()
+
+
+def _apply_compile_cache() -> None:
+    if _CACHE["applied"] == _CACHE["dir"]:
+        return
+    import jax
+
+    path = _CACHE["dir"]
+    try:
+        if path is None:
+            jax.config.update("jax_enable_compilation_cache", False)
+        else:
+            os.makedirs(path, exist_ok=True)
+            jax.config.update("jax_enable_compilation_cache", True)
+            jax.config.update("jax_compilation_cache_dir", path)
+            # the training programs compile in about a second or more; the eager ops of
+            # building and scoring in milliseconds, which are not worth a file each
+            jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.2)
+    except (OSError, AttributeError, ValueError) as exc:  # an unwritable home: no cache
+        sys.stderr.write(f"keras: no compilation cache ({exc})\n")
+    _CACHE["applied"] = path
+
+
 def import_keras(engine: str | None = None, verbose: bool = False) -> Any:
     """Import Keras once; TensorFlow's log noise stays out of the terminal unless verbose."""
     if "keras" not in sys.modules:
@@ -81,5 +135,8 @@ def import_keras(engine: str | None = None, verbose: bool = False) -> Any:
     else:
         check_engine(engine)
     import keras
+
+    if "jax" in sys.modules and keras.backend.backend() == "jax":
+        _apply_compile_cache()
 
     return keras

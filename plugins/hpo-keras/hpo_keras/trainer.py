@@ -3,8 +3,9 @@
 The model, loss and optimizer are the trial's own Keras objects; training goes through
 their stateless API (``model.stateless_call``, ``model.stateless_compute_loss``,
 ``optimizer.stateless_apply``) inside ``jax.lax.scan`` over the epoch's batches, so one
-call runs a whole epoch. Batches, shuffling (``np.random.permutation`` per epoch, as
-Keras's array adapter does) and the short last batch are those of ``model.fit``.
+call runs a whole epoch. Batches (one numpy permutation per epoch from the trial's
+seed, the order ``trainer=fit`` feeds too) and the short last batch are those of
+``model.fit``.
 
 Programs are cached by the model's structure and the data's shapes: a later trial with
 the same shapes (another learning rate, say) reuses the compile. The cache keeps the last
@@ -152,16 +153,17 @@ class EpochProgram:
         self._forward = jax.jit(forward)
         self._np = np
 
-    def indices(self, n_rows: int) -> tuple[Any, Any]:
-        """This epoch's shuffled rows: the same ``np.random.permutation`` call as Keras's
-        array adapter makes at the start of each epoch, cut into full batches and the rest."""
+    def indices(self, rng: Any, n_rows: int) -> tuple[Any, Any]:
+        """This epoch's shuffled rows (the trial's numpy order, as ``trainer=fit`` feeds
+        them), cut into full batches and the rest."""
         np = self._np
-        perm = np.random.permutation(n_rows).astype(np.int32)
+        perm = rng.permutation(n_rows).astype(np.int32)
         cut = self.n_full * self.batch_size
         return perm[:cut].reshape(self.n_full, self.batch_size), perm[cut:]
 
-    def run_epoch(self, state: Any, x: Any, y: Any, n_rows: int) -> tuple[Any, float]:
-        idx, rest = self.indices(n_rows)
+    def run_epoch(self, state: Any, x: Any, y: Any, rng: Any, n_rows: int
+                  ) -> tuple[Any, float]:
+        idx, rest = self.indices(rng, n_rows)
         state, loss = self._epoch(state, x, y, idx, rest)
         return state, float(loss)
 
@@ -241,11 +243,9 @@ def compiled_fit(backend: Any, keras: Any, model: Any, x: Any, y: Any, dataset: 
         yv = np.asarray(validation[1])
     eps = float(keras.config.epsilon())
     started = time.perf_counter()
-    # Keras's JAX fit draws one permutation to build the model symbolically before its
-    # first epoch: draw it too, so that a seeded trial sees the same batches as model.fit
-    np.random.permutation(len(x))
+    shuffle = backend.rng("shuffle")
     for epoch in range(1, epochs + 1):
-        state, loss = program.run_epoch(state, xd, yd, len(x))
+        state, loss = program.run_epoch(state, xd, yd, shuffle, len(x))
         if not math.isfinite(loss):
             raise RuntimeError(f"diverged: loss became {loss} at epoch {epoch}")
         if xv is not None:

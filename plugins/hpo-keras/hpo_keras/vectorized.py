@@ -315,9 +315,12 @@ class PaddedMLP:
         x = np.asarray(first.x, dtype=np.float32).reshape(len(first.x), -1)
         self.depth = max(self.depth, *(len(m[2].units) for m in members))
         self.width = max(self.width, *(-(-max(m[2].units) // 16) * 16 for m in members))
-        self.kinds = tuple(k for k in KINDS if k in self.kinds or
-                           any(m[2].kind == k for m in members))
         n_slots = max(slots, len(members))
+        if n_slots == 1:  # one member runs only its own kind's update: all kinds cost nothing
+            self.kinds = KINDS
+        else:  # members compute every kind's update in the program: only those seen
+            self.kinds = tuple(k for k in KINDS if k in self.kinds or
+                               any(m[2].kind == k for m in members))
         n_out = int(members[0][1].trainable_variables[-1].shape[0])
         program = self._program(keras, n_slots, x.shape, n_out, dataset.task, s,
                                 first.validation is not None and first.report is not None,
@@ -335,11 +338,9 @@ class PaddedMLP:
         errors: dict[int, BaseException] = {}
         outs: dict[int, Any] = {}
         COUNTS["batches"] += 1
-        if backend.seed is not None:  # each group shuffles as its members would alone
-            np.random.seed(int(backend.seed))
-        np.random.permutation(len(x))  # as the compiled trainer (and Keras's JAX fit) does
+        shuffle = backend.rng("shuffle")  # each group shuffles as its members would alone
         for epoch in range(1, epochs + 1):
-            idx, rest = program.indices(len(x))
+            idx, rest = program.indices(shuffle, len(x))
             state, losses = program.epoch(state, jnp.asarray(active), xd, yd, idx, rest)
             losses = np.asarray(losses)
             out = program.forward(state, xv) if xv is not None else None
@@ -447,21 +448,43 @@ class BatchProgram:
                          for o in self.optimizers]
         self.opt_init = [[np.asarray(v.value) for v in o.variables] for o in self.optimizers]
 
-        def forward(params: Any, masks: Any, layers_on: Any, x: Any) -> Any:
+        def logits(params: Any, masks: Any, layers_on: Any, x: Any) -> Any:
             h = act(ops.add(ops.matmul(x, params[0]), params[1])) * masks[0]
             for layer in range(1, depth):
                 new = act(ops.add(ops.matmul(h, params[2 * layer]), params[2 * layer + 1]))
                 h = jnp.where(layers_on[layer], new * masks[layer], h)
-            z = ops.add(ops.matmul(h, params[-2]), params[-1])
+            return ops.add(ops.matmul(h, params[-2]), params[-1])
+
+        def forward(params: Any, masks: Any, layers_on: Any, x: Any) -> Any:
+            z = logits(params, masks, layers_on, x)
             return z if out_act is None else out_act(z)
 
         def member_step(state: Any, xb: Any, yb: Any) -> Any:
             params, opt_states, kind, masks, layers_on = state
 
             def loss_fn(p: Any) -> Any:
-                return loss_obj(yb, forward(p, masks, layers_on, xb))
+                z = logits(p, masks, layers_on, xb)
+                if regression:
+                    return loss_obj(yb, z)
+                # the cross-entropy of the softmax's logits, as Keras on TensorFlow computes
+                # it for a softmax output (Keras on JAX clips the probabilities instead: the
+                # same value, but a saturated prediction gets no gradient and never diverges)
+                log_p = jax.nn.log_softmax(z)
+                return -jnp.mean(jnp.take_along_axis(log_p, yb.astype(jnp.int32)[:, None],
+                                                     axis=1))
 
             loss, grads = jax.value_and_grad(loss_fn)(params)
+            if single:  # one member: run only its own optimizer's update
+                def update(k: int) -> Any:
+                    def run(_: Any) -> Any:
+                        p_k, o_k = self.optimizers[k].stateless_apply(opt_states[k], grads,
+                                                                      params)
+                        return p_k, [o_k if j == k else o for j, o in enumerate(opt_states)]
+                    return run
+
+                new_params, new_opts = jax.lax.switch(
+                    kind, [update(k) for k in range(len(self.optimizers))], None)
+                return (new_params, new_opts, kind, masks, layers_on), loss
             new_params, new_opts = None, []
             for k, opt in enumerate(self.optimizers):
                 p_k, o_k = opt.stateless_apply(opt_states[k], grads, params)
@@ -470,7 +493,12 @@ class BatchProgram:
                     jnp.where(kind == k, a, b) for a, b in zip(p_k, new_params, strict=True)]
             return (new_params, new_opts, kind, masks, layers_on), loss
 
-        batched_step = jax.vmap(member_step, in_axes=(0, None, None))
+        def unbatched_step(state: Any, xb: Any, yb: Any) -> Any:  # no vmap over one member
+            new, loss = member_step(jax.tree_util.tree_map(lambda a: a[0], state), xb, yb)
+            return jax.tree_util.tree_map(lambda a: a[None], new), loss[None]
+
+        single = n_slots == 1
+        batched_step = unbatched_step if single else jax.vmap(member_step, in_axes=(0, None, None))
 
         def step(state: Any, active: Any, xb: Any, yb: Any) -> Any:
             new, loss = batched_step(state, xb, yb)
@@ -528,9 +556,9 @@ class BatchProgram:
                 jnp.asarray(kinds), jnp.asarray(masks), jnp.asarray(layers_on))
         return tree
 
-    def indices(self, n_rows: int) -> tuple[Any, Any]:
+    def indices(self, rng: Any, n_rows: int) -> tuple[Any, Any]:
         np = self.np
-        perm = np.random.permutation(n_rows).astype(np.int32)
+        perm = rng.permutation(n_rows).astype(np.int32)
         cut = self.n_full * self.batch_size
         return perm[:cut].reshape(self.n_full, self.batch_size), perm[cut:]
 

@@ -382,6 +382,32 @@ def table(rows: dict[str, list[Result]], budget: int, target: float) -> str:
     return "\n".join(lines)
 
 
+def trial_cost(rows: dict[str, list[Result]], ours: set[str]) -> list[str]:
+    """What one trial of our pruned runs cost: wall seconds = fixed + per-epoch x epochs,
+    fitted (least squares) within each run, over its trials but the first (that one
+    includes the study's start); says whether epochs or the per-trial overhead dominate.
+    Within a run, so that the load, which changes between runs, matters less."""
+    fixed, per_epoch = [], []
+    for name, results in rows.items():
+        if name not in ours:
+            continue
+        for r in results:
+            steps = [float(e["steps"]) for e in r.log[1:]]
+            secs = [b["t"] - a["t"] for a, b in zip(r.log, r.log[1:], strict=False)]
+            if len(set(steps)) > 1:
+                slope, intercept = statistics.linear_regression(steps, secs)
+                fixed.append(intercept)
+                per_epoch.append(slope)
+    if not fixed:
+        return []
+    f, e = statistics.median(fixed), statistics.median(per_epoch)
+    return [f"- one trial of ours (wall, least squares within each of {len(fixed)} pruned "
+            f"runs, medians): {f:.2f} s + {e:.2f} s per epoch (fixed {fmt(fixed, 2)}, per "
+            f"epoch {fmt(per_epoch, 2)}); a {EPOCHS}-epoch trial {f + e * EPOCHS:.1f} s, "
+            f"{e * EPOCHS / (f + e * EPOCHS):.0%} of it epochs; one stopped after 1 epoch "
+            f"{f + e:.1f} s"]
+
+
 def goals(rows: dict[str, list[Result]], budget: int) -> list[str]:
     def med(name: str, attr: str) -> float | None:
         vals = [getattr(r, attr) for r in rows.get(name, []) if getattr(r, attr) is not None]
@@ -532,6 +558,7 @@ def write_report(args: argparse.Namespace, rows: dict[str, list[Result]], budget
         table(rows, budget, args.target),
         "",
         *goals(rows, budget),
+        *trial_cost(rows, {m.name for m in methods(mode) if m.ours}),
         f"<!-- /pruners.py:{name} -->",
     ])
     print(text)

@@ -322,13 +322,14 @@ class PaddedMLP:
             self.kinds = tuple(k for k in KINDS if k in self.kinds or
                                any(m[2].kind == k for m in members))
         n_out = int(members[0][1].trainable_variables[-1].shape[0])
-        program = self._program(keras, n_slots, x.shape, n_out, dataset.task, s,
+        program = self._program(keras, n_slots, (row_cap(len(x)), x.shape[1]), n_out,
+                                dataset.task, s,
                                 first.validation is not None and first.report is not None,
                                 backend.verbose)
         state = program.initial_state([(m[1], m[2]) for m in members], n_slots)
         active = np.zeros(n_slots, dtype=bool)
         active[:len(members)] = True
-        xd, yd = jnp.asarray(x), jnp.asarray(y)
+        xd, yd = (jnp.asarray(padded_rows(a, program.cap_rows)) for a in (x, y))
         xv = yv = None
         if first.validation is not None and first.report is not None:
             xv = jnp.asarray(np.asarray(first.validation[0], np.float32).reshape(
@@ -340,8 +341,8 @@ class PaddedMLP:
         COUNTS["batches"] += 1
         shuffle = backend.rng("shuffle")  # each group shuffles as its members would alone
         for epoch in range(1, epochs + 1):
-            idx, rest = program.indices(shuffle, len(x))
-            state, losses = program.epoch(state, jnp.asarray(active), xd, yd, idx, rest)
+            batches = program.indices(shuffle, len(x))
+            state, losses = program.epoch(state, jnp.asarray(active), xd, yd, batches, len(x))
             losses = np.asarray(losses)
             out = program.forward(state, xv) if xv is not None else None
             for i, (req, model, _) in enumerate(members):
@@ -384,7 +385,7 @@ class PaddedMLP:
                 sys.stderr.write(
                     f"keras: compiling the training program for {n_slots} "
                     f"MLP{'s' if n_slots > 1 else ''} of up to {self.depth} layers of "
-                    f"{self.width} units ({'/'.join(self.kinds)}), {x_shape[0]} rows, batch "
+                    f"{self.width} units ({'/'.join(self.kinds)}), up to {x_shape[0]} rows, batch "
                     f"{s['batch_size']} (smaller and same-size trials reuse it)\n")
             program = BatchProgram(keras, n_slots, self.depth, self.width, x_shape[1], n_out,
                                    self.kinds, task, str(s["activation"]),
@@ -395,6 +396,23 @@ class PaddedMLP:
                 PROGRAMS.popitem(last=False)
         PROGRAMS.move_to_end(key)
         return program
+
+
+def row_cap(n_rows: int) -> int:
+    """The row count a program is made for: a power of two up to 4096 rows, then a multiple
+    of 4096, so that nearby counts (a hold-out split and the final retrain on all training
+    rows, k-fold folds) share one program. Only the loop's length follows the real count."""
+    if n_rows <= 4096:
+        return max(256, 1 << (n_rows - 1).bit_length())
+    return -(-n_rows // 4096) * 4096
+
+
+def padded_rows(a: Any, cap: int) -> Any:
+    import numpy as np
+
+    out = np.zeros((cap, *a.shape[1:]), dtype=a.dtype)
+    out[:len(a)] = a
+    return out
 
 
 def load_member(model: Any, weights: list[Any], i: int, units: list[int]) -> None:
@@ -424,12 +442,10 @@ class BatchProgram:
         self.np, self.jnp = np, jnp
         self.n_slots, self.depth, self.width, self.kinds = n_slots, depth, width, kinds
         self.batch_size = batch_size
-        self.n_full, self.rest = divmod(n_rows, batch_size)
+        self.cap_rows, self.cap_steps = n_rows, -(-n_rows // batch_size)
         act = keras.activations.get(activation)
         regression = task == "regression"
         out_act = None if regression else keras.activations.get("softmax")
-        loss_obj = (keras.losses.MeanSquaredError() if regression
-                    else keras.losses.SparseCategoricalCrossentropy())
         self.shapes = [(d_in, width), (width,)]
         for _ in range(depth - 1):
             self.shapes += [(width, width), (width,)]
@@ -459,19 +475,24 @@ class BatchProgram:
             z = logits(params, masks, layers_on, x)
             return z if out_act is None else out_act(z)
 
-        def member_step(state: Any, xb: Any, yb: Any) -> Any:
+        def member_step(state: Any, xb: Any, yb: Any, wb: Any) -> Any:
             params, opt_states, kind, masks, layers_on = state
 
             def loss_fn(p: Any) -> Any:
                 z = logits(p, masks, layers_on, xb)
                 if regression:
-                    return loss_obj(yb, z)
-                # the cross-entropy of the softmax's logits, as Keras on TensorFlow computes
-                # it for a softmax output (Keras on JAX clips the probabilities instead: the
-                # same value, but a saturated prediction gets no gradient and never diverges)
-                log_p = jax.nn.log_softmax(z)
-                return -jnp.mean(jnp.take_along_axis(log_p, yb.astype(jnp.int32)[:, None],
-                                                     axis=1))
+                    per_row = jnp.square(z[:, 0] - yb)
+                else:
+                    # the cross-entropy of the softmax's logits, as Keras on TensorFlow
+                    # computes it for a softmax output (Keras on JAX clips the probabilities
+                    # instead: the same value, but a saturated prediction gets no gradient
+                    # and never diverges)
+                    log_p = jax.nn.log_softmax(z)
+                    per_row = -jnp.take_along_axis(log_p, yb.astype(jnp.int32)[:, None],
+                                                   axis=1)[:, 0]
+                # the mean over the batch's real rows (the short last batch is padded; where,
+                # not a product: an infinite loss on a padded row must not turn into NaN)
+                return jnp.sum(jnp.where(wb > 0, per_row, 0.0)) / jnp.sum(wb)
 
             loss, grads = jax.value_and_grad(loss_fn)(params)
             if single:  # one member: run only its own optimizer's update
@@ -493,30 +514,33 @@ class BatchProgram:
                     jnp.where(kind == k, a, b) for a, b in zip(p_k, new_params, strict=True)]
             return (new_params, new_opts, kind, masks, layers_on), loss
 
-        def unbatched_step(state: Any, xb: Any, yb: Any) -> Any:  # no vmap over one member
-            new, loss = member_step(jax.tree_util.tree_map(lambda a: a[0], state), xb, yb)
+        def unbatched_step(state: Any, xb: Any, yb: Any, wb: Any) -> Any:  # one member: no vmap
+            new, loss = member_step(jax.tree_util.tree_map(lambda a: a[0], state), xb, yb, wb)
             return jax.tree_util.tree_map(lambda a: a[None], new), loss[None]
 
         single = n_slots == 1
-        batched_step = unbatched_step if single else jax.vmap(member_step, in_axes=(0, None, None))
+        batched_step = unbatched_step if single else jax.vmap(
+            member_step, in_axes=(0, None, None, None))
 
-        def step(state: Any, active: Any, xb: Any, yb: Any) -> Any:
-            new, loss = batched_step(state, xb, yb)
+        def step(state: Any, active: Any, xb: Any, yb: Any, wb: Any) -> Any:
+            new, loss = batched_step(state, xb, yb, wb)
 
             def keep(a: Any, b: Any) -> Any:  # a stopped member (pruned, NaN) stays as it is
                 return jnp.where(active.reshape((-1,) + (1,) * (a.ndim - 1)), a, b)
 
             return jax.tree_util.tree_map(keep, new, state), loss
 
-        def epoch(state: Any, active: Any, x: Any, y: Any, idx: Any, rest_idx: Any) -> Any:
-            def body(state: Any, rows: Any) -> Any:
-                return step(state, active, x[rows], y[rows])
+        def epoch(state: Any, active: Any, x: Any, y: Any, idx: Any, w: Any, n_steps: Any,
+                  n_rows: Any) -> Any:
+            # a loop of n_steps (data, not shape): row counts up to the program's cap share it
+            def body(i: Any, carry: Any) -> Any:
+                state, total = carry
+                rows, wb = idx[i], w[i]
+                state, loss = step(state, active, x[rows], y[rows], wb)
+                return state, total + loss * jnp.sum(wb)
 
-            state, losses = jax.lax.scan(body, state, idx)
-            total = losses.sum(axis=0) * batch_size
-            if rest_idx.shape[0]:
-                state, last = step(state, active, x[rest_idx], y[rest_idx])
-                total = total + last * rest_idx.shape[0]
+            total = jnp.zeros((n_slots,), jnp.float32)
+            state, total = jax.lax.fori_loop(0, n_steps, body, (state, total))
             return state, total / n_rows
 
         def predict(state: Any, x: Any) -> Any:
@@ -556,14 +580,20 @@ class BatchProgram:
                 jnp.asarray(kinds), jnp.asarray(masks), jnp.asarray(layers_on))
         return tree
 
-    def indices(self, rng: Any, n_rows: int) -> tuple[Any, Any]:
-        np = self.np
-        perm = rng.permutation(n_rows).astype(np.int32)
-        cut = self.n_full * self.batch_size
-        return perm[:cut].reshape(self.n_full, self.batch_size), perm[cut:]
+    def indices(self, rng: Any, n_rows: int) -> tuple[Any, Any, int]:
+        """This epoch's batches: the trial's numpy permutation of the rows, cut into batches
+        (the last one short, padded with weight 0), in arrays of the program's shape."""
+        np, bs = self.np, self.batch_size
+        idx = np.zeros(self.cap_steps * bs, np.int32)
+        idx[:n_rows] = rng.permutation(n_rows)
+        w = np.zeros(self.cap_steps * bs, np.float32)
+        w[:n_rows] = 1.0
+        shape = (self.cap_steps, bs)
+        return idx.reshape(shape), w.reshape(shape), -(-n_rows // bs)
 
-    def epoch(self, state: Any, active: Any, x: Any, y: Any, idx: Any, rest: Any) -> Any:
-        return self._epoch(state, active, x, y, idx, rest)
+    def epoch(self, state: Any, active: Any, x: Any, y: Any, batches: Any, n_rows: int) -> Any:
+        idx, w, n_steps = batches
+        return self._epoch(state, active, x, y, idx, w, n_steps, float(n_rows))
 
     def forward(self, state: Any, x: Any) -> Any:
         return self.np.asarray(self._forward(state, x))

@@ -15,7 +15,10 @@ GPSampler takes up to seconds per proposal on mixed spaces; gp_minimize about 0.
 proposal at 100 trials even on an idle one, which is why it is not in the default list:
 add it with ``--methods``). Runs are appended as they finish, so a long run can be split
 over several invocations (``--reuse`` skips what is already there) and the report
-rebuilt from the stored runs at no cost.
+rebuilt from the stored runs at no cost. ``--cut gp_minimize=3x50`` runs (and reports) a
+method on fewer seeds or trials than the rest, when the whole does not fit: the report
+names the cut, ranks that method in a table of its own and meets it head-to-head on the
+seeds both have.
 
 Every run is one sequence of ``--trials`` evaluations; the best at 50 trials is read from
 the same run (no method here knows its budget: gp_minimize's ``n_calls`` only stops it, so
@@ -39,6 +42,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import sys
@@ -269,34 +273,80 @@ def fmt(v: float) -> str:
     return f"{v:.4g}" if abs(v) < 1e5 else f"{v:.3e}"
 
 
-def report(problems: list[Any], methods: list[str], runs: dict, seeds: int,
-           budgets: list[int], focus: list[str]) -> str:
-    """Ranks among the methods run on every problem at a budget; head-to-head on the rest."""
-    def have(m: str, p: str, b: int) -> bool:
-        return all(len(runs.get((m, p, s), {}).get("observed", ())) >= b for s in range(seeds))
+def parse_cuts(text: str, methods: list[str], seeds: int, trials: int) -> dict[str, tuple]:
+    """``gp_minimize=3x50,...``: that method runs (and is reported) on 3 seeds of 50 trials."""
+    cuts = {m: (seeds, trials) for m in methods}
+    for item in split_methods(text):
+        name, _, size = item.rpartition("=")
+        k, _, t = size.partition("x")
+        if name not in cuts or not k.isdigit() or not t.isdigit():
+            raise SystemExit(f"--cut {item!r}: expected METHOD=SEEDSxTRIALS for a method "
+                             "of --methods")
+        cuts[name] = (min(int(k), seeds), min(int(t), trials))
+    return cuts
 
-    med = {(b, p.name, m): statistics.median(best_at(runs[m, p.name, s], b)
-                                             for s in range(seeds))
-           for b in budgets for p in problems for m in methods if have(m, p.name, b)}
-    full = {b: [m for m in methods if all(have(m, p.name, b) for p in problems)]
-            for b in budgets}
+
+def report(problems: list[Any], methods: list[str], runs: dict, seeds: int,
+           budgets: list[int], focus: list[str],
+           cuts: dict[str, tuple[int, int]] | None = None) -> str:
+    """Ranks among the methods run on every problem at a budget with every seed; a method
+    cut to fewer seeds is ranked in a table of its own and met head-to-head on the seeds
+    both have."""
+    cuts = cuts or {}
+    k_of = {m: cuts.get(m, (seeds, budgets[-1]))[0] for m in methods}
+    t_of = {m: cuts.get(m, (seeds, budgets[-1]))[1] for m in methods}
+
+    def have(m: str, p: str, b: int, k: int) -> bool:
+        return b <= t_of[m] and all(len(runs.get((m, p, s), {}).get("observed", ())) >= b
+                                    for s in range(k))
+
+    def median(m: str, p: str, b: int, k: int) -> float:
+        return statistics.median(best_at(runs[m, p, s], b) for s in range(k))
+
+    med = {(b, p.name, m): median(m, p.name, b, k_of[m])
+           for b in budgets for p in problems for m in methods if have(m, p.name, b, k_of[m])}
+    complete = {b: [m for m in methods if all((b, p.name, m) in med for p in problems)]
+                for b in budgets}
+    full = {b: [m for m in complete[b] if k_of[m] == seeds] for b in budgets}
     rank_by = {(b, p.name): ranks({m: med[b, p.name, m] for m in full[b]})
                for b in budgets for p in problems}
-    lines = ["### Mean rank (1 = best; per problem, on the median best over seeds)\n",
+
+    def mean_rank(b: int, m: str, among: list[str]) -> float:
+        return statistics.fmean(ranks({o: med[b, p.name, o] for o in among})[m]
+                                for p in problems)
+
+    def own(m: str, b: int) -> str:
+        vals = [own_ms(runs[m, p.name, s], b) for p in problems for s in range(k_of[m])
+                if have(m, p.name, b, k_of[m])]
+        return f"{statistics.fmean(vals):.1f}" if vals else "-"
+
+    def label(m: str) -> str:
+        k, t = k_of[m], t_of[m]
+        cut = [f"{k} seeds"] * (k < seeds) + [f"{t} trials only"] * (t < budgets[-1])
+        return m + (f" ({', '.join(cut)})" if cut else "")
+
+    lines = [f"### Mean rank (1 = best; per problem, on the median best over {seeds} seeds)\n",
              "| method | " + " | ".join(f"{b} trials" for b in budgets) + " | "
              + " | ".join(f"own ms / proposal at {b}" for b in budgets) + " |",
              "|---|" + "---|" * (2 * len(budgets))]
     for m in methods:
-        cells = [f"{statistics.fmean(rank_by[b, p.name][m] for p in problems):.2f}"
-                 if m in full[b] else "not run on all" for b in budgets]
-        for b in budgets:
-            own = [own_ms(runs[m, p.name, s], b) for p in problems for s in range(seeds)
-                   if have(m, p.name, b)]
-            cells.append(f"{statistics.fmean(own):.1f}" if own else "-")
-        lines.append(f"| {m} | " + " | ".join(cells) + " |")
+        cells = [f"{mean_rank(b, m, full[b]):.2f}" if m in full[b]
+                 else "cut" if m in complete[b] else "not run on all" for b in budgets]
+        lines.append(f"| {label(m)} | " + " | ".join(cells + [own(m, b) for b in budgets])
+                     + " |")
+    for b in budgets:
+        extra = [m for m in complete[b] if m not in full[b]]
+        if extra:
+            among = complete[b]
+            lines += [f"\n### Mean rank at {b} trials with {', '.join(map(label, extra))} "
+                      "ranked too (its median over fewer seeds)\n",
+                      "| method | mean rank |", "|---|---|"]
+            lines += [f"| {label(m)} | {mean_rank(b, m, among):.2f} |" for m in among]
+    wins: dict[tuple[str, str, int], tuple[int, int, int, int]] = {}
     for f in focus:
         lines += [f"\n### {f}: wins / ties / losses against each method (median best per "
-                  "problem; no worse = wins + ties)\n",
+                  "problem; no worse = wins + ties; against a cut method on the seeds both "
+                  "have)\n",
                   "| against | " + " | ".join(f"{b} trials" for b in budgets) + " | "
                   + " | ".join(f"no worse at {b}" for b in budgets) + " |",
                   "|---|" + "---|" * (2 * len(budgets))]
@@ -304,32 +354,68 @@ def report(problems: list[Any], methods: list[str], runs: dict, seeds: int,
             if other == f:
                 continue
             cells, noworse = [], []
+            k = min(k_of[f], k_of[other])
             for b in budgets:
-                both = [p.name for p in problems if (b, p.name, f) in med
-                        and (b, p.name, other) in med]
+                both = [p.name for p in problems if have(f, p.name, b, k)
+                        and have(other, p.name, b, k)]
                 if not both:
                     cells.append("-")
                     noworse.append("-")
                     continue
                 w = t = lo = 0
                 for p in both:
-                    r = ranks({f: med[b, p, f], other: med[b, p, other]})
+                    r = ranks({f: median(f, p, b, k), other: median(other, p, b, k)})
                     w, t, lo = (w + (r[f] < r[other]), t + (r[f] == r[other]),
                                 lo + (r[f] > r[other]))
+                wins[f, other, b] = (w, t, lo, len(both))
                 of = "" if len(both) == len(problems) else f" (of {len(both)})"
                 cells.append(f"{w} / {t} / {lo}{of}")
                 noworse.append(f"{100 * (w + t) / len(both):.0f} %")
-            lines.append(f"| {other} | " + " | ".join(cells + noworse) + " |")
+            lines.append(f"| {label(other)} | " + " | ".join(cells + noworse) + " |")
+    lines += goals(problems, budgets, full, mean_rank, wins, own)
     for b in budgets:
-        lines += [f"\n### Median best at {b} trials ({seeds} seeds; rank in brackets)\n",
-                  "| problem | character | " + " | ".join(methods) + " |",
-                  "|---|---|" + "---|" * len(methods)]
+        shown = [m for m in methods if b <= t_of[m]]
+        lines += [f"\n### Median best at {b} trials ({seeds} seeds unless marked; rank in "
+                  "brackets)\n",
+                  "| problem | character | " + " | ".join(map(label, shown)) + " |",
+                  "|---|---|" + "---|" * len(shown)]
         for p in problems:
             r = rank_by[b, p.name]
             cells = [(f"{fmt(med[b, p.name, m])}" + (f" ({r[m]:g})" if m in r else ""))
-                     if (b, p.name, m) in med else "-" for m in methods]
+                     if (b, p.name, m) in med else "-" for m in shown]
             lines.append(f"| {p.name} | {p.character} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def goals(problems: list[Any], budgets: list[int], full: dict, mean_rank: Callable,
+          wins: dict, own: Callable) -> list[str]:
+    """The issue's checks for ``bayes`` against Optuna, where the run has what they need."""
+    peers = ("optuna-gp", "optuna-tpe")
+    if not all("bayes" in full[b] and all(q in full[b] for q in peers) for b in budgets):
+        return []
+    out = ["\n### Goals (bayes against Optuna)\n", "| check | " + " | ".join(
+        f"{b} trials" for b in budgets) + " |", "|---|" + "---|" * len(budgets)]
+    for q in peers:
+        cells = []
+        for b in budgets:
+            ours, theirs = mean_rank(b, "bayes", full[b]), mean_rank(b, q, full[b])
+            cells.append(f"{ours:.2f} vs {theirs:.2f}: {'met' if ours < theirs else 'NOT met'}")
+        out.append(f"| mean rank better than {q} | " + " | ".join(cells) + " |")
+    cells = []
+    for b in budgets:
+        w, t, _, n = wins.get(("bayes", "optuna-gp", b), (0, 0, 0, 0))
+        share = 100 * (w + t) / n if n else math.nan
+        cells.append(f"{share:.0f} % of {n}: {'met' if share >= 60 else 'NOT met'}" if n
+                     else "-")
+    out.append("| median best no worse than optuna-gp on >= 60 % | " + " | ".join(cells) + " |")
+    cells = []
+    for b in budgets:
+        ours, theirs = own("bayes", b), own("optuna-gp", b)
+        ratio = float(ours) / float(theirs) if "-" not in (ours, theirs) else math.nan
+        cells.append(f"{ours} vs {theirs} ms: {ratio:.2f}x")
+    out.append("| own time per proposal, bayes vs optuna-gp (goal at 100: <= 1x) | "
+               + " | ".join(cells) + " |")
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -346,6 +432,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reuse", default="",
                         help="methods whose runs are taken from --runs where there (the "
                              "missing ones are run)")
+    parser.add_argument("--cut", default="",
+                        help="METHOD=SEEDSxTRIALS,...: run and report that method on fewer "
+                             "seeds or trials (say so in the report): gp_minimize=3x50")
     parser.add_argument("--report-only", action="store_true",
                         help="run nothing: the report from the stored runs of --reuse")
     parser.add_argument("--runs", default=str(RESULTS / "strategies-runs.jsonl"),
@@ -370,6 +459,7 @@ def main(argv: list[str] | None = None) -> int:
     budgets = sorted({b for b in (50, trials) if b <= trials})
     methods = split_methods(args.methods)
     reuse = set(split_methods(args.reuse))
+    cuts = parse_cuts(args.cut, methods, seeds, trials)
     try:
         import torch
 
@@ -389,26 +479,29 @@ def main(argv: list[str] | None = None) -> int:
     log: Callable[[str], None] = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
     for p in problems:
         for m in methods:
-            for seed in range(seeds):
+            for seed in range(cuts[m][0]):
                 if (m, p.name, seed) in runs or args.report_only:
                     continue
                 t0 = time.perf_counter()
-                fn = run_method(m, p, seed, trials)
-                record = {"method": m, "problem": p.name, "seed": seed, "trials": trials,
+                fn = run_method(m, p, seed, cuts[m][1])
+                record = {"method": m, "problem": p.name, "seed": seed, "trials": cuts[m][1],
                           "observed": fn.observed, "truth": fn.truth, "own": fn.own,
                           "time": time.strftime("%Y-%m-%d %H:%M:%S")}
                 runs[m, p.name, seed] = record
                 runs_path.parent.mkdir(parents=True, exist_ok=True)
                 with runs_path.open("a") as fh:
                     fh.write(json.dumps(record) + "\n")
-                log(f"{p.name:18s} {m:24s} seed {seed}: best@{trials} "
-                    f"{fmt(best_at(record, trials))}  {time.perf_counter() - t0:6.1f}s")
+                log(f"{p.name:18s} {m:24s} seed {seed}: best@{cuts[m][1]} "
+                    f"{fmt(best_at(record, cuts[m][1]))}  {time.perf_counter() - t0:6.1f}s")
     focus = [f for f in split_methods(args.focus) if f in methods]
-    text = report(problems, methods, runs, seeds, budgets, focus)
+    text = report(problems, methods, runs, seeds, budgets, focus, cuts)
     command = "python benchmarks/strategies.py " + " ".join(argv if argv is not None
                                                              else sys.argv[1:])
     header = (f"## Strategy benchmark\n\n`{command.strip()}`: {len(problems)} problems, "
-              f"{seeds} seeds, {trials} trials per run; {time.perf_counter() - started:.0f} s "
+              f"{seeds} seeds, {trials} trials per run"
+              + "".join(f"; {m} on {k} seeds of {t} trials" for m, (k, t) in cuts.items()
+                        if (k, t) != (seeds, trials))
+              + f"; {time.perf_counter() - started:.0f} s "
               f"for the runs made here (reused: {', '.join(sorted(reuse)) or 'none'}), "
               f"{os.cpu_count()} CPUs, BLAS on 1 thread.\n\n")
     print(header + text)

@@ -336,6 +336,7 @@ def test_bayes_one_hot_features_separate_every_category():
 
 
 @pytest.mark.parametrize("options", [{}, {"acq_func": "EI"}, {"output_transform": "power"},
+                                     {"output_transform": "auto"},
                                      {"categorical_encoding": "ordinal",
                                       "length_scale_prior": False, "local_points": 0.0}])
 def test_bayes_finds_the_quadratic_minimum_with_each_model_setting(options):

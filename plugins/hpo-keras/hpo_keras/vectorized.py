@@ -32,6 +32,7 @@ _LOCAL = threading.local()
 PROGRAMS: OrderedDict[Any, Any] = OrderedDict()
 CACHE_SIZE = 8
 KINDS = ("sgd", "adam", "rmsprop")
+LONG_TRIAL = 10_000  # steps (batches x epochs) from which one trial gets a program per kind
 COUNTS = {"compiles": 0, "batches": 0, "alone": 0}  # the tests read these
 
 
@@ -316,8 +317,11 @@ class PaddedMLP:
         self.depth = max(self.depth, *(len(m[2].units) for m in members))
         self.width = max(self.width, *(-(-max(m[2].units) // 16) * 16 for m in members))
         n_slots = max(slots, len(members))
-        if n_slots == 1:  # one member runs only its own kind's update: all kinds cost nothing
-            self.kinds = KINDS
+        steps = -(-len(x) // int(s["batch_size"])) * epochs
+        if n_slots == 1 and steps >= LONG_TRIAL:  # a program for its own optimizer only: a
+            self.kinds = (members[0][2].kind,)  # simpler step, worth a compile per kind
+        elif n_slots == 1:  # one member runs only its own kind's update (a lax.switch), so
+            self.kinds = KINDS  # one program serves every optimizer
         else:  # members compute every kind's update in the program: only those seen
             self.kinds = tuple(k for k in KINDS if k in self.kinds or
                                any(m[2].kind == k for m in members))
@@ -362,6 +366,8 @@ class PaddedMLP:
                 except Exception as exc:  # TrialPruned (or a NaN output): this member stops
                     errors[i] = exc
                     active[i] = False
+            if not active.any():  # every member stopped: no epoch is left to train
+                break
         weights = program.member_weights(state)
         for i, (req, model, spec) in enumerate(members):
             if i in errors:
@@ -524,6 +530,8 @@ class BatchProgram:
 
         def step(state: Any, active: Any, xb: Any, yb: Any, wb: Any) -> Any:
             new, loss = batched_step(state, xb, yb, wb)
+            if single:  # one member: when it stops, training stops
+                return new, loss
 
             def keep(a: Any, b: Any) -> Any:  # a stopped member (pruned, NaN) stays as it is
                 return jnp.where(active.reshape((-1,) + (1,) * (a.ndim - 1)), a, b)

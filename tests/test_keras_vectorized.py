@@ -90,6 +90,14 @@ c2 = dict(COUNTS)
 out["kfold_batch"] = [o.value for o in batch(kf, configs[:2], n_jobs=2)]
 out["kfold_batches"] = COUNTS["batches"] - c2["batches"]
 out["kfold_alone"] = [alone(kf, c).value for c in configs[:2]]
+
+# -B trainer=fit cannot be honoured here: one line says so, once
+fit_spec = dataclasses.replace(digits, backend_options={"epochs": 2, "trainer": "fit"})
+said = io.StringIO()
+with contextlib.redirect_stderr(said):
+    for _ in range(2):
+        VectorizedExecutor(n_jobs=2).start(PipelineObjective(fit_spec))
+out["said_fit"] = said.getvalue()
 print("RESULT " + json.dumps(out))
 """
 
@@ -162,6 +170,12 @@ def test_kfold_members_batch_fold_by_fold(child):
     assert child["kfold_batches"] == 2
     for a, b in zip(child["kfold_batch"], child["kfold_alone"], strict=True):
         assert a == pytest.approx(b, abs=1e-9)
+
+
+def test_an_explicit_trainer_fit_gets_a_line_saying_it_is_not_used(child):
+    assert child["said_fit"].splitlines() == [
+        "vectorized: -B trainer=fit is not used: this executor trains with trainer=compiled "
+        "(use --executor serial or process for trainer=fit)"] * 2
 
 
 def test_cli_vectorized_study(tmp_path):

@@ -88,7 +88,12 @@ class VectorizedExecutor(Executor):
         cls = get_registry().get("backend", spec.backend)
         if not (isinstance(cls, type) and issubclass(cls, KerasBackend)):
             return False
-        if spec.backend_options.get("trainer") != "compiled":
+        asked = spec.backend_options.get("trainer")
+        if asked not in (None, "compiled"):
+            self._say(f"-B trainer={asked} is not used: this executor trains with "
+                      "trainer=compiled (use --executor serial or process for "
+                      f"trainer={asked})")
+        if asked != "compiled":
             objective.set_backend_options(trainer="compiled")
         return True
 

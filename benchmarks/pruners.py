@@ -539,7 +539,10 @@ def main(argv: list[str] | None = None) -> int:
 def write_report(args: argparse.Namespace, rows: dict[str, list[Result]], budget: int,
                  mode: str, command: str, elapsed: float | None, seeds_done: int) -> None:
     took = f"{elapsed:.0f} s in all" if elapsed is not None else "figures read from its log"
-    if getattr(args, "reused_seeds", None):
+    if len(getattr(args, "reused_seeds", ())) == seeds_done:
+        took = (f"nothing trained by this command: the {seeds_done} seeds' runs read from "
+                f"{Path(args.reuse).name}, the figures recomputed from them")
+    elif getattr(args, "reused_seeds", None):
         took += (f" (seeds {', '.join(map(str, sorted(args.reused_seeds)))} not run again: "
                  f"read from {Path(args.reuse).name})")
     name = dataset_name(args.data_path)

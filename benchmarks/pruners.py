@@ -47,6 +47,7 @@ import inspect
 import json
 import os
 import re
+import shlex
 import statistics
 import sys
 import tempfile
@@ -493,8 +494,8 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"unknown method {unknown[0]!r}: one of "
                          + ", ".join(m.name for m in chosen))
         chosen = [m for m in chosen if m.name in wanted]
-    command = "python benchmarks/pruners.py " + " ".join(argv if argv is not None
-                                                         else sys.argv[1:])
+    command = "python benchmarks/pruners.py " + shlex.join(argv if argv is not None
+                                                           else sys.argv[1:])
     if args.from_log:
         rows = read_log(Path(args.from_log))
         seeds = max((len(r) for r in rows.values()), default=0)

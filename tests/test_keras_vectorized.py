@@ -197,3 +197,31 @@ def test_other_backends_run_one_at_a_time_with_a_line_saying_so(tmp_path):
     assert [t["state"] for t in data["trials"]] == ["COMPLETE", "COMPLETE"]
     assert proc.stderr.count("vectorized: this backend cannot train configurations "
                              "together; they run one at a time") == 1
+
+
+def test_a_split_goes_to_the_device_once_per_split_and_cap(monkeypatch):
+    import numpy as np
+    from hpo_keras.vectorized import _ON_DEVICE, on_device, padded_rows
+
+    # importing jax here sets TF_CPP_MIN_LOG_LEVEL=1 in this process's environment, which
+    # the other tests' hpo-run children would inherit: the test leaves os.environ as it was
+    for name in ("TF_CPP_MIN_LOG_LEVEL", "TPU_SKIP_MDS_QUERY"):
+        monkeypatch.setenv(name, os.environ.get(name, ""))  # records the value to restore
+        if not os.environ[name]:
+            monkeypatch.delenv(name)
+    split, other = np.arange(12.0).reshape(6, 2), np.ones((6, 2))
+    made = []
+
+    def make(a, cap):
+        made.append(cap)
+        return padded_rows(a, cap)
+
+    first = on_device("test", (split, 8), lambda: make(split, 8))
+    again = on_device("test", (split, 8), lambda: make(split, 8))
+    assert again is first and made == [8]  # every later trial of the split: no copy
+    assert np.asarray(first).tolist() == [*split.tolist(), [0.0, 0.0], [0.0, 0.0]]
+    wider = on_device("test", (split, 16), lambda: make(split, 16))  # another program's cap
+    assert wider.shape == (16, 2) and made == [8, 16]
+    new = on_device("test", (other, 16), lambda: make(other, 16))  # a new split replaces it
+    assert new is not wider and made == [8, 16, 16] and _ON_DEVICE["test"][0][0] is other
+    _ON_DEVICE.pop("test")

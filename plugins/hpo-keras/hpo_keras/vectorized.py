@@ -338,11 +338,13 @@ class PaddedMLP:
         state = program.initial_state([(m[1], m[2]) for m in members], n_slots)
         active = np.zeros(n_slots, dtype=bool)
         active[:len(members)] = True
-        xd, yd = (jnp.asarray(padded_rows(a, program.cap_rows)) for a in (x, y))
+        cap = program.cap_rows
+        xd = on_device("x", (first.x, cap), lambda: padded_rows(x, cap))
+        yd = on_device("y", (y, cap), lambda: padded_rows(y, cap))
         xv = yv = None
         if first.validation is not None and first.report is not None:
-            xv = jnp.asarray(np.asarray(first.validation[0], np.float32).reshape(
-                len(first.validation[0]), -1))
+            xv = on_device("x_val", (first.validation[0],), lambda: np.asarray(
+                first.validation[0], np.float32).reshape(len(first.validation[0]), -1))
             yv = np.asarray(first.validation[1])
         eps = float(keras.config.epsilon())
         errors: dict[int, BaseException] = {}
@@ -416,6 +418,26 @@ def row_cap(n_rows: int) -> int:
     if n_rows <= 4096:
         return max(256, 1 << (n_rows - 1).bit_length())
     return -(-n_rows // 4096) * 4096
+
+
+_ON_DEVICE: dict[str, tuple[tuple[Any, ...], Any]] = {}
+
+
+def on_device(slot: str, key: tuple[Any, ...], make: Any) -> Any:
+    """``make()`` (a program input made from the array ``key[0]``, for the rest of
+    ``key``: the program's row cap) as a device array, kept while the same array object
+    comes back: the evaluator hands every trial of a process the same split arrays
+    (holdout keeps its split), so the copy and the transfer happen once per split, not
+    once per trial. One entry per slot (x, y, validation x)."""
+    import jax.numpy as jnp
+
+    kept = _ON_DEVICE.get(slot)
+    if kept is not None and kept[0][0] is key[0] and kept[0][1:] == key[1:]:
+        return kept[1]
+    _ON_DEVICE.pop(slot, None)  # the old split's copy goes before the new one is made
+    out = jnp.asarray(make())
+    _ON_DEVICE[slot] = (key, out)
+    return out
 
 
 def padded_rows(a: Any, cap: int) -> Any:

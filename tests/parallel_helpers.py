@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -56,14 +57,28 @@ def victim_at(path: str | Path, params: dict) -> float:
 
 def wait_for_pid(path: Path, timeout: float = 60.0) -> int:
     """The pid a victim trial wrote, once it is there."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if path.exists():
-            text = path.read_text().strip()
-            if text:
-                return int(text)
-        time.sleep(0.02)
-    raise AssertionError(f"no victim trial started within {timeout}s")
+    from clitools import wait_until
+
+    def written() -> int | None:
+        text = path.read_text().strip() if path.exists() else ""
+        return int(text) if text else None
+
+    return wait_until(written, "victim trial", limit=timeout)
+
+
+def kill_when_ready(victim: Path, killed: list[int]) -> threading.Thread:
+    """SIGKILL the process running the victim trial as soon as it has written its pid (it
+    then sleeps in the trial, so the kill lands mid-trial); its pid goes to ``killed``."""
+    import signal
+
+    def kill() -> None:
+        pid = wait_for_pid(victim)
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
+
+    thread = threading.Thread(target=kill, daemon=True)
+    thread.start()
+    return thread
 
 
 def drive(storage: str, budget: int, n_jobs: int) -> None:

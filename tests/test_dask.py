@@ -9,12 +9,12 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import parallel_helpers
 import pytest
+from clitools import wait_until
 
 from hpo_framework import optimize
 
@@ -97,15 +97,7 @@ def test_cli_runs_a_study_on_a_dask_cluster(scheduler, tmp_path, cli_run):
 def test_a_dask_worker_killed_mid_trial_is_retried(scheduler, tmp_path):
     victim = tmp_path / "victim.pid"
     killed: list[int] = []
-
-    def kill() -> None:
-        pid = parallel_helpers.wait_for_pid(victim)
-        time.sleep(0.2)
-        os.kill(pid, signal.SIGKILL)
-        killed.append(pid)
-
-    thread = threading.Thread(target=kill, daemon=True)
-    thread.start()
+    thread = parallel_helpers.kill_when_ready(victim, killed)
     objective = functools.partial(parallel_helpers.victim_at, str(victim))
     study = optimize(objective, parallel_helpers.SPACE, strategy="random", n_trials=4, seed=2,
                      executor="dask", executor_options={"scheduler": scheduler}, retries=1)
@@ -131,10 +123,9 @@ def test_a_dask_trial_past_the_timeout_is_failed_and_its_worker_restarted(schedu
     failed = next(t for t in study.trials if t.state.value == "FAILED")
     assert failed.error == "timeout: stopped after 2s (--trial-timeout)"
     pid = int(victim.read_text())
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
-        time.sleep(0.2)
-    assert not Path(f"/proc/{pid}").exists()  # the worker process running it was replaced
+    # the worker process running it was replaced
+    wait_until(lambda: not Path(f"/proc/{pid}").exists(), "exit of the timed-out worker",
+               limit=30)
 
 
 @pytest.mark.slow

@@ -8,7 +8,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -58,18 +57,6 @@ def _rows(db: Path, study: str) -> dict[int, tuple]:
     return {r[0]: (r[1], r[2], r[3], r[4]) for r in rows}
 
 
-def _kill_when_ready(victim: Path, killed: list[int]) -> threading.Thread:
-    def kill() -> None:
-        pid = parallel_helpers.wait_for_pid(victim)
-        time.sleep(0.2)  # well inside the trial
-        os.kill(pid, signal.SIGKILL)
-        killed.append(pid)
-
-    thread = threading.Thread(target=kill, daemon=True)
-    thread.start()
-    return thread
-
-
 def test_raising_nan_and_dying_trials_are_failed_with_their_reason():
     def objective(params):
         if params["n"] < 250:
@@ -101,7 +88,7 @@ def test_a_worker_killed_mid_trial(tmp_path, monkeypatch, retries):
     victim = tmp_path / "victim.pid"
     monkeypatch.setenv("HPO_TEST_VICTIM", str(victim))
     killed: list[int] = []
-    thread = _kill_when_ready(victim, killed)
+    thread = parallel_helpers.kill_when_ready(victim, killed)
     study = optimize(parallel_helpers.victim, parallel_helpers.SPACE, strategy="random",
                      n_trials=6, n_jobs=2, seed=2, retries=retries)
     thread.join(5)

@@ -106,29 +106,36 @@ class _PriorGP:
     def map_theta(X: Any, y: Any, bounds: Any, restarts: int, rng: Any,
                   prior: bool) -> tuple[Any, float]:
         import numpy as np
-        from scipy.linalg import cho_solve, cholesky
+        from scipy.linalg.lapack import dpotrf as potrf
+        from scipy.linalg.lapack import dpotri as potri
+        from scipy.linalg.lapack import dpotrs as potrs
         from scipy.optimize import minimize
 
         n, dims = X.shape
-        sq = (X[:, None, :] - X[None, :, :]) ** 2  # (n, n, d) squared differences
+        # squared differences per dimension, one row per pair: the scaled distances and
+        # the length-scale gradient are then matrix-vector products (no (n, n, d) temporaries)
+        sq = ((X[:, None, :] - X[None, :, :]) ** 2).reshape(n * n, dims)
+        eye = np.eye(n)
 
         def neg(theta: Any) -> tuple[float, Any]:
-            c, ls, noise = np.exp(theta[0]), np.exp(theta[1:-1]), np.exp(theta[-1])
-            scaled = sq / ls ** 2
-            r = np.sqrt(np.maximum(scaled.sum(-1), 0.0))
+            c, inv_ls2, noise = np.exp(theta[0]), np.exp(-2 * theta[1:-1]), np.exp(theta[-1])
+            r = np.sqrt(np.maximum(sq @ inv_ls2, 0.0)).reshape(n, n)
             e = np.exp(-math.sqrt(5) * r)
             kf = c * (1 + math.sqrt(5) * r + 5.0 / 3.0 * r * r) * e
-            K = kf + (noise + 1e-10) * np.eye(n)
-            try:
-                L = cholesky(K, lower=True, check_finite=False)
-            except np.linalg.LinAlgError:
+            K = kf + (noise + 1e-10) * eye
+            # LAPACK directly: scipy.linalg's wrappers check their inputs at a cost above
+            # the algebra's for matrices of a few hundred rows
+            L, info = potrf(K, lower=1, clean=1)
+            if info:
                 return 1e25, np.zeros_like(theta)
-            alpha = cho_solve((L, True), y, check_finite=False)
+            alpha = potrs(L, y, lower=1)[0]
+            inv = potri(L, lower=1)[0]  # K^-1, its lower triangle
+            inv = np.tril(inv) + np.tril(inv, -1).T
             lml = -0.5 * y @ alpha - np.log(np.diag(L)).sum() - 0.5 * n * math.log(2 * math.pi)
-            W = np.outer(alpha, alpha) - cho_solve((L, True), np.eye(n), check_finite=False)
+            W = np.outer(alpha, alpha) - inv
             A = W * (5.0 / 3.0 * c * (1 + math.sqrt(5) * r) * e)
             grad = np.concatenate([[0.5 * (W * kf).sum()],
-                                   0.5 * np.einsum("ij,ijd->d", A, scaled),
+                                   0.5 * (A.ravel() @ sq) * inv_ls2,
                                    [0.5 * noise * np.trace(W)]])
             if prior:
                 t = theta

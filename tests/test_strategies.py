@@ -185,6 +185,31 @@ def test_bayes_batch_asks_are_distinct_and_failures_do_not_break_the_model():
     assert bayes.stats()["model_fits"] >= 4  # one fit per point of the batch (constant liar)
 
 
+@pytest.mark.parametrize("check", ["batch_asks", "restore"])
+def test_bayes_kriging_believer_conforms(check):
+    CHECKS[check](strategy("bayes"), **{**QUICK["bayes"], "liar": "kb"})
+
+
+def test_bayes_kriging_believer_fits_the_gp_once_per_batch():
+    bayes = strategy("bayes")(Space.from_dict(BRANIN_SPACE), seed=0,
+                              **{**QUICK["bayes"], "liar": "kb"})
+    history = simulate(bayes, 12)
+    fits = bayes.stats()["model_fits"]
+    batch = bayes.ask(4)
+    keys = {bayes.space.key(p) for p in batch} | {bayes.space.key(t.params) for t in history}
+    assert len(batch) == 4 and len(keys) == 16
+    # the finished trials' GP is fitted once; the running ones only condition it
+    assert bayes.stats()["model_fits"] == fits + 1
+    # believed at the GP's mean: the mean stays, the sd at a believed point goes to ~0
+    import numpy as np
+
+    gp = bayes._gp_fit[1]
+    points = bayes._features(np.array([bayes.space.encode(p) for p in batch]))
+    (mean0, sd0), (mean1, sd1) = gp.posterior()(points), gp.posterior(points[:1])(points)
+    assert np.allclose(mean0, mean1, atol=1e-6 * np.abs(mean0).max())
+    assert sd1[0] < 0.05 * sd0[0] and np.all(sd1 <= sd0 + 1e-12)
+
+
 def test_bayes_values_are_plain_python_types():
     study = optimize(lambda p: p["n"] + p["lr"], {"n": {"type": "int", "low": 1, "high": 9},
                      "lr": {"type": "float", "low": 1e-4, "high": 1.0, "log": True},

@@ -157,20 +157,41 @@ class _PriorGP:
         return best
 
     @staticmethod
-    def posterior(gp: Any) -> Callable[[Any], tuple[Any, Any]]:
+    def posterior(gp: Any, believed: Any = None) -> Callable[[Any], tuple[Any, Any]]:
         """The fitted GP's mean and sd of f (noise excluded) at many points, in numpy only.
 
         The same algebra as ``predict(return_std=True)`` without its input checks, which
         cost more than the algebra in the thousands of small calls of the acquisition search.
+        ``believed`` (points of configurations still running): the kriging believer, the GP
+        conditioned on its own mean at those points with its hyperparameters kept. That
+        leaves the mean everywhere as it was and shrinks the sd around them, so the next
+        proposal of a batch goes elsewhere unless the model is sure.
         """
         import numpy as np
         from scipy.linalg import solve_triangular
+        from scipy.linalg.lapack import dpotrf, dpotrs
         from scipy.spatial.distance import cdist
 
         scale = float(gp.kernel_.k1.k1.constant_value)
         ls = np.asarray(gp.kernel_.k1.k2.length_scale, dtype=float)
         train = gp.X_train_ / ls
         alpha, chol = np.ravel(gp.alpha_), gp.L_
+        if believed is not None and len(believed):
+            mean = _PriorGP.posterior(gp)(believed)[0]
+            train = np.vstack([train, np.atleast_2d(believed) / ls])
+            d = np.sqrt(5.0) * cdist(train, train)
+            K = scale * (1.0 + d + d * d / 3.0) * np.exp(-d)
+            # the trained points keep their noise; a believed one is f itself, without
+            # noise (believed noisy, a point barely lowers the sd around it and the batch
+            # would ask it again), up to a jitter
+            n_train = len(gp.X_train_)
+            K[np.diag_indices_from(K)] += np.where(np.arange(len(K)) < n_train,
+                                                   float(gp.noise_ or 0.0) + gp.alpha,
+                                                   gp.alpha)
+            chol, info = dpotrf(K, lower=1, clean=1)
+            if info:  # not positive definite (a believed point on a trained one): as it was
+                return _PriorGP.posterior(gp)
+            alpha = dpotrs(chol, np.concatenate([np.ravel(gp.y_train_), mean]), lower=1)[0]
 
         def predict(x: Any) -> tuple[Any, Any]:
             d = np.sqrt(5.0) * cdist(np.atleast_2d(x) / ls, train)
@@ -380,8 +401,11 @@ class BayesStrategy(Strategy):
         "kernel_restarts": Option(0, int, low=0, nullable=False,
                                   help="GP only: extra random starts of the kernel "
                                        "hyperparameter fit (skopt: 2)"),
-        "liar": Option("cl_min", str, choices=("cl_min", "cl_mean", "cl_max"), nullable=False,
-                       help="value assumed for trials still running when a batch is asked"),
+        "liar": Option("cl_min", str, choices=("cl_min", "cl_mean", "cl_max", "kb"),
+                       nullable=False,
+                       help="value assumed for trials still running when a batch is asked "
+                            "(kb: kriging believer, the GP's own mean; logEI on the GP "
+                            "only, the others use cl_min)"),
     }
 
     @classmethod
@@ -411,6 +435,7 @@ class BayesStrategy(Strategy):
         self._opt: Any = None
         self._fit_key: Any = None
         self._features: Any = None
+        self._gp_fit: tuple[str, Any, Any] | None = None  # (data digest, GP, its targets)
         self.n_fits = 0
         self.seconds = 0.0
 
@@ -518,13 +543,16 @@ class BayesStrategy(Strategy):
         if self._n_complete(sorted(self._told)) < 2:
             return []
         pending = list(self._pending.values())
+        log_ei = self.config["acq_func"] == "logEI" and self.config["base_estimator"] == "GP"
+        liar = self.config["liar"]
+        if log_ei and liar == "kb":
+            return self._log_ei_candidates(xs, ys, pending)
         if pending:
-            liar = self.config["liar"]
-            lie = (min(ys) if liar == "cl_min" else max(ys) if liar == "cl_max"
-                   else statistics.fmean(ys))
+            lie = (max(ys) if liar == "cl_max" else statistics.fmean(ys) if liar == "cl_mean"
+                   else min(ys))
             xs, ys = xs + pending, ys + [lie] * len(pending)
-        if self.config["acq_func"] == "logEI" and self.config["base_estimator"] == "GP":
-            return self._log_ei_candidates(xs, ys)
+        if log_ei:
+            return self._log_ei_candidates(xs, ys, [])
         self._fit(xs, ys)
         opt = self._opt
         out = [list(map(float, opt._next_x))]
@@ -532,9 +560,34 @@ class BayesStrategy(Strategy):
             out.append([float(v) for v in opt.space.inverse_transform(x.reshape(1, -1))[0]])
         return out
 
-    def _log_ei_candidates(self, xs: list, ys: list) -> list[list[float]]:
+    def _gp(self, xs: list, ys: list, digest: str, seed: int) -> tuple[Any, Any]:
+        """The GP on exactly (xs, ys), its output transform chosen, and its targets; the
+        last one is kept, so the proposals of one batch (kriging believer) fit it once."""
+        import numpy as np
+
+        if self._gp_fit is not None and self._gp_fit[0] == digest:
+            return self._gp_fit[1], self._gp_fit[2]
+        cfg, feats = self.config, self._features
+        X = np.asarray(xs, dtype=float)
+        fits = []
+        how = cfg["output_transform"]
+        for name in (("standardize", "power") if how == "auto" else (how,)):
+            y, log_jac = _transform(ys, name)
+            gp = _PriorGP.make(feats(X[:1]).shape[1], cfg["kernel_restarts"], seed,
+                               cfg["length_scale_prior"])
+            gp.fit(feats(X), y)
+            # the evidence for the raw losses: the GP's on y plus the map's log-Jacobian
+            fits.append((gp.log_marginal_likelihood_value_ + log_jac, gp, y))
+        _, gp, y = max(fits, key=lambda f: f[0])
+        self._gp_fit = (digest, gp, y)
+        self.n_fits += 1
+        return gp, y
+
+    def _log_ei_candidates(self, xs: list, ys: list, pending: list) -> list[list[float]]:
         """Fit the GP, maximize log-EI; candidates best first (the caller skips seen ones).
 
+        ``pending`` (configurations still running) are believed at the GP's mean (the
+        kriging believer, ``liar=kb``); with a constant liar they are already in xs/ys.
         Candidates are random points plus points near the best ones so far, all snapped to
         the configuration they decode to (the acquisition is scored where the trial will
         run); L-BFGS-B then climbs from the best candidates and from the incumbent.
@@ -548,24 +601,19 @@ class BayesStrategy(Strategy):
         if self._features is None:
             self._features = _Features(self.space, cfg["categorical_encoding"] == "onehot")
         feats = self._features
-        rng = self._rng("acq", len(xs), hashlib.sha256(repr((xs, ys)).encode()).hexdigest())
+        digest = hashlib.sha256(repr((xs, ys)).encode()).hexdigest()
+        rng = self._rng("acq", len(xs), digest)
+        seed = int(rng.randint(2**31))  # the GP's: a function of its data alone
+        if pending:  # believed points: the batch's other candidates
+            rng = self._rng("acq", len(xs), digest, pending)
         X = np.asarray(xs, dtype=float)
-        how = cfg["output_transform"]
-        seed = int(rng.randint(2**31))
         with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fits = []
-            for name in (("standardize", "power") if how == "auto" else (how,)):
-                y, log_jac = _transform(ys, name)
-                gp = _PriorGP.make(feats(X[:1]).shape[1], cfg["kernel_restarts"], seed,
-                                   cfg["length_scale_prior"])
-                gp.fit(feats(X), y)
-                # the evidence for the raw losses: the GP's on y plus the map's log-Jacobian
-                fits.append((gp.log_marginal_likelihood_value_ + log_jac, gp, y))
-            _, gp, y = max(fits, key=lambda f: f[0])
+            gp, y = self._gp(xs, ys, digest, seed)
             best = float(y.min()) - (cfg["xi"] or 0.0)
 
-            predict = gp.posterior()
+            predict = gp.posterior(feats(np.asarray(pending, dtype=float)) if pending
+                                   else None)
 
             def score(u: Any) -> Any:
                 mu, sd = predict(feats(u))
@@ -609,7 +657,6 @@ class BayesStrategy(Strategy):
                 found_v.append(score(points))
             all_u, all_v = np.vstack(found_u), np.concatenate(found_v)
             pick = np.argsort(-all_v, kind="stable")
-        self.n_fits += 1
         self.seconds += time.perf_counter() - started
         return [[float(v) for v in all_u[i]] for i in pick]
 

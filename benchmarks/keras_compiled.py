@@ -86,6 +86,9 @@ def child_trial(args: argparse.Namespace) -> dict[str, Any]:
     x, y = make_data(args.rows, args.seed)
     n_val = int(len(x) * 0.15)  # the rows validation_split=0.15 holds out
     data = Dataset("mnist-shape", x, y, x[:10], y[:10], n_classes=10)
+    # one split, handed to every trial as the same arrays, as a study's holdout evaluator
+    # does (it keeps its split): a trial's data go to the device once, not once per trial
+    split = (x[:-n_val], y[:-n_val], x[-n_val:], y[-n_val:])
     out: dict[str, Any] = {}
     runs = [("fit", args.engine)] if args.engine == "tensorflow" else [
         ("compiled", None), ("fit", "jax")]
@@ -101,8 +104,7 @@ def child_trial(args: argparse.Namespace) -> dict[str, Any]:
                           dict(PARAMS), data, x[:2000], y[:2000], x[-n_val:], y[-n_val:])
         for _ in range(2):
             start = time.perf_counter()
-            _, steps = fit_and_score(backend, dict(PARAMS), data, x[:-n_val], y[:-n_val],
-                                     x[-n_val:], y[-n_val:])
+            _, steps = fit_and_score(backend, dict(PARAMS), data, *split)
             times.append(time.perf_counter() - start)
             curve = [s["val_loss"] for s in steps]
             acc = steps[-1]["val_accuracy"]

@@ -114,12 +114,12 @@ class _PriorGP:
         n, dims = X.shape
         # squared differences per dimension, one row per pair: the scaled distances and
         # the length-scale gradient are then matrix-vector products (no (n, n, d) temporaries)
-        sq = ((X[:, None, :] - X[None, :, :]) ** 2).reshape(n * n, dims)
-        eye = np.eye(n)
+        sq = np.ascontiguousarray(((X[:, None, :] - X[None, :, :]) ** 2).reshape(n * n, dims).T)
+        eye, diag = np.eye(n), np.diag_indices(n)
 
         def neg(theta: Any) -> tuple[float, Any]:
             c, inv_ls2, noise = np.exp(theta[0]), np.exp(-2 * theta[1:-1]), np.exp(theta[-1])
-            r = np.sqrt(np.maximum(sq @ inv_ls2, 0.0)).reshape(n, n)
+            r = np.sqrt(np.maximum(inv_ls2 @ sq, 0.0)).reshape(n, n)
             e = np.exp(-math.sqrt(5) * r)
             kf = c * (1 + math.sqrt(5) * r + 5.0 / 3.0 * r * r) * e
             K = kf + (noise + 1e-10) * eye
@@ -129,13 +129,14 @@ class _PriorGP:
             if info:
                 return 1e25, np.zeros_like(theta)
             alpha = potrs(L, y, lower=1)[0]
-            inv = potri(L, lower=1)[0]  # K^-1, its lower triangle
-            inv = np.tril(inv) + np.tril(inv, -1).T
+            low = potri(L, lower=1)[0]  # K^-1's lower triangle (L's upper one is clean)
+            inv = low + low.T
+            inv[diag] -= low.diagonal()
             lml = -0.5 * y @ alpha - np.log(np.diag(L)).sum() - 0.5 * n * math.log(2 * math.pi)
             W = np.outer(alpha, alpha) - inv
             A = W * (5.0 / 3.0 * c * (1 + math.sqrt(5) * r) * e)
             grad = np.concatenate([[0.5 * (W * kf).sum()],
-                                   0.5 * (A.ravel() @ sq) * inv_ls2,
+                                   0.5 * (sq @ A.ravel()) * inv_ls2,
                                    [0.5 * noise * np.trace(W)]])
             if prior:
                 t = theta

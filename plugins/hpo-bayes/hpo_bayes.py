@@ -5,9 +5,11 @@ log scales and conditional parameters (inactive ones encode to 0.5) need nothing
 Every proposal is a function of (seed, options, history): before each model fit the
 optimizer's random state is derived from the seed and the number of points, and the
 history is given in trial-number order, so a resumed study asks what the uninterrupted
-one would have asked. One ``skopt.Optimizer`` stays alive; each ask refits it once, with
-every finished trial told in one go (and "constant liar" values for asked-but-unfinished
-configurations, which is how a batch for parallel trials is built).
+one would have asked. The default path (``acq_func=logEI``) fits its GP on the finished
+trials and conditions it on a "constant liar" value at each asked-but-unfinished
+configuration, which is how a batch for parallel trials is built (the GP is fitted once
+per batch). On skopt's path one ``skopt.Optimizer`` stays alive; each ask refits it once,
+with every finished trial and the liar values told in one go.
 """
 
 from __future__ import annotations
@@ -158,15 +160,17 @@ class _PriorGP:
         return best
 
     @staticmethod
-    def posterior(gp: Any, believed: Any = None) -> Callable[[Any], tuple[Any, Any]]:
+    def posterior(gp: Any, believed: Any = None, values: Any = None
+                  ) -> Callable[[Any], tuple[Any, Any]]:
         """The fitted GP's mean and sd of f (noise excluded) at many points, in numpy only.
 
         The same algebra as ``predict(return_std=True)`` without its input checks, which
         cost more than the algebra in the thousands of small calls of the acquisition search.
-        ``believed`` (points of configurations still running): the kriging believer, the GP
-        conditioned on its own mean at those points with its hyperparameters kept. That
-        leaves the mean everywhere as it was and shrinks the sd around them, so the next
-        proposal of a batch goes elsewhere unless the model is sure.
+        ``believed`` (points of configurations still running): the GP conditioned, with
+        its hyperparameters kept, on ``values`` there (a constant liar), or on its own mean
+        (the kriging believer, which leaves the mean everywhere as it was). Either way
+        the sd around them shrinks, so the next proposal of a batch goes elsewhere unless
+        the model is sure.
         """
         import numpy as np
         from scipy.linalg import solve_triangular
@@ -178,7 +182,7 @@ class _PriorGP:
         train = gp.X_train_ / ls
         alpha, chol = np.ravel(gp.alpha_), gp.L_
         if believed is not None and len(believed):
-            mean = _PriorGP.posterior(gp)(believed)[0]
+            mean = _PriorGP.posterior(gp)(believed)[0] if values is None else values
             train = np.vstack([train, np.atleast_2d(believed) / ls])
             d = np.sqrt(5.0) * cdist(train, train)
             K = scale * (1.0 + d + d * d / 3.0) * np.exp(-d)
@@ -405,8 +409,8 @@ class BayesStrategy(Strategy):
         "liar": Option("cl_min", str, choices=("cl_min", "cl_mean", "cl_max", "kb"),
                        nullable=False,
                        help="value assumed for trials still running when a batch is asked "
-                            "(kb: kriging believer, the GP's own mean; logEI on the GP "
-                            "only, the others use cl_min)"),
+                            "(kb: kriging believer, the GP's own mean; logEI only, skopt's "
+                            "path takes cl_min for it)"),
     }
 
     @classmethod
@@ -544,16 +548,13 @@ class BayesStrategy(Strategy):
         if self._n_complete(sorted(self._told)) < 2:
             return []
         pending = list(self._pending.values())
-        log_ei = self.config["acq_func"] == "logEI" and self.config["base_estimator"] == "GP"
-        liar = self.config["liar"]
-        if log_ei and liar == "kb":
+        if self.config["acq_func"] == "logEI" and self.config["base_estimator"] == "GP":
             return self._log_ei_candidates(xs, ys, pending)
-        if pending:
+        if pending:  # skopt's path: the lies are told like results, and the model refitted
+            liar = self.config["liar"]
             lie = (max(ys) if liar == "cl_max" else statistics.fmean(ys) if liar == "cl_mean"
                    else min(ys))
             xs, ys = xs + pending, ys + [lie] * len(pending)
-        if log_ei:
-            return self._log_ei_candidates(xs, ys, [])
         self._fit(xs, ys)
         opt = self._opt
         out = [list(map(float, opt._next_x))]
@@ -587,8 +588,9 @@ class BayesStrategy(Strategy):
     def _log_ei_candidates(self, xs: list, ys: list, pending: list) -> list[list[float]]:
         """Fit the GP, maximize log-EI; candidates best first (the caller skips seen ones).
 
-        ``pending`` (configurations still running) are believed at the GP's mean (the
-        kriging believer, ``liar=kb``); with a constant liar they are already in xs/ys.
+        ``pending`` (configurations still running): the GP, fitted on the finished trials
+        alone, is conditioned on a lie at each (``liar``: the best, mean or worst
+        transformed loss; ``kb``, the kriging believer: its own mean there).
         Candidates are random points plus points near the best ones so far, all snapped to
         the configuration they decode to (the acquisition is scored where the trial will
         run); L-BFGS-B then climbs from the best candidates and from the incumbent.
@@ -613,8 +615,11 @@ class BayesStrategy(Strategy):
             gp, y = self._gp(xs, ys, digest, seed)
             best = float(y.min()) - (cfg["xi"] or 0.0)
 
+            liar = cfg["liar"]
+            lies = None if liar == "kb" else np.full(len(pending), float(
+                y.min() if liar == "cl_min" else y.max() if liar == "cl_max" else y.mean()))
             predict = gp.posterior(feats(np.asarray(pending, dtype=float)) if pending
-                                   else None)
+                                   else None, lies)
 
             def score(u: Any) -> Any:
                 mu, sd = predict(feats(u))

@@ -564,7 +564,8 @@ class BayesStrategy(Strategy):
 
     def _gp(self, xs: list, ys: list, digest: str, seed: int) -> tuple[Any, Any]:
         """The GP on exactly (xs, ys), its output transform chosen, and its targets; the
-        last one is kept, so the proposals of one batch (kriging believer) fit it once."""
+        last one is kept, so the proposals of one batch (the same finished trials, other
+        running ones) fit it once."""
         import numpy as np
 
         if self._gp_fit is not None and self._gp_fit[0] == digest:

@@ -12,8 +12,21 @@ y_train, x_test, y_test, 28x28), read by the keras plugin's ``mnist`` dataset ex
 ``hpo-run --dataset mnist --data-path FILE.npz`` reads it. ``--reuse RUNS.json`` keeps the
 seeds an earlier run of the same methods logged there (its ``--json``) and runs only the
 missing ones; the target and budget columns are recomputed from the stored trial logs.
-The results file is written between markers named after the dataset, so one file holds
-the tables of several datasets and the text around them.
+The results file is written between markers named after the dataset (or ``--section``),
+so one file holds the tables of several datasets and the text around them.
+
+``--trainer compiled`` (the default) trains OUR methods' trials with the keras backend's
+default trainer (``KerasBackend.fit_one``, Keras 3 on JAX, one XLA program per epoch, the
+trial's batches in the backend's numpy order), far faster than ``--trainer fit``: Keras's
+``model.fit`` on TensorFlow with its own shuffle, how every run stored before this option
+trained, and how the peers always train. Keras has one engine per process, so the peers
+run only with ``--trainer fit`` (with ``compiled`` and no ``--methods`` they are left
+out). The two trainers feed the batches in different orders, so a seed's curves differ
+between them (not the model, the space or the split); wall times then compare different
+trainers. ``--reuse`` keeps only our runs of the same trainer. ``--variant
+'asha:reduction_factor=2'`` adds bayes + that pruner with those options over the
+benchmark's own (repeatable); ``--first-seed`` starts the seeds elsewhere than 0 (fresh
+seeds to confirm a choice made on others).
 
 Methods: bayes with no pruner, bayes + median / asha / hyperband and random + asha
 (through ``hpo_framework.optimize(objective, space, pruner=...)``, the objective reporting
@@ -69,7 +82,8 @@ class Problem:
     """The dataset (digits or a local MNIST-shaped .npz), one seed's hold-out split, the
     keras backend's model; counts epochs."""
 
-    def __init__(self, seed: int, threads: int, data_path: str | None = None) -> None:
+    def __init__(self, seed: int, threads: int, data_path: str | None = None,
+                 trainer: str = "fit") -> None:
         import numpy as np
         from hpo_keras import KerasBackend
 
@@ -77,12 +91,19 @@ class Problem:
         from hpo_framework.jobs.pipeline import load_dataset
 
         self.seed = seed
+        self.trainer = trainer
         self.dataset = (load_dataset("mnist", {"path": data_path}) if data_path
                         else load_dataset("digits"))
-        # the engine and trainer every method here uses (KerasTuner's too): Keras's
-        # model.fit on TensorFlow, whatever the backend's default becomes
-        self.backend = KerasBackend(seed=seed, epochs=EPOCHS, keras_backend="tensorflow",
-                                    trainer="fit")
+        if trainer == "compiled":
+            # the keras backend's own default: Keras 3 on JAX, one XLA program per epoch,
+            # the trial's batches in the backend's numpy order (our methods only)
+            self.backend = KerasBackend(seed=seed, epochs=EPOCHS, batch_size=BATCH,
+                                        trainer="compiled")
+        else:
+            # Keras's model.fit on TensorFlow, as every method (KerasTuner's too) ran
+            # before --trainer: the engine and trainer the peers need
+            self.backend = KerasBackend(seed=seed, epochs=EPOCHS, keras_backend="tensorflow",
+                                        trainer="fit")
         self.keras = self.backend._keras()
         _limit_threads(self.keras, threads)
         ds = self.dataset
@@ -116,6 +137,8 @@ class Problem:
               ) -> tuple[list[float], bool]:
         """Train up to EPOCHS; ``on_epoch(epoch, val_accuracy)`` True stops. Returns the
         per-epoch validation accuracies and whether it was stopped."""
+        if self.trainer == "compiled":
+            return self._train_compiled(params, on_epoch)
         keras = self.keras
         model = self.model(params)
         accs: list[float] = []
@@ -136,6 +159,30 @@ class Problem:
         self.backend.release(model)
         return accs, Watch.stopped
 
+    def _train_compiled(self, params: dict[str, Any],
+                        on_epoch: Callable[[int, float], bool]) -> tuple[list[float], bool]:
+        """``train`` through the keras backend's compiled trainer (``fit_one``, as a study
+        of the backend runs a trial): its per-epoch report scores the validation rows."""
+        accs: list[float] = []
+
+        class Stop(Exception):
+            pass
+
+        def report(epoch: int, values: dict[str, float]) -> None:
+            self.epochs += 1
+            accs.append(float(values["val_accuracy"]))
+            if on_epoch(epoch, accs[-1]) and epoch < EPOCHS:
+                raise Stop  # the trainer releases the model and lets it through
+
+        try:
+            model = self.backend.fit_one(dict(params), self.x_train, self.y_train,
+                                         self.dataset, validation=(self.x_val, self.y_val),
+                                         report=report)
+        except Stop:
+            return accs, True
+        self.backend.release(model)
+        return accs, False
+
     def record(self, params: dict[str, Any], accs: list[float], complete: bool) -> None:
         self.log.append({"t": time.perf_counter() - self.start, "epochs": self.epochs,
                          "value": accs[-1] if complete and accs else None,
@@ -147,9 +194,13 @@ class Problem:
         import numpy as np
 
         ds = self.dataset
-        model = self.model(params)
-        model.fit(np.asarray(ds.x_train, dtype=np.float32), np.asarray(ds.y_train),
-                  epochs=EPOCHS, batch_size=BATCH, verbose=0)
+        if self.trainer == "compiled":
+            model = self.backend.fit_one(dict(params), np.asarray(ds.x_train, dtype=np.float32),
+                                         np.asarray(ds.y_train), ds)
+        else:
+            model = self.model(params)
+            model.fit(np.asarray(ds.x_train, dtype=np.float32), np.asarray(ds.y_train),
+                      epochs=EPOCHS, batch_size=BATCH, verbose=0)
         out = self.backend.predict_proba(model, np.asarray(ds.x_test, dtype=np.float32))
         self.backend.release(model)
         return float(np.mean(out.argmax(axis=1) == np.asarray(ds.y_test)))
@@ -180,6 +231,13 @@ def run_ours(problem: Problem, strategy: str, pruner: str | None, options: dict[
     from hpo_framework import Trial, TrialPruned, TrialState, get_registry, optimize
 
     seed = problem.seed
+    options = dict(options)
+    # an experiment, not a feature: tell_pruned=last ends a stopped trial by returning its
+    # last value (the study records it COMPLETE, the strategy is told that value) instead of
+    # raising TrialPruned (PRUNED: bayes then counts it as the worst value seen)
+    tell_last = options.pop("tell_pruned", None) == "last"
+    if tell_last and mode != "core":
+        raise ValueError("tell_pruned=last needs --mode core")
     if pruner is None or mode == "core":
         def objective(params: dict[str, Any], trial: Any) -> float:
             def on_epoch(epoch: int, acc: float) -> bool:
@@ -188,7 +246,7 @@ def run_ours(problem: Problem, strategy: str, pruner: str | None, options: dict[
 
             accs, stopped = problem.train(params, on_epoch)
             problem.record(params, accs, not stopped)
-            if stopped:
+            if stopped and not tell_last:
                 raise TrialPruned(f"pruned at epoch {len(accs)}")
             return accs[-1]
 
@@ -305,10 +363,41 @@ class Method:
     ours: bool = True
 
 
-def methods(mode: str) -> list[Method]:
-    asha = {"min_resource": 1, "reduction_factor": 3}
-    hyperband = {"min_resource": 1, "max_resource": EPOCHS, "reduction_factor": 3}
-    median = {"n_startup_trials": 5, "n_warmup_steps": 1}
+def variant(text: str) -> tuple[str, str, dict[str, Any]]:
+    """``--variant PRUNER:KEY=VALUE,...`` -> (method name, pruner, options): bayes with that
+    pruner and those options over the benchmark's own ones for it (values read as JSON,
+    else kept as strings), named ``bayes + PRUNER (KEY=VALUE, ...)``."""
+    pruner, _, rest = text.partition(":")
+    pruner = pruner.strip()
+    if pruner not in BASE_OPTIONS:
+        raise ValueError(f"--variant {text!r}: the pruner is one of {', '.join(BASE_OPTIONS)}")
+    given: dict[str, Any] = {}
+    for item in filter(None, (i.strip() for i in rest.split(","))):
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise ValueError(f"--variant {text!r}: {item!r} is not KEY=VALUE")
+        try:
+            given[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            given[key.strip()] = value.strip()
+    label = ", ".join(f"{k}={v}" for k, v in given.items())
+    return f"bayes + {pruner} ({label})", pruner, {**BASE_OPTIONS[pruner], **given}
+
+
+BASE_OPTIONS: dict[str, dict[str, Any]] = {
+    "asha": {"min_resource": 1, "reduction_factor": 3},
+    "hyperband": {"min_resource": 1, "max_resource": EPOCHS, "reduction_factor": 3},
+    "median": {"n_startup_trials": 5, "n_warmup_steps": 1},
+}
+
+
+def methods(mode: str, variants: list[str] = ()) -> list[Method]:
+    asha, hyperband, median = (BASE_OPTIONS[k] for k in ("asha", "hyperband", "median"))
+    extra = []
+    for text in variants:
+        name, pruner, options = variant(text)
+        extra.append(Method(name, lambda p, n, b, m, pruner=pruner, options=options:
+                            run_ours(p, "bayes", pruner, options, n, m)))
     return [
         Method("bayes", lambda p, n, b, m: run_ours(p, "bayes", None, {}, n, m)),
         Method("bayes + median", lambda p, n, b, m: run_ours(p, "bayes", "median", median, n, m)),
@@ -321,6 +410,7 @@ def methods(mode: str) -> list[Method]:
         Method("optuna TPE + Hyperband",
                lambda p, n, b, m: run_optuna(p, "hb", b, 20 * n), ours=False),
         Method("KerasTuner Hyperband", lambda p, n, b, m: run_kerastuner(p, b), ours=False),
+        *extra,
     ]
 
 
@@ -338,6 +428,7 @@ class Result:
     cpu: float | None = None  # CPU seconds of this process (all its threads)
     log: list[dict[str, Any]] = field(default_factory=list)
     load: list[float] | None = None  # the machine's 1-minute load average, start and end
+    trainer: str = "fit"  # how its trials trained (runs stored before --trainer: fit)
 
 
 def summarize_run(problem: Problem, name: str, wall: float, cpu: float, target: float,
@@ -471,6 +562,20 @@ def main(argv: list[str] | None = None) -> int:
                              "plugin's mnist dataset; benchmarks/make_mnist_like.py writes one)")
     parser.add_argument("--reuse", default=None,
                         help="a --json file of an earlier run: keep its seeds, run the rest")
+    parser.add_argument("--trainer", choices=("compiled", "fit"), default="compiled",
+                        help="how OUR methods train: compiled (the keras backend's default, "
+                             "Keras 3 on JAX, one XLA program per epoch) or fit (Keras's "
+                             "model.fit on TensorFlow). The peers always use model.fit on "
+                             "TensorFlow, and Keras has one engine per process: run them "
+                             "with --trainer fit")
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="seeds first-seed .. first-seed + seeds - 1")
+    parser.add_argument("--section", default=None,
+                        help="the results file's section (markers) to write: default the "
+                             "dataset's name")
+    parser.add_argument("--variant", action="append", default=[],
+                        help="one more method: bayes + PRUNER with options over the "
+                             "benchmark's, e.g. 'asha:reduction_factor=2' (repeatable)")
     args = parser.parse_args(argv)
     if args.data_path and not Path(args.data_path).is_file():
         parser.error(f"--data-path {args.data_path}: no such file "
@@ -480,20 +585,34 @@ def main(argv: list[str] | None = None) -> int:
     for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(args.threads)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if args.threads == 1:  # XLA's CPU threads, for trainer=compiled (before JAX starts)
+        os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false "
+                                           "intra_op_parallelism_threads=1")
     mode = args.mode
     if mode == "auto":
         mode = "core" if core_takes_pruner() else "inproc"
     elif mode == "core" and not core_takes_pruner():
         parser.error("optimize() takes no pruner yet: use --mode inproc")
     budget = args.budget or int(0.4 * args.trials * EPOCHS)
-    chosen = methods(mode)
+    try:
+        chosen = methods(mode, args.variant)
+    except ValueError as exc:
+        parser.error(str(exc))
     if args.methods:
         wanted = [m.strip() for m in args.methods.split(",") if m.strip()]
         unknown = [w for w in wanted if w not in {m.name for m in chosen}]
         if unknown:
             parser.error(f"unknown method {unknown[0]!r}: one of "
                          + ", ".join(m.name for m in chosen))
-        chosen = [m for m in chosen if m.name in wanted]
+        chosen = [m for m in chosen if m.name in wanted or m.name in
+                  {variant(v)[0] for v in args.variant}]
+    peers = [m.name for m in chosen if not m.ours]
+    if args.trainer == "compiled" and peers and not args.methods:
+        chosen = [m for m in chosen if m.ours]  # the default set, less the peers
+    elif args.trainer == "compiled" and peers and not args.from_log:
+        parser.error(f"{peers[0]!r} trains with Keras's model.fit on TensorFlow, and Keras "
+                     "has one engine per process: run the peers with --trainer fit (or "
+                     "choose only our methods with --methods)")
     command = "python benchmarks/pruners.py " + shlex.join(argv if argv is not None
                                                            else sys.argv[1:])
     if args.from_log:
@@ -502,10 +621,11 @@ def main(argv: list[str] | None = None) -> int:
         write_report(args, rows, budget, mode, command.strip(), None, seeds)
         return 0
     rows: dict[str, list[Result]] = {m.name: [] for m in chosen}
-    reused = read_runs(Path(args.reuse), args.target, budget) if args.reuse else {}
+    reused = (read_runs(Path(args.reuse), args.target, budget, args.trainer) if args.reuse
+              else {})
     args.reused_seeds = set()
     started = time.perf_counter()
-    for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         problem = None
         for method in chosen:
             kept = reused.get(method.name, {}).get(seed)
@@ -515,7 +635,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"seed {seed} {method.name}: reused from {args.reuse}", file=sys.stderr)
                 continue
             if problem is None:
-                problem = Problem(seed, args.threads, args.data_path)
+                problem = Problem(seed, args.threads, args.data_path, args.trainer)
             problem.reset()
             load_start = os.getloadavg()[0]
             with warnings.catch_warnings():
@@ -526,6 +646,7 @@ def main(argv: list[str] | None = None) -> int:
             result = summarize_run(problem, method.name, wall, cpu, args.target, budget,
                                    not args.no_test)
             result.load = [round(load_start, 2), round(os.getloadavg()[0], 2)]
+            result.trainer = args.trainer
             rows[method.name].append(result)
             print(f"seed {seed} {method.name} | trials {result.trials} epochs "
                   f"{result.epochs} wall {wall:.1f}s cpu {cpu:.1f}s best {result.best} test "
@@ -533,7 +654,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{result.best_in_budget}", file=sys.stderr, flush=True)
         # after every seed, so that a run cut short still leaves its figures
         write_report(args, rows, budget, mode, command.strip(),
-                     time.perf_counter() - started, seed + 1)
+                     time.perf_counter() - started, seed + 1 - args.first_seed)
     return 0
 
 
@@ -546,13 +667,19 @@ def write_report(args: argparse.Namespace, rows: dict[str, list[Result]], budget
     elif getattr(args, "reused_seeds", None):
         took += (f" (seeds {', '.join(map(str, sorted(args.reused_seeds)))} not run again: "
                  f"read from {Path(args.reuse).name})")
-    name = dataset_name(args.data_path)
+    name = args.section or dataset_name(args.data_path)
+    first = getattr(args, "first_seed", 0)
+    trainer = getattr(args, "trainer", "fit")
+    trained = ("**compiled** (the keras backend's default: Keras 3 on JAX, one XLA "
+               "program per epoch, batches in the backend's numpy order)" if trainer ==
+               "compiled" else "**fit** (Keras's model.fit on TensorFlow, its own shuffle)")
     text = "\n".join([
         f"<!-- pruners.py:{name} -->",
         f"## Pruner benchmark: keras MLP on {name}, 10 epochs",
         "",
-        f"`{command}` — {took}, {seeds_done} of {args.seeds} seeds done, our runs "
-        f"{args.trials} trials, peers until {budget} epochs, TensorFlow threads "
+        f"`{command}` — {took}, {seeds_done} of {args.seeds} seeds done (seeds {first}-"
+        f"{first + args.seeds - 1}), our runs {args.trials} trials trained by {trained}, "
+        f"peers (model.fit on TensorFlow) until {budget} epochs, threads "
         f"{args.threads}, {os.cpu_count()} CPUs, pruning mode: **{mode}** ("
         + ("decisions by the study's driver through `optimize(..., pruner=...)`" if mode == "core"
            else "the objective asks the pruner itself after each epoch: the core's plumbing "
@@ -562,7 +689,8 @@ def write_report(args: argparse.Namespace, rows: dict[str, list[Result]], budget
         table(rows, budget, args.target),
         "",
         *goals(rows, budget),
-        *trial_cost(rows, {m.name for m in methods(mode) if m.ours}),
+        *trial_cost(rows, {m.name for m in methods(mode, getattr(args, "variant", []))
+                           if m.ours}),
         f"<!-- /pruners.py:{name} -->",
     ])
     print(text)
@@ -595,14 +723,20 @@ def with_section(old: str, name: str, text: str) -> str:
     return (old.rstrip("\n") + "\n\n" if old.strip() else "") + text + "\n"
 
 
-def read_runs(path: Path, target: float, budget: int) -> dict[str, dict[int, Result]]:
+def read_runs(path: Path, target: float, budget: int, trainer: str
+              ) -> dict[str, dict[int, Result]]:
     """The results an earlier ``--json`` stored, by method and seed; the target and budget
-    columns recomputed from each run's trial log for this run's ``--target``/``--budget``."""
+    columns recomputed from each run's trial log for this run's ``--target``/``--budget``.
+    Our runs of another trainer than ``trainer`` are left out (run again); the peers' are
+    kept whatever ``--trainer`` says (they always train with model.fit)."""
     data = json.loads(path.read_text(encoding="utf-8"))
+    peers = {m.name for m in methods("core") if not m.ours}
     out: dict[str, dict[int, Result]] = {}
     for name, results in data.items():
         for raw in results:
             result = Result(**raw)
+            if name not in peers and result.trainer != trainer:
+                continue
             if result.log:
                 log = result.log
                 result.to_target = next((e["t"] for e in log if e["value"] is not None

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import gated_model
 import parallel_helpers
 import pytest
 from clitools import wait_until
@@ -150,10 +151,14 @@ def test_fault_options_are_checked_before_anything_is_written(tmp_path, cli_run,
 @pytest.mark.slow
 def test_ctrl_c_stops_running_trials_prints_the_summary_and_resumes(tmp_path):
     db = tmp_path / "c.db"
+    # after two finished fits the model's fit waits for gate/go: the driver is held with
+    # trials running until the test has interrupted it, however fast or loaded the machine
+    model, env, gate = gated_model.gated_run(tmp_path)
     args = [str(Path(sys.executable).parent / "hpo-run"), "--strategy", "random", "--trials", "6",
             "--n-jobs", "2", "--seed", "0", "--no-final-test", "--storage", str(db),
-            "--study", "ctrlc", "-B", "max_iter=25"]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            "--study", "ctrlc", *model]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
     try:
         wait_until(lambda: _progressed(db, "ctrlc", 1), "two finished trials and a running one",
                    proc)
@@ -174,7 +179,9 @@ def test_ctrl_c_stops_running_trials_prints_the_summary_and_resumes(tmp_path):
     assert workers
     wait_until(lambda: _all_gone(workers), "exit of the interrupted workers", limit=60)
     # the same command resumes: finished trials kept, interrupted ones run again
-    again = subprocess.run(args + ["--json"], capture_output=True, text=True, timeout=300)
+    (gate / "go").touch()
+    again = subprocess.run(args + ["--json"], capture_output=True, text=True, timeout=300,
+                           env=env)
     assert again.returncode == 0, again.stderr
     final = _rows(db, "ctrlc")
     assert len(final) == 6 and all(r[0] == "COMPLETE" for r in final.values())

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import gated_model
 import parallel_helpers
 import pytest
 from clitools import run_cli, wait_until
@@ -69,13 +70,17 @@ def recorded(tmp_path):
 @pytest.mark.slow
 def test_a_second_cli_driver_is_refused_and_a_killed_ones_lease_is_taken_over(tmp_path):
     db = tmp_path / "c.db"
-    args = [HPO_RUN, *FAST[:-1], "max_iter=20", "--storage", str(db), "--study", "same"]
+    # the first driver finishes two trials, then its third waits (the gate) until killed
+    model, env, gate = gated_model.gated_run(tmp_path)
+    args = [HPO_RUN, *FAST[:-2], *model, "--storage", str(db), "--study", "same"]
     first = subprocess.Popen([*args, "--trials", "400"], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+                             stderr=subprocess.PIPE, text=True, env=env)
     try:
-        wait_until(lambda: len(_finished(_rows(db, "same"))) >= 2, "two finished trials", first)
+        wait_until(lambda: len(_finished(_rows(db, "same"))) >= 2 and any(
+            r[0] == "RUNNING" for r in _rows(db, "same").values()),
+            "two finished trials and a running one", first)
         second = subprocess.run([*args, "--trials", "400"], capture_output=True, text=True,
-                                timeout=300)
+                                timeout=300, env=env)
         assert second.returncode == 1
         lines = second.stderr.strip().splitlines()
         assert len(lines) == 1, second.stderr
@@ -93,8 +98,9 @@ def test_a_second_cli_driver_is_refused_and_a_killed_ones_lease_is_taken_over(tm
     running = {n for n, r in _rows(db, "same").items() if r[0] == "RUNNING"}
     # its process is gone: the next driver takes the lease over at once and re-runs
     # the trial the killed one left RUNNING; nothing it had finished changes
+    (gate / "go").touch()
     third = subprocess.run([*args, "--trials", str(len(kept) + 2), "--json"],
-                           capture_output=True, text=True, timeout=300)
+                           capture_output=True, text=True, timeout=300, env=env)
     assert third.returncode == 0, third.stderr
     final = _rows(db, "same")
     for n, row in kept.items():
@@ -192,9 +198,12 @@ def test_ctrl_c_swallowed_by_the_training_library_still_stops_a_serial_study():
 @pytest.mark.slow
 def test_ctrl_c_during_a_serial_sklearn_trial_exits_130_and_resumes(tmp_path):
     db = tmp_path / "s.db"
+    # the first trial's fit waits at the gate: Ctrl-C lands while it runs, on any machine
+    model, env, gate = gated_model.gated_run(tmp_path, after=0)
     args = [HPO_RUN, "--strategy", "random", "--trials", "3", "--seed", "2", "--no-final-test",
-            "-B", "max_iter=200", "--storage", str(db), "--study", "s"]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            *model, "--storage", str(db), "--study", "s"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env)
     try:
         wait_until(lambda: any(r[0] == "RUNNING" for r in _rows(db, "s").values()), "a running trial",
               proc)
@@ -208,7 +217,8 @@ def test_ctrl_c_during_a_serial_sklearn_trial_exits_130_and_resumes(tmp_path):
     rows = _rows(db, "s")
     assert not [r for r in rows.values() if r[0] == "RUNNING"]
     assert len(_finished(rows)) < 3
-    again = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    (gate / "go").touch()
+    again = subprocess.run(args, capture_output=True, text=True, timeout=600, env=env)
     assert again.returncode == 0, again.stderr
     assert len(_finished(_rows(db, "s"))) == 3
 

@@ -39,3 +39,20 @@ def wait_until(predicate, what, proc=None, limit=300.0):
             return value
         time.sleep(0.01)
     raise AssertionError(f"no {what} within {limit}s")
+
+
+def popen_interruptible(args, **kwargs):
+    """``subprocess.Popen`` of a driver that a test will Ctrl-C (SIGINT): the child gets
+    SIGINT's default disposition even when this process was started with it ignored (a
+    background job of a non-interactive shell, ``nohup``), which the child would inherit
+    and so never see the signal."""
+    import signal
+
+    before = signal.getsignal(signal.SIGINT)
+    if before == signal.SIG_IGN:  # a handler (not "ignore") is reset to the default by exec
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen(args, **kwargs)
+    finally:
+        if before == signal.SIG_IGN:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -14,7 +14,7 @@ from pathlib import Path
 import gated_model
 import parallel_helpers
 import pytest
-from clitools import wait_until
+from clitools import popen_interruptible, wait_until
 
 from hpo_framework import HPOError, optimize
 
@@ -157,8 +157,8 @@ def test_ctrl_c_stops_running_trials_prints_the_summary_and_resumes(tmp_path):
     args = [str(Path(sys.executable).parent / "hpo-run"), "--strategy", "random", "--trials", "6",
             "--n-jobs", "2", "--seed", "0", "--no-final-test", "--storage", str(db),
             "--study", "ctrlc", *model]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env)
+    proc = popen_interruptible(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=env)
     try:
         wait_until(lambda: _progressed(db, "ctrlc", 1), "two finished trials and a running one",
                    proc)

@@ -15,7 +15,7 @@ from pathlib import Path
 import gated_model
 import parallel_helpers
 import pytest
-from clitools import run_cli, wait_until
+from clitools import popen_interruptible, run_cli, wait_until
 
 import hpo_framework as hpo
 from hpo_framework import OptionError, TrialState, optimize
@@ -202,8 +202,8 @@ def test_ctrl_c_during_a_serial_sklearn_trial_exits_130_and_resumes(tmp_path):
     model, env, gate = gated_model.gated_run(tmp_path, after=0)
     args = [HPO_RUN, "--strategy", "random", "--trials", "3", "--seed", "2", "--no-final-test",
             *model, "--storage", str(db), "--study", "s"]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env)
+    proc = popen_interruptible(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=env)
     try:
         wait_until(lambda: any(r[0] == "RUNNING" for r in _rows(db, "s").values()), "a running trial",
               proc)

@@ -616,11 +616,14 @@ class BayesStrategy(Strategy):
             gp, y = self._gp(xs, ys, digest, seed)
             best = float(y.min()) - (cfg["xi"] or 0.0)
 
-            liar = cfg["liar"]
-            lies = None if liar == "kb" else np.full(len(pending), float(
-                y.min() if liar == "cl_min" else y.max() if liar == "cl_max" else y.mean()))
-            predict = gp.posterior(feats(np.asarray(pending, dtype=float)) if pending
-                                   else None, lies)
+            believed = lies = None
+            if pending:  # conditioned on a lie there (kb: on the GP's own mean)
+                liar = cfg["liar"]
+                believed = feats(np.asarray(pending, dtype=float))
+                if liar != "kb":
+                    lies = np.full(len(pending), float(y.min() if liar == "cl_min" else
+                                                       y.max() if liar == "cl_max" else y.mean()))
+            predict = gp.posterior(believed, lies)
 
             def score(u: Any) -> Any:
                 mu, sd = predict(feats(u))

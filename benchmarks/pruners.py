@@ -227,7 +227,7 @@ def core_takes_pruner() -> bool:
 
 
 def run_ours(problem: Problem, strategy: str, pruner: str | None, options: dict[str, Any],
-             trials: int, mode: str) -> None:
+             trials: int, mode: str, strategy_options: dict[str, Any] | None = None) -> None:
     from hpo_framework import Trial, TrialPruned, TrialState, get_registry, optimize
 
     seed = problem.seed
@@ -252,7 +252,7 @@ def run_ours(problem: Problem, strategy: str, pruner: str | None, options: dict[
 
         extra = {} if pruner is None else {"pruner": pruner, "pruner_options": options}
         study = optimize(objective, problem.space, strategy=strategy, n_trials=trials,
-                         seed=seed, direction="maximize", **extra)
+                         seed=seed, direction="maximize", **extra, **(strategy_options or {}))
     else:  # inproc: the objective asks the pruner itself, as the driver would
         the_pruner = get_registry().get("pruner", pruner)(seed=seed, **options)
         history: list[Trial] = []
@@ -274,7 +274,7 @@ def run_ours(problem: Problem, strategy: str, pruner: str | None, options: dict[
             return accs[-1]
 
         study = optimize(objective, problem.space, strategy=strategy, n_trials=trials,
-                         seed=seed, direction="maximize")
+                         seed=seed, direction="maximize", **(strategy_options or {}))
     states = [t.state.value for t in study.trials]
     if problem.log:  # what the study recorded, to check against what the objective saw
         problem.log[-1]["study_states"] = {s: states.count(s) for s in sorted(set(states))}
@@ -363,10 +363,11 @@ class Method:
     ours: bool = True
 
 
-def variant(text: str) -> tuple[str, str, dict[str, Any]]:
-    """``--variant PRUNER:KEY=VALUE,...`` -> (method name, pruner, options): bayes with that
-    pruner and those options over the benchmark's own ones for it (values read as JSON,
-    else kept as strings), named ``bayes + PRUNER (KEY=VALUE, ...)``."""
+def variant(text: str) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
+    """``--variant PRUNER:KEY=VALUE,...`` -> (method name, pruner, its options, bayes's
+    options): bayes with that pruner and those options over the benchmark's own ones for
+    it (values read as JSON, else kept as strings; a key ``bayes.NAME`` is bayes's option
+    NAME), named ``bayes + PRUNER (KEY=VALUE, ...)``."""
     pruner, _, rest = text.partition(":")
     pruner = pruner.strip()
     if pruner not in BASE_OPTIONS:
@@ -381,7 +382,10 @@ def variant(text: str) -> tuple[str, str, dict[str, Any]]:
         except json.JSONDecodeError:
             given[key.strip()] = value.strip()
     label = ", ".join(f"{k}={v}" for k, v in given.items())
-    return f"bayes + {pruner} ({label})", pruner, {**BASE_OPTIONS[pruner], **given}
+    strategy = {k.removeprefix("bayes."): v for k, v in given.items() if k.startswith("bayes.")}
+    options = {k: v for k, v in given.items() if not k.startswith("bayes.")}
+    return (f"bayes + {pruner} ({label})", pruner, {**BASE_OPTIONS[pruner], **options},
+            strategy)
 
 
 BASE_OPTIONS: dict[str, dict[str, Any]] = {
@@ -395,9 +399,10 @@ def methods(mode: str, variants: list[str] = ()) -> list[Method]:
     asha, hyperband, median = (BASE_OPTIONS[k] for k in ("asha", "hyperband", "median"))
     extra = []
     for text in variants:
-        name, pruner, options = variant(text)
-        extra.append(Method(name, lambda p, n, b, m, pruner=pruner, options=options:
-                            run_ours(p, "bayes", pruner, options, n, m)))
+        name, pruner, options, strategy = variant(text)
+        extra.append(Method(name, lambda p, n, b, m, pruner=pruner, options=options,
+                            strategy=strategy: run_ours(p, "bayes", pruner, options, n, m,
+                                                        strategy)))
     return [
         Method("bayes", lambda p, n, b, m: run_ours(p, "bayes", None, {}, n, m)),
         Method("bayes + median", lambda p, n, b, m: run_ours(p, "bayes", "median", median, n, m)),
@@ -610,9 +615,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.trainer == "compiled" and peers and not args.methods:
         chosen = [m for m in chosen if m.ours]  # the default set, less the peers
     elif args.trainer == "compiled" and peers and not args.from_log:
-        parser.error(f"{peers[0]!r} trains with Keras's model.fit on TensorFlow, and Keras "
-                     "has one engine per process: run the peers with --trainer fit (or "
-                     "choose only our methods with --methods)")
+        stored = (read_runs(Path(args.reuse), args.target, budget, args.trainer)
+                  if args.reuse else {})
+        seeds = range(args.first_seed, args.first_seed + args.seeds)
+        missing = [p for p in peers if any(s not in stored.get(p, {}) for s in seeds)]
+        if missing:  # peers stored by a --trainer fit run (in --reuse) may share the table
+            parser.error(f"{missing[0]!r} trains with Keras's model.fit on TensorFlow, and "
+                         "Keras has one engine per process: run the peers with --trainer "
+                         "fit (and --reuse their --json file here), or choose only our "
+                         "methods with --methods")
     command = "python benchmarks/pruners.py " + shlex.join(argv if argv is not None
                                                            else sys.argv[1:])
     if args.from_log:

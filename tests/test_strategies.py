@@ -187,6 +187,51 @@ def test_bayes_batch_asks_are_distinct_and_failures_do_not_break_the_model():
     assert bayes.stats()["model_fits"] == fits + 1
 
 
+def _curved(number, curve, state=TrialState.COMPLETE):
+    final = curve[-1][1] if state is TrialState.COMPLETE else None
+    return Trial(number=number, params={"x": -1.5 + 0.25 * number, "k": "a"}, state=state,
+                 value=final, loss=final, curve=list(curve))
+
+
+@pytest.mark.parametrize("how", ["predicted", "worst"])
+def test_bayes_tells_its_model_a_pruned_trials_predicted_final_loss(how):
+    """Finished curves (step-1 loss, final loss): (1, 0.5), (2, 1.0), (3, 1.5), a line of
+    slope 0.5; a trial pruned at step 1 with loss 2.5 is predicted 1.25, one at 0.2 is
+    kept at the best final (0.5), one that reported nothing is the worst (1.5)."""
+    trials = [_curved(i, [(1, a), (2, a / 2)]) for i, a in enumerate([1.0, 2.0, 3.0])]
+    pruned = TrialState.PRUNED
+    trials += [_curved(3, [(1, 2.5)], pruned), _curved(4, [(1, 0.2)], pruned),
+               _curved(5, [], pruned), _curved(6, [(5, 0.1)], pruned)]
+    failed = Trial(number=7, params={"x": 0.5, "k": "b"}, state=TrialState.FAILED)
+    bayes = strategy("bayes")(Space.from_dict(QUAD_SPACE), seed=0, pruned=how, **QUICK["bayes"])
+    bayes.tell(trials + [failed])
+    _, ys = bayes._data()
+    expected = [0.5, 1.0, 1.5] + ([1.25, 0.5, 1.5, 1.5] if how == "predicted" else [1.5] * 4)
+    assert ys == pytest.approx(expected + [1.5])
+    # two finished curves: the median offset (final - step-1 loss: -0.5, -1.0 -> -0.75)
+    few = strategy("bayes")(Space.from_dict(QUAD_SPACE), seed=0, pruned=how, **QUICK["bayes"])
+    few.tell(trials[:2] + [_curved(3, [(1, 1.6)], pruned)])
+    assert few._data()[1] == pytest.approx([0.5, 1.0, 0.85 if how == "predicted" else 1.0])
+    # a resumed strategy (restore from the stored trials) is told the same
+    again = strategy("bayes")(Space.from_dict(QUAD_SPACE), seed=0, pruned=how, **QUICK["bayes"])
+    again.restore(trials + [failed])
+    assert again._data() == bayes._data()
+
+
+def test_the_pruned_check_catches_a_restore_that_forgets_the_curves():
+    import dataclasses
+
+    from hpo_framework.testing import check_pruned_trials
+
+    class Forgetful(strategy("bayes")):
+        def restore(self, trials):
+            super().restore([dataclasses.replace(t, curve=[]) for t in trials])
+
+    check_pruned_trials(strategy("bayes"), **QUICK["bayes"])
+    with pytest.raises(AssertionError, match="after restore of 12 trials with pruned ones"):
+        check_pruned_trials(Forgetful, **QUICK["bayes"])
+
+
 @pytest.mark.parametrize("check", ["batch_asks", "restore"])
 def test_bayes_kriging_believer_conforms(check):
     CHECKS[check](strategy("bayes"), **{**QUICK["bayes"], "liar": "kb"})

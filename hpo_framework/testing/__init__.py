@@ -79,10 +79,13 @@ def simulate(
     batch: int = 1,
     fail: Callable[[int], bool] = lambda number: False,
     history: list[Trial] | None = None,
+    prune: Callable[[int], bool] = lambda number: False,
 ) -> list[Trial]:
     """Run ``n_trials`` (counting ``history``) like a study: ask ``batch``, tell each trial.
 
-    ``fail(number)`` marks trials FAILED (loss None). Returns the whole history.
+    ``fail(number)`` marks trials FAILED (loss None). Every other trial reports a curve of
+    two steps, ``[(1, loss + 1), (2, loss)]``; ``prune(number)`` stops it after the first
+    (PRUNED, loss None, curve ``[(1, loss + 1)]``). Returns the whole history.
     """
     trials = list(history or [])
     while len(trials) < n_trials and not strategy.done:
@@ -98,11 +101,14 @@ def simulate(
             trials.append(trial)
             new.append((trial, params))
         for trial, params in new:
+            loss = toy_loss(strategy.space, params)
             if fail(trial.number):
                 trial.state, trial.error = TrialState.FAILED, "failed on purpose"
+            elif prune(trial.number):
+                trial.state, trial.curve = TrialState.PRUNED, [(1, loss + 1.0)]
             else:
-                loss = toy_loss(strategy.space, params)
                 trial.state, trial.value, trial.loss = TrialState.COMPLETE, loss, loss
+                trial.curve = [(1, loss + 1.0), (2, loss)]
             strategy.tell([trial])
     return trials
 
@@ -176,6 +182,31 @@ def check_failed_trials(strategy_cls: type[Strategy], n_trials: int = 12,
     # all failures: still no crash
     strategy = make_strategy(strategy_cls, MIXED_SPACE, **options)
     simulate(strategy, min(n_trials, 6), fail=lambda number: True)
+
+
+def check_pruned_trials(strategy_cls: type[Strategy], n_trials: int = 12,
+                        **options: Any) -> None:
+    """PRUNED trials (loss None, a partial ``curve``) are accepted, the strategy keeps
+    proposing, and a restore of a history with pruned trials asks what the uninterrupted
+    run asks."""
+    def prune(number: int) -> bool:
+        return number % 3 == 2
+
+    strategy = make_strategy(strategy_cls, MIXED_SPACE, seed=3, **options)
+    trials = simulate(strategy, n_trials, prune=prune)
+    assert any(t.state is TrialState.PRUNED for t in trials), "no trial pruned: check is void"
+    assert len(trials) == n_trials or strategy.done, (
+        f"the strategy stopped proposing after {len(trials)} trials with pruned ones")
+    for t in trials:
+        _check_params(strategy.space, t.user_attrs["asked"], f"trial {t.number}")
+    if strategy.done:
+        return
+    expected = strategy.ask(1)
+    resumed = make_strategy(strategy_cls, MIXED_SPACE, seed=3, **options)
+    resumed.restore([_copy(t) for t in trials])
+    got = resumed.ask(1)
+    assert got == expected, (f"after restore of {len(trials)} trials with pruned ones the "
+                             f"next ask is {got!r}, the uninterrupted run asks {expected!r}")
 
 
 def check_no_duplicates(strategy_cls: type[Strategy], n_trials: int = 10,
@@ -271,7 +302,8 @@ def check_finite_runs_out(strategy_cls: type[Strategy], **options: Any) -> None:
 
 def _copy(trial: Trial) -> Trial:
     return Trial(number=trial.number, params=dict(trial.params), state=trial.state,
-                 value=trial.value, loss=trial.loss, error=trial.error)
+                 value=trial.value, loss=trial.loss, error=trial.error,
+                 curve=list(trial.curve))
 
 
 CHECKS: dict[str, Callable[..., None]] = {
@@ -279,6 +311,7 @@ CHECKS: dict[str, Callable[..., None]] = {
     "conditional_space": check_conditional_space,
     "same_seed_same_trials": check_same_seed_same_trials,
     "failed_trials": check_failed_trials,
+    "pruned_trials": check_pruned_trials,
     "no_duplicates": check_no_duplicates,
     "batch_asks": check_batch_asks,
     "restore": check_restore,

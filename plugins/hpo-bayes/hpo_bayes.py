@@ -411,6 +411,11 @@ class BayesStrategy(Strategy):
                        help="value assumed for trials still running when a batch is asked "
                             "(kb: kriging believer, the GP's own mean; logEI only, skopt's "
                             "path takes cl_min for it)"),
+        "pruned": Option("predicted", str, choices=("predicted", "worst"), nullable=False,
+                         help="what the model is told for a PRUNED trial: its final loss "
+                              "predicted from its curve by the finished trials' curves "
+                              "(a line fitted at the step it stopped), or the worst loss "
+                              "seen (as a FAILED one)"),
     }
 
     @classmethod
@@ -437,6 +442,8 @@ class BayesStrategy(Strategy):
         self._seen: set[str] = set()  # every configuration handed out or in the history
         self._pending: dict[str, list[float]] = {}  # asked, not yet told: key -> encoding
         self._told: dict[int, tuple[list[float], float | None]] = {}  # number -> (u, loss)
+        self._curves: dict[int, dict[int, float]] = {}  # number -> {step: loss}, if reported
+        self._pruned: set[int] = set()
         self._opt: Any = None
         self._fit_key: Any = None
         self._features: Any = None
@@ -511,15 +518,51 @@ class BayesStrategy(Strategy):
 
     # the model --------------------------------------------------------------------
     def _data(self, numbers: Sequence[int] | None = None) -> tuple[list, list]:
-        """Finished trials in number order; failed ones get the worst loss seen."""
+        """Finished trials in number order; failed ones get the worst loss seen, pruned
+        ones their predicted final loss (``pruned=predicted``, :meth:`_predicted`)."""
         numbers = sorted(self._told) if numbers is None else numbers
-        losses = [self._told[k][1] for k in numbers if self._told[k][1] is not None]
-        if not losses:
+        complete = [k for k in numbers if self._told[k][1] is not None]
+        if not complete:
             return [], []
-        worst = max(losses)
+        worst = max(self._told[k][1] for k in complete)
         xs = [self._told[k][0] for k in numbers]
-        ys = [worst if self._told[k][1] is None else self._told[k][1] for k in numbers]
+        ys = []
+        for k in numbers:
+            loss = self._told[k][1]
+            if loss is None and k in self._pruned and self.config["pruned"] == "predicted":
+                loss = self._predicted(k, complete, worst)
+            ys.append(worst if loss is None else loss)
         return xs, ys
+
+    def _predicted(self, number: int, complete: Sequence[int], worst: float) -> float | None:
+        """A pruned trial's final loss, predicted from the loss it stopped at.
+
+        At the step ``s`` it stopped, the finished trials that reported step ``s`` give
+        pairs (loss at ``s``, final loss); a least-squares line through them (slope at
+        least 0; the median offset while there are fewer than 3 pairs) maps the pruned
+        trial's loss at ``s`` to a final one, kept between the best and the worst final
+        loss seen. ``None`` (then: the worst loss) when it reported nothing or no finished
+        trial reported step ``s``. A function of the finished trials alone, so a resumed
+        study predicts the same.
+        """
+        import numpy as np
+
+        curve = self._curves.get(number)
+        if not curve:
+            return None
+        step = max(curve)
+        pairs = [(self._curves[k][step], self._told[k][1]) for k in complete
+                 if step in self._curves.get(k, {})]
+        if not pairs:
+            return None
+        at, final = (np.asarray(v, dtype=float) for v in zip(*pairs, strict=True))
+        if len(pairs) < 3 or float(np.ptp(at)) == 0.0:
+            guess = curve[step] + float(np.median(final - at))
+        else:
+            slope = max(0.0, float(np.polyfit(at, final, 1)[0]))
+            guess = float(np.mean(final) + slope * (curve[step] - np.mean(at)))
+        best = min(self._told[k][1] for k in complete)
+        return min(max(guess, best), worst)
 
     def _n_complete(self, numbers: Sequence[int]) -> int:
         return sum(1 for k in numbers if self._told[k][1] is not None)
@@ -719,6 +762,12 @@ class BayesStrategy(Strategy):
             self._seen.add(key)
             loss = t.loss if t.loss is not None and t.state.value == "COMPLETE" else None
             self._told[t.number] = (self.space.encode(t.params), loss)
+            curve = {int(step): float(v) for step, v in (t.curve or ())
+                     if math.isfinite(float(v))}
+            if curve:
+                self._curves[t.number] = curve
+            if t.state.value == "PRUNED":
+                self._pruned.add(t.number)
 
     def restore(self, trials: Sequence[Trial]) -> None:
         self.n_asked = len(trials)

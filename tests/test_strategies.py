@@ -193,25 +193,28 @@ def _curved(number, curve, state=TrialState.COMPLETE):
                  value=final, loss=final, curve=list(curve))
 
 
-@pytest.mark.parametrize("how", ["predicted", "worst"])
+@pytest.mark.parametrize("how", ["offset", "worst"])
 def test_bayes_tells_its_model_a_pruned_trials_predicted_final_loss(how):
-    """Finished curves (step-1 loss, final loss): (1, 0.5), (2, 1.0), (3, 1.5), a line of
-    slope 0.5; a trial pruned at step 1 with loss 2.5 is predicted 1.25, one at 0.2 is
-    kept at the best final (0.5), one that reported nothing is the worst (1.5)."""
+    """Finished curves (step-1 loss, final loss): (1, 0.5), (2, 1.0), (3, 1.5), offsets
+    -0.5, -1.0, -1.5 (median -1.0): a trial pruned at step 1 with loss 2.1 is predicted
+    1.1, one at 3.2 is 2.2 (worse than the worst final: not clipped), one at 0.2 is kept
+    at the best final (0.5); one that reported nothing, or stopped at a step no finished
+    trial reported, is the worst (1.5), as a failed one."""
     trials = [_curved(i, [(1, a), (2, a / 2)]) for i, a in enumerate([1.0, 2.0, 3.0])]
     pruned = TrialState.PRUNED
-    trials += [_curved(3, [(1, 2.5)], pruned), _curved(4, [(1, 0.2)], pruned),
-               _curved(5, [], pruned), _curved(6, [(5, 0.1)], pruned)]
-    failed = Trial(number=7, params={"x": 0.5, "k": "b"}, state=TrialState.FAILED)
+    trials += [_curved(3, [(1, 2.1)], pruned), _curved(4, [(1, 3.2)], pruned),
+               _curved(5, [(1, 0.2)], pruned), _curved(6, [], pruned),
+               _curved(7, [(5, 0.1)], pruned)]
+    failed = Trial(number=8, params={"x": 0.5, "k": "b"}, state=TrialState.FAILED)
     bayes = strategy("bayes")(Space.from_dict(QUAD_SPACE), seed=0, pruned=how, **QUICK["bayes"])
     bayes.tell(trials + [failed])
     _, ys = bayes._data()
-    expected = [0.5, 1.0, 1.5] + ([1.25, 0.5, 1.5, 1.5] if how == "predicted" else [1.5] * 4)
-    assert ys == pytest.approx(expected + [1.5])
-    # two finished curves: the median offset (final - step-1 loss: -0.5, -1.0 -> -0.75)
+    told = [1.1, 2.2, 0.5, 1.5, 1.5] if how == "offset" else [1.5] * 5
+    assert ys == pytest.approx([0.5, 1.0, 1.5] + told + [1.5])
+    # two finished curves: the median change (final - step-1 loss: -0.5, -1.0 -> -0.75)
     few = strategy("bayes")(Space.from_dict(QUAD_SPACE), seed=0, pruned=how, **QUICK["bayes"])
     few.tell(trials[:2] + [_curved(3, [(1, 1.6)], pruned)])
-    assert few._data()[1] == pytest.approx([0.5, 1.0, 0.85 if how == "predicted" else 1.0])
+    assert few._data()[1] == pytest.approx([0.5, 1.0, 1.0 if how == "worst" else 0.85])
     # a resumed strategy (restore from the stored trials) is told the same
     again = strategy("bayes")(Space.from_dict(QUAD_SPACE), seed=0, pruned=how, **QUICK["bayes"])
     again.restore(trials + [failed])

@@ -411,10 +411,10 @@ class BayesStrategy(Strategy):
                        help="value assumed for trials still running when a batch is asked "
                             "(kb: kriging believer, the GP's own mean; logEI only, skopt's "
                             "path takes cl_min for it)"),
-        "pruned": Option("predicted", str, choices=("predicted", "worst"), nullable=False,
-                         help="what the model is told for a PRUNED trial: its final loss "
-                              "predicted from its curve by the finished trials' curves "
-                              "(a line fitted at the step it stopped), or the worst loss "
+        "pruned": Option("offset", str, choices=("offset", "worst"), nullable=False,
+                         help="what the model is told for a PRUNED trial: its loss at the "
+                              "step it stopped plus the finished trials' median change "
+                              "from that step to their end (offset), or the worst loss "
                               "seen (as a FAILED one)"),
     }
 
@@ -529,40 +529,33 @@ class BayesStrategy(Strategy):
         ys = []
         for k in numbers:
             loss = self._told[k][1]
-            if loss is None and k in self._pruned and self.config["pruned"] == "predicted":
-                loss = self._predicted(k, complete, worst)
+            if loss is None and k in self._pruned and self.config["pruned"] != "worst":
+                loss = self._predicted(k, complete)
             ys.append(worst if loss is None else loss)
         return xs, ys
 
-    def _predicted(self, number: int, complete: Sequence[int], worst: float) -> float | None:
+    def _predicted(self, number: int, complete: Sequence[int]) -> float | None:
         """A pruned trial's final loss, predicted from the loss it stopped at.
 
-        At the step ``s`` it stopped, the finished trials that reported step ``s`` give
-        pairs (loss at ``s``, final loss); a least-squares line through them (slope at
-        least 0; the median offset while there are fewer than 3 pairs) maps the pruned
-        trial's loss at ``s`` to a final one, kept between the best and the worst final
-        loss seen. ``None`` (then: the worst loss) when it reported nothing or no finished
-        trial reported step ``s``. A function of the finished trials alone, so a resumed
-        study predicts the same.
+        At the step ``s`` it stopped, each finished trial that reported step ``s`` gives
+        its change (final loss - loss at ``s``); the prediction is the pruned trial's
+        loss at ``s`` plus their median, never better than the best final loss seen (a
+        pruned trial is not the incumbent) and free to be worse than the worst one.
+        ``None`` (then: the worst loss) when it reported nothing or no finished trial
+        reported step ``s``. A function of the finished trials alone, so a resumed study
+        predicts the same. ``benchmarks/pruned_prediction.py`` compares this rule with a
+        line through (loss at ``s``, final loss) on stored learning curves.
         """
-        import numpy as np
-
         curve = self._curves.get(number)
         if not curve:
             return None
         step = max(curve)
-        pairs = [(self._curves[k][step], self._told[k][1]) for k in complete
-                 if step in self._curves.get(k, {})]
-        if not pairs:
+        changes = [self._told[k][1] - self._curves[k][step] for k in complete
+                   if step in self._curves.get(k, {})]
+        if not changes:
             return None
-        at, final = (np.asarray(v, dtype=float) for v in zip(*pairs, strict=True))
-        if len(pairs) < 3 or float(np.ptp(at)) == 0.0:
-            guess = curve[step] + float(np.median(final - at))
-        else:
-            slope = max(0.0, float(np.polyfit(at, final, 1)[0]))
-            guess = float(np.mean(final) + slope * (curve[step] - np.mean(at)))
-        best = min(self._told[k][1] for k in complete)
-        return min(max(guess, best), worst)
+        return max(curve[step] + statistics.median(changes),
+                   min(self._told[k][1] for k in complete))
 
     def _n_complete(self, numbers: Sequence[int]) -> int:
         return sum(1 for k in numbers if self._told[k][1] is not None)

@@ -221,6 +221,30 @@ def test_bayes_tells_its_model_a_pruned_trials_predicted_final_loss(how):
     assert again._data() == bayes._data()
 
 
+def test_bayes_curve_model_judges_a_pruned_slow_starter_by_its_neighbours():
+    """Slow starters (x < 0: loss 2.0 after step 1, 0.5 at the end) and fast ones (x > 0:
+    1.0, then 0.9). A slow starter pruned at step 1 is a good configuration: the curve GP
+    predicts it near its finished neighbours' 0.5; the study-wide median change (-0.1,
+    from the three fast starters) would call it 1.9, worse than every finished trial."""
+    def trial(number, x, curve, state=TrialState.COMPLETE):
+        final = curve[-1][1] if state is TrialState.COMPLETE else None
+        return Trial(number=number, params={"x": x, "k": "a"}, state=state, value=final,
+                     loss=final, curve=curve)
+
+    slow, fast = [(1, 2.0), (2, 0.5)], [(1, 1.0), (2, 0.9)]
+    trials = [trial(0, -1.8, slow), trial(1, -1.0, slow), trial(2, 0.6, fast),
+              trial(3, 1.2, fast), trial(4, 1.8, fast),
+              trial(5, -1.4, [(1, 2.0)], TrialState.PRUNED)]
+    told = {}
+    for how in ("curve", "offset"):
+        bayes = strategy("bayes")(Space.from_dict(QUAD_SPACE), seed=0, pruned=how,
+                                  **QUICK["bayes"])
+        bayes.tell(trials)
+        told[how] = bayes._data()[1][5]
+    assert told["offset"] == pytest.approx(1.9)
+    assert 0.5 <= told["curve"] < 0.9
+
+
 def test_the_pruned_check_catches_a_restore_that_forgets_the_curves():
     import dataclasses
 

@@ -411,11 +411,12 @@ class BayesStrategy(Strategy):
                        help="value assumed for trials still running when a batch is asked "
                             "(kb: kriging believer, the GP's own mean; logEI only, skopt's "
                             "path takes cl_min for it)"),
-        "pruned": Option("offset", str, choices=("offset", "worst"), nullable=False,
-                         help="what the model is told for a PRUNED trial: its loss at the "
-                              "step it stopped plus the finished trials' median change "
-                              "from that step to their end (offset), or the worst loss "
-                              "seen (as a FAILED one)"),
+        "pruned": Option("curve", str, choices=("curve", "offset", "worst"), nullable=False,
+                         help="what the model is told for a PRUNED trial: a predicted final "
+                              "loss, from a GP over (configuration, step) fitted on every "
+                              "reported value (curve), or its loss at the step it stopped "
+                              "plus the finished trials' median change from there to their "
+                              "end (offset); or the worst loss seen, as a FAILED one (worst)"),
     }
 
     @classmethod
@@ -519,20 +520,73 @@ class BayesStrategy(Strategy):
     # the model --------------------------------------------------------------------
     def _data(self, numbers: Sequence[int] | None = None) -> tuple[list, list]:
         """Finished trials in number order; failed ones get the worst loss seen, pruned
-        ones their predicted final loss (``pruned=predicted``, :meth:`_predicted`)."""
+        ones a predicted final loss (:meth:`_curve_predictions`, :meth:`_predicted`)."""
         numbers = sorted(self._told) if numbers is None else numbers
         complete = [k for k in numbers if self._told[k][1] is not None]
         if not complete:
             return [], []
         worst = max(self._told[k][1] for k in complete)
         xs = [self._told[k][0] for k in numbers]
+        how = self.config["pruned"]
+        curved = {}
+        if how == "curve":
+            curved = self._curve_predictions(numbers, complete)
         ys = []
         for k in numbers:
             loss = self._told[k][1]
-            if loss is None and k in self._pruned and self.config["pruned"] != "worst":
-                loss = self._predicted(k, complete)
+            if loss is None and k in self._pruned and how != "worst":
+                loss = curved[k] if k in curved else self._predicted(k, complete)
             ys.append(worst if loss is None else loss)
         return xs, ys
+
+    def _curve_predictions(self, numbers: Sequence[int], complete: Sequence[int]
+                           ) -> dict[int, float]:
+        """``pruned=curve``: each pruned trial's final loss predicted by one GP over
+        (configuration, log step), fitted on every value every finished trial reported.
+
+        Its mean at (the pruned configuration, the last step of the finished trials),
+        never better than the best final loss seen. A slow starter stopped at epoch 1 is
+        then judged by the curves of finished trials near it in the space, not by the
+        study-wide change from epoch 1 (``offset``), which comes from the trials the
+        pruner kept, the fast starters. The GP has the main one's kernel and priors
+        (:class:`_PriorGP`), its randomness fixed by the data, so a resumed study
+        predicts the same. ``{}`` when nothing was pruned or no finished trial reported
+        a step; the others then fall back to ``offset``.
+        """
+        import numpy as np
+
+        pruned = [k for k in numbers if k in self._pruned and self._curves.get(k)]
+        steps = [max(self._curves[k]) for k in complete if self._curves.get(k)]
+        if not pruned or not steps:
+            return {}
+        last = max(steps)
+        if self._features is None:
+            self._features = _Features(self.space, self.config["categorical_encoding"]
+                                       == "onehot")
+        rows, values = [], []
+        for k in numbers:
+            for step, loss in sorted(self._curves.get(k, {}).items()):
+                if 1 <= step <= last:
+                    rows.append((k, math.log(step) / math.log(last) if last > 1 else 1.0))
+                    values.append(loss)
+        digest = hashlib.sha256(repr((rows, values)).encode()).hexdigest()
+        feats = self._features(np.asarray([self._told[k][0] for k, _ in rows], dtype=float))
+        X = np.hstack([feats, np.asarray([[t] for _, t in rows])])
+        y = np.asarray(values, dtype=float)
+        mean, sd = float(y.mean()), float(y.std()) or 1.0
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            gp = _PriorGP.make(X.shape[1], 0, int(self._rng("curve", digest).randint(2**31)),
+                               True)
+            gp.fit(X, (y - mean) / sd)
+            at = np.hstack([self._features(np.asarray([self._told[k][0] for k in pruned],
+                                                      dtype=float)),
+                            np.ones((len(pruned), 1))])
+            guess = gp.posterior()(at)[0] * sd + mean
+        best = min(self._told[k][1] for k in complete)
+        return {k: max(float(g), best) for k, g in zip(pruned, guess, strict=True)}
 
     def _predicted(self, number: int, complete: Sequence[int]) -> float | None:
         """A pruned trial's final loss, predicted from the loss it stopped at.

@@ -521,8 +521,8 @@ def goals(rows: dict[str, list[Result]], budget: int) -> list[str]:
             continue
         ok = best >= base_best - 0.005 and epochs <= 0.4 * base_epochs
         out.append(f"- {name}: median best {best:.4f} vs bayes {base_best:.4f} "
-                   f"(diff {best - base_best:+.4f}), median epochs {epochs:.0f} = "
-                   f"{epochs / base_epochs:.0%} of bayes's {base_epochs:.0f}: "
+                   f"(diff {best - base_best:+.4f}), median epochs {epochs:g} = "
+                   f"{epochs / base_epochs:.1%} of bayes's {base_epochs:g}: "
                    f"goal 1 {'met' if ok else 'NOT met'}")
     for name in pruned + ["random + asha"]:
         # time: each seed's run against bayes's run of the same seed (the load changes)

@@ -245,6 +245,34 @@ def test_bayes_curve_model_judges_a_pruned_slow_starter_by_its_neighbours():
     assert 0.5 <= told["curve"] < 0.9
 
 
+def test_bayes_curve_model_stays_small_in_a_long_study():
+    """Past 600 reported values the curve GP keeps only the steps where trials stopped
+    and the last one (here 70 ten-step curves: steps 1 and 10, 140 values) and still
+    judges the slow starter by its neighbours; past 600 even then, offset tells it."""
+    def trial(number, x, curve, state=TrialState.COMPLETE):
+        final = curve[-1][1] if state is TrialState.COMPLETE else None
+        return Trial(number=number, params={"x": x, "k": "a"}, state=state, value=final,
+                     loss=final, curve=curve)
+
+    slow = [(s, 2.0 - 1.5 * (s - 1) / 9) for s in range(1, 11)]
+    fast = [(s, 1.0 - 0.1 * (s - 1) / 9) for s in range(1, 11)]
+    xs = [-2.0 + 4.0 * i / 69 for i in range(70)]
+    trials = [trial(i, x, slow if x < -1.0 else fast) for i, x in enumerate(xs)]
+    trials.append(trial(70, -1.5, slow[:1], TrialState.PRUNED))
+    bayes = strategy("bayes")(Space.from_dict(QUAD_SPACE), seed=0, **QUICK["bayes"])
+    bayes.tell(trials)
+    assert 0.5 <= bayes._data()[1][70] < 0.9
+    many = [trial(i, -2.0 + 4.0 * i / 309, [(1, 1.0), (2, 0.9)]) for i in range(310)]
+    many.append(trial(310, -1.5, [(1, 2.0)], TrialState.PRUNED))
+    told = {}
+    for how in ("curve", "offset"):
+        bayes = strategy("bayes")(Space.from_dict(QUAD_SPACE), seed=0, pruned=how,
+                                  **QUICK["bayes"])
+        bayes.tell(many)
+        told[how] = bayes._data()[1][310]
+    assert told["curve"] == told["offset"] == pytest.approx(1.9)
+
+
 def test_the_pruned_check_catches_a_restore_that_forgets_the_curves():
     import dataclasses
 

@@ -63,6 +63,10 @@ def _gbrt_regressor(random_state: int) -> Any:
 
 
 
+#: most (trial, step) values the ``pruned=curve`` GP is fitted on (its fit is cubic in them)
+_CURVE_ROWS = 600
+
+
 class _PriorGP:
     """skopt's GaussianProcessRegressor, its kernel hyperparameters fitted with log-priors.
 
@@ -550,8 +554,10 @@ class BayesStrategy(Strategy):
         study-wide change from epoch 1 (``offset``), which comes from the trials the
         pruner kept, the fast starters. The GP has the main one's kernel and priors
         (:class:`_PriorGP`), its randomness fixed by the data, so a resumed study
-        predicts the same. ``{}`` when nothing was pruned or no finished trial reported
-        a step; the others then fall back to ``offset``.
+        predicts the same. Past ``_CURVE_ROWS`` reported values only the steps where
+        trials stopped and the last one are used (at most 6); ``{}`` (every pruned trial
+        then told by ``offset``) when that is still too many, or when nothing was pruned
+        or no finished trial reported a step.
         """
         import numpy as np
 
@@ -563,12 +569,22 @@ class BayesStrategy(Strategy):
         if self._features is None:
             self._features = _Features(self.space, self.config["categorical_encoding"]
                                        == "onehot")
+        kept: set[int] | None = None  # every step, while the GP stays small
+        if sum(len(self._curves.get(k, {})) for k in numbers) > _CURVE_ROWS:
+            # a long study: the steps where trials were stopped and the last one, at
+            # most 6 of them spread on a log scale; still too many rows: offset instead
+            stops = sorted({max(self._curves[k]) for k in pruned} | {last})
+            if len(stops) > 6:
+                stops = [stops[round(i * (len(stops) - 1) / 5)] for i in range(6)]
+            kept = set(stops)
         rows, values = [], []
         for k in numbers:
             for step, loss in sorted(self._curves.get(k, {}).items()):
-                if 1 <= step <= last:
+                if 1 <= step <= last and (kept is None or step in kept):
                     rows.append((k, math.log(step) / math.log(last) if last > 1 else 1.0))
                     values.append(loss)
+        if len(rows) > _CURVE_ROWS:
+            return {}
         digest = hashlib.sha256(repr((rows, values)).encode()).hexdigest()
         feats = self._features(np.asarray([self._told[k][0] for k, _ in rows], dtype=float))
         X = np.hstack([feats, np.asarray([[t] for _, t in rows])])

@@ -612,13 +612,13 @@ def main(argv: list[str] | None = None) -> int:
         chosen = [m for m in chosen if m.name in wanted or m.name in
                   {variant(v)[0] for v in args.variant}]
     peers = [m.name for m in chosen if not m.ours]
+    reused = (read_runs(Path(args.reuse), args.target, budget, args.trainer)
+              if args.reuse and not args.from_log else {})
     if args.trainer == "compiled" and peers and not args.methods:
         chosen = [m for m in chosen if m.ours]  # the default set, less the peers
     elif args.trainer == "compiled" and peers and not args.from_log:
-        stored = (read_runs(Path(args.reuse), args.target, budget, args.trainer)
-                  if args.reuse else {})
         seeds = range(args.first_seed, args.first_seed + args.seeds)
-        missing = [p for p in peers if any(s not in stored.get(p, {}) for s in seeds)]
+        missing = [p for p in peers if any(s not in reused.get(p, {}) for s in seeds)]
         if missing:  # peers stored by a --trainer fit run (in --reuse) may share the table
             parser.error(f"{missing[0]!r} trains with Keras's model.fit on TensorFlow, and "
                          "Keras has one engine per process: run the peers with --trainer "
@@ -632,8 +632,6 @@ def main(argv: list[str] | None = None) -> int:
         write_report(args, rows, budget, mode, command.strip(), None, seeds)
         return 0
     rows: dict[str, list[Result]] = {m.name: [] for m in chosen}
-    reused = (read_runs(Path(args.reuse), args.target, budget, args.trainer) if args.reuse
-              else {})
     args.reused_seeds = set()
     started = time.perf_counter()
     for seed in range(args.first_seed, args.first_seed + args.seeds):

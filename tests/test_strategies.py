@@ -273,6 +273,17 @@ def test_bayes_curve_model_stays_small_in_a_long_study():
     assert told["curve"] == told["offset"] == pytest.approx(1.9)
 
 
+def test_bayes_curve_model_is_fitted_once_per_batch():
+    bayes = strategy("bayes")(Space.from_dict(BRANIN_SPACE), seed=0, **QUICK["bayes"])
+    simulate(bayes, 9, prune=lambda number: number % 3 == 2)
+    fits = []
+    rng = bayes._rng
+    bayes._rng = lambda *parts: (fits.append(parts) if parts[0] == "curve" else None,
+                                 rng(*parts))[1]
+    assert len(bayes.ask(3)) == 3
+    assert len([p for p in fits if p[0] == "curve"]) == 1
+
+
 def test_the_pruned_check_catches_a_restore_that_forgets_the_curves():
     import dataclasses
 

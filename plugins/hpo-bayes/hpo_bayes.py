@@ -453,6 +453,7 @@ class BayesStrategy(Strategy):
         self._fit_key: Any = None
         self._features: Any = None
         self._gp_fit: tuple[str, Any, Any] | None = None  # (data digest, GP, its targets)
+        self._curve_fit: tuple[Any, dict[int, float]] | None = None  # (key, predictions)
         self.n_fits = 0
         self.seconds = 0.0
 
@@ -529,17 +530,18 @@ class BayesStrategy(Strategy):
         complete = [k for k in numbers if self._told[k][1] is not None]
         if not complete:
             return [], []
-        worst = max(self._told[k][1] for k in complete)
+        finals = [self._told[k][1] for k in complete]
+        worst, best = max(finals), min(finals)
         xs = [self._told[k][0] for k in numbers]
         how = self.config["pruned"]
-        curved = {}
-        if how == "curve":
-            curved = self._curve_predictions(numbers, complete)
+        curved = self._curve_predictions(numbers, complete) if how == "curve" else {}
         ys = []
         for k in numbers:
             loss = self._told[k][1]
             if loss is None and k in self._pruned and how != "worst":
-                loss = curved[k] if k in curved else self._predicted(k, complete)
+                guess = curved[k] if k in curved else self._predicted(k, complete)
+                # a pruned trial is not the incumbent: never better than the best final
+                loss = None if guess is None else max(guess, best)
             ys.append(worst if loss is None else loss)
         return xs, ys
 
@@ -548,13 +550,14 @@ class BayesStrategy(Strategy):
         """``pruned=curve``: each pruned trial's final loss predicted by one GP over
         (configuration, log step), fitted on every value every finished trial reported.
 
-        Its mean at (the pruned configuration, the last step of the finished trials),
-        never better than the best final loss seen. A slow starter stopped at epoch 1 is
+        Its mean at (the pruned configuration, the last step of the finished trials)
+        (:meth:`_data` keeps it no better than the best final loss). A slow starter stopped at epoch 1 is
         then judged by the curves of finished trials near it in the space, not by the
         study-wide change from epoch 1 (``offset``), which comes from the trials the
         pruner kept, the fast starters. The GP has the main one's kernel and priors
         (:class:`_PriorGP`), its randomness fixed by the data, so a resumed study
-        predicts the same. Past ``_CURVE_ROWS`` reported values only the steps where
+        predicts the same; the last fit is kept, so the proposals of one batch (the same
+        finished trials) fit it once. Past ``_CURVE_ROWS`` reported values only the steps where
         trials stopped and the last one are used (at most 6); ``{}`` (every pruned trial
         then told by ``offset``) when that is still too many, or when nothing was pruned
         or no finished trial reported a step.
@@ -586,6 +589,8 @@ class BayesStrategy(Strategy):
         if len(rows) > _CURVE_ROWS:
             return {}
         digest = hashlib.sha256(repr((rows, values)).encode()).hexdigest()
+        if self._curve_fit is not None and self._curve_fit[0] == (digest, tuple(pruned)):
+            return self._curve_fit[1]
         feats = self._features(np.asarray([self._told[k][0] for k, _ in rows], dtype=float))
         X = np.hstack([feats, np.asarray([[t] for _, t in rows])])
         y = np.asarray(values, dtype=float)
@@ -601,16 +606,17 @@ class BayesStrategy(Strategy):
                                                       dtype=float)),
                             np.ones((len(pruned), 1))])
             guess = gp.posterior()(at)[0] * sd + mean
-        best = min(self._told[k][1] for k in complete)
-        return {k: max(float(g), best) for k, g in zip(pruned, guess, strict=True)}
+        out = {k: float(g) for k, g in zip(pruned, guess, strict=True)}
+        self._curve_fit = ((digest, tuple(pruned)), out)
+        return out
 
     def _predicted(self, number: int, complete: Sequence[int]) -> float | None:
         """A pruned trial's final loss, predicted from the loss it stopped at.
 
         At the step ``s`` it stopped, each finished trial that reported step ``s`` gives
         its change (final loss - loss at ``s``); the prediction is the pruned trial's
-        loss at ``s`` plus their median, never better than the best final loss seen (a
-        pruned trial is not the incumbent) and free to be worse than the worst one.
+        loss at ``s`` plus their median (:meth:`_data` keeps it no better than the best
+        final loss), free to be worse than the worst one.
         ``None`` (then: the worst loss) when it reported nothing or no finished trial
         reported step ``s``. A function of the finished trials alone, so a resumed study
         predicts the same. ``benchmarks/pruned_prediction.py`` compares this rule with a
@@ -624,8 +630,7 @@ class BayesStrategy(Strategy):
                    if step in self._curves.get(k, {})]
         if not changes:
             return None
-        return max(curve[step] + statistics.median(changes),
-                   min(self._told[k][1] for k in complete))
+        return curve[step] + statistics.median(changes)
 
     def _n_complete(self, numbers: Sequence[int]) -> int:
         return sum(1 for k in numbers if self._told[k][1] is not None)

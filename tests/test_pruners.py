@@ -50,6 +50,7 @@ def test_the_three_pruners_are_registered_plugins():
     (ASHAPruner, {"min_resource": 0}, "min_resource"),
     (ASHAPruner, {"min_resource": "soon"}, "min_resource"),
     (ASHAPruner, {"eta": 3}, "unknown option 'eta'"),
+    (ASHAPruner, {"hopeless_after": -1}, "hopeless_after"),
     (HyperbandPruner, {"max_resource": "big"}, "max_resource"),
     (HyperbandPruner, {"min_resource": 0}, "min_resource"),
     (MedianPruner, {"interval_steps": 0}, "interval_steps"),
@@ -216,6 +217,37 @@ def test_asha_stops_a_nan_at_a_rung():
     assert ASHAPruner().prune(running(0, [math.nan]), []) is True
 
 
+def hopeless_history() -> list[Trial]:
+    """Three finished trials (best final 1.0; from step 2 the most any improved is -2.0)
+    and a pruned one whose big late drop must not count."""
+    return [finished(0, [5.0, 4.0, 3.0, 2.0]), finished(1, [6.0, 5.0, 4.5, 4.0]),
+            finished(2, [3.0, 2.5, 2.2, 1.0]),
+            finished(3, [9.0, 9.0, 0.0], TrialState.PRUNED)]
+
+
+def test_asha_hopeless_after_stops_between_rungs_a_trial_that_cannot_catch_up():
+    history = hopeless_history()
+    # step 2 is no rung (1, 3, 9): successive halving alone keeps both
+    assert ASHAPruner().prune(running(4, [0.5, 3.1]), history) is False
+    # 3.1 - 2.0 = 1.1 > 1.0, the best final: even the best improvement seen falls short
+    assert ASHAPruner(hopeless_after=3).prune(running(4, [0.5, 3.1]), history) is True
+    # 2.9 - 2.0 = 0.9 could still beat it; and a tie (3.0 - 2.0) is kept
+    assert ASHAPruner(hopeless_after=3).prune(running(4, [0.5, 2.9]), history) is False
+    assert ASHAPruner(hopeless_after=3).prune(running(4, [0.5, 3.0]), history) is False
+
+
+def test_asha_hopeless_after_waits_for_enough_finished_trials_past_the_step():
+    history = hopeless_history()
+    # only three trials finished (the pruned one does not count)
+    assert ASHAPruner(hopeless_after=4).prune(running(4, [0.5, 9.0]), history) is False
+    # no finished trial went past step 4: the end is never judged by this rule
+    assert ASHAPruner(hopeless_after=1).prune(running(4, [0.5, 9.0, 0.1, 9.0]),
+                                              history) is False
+    # a finished trial that stopped at step 2 tells nothing about improving from step 2
+    short = [finished(5, [0.1, 0.1])] + history[:2]
+    assert ASHAPruner(hopeless_after=3).prune(running(4, [0.5, 9.0]), short) is False
+
+
 # hyperband -------------------------------------------------------------------------------
 
 def test_hyperband_brackets_follow_hyperband_counts():
@@ -334,6 +366,11 @@ class TestASHAConformance(PrunerConformance):
 class TestASHAOptionsConformance(PrunerConformance):
     pruner_cls = ASHAPruner
     options = {"min_resource": 2, "reduction_factor": 2}
+
+
+class TestASHAHopelessConformance(PrunerConformance):
+    pruner_cls = ASHAPruner
+    options = {"hopeless_after": 3}
 
 
 class TestHyperbandConformance(PrunerConformance):

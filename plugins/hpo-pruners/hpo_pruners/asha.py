@@ -7,6 +7,11 @@ running, pruned ones included); while fewer than ``reduction_factor`` trials rea
 must be the best of them. Nothing is stored: a trial's value at a rung is the first value
 it reported at or after the rung's step, read from its curve, so the rungs are rebuilt from
 the history on every call.
+
+``hopeless_after`` (0: off, Optuna's behaviour) adds one rule, at every step: once that
+many trials finished past the step, a trial whose value there, improved by as much as the
+most any of them improved from there to their end, is still worse than the best of their
+ends is stopped (``curves.hopeless``). It saves the epochs between rungs.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from typing import Any
 
 from hpo_framework import Option, OptionError, Pruner, Trial
 
-from .curves import Curve, finite_or_inf, last_steps_of_complete, value_at_or_after
+from .curves import Curve, finite_or_inf, hopeless, last_steps_of_complete, value_at_or_after
 
 
 def check_resource(owner: str, key: str, value: Any) -> None:
@@ -84,6 +89,11 @@ class ASHAPruner(Pruner):
         "min_early_stopping_rate": Option(0, int, low=0, nullable=False,
                                           help="skip this many rungs: the first rung is at "
                                                "min_resource * reduction_factor ** rate"),
+        "hopeless_after": Option(0, int, low=0, nullable=False,
+                                 help="once this many trials finished, also stop at any "
+                                      "step a trial that could not beat the best of them "
+                                      "even improving as much as the most any of them did "
+                                      "from that step (0: off)"),
     }
 
     def __init__(self, *, seed: int | None = None, **options: Any) -> None:
@@ -96,6 +106,7 @@ class ASHAPruner(Pruner):
             min_resource = auto_min_resource(history)
             if min_resource is None:
                 return False
-        return successive_halving(trial.curve, [t.curve for t in history], min_resource,
-                                  self.config["reduction_factor"],
-                                  self.config["min_early_stopping_rate"])
+        return (successive_halving(trial.curve, [t.curve for t in history], min_resource,
+                                   self.config["reduction_factor"],
+                                   self.config["min_early_stopping_rate"])
+                or hopeless(trial.curve, history, self.config["hopeless_after"]))

@@ -33,3 +33,28 @@ def value_at(curve: Curve, step: int) -> float | None:
 def last_steps_of_complete(history: Sequence[Trial]) -> list[int]:
     """The last reported step of every COMPLETE trial that reported any."""
     return [t.curve[-1][0] for t in history if t.state is TrialState.COMPLETE and t.curve]
+
+
+def hopeless(curve: Curve, history: Sequence[Trial], after: int) -> bool:
+    """True when the trial could not beat the best finished trial even if it improved
+    from its newest step as much as the most any finished trial improved from that step.
+
+    Judged once ``after`` trials finished (COMPLETE) beyond the newest step, on the last
+    values of their curves; a step no finished trial went past is never judged.
+    """
+    if not curve or after < 1:
+        return False
+    step, loss = curve[-1]
+    changes, finals = [], []
+    for t in history:
+        if t.state is not TrialState.COMPLETE or not t.curve or t.curve[-1][0] <= step:
+            continue
+        final = finite_or_inf(t.curve[-1][1])
+        there = value_at(t.curve, step)
+        if there is None or not math.isfinite(there) or not math.isfinite(final):
+            continue
+        changes.append(final - there)
+        finals.append(final)
+    if len(changes) < after:
+        return False
+    return finite_or_inf(loss) + min(changes) > min(finals)

@@ -273,6 +273,25 @@ def test_bayes_curve_model_stays_small_in_a_long_study():
     assert told["curve"] == told["offset"] == pytest.approx(1.9)
 
 
+@pytest.mark.parametrize("how", ["curve", "offset", "worst"])
+def test_bayes_models_one_finished_trial_and_pruned_ones_predicted_worse(how):
+    """A first trial that set a high bar at every rung can be the only one finished for
+    long. With its pruned trials predicted worse than it, bayes has a model (it used to
+    wait for a second finished trial, proposing at random meanwhile); told them as the
+    worst loss (the finished trial's own), the model would be flat: random proposals."""
+    trials = [_curved(0, [(1, 1.0), (2, 0.5)])]
+    trials += [_curved(n, [(1, 2.0 + 0.1 * n)], TrialState.PRUNED) for n in range(8, 14)]
+    bayes = strategy("bayes")(Space.from_dict(QUAD_SPACE), seed=0, pruned=how, **QUICK["bayes"])
+    bayes.tell(trials)
+    candidates = bayes._model_candidates()
+    if how == "worst":
+        assert candidates == []
+    else:
+        assert len(set(bayes._data()[1])) > 1 and candidates
+        # the model's pick is near the finished trial (x = -1.5), away from the pruned
+        assert bayes.space.decode(candidates[0])["x"] < 0.0
+
+
 def test_bayes_curve_model_is_fitted_once_per_batch():
     bayes = strategy("bayes")(Space.from_dict(BRANIN_SPACE), seed=0, **QUICK["bayes"])
     simulate(bayes, 9, prune=lambda number: number % 3 == 2)

@@ -656,7 +656,10 @@ class BayesStrategy(Strategy):
 
     def _model_candidates(self) -> list[list[float]]:
         xs, ys = self._data()
-        if self._n_complete(sorted(self._told)) < 2:
+        # a model needs two different values: two finished trials, or one and a pruned
+        # trial predicted worse (a study whose first trial set a high bar at every rung
+        # may finish no other for long; random proposals then would be a random search)
+        if self._n_complete(sorted(self._told)) < 2 and len(set(ys)) < 2:
             return []
         pending = list(self._pending.values())
         if self.config["acq_func"] == "logEI" and self.config["base_estimator"] == "GP":

@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
              "| curves | pruner | epochs (of 200) | best val acc | bayes alone's | "
              "per-seed difference |",
              "|---|---|---|---|---|---|"]
-    variants = [("asha", {}), ("asha", {"reduction_factor": 4}), ("median", {}),
+    variants = [("asha", {}), ("asha", {"hopeless_after": 3}), ("asha", {"reduction_factor": 4}),
+                ("median", {}),
                 ("hyperband", {})]
     for label, name in RUNS.items():
         runs = json.loads((RESULTS / name).read_text(encoding="utf-8"))["bayes"]

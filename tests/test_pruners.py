@@ -51,6 +51,8 @@ def test_the_three_pruners_are_registered_plugins():
     (ASHAPruner, {"min_resource": "soon"}, "min_resource"),
     (ASHAPruner, {"eta": 3}, "unknown option 'eta'"),
     (ASHAPruner, {"hopeless_after": -1}, "hopeless_after"),
+    (ASHAPruner, {"max_resource": 0}, "max_resource"),
+    (ASHAPruner, {"max_resource": "auto"}, "max_resource"),
     (HyperbandPruner, {"max_resource": "big"}, "max_resource"),
     (HyperbandPruner, {"min_resource": 0}, "min_resource"),
     (MedianPruner, {"interval_steps": 0}, "interval_steps"),
@@ -217,6 +219,22 @@ def test_asha_stops_a_nan_at_a_rung():
     assert ASHAPruner().prune(running(0, [math.nan]), []) is True
 
 
+def test_asha_max_resource_leaves_the_top_rung_unjudged():
+    # rungs 1, 3, 9; six finished trials at 1.0 everywhere; a trial at 2.0 loses each rung
+    history = [finished(i, [1.0] * 10) for i in range(6)]
+
+    def stops(**options) -> list[int]:
+        pruner = ASHAPruner(**options)
+        return [k for k in (1, 3, 9) if pruner.prune(running(6, [1.0] * (k - 1) + [2.0]),
+                                                     history)]
+
+    assert stops() == [1, 3, 9]
+    assert stops(max_resource=10) == [1, 3]    # 9 * 3 > 10: the trial that reaches 9 ends
+    assert stops(max_resource=27) == [1, 3, 9]
+    assert stops(max_resource=8) == [1]        # 3 * 3 > 8
+    assert stops(max_resource=2) == []
+
+
 def hopeless_history() -> list[Trial]:
     """Three finished trials (best final 1.0; from step 2 the most any improved is -2.0)
     and a pruned one whose big late drop must not count."""
@@ -370,7 +388,7 @@ class TestASHAOptionsConformance(PrunerConformance):
 
 class TestASHAHopelessConformance(PrunerConformance):
     pruner_cls = ASHAPruner
-    options = {"hopeless_after": 3}
+    options = {"hopeless_after": 3, "max_resource": 10}
 
 
 class TestHyperbandConformance(PrunerConformance):

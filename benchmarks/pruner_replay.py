@@ -23,8 +23,10 @@ from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
 RUNS = {
-    "mnist-like-40000, seeds 0-19": "pruners-mnist-like-40000-curve-runs.json",
-    "digits, seeds 0-79": "pruners-digits-curve-runs.json",
+    "mnist-like-40000, seeds 0-19": ("pruners-mnist-like-40000-hopeless-runs.json", 0, 20),
+    "mnist-like-40000, seeds 20-39": ("pruners-mnist-like-40000-hopeless-runs.json", 20, 40),
+    "digits, seeds 0-79": ("pruners-digits-hopeless-runs.json", 0, 80),
+    "digits, seeds 80-159": ("pruners-digits-hopeless-runs.json", 80, 160),
 }
 
 
@@ -68,16 +70,20 @@ def main(argv: list[str] | None = None) -> int:
              "| curves | pruner | epochs (of 200) | best val acc | bayes alone's | "
              "per-seed difference |",
              "|---|---|---|---|---|---|"]
-    variants = [("asha", {}), ("asha", {"hopeless_after": 3}), ("asha", {"reduction_factor": 4}),
-                ("median", {}),
+    variants = [("asha", {}), ("asha", {"hopeless_after": 3}), ("asha", {"max_resource": 10}),
+                ("asha", {"max_resource": 10, "hopeless_after": 3}),
+                ("asha", {"max_resource": 10, "hopeless_after": 4}),
+                ("asha", {"reduction_factor": 4}), ("median", {}),
                 ("hyperband", {})]
-    for label, name in RUNS.items():
-        runs = json.loads((RESULTS / name).read_text(encoding="utf-8"))["bayes"]
+    for label, (name, first, end) in RUNS.items():
+        runs = [run for run in json.loads((RESULTS / name).read_text(encoding="utf-8"))["bayes"]
+                if first <= run["seed"] < end]
         for pruner, extra in variants:
             got = [(replay([t["curve"] for t in run["log"]], pruner,
                            {**BASE_OPTIONS[pruner], **extra}, run["seed"]), run["best"])
                    for run in runs]
-            shown = pruner + "".join(f" ({k}={v})" for k, v in extra.items())
+            shown = pruner + (" (" + ", ".join(f"{k}={v}" for k, v in extra.items()) + ")"
+                              if extra else "")
             lines.append(
                 f"| {label} | {shown} | {statistics.median(e for (e, _), _ in got):g} | "
                 f"{statistics.median(b for (_, b), _ in got):.4f} | "

@@ -49,7 +49,7 @@ def hopeless(curve: Curve, history: Sequence[Trial], after: int) -> bool:
     for t in history:
         if t.state is not TrialState.COMPLETE or not t.curve or t.curve[-1][0] <= step:
             continue
-        final = finite_or_inf(t.curve[-1][1])
+        final = float(t.curve[-1][1])
         there = value_at(t.curve, step)
         if there is None or not math.isfinite(there) or not math.isfinite(final):
             continue

@@ -505,6 +505,27 @@ def trial_cost(rows: dict[str, list[Result]], ours: set[str]) -> list[str]:
             f"{f + e:.1f} s"]
 
 
+def difference_interval(rows: dict[str, list[Result]], name: str) -> str:
+    """``", 90 % interval [lo, hi]"`` of goal 1's difference (the median best of ``name``
+    minus bayes's) over the seeds both ran: scipy's paired percentile bootstrap, seeds
+    resampled with replacement, 2000 resamples, fixed random state. How far another set
+    of as many seeds could move the difference; "" under 5 seeds."""
+    import numpy as np
+    from scipy.stats import bootstrap
+
+    base = {r.seed: r.best for r in rows.get("bayes", []) if r.best is not None}
+    pairs = [(r.best, base[r.seed]) for r in rows.get(name, [])
+             if r.best is not None and r.seed in base]
+    if len(pairs) < 5:
+        return ""
+    ours, theirs = (np.asarray(v, dtype=float) for v in zip(*pairs, strict=True))
+    got = bootstrap((ours, theirs),
+                    lambda a, b, axis: np.median(a, axis=axis) - np.median(b, axis=axis),
+                    paired=True, vectorized=True, n_resamples=2000, confidence_level=0.9,
+                    method="percentile", random_state=0).confidence_interval
+    return f", 90 % interval [{got.low:+.4f}, {got.high:+.4f}]"
+
+
 def goals(rows: dict[str, list[Result]], budget: int) -> list[str]:
     def med(name: str, attr: str) -> float | None:
         vals = [getattr(r, attr) for r in rows.get(name, []) if getattr(r, attr) is not None]
@@ -521,9 +542,9 @@ def goals(rows: dict[str, list[Result]], budget: int) -> list[str]:
             continue
         ok = best >= base_best - 0.005 and epochs <= 0.4 * base_epochs
         out.append(f"- {name}: median best {best:.4f} vs bayes {base_best:.4f} "
-                   f"(diff {best - base_best:+.4f}), median epochs {epochs:g} = "
-                   f"{epochs / base_epochs:.1%} of bayes's {base_epochs:g}: "
-                   f"goal 1 {'met' if ok else 'NOT met'}")
+                   f"(diff {best - base_best:+.4f}{difference_interval(rows, name)}), "
+                   f"median epochs {epochs:g} = {epochs / base_epochs:.1%} of bayes's "
+                   f"{base_epochs:g}: goal 1 {'met' if ok else 'NOT met'}")
     for name in pruned + ["random + asha"]:
         # time: each seed's run against bayes's run of the same seed (the load changes)
         base = {r.seed: r for r in rows.get("bayes", [])}

@@ -33,7 +33,7 @@ import argparse
 import json
 import statistics
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
@@ -202,26 +202,25 @@ def main(argv: list[str] | None = None) -> int:
               "",
               "| curves | rule | epochs (of 200) | best val acc | difference to bayes alone |",
               "|---|---|---|---|---|"]
-    rules = [(f"asha (reduction_factor={eta}, max_resource=10)", eta, None) for eta in (2, 3, 4)]
-    rules += [(f"cohort, eta={eta}: {halving(eta, 20, 10)}", None, halving(eta, 20, 10))
+    # (row label, rule: (curves, seed) -> (epochs, best final accuracy))
+    rules: list[tuple[str, Callable[[list[list[float]], int], tuple[int, float | None]]]]
+    rules = [(f"asha (reduction_factor={eta}, max_resource=10)",
+              lambda curves, seed, eta=eta: replay(
+                  curves, "asha", {**BASE_OPTIONS["asha"], "reduction_factor": eta,
+                                   "max_resource": 10}, seed)) for eta in (2, 3, 4)]
+    rules += [(f"cohort, eta={eta}: {halving(eta, 20, 10)}",
+               lambda curves, seed, eta=eta: cohort(curves, halving(eta, 20, 10)))
               for eta in (2, 3, 4)]
-    rules += [(f"cohort {s}", None, s) for s in COHORT_SCHEDULES]
-    rules += [(f"promotions, eta={eta}, rungs {list(r)}", eta, r) for eta, r in PROMOTIONS]
+    rules += [(f"cohort {s}", lambda curves, seed, s=s: cohort(curves, s))
+              for s in COHORT_SCHEDULES]
+    rules += [(f"promotions, eta={eta}, rungs {list(r)}",
+               lambda curves, seed, eta=eta, r=r: promotions(curves, eta, r))
+              for eta, r in PROMOTIONS]
     for label, runs in loaded.items():
-        for shown, eta, schedule in rules:
-            got = []
-            for run in runs:
-                curves = [t["curve"] for t in run["log"]]
-                if schedule is None:
-                    got.append((replay(curves, "asha", {**BASE_OPTIONS["asha"],
-                                                        "reduction_factor": eta,
-                                                        "max_resource": 10}, run["seed"]),
-                                run["best"]))
-                elif eta is None:
-                    got.append((cohort(curves, schedule), run["best"]))
-                else:
-                    got.append((promotions(curves, eta, schedule), run["best"]))
-            epochs, best, diff = median_row(got)
+        for shown, rule in rules:
+            epochs, best, diff = median_row([(rule([t["curve"] for t in run["log"]],
+                                                   run["seed"]), run["best"])
+                                             for run in runs])
             lines.append(f"| {label} | {shown} | {epochs:g} | {best:.4f} | {diff:+.4f} |")
     text = "\n".join(lines) + "\n"
     Path(args.out).write_text(text, encoding="utf-8")

@@ -109,6 +109,9 @@ def optimize(
     ``trial_timeout`` (seconds) stops a trial that runs too long and records it FAILED.
     With ``pruner`` (median, asha, hyperband) an ``objective(params, trial)`` that calls
     ``trial.report(step, value)`` and checks ``trial.should_prune()`` is stopped early.
+    A pausing pruner (halving) needs an objective with ``resumable = True`` that raises
+    ``TrialPaused(checkpoint=...)`` when ``trial.should_pause()`` and goes on from
+    ``trial.resume`` (see "Early stopping" in the user guide).
     """
     settings = RunSettings(n_trials=n_trials, timeout=timeout, n_jobs=n_jobs,
                            retries=retries, trial_timeout=trial_timeout, pruner=pruner,
@@ -121,6 +124,10 @@ def optimize(
     runner = make_executor(registry, executor, n_jobs, executor_options,
                            isolated=trial_timeout is not None)
     the_pruner = make_pruner(registry, pruner, pruner_options, seed)
+    if the_pruner is not None and the_pruner.pauses:  # refused before a study is written
+        from .study.loop import check_pausing
+
+        check_pausing(the_pruner, objective, runner, n_trials)
     store = Storage(storage if storage is not None else ":memory:")
     name = study or f"{strategy}-{getattr(objective, '__name__', 'objective')}"
     the_study = Study.open(

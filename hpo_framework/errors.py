@@ -37,5 +37,16 @@ class TrialPruned(Exception):
     """Raised inside an objective to stop a trial early; the trial is recorded as PRUNED."""
 
 
+class TrialPaused(TrialPruned):
+    """Raised inside training when the study's pruner pauses the trial (it may resume it
+    later). A backend that can resume sets ``checkpoint`` (anything picklable: the model's
+    state and where training stood) before the exception leaves its epoch loop; the trial
+    is then recorded PAUSED with it. Without a checkpoint it is a plain prune."""
+
+    def __init__(self, message: str = "", checkpoint: object = None) -> None:
+        super().__init__(message)
+        self.checkpoint = checkpoint
+
+
 class StudyLockedError(StorageError):
     """Another live driver holds the study's lease."""

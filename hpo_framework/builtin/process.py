@@ -28,7 +28,7 @@ from typing import Any
 
 from ..contracts.executor import Executor, WorkerLost
 from ..contracts.hookspecs import hookimpl
-from ..contracts.objective import Objective, error_text, evaluate
+from ..contracts.objective import Objective, decision, error_text, evaluate
 from ..contracts.trial import Outcome, TrialState
 from ..errors import HPOError, OptionError
 from ..options import Option
@@ -72,13 +72,13 @@ def _worker_main(conn: Connection, payload: bytes, ppid: int) -> None:
     except (BrokenPipeError, OSError):
         return
 
-    def remote(number: int, step: int, value: float) -> bool:
+    def remote(number: int, step: int, value: float) -> bool | str:
         """Send one intermediate value to the driver and wait for its pruner's answer."""
         conn.send(("report", number, step, value))
         answer = conn.recv()
         if answer is None:  # the driver is shutting down
             raise SystemExit(0)
-        return bool(answer)
+        return decision(answer)
 
     while True:
         try:
@@ -87,12 +87,12 @@ def _worker_main(conn: Connection, payload: bytes, ppid: int) -> None:
             return
         if message is None:
             return
-        number, params, listen = message
+        number, params, listen, resume = message
         if objective is None:
             outcome = Outcome(TrialState.FAILED, error=load_error)
         else:
             outcome = evaluate(objective, params, number=number,
-                               reporter=remote if listen else None)
+                               reporter=remote if listen else None, resume=resume)
         try:
             conn.send(outcome)
         except (BrokenPipeError, OSError):
@@ -130,7 +130,7 @@ class ProcessExecutor(Executor):
         super().__init__(n_jobs, **options)
         self._lock = threading.RLock()
         self._workers: list[_Worker] = []
-        self._backlog: deque[tuple[int, dict[str, Any], cf.Future[Outcome]]] = deque()
+        self._backlog: deque[tuple[int, dict[str, Any], Any, cf.Future[Outcome]]] = deque()
         self._monitor: threading.Thread | None = None
         self._closing = False
         self._false_starts = 0  # workers in a row that exited before they were ready
@@ -200,13 +200,15 @@ class ProcessExecutor(Executor):
         return _Worker(process, parent)
 
     # running --------------------------------------------------------------------
-    def submit(self, number: int, params: dict[str, Any]) -> cf.Future[Outcome]:
+    def submit(self, number: int, params: dict[str, Any], resume: Any = None
+               ) -> cf.Future[Outcome]:
+        """Queue a trial (``resume``: a paused run's checkpoint to go on from)."""
         if self._broken:
             raise HPOError(self._broken)
         future: cf.Future[Outcome] = cf.Future()
         future.set_running_or_notify_cancel()
         with self._lock:
-            self._backlog.append((number, dict(params), future))
+            self._backlog.append((number, dict(params), resume, future))
             self._dispatch()
         return future
 
@@ -217,11 +219,11 @@ class ProcessExecutor(Executor):
                 return
             if worker.future is not None or worker.dead or not worker.ready:
                 continue
-            number, params, future = self._backlog.popleft()
+            number, params, resume, future = self._backlog.popleft()
             worker.future = future
             worker.started = time.monotonic()
             try:
-                worker.conn.send((number, params, self.reporter is not None))
+                worker.conn.send((number, params, self.reporter is not None, resume))
             except (BrokenPipeError, OSError):
                 pass  # the monitor sees the death and fails this trial
             except Exception as exc:  # unpicklable params
@@ -279,7 +281,8 @@ class ProcessExecutor(Executor):
         if isinstance(outcome, tuple) and outcome[:1] == ("report",):
             _, number, step, value = outcome
             try:
-                answer = bool(self.reporter(number, step, value)) if self.reporter else False
+                answer = decision(self.reporter(number, step, value)) if self.reporter \
+                    else False
             except Exception:
                 answer = False  # a failing pruner never stops a trial
             try:
@@ -326,7 +329,7 @@ class ProcessExecutor(Executor):
                                 "else the objective's module exits when it is imported or "
                                 "unpickled")
             if self._broken:
-                stranded = [f for _, _, f in self._backlog]
+                stranded = [f for *_, f in self._backlog]
                 self._backlog.clear()
             elif not self._closing:
                 self._workers.append(self._spawn())
@@ -351,7 +354,7 @@ class ProcessExecutor(Executor):
         """Kill the worker running ``future`` (a replacement starts); True if it was running."""
         with self._lock:
             for queued in list(self._backlog):
-                if queued[2] is future:
+                if queued[-1] is future:
                     self._backlog.remove(queued)
                     future.set_exception(WorkerLost("cancelled before it started"))
                     return True
@@ -387,7 +390,7 @@ class ProcessExecutor(Executor):
             if w.future is not None and not w.future.done():
                 w.future.set_exception(WorkerLost("the executor shut down"))
             w.conn.close()
-        for _, _, future in backlog:
+        for *_, future in backlog:
             if not future.done():
                 future.set_exception(WorkerLost("the executor shut down"))
         for conn in (self._wake_r, self._wake_w):

@@ -22,8 +22,9 @@ class SerialExecutor(Executor):
     def slots(self) -> int:
         return 1
 
-    def submit(self, number: int, params: dict[str, Any]) -> cf.Future[Outcome]:
-        """Run the trial now. A Ctrl-C during it always stops the study, even when the
+    def submit(self, number: int, params: dict[str, Any], resume: Any = None
+               ) -> cf.Future[Outcome]:
+        """Run the trial now (``resume``: a paused run's checkpoint). A Ctrl-C during it always stops the study, even when the
         library that was training swallowed the KeyboardInterrupt (scikit-learn's
         ``partial_fit`` does, and Keras can lose it in a weakref callback): the
         outcome of a cut-short trial is never recorded."""
@@ -37,7 +38,7 @@ class SerialExecutor(Executor):
             previous = signal.signal(signal.SIGINT, on_sigint)
         try:
             outcome = evaluate(self.objective, params, number=number,
-                               reporter=getattr(self, "reporter", None))
+                               reporter=getattr(self, "reporter", None), resume=resume)
         finally:
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)

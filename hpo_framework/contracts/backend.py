@@ -22,11 +22,22 @@ class Backend(Configurable):
     kind: ClassVar[str] = "backend"
     #: True when :meth:`fit` calls ``report`` once per epoch (a pruner can then stop it)
     reports_intermediate: ClassVar[bool] = False
+    #: True when a paused fit can go on later (a pausing pruner needs it): :meth:`fit`
+    #: takes ``resume`` (the checkpoint of the paused fit, or None) and, when ``report``
+    #: raises ``TrialPaused``, sets the exception's ``checkpoint`` before it leaves the
+    #: epoch loop. A resumed fit reports the steps after the checkpoint's, and trains and
+    #: ends as the fit would have had it never paused.
+    resumable: ClassVar[bool] = False
 
     def __init__(self, *, seed: int | None = None, verbose: bool = False, **options: Any) -> None:
         self.seed = seed
         self.verbose = verbose
         self.config = self.validate(options)
+
+    def pausing_options(self) -> dict[str, Any]:
+        """Backend options a study with a pausing pruner trains with instead (a trainer
+        whose state a checkpoint cannot hold is swapped for one it can); none by default."""
+        return {}
 
     def default_space(self, dataset: Dataset) -> dict[str, Any]:
         """The search space used when the user gives none (the space-file schema)."""
@@ -123,12 +134,16 @@ def fit_and_score(
 ) -> tuple[dict[str, float], list[dict[str, float]]]:
     """Train on one split, score on the other; per-epoch reports are collected. With a
     ``metric`` each report also goes to the running trial (``value``: the pruning signal);
-    when its pruner says stop (and ``prune``), ``TrialPruned`` ends training there."""
-    from ..errors import TrialPruned
+    when its pruner says stop (and ``prune``), ``TrialPruned`` ends training there, and
+    when it says pause, ``TrialPaused`` (which a resumable backend gives its checkpoint).
+    A trial resumed from a checkpoint goes on from it (its earlier steps are the
+    driver's)."""
+    from ..errors import TrialPaused, TrialPruned
     from .objective import current_trial
 
     steps: list[dict[str, float]] = []
     trial = current_trial() if prune else None
+    resume = trial.resume if trial is not None and backend.resumable else None
 
     def report(step: int, values: dict[str, float]) -> None:
         record = {"step": int(step), **{k: float(v) for k, v in values.items()}}
@@ -139,10 +154,14 @@ def fit_and_score(
         if trial is not None and value is not None:
             extra = {k: v for k, v in record.items() if k not in ("step", "value")}
             trial.report(step, value, **extra)
+            if trial.should_pause():
+                raise TrialPaused()
             if trial.should_prune():
                 raise TrialPruned(f"pruned at step {step}")
 
-    model = backend.fit(params, x_train, y_train, dataset, validation=(x_val, y_val), report=report)
+    extra = {"resume": resume} if backend.resumable else {}
+    model = backend.fit(params, x_train, y_train, dataset, validation=(x_val, y_val),
+                        report=report, **extra)
     try:
         scores = backend.score(model, x_val, y_val, dataset)
     finally:

@@ -46,7 +46,11 @@ class Executor(Configurable):
         self.objective = objective
         self.reporter = reporter
 
-    def submit(self, number: int, params: dict[str, Any]) -> cf.Future[Outcome]:
+    def submit(self, number: int, params: dict[str, Any], resume: Any = None
+               ) -> cf.Future[Outcome]:
+        """Start one evaluation. ``resume`` (only passed to an executor whose ``submit``
+        takes it, which a pausing pruner needs): the checkpoint of the trial's paused run,
+        for :func:`hpo_framework.contracts.objective.evaluate` to hand the backend."""
         raise NotImplementedError
 
     def wait(self, futures: Iterable[cf.Future], timeout: float | None = None) -> set[cf.Future]:

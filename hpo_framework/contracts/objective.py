@@ -18,13 +18,18 @@ import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..errors import TrialPruned
-from .trial import Outcome, TrialState
+from ..errors import TrialPaused, TrialPruned
+from .trial import PAUSE, Outcome, TrialState
 
 Objective = Callable[..., Any]
-#: ``reporter(number, step, value) -> bool``: tells the driver one intermediate value of a
-#: running trial; True means the study's pruner stops it
-Reporter = Callable[[int, int, float], bool]
+#: ``reporter(number, step, value) -> bool | "pause"``: tells the driver one intermediate
+#: value of a running trial; True means the study's pruner stops it, ``PAUSE`` pauses it
+Reporter = Callable[[int, int, float], Any]
+
+
+def decision(answer: Any) -> bool | str:
+    """A reporter's answer as it travels: ``PAUSE``, or True (stop) / False (go on)."""
+    return PAUSE if answer == PAUSE else bool(answer)
 
 _CURRENT: contextvars.ContextVar[TrialHandle | None] = contextvars.ContextVar(
     "hpo_current_trial", default=None)
@@ -36,14 +41,18 @@ def error_text(exc: BaseException) -> str:
 
 
 class TrialHandle:
-    """What a running trial's code sees: its number, params and a line to the pruner."""
+    """What a running trial's code sees: its number, params and a line to the pruner.
 
-    def __init__(self, number: int, params: dict[str, Any], reporter: Reporter | None = None
-                 ) -> None:
+    ``resume``: the checkpoint of this trial's earlier, paused run (None: a fresh start);
+    a backend that can resume goes on from it (see ``TrialPaused``)."""
+
+    def __init__(self, number: int, params: dict[str, Any], reporter: Reporter | None = None,
+                 resume: Any = None) -> None:
         self.number = number
         self.params = params
+        self.resume = resume
         self._reporter = reporter
-        self._prune = False
+        self._prune: bool | str = False
         self._started = time.perf_counter()
         self.intermediate: list[dict[str, Any]] = []
 
@@ -62,11 +71,17 @@ class TrialHandle:
         self.intermediate.append({"step": int(step), "value": value,
                                   **{k: float(v) for k, v in extra.items()}})
         if self._reporter is not None and math.isfinite(value):
-            self._prune = bool(self._reporter(self.number, int(step), value))
+            self._prune = decision(self._reporter(self.number, int(step), value))
 
     def should_prune(self) -> bool:
-        """True when the pruner said stop after the last report: raise TrialPruned."""
-        return self._prune
+        """True when the pruner said stop (or pause) after the last report: raise
+        TrialPruned (or, to be resumed later, TrialPaused with a checkpoint)."""
+        return bool(self._prune)
+
+    def should_pause(self) -> bool:
+        """True when the pruner paused the trial after the last report: raise
+        ``TrialPaused(checkpoint=...)`` to be resumed later (a plain TrialPruned ends it)."""
+        return self._prune == PAUSE
 
 
 def current_trial() -> TrialHandle | None:
@@ -90,15 +105,24 @@ def _takes_trial(objective: Objective) -> bool:
 
 
 def evaluate(objective: Objective, params: dict[str, Any], *, number: int = -1,
-             reporter: Reporter | None = None) -> Outcome:
+             reporter: Reporter | None = None, resume: Any = None) -> Outcome:
     """Call the objective; exceptions (``sys.exit()`` too), NaN, inf and numbers too big
-    for a float become FAILED outcomes, never raise. Only KeyboardInterrupt escapes."""
-    handle = TrialHandle(number, dict(params), reporter)
+    for a float become FAILED outcomes, never raise. Only KeyboardInterrupt escapes.
+    ``resume``: a paused run's checkpoint, for the backend to go on from."""
+    handle = TrialHandle(number, dict(params), reporter, resume)
     token = _CURRENT.set(handle)
     start = time.perf_counter()
     try:
         result = objective(dict(params), handle) if _takes_trial(objective) \
             else objective(dict(params))
+    except TrialPaused as exc:
+        steps = handle.intermediate
+        where = f"paused at step {steps[-1]['step']}" if steps else "paused"
+        if exc.checkpoint is None:  # nothing to resume from: a plain prune
+            where = "pruned" + where[len("paused"):]
+        return Outcome(TrialState.PRUNED if exc.checkpoint is None else TrialState.PAUSED,
+                       error=str(exc) or where, intermediate=list(steps),
+                       duration=time.perf_counter() - start, checkpoint=exc.checkpoint)
     except TrialPruned as exc:
         steps = handle.intermediate
         where = f"pruned at step {steps[-1]['step']}" if steps else "pruned"

@@ -47,7 +47,11 @@ class Strategy(Configurable):
         raise NotImplementedError
 
     def tell(self, trials: Sequence[Trial]) -> None:
-        """Finished trials (COMPLETE with ``loss``, FAILED or PRUNED with ``loss`` None)."""
+        """Finished trials (COMPLETE with ``loss``, FAILED or PRUNED with ``loss`` None).
+
+        A trial may be told twice: one that a pausing pruner paused is told PRUNED (its
+        ``curve`` so far) and, if it is resumed, again how it ended; the later telling
+        replaces the earlier."""
 
     @property
     def done(self) -> bool:
@@ -148,7 +152,8 @@ class RebuildingStrategy(Strategy):
         for t in trials:
             key = self.space.key(t.params)
             self._pending = [p for p in self._pending if self.space.key(p) != key]
-        self.history = sorted([*self.history, *trials], key=lambda t: t.number)
+        told = {t.number: t for t in [*self.history, *trials]}  # a later telling replaces
+        self.history = sorted(told.values(), key=lambda t: t.number)
 
     def restore(self, trials: Sequence[Trial]) -> None:
         self.n_asked = len(trials)

@@ -6,12 +6,18 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+#: a pruner's (and a reporter's) answer that pauses a trial instead of stopping it
+PAUSE = "pause"
+
 
 class TrialState(enum.StrEnum):
-    """WAITING: queued (or re-queued after a driver died); RUNNING: handed to an executor."""
+    """WAITING: queued (or re-queued after a driver died); RUNNING: handed to an executor;
+    PAUSED: stopped by a pausing pruner with a checkpoint stored, to be resumed (RUNNING
+    again) or, when the study ends without resuming it, recorded PRUNED."""
 
     WAITING = "WAITING"
     RUNNING = "RUNNING"
+    PAUSED = "PAUSED"
     COMPLETE = "COMPLETE"
     FAILED = "FAILED"
     PRUNED = "PRUNED"
@@ -87,4 +93,6 @@ class Outcome:
     error: str | None = None
     duration: float = 0.0
     user_attrs: dict[str, Any] = field(default_factory=dict)
+    #: PAUSED only: what the backend needs to go on training (see ``TrialPaused``)
+    checkpoint: Any = None
 

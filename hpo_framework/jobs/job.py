@@ -220,6 +220,11 @@ def prepare(config: JobConfig) -> Prepared:
     if settings.trial_timeout is not None and not executor.isolated:
         raise OptionError(f"--trial-timeout needs trials outside the driver; executor "
                           f"'{executor.name}' runs them inside it: drop --executor or use process")
+    objective = PipelineObjective(config.spec(seed=config.seed))
+    if pruner is not None and pruner.pauses:  # refused before a study is written
+        from ..study.loop import check_pausing
+
+        check_pausing(pruner, objective, executor, settings.n_trials)
     strategy_cls.validate(config.strategy_options)
     from ..api import dry_run
 

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ..contracts.objective import TrialHandle
+from ..contracts.objective import TrialHandle, decision
 from ..contracts.pruner import Pruner
 from ..contracts.strategy import Strategy
 from ..contracts.trial import Outcome, Trial, TrialState
@@ -74,15 +74,25 @@ class Study:
         # the lease first: RUNNING trials are only re-queued once no live driver runs them
         self.took_over = storage.acquire_lease(record.study_id, record.name)
         self.trials: list[Trial] = storage.load_trials(record.study_id, record.direction)
+        #: trials whose checkpoint storage keeps (PAUSED ones, and those resumed from one)
+        self._checkpointed = storage.checkpointed(record.study_id)
         requeued = []
         for t in self.trials:
-            if t.state is TrialState.RUNNING:
+            if t.state is TrialState.RUNNING and t.number in self._checkpointed:
+                # resumed from a checkpoint when the driver stopped: paused there again
+                kept = storage.load_checkpoint(record.study_id, t.number) or {}
+                t.intermediate = list(kept.get("intermediate") or t.intermediate)
+                t.curve = curve_of(t.intermediate, record.direction)
+                t.state = TrialState.PAUSED
+                t.error = "paused: the driver stopped while it ran on from its checkpoint"
+                storage.update_trial(record.study_id, t)
+            elif t.state is TrialState.RUNNING:
                 t.state = TrialState.WAITING
                 t.error = "re-queued: the driver stopped while this trial ran"
                 storage.update_trial(record.study_id, t)
                 requeued.append(t)
         self.requeued = requeued
-        strategy.restore(self.trials)
+        strategy.restore(_as_told(self.trials))
 
     # opening ------------------------------------------------------------------
     @classmethod
@@ -237,6 +247,11 @@ class Study:
         return [t for t in self.trials if t.state is TrialState.WAITING]
 
     @property
+    def paused(self) -> list[Trial]:
+        """Trials a pausing pruner stopped with a checkpoint, in number order."""
+        return [t for t in self.trials if t.state is TrialState.PAUSED]
+
+    @property
     def exhausted(self) -> bool:
         """True when nothing is queued and the strategy has nothing left to propose."""
         return not self.waiting and self.strategy.done
@@ -295,13 +310,57 @@ class Study:
         return trial
 
     def requeue(self, trial: Trial, reason: str) -> None:
-        """Put a RUNNING trial back in the queue (its run was cut short, not its fault)."""
+        """Put a RUNNING trial back in the queue (its run was cut short, not its fault);
+        one that ran on from a checkpoint is PAUSED there again."""
         with self._lock:
             self._running.pop(trial.number, None)
-            trial.state = TrialState.WAITING
+            trial.handle = None
             trial.error = reason
-            trial.curve = []
+            if trial.number in self._checkpointed:
+                trial.state = TrialState.PAUSED
+                trial.curve = curve_of(trial.intermediate, self.direction)
+            else:
+                trial.state = TrialState.WAITING
+                trial.curve = []
             self._save(trial)
+
+    def resume(self, trial: Trial | int) -> tuple[Trial, Any] | None:
+        """A PAUSED trial RUNNING again, with its checkpoint (for the executor to hand the
+        backend); None when its checkpoint cannot be read: it is then recorded PRUNED."""
+        number = trial if isinstance(trial, int) else trial.number
+        with self._lock:
+            found = next((t for t in self.trials if t.number == number), None)
+            if found is None or found.state is not TrialState.PAUSED:
+                state = "missing" if found is None else found.state.value
+                raise HPOError(f"trial {number} of study '{self.name}' is {state}, not PAUSED: "
+                               "only a paused trial is resumed")
+            kept = self.storage.load_checkpoint(self.record.study_id, number)
+            if kept is None:
+                self._checkpointed.discard(number)
+                self._running[number] = found
+                self.finish(found, Outcome(TrialState.PRUNED, intermediate=found.intermediate,
+                                           error=f"{found.error or 'paused'}; its checkpoint "
+                                                 "could not be read, so it stops there"))
+                return None
+            found.intermediate = list(kept.get("intermediate") or found.intermediate)
+            found.curve = curve_of(found.intermediate, self.direction)
+            found.state = TrialState.RUNNING
+            found.handle = TrialHandle(number, dict(found.params), self.report,
+                                       kept["checkpoint"])
+            self._save(found)
+            self._running[number] = found
+            return found, kept["checkpoint"]
+
+    def end_paused(self, reason: str) -> list[Trial]:
+        """Record every PAUSED trial PRUNED (the study resumes none of them any more)."""
+        out = []
+        for trial in self.paused:
+            with self._lock:
+                self._running[trial.number] = trial
+            self.finish(trial, Outcome(TrialState.PRUNED, intermediate=trial.intermediate,
+                                       error=f"{trial.error or 'paused'}; {reason}"))
+            out.append(trial)
+        return out
 
     def _running_trial(self, trial: Trial | int) -> Trial:
         number = trial if isinstance(trial, int) else trial.number
@@ -327,7 +386,7 @@ class Study:
             if self.pruner is None:
                 return False
             history = [t for t in self.trials if t.number != number]
-            return bool(self.pruner.prune(trial, history))
+            return decision(self.pruner.prune(trial, history))
 
     # recording ----------------------------------------------------------------------
     def _start(self, trial: Trial, new: bool) -> None:
@@ -341,22 +400,37 @@ class Study:
         self._running[trial.number] = trial
 
     def finish(self, trial: Trial, outcome: Outcome) -> None:
-        """Record an outcome, tell the strategy, store its stats."""
+        """Record an outcome, tell the strategy, store its stats. A PAUSED outcome keeps
+        its checkpoint in storage and is told to the strategy as PRUNED (its curve so far);
+        a trial that ran on from a checkpoint keeps the values it reported before it."""
         with self._lock:
             self._running.pop(trial.number, None)
-            trial.state = outcome.state
-            trial.value = outcome.value if outcome.state is TrialState.COMPLETE else None
-            trial.loss = None if trial.value is None else self._loss(trial.value)
-            trial.metrics = dict(outcome.metrics)
-            trial.intermediate = list(outcome.intermediate)
+            resumed = trial.number in self._checkpointed
+            earlier = trial.intermediate if resumed else []
+            trial.intermediate = _joined(earlier, list(outcome.intermediate))
             trial.curve = curve_of(trial.intermediate, self.direction) or trial.curve
+            trial.duration = outcome.duration + ((trial.duration or 0.0) if resumed else 0.0)
             trial.error = outcome.error
-            trial.duration = outcome.duration
             trial.user_attrs = {**trial.user_attrs, **outcome.user_attrs}
-            trial.datetime_complete = now()
             trial.handle = None
-            self._save(trial)
-            self.strategy.tell([trial])
+            if outcome.state is TrialState.PAUSED:
+                trial.value = trial.loss = None
+                trial.state = TrialState.PAUSED
+                self.storage.save_checkpoint(self.record.study_id, trial, outcome.checkpoint)
+                self._checkpointed.add(trial.number)
+                self._save(trial)
+                self.strategy.tell(_as_told([trial]))
+            else:
+                trial.state = outcome.state
+                trial.value = outcome.value if outcome.state is TrialState.COMPLETE else None
+                trial.loss = None if trial.value is None else self._loss(trial.value)
+                trial.metrics = dict(outcome.metrics)
+                trial.datetime_complete = now()
+                self._save(trial)
+                if resumed:
+                    self.storage.drop_checkpoint(self.record.study_id, trial.number)
+                    self._checkpointed.discard(trial.number)
+                self.strategy.tell([trial])
             stats = self.strategy.stats()
             if stats is not None:
                 self.set_attr("strategy_stats", stats)
@@ -393,6 +467,26 @@ class Study:
         return run(self, objective, settings, executor=executor, callbacks=callbacks)
 
     run = optimize
+
+
+def _as_told(trials: Sequence[Trial]) -> list[Trial]:
+    """What strategies are told: a PAUSED trial as PRUNED at the step it paused (when it
+    is resumed, the strategy is told again how it ended)."""
+    import dataclasses
+
+    return [dataclasses.replace(t, state=TrialState.PRUNED, handle=None)
+            if t.state is TrialState.PAUSED else t for t in trials]
+
+
+def _joined(earlier: list[Any], later: list[Any]) -> list[Any]:
+    """A resumed trial's per-step records: those from before its checkpoint, then the
+    resumed run's (which start after it)."""
+    steps = [r["step"] for r in later if isinstance(r, dict) and isinstance(r.get("step"), int)]
+    if not steps:
+        return [*earlier, *later]
+    first = min(steps)
+    return [*(r for r in earlier if not (isinstance(r, dict) and isinstance(r.get("step"), int)
+                                         and r["step"] >= first)), *later]
 
 
 def best_of(trials: Sequence[Trial]) -> Trial | None:

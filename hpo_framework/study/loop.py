@@ -58,6 +58,8 @@ class _Loop:
         if settings.trial_timeout is not None and not executor.isolated:
             raise HPOError(f"a trial timeout needs trials outside the driver; executor "
                            f"'{executor.name}' runs them inside it: use the process executor")
+        if study.pruner is not None and study.pruner.pauses:
+            check_pausing(study.pruner, objective, executor, settings.n_trials)
         self.study, self.objective, self.settings = study, objective, settings
         self.executor, self.callbacks = executor, callbacks
         self.pending: dict[cf.Future, _Running] = {}
@@ -76,6 +78,10 @@ class _Loop:
                 if not out_of_time:
                     self._fill()
                 if not self.pending:
+                    for trial in study.end_paused("not resumed: out of time" if out_of_time else
+                                                  "not resumed"):
+                        for cb in self.callbacks:
+                            cb(study, trial)
                     study.stop_reason = self._why_stopped(out_of_time)
                     break
                 done = executor.wait(self.pending, timeout=self._next_deadline(started,
@@ -107,12 +113,17 @@ class _Loop:
         return study
 
     def _fill(self) -> None:
-        """Keep the executor's slots busy within the trial budget."""
+        """Keep the executor's slots busy within the trial budget: paused trials the
+        pruner promotes first, then new ones (a paused trial counts against the budget)."""
         study, n_trials = self.study, self.settings.n_trials
         while len(self.pending) < self.executor.slots:
+            left = None if n_trials is None else \
+                n_trials - len(study.finished_trials) - len(self.pending) - len(study.paused)
+            if self._promote(more=(left is None or left > 0) and not study.exhausted):
+                continue
             want = self.executor.slots - len(self.pending)
-            if n_trials is not None:
-                want = min(want, n_trials - len(study.finished_trials) - len(self.pending))
+            if left is not None:
+                want = min(want, left)
             if want <= 0 or study.exhausted:
                 return
             trials = study.ask_many(want)
@@ -121,6 +132,25 @@ class _Loop:
             for trial in trials:
                 future = self.executor.submit(trial.number, trial.params)
                 self.pending[future] = _Running(trial, time.monotonic())
+
+    def _promote(self, more: bool) -> bool:
+        """Resume the paused trials the pruner promotes, as slots allow; True if any."""
+        study = self.study
+        paused = study.paused
+        if not paused or study.pruner is None or not study.pruner.pauses:
+            return False
+        free = self.executor.slots - len(self.pending)
+        numbers = study.pruner.promote(paused, list(study.trials), more=more)[:free]
+        resumed = False
+        for number in numbers:
+            got = study.resume(number)
+            if got is None:  # its checkpoint could not be read: recorded PRUNED
+                continue
+            trial, checkpoint = got
+            future = self.executor.submit(trial.number, trial.params, resume=checkpoint)
+            self.pending[future] = _Running(trial, time.monotonic())
+            resumed = True
+        return resumed or bool(numbers)
 
     def _next_deadline(self, started: float, out_of_time: bool) -> float | None:
         clock = time.monotonic()
@@ -209,6 +239,29 @@ def _start(executor: Executor, objective: Objective, reporter: Any) -> None:
         warnings.warn(f"executor '{executor.name}' passes no intermediate values (its start() "
                       "takes no reporter): the pruner stops nothing", stacklevel=3)
     executor.start(objective)
+
+
+def check_pausing(pruner: Any, objective: Objective, executor: Executor,
+                   n_trials: int | None) -> None:
+    """A pausing pruner needs trials resumed: refuse, in one line, what cannot."""
+    import inspect
+
+    try:
+        takes = "resume" in inspect.signature(executor.submit).parameters
+    except (TypeError, ValueError):
+        takes = False
+    if not takes:
+        raise HPOError(f"pruner '{pruner.name}' pauses trials and resumes them later; executor "
+                       f"'{executor.name}' cannot resume one (its submit() takes no resume): "
+                       "use the serial, process or dask executor, or another pruner")
+    if not getattr(objective, "resumable", False):
+        raise HPOError(f"pruner '{pruner.name}' pauses trials and resumes them later; this "
+                       "objective cannot go on from a checkpoint: use a backend that can "
+                       "(keras, sklearn), or another pruner (asha)")
+    pruner.check_run(n_trials)
+    prepare = getattr(objective, "prepare_pausing", None)
+    if callable(prepare):
+        prepare()
 
 
 def _lost(future: cf.Future) -> Outcome:

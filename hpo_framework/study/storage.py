@@ -26,7 +26,7 @@ from typing import Any
 from ..contracts.trial import Trial, TrialState
 from ..errors import StorageError, StudyLockedError
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -71,6 +71,17 @@ CREATE TABLE IF NOT EXISTS leases (
     pid INTEGER NOT NULL,
     started TEXT NOT NULL,
     heartbeat REAL NOT NULL
+);
+"""
+
+# version 3: the checkpoints of PAUSED trials (a pickled backend state each), kept until
+# the trial is resumed to its end or recorded PRUNED
+_CHECKPOINTS = """
+CREATE TABLE IF NOT EXISTS checkpoints (
+    study_id INTEGER NOT NULL REFERENCES studies(study_id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (study_id, number)
 );
 """
 
@@ -231,7 +242,7 @@ class Storage:
             # one transaction: a driver killed while creating the file leaves nothing half-made
             try:
                 self.conn.executescript(
-                    f"BEGIN IMMEDIATE;{_SCHEMA}{_LEASES}INSERT OR IGNORE INTO meta VALUES "
+                    f"BEGIN IMMEDIATE;{_SCHEMA}{_LEASES}{_CHECKPOINTS}INSERT OR IGNORE INTO meta VALUES "
                     f"('schema_version', '{SCHEMA_VERSION}');COMMIT;"
                 )
             except sqlite3.OperationalError as exc:
@@ -252,10 +263,10 @@ class Storage:
             try:
                 self.conn.execute("PRAGMA journal_mode = WAL")
                 self.conn.execute("PRAGMA synchronous = NORMAL")
-                if version < 2:
+                if version < SCHEMA_VERSION:
                     self.conn.executescript(
-                        f"BEGIN IMMEDIATE;{_LEASES}UPDATE meta SET value = '2' "
-                        "WHERE key = 'schema_version';COMMIT;")
+                        f"BEGIN IMMEDIATE;{_LEASES}{_CHECKPOINTS}UPDATE meta SET value = "
+                        f"'{SCHEMA_VERSION}' WHERE key = 'schema_version';COMMIT;")
             except sqlite3.OperationalError as exc:
                 raise _sql_error(self.path, exc) from None
         self.schema_version = version if self.readonly else SCHEMA_VERSION
@@ -456,6 +467,49 @@ class Storage:
             raise StorageError(f"trial {trial.number} of study {study_id} is already "
                                f"{row[0]}; a finished trial is never rewritten")
         raise self._lost(study_id, f"trial {trial.number}")
+
+    # checkpoints of paused trials ----------------------------------------------------
+    def save_checkpoint(self, study_id: int, trial: Trial, checkpoint: Any) -> None:
+        """Keep a trial's checkpoint (pickled, with the values it reported up to it),
+        replacing an earlier one. Written before the trial is recorded PAUSED: a driver
+        killed in between leaves a RUNNING trial with a checkpoint, which the next driver
+        takes as paused there (:meth:`load_checkpoint` gives the values back)."""
+        import pickle
+
+        number = trial.number
+        data = pickle.dumps({"checkpoint": checkpoint, "intermediate": trial.intermediate},
+                            protocol=pickle.HIGHEST_PROTOCOL)
+        cur = self._write(f"INSERT OR REPLACE INTO checkpoints (study_id, number, data) SELECT "
+                          f"?, ?, ? WHERE {self._holds(study_id)}", (study_id, number, data))
+        if cur.rowcount == 0:
+            raise self._lost(study_id, f"the checkpoint of trial {number}")
+
+    def load_checkpoint(self, study_id: int, number: int) -> dict[str, Any] | None:
+        """``{"checkpoint", "intermediate"}`` of a trial, or None when none is kept (or it
+        cannot be read)."""
+        import pickle
+
+        if "checkpoints" not in self._tables():
+            return None
+        row = self.conn.execute("SELECT data FROM checkpoints WHERE study_id = ? AND number = ?",
+                                (study_id, number)).fetchone()
+        if row is None:
+            return None
+        try:
+            return pickle.loads(row[0])
+        except Exception:  # written by other library versions: the trial cannot go on
+            return None
+
+    def checkpointed(self, study_id: int) -> set[int]:
+        """The numbers of the study's trials that have a checkpoint kept."""
+        if "checkpoints" not in self._tables():
+            return set()
+        return {r[0] for r in self.conn.execute(
+            "SELECT number FROM checkpoints WHERE study_id = ?", (study_id,))}
+
+    def drop_checkpoint(self, study_id: int, number: int) -> None:
+        self._write(f"DELETE FROM checkpoints WHERE study_id = ? AND number = ? AND "
+                    f"{self._holds(study_id)}", (study_id, number))
 
     @staticmethod
     def _row(trial: Trial) -> tuple:

@@ -839,6 +839,8 @@ class BayesStrategy(Strategy):
                 self._curves[t.number] = curve
             if t.state.value == "PRUNED":
                 self._pruned.add(t.number)
+            else:  # a paused trial, told PRUNED, that was resumed and ended
+                self._pruned.discard(t.number)
 
     def restore(self, trials: Sequence[Trial]) -> None:
         self.n_asked = len(trials)

@@ -28,7 +28,7 @@ from typing import Any
 
 from hpo_framework.contracts.executor import Executor, WorkerLost
 from hpo_framework.contracts.hookspecs import hookimpl
-from hpo_framework.contracts.objective import Objective, error_text, evaluate
+from hpo_framework.contracts.objective import Objective, decision, error_text, evaluate
 from hpo_framework.contracts.trial import Outcome
 from hpo_framework.errors import OptionError
 from hpo_framework.options import Option
@@ -67,10 +67,10 @@ def _remote_reporter(topic: str, key: str) -> Any:
     worker = get_worker()
     answers = Queue(f"{key}-decisions")
 
-    def report(number: int, step: int, value: float) -> bool:
+    def report(number: int, step: int, value: float) -> bool | str:
         worker.log_event(topic, {"key": key, "number": number, "step": step, "value": value})
         try:
-            return bool(answers.get(timeout=DECISION_WAIT_S))
+            return decision(answers.get(timeout=DECISION_WAIT_S))
         except Exception:  # no answer in time (a driver far away, or gone): train on
             return False
 
@@ -78,12 +78,13 @@ def _remote_reporter(topic: str, key: str) -> Any:
 
 
 def run_trial(shipped: Shipped, params: dict[str, Any], topic: str | None = None,
-              key: str | None = None, number: int = -1, reports: str | None = None
-              ) -> Outcome:
+              key: str | None = None, number: int = -1, reports: str | None = None,
+              resume: Any = None) -> Outcome:
     """What a worker runs: one trial, every failure folded into the Outcome. It first
     tells the driver (a Dask event on ``topic``) that the trial has begun, so that
     ``--trial-timeout`` does not count the time it waited in the scheduler's queue.
-    With ``reports`` (a topic), intermediate values go live to the driver's pruner."""
+    With ``reports`` (a topic), intermediate values go live to the driver's pruner;
+    ``resume``: a paused run's checkpoint to go on from."""
     if topic is not None:
         try:
             from distributed import get_worker
@@ -93,7 +94,8 @@ def run_trial(shipped: Shipped, params: dict[str, Any], topic: str | None = None
             pass
     shipped.prime()
     reporter = _remote_reporter(reports, key) if reports and key else None
-    return evaluate(shipped.objective, params, number=number, reporter=reporter)
+    return evaluate(shipped.objective, params, number=number, reporter=reporter,
+                    resume=resume)
 
 
 def _identity(value: Any) -> Any:
@@ -212,7 +214,8 @@ class DaskExecutor(Executor):
         from distributed import Queue
 
         try:
-            answer = bool(self.reporter(report["number"], report["step"], report["value"]))
+            answer = decision(self.reporter(report["number"], report["step"],
+                                            report["value"]))
         except Exception:
             answer = False  # a failing pruner never stops a trial
         try:
@@ -248,20 +251,22 @@ class DaskExecutor(Executor):
         return self._slots
 
     # running --------------------------------------------------------------------
-    def submit(self, number: int, params: dict[str, Any]) -> cf.Future[Outcome]:
+    def submit(self, number: int, params: dict[str, Any], resume: Any = None
+               ) -> cf.Future[Outcome]:
+        """Send a trial to the cluster (``resume``: a paused run's checkpoint)."""
         result: cf.Future[Outcome] = cf.Future()
         result.set_running_or_notify_cancel()
-        self._send(result, number, dict(params))
+        self._send(result, number, dict(params), resume=resume)
         return result
 
-    def _send(self, result: cf.Future, number: int, params: dict[str, Any], tries: int = 0
-              ) -> None:
+    def _send(self, result: cf.Future, number: int, params: dict[str, Any], tries: int = 0,
+              resume: Any = None) -> None:
         key = f"hpo-trial-{number}-{uuid.uuid4().hex[:8]}"
         reports = self._reports if self.reporter is not None else None
         task = self.client.submit(run_trial, self._shipped, params, self._topic, key, number,
-                                  reports, key=key, pure=False)
+                                  reports, resume, key=key, pure=False)
         with self._lock:
-            self._running[result] = (task, number, params, tries)
+            self._running[result] = (task, number, params, tries, resume)
         task.add_done_callback(lambda t: self._settle(result, t))
 
     def _settle(self, result: cf.Future, task: Any) -> None:
@@ -272,7 +277,7 @@ class DaskExecutor(Executor):
             entry = self._running.get(result)
             if entry is None or entry[0] is not task:  # cancelled by the study, or resent
                 return
-            _, number, params, tries = entry
+            _, number, params, tries, resume = entry
             if self._began.pop(task.key, None) is None:
                 self._unseen += 1  # finished, but its start event never came
         error: BaseException | None = None
@@ -289,7 +294,7 @@ class DaskExecutor(Executor):
                                    (worker is None and self._restarted)):
             # it died with a worker we restarted to stop another (timed-out) trial:
             # not this trial's fault, so it runs again
-            self._send(result, number, params, tries + 1)
+            self._send(result, number, params, tries + 1, resume=resume)
             return
         with self._lock:
             self._running.pop(result, None)

@@ -49,6 +49,7 @@ class KerasBackend(Backend):
 
     name = "keras"
     reports_intermediate = True
+    resumable = True
     options = {
         "epochs": Option(10, int, low=1, help="used when the space has no 'epochs'"),
         "batch_size": Option(32, int, low=1, help="used when the space has no 'batch_size'"),
@@ -193,14 +194,25 @@ class KerasBackend(Backend):
         raise ValueError(f"unknown optimizer '{name}' (use adam, sgd or rmsprop)")
 
     # training ---------------------------------------------------------------------------
+    def pausing_options(self) -> dict[str, Any]:
+        """The padded program trains a batch of members in one padded state, which a
+        checkpoint of one trial cannot hold: trials that may pause train unpadded."""
+        return {"pad": False} if self.config["trainer"] == "compiled" and self.config["pad"] \
+            else {}
+
     def fit(self, params: dict[str, Any], x: Any, y: Any, dataset: Dataset, *,
-            validation: tuple[Any, Any] | None = None, report: Report | None = None) -> Any:
+            validation: tuple[Any, Any] | None = None, report: Report | None = None,
+            resume: Any = None) -> Any:
+        """``resume``: a paused fit's checkpoint (the model's and optimizer's variables,
+        the epoch and the shuffle's random state): training goes on from it, as it would
+        have had it never paused."""
         from .vectorized import batched_fit
 
         door = batched_fit()  # this trial is a member of a vectorized batch
-        if door is not None:
+        if door is not None and resume is None:
             return door(self, params, x, y, dataset, validation, report)
-        return self.fit_one(params, x, y, dataset, validation=validation, report=report)
+        return self.fit_one(params, x, y, dataset, validation=validation, report=report,
+                            resume=resume)
 
     def prepared(self, params: dict[str, Any], y: Any, dataset: Dataset) -> tuple[Any, Any]:
         """A fresh session, the seed, the model; the target as the model trains on it."""
@@ -222,13 +234,15 @@ class KerasBackend(Backend):
         return model, y
 
     def fit_one(self, params: dict[str, Any], x: Any, y: Any, dataset: Dataset, *,
-                validation: tuple[Any, Any] | None = None, report: Report | None = None
-                ) -> Any:
+                validation: tuple[Any, Any] | None = None, report: Report | None = None,
+                resume: Any = None) -> Any:
         """One trial with this backend's trainer."""
         import numpy as np
 
+        from hpo_framework.errors import TrialPaused
+
         keras = self._keras()
-        if self.config["trainer"] == "compiled" and self.config["pad"]:
+        if self.config["trainer"] == "compiled" and self.config["pad"] and resume is None:
             from .vectorized import padded_fit
 
             trained = padded_fit(self, params, np.asarray(x, dtype=np.float32), y, dataset,
@@ -245,7 +259,7 @@ class KerasBackend(Backend):
             try:
                 return compiled_fit(self, keras, model, x, y, dataset, epochs=epochs,
                                     batch_size=batch_size, validation=validation,
-                                    report=report)
+                                    report=report, resume=resume)
             except BaseException:  # diverged, pruned (TrialPruned propagates), interrupted
                 self.release(model)
                 raise
@@ -255,11 +269,19 @@ class KerasBackend(Backend):
         # memory TensorFlow never gives back). One call per epoch, on the rows in this
         # trial's numpy order: the compiled trainer's batches, on either engine
         shuffle = self.rng("shuffle")
-        for epoch in range(epochs):
+        first = 0
+        if resume is not None:
+            first = load_checkpoint(keras, model, shuffle, resume)
+        for epoch in range(first, epochs):
             order = shuffle.permutation(len(x))
-            model.fit(x[order], y[order], initial_epoch=epoch, epochs=epoch + 1,
-                      batch_size=batch_size, shuffle=False, callbacks=[watch],
-                      verbose=2 if self.verbose else 0)
+            try:
+                model.fit(x[order], y[order], initial_epoch=epoch, epochs=epoch + 1,
+                          batch_size=batch_size, shuffle=False, callbacks=[watch],
+                          verbose=2 if self.verbose else 0)
+            except TrialPaused as exc:
+                exc.checkpoint = checkpoint_of(keras, model, shuffle, epoch + 1)
+                self.release(model)
+                raise
             if watch.diverged is not None or model.stop_training:
                 break
         if watch.diverged is not None:
@@ -400,6 +422,34 @@ def values_from_output(out: Any, yv: Any, task: str, epsilon: float) -> dict[str
     yv = np.asarray(yv, dtype=np.int64)
     return {"val_loss": float(-np.mean(np.log(proba[np.arange(len(yv)), yv]))),
             "val_accuracy": float(np.mean(out.argmax(axis=1) == yv))}
+
+
+def checkpoint_of(keras: Any, model: Any, shuffle: Any, epoch: int) -> dict[str, Any]:
+    """A paused fit's checkpoint: every variable of the model and its optimizer (numpy),
+    the epochs trained and the shuffle's random state."""
+    import numpy as np
+
+    def values(variables: Any) -> list[Any]:
+        return [np.array(keras.ops.convert_to_numpy(v.value)) for v in variables]
+
+    return {"epoch": int(epoch), "shuffle": shuffle.bit_generator.state,
+            "model": values(model.variables), "optimizer": values(model.optimizer.variables)}
+
+
+def load_checkpoint(keras: Any, model: Any, shuffle: Any, checkpoint: dict[str, Any]) -> int:
+    """Write a checkpoint back into a freshly built model (its optimizer built first) and
+    the shuffle; return the epochs it had trained."""
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    for variables, key in ((model.variables, "model"), (model.optimizer.variables, "optimizer")):
+        stored = checkpoint[key]
+        if len(stored) != len(variables):
+            raise RuntimeError(f"the checkpoint does not fit this model ({len(stored)} "
+                               f"{key} variables stored, {len(variables)} built)")
+        for v, value in zip(variables, stored, strict=True):
+            v.assign(value)
+    shuffle.bit_generator.state = checkpoint["shuffle"]
+    return int(checkpoint["epoch"])
 
 
 _CALLBACK_CLASS: Any = None

@@ -222,20 +222,25 @@ def load_state(model: Any, state: tuple) -> None:
 
 def compiled_fit(backend: Any, keras: Any, model: Any, x: Any, y: Any, dataset: Dataset, *,
                  epochs: int, batch_size: int, validation: tuple[Any, Any] | None,
-                 report: Report | None) -> Any:
+                 report: Report | None, resume: Any = None) -> Any:
     """Train ``model`` (built and compiled by the backend, seeded) as ``model.fit`` would,
     one compiled program call per epoch; report validation values after each epoch.
     A NaN or infinite epoch loss fails the trial; an exception from ``report`` (the
-    core's ``TrialPruned``) ends training and propagates."""
+    core's ``TrialPruned``) ends training and propagates; ``TrialPaused`` leaves with the
+    checkpoint that ``resume`` goes on from."""
     import jax.numpy as jnp
     import numpy as np
 
-    from .backend import _rescaled, values_from_output
+    from hpo_framework.errors import TrialPaused
+
+    from .backend import _rescaled, checkpoint_of, load_checkpoint, values_from_output
 
     ensure_built(keras, model, x, y)
     program = program_for(keras, model, tuple(x.shape), tuple(y.shape), batch_size,
                           backend.verbose)
     xd, yd = jnp.asarray(x), jnp.asarray(y)
+    shuffle = backend.rng("shuffle")
+    first = 1 if resume is None else load_checkpoint(keras, model, shuffle, resume) + 1
     state = state_of(model)
     xv = yv = out = None
     if validation is not None and report is not None:
@@ -243,14 +248,19 @@ def compiled_fit(backend: Any, keras: Any, model: Any, x: Any, y: Any, dataset: 
         yv = np.asarray(validation[1])
     eps = float(keras.config.epsilon())
     started = time.perf_counter()
-    shuffle = backend.rng("shuffle")
-    for epoch in range(1, epochs + 1):
+    for epoch in range(first, epochs + 1):
         state, loss = program.run_epoch(state, xd, yd, shuffle, len(x))
         if not math.isfinite(loss):
             raise RuntimeError(f"diverged: loss became {loss} at epoch {epoch}")
         if xv is not None:
             out = program.forward(state, xv)
-            report(epoch, values_from_output(_rescaled(model, out), yv, dataset.task, eps))
+            try:
+                report(epoch, values_from_output(_rescaled(model, out), yv, dataset.task,
+                                                 eps))
+            except TrialPaused as exc:
+                load_state(model, state)
+                exc.checkpoint = checkpoint_of(keras, model, shuffle, epoch)
+                raise
     load_state(model, state)
     if out is not None:  # the last epoch's validation output: scoring need not redo it
         model._hpo_last_output = (validation[0], out)

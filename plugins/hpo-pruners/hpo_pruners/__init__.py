@@ -1,16 +1,18 @@
-"""hpo-pruners: the ``median``, ``asha`` and ``hyperband`` pruners.
+"""hpo-pruners: the ``median``, ``asha``, ``hyperband`` and ``halving`` pruners.
 
 Each is stateless: a decision is a function of (seed, options, the trial's curve, the
 history), so a resumed study, or a pruner object rebuilt for every call, decides the same.
+``halving`` pauses trials and resumes the best from their checkpoints.
 """
 
 from hpo_framework.contracts.hookspecs import hookimpl
 
 from .asha import ASHAPruner
+from .halving import HalvingPruner
 from .hyperband import HyperbandPruner
 from .median import MedianPruner
 
-__all__ = ["ASHAPruner", "HyperbandPruner", "MedianPruner"]
+__all__ = ["ASHAPruner", "HalvingPruner", "HyperbandPruner", "MedianPruner"]
 
 
 @hookimpl
@@ -23,3 +25,6 @@ def register_pruners(register):
     register("hyperband", HyperbandPruner,
              "Hyperband: ASHA brackets of different aggressiveness, one per trial by a "
              "seeded hash")
+    register("halving", HalvingPruner,
+             "successive halving on the whole cohort: pause every trial at each rung, "
+             "resume the best of all from their checkpoints")

@@ -103,6 +103,10 @@ class SklearnBackend(Backend):
     def reports_intermediate(self) -> bool:  # the MLP reports per epoch; a user model not
         return not self.config["model"]
 
+    @property
+    def resumable(self) -> bool:  # a paused MLP's checkpoint is the estimator itself
+        return not self.config["model"]
+
     # building ---------------------------------------------------------------------------
     def _value(self, params: dict[str, Any], *names: str) -> Any:
         for n in names:
@@ -149,11 +153,17 @@ class SklearnBackend(Backend):
 
     # training ---------------------------------------------------------------------------
     def fit(self, params: dict[str, Any], x: Any, y: Any, dataset: Dataset, *,
-            validation: tuple[Any, Any] | None = None, report: Report | None = None) -> Any:
+            validation: tuple[Any, Any] | None = None, report: Report | None = None,
+            resume: Any = None) -> Any:
+        """``resume``: a paused fit's checkpoint, ``{"epoch", "estimator"}`` (the
+        estimator pickled with its random state: it goes on as if it never paused)."""
         import numpy as np
         from sklearn.exceptions import ConvergenceWarning
 
-        est = self.build(params, dataset)
+        from hpo_framework.errors import TrialPaused
+
+        est = self.build(params, dataset) if resume is None else resume["estimator"]
+        first = 1 if resume is None else int(resume["epoch"]) + 1
         x = flat(x)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             # a diverging run is reported once, as the trial's error, not as numpy warnings
@@ -168,7 +178,7 @@ class SklearnBackend(Backend):
             target = (np.asarray(y, dtype=float) - mean) / std if regression else y
             classes = None if regression else np.unique(dataset.y_train)
             wrapped = _ScaledRegressor(est, mean, std) if regression else est
-            for epoch in range(1, est.max_iter + 1):
+            for epoch in range(first, est.max_iter + 1):
                 try:
                     if regression:
                         est.partial_fit(x, target)
@@ -182,7 +192,11 @@ class SklearnBackend(Backend):
                 if not math.isfinite(est.loss_):
                     raise RuntimeError(f"diverged: loss became {est.loss_} at epoch {epoch}")
                 if report is not None and validation is not None:
-                    report(epoch, self._validation_values(wrapped, validation, dataset))
+                    try:
+                        report(epoch, self._validation_values(wrapped, validation, dataset))
+                    except TrialPaused as exc:
+                        exc.checkpoint = {"epoch": epoch, "estimator": est}
+                        raise
             return wrapped
 
     def _validation_values(self, model: Any, validation: tuple[Any, Any],

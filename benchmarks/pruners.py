@@ -183,6 +183,36 @@ class Problem:
         self.backend.release(model)
         return accs, False
 
+    def train_pausing(self, params: dict[str, Any], trial: Any) -> list[float]:
+        """Train a trial of a pausing pruner through the compiled trainer (unpadded, as a
+        study of the backend does): from ``trial.resume`` when it was paused, reporting to
+        the study; a pause leaves with the backend's checkpoint and the accuracies so far.
+        Returns the per-epoch validation accuracies of a trial that ran to its end."""
+        from hpo_framework import TrialPaused, TrialPruned
+
+        resume = trial.resume
+        accs: list[float] = list(resume["accs"]) if resume is not None else []
+
+        def report(epoch: int, values: dict[str, float]) -> None:
+            self.epochs += 1
+            accs.append(float(values["val_accuracy"]))
+            trial.report(epoch, accs[-1])
+            if trial.should_pause():
+                raise TrialPaused()
+            if trial.should_prune() and epoch < EPOCHS:
+                raise TrialPruned(f"pruned at epoch {epoch}")
+
+        try:
+            model = self.backend.fit_one(dict(params), self.x_train, self.y_train,
+                                         self.dataset, validation=(self.x_val, self.y_val),
+                                         report=report,
+                                         resume=None if resume is None else resume["backend"])
+        except TrialPaused as exc:
+            exc.checkpoint = {"backend": exc.checkpoint, "accs": accs}
+            raise
+        self.backend.release(model)
+        return accs
+
     def record(self, params: dict[str, Any], accs: list[float], complete: bool) -> None:
         self.log.append({"t": time.perf_counter() - self.start, "epochs": self.epochs,
                          "value": accs[-1] if complete and accs else None,
@@ -238,6 +268,9 @@ def run_ours(problem: Problem, strategy: str, pruner: str | None, options: dict[
     tell_last = options.pop("tell_pruned", None) == "last"
     if tell_last and mode != "core":
         raise ValueError("tell_pruned=last needs --mode core")
+    if pruner is not None and get_registry().get("pruner", pruner).pauses:
+        run_pausing(problem, strategy, pruner, options, trials, strategy_options)
+        return
     if pruner is None or mode == "core":
         def objective(params: dict[str, Any], trial: Any) -> float:
             def on_epoch(epoch: int, acc: float) -> bool:
@@ -277,6 +310,43 @@ def run_ours(problem: Problem, strategy: str, pruner: str | None, options: dict[
                          seed=seed, direction="maximize", **(strategy_options or {}))
     states = [t.state.value for t in study.trials]
     if problem.log:  # what the study recorded, to check against what the objective saw
+        problem.log[-1]["study_states"] = {s: states.count(s) for s in sorted(set(states))}
+
+
+def run_pausing(problem: Problem, strategy: str, pruner: str, options: dict[str, Any],
+                trials: int, strategy_options: dict[str, Any] | None) -> None:
+    """A study with a pausing pruner (halving): its trials pause with the backend's
+    checkpoint and go on from it; the log keeps one entry per trial, its last."""
+    from hpo_framework import TrialPaused, optimize
+
+    if problem.trainer != "compiled":
+        raise ValueError(f"pruner '{pruner}' runs with --trainer compiled")
+    entries: dict[int, dict[str, Any]] = {}
+    saved = dict(problem.backend.config)
+    problem.backend.config.update(problem.backend.pausing_options())
+
+    def objective(params: dict[str, Any], trial: Any) -> float:
+        try:
+            accs = problem.train_pausing(params, trial)
+        except TrialPaused as exc:
+            problem.record(params, exc.checkpoint["accs"], False)
+            entries[trial.number] = problem.log.pop()
+            raise
+        problem.record(params, accs, True)
+        entries[trial.number] = problem.log.pop()
+        return accs[-1]
+
+    objective.resumable = True  # type: ignore[attr-defined]
+    try:
+        study = optimize(objective, problem.space, strategy=strategy, n_trials=trials,
+                         seed=problem.seed, direction="maximize", pruner=pruner,
+                         pruner_options=options, **(strategy_options or {}))
+    finally:
+        problem.backend.config.clear()
+        problem.backend.config.update(saved)
+    problem.log = sorted(entries.values(), key=lambda e: e["t"])
+    states = [t.state.value for t in study.trials]
+    if problem.log:
         problem.log[-1]["study_states"] = {s: states.count(s) for s in sorted(set(states))}
 
 
@@ -392,6 +462,7 @@ BASE_OPTIONS: dict[str, dict[str, Any]] = {
     "asha": {"min_resource": 1, "reduction_factor": 3},
     "hyperband": {"min_resource": 1, "max_resource": EPOCHS, "reduction_factor": 3},
     "median": {"n_startup_trials": 5, "n_warmup_steps": 1},
+    "halving": {},
 }
 
 
@@ -410,6 +481,7 @@ def methods(mode: str, variants: list[str] = ()) -> list[Method]:
         Method("bayes + hyperband",
                lambda p, n, b, m: run_ours(p, "bayes", "hyperband", hyperband, n, m)),
         Method("random + asha", lambda p, n, b, m: run_ours(p, "random", "asha", asha, n, m)),
+        Method("bayes + halving", lambda p, n, b, m: run_ours(p, "bayes", "halving", {}, n, m)),
         Method("optuna TPE + SuccessiveHalving",
                lambda p, n, b, m: run_optuna(p, "sh", b, 20 * n), ours=False),
         Method("optuna TPE + Hyperband",

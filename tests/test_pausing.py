@@ -268,3 +268,20 @@ def test_cli_refuses_a_pausing_pruner_on_an_executor_that_cannot_resume(tmp_path
         "cannot resume one (its submit() takes no resume): use the serial, process or dask "
         "executor, or another pruner")
     assert not (tmp_path / "v.db").exists()
+
+
+def test_bayes_models_the_paused_cohort_before_any_trial_finished():
+    """Every trial paused at step 1 (halving's first rung): bayes fits its model on those
+    losses (the latest step two reached, as BOHB) instead of proposing at random."""
+    from hpo_framework.registry import get_registry
+
+    space = hpo.Space.from_dict(SPACE)
+    bayes = get_registry().get("strategy", "bayes")(space, seed=0, n_initial_points=4)
+    paused = []
+    for number, params in enumerate(bayes.ask(4)):
+        paused.append(hpo.Trial(number=number, params=params, state=TrialState.PRUNED,
+                                curve=[(1, -value(params["x"], 1))]))
+    bayes.tell(paused)
+    assert bayes.stats()["model_fits"] == 0
+    bayes.ask(1)
+    assert bayes.stats()["model_fits"] == 1

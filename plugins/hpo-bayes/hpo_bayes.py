@@ -529,7 +529,7 @@ class BayesStrategy(Strategy):
         numbers = sorted(self._told) if numbers is None else numbers
         complete = [k for k in numbers if self._told[k][1] is not None]
         if not complete:
-            return [], []
+            return self._early_data(numbers)
         finals = [self._told[k][1] for k in complete]
         worst, best = max(finals), min(finals)
         xs = [self._told[k][0] for k in numbers]
@@ -544,6 +544,17 @@ class BayesStrategy(Strategy):
                 loss = None if guess is None else max(guess, best)
             ys.append(worst if loss is None else loss)
         return xs, ys
+
+    def _early_data(self, numbers: Sequence[int]) -> tuple[list, list]:
+        """No trial finished yet (a pausing pruner holds them all at a rung): the losses
+        the trials reported at the latest step at least two of them reached, as BOHB
+        models the largest budget with enough observations; ``[], []`` when none did."""
+        curves = {k: self._curves.get(k, {}) for k in numbers}
+        for step in sorted({s for c in curves.values() for s in c}, reverse=True):
+            have = [k for k in numbers if step in curves[k]]
+            if len(have) >= 2:
+                return [self._told[k][0] for k in have], [curves[k][step] for k in have]
+        return [], []
 
     def _curve_predictions(self, numbers: Sequence[int], complete: Sequence[int]
                            ) -> dict[int, float]:

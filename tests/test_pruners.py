@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hpo_pruners import ASHAPruner, HyperbandPruner, MedianPruner
+from hpo_pruners import ASHAPruner, HalvingPruner, HyperbandPruner, MedianPruner
 from hpo_pruners.hyperband import bracket_budgets, n_brackets
 
 from hpo_framework import OptionError, Pruner, Trial, TrialState, get_registry
@@ -36,13 +36,16 @@ def running(number: int, losses: list[float], first_step: int = 1) -> Trial:
 
 # registration ----------------------------------------------------------------------------
 
-def test_the_three_pruners_are_registered_plugins():
+def test_the_four_pruners_are_registered_plugins():
     registry = get_registry()
     assert registry.get("pruner", "median") is MedianPruner
     assert registry.get("pruner", "asha") is ASHAPruner
     assert registry.get("pruner", "hyperband") is HyperbandPruner
-    for cls in (MedianPruner, ASHAPruner, HyperbandPruner):
+    assert registry.get("pruner", "halving") is HalvingPruner
+    for cls in (MedianPruner, ASHAPruner, HyperbandPruner, HalvingPruner):
         assert issubclass(cls, Pruner) and cls.kind == "pruner"
+    assert [cls.pauses for cls in (MedianPruner, ASHAPruner, HyperbandPruner,
+                                   HalvingPruner)] == [False, False, False, True]
 
 
 @pytest.mark.parametrize(("cls", "options", "message"), [
@@ -407,8 +410,17 @@ def test_the_suite_passes_a_pruner_that_never_stops_ordinary_curves():
 
 
 def test_check_pruner_runs_every_check_for_each_shipped_pruner():
-    for cls in (MedianPruner, ASHAPruner, HyperbandPruner):
+    for cls in (MedianPruner, ASHAPruner, HyperbandPruner, HalvingPruner):
         check_pruner(cls)
+
+
+def test_the_conformance_suite_catches_a_pausing_pruner_that_never_resumes():
+    class Forgets(HalvingPruner):
+        def promote(self, paused, history, *, more):
+            return []
+
+    with pytest.raises(AssertionError, match="fails 'keeps_best'"):
+        check_pruner(Forgets)
 
 
 class NeverPrunes(Pruner):

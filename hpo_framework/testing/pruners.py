@@ -27,7 +27,7 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..contracts.pruner import Pruner
+from ..contracts.pruner import PAUSE, Pruner
 from ..contracts.trial import Trial, TrialState
 
 Curve = list[tuple[int, float]]
@@ -76,11 +76,26 @@ def _view(trial: Trial) -> Trial:
                  value=trial.value, loss=trial.loss, curve=list(trial.curve))
 
 
-def _ask(pruner: Pruner, trial: Trial, others: Sequence[Trial], where: str) -> bool:
+def _ask(pruner: Pruner, trial: Trial, others: Sequence[Trial], where: str) -> bool | str:
+    """The decision: a bool, or ``PAUSE`` from a pausing pruner (``pauses = True``)."""
     decision = pruner.prune(_view(trial), [_view(t) for t in others])
+    if pruner.pauses and decision == PAUSE:
+        return PAUSE
     assert isinstance(decision, bool), (
-        f"{where}: prune() must return a bool, got {type(decision).__name__} {decision!r}")
+        f"{where}: prune() must return a bool{' or PAUSE' if pruner.pauses else ''}, got "
+        f"{type(decision).__name__} {decision!r}")
     return decision
+
+
+def _promote(pruner: Pruner, trials: Sequence[Trial], more: bool) -> list[int]:
+    paused = [t for t in trials if t.state is TrialState.PAUSED]
+    if not paused or not pruner.pauses:
+        return []
+    numbers = pruner.promote([_view(t) for t in paused], [_view(t) for t in trials], more=more)
+    known = {t.number for t in paused}
+    assert all(n in known for n in numbers), (
+        f"promote() returned {numbers}, not all of them PAUSED (paused: {sorted(known)})")
+    return list(numbers)
 
 
 def simulate(
@@ -97,6 +112,8 @@ def simulate(
     sitting). ``pruner`` may be a factory, called before every decision (a pruner rebuilt
     from its seed and options, as after a resume). A trial the pruner stops is PRUNED with
     ``user_attrs["pruned_at"]`` = its last step; the others are COMPLETE with the last loss.
+    A pausing pruner's PAUSE makes a trial PAUSED; before new trials start, ``promote``
+    says which go on (from where they paused); those never resumed end PRUNED.
     Returns the history plus the new trials, in number order.
     """
     factory = pruner if callable(pruner) and not isinstance(pruner, Pruner) else None
@@ -104,12 +121,19 @@ def simulate(
     queue = [Trial(number=len(trials) + i, params={"curve": i}) for i in range(len(curves))]
     todo = {t.number: list(c) for t, c in zip(queue, curves, strict=True)}
     running: list[Trial] = []
-    while queue or running:
+    while True:
+        current = factory() if factory is not None else pruner
+        for number in _promote(current, trials, more=bool(queue))[:parallel - len(running)]:
+            trial = next(t for t in trials if t.number == number)
+            trial.state = TrialState.RUNNING
+            running.append(trial)
         while queue and len(running) < parallel:
             trial = queue.pop(0)
             trial.state = TrialState.RUNNING
             trials.append(trial)
             running.append(trial)
+        if not running:
+            break
         for trial in list(running):
             rest = todo[trial.number]
             if not rest:
@@ -119,12 +143,20 @@ def simulate(
             trial.curve.append(rest.pop(0))
             others = [t for t in trials if t.number != trial.number]
             current = factory() if factory is not None else pruner
-            if _ask(current, trial, others, f"trial {trial.number} at step {trial.curve[-1][0]}"):
+            said = _ask(current, trial, others, f"trial {trial.number} at step "
+                                                f"{trial.curve[-1][0]}")
+            if said == PAUSE and rest:
+                trial.state = TrialState.PAUSED
+                running.remove(trial)
+            elif said is True:
                 _finish(trial, TrialState.PRUNED)
                 running.remove(trial)
             elif not rest:
                 _finish(trial, TrialState.COMPLETE)
                 running.remove(trial)
+    for trial in trials:
+        if trial.state is TrialState.PAUSED:
+            _finish(trial, TrialState.PRUNED)
     return sorted(trials, key=lambda t: t.number)
 
 
@@ -152,11 +184,11 @@ def check_no_history(pruner_cls: type[Pruner], **options: Any) -> None:
     for curve in (ordinary_curves(1)[0], hopeless_curve(), best_curve()):
         pruner = make_pruner(pruner_cls, **options)
         trial = Trial(number=0, params={}, state=TrialState.RUNNING)
-        assert not _ask(pruner, trial, [], "trial 0 before any report"), (
+        assert _ask(pruner, trial, [], "trial 0 before any report") is not True, (
             "a trial with no report yet was stopped")
         for point in curve:
             trial.curve.append(point)
-            assert not _ask(pruner, trial, [], f"trial 0 at step {point[0]}"), (
+            assert _ask(pruner, trial, [], f"trial 0 at step {point[0]}") is not True, (
                 f"the only trial of a study was stopped at step {point[0]} with no history "
                 f"to compare it with (curve {curve[:3]}...)")
 
@@ -229,6 +261,8 @@ def check_rebuilt(pruner_cls: type[Pruner], n_history: int = 30, **options: Any)
         assert rebuilt == whole, (
             f"a pruner rebuilt before every call decides differently ({parallel} at a time):"
             f"\n  once:    {whole}\n  rebuilt: {rebuilt}")
+    if pruner_cls.pauses:  # its cohort is the whole budget: a sitting that ended is not a
+        return             # resume (a killed driver's is tested through the study)
     whole = decisions(simulate(make_pruner(pruner_cls, seed=5, **options), curves))
     cut = len(curves) // 2
     first = simulate(make_pruner(pruner_cls, seed=5, **options), curves[:cut])

@@ -84,7 +84,8 @@ class Trial:
 
 @dataclass
 class Outcome:
-    """What an evaluation sends back from wherever it ran (picklable, JSON-able)."""
+    """What an evaluation sends back from wherever it ran (picklable; JSON-able but for a
+    PAUSED one's ``checkpoint``, which storage pickles)."""
 
     state: TrialState
     value: float | None = None

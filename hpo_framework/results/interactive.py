@@ -37,7 +37,7 @@ from .stats import best_so_far, finished_in_order, median
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
           "#7f7f7f", "#bcbd22", "#17becf"]
 STATE_COLORS = {"COMPLETE": "#2ca02c", "FAILED": "#d62728", "PRUNED": "#ff7f0e",
-                "RUNNING": "#1f77b4", "WAITING": "#7f7f7f"}
+                "RUNNING": "#1f77b4", "WAITING": "#7f7f7f", "PAUSED": "#bcbd22"}
 
 
 def plotly_js() -> str:

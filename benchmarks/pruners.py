@@ -184,9 +184,9 @@ class Problem:
         return accs, False
 
     def train_pausing(self, params: dict[str, Any], trial: Any) -> list[float]:
-        """Train a trial of a pausing pruner through the compiled trainer (unpadded, as a
-        study of the backend does): from ``trial.resume`` when it was paused, reporting to
-        the study; a pause leaves with the backend's checkpoint and the accuracies so far.
+        """Train a trial of a pausing pruner through the compiled trainer (as a study of
+        the backend does): from ``trial.resume`` when it was paused, reporting to the
+        study; a pause leaves with the backend's checkpoint and the accuracies so far.
         Returns the per-epoch validation accuracies of a trial that ran to its end."""
         from hpo_framework import TrialPaused, TrialPruned
 
@@ -322,8 +322,6 @@ def run_pausing(problem: Problem, strategy: str, pruner: str, options: dict[str,
     if problem.trainer != "compiled":
         raise ValueError(f"pruner '{pruner}' runs with --trainer compiled")
     entries: dict[int, dict[str, Any]] = {}
-    saved = dict(problem.backend.config)
-    problem.backend.config.update(problem.backend.pausing_options())
 
     def objective(params: dict[str, Any], trial: Any) -> float:
         try:
@@ -337,13 +335,9 @@ def run_pausing(problem: Problem, strategy: str, pruner: str, options: dict[str,
         return accs[-1]
 
     objective.resumable = True  # type: ignore[attr-defined]
-    try:
-        study = optimize(objective, problem.space, strategy=strategy, n_trials=trials,
-                         seed=problem.seed, direction="maximize", pruner=pruner,
-                         pruner_options=options, **(strategy_options or {}))
-    finally:
-        problem.backend.config.clear()
-        problem.backend.config.update(saved)
+    study = optimize(objective, problem.space, strategy=strategy, n_trials=trials,
+                     seed=problem.seed, direction="maximize", pruner=pruner,
+                     pruner_options=options, **(strategy_options or {}))
     problem.log = sorted(entries.values(), key=lambda e: e["t"])
     states = [t.state.value for t in study.trials]
     if problem.log:

@@ -240,9 +240,12 @@ def test_a_resumed_sklearn_trial_trains_as_if_it_never_paused(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("trainer", ["compiled", "fit"])
-def test_a_resumed_keras_trial_trains_as_if_it_never_paused(tmp_path, trainer):
-    options = ["-B", "epochs=4", "-B", f"trainer={trainer}", "-B", "pad=false"]
+@pytest.mark.parametrize(("trainer", "pad"), [("compiled", "true"), ("compiled", "false"),
+                                              ("fit", "false")])
+def test_a_resumed_keras_trial_trains_as_if_it_never_paused(tmp_path, trainer, pad):
+    """Padded (the default: one program for every width, the member's state cut to its own
+    shapes when it pauses), unpadded, and Keras's model.fit on TensorFlow."""
+    options = ["-B", "epochs=4", "-B", f"trainer={trainer}", "-B", f"pad={pad}"]
     if trainer == "fit":
         options += ["-B", "keras_backend=tensorflow"]
 
@@ -285,3 +288,59 @@ def test_bayes_models_the_paused_cohort_before_any_trial_finished():
     assert bayes.stats()["model_fits"] == 0
     bayes.ask(1)
     assert bayes.stats()["model_fits"] == 1
+
+
+PADDED_CHILD = r"""
+import json
+from hpo_keras import KerasBackend
+from hpo_framework.errors import TrialPaused
+from hpo_framework.jobs.pipeline import load_dataset
+
+d = load_dataset("digits")
+x, y, xv, yv = d.x_train[:1000], d.y_train[:1000], d.x_train[1000:], d.y_train[1000:]
+configs = [
+    {"learning_rate": 0.01, "optimizer": "adam", "num_dense_layers": 2, "num_dense_nodes": 7},
+    {"learning_rate": 0.05, "optimizer": "sgd", "num_dense_layers": 1, "num_dense_nodes": 12},
+    {"learning_rate": 0.01, "optimizer": "rmsprop", "num_dense_layers": 2, "num_dense_nodes": 5},
+]
+wide = {"learning_rate": 0.01, "optimizer": "adam", "num_dense_layers": 3, "num_dense_nodes": 40}
+b = KerasBackend(trainer="compiled", seed=0, epochs=4)
+out = []
+for params in configs:
+    seen = []
+    b.fit_one(params, x, y, d, validation=(xv, yv),
+              report=lambda e, v: seen.append((e, v["val_loss"], v["val_accuracy"])))
+    paused = []
+
+    def pause_at_2(e, v):
+        paused.append((e, v["val_loss"], v["val_accuracy"]))
+        if e == 2:
+            raise TrialPaused()
+
+    try:
+        b.fit_one(params, x, y, d, validation=(xv, yv), report=pause_at_2)
+    except TrialPaused as exc:
+        checkpoint = exc.checkpoint
+    # a deeper, wider trial between: the padded program the resumed one meets has grown
+    b.fit_one(wide, x, y, d, validation=(xv, yv), report=lambda e, v: None)
+    model = b.fit_one(params, x, y, d, validation=(xv, yv), resume=checkpoint,
+                      report=lambda e, v: paused.append((e, v["val_loss"], v["val_accuracy"])))
+    out.append({"whole": seen, "paused": paused, "padded": checkpoint.get("padded"),
+                "epoch": checkpoint["epoch"], "accuracy": b.score(model, xv, yv, d)["accuracy"]})
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.slow
+def test_a_trial_paused_in_the_padded_program_goes_on_in_a_grown_one():
+    proc = subprocess.run([sys.executable, "-c", PADDED_CHILD], capture_output=True, text=True,
+                          env={**os.environ, "KERAS_BACKEND": "jax"}, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    runs = json.loads(proc.stdout.strip().splitlines()[-1])
+    for run in runs:
+        assert run["padded"] is True and run["epoch"] == 2
+        assert [s[0] for s in run["paused"]] == [1, 2, 3, 4]
+        flat = [v for step in run["paused"] for v in step]
+        assert flat == pytest.approx([v for step in run["whole"] for v in step], rel=1e-5,
+                                     abs=1e-6)
+        assert run["accuracy"] == run["whole"][-1][2]

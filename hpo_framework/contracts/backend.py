@@ -34,11 +34,6 @@ class Backend(Configurable):
         self.verbose = verbose
         self.config = self.validate(options)
 
-    def pausing_options(self) -> dict[str, Any]:
-        """Backend options a study with a pausing pruner trains with instead (a trainer
-        whose state a checkpoint cannot hold is swapped for one it can); none by default."""
-        return {}
-
     def default_space(self, dataset: Dataset) -> dict[str, Any]:
         """The search space used when the user gives none (the space-file schema)."""
         raise NotImplementedError

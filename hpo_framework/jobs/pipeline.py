@@ -132,12 +132,6 @@ class PipelineObjective:
         """True when the backend can go on from a paused trial's checkpoint."""
         return bool(make_backend(self.spec).resumable)
 
-    def prepare_pausing(self) -> None:
-        """Train as trials that may pause must (the backend's ``pausing_options``)."""
-        options = make_backend(self.spec).pausing_options()
-        if options:
-            self.set_backend_options(**options)
-
     def warm_up(self) -> None:
         """Resolve the plugins, load the data and import the backend's libraries once."""
         self.parts()

@@ -259,9 +259,6 @@ def check_pausing(pruner: Any, objective: Objective, executor: Executor,
                        "objective cannot go on from a checkpoint: use a backend that can "
                        "(keras, sklearn), or another pruner (asha)")
     pruner.check_run(n_trials)
-    prepare = getattr(objective, "prepare_pausing", None)
-    if callable(prepare):
-        prepare()
 
 
 def _lost(future: cf.Future) -> Outcome:

@@ -194,12 +194,6 @@ class KerasBackend(Backend):
         raise ValueError(f"unknown optimizer '{name}' (use adam, sgd or rmsprop)")
 
     # training ---------------------------------------------------------------------------
-    def pausing_options(self) -> dict[str, Any]:
-        """The padded program trains a batch of members in one padded state, which a
-        checkpoint of one trial cannot hold: trials that may pause train unpadded."""
-        return {"pad": False} if self.config["trainer"] == "compiled" and self.config["pad"] \
-            else {}
-
     def fit(self, params: dict[str, Any], x: Any, y: Any, dataset: Dataset, *,
             validation: tuple[Any, Any] | None = None, report: Report | None = None,
             resume: Any = None) -> Any:
@@ -242,11 +236,12 @@ class KerasBackend(Backend):
         from hpo_framework.errors import TrialPaused
 
         keras = self._keras()
-        if self.config["trainer"] == "compiled" and self.config["pad"] and resume is None:
+        padded = resume is None or bool(resume.get("padded"))
+        if self.config["trainer"] == "compiled" and self.config["pad"] and padded:
             from .vectorized import padded_fit
 
             trained = padded_fit(self, params, np.asarray(x, dtype=np.float32), y, dataset,
-                                 validation, report)
+                                 validation, report, resume)
             if trained is not None:
                 return trained[0]
         model, y = self.prepared(params, y, dataset)

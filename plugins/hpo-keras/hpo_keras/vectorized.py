@@ -27,6 +27,7 @@ from typing import Any
 from hpo_framework.contracts.executor import Executor
 from hpo_framework.contracts.objective import evaluate
 from hpo_framework.contracts.trial import Outcome
+from hpo_framework.errors import TrialPaused
 
 _LOCAL = threading.local()
 PROGRAMS: OrderedDict[Any, Any] = OrderedDict()
@@ -46,9 +47,10 @@ class _Request:
     """A member's ``fit`` call, waiting for the coordinator's answer."""
 
     def __init__(self, backend: Any, params: dict[str, Any], x: Any, y: Any, dataset: Any,
-                 validation: Any, report: Any) -> None:
+                 validation: Any, report: Any, resume: Any = None) -> None:
         self.backend, self.params, self.x, self.y = backend, params, x, y
         self.dataset, self.validation, self.report = dataset, validation, report
+        self.resume = resume  # a paused trial's checkpoint (a batch of one only)
         self.answered = threading.Event()
         self.result: Any = None
         self.error: BaseException | None = None
@@ -221,12 +223,13 @@ _ALONE = None
 
 
 def padded_fit(backend: Any, params: dict[str, Any], x: Any, y: Any, dataset: Any,
-               validation: Any, report: Any) -> tuple[Any] | None:
+               validation: Any, report: Any, resume: Any = None) -> tuple[Any] | None:
     """One trial of the built-in MLP through the padded program (a batch of one), so that
     trials of other widths and depths reuse its compile; None when it does not apply
-    (``--model``, dropout, no hidden layer). Failures and ``TrialPruned`` propagate."""
+    (``--model``, dropout, no hidden layer). Failures and ``TrialPruned`` propagate;
+    ``TrialPaused`` leaves with the member's checkpoint, which ``resume`` goes on from."""
     global _ALONE
-    req = _Request(backend, params, x, y, dataset, validation, report)
+    req = _Request(backend, params, x, y, dataset, validation, report, resume)
     if _ALONE is None:
         _ALONE = PaddedMLP()
     if _ALONE.group_key(req) is None:
@@ -306,9 +309,14 @@ class PaddedMLP:
         epochs = int(s["epochs"])
         keras = backend._keras()
         members: list[tuple[_Request, Any, _Spec]] = []
+        resume = first.resume if len(requests) == 1 else None
         for req in requests:  # each member's model, built and seeded as it would be alone
             try:
                 model, y = backend.prepared(req.params, req.y, req.dataset)
+                if resume is not None:  # the paused member's weights, where it stood
+                    for v, value in zip(model.trainable_variables, resume["weights"],
+                                        strict=True):
+                        v.assign(value)
                 kind = str(self._settings(req)["optimizer"]).lower()
                 units = layer_units(req.params, backend.config["n_layers"],
                                     backend.config["units"])
@@ -336,6 +344,8 @@ class PaddedMLP:
                                 first.validation is not None and first.report is not None,
                                 backend.verbose)
         state = program.initial_state([(m[1], m[2]) for m in members], n_slots)
+        if resume is not None:
+            program.load_member_slots(state, 0, members[0][1], members[0][2], resume)
         active = np.zeros(n_slots, dtype=bool)
         active[:len(members)] = True
         cap = program.cap_rows
@@ -351,12 +361,14 @@ class PaddedMLP:
         outs: dict[int, Any] = {}
         COUNTS["batches"] += 1
         shuffle = backend.rng("shuffle")  # each group shuffles as its members would alone
-        for epoch in range(1, epochs + 1):
+        if resume is not None:
+            shuffle.bit_generator.state = resume["shuffle"]
+        for epoch in range(1 if resume is None else int(resume["epoch"]) + 1, epochs + 1):
             batches = program.indices(shuffle, len(x))
             state, losses = program.epoch(state, jnp.asarray(active), xd, yd, batches, len(x))
             losses = np.asarray(losses)
             out = program.forward(state, xv) if xv is not None else None
-            for i, (req, model, _) in enumerate(members):
+            for i, (req, model, spec) in enumerate(members):
                 if not active[i]:
                     continue
                 if not np.isfinite(losses[i]):
@@ -370,6 +382,11 @@ class PaddedMLP:
                     outs[i] = out[i]
                     req.report(epoch, values_from_output(_rescaled(model, out[i]), yv,
                                                          dataset.task, eps))
+                except TrialPaused as exc:  # paused: its state goes with it
+                    exc.checkpoint = program.member_checkpoint(state, i, model, spec, epoch,
+                                                               shuffle)
+                    errors[i] = exc
+                    active[i] = False
                 except Exception as exc:  # TrialPruned (or a NaN output): this member stops
                     errors[i] = exc
                     active[i] = False
@@ -635,3 +652,68 @@ class BatchProgram:
 
     def member_weights(self, state: Any) -> list[Any]:
         return [self.np.asarray(p) for p in state[0]]
+
+    # a member's checkpoint, in its own (unpadded) shapes -------------------------------
+    def _member_index(self, n_hidden: int) -> list[int | None]:
+        """Per padded parameter, the member's parameter (None: a layer it lacks)."""
+        n = len(self.shapes)
+        return [2 * n_hidden + p - (n - 2) if p >= n - 2 else p if p // 2 < n_hidden
+                else None for p in range(n)]
+
+    def _slot_vars(self, kind: str) -> list[tuple[int, str | None, int | None]]:
+        """(index, slot name, padded parameter) of each variable of ``kind``'s optimizer;
+        the parameter is None for its scalars (iteration, learning rate)."""
+        import re
+
+        out = []
+        for v, var in enumerate(self.optimizers[self.kinds.index(kind)].variables):
+            found = re.fullmatch(r"w(\d+)_(\w+)", var.name)
+            out.append((v, var.name, None) if found is None else
+                       (v, found[2], int(found[1])))
+        return out
+
+    def member_checkpoint(self, state: Any, i: int, model: Any, spec: _Spec, epoch: int,
+                          shuffle: Any) -> dict[str, Any]:
+        """Member ``i`` paused after ``epoch``: its weights and its optimizer's state, cut
+        to its own shapes (so a program of another depth or width can take it back), the
+        shuffle's random state and the epoch."""
+        np = self.np
+        shapes = [tuple(v.shape) for v in model.trainable_variables]
+        index = self._member_index(len(spec.units))
+
+        def own(a: Any, q: int) -> Any:
+            return np.array(np.asarray(a)[i][tuple(slice(0, n) for n in shapes[q])])
+
+        weights: list[Any] = [None] * len(shapes)
+        for p, q in enumerate(index):
+            if q is not None:
+                weights[q] = own(state[0][p], q)
+        k = self.kinds.index(spec.kind)
+        slots: dict[str, list[Any]] = {}
+        scalars: dict[str, Any] = {}
+        for v, name, p in self._slot_vars(spec.kind):
+            if p is None:
+                scalars[name] = np.array(np.asarray(state[1][k][v])[i])
+            elif index[p] is not None:
+                slots.setdefault(name, [None] * len(shapes))[index[p]] = own(state[1][k][v],
+                                                                             index[p])
+        return {"padded": True, "epoch": int(epoch), "shuffle": shuffle.bit_generator.state,
+                "weights": weights, "slots": slots, "scalars": scalars}
+
+    def load_member_slots(self, state: Any, i: int, model: Any, spec: _Spec,
+                          checkpoint: dict[str, Any]) -> None:
+        """Write a checkpoint's optimizer state back into member ``i`` of ``state`` (its
+        weights went in through its Keras model), zero-padded to this program's shapes."""
+        np = self.np
+        index = self._member_index(len(spec.units))
+        k = self.kinds.index(spec.kind)
+        for v, name, p in self._slot_vars(spec.kind):
+            if p is None:
+                value = checkpoint["scalars"][name]
+            elif index[p] is None:
+                continue  # a layer the member lacks: its state stays zero
+            else:
+                own = checkpoint["slots"][name][index[p]]
+                value = np.zeros(state[1][k][v].shape[1:], np.float32)
+                value[tuple(slice(0, n) for n in own.shape)] = own
+            state[1][k][v] = state[1][k][v].at[i].set(value)

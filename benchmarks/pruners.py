@@ -268,7 +268,7 @@ def run_ours(problem: Problem, strategy: str, pruner: str | None, options: dict[
     tell_last = options.pop("tell_pruned", None) == "last"
     if tell_last and mode != "core":
         raise ValueError("tell_pruned=last needs --mode core")
-    if pruner is not None and get_registry().get("pruner", pruner).pauses:
+    if pruner is not None and get_registry().get("pruner", pruner)(**options).pauses:
         run_pausing(problem, strategy, pruner, options, trials, strategy_options)
         return
     if pruner is None or mode == "core":

@@ -97,6 +97,28 @@ def test_halving_resumes_the_best_of_the_whole_cohort_in_process_and_in_workers(
     conn.close()
 
 
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_asha_with_promotions_resumes_a_paused_trial_the_later_ones_rank_high(n_jobs):
+    events = []
+    study = optimize(Climb(), SPACE, strategy="random", n_trials=N, seed=5, n_jobs=n_jobs,
+                     direction="maximize", pruner="asha",
+                     pruner_options={"pause": True, "max_resource": STEPS},
+                     callbacks=[lambda s, t: events.append((t.number, t.state))])
+    assert len(study.trials) == N and not study.paused
+    promoted = {n for n, state in events if state is TrialState.PAUSED} & \
+        {t.number for t in study.trials if t.state is TrialState.COMPLETE}
+    assert promoted  # paused below a bar, resumed when later trials ranked it high, finished
+    for t in study.trials:
+        steps = [r["step"] for r in t.intermediate]
+        assert steps == list(range(1, len(steps) + 1))
+        assert [r["value"] for r in t.intermediate] == [value(t.params["x"], s) for s in steps]
+        assert (t.state is TrialState.COMPLETE) == (steps[-1] == STEPS)
+        if t.state is TrialState.PRUNED:
+            assert t.error in ("paused at step 1; not resumed", "paused at step 3; not resumed")
+    # fewer epochs than all of them
+    assert sum(len(t.intermediate) for t in study.trials) < N * STEPS
+
+
 @pytest.mark.slow
 def test_halving_resumes_trials_on_a_dask_cluster():
     pytest.importorskip("distributed")

@@ -412,6 +412,8 @@ def test_the_suite_passes_a_pruner_that_never_stops_ordinary_curves():
 def test_check_pruner_runs_every_check_for_each_shipped_pruner():
     for cls in (MedianPruner, ASHAPruner, HyperbandPruner, HalvingPruner):
         check_pruner(cls)
+    check_pruner(ASHAPruner, pause=True)  # Li et al.'s promotions
+    check_pruner(ASHAPruner, pause=True, max_resource=10)
 
 
 def test_the_conformance_suite_catches_a_pausing_pruner_that_never_resumes():

@@ -261,8 +261,8 @@ def check_rebuilt(pruner_cls: type[Pruner], n_history: int = 30, **options: Any)
         assert rebuilt == whole, (
             f"a pruner rebuilt before every call decides differently ({parallel} at a time):"
             f"\n  once:    {whole}\n  rebuilt: {rebuilt}")
-    if pruner_cls.pauses:  # its cohort is the whole budget: a sitting that ended is not a
-        return             # resume (a killed driver's is tested through the study)
+    if make_pruner(pruner_cls, **options).pauses:  # a sitting that ended its paused trials
+        return  # is not a resume of them (a killed driver's is tested through the study)
     whole = decisions(simulate(make_pruner(pruner_cls, seed=5, **options), curves))
     cut = len(curves) // 2
     first = simulate(make_pruner(pruner_cls, seed=5, **options), curves[:cut])

@@ -16,6 +16,12 @@ where a stop would save one step of ten and judge on a noisy one).
 many trials finished past the step, a trial whose value there, improved by as much as the
 most any of them improved from there to their end, is still worse than the best of their
 ends is stopped (``curves.hopeless``). It saves the epochs between rungs.
+
+``pause`` (off: Optuna's behaviour) is Li et al.'s ASHA with promotions: a trial below a
+rung's bar is paused, not stopped, and resumed from its checkpoint as soon as the trials
+that reached the rung since rank it among the best ``1 / reduction_factor`` of them (the
+study asks :meth:`ASHAPruner.promote` before each new trial). A study's first trials are
+then no longer judged for good against the few before them.
 """
 
 from __future__ import annotations
@@ -24,7 +30,8 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from hpo_framework import Option, OptionError, Pruner, Trial
+from hpo_framework import Option, OptionError, Pruner, Trial, TrialState
+from hpo_framework.contracts.pruner import PAUSE
 
 from .curves import Curve, finite_or_inf, hopeless, last_steps_of_complete, value_at_or_after
 
@@ -44,6 +51,18 @@ def promotable(value: float, competing: list[float], reduction_factor: int) -> b
     ``competing`` includes ``value``."""
     index = max(len(competing) // reduction_factor - 1, 0)
     return value <= sorted(competing)[index]
+
+
+def rungs_judged(min_resource: int, reduction_factor: int, rate: int,
+                 max_resource: int | None, last: int) -> list[int]:
+    """The steps of the rungs judged up to step ``last`` (see :func:`successive_halving`)."""
+    out, rung = [], 0
+    while (at := rung_step(min_resource, reduction_factor, rate, rung)) <= last:
+        if max_resource is not None and at * reduction_factor > max_resource:
+            break
+        out.append(at)
+        rung += 1
+    return out
 
 
 def successive_halving(curve: Curve, others: Sequence[Curve], min_resource: int,
@@ -105,20 +124,57 @@ class ASHAPruner(Pruner):
                                       "step a trial that could not beat the best of them "
                                       "even improving as much as the most any of them did "
                                       "from that step (0: off)"),
+        "pause": Option(False, bool, nullable=False,
+                        help="pause a trial below a rung's bar instead of stopping it, and "
+                             "resume it from its checkpoint once the trials after it rank "
+                             "it among the best (Li et al.'s promotions; needs a backend "
+                             "that checkpoints)"),
     }
 
     def __init__(self, *, seed: int | None = None, **options: Any) -> None:
         super().__init__(seed=seed, **options)
         check_resource("pruner 'asha'", "min_resource", self.config["min_resource"])
+        self.pauses = bool(self.config["pause"])
 
-    def prune(self, trial: Trial, history: Sequence[Trial]) -> bool:
+    def _min_resource(self, history: Sequence[Trial]) -> int | None:
         min_resource = self.config["min_resource"]
-        if min_resource == "auto":
-            min_resource = auto_min_resource(history)
-            if min_resource is None:
-                return False
-        return (successive_halving(trial.curve, [t.curve for t in history], min_resource,
+        return auto_min_resource(history) if min_resource == "auto" else min_resource
+
+    def prune(self, trial: Trial, history: Sequence[Trial]) -> bool | str:
+        min_resource = self._min_resource(history)
+        if min_resource is None:
+            return False
+        if hopeless(trial.curve, history, self.config["hopeless_after"]):
+            return True
+        below = successive_halving(trial.curve, [t.curve for t in history], min_resource,
                                    self.config["reduction_factor"],
                                    self.config["min_early_stopping_rate"],
                                    self.config["max_resource"])
-                or hopeless(trial.curve, history, self.config["hopeless_after"]))
+        if below and self.pauses and math.isfinite(trial.curve[-1][1]):
+            return PAUSE
+        return below
+
+    def promote(self, paused: Sequence[Trial], history: Sequence[Trial], *, more: bool
+                ) -> list[int]:
+        """The paused trials now among the best ``1 / reduction_factor`` of every trial
+        that reached the rung they paused at: the highest rung first, then by value."""
+        min_resource = self._min_resource(history)
+        if min_resource is None or not self.pauses:
+            return []
+        rf = self.config["reduction_factor"]
+        due = []
+        for trial in paused:
+            if not trial.curve:
+                continue
+            rungs = rungs_judged(min_resource, rf, self.config["min_early_stopping_rate"],
+                                 self.config["max_resource"], trial.curve[-1][0])
+            if not rungs:
+                continue
+            at = rungs[-1]  # the rung it paused at
+            value = value_at_or_after(trial.curve, at)
+            competing = [v for t in history if t.number != trial.number
+                         and t.state is not TrialState.FAILED
+                         and (v := value_at_or_after(t.curve, at)) is not None]
+            if value is not None and promotable(value, [*competing, value], rf):
+                due.append((-at, value, trial.number))
+        return [number for *_, number in sorted(due)]

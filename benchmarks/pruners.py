@@ -437,7 +437,9 @@ def variant(text: str) -> tuple[str, str, dict[str, Any], dict[str, Any]]:
     if pruner not in BASE_OPTIONS:
         raise ValueError(f"--variant {text!r}: the pruner is one of {', '.join(BASE_OPTIONS)}")
     given: dict[str, Any] = {}
-    for item in filter(None, (i.strip() for i in rest.split(","))):
+    # items split at a comma that starts the next KEY=, so a value may hold commas
+    # (halving's keep=0.5,0.5)
+    for item in filter(None, (i.strip() for i in re.split(r",(?=\s*[\w.]+=)", rest))):
         key, eq, value = item.partition("=")
         if not eq:
             raise ValueError(f"--variant {text!r}: {item!r} is not KEY=VALUE")

@@ -147,7 +147,9 @@ def _report_one(view: Any, as_json: bool, as_csv: bool, html: str | None,
     if row["test_score"] is not None:
         console.print(f"test {view.metric} of the best configuration retrained: "
                       f"{fmt(row['test_score'])}", highlight=False)
-    state = f"{row['running']} still running or queued" if row["running"] else "finished"
+    active = row["running"] - row["paused"]
+    state = ", ".join([*([f"{active} still running or queued"] if active else []),
+                       *([f"{row['paused']} paused"] if row["paused"] else [])]) or "finished"
     console.print(f"strategy {view.strategy}, {row['trials']} trials ({row['failed']} failed), "
                   f"{state}", highlight=False)
     result = importances(view)

@@ -103,6 +103,7 @@ def summary(study: Any) -> dict[str, Any]:
         "failed": states.count(TrialState.FAILED),
         "pruned": states.count(TrialState.PRUNED),
         "running": sum(1 for s in states if not s.finished),
+        "paused": states.count(TrialState.PAUSED),
         "wall_time_s": wall_time(view),
     }
 

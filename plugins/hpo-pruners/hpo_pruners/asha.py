@@ -17,11 +17,13 @@ many trials finished past the step, a trial whose value there, improved by as mu
 most any of them improved from there to their end, is still worse than the best of their
 ends is stopped (``curves.hopeless``). It saves the epochs between rungs.
 
-``pause`` (off: Optuna's behaviour) is Li et al.'s ASHA with promotions: a trial below a
-rung's bar is paused, not stopped, and resumed from its checkpoint as soon as the trials
-that reached the rung since rank it among the best ``1 / reduction_factor`` of them (the
-study asks :meth:`ASHAPruner.promote` before each new trial). A study's first trials are
-then no longer judged for good against the few before them.
+``pause`` (off: Optuna's behaviour) is Li et al.'s ASHA with promotions: a trial goes on
+past a rung only while it is among the best ``len // reduction_factor`` of the trials that
+reached it (none while fewer than ``reduction_factor`` did); else it is paused, not
+stopped, and resumed from its checkpoint as soon as later trials rank it there (the study
+asks :meth:`ASHAPruner.promote` before each new trial; once no trial runs or will start,
+the best at each rung goes on). A study's first trials are then no longer judged for good
+against the few before them.
 """
 
 from __future__ import annotations
@@ -46,11 +48,15 @@ def rung_step(min_resource: int, reduction_factor: int, rate: int, rung: int) ->
     return min_resource * reduction_factor ** (rate + rung)
 
 
-def promotable(value: float, competing: list[float], reduction_factor: int) -> bool:
-    """Among the best ``len(competing) // reduction_factor`` (at least the best one);
+def promotable(value: float, competing: list[float], reduction_factor: int,
+               strict: bool = False) -> bool:
+    """Among the best ``len(competing) // reduction_factor`` (at least the best one;
+    ``strict``: none while fewer than ``reduction_factor`` competed, as Li et al. promote);
     ``competing`` includes ``value``."""
-    index = max(len(competing) // reduction_factor - 1, 0)
-    return value <= sorted(competing)[index]
+    keep = len(competing) // reduction_factor
+    if strict and keep < 1:
+        return False
+    return value <= sorted(competing)[max(keep - 1, 0)]
 
 
 def rungs_judged(min_resource: int, reduction_factor: int, rate: int,
@@ -66,8 +72,8 @@ def rungs_judged(min_resource: int, reduction_factor: int, rate: int,
 
 
 def successive_halving(curve: Curve, others: Sequence[Curve], min_resource: int,
-                       reduction_factor: int, rate: int, max_resource: int | None = None
-                       ) -> bool:
+                       reduction_factor: int, rate: int, max_resource: int | None = None,
+                       strict: bool = False) -> bool:
     """True to stop the trial of ``curve`` after its newest report.
 
     Only the rungs that this report reached are judged: a rung passed at an earlier report
@@ -90,7 +96,7 @@ def successive_halving(curve: Curve, others: Sequence[Curve], min_resource: int,
             value = finite_or_inf(loss)
             competing = [v for c in others if (v := value_at_or_after(c, at)) is not None]
             competing.append(value)
-            if not promotable(value, competing, reduction_factor):
+            if not promotable(value, competing, reduction_factor, strict):
                 return True
         rung += 1
 
@@ -149,7 +155,7 @@ class ASHAPruner(Pruner):
         below = successive_halving(trial.curve, [t.curve for t in history], min_resource,
                                    self.config["reduction_factor"],
                                    self.config["min_early_stopping_rate"],
-                                   self.config["max_resource"])
+                                   self.config["max_resource"], strict=self.pauses)
         if below and self.pauses and math.isfinite(trial.curve[-1][1]):
             return PAUSE
         return below
@@ -162,6 +168,9 @@ class ASHAPruner(Pruner):
         if min_resource is None or not self.pauses:
             return []
         rf = self.config["reduction_factor"]
+        # nothing runs and nothing will start: no later trial can rank a paused one, so
+        # the best at each rung goes on even where fewer than reduction_factor reached it
+        last_call = not more and not any(t.state is TrialState.RUNNING for t in history)
         due = []
         for trial in paused:
             if not trial.curve:
@@ -175,6 +184,7 @@ class ASHAPruner(Pruner):
             competing = [v for t in history if t.number != trial.number
                          and t.state is not TrialState.FAILED
                          and (v := value_at_or_after(t.curve, at)) is not None]
-            if value is not None and promotable(value, [*competing, value], rf):
+            if value is not None and promotable(value, [*competing, value], rf,
+                                                strict=not last_call):
                 due.append((-at, value, trial.number))
         return [number for *_, number in sorted(due)]

@@ -210,6 +210,9 @@ class Problem:
         except TrialPaused as exc:
             exc.checkpoint = {"backend": exc.checkpoint, "accs": accs}
             raise
+        except TrialPruned as exc:
+            exc.accs = accs  # type: ignore[attr-defined]
+            raise
         self.backend.release(model)
         return accs
 
@@ -317,7 +320,7 @@ def run_pausing(problem: Problem, strategy: str, pruner: str, options: dict[str,
                 trials: int, strategy_options: dict[str, Any] | None) -> None:
     """A study with a pausing pruner (halving): its trials pause with the backend's
     checkpoint and go on from it; the log keeps one entry per trial, its last."""
-    from hpo_framework import TrialPaused, optimize
+    from hpo_framework import TrialPaused, TrialPruned, optimize
 
     if problem.trainer != "compiled":
         raise ValueError(f"pruner '{pruner}' runs with --trainer compiled")
@@ -328,6 +331,10 @@ def run_pausing(problem: Problem, strategy: str, pruner: str, options: dict[str,
             accs = problem.train_pausing(params, trial)
         except TrialPaused as exc:
             problem.record(params, exc.checkpoint["accs"], False)
+            entries[trial.number] = problem.log.pop()
+            raise
+        except TrialPruned as exc:  # stopped for good (asha's hopeless_after)
+            problem.record(params, exc.accs, False)
             entries[trial.number] = problem.log.pop()
             raise
         problem.record(params, accs, True)

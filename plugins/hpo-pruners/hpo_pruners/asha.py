@@ -163,7 +163,8 @@ class ASHAPruner(Pruner):
     def promote(self, paused: Sequence[Trial], history: Sequence[Trial], *, more: bool
                 ) -> list[int]:
         """The paused trials now among the best ``1 / reduction_factor`` of every trial
-        that reached the rung they paused at: the highest rung first, then by value."""
+        that reached the rung they paused at (FAILED ones aside: a diverged run's early
+        values rank no paused trial out): the highest rung first, then by value."""
         min_resource = self._min_resource(history)
         if min_resource is None or not self.pauses:
             return []

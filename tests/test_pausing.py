@@ -264,6 +264,25 @@ def test_a_resumed_sklearn_trial_trains_as_if_it_never_paused(tmp_path):
     check_as_if_never_paused(paused, whole, {1, 2, 5})
 
 
+def test_a_resumed_kfold_trial_averages_the_folds_at_the_same_steps(tmp_path):
+    """k-fold prunes on fold 0, so a resumed trial's fold 0 reports only the epochs after
+    its checkpoint: the folds are averaged step by step, never index by index."""
+    options = ("--evaluator", "kfold", "-E", "folds=2")
+    paused = sklearn_run(tmp_path, "kp", *options, "--pruner", "halving", "-P", "steps=1,2",
+                         "-P", "keep=0.5,0.5")
+    whole = sklearn_run(tmp_path, "kw", *options)
+    complete = 0
+    for p, w in zip(paused, whole, strict=True):
+        steps = [r["step"] for r in p["intermediate"]]
+        assert steps == list(range(1, len(steps) + 1))
+        if p["state"] == "COMPLETE":
+            complete += 1
+            assert p["value"] == w["value"]
+            # after the last pause (step 2), every fold trained as in the unpaused run
+            assert p["intermediate"][2:] == w["intermediate"][2:]
+    assert complete == 2
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("trainer", "pad"), [("compiled", "true"), ("compiled", "false"),
                                               ("fit", "false")])

@@ -134,12 +134,16 @@ class KFold(Evaluator):
             metrics[key] = float(np.mean(vals))
             metrics[f"{key}_std"] = float(np.std(vals))
         metrics["folds"] = [s[metric.name] for s in per_fold]
-        # per-step mean over folds, where every fold reported that step
+        # per-step mean over folds, at the steps every fold reported (a trial resumed from
+        # a checkpoint: fold 0 reports only the steps after it)
         intermediate = []
         if steps_all and all(steps_all):
-            for i in range(min(len(s) for s in steps_all)):
-                keys = set.intersection(*(set(s[i]) for s in steps_all))
-                intermediate.append({k: float(np.mean([s[i][k] for s in steps_all])) for k in sorted(keys)})
+            by_step = [{int(r["step"]): r for r in s} for s in steps_all]
+            for step in sorted(set.intersection(*(set(f) for f in by_step))):
+                records = [f[step] for f in by_step]
+                keys = set.intersection(*(set(r) for r in records))
+                intermediate.append({k: float(np.mean([r[k] for r in records]))
+                                     for k in sorted(keys)})
         return {"value": metrics[metric.name], "metrics": metrics, "intermediate": intermediate}
 
 

@@ -1,9 +1,10 @@
 """Pausing pruners end to end: a trial paused at a rung is stored PAUSED with its
-checkpoint, the pruner resumes the best of the whole cohort from their checkpoints
-(serial, worker processes, Dask), a resumed trial trains and ends exactly as it would
-have had it never paused (scikit-learn, Keras compiled and fit), the paused ones nobody
-resumes end PRUNED, a driver killed while a trial ran on from its checkpoint is resumed
-with the same decisions, and what cannot pause is refused in one line."""
+checkpoint; halving resumes the best of the whole cohort and asha pause=true the ones
+later trials rank high, from their checkpoints (serial, worker processes, Dask); a
+resumed trial trains and ends exactly as it would have had it never paused
+(scikit-learn, k-fold, Keras padded, unpadded and fit); the paused ones nobody resumes
+end PRUNED; a driver killed while a trial ran on from its checkpoint is resumed with the
+same decisions; and what cannot pause is refused in one line."""
 
 from __future__ import annotations
 

@@ -342,8 +342,8 @@ class Study:
                                            error=f"{found.error or 'paused'}; its checkpoint "
                                                  "could not be read, so it stops there"))
                 return None
-            found.intermediate = list(kept.get("intermediate") or found.intermediate)
-            found.curve = curve_of(found.intermediate, self.direction)
+            # its intermediate values and curve are the checkpoint's already: paused here,
+            # or loaded (a driver killed between the two writes: restored in __init__)
             found.state = TrialState.RUNNING
             found.handle = TrialHandle(number, dict(found.params), self.report,
                                        kept["checkpoint"])

@@ -117,9 +117,11 @@ class _Loop:
         pruner promotes first, then new ones (a paused trial counts against the budget)."""
         study, n_trials = self.study, self.settings.n_trials
         while len(self.pending) < self.executor.slots:
+            paused = study.paused
             left = None if n_trials is None else \
-                n_trials - len(study.finished_trials) - len(self.pending) - len(study.paused)
-            if self._promote(more=(left is None or left > 0) and not study.exhausted):
+                n_trials - len(study.finished_trials) - len(self.pending) - len(paused)
+            if paused and self._promote(paused, more=(left is None or left > 0)
+                                        and not study.exhausted):
                 continue
             want = self.executor.slots - len(self.pending)
             if left is not None:
@@ -133,11 +135,10 @@ class _Loop:
                 future = self.executor.submit(trial.number, trial.params)
                 self.pending[future] = _Running(trial, time.monotonic())
 
-    def _promote(self, more: bool) -> bool:
+    def _promote(self, paused: list[Trial], more: bool) -> bool:
         """Resume the paused trials the pruner promotes, as slots allow; True if any."""
         study = self.study
-        paused = study.paused
-        if not paused or study.pruner is None or not study.pruner.pauses:
+        if study.pruner is None or not study.pruner.pauses:
             return False
         free = self.executor.slots - len(self.pending)
         numbers = study.pruner.promote(paused, list(study.trials), more=more)[:free]

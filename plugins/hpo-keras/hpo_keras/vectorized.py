@@ -465,17 +465,24 @@ def padded_rows(a: Any, cap: int) -> Any:
     return out
 
 
+def member_index(n_padded: int, n_hidden: int) -> list[int | None]:
+    """Per parameter of the padded program (hidden layers' kernel and bias, then the
+    output's), the member's own parameter (None: a hidden layer the member lacks)."""
+    return [2 * n_hidden + p - (n_padded - 2) if p >= n_padded - 2 else
+            p if p // 2 < n_hidden else None for p in range(n_padded)]
+
+
+def own_shape(a: Any, shape: tuple[int, ...]) -> Any:
+    """A padded array cut to a member's own ``shape``."""
+    return a[tuple(slice(0, n) for n in shape)]
+
+
 def load_member(model: Any, weights: list[Any], i: int, units: list[int]) -> None:
     """Write member ``i``'s trained (unpadded) weights into its Keras model."""
-    dense = [v for v in model.trainable_variables]
-    n_hidden = len(units)
-    pairs = [(2 * layer, 2 * layer + 1) for layer in range(n_hidden)]
-    pairs.append((len(weights) - 2, len(weights) - 1))
-    for (kw, kb), (var_w, var_b) in zip(pairs, zip(dense[0::2], dense[1::2], strict=True),
-                                        strict=True):
-        rows, cols = var_w.shape
-        var_w.assign(weights[kw][i][:rows, :cols])
-        var_b.assign(weights[kb][i][:cols])
+    dense = model.trainable_variables
+    for p, q in enumerate(member_index(len(weights), len(units))):
+        if q is not None:
+            dense[q].assign(own_shape(weights[p][i], tuple(dense[q].shape)))
 
 
 class BatchProgram:
@@ -654,12 +661,6 @@ class BatchProgram:
         return [self.np.asarray(p) for p in state[0]]
 
     # a member's checkpoint, in its own (unpadded) shapes -------------------------------
-    def _member_index(self, n_hidden: int) -> list[int | None]:
-        """Per padded parameter, the member's parameter (None: a layer it lacks)."""
-        n = len(self.shapes)
-        return [2 * n_hidden + p - (n - 2) if p >= n - 2 else p if p // 2 < n_hidden
-                else None for p in range(n)]
-
     def _slot_vars(self, kind: str) -> list[tuple[int, str | None, int | None]]:
         """(index, slot name, padded parameter) of each variable of ``kind``'s optimizer;
         the parameter is None for its scalars (iteration, learning rate)."""
@@ -679,10 +680,10 @@ class BatchProgram:
         shuffle's random state and the epoch."""
         np = self.np
         shapes = [tuple(v.shape) for v in model.trainable_variables]
-        index = self._member_index(len(spec.units))
+        index = member_index(len(self.shapes), len(spec.units))
 
         def own(a: Any, q: int) -> Any:
-            return np.array(np.asarray(a)[i][tuple(slice(0, n) for n in shapes[q])])
+            return np.array(own_shape(np.asarray(a)[i], shapes[q]))
 
         weights: list[Any] = [None] * len(shapes)
         for p, q in enumerate(index):
@@ -705,7 +706,7 @@ class BatchProgram:
         """Write a checkpoint's optimizer state back into member ``i`` of ``state`` (its
         weights went in through its Keras model), zero-padded to this program's shapes."""
         np = self.np
-        index = self._member_index(len(spec.units))
+        index = member_index(len(self.shapes), len(spec.units))
         k = self.kinds.index(spec.kind)
         for v, name, p in self._slot_vars(spec.kind):
             if p is None:
@@ -715,5 +716,5 @@ class BatchProgram:
             else:
                 own = checkpoint["slots"][name][index[p]]
                 value = np.zeros(state[1][k][v].shape[1:], np.float32)
-                value[tuple(slice(0, n) for n in own.shape)] = own
+                own_shape(value, own.shape)[...] = own
             state[1][k][v] = state[1][k][v].at[i].set(value)

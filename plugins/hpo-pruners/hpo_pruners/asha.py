@@ -85,12 +85,8 @@ def successive_halving(curve: Curve, others: Sequence[Curve], min_resource: int,
         return False
     step, loss = curve[-1]
     previous = curve[-2][0] if len(curve) > 1 else -math.inf
-    rung = 0
-    while True:
-        at = rung_step(min_resource, reduction_factor, rate, rung)
-        if step < at or (max_resource is not None and at * reduction_factor > max_resource):
-            return False
-        if previous < at:  # this report reached rung `rung`
+    for at in rungs_judged(min_resource, reduction_factor, rate, max_resource, step):
+        if previous < at:  # this report reached the rung at `at`
             if not math.isfinite(loss):
                 return True
             value = finite_or_inf(loss)
@@ -98,7 +94,7 @@ def successive_halving(curve: Curve, others: Sequence[Curve], min_resource: int,
             competing.append(value)
             if not promotable(value, competing, reduction_factor, strict):
                 return True
-        rung += 1
+    return False
 
 
 def auto_min_resource(history: Sequence[Trial]) -> int | None:

@@ -1,0 +1,161 @@
+"""``bayes`` proposes exactly what the single-module plugin proposed before it became a package.
+
+``tests/data/bayes_proposals.json`` was recorded by the 883-line ``hpo_bayes.py`` (commit
+a772c17) with ``python tests/test_bayes_split.py --record``: ask/tell loops with a
+deterministic loss on mixed spaces (int, log-int, log-float, categoricals, a conditional
+branch), batches of ``ask(3)`` with a trial left running, failed and pruned trials (with
+their curves), a restore, and the options of the default path. The loops run in a child
+process with OpenBLAS pinned to one thread and its AVX2 (Haswell) kernels: an AVX-512
+machine would otherwise round the kernel fit differently and drift after a dozen trials.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+FIXTURE = Path(__file__).parent / "data" / "bayes_proposals.json"
+
+MIXED = {
+    "lr": {"type": "float", "low": 1e-4, "high": 1e-1, "log": True},
+    "units": {"type": "int", "low": 8, "high": 256, "log": True},
+    "layers": {"type": "int", "low": 1, "high": 4},
+    "act": ["relu", "tanh", "elu"],
+    "bn": [True, False],
+}
+CONDITIONAL = {
+    "family": ["linear", "tree", "kernel"],
+    "reg": {"type": "float", "low": 1e-4, "high": 10.0, "log": True,
+            "condition": {"family": "linear"}},
+    "depth": {"type": "int", "low": 1, "high": 20, "condition": {"family": "tree"}},
+    "gamma": {"type": "float", "low": 1e-3, "high": 1.0, "log": True,
+              "condition": {"family": "kernel"}},
+    "x": {"type": "float", "low": -1.0, "high": 1.0},
+}
+DISCRETE = {"a": {"type": "int", "low": 0, "high": 30}, "b": ["p", "q", "r", "s"],
+            "c": {"type": "int", "low": 1, "high": 1000, "log": True}}
+SPACES = {"mixed": MIXED, "conditional": CONDITIONAL, "discrete": DISCRETE}
+QUICK = {"n_initial_points": 4, "n_points": 300, "n_restarts_optimizer": 2}
+
+#: (name, space, seed, loop, options); loop: serial / batch / pruned / restore
+CASES = [
+    ("mixed-serial-0", "mixed", 0, "serial", {}),
+    ("mixed-serial-1", "mixed", 1, "serial", {}),
+    ("mixed-batch", "mixed", 2, "batch", {}),
+    ("mixed-pruned", "mixed", 3, "pruned", {}),
+    ("mixed-pruned-offset", "mixed", 3, "pruned", {"pruned": "offset"}),
+    ("mixed-restore", "mixed", 4, "restore", {}),
+    ("conditional-serial", "conditional", 0, "serial", {}),
+    ("conditional-batch-kb", "conditional", 1, "batch", {"liar": "kb"}),
+    ("discrete-serial", "discrete", 0, "serial", {}),
+    ("mixed-standardize-ordinal", "mixed", 5, "serial",
+     {"output_transform": "standardize", "categorical_encoding": "ordinal",
+      "initial_point_generator": "lhs", "x0": {"lr": 0.01, "units": 64, "layers": 2,
+                                               "act": "relu", "bn": True}}),
+]
+
+
+def loss(params: dict[str, Any]) -> float:
+    """A deterministic loss over every space above (only the parameters present count)."""
+    v = 0.0
+    if "lr" in params:
+        v += (math.log10(params["lr"]) + 2.3) ** 2 + (math.log2(params["units"]) - 6.5) ** 2 / 4
+        v += 0.3 * abs(params["layers"] - 2) + {"relu": 0.0, "tanh": 0.4, "elu": 0.2}[params["act"]]
+        v += 0.1 if params["bn"] else 0.0
+    if "family" in params:
+        v += {"linear": 0.5, "tree": 0.2, "kernel": 0.0}[params["family"]] + params["x"] ** 2
+        v += (math.log10(params["reg"]) + 1) ** 2 / 5 if "reg" in params else 0.0
+        v += (params["depth"] - 7) ** 2 / 40 if "depth" in params else 0.0
+        v += (math.log10(params["gamma"]) + 2) ** 2 / 3 if "gamma" in params else 0.0
+    if "a" in params:
+        v += (params["a"] - 17) ** 2 / 30 + {"p": 0.3, "q": 0.0, "r": 0.2, "s": 0.5}[params["b"]]
+        v += (math.log10(params["c"]) - 2) ** 2
+    return v
+
+
+def _curve(params: dict[str, Any], steps: int) -> list[tuple[int, float]]:
+    """A learning curve ending at the loss: slow starters (layers > 2) start high."""
+    final = loss(params)
+    start = final + (3.0 if params.get("layers", 0) > 2 else 1.0)
+    return [(s, final + (start - final) / s) for s in range(1, steps + 1)]
+
+
+def run_case(space_name: str, seed: int, loop: str, options: dict[str, Any]) -> list[Any]:
+    """The proposals of one case, in order (and a batch's as one list)."""
+    from hpo_framework import Space, Trial, TrialState, get_registry
+
+    cls = get_registry().get("strategy", "bayes")
+    space = Space.from_dict(SPACES[space_name])
+    strat = cls(space, seed=seed, **{**QUICK, **options})
+    out: list[Any] = []
+    history: list[Any] = []
+
+    def finish(params: dict[str, Any], state: Any = TrialState.COMPLETE,
+               steps: int = 0) -> Any:
+        value = loss(params) if state == TrialState.COMPLETE else None
+        t = Trial(number=len(history), params=params, state=state, value=value, loss=value,
+                  curve=_curve(params, steps) if steps else [])
+        history.append(t)
+        return t
+
+    if loop == "serial" or loop == "restore":
+        for i in range(14):
+            params = strat.ask(1)[0]
+            out.append(params)
+            strat.tell([finish(params, TrialState.FAILED if i == 6 else TrialState.COMPLETE)])
+        if loop == "restore":
+            again = cls(space, seed=seed, **{**QUICK, **options})
+            again.restore(history)
+            out.append(again.ask(2))
+    elif loop == "batch":
+        running = None
+        for _ in range(5):
+            batch = strat.ask(3)
+            out.append(batch)
+            # the last of each batch is still running at the next ask
+            done = [finish(p) for p in ([running] if running else []) + batch[:-1]]
+            running = batch[-1]
+            strat.tell(done)
+    elif loop == "pruned":
+        for i in range(16):
+            params = strat.ask(1)[0]
+            out.append(params)
+            pruned = i >= 4 and i % 3 == 0
+            strat.tell([finish(params, TrialState.PRUNED if pruned else TrialState.COMPLETE,
+                               steps=2 if pruned else 8)])
+    return out
+
+
+def record() -> dict[str, Any]:
+    return {name: run_case(space, seed, loop, options)
+            for name, space, seed, loop, options in CASES}
+
+
+def _pinned_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               OPENBLAS_CORETYPE="Haswell", PYTHONHASHSEED="0")
+    return env
+
+
+def test_bayes_proposals_are_those_before_the_split(tmp_path):
+    out = tmp_path / "now.json"
+    subprocess.run([sys.executable, __file__, "--record", str(out)], check=True,
+                   env=_pinned_env(), timeout=600)
+    before, now = json.loads(FIXTURE.read_text()), json.loads(out.read_text())
+    assert sorted(now) == sorted(before)
+    for name in before:
+        assert now[name] == before[name], name
+
+
+if __name__ == "__main__":  # python tests/test_bayes_split.py --record PATH
+    import warnings
+
+    warnings.simplefilter("ignore")
+    target = Path(sys.argv[2]) if len(sys.argv) > 2 else FIXTURE
+    target.write_text(json.dumps(record(), indent=1) + "\n")

@@ -141,6 +141,20 @@ def _truthy(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
+def _hook_failure(plugin: str, info: PluginInfo | None, hook: str, exc: BaseException,
+                  strict: bool, then: str = "the plugin is left out") -> str:
+    """One line naming the plugin whose hook raised (with the file and line in strict or
+    verbose mode, for its author) and what happens next."""
+    dist = info.distribution if info and info.distribution else "unknown distribution"
+    reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+    if strict or _truthy("HPO_VERBOSE"):
+        where = _where(exc)
+        if where:
+            reason += f" (at {where})"
+    msg = f"plugin '{plugin}' from {dist}: its {hook} hook raised {reason}"
+    return msg if strict else f"{msg}; {then} (set HPO_STRICT_PLUGINS=1 to make this an error)"
+
+
 class Registry:
     """Wraps a pluggy PluginManager and the collections the register hooks fill."""
 
@@ -152,6 +166,7 @@ class Registry:
         self._components: dict[str, dict[str, Component]] | None = None
         #: (kind, name) claimed by two plugins -> the message; only that name is refused
         self.conflicts: dict[tuple[str, str], str] = {}
+        self._lifecycle: Lifecycle | None = None
         if load_entry_points:
             self.load_entry_points()
 
@@ -222,20 +237,27 @@ class Registry:
 
     # collections ----------------------------------------------------------------
     def _collect(self) -> dict[str, dict[str, Component]]:
+        """Call every plugin's register hooks. A hook that raises (or registers something
+        wrong) drops that plugin's registrations, every kind of them, with one warning
+        naming it; the other plugins still work (``HPO_STRICT_PLUGINS=1``: raise)."""
         if self._components is not None:
             return self._components
-        collected: dict[str, dict[str, Component]] = {k: {} for k in KINDS}
-        conflicts: dict[tuple[str, str], str] = {}
+        strict = _truthy("HPO_STRICT_PLUGINS")
+        staged: list[Component] = []
+        broken: dict[str, str] = {}
         for kind in KINDS:
-            hook = getattr(self.pm.hook, _HOOK_OF_KIND[kind])
-            for impl in hook.get_hookimpls():
+            hook_name = _HOOK_OF_KIND[kind]
+            for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
                 plugin_name = self.pm.get_name(impl.plugin) or "?"
+                if plugin_name in broken:
+                    continue
                 info = self.plugins.get(plugin_name)
+                mine: list[Component] = []
 
                 def register(name: Any, obj: Any = None, description: str = "", *,
                              default: int | None = None, _kind: str = kind,
-                             _plugin: str = plugin_name,
-                             _info: PluginInfo | None = info) -> None:
+                             _plugin: str = plugin_name, _info: PluginInfo | None = info,
+                             _mine: list[Component] = mine) -> None:
                     if isinstance(name, type) and (obj is None or isinstance(obj, str)):
                         # register(cls) or register(cls, "description"): the class's name
                         description = obj or description
@@ -243,33 +265,43 @@ class Registry:
                     if not isinstance(name, str) or not name:
                         raise PluginError(f"plugin '{_plugin}' registered a {_kind} without a name")
                     _check_kind(_kind, name, obj, _plugin)
-                    if (_kind, name) in conflicts:
-                        return
-                    existing = collected[_kind].get(name)
-                    if existing is not None:
-                        conflicts[(_kind, name)] = (
-                            f"{_kind} name '{name}' is claimed by two plugins: "
-                            f"'{existing.plugin}' and '{_plugin}'; uninstall one or block it "
-                            f"with HPO_DISABLE_PLUGINS={_plugin}"
-                        )
-                        del collected[_kind][name]
-                        return
                     if not description:
                         doc = (getattr(obj, "__doc__", None) or "").strip()
                         description = doc.splitlines()[0] if doc else ""
-                    collected[_kind][name] = Component(
-                        name, _kind, obj, _plugin,
-                        _info.distribution if _info else None,
-                        _info.version if _info else None, description, default,
-                    )
+                    _mine.append(Component(
+                        name, _kind, obj, _plugin, _info.distribution if _info else None,
+                        _info.version if _info else None, description, default))
 
                 try:
                     impl.function(register=register)
-                except PluginError as exc:
-                    self.failed[plugin_name] = str(exc)
-                    warnings.warn(str(exc), PluginWarning, stacklevel=2)
+                except Exception as exc:  # a broken plugin must not break the others
+                    msg = str(exc) if isinstance(exc, PluginError) else _hook_failure(
+                        plugin_name, info, hook_name, exc, strict)
+                    if strict:
+                        raise PluginError(msg) from exc
+                    broken[plugin_name] = msg
+                    continue
+                staged.extend(mine)
+        collected: dict[str, dict[str, Component]] = {k: {} for k in KINDS}
+        conflicts: dict[tuple[str, str], str] = {}
+        for comp in staged:
+            if comp.plugin in broken or (comp.kind, comp.name) in conflicts:
+                continue
+            existing = collected[comp.kind].get(comp.name)
+            if existing is not None:
+                conflicts[(comp.kind, comp.name)] = (
+                    f"{comp.kind} name '{comp.name}' is claimed by two plugins: "
+                    f"'{existing.plugin}' and '{comp.plugin}'; uninstall one or block it "
+                    f"with HPO_DISABLE_PLUGINS={comp.plugin}"
+                )
+                del collected[comp.kind][comp.name]
+                continue
+            collected[comp.kind][comp.name] = comp
         self._components = collected
         self.conflicts = conflicts
+        for plugin_name, msg in broken.items():
+            self.failed[plugin_name] = msg
+            warnings.warn(msg, PluginWarning, stacklevel=2)
         for msg in conflicts.values():
             warnings.warn(msg, PluginWarning, stacklevel=2)
         return collected
@@ -307,7 +339,61 @@ class Registry:
     # lifecycle hooks ------------------------------------------------------------
     @property
     def hook(self) -> Any:
+        """pluggy's unguarded hook caller (the CLI's register_commands uses it)."""
         return self.pm.hook
+
+    def call_guarded(self, hook: str, then: str, reported: set[tuple[str, str]] | None = None,
+                     **kwargs: Any) -> None:
+        """Call each plugin's implementation of ``hook`` on its own (in pluggy's order):
+        one that raises is named in one warning (once per plugin when ``reported`` is
+        kept) and the others still run; ``HPO_STRICT_PLUGINS=1`` raises instead."""
+        strict = _truthy("HPO_STRICT_PLUGINS")
+        for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):
+            plugin = self.pm.get_name(impl.plugin) or "?"
+            try:
+                impl.function(**{k: kwargs[k] for k in impl.argnames})
+            except Exception as exc:
+                msg = _hook_failure(plugin, self.plugins.get(plugin), hook, exc, strict, then)
+                if strict:
+                    raise PluginError(msg) from exc
+                if reported is None or (plugin, hook) not in reported:
+                    if reported is not None:
+                        reported.add((plugin, hook))
+                    warnings.warn(msg, PluginWarning, stacklevel=3)
+
+    @property
+    def lifecycle(self) -> Lifecycle:
+        """The lifecycle hooks with each plugin's implementation guarded (what a Study
+        calls): see :class:`Lifecycle`."""
+        if self._lifecycle is None:
+            self._lifecycle = Lifecycle(self)
+        return self._lifecycle
+
+
+#: the hooks a running study calls
+LIFECYCLE_HOOKS = ("trial_started", "trial_finished", "study_finished")
+
+
+class Lifecycle:
+    """Calls ``trial_started``, ``trial_finished`` and ``study_finished`` one plugin at a
+    time (in pluggy's order): an implementation that raises is reported once, in one
+    warning naming its plugin, and the study goes on (``HPO_STRICT_PLUGINS=1``: raise)."""
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+        self._reported: set[tuple[str, str]] = set()
+
+    def __getattr__(self, hook: str) -> Any:
+        if hook not in LIFECYCLE_HOOKS:
+            raise AttributeError(hook)
+
+        def call(**kwargs: Any) -> None:
+            self.call(hook, **kwargs)
+        return call
+
+    def call(self, hook: str, **kwargs: Any) -> None:
+        self._registry.call_guarded(hook, "the study goes on (reported once)",
+                                    self._reported, **kwargs)
 
 
 def unknown_message(kind: str, name: str, installed: Iterable[str]) -> str:

@@ -23,6 +23,22 @@ def run_cli(*args, cwd=None, env=None, timeout=600, check=False):
 
 
 
+def fake_distribution(tmp_path, dist, entry_points, modules):
+    """A real installed-distribution layout (dist-info + modules) on a PYTHONPATH dir: the
+    path a third-party plugin takes, without pip."""
+    import textwrap
+
+    site = tmp_path / "site"
+    info = site / f"{dist.replace('-', '_')}-1.0.dist-info"
+    info.mkdir(parents=True)
+    info.joinpath("METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
+    lines = "\n".join(f"{k} = {v}" for k, v in entry_points.items())
+    info.joinpath("entry_points.txt").write_text(f"[hpo_framework]\n{lines}\n")
+    for name, text in modules.items():
+        site.joinpath(f"{name}.py").write_text(textwrap.dedent(text))
+    return site
+
+
 def wait_until(predicate, what, proc=None, limit=300.0):
     """Poll ``predicate()`` until it returns something true, and return that: tests wait
     for an event (a row recorded, a process gone), never for a fixed time. ``limit`` only

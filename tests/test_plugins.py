@@ -7,7 +7,7 @@ import textwrap
 
 import pytest
 from click.testing import CliRunner
-from clitools import ROOT, run_cli
+from clitools import ROOT, fake_distribution, run_cli
 
 import hpo_framework as hpo
 from hpo_framework.cli import cli
@@ -59,19 +59,6 @@ def test_unknown_name_one_line_with_did_you_mean(tmp_path):
     assert not (tmp_path / "x.db").exists()  # nothing written for a typo
 
 
-def _fake_distribution(tmp_path, dist, entry_points, modules):
-    """A real installed-distribution layout (dist-info + modules) on a PYTHONPATH dir."""
-    site = tmp_path / "site"
-    info = site / f"{dist.replace('-', '_')}-1.0.dist-info"
-    info.mkdir(parents=True)
-    info.joinpath("METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
-    lines = "\n".join(f"{k} = {v}" for k, v in entry_points.items())
-    info.joinpath("entry_points.txt").write_text(f"[hpo_framework]\n{lines}\n")
-    for name, text in modules.items():
-        site.joinpath(f"{name}.py").write_text(textwrap.dedent(text))
-    return site
-
-
 BROKEN = {"hpo_broken": "import this_module_does_not_exist\n"}
 DUPLICATE = {"hpo_dup": """
     from hpo_framework import hookimpl
@@ -84,7 +71,7 @@ DUPLICATE = {"hpo_dup": """
 
 
 def test_broken_plugin_is_named_and_the_rest_still_work(tmp_path):
-    site = _fake_distribution(tmp_path, "hpo-broken", {"broken": "hpo_broken"}, BROKEN)
+    site = fake_distribution(tmp_path, "hpo-broken", {"broken": "hpo_broken"}, BROKEN)
     env = {"PYTHONPATH": str(site)}
     proc = run_cli("--list-plugins", "--json", env=env, check=True)
     data = json.loads(proc.stdout)
@@ -109,7 +96,7 @@ def test_broken_plugin_is_named_and_the_rest_still_work(tmp_path):
 
 
 def test_two_plugins_claiming_one_name_refuse_only_that_name(tmp_path):
-    site = _fake_distribution(tmp_path, "hpo-dup", {"dup": "hpo_dup"}, DUPLICATE)
+    site = fake_distribution(tmp_path, "hpo-dup", {"dup": "hpo_dup"}, DUPLICATE)
     env = {"PYTHONPATH": str(site)}
     claim = ("strategy name 'random' is claimed by two plugins: 'dup' and 'random'; uninstall "
              "one or block it with HPO_DISABLE_PLUGINS=random")
@@ -202,7 +189,7 @@ NO_HOOKS = {"hpo_nohooks": """
 
 
 def test_a_hook_only_plugin_is_listed_with_its_hooks(tmp_path):
-    site = _fake_distribution(tmp_path, "hpo-jsonl", {"jsonl": "hpo_jsonl"}, LOGGER)
+    site = fake_distribution(tmp_path, "hpo-jsonl", {"jsonl": "hpo_jsonl"}, LOGGER)
     proc = run_cli("--list-plugins", "--json", env={"PYTHONPATH": str(site)}, check=True)
     plugins = {p["name"]: p for p in json.loads(proc.stdout)["plugins"]}
     assert plugins["jsonl"] == {"name": "jsonl", "distribution": "hpo-jsonl", "version": "1.0",
@@ -213,7 +200,7 @@ def test_a_hook_only_plugin_is_listed_with_its_hooks(tmp_path):
 
 
 def test_a_plugin_without_any_hookimpl_gets_a_warning(tmp_path):
-    site = _fake_distribution(tmp_path, "hpo-nohooks", {"nohooks": "hpo_nohooks"}, NO_HOOKS)
+    site = fake_distribution(tmp_path, "hpo-nohooks", {"nohooks": "hpo_nohooks"}, NO_HOOKS)
     proc = run_cli("--list-plugins", "--json", env={"PYTHONPATH": str(site)}, check=True)
     assert proc.stderr.strip() == ("warning: plugin 'nohooks' from hpo-nohooks implements no "
                                    "hook: mark its functions with @hookimpl (from hpo_framework "
@@ -242,7 +229,7 @@ def test_pluggys_reason_and_the_nearest_hook_name_are_kept():
 
 
 def test_strict_mode_names_the_file_and_line_that_failed(tmp_path):
-    site = _fake_distribution(tmp_path, "hpo-broken", {"broken": "hpo_broken"}, BROKEN)
+    site = fake_distribution(tmp_path, "hpo-broken", {"broken": "hpo_broken"}, BROKEN)
     proc = run_cli("--list-plugins", env={"PYTHONPATH": str(site), "HPO_STRICT_PLUGINS": "1"})
     assert proc.returncode == 1
     assert proc.stderr.strip() == (

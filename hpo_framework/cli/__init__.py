@@ -17,7 +17,7 @@ DEFAULTS_HELP = (
     "Running the same command again resumes the study up to its budget. Every option can "
     "also be set through an HPO_* environment variable (HPO_STRATEGY, HPO_TRIALS, ...)."
 )
-#: what plugin-added options (register_commands) may set for the job: ctx.meta[JOB_META]
+#: what plugins' run options (register_run_options) set for the job: ctx.meta[JOB_META]
 JOB_META = "hpo_framework.jobs.job"
 
 
@@ -41,7 +41,26 @@ class PluginGroup(click.Group):
         self._loaded = True
         from ..registry import get_registry
 
-        get_registry().hook.register_commands(cli=self)
+        get_registry().call_guarded("register_commands", "its commands and options are left "
+                                    "out", cli=self)
+        get_registry().call_guarded("register_run_options", "its options are left out",
+                                    register=self.add_run_option)
+
+    def add_run_option(self, flag: str, executor: str, option: str, help: str = "",
+                       metavar: str | None = None) -> None:
+        """A plugin's option (register_run_options): ``FLAG VALUE`` means ``--executor
+        EXECUTOR -X OPTION=VALUE``."""
+        if any(flag in p.opts for p in self.params):
+            return  # added already (the registry was reloaded)
+
+        def chosen(ctx: click.Context, param: Any, value: str | None) -> None:
+            if value:
+                meta = ctx.meta.setdefault(JOB_META, {})
+                meta.update(executor=executor, option=flag)
+                meta.setdefault("executor_options", {})[option] = value
+
+        self.params.append(click.Option([flag], default=None, metavar=metavar or "VALUE",
+                                        expose_value=False, callback=chosen, help=help))
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._load_plugin_commands()

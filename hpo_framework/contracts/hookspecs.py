@@ -77,6 +77,17 @@ def register_commands(cli: Any) -> None:
 
 
 @hookspec
+def register_run_options(register: Register) -> None:
+    """Add options to ``hpo-run`` itself that choose and configure an executor (the Dask
+    plugin's ``--scheduler``), without click or the CLI's internals.
+
+    :param register: call ``register(flag, executor, option, help="", metavar=None)``:
+        ``hpo-run FLAG VALUE`` then runs as ``--executor EXECUTOR -X OPTION=VALUE`` would;
+        with another ``--executor`` it is a one-line error naming FLAG.
+    """
+
+
+@hookspec
 def trial_started(study: Any, trial: Any) -> None:
     """Called after a trial was recorded RUNNING, before it is evaluated.
 

@@ -109,7 +109,11 @@ def resolve_metric(spec: JobSpec, dataset: Dataset) -> Metric:
 
 
 class PipelineObjective:
-    """``params -> {"value", "metrics", "intermediate"}`` for a backend on a dataset."""
+    """``params -> {"value", "metrics", "intermediate"}`` for a backend on a dataset.
+
+    It implements :class:`~hpo_framework.contracts.pipeline.DatasetObjective` (its dataset
+    can travel with it) and :class:`~hpo_framework.contracts.pipeline.BackendObjective`
+    (an executor may set its backend's options)."""
 
     def __init__(self, spec: JobSpec) -> None:
         self.spec = spec
@@ -117,6 +121,29 @@ class PipelineObjective:
 
     def __getstate__(self) -> dict[str, Any]:
         return {"spec": self.spec, "_parts": None}
+
+    # DatasetObjective -------------------------------------------------------------
+    def dataset(self) -> Dataset:
+        """The dataset, loaded once in this process."""
+        return load_dataset(self.spec.dataset, self.spec.dataset_options)
+
+    def use_dataset(self, dataset: Dataset) -> None:
+        """This process evaluates on ``dataset`` (the driver's), loading nothing."""
+        datasets.prime(datasets.key(self.spec.dataset, self.spec.dataset_options), dataset)
+
+    # BackendObjective -------------------------------------------------------------
+    @property
+    def backend_options(self) -> dict[str, Any]:
+        return dict(self.spec.backend_options)
+
+    def backend_class(self) -> type[Backend]:
+        from ..registry import get_registry
+
+        return get_registry().get("backend", self.spec.backend)
+
+    def backend(self) -> Backend:
+        """The backend this process's trials use (the dataset is loaded with it)."""
+        return self.parts()[0]
 
     def set_backend_options(self, **options: Any) -> None:
         """Change backend options before the first trial (an executor that needs another

@@ -29,30 +29,27 @@ from typing import Any
 from hpo_framework.contracts.executor import Executor, WorkerLost
 from hpo_framework.contracts.hookspecs import hookimpl
 from hpo_framework.contracts.objective import Objective, decision, error_text, evaluate
+from hpo_framework.contracts.pipeline import DatasetObjective
 from hpo_framework.contracts.trial import Outcome
 from hpo_framework.errors import OptionError
 from hpo_framework.options import Option
 
 
 class Shipped:
-    """The objective plus (optionally) its dataset, as scattered to each worker once.
+    """The objective plus (optionally) its dataset, as sent to each worker once.
 
-    For a pipeline objective the driver's loaded dataset travels along and is put in
-    the worker's dataset cache before the first trial, so workers neither reload it nor
-    need the data file.
+    An objective that can carry its dataset (``DatasetObjective``) takes the driver's
+    loaded copy along and is handed it on the worker before the first trial, so workers
+    neither reload it nor need the data file.
     """
 
-    def __init__(self, objective: Objective, dataset_key: str | None = None,
-                 dataset: Any = None) -> None:
+    def __init__(self, objective: Objective, dataset: Any = None) -> None:
         self.objective = objective
-        self.dataset_key = dataset_key
         self.dataset = dataset
 
     def prime(self) -> None:
-        if self.dataset_key is not None:
-            from hpo_framework.jobs.pipeline import datasets
-
-            datasets.prime(self.dataset_key, self.dataset)
+        if self.dataset is not None:
+            self.objective.use_dataset(self.dataset)
 
 
 #: seconds a worker waits for the driver's pruning decision before it trains on
@@ -103,15 +100,10 @@ def _identity(value: Any) -> Any:
 
 
 def ship(objective: Objective) -> Shipped:
-    """Wrap the objective; a pipeline objective takes its (cached) dataset along."""
-    spec = getattr(objective, "spec", None)
-    if spec is None or not hasattr(spec, "dataset_options"):
-        return Shipped(objective)
-    from hpo_framework.jobs.pipeline import datasets
-
-    options = dict(spec.dataset_options)
-    return Shipped(objective, datasets.key(spec.dataset, options),
-                   datasets.get(spec.dataset, options))
+    """Wrap the objective; one that can carry its dataset takes it along."""
+    if isinstance(objective, DatasetObjective):
+        return Shipped(objective, objective.dataset())
+    return Shipped(objective)
 
 
 SCHEMES = ("tcp", "tls", "inproc", "ucx", "ws", "wss")
@@ -364,27 +356,13 @@ class DaskExecutor(Executor):
             self.cluster = None
 
 
-def _set_scheduler(ctx: Any, param: Any, value: str | None) -> None:
-    if value:
-        from hpo_framework.cli import JOB_META
-
-        ctx.meta.setdefault(JOB_META, {}).update(
-            executor="dask", option="--scheduler", executor_options={"scheduler": value})
-
-
 @hookimpl
-def register_commands(cli):
+def register_run_options(register):
     """``hpo-run --scheduler tcp://HOST:PORT``: this plugin's own option (it implies
     ``--executor dask``)."""
-    import click
-
-    if any(p.name == "scheduler" for p in cli.params):
-        return  # added already (the registry was reloaded)
-    cli.params.append(click.Option(
-        ["--scheduler"], default=None, metavar="tcp://HOST:PORT", expose_value=False,
-        callback=_set_scheduler,
-        help="A running Dask scheduler to send trials to (implies --executor dask; from the "
-             "hpo-dask plugin)."))
+    register("--scheduler", executor="dask", option="scheduler", metavar="tcp://HOST:PORT",
+             help="A running Dask scheduler to send trials to (implies --executor dask; from "
+                  "the hpo-dask plugin).")
 
 
 @hookimpl

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from hpo_framework.errors import HPOError, OptionError, StorageError
-from hpo_framework.study.storage import dumps
+from hpo_framework.results.exports import to_json as dumps
 
 from . import data
 

@@ -1,0 +1,21 @@
+"""hpo-boosting: the ``xgboost`` and ``lightgbm`` backends (gradient-boosted trees).
+
+One distribution for both: they share the round-by-round reporting, the checkpoints, the
+option set and the tests; a user who wants one installs both small wheels anyway.
+Importing this module imports neither library: the registry loads it for ``--help``.
+"""
+
+from hpo_framework.contracts.hookspecs import hookimpl
+
+from .lgbm import LightGBMBackend
+from .xgb import XGBoostBackend
+
+__all__ = ["LightGBMBackend", "XGBoostBackend"]
+
+
+@hookimpl
+def register_backends(register):
+    register("xgboost", XGBoostBackend,
+             "XGBoost trees (XGBClassifier/XGBRegressor), pruned by boosting round")
+    register("lightgbm", LightGBMBackend,
+             "LightGBM trees (LGBMClassifier/LGBMRegressor), pruned by boosting round")

@@ -1,0 +1,205 @@
+"""What both boosting backends share: options, labels, per-round reports, scoring.
+
+Each boosting round is one step: the library's own evaluation of the validation set
+after the round (XGBoost's ``evals_log``, LightGBM's ``evaluation_result_list``) becomes
+``report(round, {"val_loss": ..., "val_accuracy": ...})``, so the study's pruner can stop
+the trial between two rounds (the report raises ``TrialPruned`` out of the library's
+callback, which ends its training loop) or pause it with the booster as checkpoint.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from hpo_framework.contracts.backend import Backend, Report
+from hpo_framework.contracts.dataset import Dataset
+from hpo_framework.errors import TrialPaused
+from hpo_framework.options import Option
+
+#: library metric name -> (our name, how the value becomes ours)
+_SAME, _ONE_MINUS, _SQUARE = "same", "one_minus", "square"
+
+
+@dataclass
+class Boosted:
+    """A trained booster with the labels its classes stand for, and its rounds."""
+
+    estimator: Any
+    classes: Any  # None for regression
+    rounds: int
+    best_round: int
+
+
+def threads(given: int | None) -> int:
+    """Threads for one trial: the option, else what the executor gave this process (the
+    process executor sets OMP_NUM_THREADS to cores // n_jobs in each worker), else 1."""
+    if given:
+        return int(given)
+    try:
+        return max(1, int(os.environ.get("OMP_NUM_THREADS", "1")))
+    except ValueError:
+        return 1
+
+
+def to_index(classes: Any, y: Any) -> Any:
+    """Labels -> 0..k-1 (what both libraries train on and what log_loss indexes by)."""
+    import numpy as np
+
+    return np.searchsorted(classes, np.asarray(y))
+
+
+class BoostingBackend(Backend):
+    """Gradient-boosted trees; subclasses name the library and its callbacks."""
+
+    reports_intermediate = True
+    resumable = True
+    #: the library's metric names per task kind -> (our name, conversion)
+    library_metrics: dict[str, dict[str, tuple[str, str]]] = {}
+    known_params: set[str] = set()
+    options = {
+        "n_estimators": Option(100, int, low=1,
+                               help="boosting rounds when the space has no 'n_estimators'"),
+        "early_stopping_rounds": Option(None, int, low=1,
+                                        help="stop a trial whose validation loss has not "
+                                             "improved for this many rounds (off by default)"),
+        "n_jobs": Option(None, int, low=1,
+                         help="threads per trial (default: OMP_NUM_THREADS, which --n-jobs "
+                              "sets to cores // n_jobs in each worker, else 1)"),
+    }
+
+    def parameters(self) -> set[str] | None:
+        return set(self.known_params)
+
+    def kind_of(self, dataset: Dataset, classes: Any) -> str:
+        if dataset.task == "regression":
+            return "regression"
+        return "binary" if len(classes) <= 2 else "multiclass"
+
+    def estimator_params(self, params: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(params) - self.known_params)
+        if unknown:
+            raise ValueError(f"the {self.name} backend has no parameter '{unknown[0]}' "
+                             f"(it knows {', '.join(sorted(self.known_params))})")
+        out = dict(params)
+        out.setdefault("n_estimators", self.config["n_estimators"])
+        out["n_estimators"] = int(out["n_estimators"])
+        return out
+
+    # the per-round report ---------------------------------------------------------------
+    def values(self, kind: str, results: dict[str, float], y_var: float) -> dict[str, float]:
+        """The library's validation metrics of one round, in our names; val_loss is the
+        log-loss (classification) or the MSE (regression), as the other backends report."""
+        out: dict[str, float] = {}
+        for lib_name, (ours, how) in self.library_metrics[kind].items():
+            if lib_name not in results:
+                continue
+            v = float(results[lib_name])
+            out[f"val_{ours}"] = 1.0 - v if how == _ONE_MINUS else v * v if how == _SQUARE else v
+        if kind == "regression" and "val_mse" in out:
+            out["val_rmse"] = out["val_mse"] ** 0.5
+            if y_var > 0:
+                out["val_r2"] = 1.0 - out["val_mse"] / y_var
+            out["val_loss"] = out["val_mse"]
+        elif "val_log_loss" in out:
+            out["val_loss"] = out["val_log_loss"]
+        return out
+
+    def reporter(self, report: Report | None, kind: str, y_val: Any) -> Any:
+        """``after_round(step, results, snapshot)``: reports one round; on a pause, the
+        checkpoint is ``snapshot()`` (the booster so far) with the round."""
+        import numpy as np
+
+        if report is None:
+            return None
+        y_var = float(np.var(np.asarray(y_val, dtype=float))) if kind == "regression" else 0.0
+
+        def after_round(step: int, results: dict[str, float], snapshot: Any) -> None:
+            try:
+                report(step, self.values(kind, results, y_var))
+            except TrialPaused as exc:
+                exc.checkpoint = {"round": int(step), "booster": snapshot()}
+                raise
+
+        return after_round
+
+    # training ---------------------------------------------------------------------------
+    def fit(self, params: dict[str, Any], x: Any, y: Any, dataset: Dataset, *,
+            validation: tuple[Any, Any] | None = None, report: Report | None = None,
+            resume: Any = None) -> Boosted:
+        """``resume``: a paused fit's checkpoint ``{"round", "booster"}``; training goes on
+        from that booster for the rounds left."""
+        import numpy as np
+
+        x = flat(x)
+        classes = np.unique(y) if dataset.task == "classification" else None
+        kind = self.kind_of(dataset, classes if classes is not None else [])
+        target = to_index(classes, y) if classes is not None else np.asarray(y, dtype=float)
+        est_params = self.estimator_params(params)
+        total = est_params["n_estimators"]
+        done = 0 if resume is None else int(resume["round"])
+        est_params["n_estimators"] = total - done
+        val = None
+        if validation is not None:
+            xv, yv = validation
+            val = (flat(xv), to_index(classes, yv) if classes is not None
+                   else np.asarray(yv, dtype=float))
+        after_round = self.reporter(report, kind, val[1] if val else None)
+        est = self.train(est_params, kind, x, target, val, after_round,
+                         None if resume is None else resume["booster"])
+        rounds, best = self.rounds_of(est)
+        return Boosted(est, classes, rounds, best)
+
+    def train(self, params: dict[str, Any], kind: str, x: Any, y: Any,
+              validation: tuple[Any, Any] | None, after_round: Any, booster: Any) -> Any:
+        raise NotImplementedError
+
+    def rounds_of(self, est: Any) -> tuple[int, int]:
+        """(rounds trained, the round the model predicts with)."""
+        raise NotImplementedError
+
+    def early_stopping(self, validation: Any) -> int | None:
+        return self.config["early_stopping_rounds"] if validation is not None else None
+
+    # predicting and scoring -------------------------------------------------------------
+    def predict_proba(self, model: Boosted, x: Any) -> Any | None:
+        import numpy as np
+
+        if model.classes is None:
+            return None
+        proba = np.asarray(model.estimator.predict_proba(flat(x)), dtype=float)
+        if not np.all(np.isfinite(proba)):
+            raise RuntimeError("the model predicts NaN probabilities")
+        return proba
+
+    def predict(self, model: Boosted, x: Any) -> Any:
+        import numpy as np
+
+        if model.classes is None:
+            pred = np.asarray(model.estimator.predict(flat(x)), dtype=float)
+            if not np.all(np.isfinite(pred)):
+                raise RuntimeError("the model predicts NaN or infinite values")
+            return pred
+        return model.classes[self.predict_proba(model, x).argmax(axis=1)]
+
+    def score(self, model: Boosted, x: Any, y: Any, dataset: Dataset) -> dict[str, float]:
+        """Every metric of the task (labels as column positions, for log-loss and AUC),
+        and ``rounds`` / ``best_round``: the rounds trained and the one predicting."""
+        from hpo_framework.contracts.metrics import score_all
+
+        if model.classes is None:
+            scores = score_all("regression", y, self.predict(model, x))
+        else:
+            proba = self.predict_proba(model, x)
+            scores = score_all("classification", to_index(model.classes, y),
+                               proba.argmax(axis=1), proba)
+        return {**scores, "rounds": float(model.rounds), "best_round": float(model.best_round)}
+
+
+def flat(x: Any) -> Any:
+    """Trees want 2-D input; images become rows of pixels."""
+    import numpy as np
+
+    x = np.asarray(x)
+    return x.reshape(len(x), -1) if x.ndim != 2 else x

@@ -1,0 +1,103 @@
+"""The ``xgboost`` backend: XGBClassifier / XGBRegressor, one report per boosting round.
+
+Rounds are reported through an ``xgboost.callback.TrainingCallback``; a paused trial's
+checkpoint is the booster's raw model (UBJSON bytes), and a resumed trial trains the
+rounds left on top of it (``xgb_model=``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hpo_framework.contracts.dataset import Dataset
+
+from .common import _ONE_MINUS, _SAME, _SQUARE, BoostingBackend
+from .spaces import xgboost_space
+
+_CALLBACK: Any = None
+
+
+def _round_callback() -> Any:
+    """The callback class, made once (xgboost is imported lazily)."""
+    global _CALLBACK
+    if _CALLBACK is None:
+        import xgboost
+
+        class RoundReport(xgboost.callback.TrainingCallback):
+            """After each round: the validation set's metrics to the trial's report."""
+
+            def __init__(self, after_round: Any) -> None:
+                super().__init__()
+                self.after_round = after_round
+
+            def after_iteration(self, model: Any, epoch: int, evals_log: Any) -> bool:
+                results = {k: v[-1] for k, v in evals_log.get("validation_0", {}).items()}
+                # the booster's own count: a resumed booster goes on from its rounds
+                self.after_round(model.num_boosted_rounds(), results,
+                                 lambda: bytes(model.save_raw("ubj")))
+                return False
+
+        _CALLBACK = RoundReport
+    return _CALLBACK
+
+
+class XGBoostBackend(BoostingBackend):
+    """XGBoost's scikit-learn estimators; the space's names are theirs."""
+
+    name = "xgboost"
+    # the last metric is the one early stopping watches: the loss
+    eval_metrics = {"binary": ["error", "auc", "logloss"], "multiclass": ["merror", "mlogloss"],
+                    "regression": ["mae", "rmse"]}
+    library_metrics = {
+        "binary": {"error": ("accuracy", _ONE_MINUS), "auc": ("roc_auc", _SAME),
+                   "logloss": ("log_loss", _SAME)},
+        "multiclass": {"merror": ("accuracy", _ONE_MINUS), "mlogloss": ("log_loss", _SAME)},
+        "regression": {"mae": ("mae", _SAME), "rmse": ("mse", _SQUARE)},
+    }
+    known_params = {
+        "n_estimators", "learning_rate", "max_depth", "max_leaves", "min_child_weight",
+        "subsample", "colsample_bytree", "colsample_bylevel", "colsample_bynode", "reg_alpha",
+        "reg_lambda", "gamma", "max_delta_step", "max_bin", "grow_policy", "scale_pos_weight",
+        "tree_method", "booster",
+    }
+
+    def default_space(self, dataset: Dataset) -> dict[str, Any]:
+        """Grinsztajn et al. (2022), rounds capped at 500 (see spaces.py)."""
+        return xgboost_space()
+
+    def warm_up(self) -> None:
+        import xgboost  # noqa: F401
+
+    def train(self, params: dict[str, Any], kind: str, x: Any, y: Any,
+              validation: tuple[Any, Any] | None, after_round: Any, booster: Any) -> Any:
+        import xgboost
+
+        cls = xgboost.XGBRegressor if kind == "regression" else xgboost.XGBClassifier
+        callbacks = [_round_callback()(after_round)] if after_round and validation else None
+        est = cls(**params, n_jobs=self.threads(), random_state=self.seed or 0,
+                  verbosity=1 if self.verbose else 0, callbacks=callbacks,
+                  eval_metric=self.eval_metrics[kind],
+                  early_stopping_rounds=self.early_stopping(validation))
+        init = None
+        if booster is not None:
+            init = xgboost.Booster()
+            init.load_model(bytearray(booster))
+        est.fit(x, y, eval_set=[validation] if validation else None, xgb_model=init,
+                verbose=False)
+        return est
+
+    def threads(self) -> int:
+        from .common import threads
+
+        return threads(self.config["n_jobs"])
+
+    def rounds_of(self, est: Any) -> tuple[int, int]:
+        rounds = int(est.get_booster().num_boosted_rounds())
+        best = getattr(est, "best_iteration", None)
+        return rounds, rounds if best is None else int(best) + 1
+
+    def save(self, model: Any, path: str) -> str:
+        if not path.endswith((".json", ".ubj")):
+            path += ".json"
+        model.estimator.save_model(path)
+        return path

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..contracts.dataset import Dataset, DatasetLoader, read_npz
+from ..contracts.dataset import ARRAYS, Dataset, DatasetLoader, check_arrays, read_npz
 from ..contracts.hookspecs import hookimpl
 from ..errors import DatasetError
 from ..options import Option
@@ -75,9 +75,11 @@ def load_file(path: str | None = None, target: str | None = None, test_fraction:
         arrays = {"x_train": x[tr], "y_train": y[tr], "x_test": x[te], "y_test": y[te]}
     else:
         raise DatasetError(f"{p}: unsupported file type '{p.suffix}' (use .npz or .csv)")
+    check_arrays(str(p), *(arrays[k] for k in ARRAYS))  # rows first: then the task
     if task is None:
         y_all = np.concatenate([arrays["y_train"], arrays["y_test"]])
         task = "classification" if np.issubdtype(y_all.dtype, np.integer) else "regression"
+    check_arrays(str(p), *(arrays[k] for k in ARRAYS), task=task)
     return Dataset(p.stem, task=task, **arrays)
 
 

@@ -34,6 +34,8 @@ class Dataset:
         if self.task not in ("classification", "regression"):
             raise DatasetError(f"dataset '{self.name}': task must be classification or "
                                f"regression, got {self.task!r}")
+        check_arrays(f"dataset '{self.name}'", self.x_train, self.y_train, self.x_test,
+                     self.y_test, self.task)
         if self.task == "classification" and self.n_classes is None:
             self.n_classes = int(len(np.unique(np.concatenate([self.y_train, self.y_test]))))
 
@@ -61,6 +63,37 @@ class DatasetLoader(Configurable):
 
 
 ARRAYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+def check_arrays(where: str, x_train: Any, y_train: Any, x_test: Any, y_test: Any,
+                 task: str | None = None) -> None:
+    """Refuse, in one line, arrays that would train or score on the wrong rows: checked
+    when the data is loaded, before a study is written, not after every trial ran."""
+    import numpy as np
+
+    arrays = dict(zip(ARRAYS, map(np.asarray, (x_train, y_train, x_test, y_test)), strict=True))
+    for key, a in arrays.items():
+        if a.ndim == 0:
+            raise DatasetError(f"{where}: {key} is a single value, not an array of rows")
+    for part in ("train", "test"):
+        x, y = arrays[f"x_{part}"], arrays[f"y_{part}"]
+        if len(x) == 0:
+            raise DatasetError(f"{where}: x_{part} has no rows; the {part} set needs at least "
+                               "one")
+        if len(x) != len(y):
+            raise DatasetError(f"{where}: x_{part} has {len(x)} rows but y_{part} has {len(y)}; "
+                               "each row needs exactly one label")
+    if arrays["x_train"].shape[1:] != arrays["x_test"].shape[1:]:
+        raise DatasetError(f"{where}: x_train rows have shape {arrays['x_train'].shape[1:]} but "
+                           f"x_test rows {arrays['x_test'].shape[1:]}; both need the same "
+                           "features")
+    if task == "classification" and arrays["y_train"].ndim == 1 and arrays["y_test"].ndim == 1:
+        unseen = sorted(set(np.unique(arrays["y_test"]).tolist())
+                        - set(np.unique(arrays["y_train"]).tolist()), key=str)
+        if unseen:
+            shown = ", ".join(map(repr, unseen[:5])) + (" ..." if len(unseen) > 5 else "")
+            raise DatasetError(f"{where}: y_test has labels the training set never has "
+                               f"({shown}); a model cannot learn them")
 
 
 def read_npz(path: Path, owner: str = "") -> dict[str, Any]:

@@ -35,6 +35,11 @@ _CURRENT: contextvars.ContextVar[TrialHandle | None] = contextvars.ContextVar(
     "hpo_current_trial", default=None)
 
 
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
 def error_text(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
@@ -82,6 +87,15 @@ class TrialHandle:
         """True when the pruner paused the trial after the last report: raise
         ``TrialPaused(checkpoint=...)`` to be resumed later (a plain TrialPruned ends it)."""
         return self._prune == PAUSE
+
+
+def not_a_number(value: Any) -> bool:
+    """Text and truth values are not scores, though ``float()`` takes "0.5" and True: a
+    trial that returns one is FAILED, never recorded as 0.5 or 1.0."""
+    if isinstance(value, str | bytes | bytearray | bool):
+        return True
+    kind = getattr(getattr(value, "dtype", None), "kind", None)
+    return kind is not None and kind not in "iuf"
 
 
 def current_trial() -> TrialHandle | None:
@@ -150,13 +164,16 @@ def evaluate(objective: Objective, params: dict[str, Any], *, number: int = -1,
         user_attrs = dict(result.get("user_attrs") or {})
         result = result["value"]
     try:
+        if not_a_number(result):
+            raise TypeError(type(result).__name__)
         value = float(result)
     except OverflowError:
         return Outcome(TrialState.FAILED, error="objective returned a number too large for a "
                        "float", duration=duration, metrics=metrics, intermediate=intermediate)
     except (TypeError, ValueError):
-        return Outcome(TrialState.FAILED,
-                       error=f"objective returned {type(result).__name__}, not a number",
+        shown = f"{type(result).__name__} {_short(result)}" if not_a_number(result) \
+            else type(result).__name__
+        return Outcome(TrialState.FAILED, error=f"objective returned {shown}, not a number",
                        duration=duration, metrics=metrics)
     if not math.isfinite(value):
         return Outcome(TrialState.FAILED, error=f"objective returned {value}", duration=duration,

@@ -35,6 +35,7 @@ def load_model_function(spec: str) -> Callable[..., Any]:
         path = Path(where).expanduser().resolve()
         if not path.is_file():
             raise OptionError(f"--model: no such file: {where}")
+        _probe_import(where, lambda: _exec_file(path))
         name = "hpo_user_model_" + hashlib.sha1(str(path).encode()).hexdigest()[:12]
         module_spec = importlib.util.spec_from_file_location(name, path)
         if module_spec is None or module_spec.loader is None:
@@ -51,6 +52,8 @@ def load_model_function(spec: str) -> Callable[..., Any]:
         if where.startswith(".") or not all(part.isidentifier() for part in where.split(".")):
             raise OptionError(f"--model: '{where}' is not a module name; give module:function "
                               "(an importable module) or path/to/file.py:function")
+        if where not in sys.modules:
+            _probe_import(where, lambda: importlib.import_module(where))
         try:
             module = importlib.import_module(where)
         except ImportError as exc:
@@ -60,6 +63,53 @@ def load_model_function(spec: str) -> Callable[..., Any]:
         raise OptionError(f"--model: '{where}' has no function '{attr}'")
     _CACHE[spec] = fn
     return fn
+
+
+def _exec_file(path: Path) -> None:
+    module_spec = importlib.util.spec_from_file_location("hpo_user_model_probe", path)
+    if module_spec is not None and module_spec.loader is not None:
+        module_spec.loader.exec_module(importlib.util.module_from_spec(module_spec))
+
+
+def _probe_import(where: str, load: Callable[[], Any]) -> None:
+    """Import the model once in a forked child first: a file that ends the process while
+    it is imported (``os._exit``, a segfault in native code) is then named in one line,
+    instead of hpo-run exiting without a word. What the import raises is left to the real
+    import, which follows in this process."""
+    import os
+    import signal
+
+    if not hasattr(os, "fork"):
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: silent (the real import prints), and never runs atexit
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            load()
+        except BaseException:
+            pass
+        os._exit(0)
+    try:
+        _, status = os.waitpid(pid, 0)
+    except BaseException:  # Ctrl-C while it imports: the child goes too
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise
+    code = os.waitstatus_to_exitcode(status)
+    if code == 0:
+        return
+    how = f"exit status {code}"
+    if code < 0:
+        try:
+            how = f"signal {signal.Signals(-code).name}"
+        except ValueError:
+            how = f"signal {-code}"
+    raise OptionError(f"--model: importing {where} ended the process ({how}); nothing was "
+                      "run: fix what that file does when it is imported")
 
 
 def call_model_function(fn: Callable[..., Any], params: dict[str, Any], **shapes: Any) -> Any:

@@ -166,8 +166,29 @@ class Lease:
         return time.time() - self.heartbeat > timeout
 
 
+def _cannot_write(path: str) -> str | None:
+    """Why the file cannot be written, when the filesystem says so (SQLite's own words
+    for it are "unable to open database file" or "disk I/O error")."""
+    if path == ":memory:":
+        return None
+    file = Path(path)
+    where = file.parent if not file.exists() else file
+    if not os.access(file.parent, os.W_OK) or (file.exists() and not os.access(file, os.W_OK)):
+        return "readonly"
+    try:
+        import shutil
+
+        if shutil.disk_usage(where).free == 0:
+            return "database or disk is full"
+    except OSError:
+        pass
+    return None
+
+
 def _sql_error(path: str, exc: sqlite3.Error, written: str = "") -> StorageError:
     text = str(exc)
+    if text in ("unable to open database file", "disk I/O error") or "rollback" in text:
+        text = _cannot_write(path) or text
     if "readonly" in text or "read-only" in text:
         return StorageError(f"{path} is read-only: give --storage a file you can write"
                             f"{written}")
@@ -193,6 +214,9 @@ class Storage:
         self._beat: threading.Thread | None = None
         self._beat_stop = threading.Event()
         self.lease_lost: str | None = None
+        #: the file's (st_dev, st_ino) when opened: a file deleted or replaced under a
+        #: running driver is noticed at its next write, not after the run
+        self._identity: tuple[int, int] | None = None
         memory = self.path == ":memory:"
         if not memory:
             file = Path(self.path)
@@ -207,12 +231,44 @@ class Storage:
         try:
             self.conn = self._connect()
             self._check_schema()
+        except sqlite3.OperationalError as exc:
+            if not readonly and _cannot_write(self.path):
+                raise _sql_error(self.path, exc) from None
+            raise StorageError(f"{self.path} is not a usable hpo database: {exc}") from None
         except sqlite3.DatabaseError as exc:
             raise StorageError(f"{self.path} is not a usable hpo database: {exc}") from None
+        if not memory:
+            self._identity = self._file_identity()
+
+    def _file_identity(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino)
+
+    def check_file(self) -> None:
+        """Raise when the file this storage writes was deleted or replaced since it was
+        opened: what was written went to a file no one can open any more."""
+        if self._identity is None or self._file_identity() == self._identity:
+            return
+        try:
+            n = self.conn.execute("SELECT count(*) FROM trials").fetchone()[0]
+        except sqlite3.Error:
+            n = "the"
+        self.lease_lost = self.lease_lost or f"{self.path} was deleted or replaced"
+        raise StorageError(f"{self.path} was deleted or replaced while this driver wrote to it: "
+                           f"the {n} trials it held are lost; this driver stops and writes "
+                           "nothing more")
 
     def _connect(self) -> sqlite3.Connection:
         if self.readonly:
             uri = Path(self.path).resolve().as_uri()
+            if not Path(f"{self.path}-wal").exists():
+                # no driver has it open and nothing waits in a WAL: read the file as it is,
+                # creating no -shm/-wal beside it (mode=ro would make both and leave them)
+                return sqlite3.connect(f"{uri}?immutable=1", uri=True, isolation_level=None,
+                                       check_same_thread=False)
             try:
                 conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30,
                                        isolation_level=None, check_same_thread=False)
@@ -275,10 +331,13 @@ class Storage:
         if self.readonly:
             raise StorageError(f"{self.path} was opened read-only")
         try:
-            return self.conn.execute(sql, args)
+            cur = self.conn.execute(sql, args)
         except sqlite3.OperationalError as exc:
+            self.check_file()
             n = self.conn.execute("SELECT count(*) FROM trials").fetchone()[0]
             raise _sql_error(self.path, exc, f" ({n} trials already written stay)") from None
+        self.check_file()
+        return cur
 
     def close(self) -> None:
         self.release_leases()
@@ -322,7 +381,8 @@ class Storage:
                     (study_id, self.owner, host, pid, now(), time.time()))
                 self.conn.execute("COMMIT")
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                if self.conn.in_transaction:  # SQLite rolls back itself on a full disk
+                    self.conn.execute("ROLLBACK")
                 raise
         except sqlite3.OperationalError as exc:
             raise _sql_error(self.path, exc) from None
@@ -540,6 +600,10 @@ class Storage:
                 )
                 if not isinstance(t.params, dict):
                     raise ValueError("params is not a mapping")
+                for column, cell in (("value", r[3]), ("duration", r[9])):
+                    if cell is not None and not isinstance(cell, int | float):
+                        raise ValueError(f"{column} is {type(cell).__name__} "
+                                         f"{str(cell)[:40]!r}, not a number")
             except (TypeError, ValueError) as exc:
                 raise StorageError(
                     f"trial {r[0]} of study {study_id} in {self.path} is damaged ({exc}); "

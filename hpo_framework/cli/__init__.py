@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TextIO
 
 import click
 
@@ -19,6 +22,45 @@ DEFAULTS_HELP = (
 )
 #: what plugins' run options (register_run_options) set for the job: ctx.meta[JOB_META]
 JOB_META = "hpo_framework.jobs.job"
+#: the most trials and retries a command line may ask for (more never ends in practice)
+MAX_TRIALS = 1_000_000
+MAX_RETRIES = 100
+#: trials run at once on this machine, per CPU core (a cluster's executor is not bounded)
+JOBS_PER_CPU = 4
+LOCAL_EXECUTORS = (None, "serial", "process")
+_json_stdout: TextIO | None = None
+
+
+@contextmanager
+def quiet_stdout(active: bool) -> Iterator[None]:
+    """With ``--json`` stdout carries one JSON object and nothing else: while a job runs,
+    whatever trials, models and worker processes print (file descriptor 1, so native code
+    and child processes too) goes to stderr; :func:`emit_json` writes to the real stdout."""
+    global _json_stdout
+    if not active or _json_stdout is not None:
+        yield
+        return
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    _json_stdout = os.fdopen(os.dup(saved), "w")
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+        _json_stdout.close()
+        _json_stdout = None
+
+
+def emit_json(text: str) -> None:
+    """The ``--json`` object, on the real stdout even inside :func:`quiet_stdout`."""
+    if _json_stdout is None:
+        click.echo(text)
+    else:
+        _json_stdout.write(text + "\n")
+        _json_stdout.flush()
 
 
 class PluginGroup(click.Group):
@@ -61,6 +103,16 @@ class PluginGroup(click.Group):
 
         self.params.append(click.Option([flag], default=None, metavar=metavar or "VALUE",
                                         expose_value=False, callback=chosen, help=help))
+
+    def invoke(self, ctx: click.Context) -> Any:
+        # Ctrl-C while starting (before the loop's own handler) exits 130 as a Ctrl-C
+        # during trials does, not click's "Aborted!" and 1
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("\ninterrupted (Ctrl-C); nothing recorded is lost: run the same "
+                       "command to go on", err=True)
+            sys.exit(130)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._load_plugin_commands()
@@ -235,12 +287,13 @@ def config_from_options(kw: dict[str, Any]) -> Any:
         executor = meta["executor"]
     executor_options.update(meta.get("executor_options") or {})
     _check_study_name(kw["study"])
+    n_jobs = _check_bounds(kw, executor)
     return JobConfig(
         strategy=kw["strategy"], backend=kw["backend"], dataset=kw["dataset"],
         evaluator=kw["evaluator"], space_file=kw["space_file"], n_trials=kw["n_trials"],
         timeout=kw["timeout"], seed=kw["seed"], storage=kw["storage"], study=kw["study"],
         new_study=kw["new_study"], metric=kw["metric"], direction=kw["direction"],
-        executor=executor, n_jobs=kw["n_jobs"], final_test=kw["final_test"],
+        executor=executor, n_jobs=n_jobs, final_test=kw["final_test"],
         retries=kw["retries"], trial_timeout=kw["trial_timeout"],
         save_model=kw["save_model"], verbose=kw["verbose"], output=kw["output"],
         pruner=kw["pruner"], pruner_options=_pairs(kw["pruner_option"], "--pruner-option"),
@@ -250,6 +303,25 @@ def config_from_options(kw: dict[str, Any]) -> Any:
         evaluator_options=_pairs(kw["evaluator_option"], "--evaluator-option"),
         executor_options=executor_options,
     )
+
+
+def _check_bounds(kw: dict[str, Any], executor: str | None) -> int:
+    """Bound --trials, --retries and --n-jobs; returns the workers worth starting (never
+    more than the trials; at least 2 when more than one was asked, so trials still run
+    in worker processes)."""
+    n_trials, retries, n_jobs = kw["n_trials"], kw["retries"], kw["n_jobs"]
+    if n_trials is not None and n_trials > MAX_TRIALS:
+        raise OptionError(f"--trials must be at most {MAX_TRIALS}, got {n_trials}")
+    if retries is not None and retries > MAX_RETRIES:
+        raise OptionError(f"--retries must be at most {MAX_RETRIES}, got {retries}")
+    cap = JOBS_PER_CPU * (os.cpu_count() or 1)
+    if executor in LOCAL_EXECUTORS and isinstance(n_jobs, int) and n_jobs > cap:
+        raise OptionError(f"--n-jobs must be at most {cap} on this machine ({JOBS_PER_CPU} per "
+                          f"CPU core), got {n_jobs}; for more, run trials on a cluster "
+                          "(--executor dask)")
+    if isinstance(n_jobs, int) and n_jobs > 2 and n_trials is not None:
+        n_jobs = min(n_jobs, max(n_trials, 2))
+    return n_jobs
 
 
 def _check_study_name(name: str | None) -> None:
@@ -267,12 +339,13 @@ def run_main(kw: dict[str, Any]) -> None:
     from ..jobs.job import prepare
 
     config = config_from_options(kw)
-    # resolve names, options and the space before any output
-    prepared = prepare(config)
-    try:
-        _run_prepared(prepared, kw)
-    finally:
-        prepared.study.close()
+    with quiet_stdout(kw["as_json"]):
+        # resolve names, options and the space before any output
+        prepared = prepare(config)
+        try:
+            _run_prepared(prepared, kw)
+        finally:
+            prepared.study.close()
 
 
 def _run_prepared(prepared: Any, kw: dict[str, Any]) -> None:
@@ -294,7 +367,7 @@ def _run_prepared(prepared: Any, kw: dict[str, Any]) -> None:
                    f"of {config.n_trials} trials); run more with --trials {done + config.n_trials}"
                    ", or start anew with --new-study")
         if as_json:
-            click.echo(json.dumps(JobResult(study, prepared.metric).to_dict()))
+            emit_json(json.dumps(JobResult(study, prepared.metric).to_dict()))
             click.echo(message, err=True)
             return
         print_summary(JobResult(study, prepared.metric))
@@ -311,7 +384,7 @@ def _run_prepared(prepared: Any, kw: dict[str, Any]) -> None:
     except KeyboardInterrupt:
         interrupted = JobResult(study, prepared.metric)  # what finished, before the stop
         if as_json:
-            click.echo(json.dumps(interrupted.to_dict()))
+            emit_json(json.dumps(interrupted.to_dict()))
         else:
             print_summary(interrupted)
         click.echo(f"\ninterrupted: {len(study.finished_trials)} finished trials are stored in "
@@ -321,8 +394,9 @@ def _run_prepared(prepared: Any, kw: dict[str, Any]) -> None:
         from .report import write_study_output
 
         write_study_output(result.study, kw["output"], quiet=as_json)
+    study.storage.check_file()  # never "stored in hpo.db" when that file was deleted
     if as_json:
-        click.echo(json.dumps(result.to_dict()))
+        emit_json(json.dumps(result.to_dict()))
     else:
         print_summary(result)
         look = (f"look at it: hpo-run report --storage {study.storage.path} --study "

@@ -273,8 +273,11 @@ def cli_compare(config: Any, strategy_text: str, repeats: int, output: str | Non
         click.echo(f"[{index}/{total}] strategy {name}, seed {seed}", err=True)
         return [Progress(config.n_trials, live=False)]
 
+    from . import quiet_stdout
+
     try:
-        comparison = run_comparison(config, strategies, repeats, callbacks=progress)
+        with quiet_stdout(as_json):
+            comparison = run_comparison(config, strategies, repeats, callbacks=progress)
     except KeyboardInterrupt:
         click.echo(f"\ninterrupted: every finished trial is stored in {config.storage}; run the "
                    "same command to resume the comparison", err=True)

@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ..contracts.objective import TrialHandle, decision
+from ..contracts.objective import TrialHandle, decision, not_a_number
 from ..contracts.pruner import Pruner
 from ..contracts.strategy import Strategy
 from ..contracts.trial import Outcome, Trial, TrialState
@@ -69,6 +69,7 @@ class Study:
         self.pruner = pruner
         self.interrupted = False
         self.stop_reason: str | None = None
+        self.closed = False
         self._lock = threading.RLock()
         self._running: dict[int, Trial] = {}
         # the lease first: RUNNING trials are only re-queued once no live driver runs them
@@ -158,8 +159,16 @@ class Study:
                    pruner=pruner)
 
     def close(self) -> None:
-        """Give the study's lease back (another driver may then run it at once)."""
+        """Give the study's lease back (another driver may then run it at once); a closed
+        study asks and tells nothing more."""
+        self.closed = True
         self.storage.release_leases()
+
+    def _check_open(self, what: str) -> None:
+        if self.closed:
+            raise HPOError(f"study '{self.name}' is closed (its lease was given back), so it "
+                           f"cannot {what}: open it again with create_study(..., "
+                           f"name='{self.name}') to go on")
 
     def __enter__(self) -> Study:
         return self
@@ -268,6 +277,7 @@ class Study:
 
     def ask_many(self, n: int) -> list[Trial]:
         """Up to ``n`` trials (fewer when the strategy runs out), each recorded RUNNING."""
+        self._check_open("ask for trials")
         out: list[Trial] = []
         with self._lock:
             for trial in self.waiting[:n]:
@@ -327,6 +337,7 @@ class Study:
     def resume(self, trial: Trial | int) -> tuple[Trial, Any] | None:
         """A PAUSED trial RUNNING again, with its checkpoint (for the executor to hand the
         backend); None when its checkpoint cannot be read: it is then recorded PRUNED."""
+        self._check_open("resume trials")
         number = trial if isinstance(trial, int) else trial.number
         with self._lock:
             found = next((t for t in self.trials if t.number == number), None)
@@ -363,11 +374,19 @@ class Study:
         return out
 
     def _running_trial(self, trial: Trial | int) -> Trial:
+        self._check_open("record trials")
+        if isinstance(trial, bool) or not isinstance(trial, int | Trial):
+            raise HPOError(f"tell() takes a trial from ask() (or its number), not "
+                           f"{type(trial).__name__}")
         number = trial if isinstance(trial, int) else trial.number
         with self._lock:
             found = self._running.get(number)
-        if found is None:
             known = next((t for t in self.trials if t.number == number), None)
+        if isinstance(trial, Trial) and known is not trial:
+            raise HPOError(f"trial {number} was not asked from study '{self.name}' (another "
+                           "study, or another opening of this one, asked it): tell it to the "
+                           "study that asked it")
+        if found is None:
             if known is None:
                 raise HPOError(f"study '{self.name}' has no trial {number}")
             raise HPOError(f"trial {number} of study '{self.name}' is {known.state.value}, not "
@@ -526,12 +545,15 @@ def _outcome_of(value: Any, metrics: Mapping[str, Any] | None, error: str | None
         return Outcome(TrialState.FAILED, error=error or "no value was told",
                        metrics=dict(metrics or {}), intermediate=steps)
     try:
+        if not_a_number(value):
+            raise TypeError(type(value).__name__)
         number = float(value)
     except OverflowError:
         return Outcome(TrialState.FAILED, error="a number too large for a float was told",
                        intermediate=steps)
     except (TypeError, ValueError):
-        return Outcome(TrialState.FAILED, error=f"{type(value).__name__} was told, not a number",
+        return Outcome(TrialState.FAILED, error=f"{type(value).__name__} {_short(value)} was "
+                                                "told, not a number",
                        intermediate=steps)
     if not math.isfinite(number):
         return Outcome(TrialState.FAILED, error=f"the value was {number}", intermediate=steps,

@@ -69,6 +69,49 @@ def _check_kind(kind: str, name: str, obj: Any, plugin: str) -> None:
     if not (isinstance(obj, type) and issubclass(obj, base)):
         raise PluginError(f"plugin '{plugin}' registered {kind} '{name}' as {obj!r}, not a "
                           f"subclass of hpo_framework.{base_name}")
+    wrong = _CONTRACT_CHECKS.get(kind, lambda cls: None)(obj)
+    if wrong:
+        raise PluginError(f"plugin '{plugin}' registered {kind} '{name}' whose {wrong}")
+
+
+def _takes(method: Any, *names: str) -> bool:
+    """True when ``method`` (a function of a class) accepts each of ``names`` as a keyword
+    (or has ``**kwargs``)."""
+    import inspect
+
+    try:
+        params = inspect.signature(method).parameters
+    except (TypeError, ValueError):  # a builtin or C method: cannot tell, trust it
+        return True
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return True
+    return all(n in params and params[n].kind in (params[n].POSITIONAL_OR_KEYWORD,
+                                                  params[n].KEYWORD_ONLY) for n in names)
+
+
+def _executor_contract(cls: type) -> str | None:
+    """One executor signature: start(objective, reporter), submit(number, params, resume)."""
+    if not _takes(cls.start, "objective", "reporter"):
+        return ("start() does not take (objective, reporter): the executor contract is "
+                "start(self, objective, reporter=None)")
+    if not _takes(cls.submit, "number", "params", "resume"):
+        return ("submit() does not take (number, params, resume): the executor contract is "
+                "submit(self, number, params, resume=None) (set resumes = False when it cannot "
+                "resume a paused trial)")
+    return None
+
+
+def _backend_contract(cls: type) -> str | None:
+    """A backend that says it is resumable takes the checkpoint in fit(resume=)."""
+    if getattr(cls, "resumable", False) and not _takes(cls.fit, "resume"):
+        return ("resumable = True but fit() takes no resume argument: add resume=None to "
+                "fit() or drop resumable")
+    return None
+
+
+#: checks of a registered class's declared capabilities against its methods, run when the
+#: plugin registers: a typo fails loudly instead of silently taking another path
+_CONTRACT_CHECKS = {"executor": _executor_contract, "backend": _backend_contract}
 
 
 def _where(exc: BaseException) -> str | None:

@@ -177,16 +177,17 @@ class ThreadExecutor(hpo.Executor):
 
     name = "threads"
 
-    def start(self, objective):
+    def start(self, objective, reporter=None):
         import concurrent.futures as cf
 
-        super().start(objective)
+        super().start(objective, reporter)
         self.pool = cf.ThreadPoolExecutor(self.n_jobs)
 
-    def submit(self, number, params):
+    def submit(self, number, params, resume=None):
         from hpo_framework.contracts.objective import evaluate
 
-        return self.pool.submit(evaluate, self.objective, params)
+        return self.pool.submit(evaluate, self.objective, params, number=number,
+                                reporter=self.reporter, resume=resume)
 
     def shutdown(self, cancel=False):
         self.pool.shutdown(wait=not cancel, cancel_futures=cancel)

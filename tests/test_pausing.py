@@ -313,8 +313,7 @@ def test_cli_refuses_a_pausing_pruner_on_an_executor_that_cannot_resume(tmp_path
     assert proc.returncode == 1
     assert proc.stderr.strip() == (
         "Error: pruner 'halving' pauses trials and resumes them later; executor 'vectorized' "
-        "cannot resume one (its submit() takes no resume): use the serial, process or dask "
-        "executor, or another pruner")
+        "cannot resume one: use the serial, process or dask executor, or another pruner")
     assert not (tmp_path / "v.db").exists()
 
 

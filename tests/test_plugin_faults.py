@@ -150,3 +150,57 @@ def test_what_ask_returns_is_checked_where_it_enters_the_core(tmp_path, answer, 
     assert lines[0].endswith("nothing was recorded (a bug in the plugin)")
     with sqlite3.connect(db) as con:  # the study was opened; no trial was written
         assert con.execute("SELECT COUNT(*) FROM trials").fetchone() == (0,)
+
+
+def test_declared_capabilities_are_checked_when_the_plugin_registers():
+    """One executor signature, and a resumable backend's fit takes resume: a plugin whose
+    methods do not match what it declares is refused by name, not run down another path."""
+    import warnings
+
+    import hpo_framework as hpo
+    from hpo_framework.registry import Registry
+
+    class OldExecutor(hpo.Executor):
+        name = "old"
+
+        def start(self, objective):  # written before pruners: no reporter
+            self.objective = objective
+
+        def submit(self, number, params, resume=None):
+            raise NotImplementedError
+
+    class NoResume(hpo.Executor):
+        name = "noresume"
+
+        def submit(self, number, params):
+            raise NotImplementedError
+
+    class Claims(hpo.Backend):
+        name = "claims"
+        resumable = True
+
+        def fit(self, params, x, y, dataset, *, validation=None, report=None):
+            raise NotImplementedError
+
+    expected = {
+        "old": "plugin 'old-plugin' registered executor 'old' whose start() does not take "
+               "(objective, reporter): the executor contract is start(self, objective, "
+               "reporter=None)",
+        "noresume": "plugin 'noresume-plugin' registered executor 'noresume' whose submit() "
+                    "does not take (number, params, resume): the executor contract is "
+                    "submit(self, number, params, resume=None) (set resumes = False when it "
+                    "cannot resume a paused trial)",
+        "claims": "plugin 'claims-plugin' registered backend 'claims' whose resumable = True "
+                  "but fit() takes no resume argument: add resume=None to fit() or drop "
+                  "resumable",
+    }
+    for cls, kind in ((OldExecutor, "executors"), (NoResume, "executors"), (Claims, "backends")):
+        plugin = type("Plugin", (), {f"register_{kind}": hpo.hookimpl(
+            lambda self, register, _cls=cls: register(_cls))})()
+        registry = Registry(load_entry_points=False)
+        registry.register(plugin, name=f"{cls.name}-plugin")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            found = registry.components(kind[:-1] if kind == "backends" else "executor")
+        assert cls.name not in found
+        assert [str(w.message) for w in caught] == [expected[cls.name]]

@@ -27,6 +27,9 @@ class Executor(Configurable):
     #: True when trials run outside the driver, so :meth:`cancel` can stop a running one
     #: (``--trial-timeout``) and a dying trial cannot take the driver with it.
     isolated: ClassVar[bool] = False
+    #: True when :meth:`submit` can hand a paused trial's checkpoint (``resume``) to the
+    #: objective, which a pausing pruner needs
+    resumes: ClassVar[bool] = True
 
     def __init__(self, n_jobs: int = 1, **options: Any) -> None:
         self.n_jobs = max(1, int(n_jobs))
@@ -48,9 +51,10 @@ class Executor(Configurable):
 
     def submit(self, number: int, params: dict[str, Any], resume: Any = None
                ) -> cf.Future[Outcome]:
-        """Start one evaluation. ``resume`` (only passed to an executor whose ``submit``
-        takes it, which a pausing pruner needs): the checkpoint of the trial's paused run,
-        for :func:`hpo_framework.contracts.objective.evaluate` to hand the backend."""
+        """Start one evaluation. ``resume``: the checkpoint of the trial's paused run (None:
+        a fresh start), for :func:`hpo_framework.contracts.objective.evaluate` to hand the
+        backend; only given to an executor that ``resumes``. The registry refuses an
+        executor whose ``start`` or ``submit`` does not take these arguments."""
         raise NotImplementedError
 
     def wait(self, futures: Iterable[cf.Future], timeout: float | None = None) -> set[cf.Future]:

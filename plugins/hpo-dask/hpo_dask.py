@@ -109,6 +109,29 @@ def ship(objective: Objective) -> Shipped:
 SCHEMES = ("tcp", "tls", "inproc", "ucx", "ws", "wss")
 
 
+def _probe_scheduler(address: str, timeout: float) -> None:
+    """A scheduler that nothing answers for is refused when the executor is built, before
+    a study is written (not when it starts, leaving an empty study behind)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme not in ("tcp", "tls"):
+        return
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host = port = None
+    if not host or port is None:
+        raise OptionError(f"executor 'dask': scheduler address '{address}' needs a host and a "
+                          "port, like tcp://HOST:8786")
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as exc:
+        raise OptionError(f"executor 'dask': no workers at {address}: no scheduler answers "
+                          f"there ({exc.strerror or exc}); nothing was written") from None
+
+
 class DaskExecutor(Executor):
     """Runs trials as Dask tasks; keeps as many running as the cluster has threads."""
 
@@ -133,6 +156,7 @@ class DaskExecutor(Executor):
                     or (sep and not rest):
                 raise OptionError(f"executor 'dask': scheduler address '{address}' must look "
                                   "like tcp://HOST:PORT (or tls://, inproc://, ucx://)")
+            _probe_scheduler(address, self.config["connect_timeout"])
         self.client: Any = None
         self.cluster: Any = None
         # study future -> (dask future, trial number, params, resends)

@@ -27,6 +27,9 @@ def dashboard_command(storage: str, host: str, port: int) -> None:
 
     from .server import serve
 
+    if not 0 <= port <= 65535:
+        raise click.ClickException(f"--port must be from 0 to 65535 (0: any free port), got "
+                                   f"{port}")
     if host not in LOCAL_HOSTS:
         click.echo(f"warning: listening on {host}: the studies in {storage} (parameters, scores, "
                    "errors) become visible to every machine that can reach it", err=True)

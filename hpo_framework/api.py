@@ -113,6 +113,9 @@ def optimize(
     ``TrialPaused(checkpoint=...)`` when ``trial.should_pause()`` and goes on from
     ``trial.resume`` (see "Early stopping" in the user guide).
     """
+    if not callable(objective):  # refused up front, not every trial FAILED
+        raise OptionError(f"optimize() needs an objective function, objective(params) -> "
+                          f"float, as its first argument; got {type(objective).__name__}")
     settings = RunSettings(n_trials=n_trials, timeout=timeout, n_jobs=n_jobs,
                            retries=retries, trial_timeout=trial_timeout, pruner=pruner,
                            pruner_options=dict(pruner_options or {})).check()
@@ -139,6 +142,19 @@ def optimize(
     from .study.loop import run
 
     try:
-        return run(the_study, objective, settings, executor=runner, callbacks=callbacks)
+        run(the_study, objective, settings, executor=runner, callbacks=callbacks)
     finally:
         the_study.close()
+    _warn_if_none_completed(the_study)
+    return the_study
+
+
+def _warn_if_none_completed(study: Study) -> None:
+    """The CLI exits non-zero when no trial completed; optimize() says so with the first
+    error, so that ``best_value`` None does not pass unnoticed."""
+    failed = [t for t in study.trials if t.state.value == "FAILED"]
+    if study.best_trial is None and failed:
+        import warnings
+
+        warnings.warn(f"no trial of study '{study.name}' completed ({len(failed)} FAILED); the "
+                      f"first error: {failed[0].error}", RuntimeWarning, stacklevel=3)

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 _LOG_HALF = math.log(0.5)
+_SQRT2 = math.sqrt(2)
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 _ERFC = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807,
          -1.13520398, 1.48851587, -0.82215223, 0.17087277)
@@ -22,17 +23,17 @@ _NARROW = 1e-2
 
 def log_erfc(z: np.ndarray) -> np.ndarray:
     """log erfc(z) for z >= 0."""
-    t = 1.0 / (1.0 + 0.5 * z)
-    poly = np.full_like(t, _ERFC[-1])
-    for c in _ERFC[-2::-1]:
-        poly = poly * t + c
-    return np.log(t) - z * z + poly
-
-
-def log_ndtr(x: np.ndarray) -> np.ndarray:
-    """log Phi(x), accurate in both tails."""
-    low = _LOG_HALF + log_erfc(np.abs(x) / math.sqrt(2))  # log Phi(-|x|)
-    return np.where(x < 0, low, np.log1p(-np.exp(low)))
+    t = 0.5 * z
+    t += 1.0
+    np.reciprocal(t, out=t)
+    poly = t * _ERFC[-1]
+    for c in _ERFC[-2:0:-1]:
+        poly += c
+        poly *= t
+    poly += _ERFC[0]
+    poly -= z * z
+    poly += np.log(t)
+    return poly
 
 
 def log_pdf(z: np.ndarray) -> np.ndarray:
@@ -45,16 +46,20 @@ def log_mass(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a, b = np.broadcast_arrays(np.asarray(a, float), np.asarray(b, float))
     flip = a > 0  # by symmetry every interval becomes one with a <= 0
     a, b = np.where(flip, -b, a), np.where(flip, -a, b)
-    la, lb, lnb = log_ndtr(a), log_ndtr(b), log_ndtr(-b)
+    ta = _LOG_HALF + log_erfc(-a / _SQRT2)  # log Phi(a)
+    tb = _LOG_HALF + log_erfc(np.abs(b) / _SQRT2)  # log Phi(-|b|)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        same_tail = lb + np.log1p(-np.exp(la - lb))  # a < b <= 0
-        across = np.log1p(-(np.exp(la) + np.exp(lnb)))  # a <= 0 < b
-        out = np.where(b <= 0, same_tail, across)
-        mid = 0.5 * (a + b)  # narrow: Simpson in log form, relative to the midpoint density
-        simpson = (np.log(b - a) + log_pdf(mid)
-                   + np.log((np.exp(0.5 * (mid * mid - a * a)) + 4.0
-                             + np.exp(0.5 * (mid * mid - b * b))) / 6.0))
-    return np.where(b - a < _NARROW, simpson, out)
+        out = np.where(b <= 0,
+                       tb + np.log1p(-np.exp(ta - tb)),  # a < b <= 0: one tail
+                       np.log1p(-(np.exp(ta) + np.exp(tb))))  # a <= 0 < b: 1 - both tails
+    narrow = b - a < _NARROW
+    if narrow.any():  # Simpson's rule in log form, relative to the midpoint density
+        a, b = a[narrow], b[narrow]
+        mid = 0.5 * (a + b)
+        out[narrow] = (np.log(b - a) + log_pdf(mid)
+                       + np.log((np.exp(0.5 * (mid - a) * (mid + a)) + 4.0
+                                 + np.exp(0.5 * (mid - b) * (mid + b))) / 6.0))
+    return out
 
 
 def truncated_draws(rng: np.random.Generator, mu: np.ndarray, sigma: np.ndarray,

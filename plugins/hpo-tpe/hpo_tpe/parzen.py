@@ -131,12 +131,13 @@ class Parzen:
             total += (log_pdf(z) - np.log(sigma) - self.log_z[:, c]).sum(axis=2)
         for i in self.disc:
             d, col = self.dims[i], cols[i]
-            edges = np.stack([x[:, i] - d.step / 2, x[:, i] + d.step / 2], axis=1)
+            values, back = np.unique(x[:, i], return_inverse=True)  # candidates repeat
+            edges = np.stack([values - d.step / 2, values + d.step / 2], axis=1)
             if d.log:
                 edges = np.log(edges)
             mu, sigma = self.mu[:, col], self.sigma[:, col]
-            total += (log_mass((edges[:, :1] - mu) / sigma, (edges[:, 1:] - mu) / sigma)
-                      - self.log_z[:, col])
+            mass = log_mass((edges[:, :1] - mu) / sigma, (edges[:, 1:] - mu) / sigma)
+            total += mass[back.ravel()] - self.log_z[:, col]
         total += np.log(self.weights)
         top = total.max(axis=1, keepdims=True)
         return (top + np.log(np.exp(total - top).sum(axis=1, keepdims=True)))[:, 0]

@@ -6,8 +6,13 @@ it cannot stop one running task. Here each worker has its own pipe; a dead worke
 fails only its own trial (:class:`WorkerLost`, so the study can retry it) and is
 replaced; a trial past ``--trial-timeout`` is stopped by killing its worker.
 
+With ``n_jobs=1`` it is the CLI's default: one worker kept for the whole run (imports
+and data are loaded once), so a trial that segfaults or calls ``os._exit`` fails alone
+and the next trial gets a fresh worker.
+
 Workers are started with ``spawn`` (safe for TensorFlow, which breaks after fork),
-cap their math libraries' thread pools so N workers do not oversubscribe the cores,
+cap their math libraries' thread pools so N workers do not oversubscribe the cores
+(a single worker keeps the driver's settings, so it computes what the driver would),
 receive the objective once (cloudpickle, so lambdas and closures from ``optimize()``
 work) and ignore Ctrl-C: the driver alone decides what happens to running trials.
 Only the driver writes storage; workers just compute and send back an Outcome.
@@ -169,8 +174,10 @@ class ProcessExecutor(Executor):
         parent, child = self._ctx.Pipe(duplex=True)
         process = self._ctx.Process(target=_worker_main, args=(child, self._payload, os.getpid()),
                                     daemon=True, name="hpo-worker")
-        limits = {var: str(self.threads) for var in THREAD_VARS}
-        limits["TF_NUM_INTEROP_THREADS"] = "1"
+        limits: dict[str, str] = {}
+        if self.n_jobs > 1 or self.config["threads"]:
+            limits = {var: str(self.threads) for var in THREAD_VARS}
+            limits["TF_NUM_INTEROP_THREADS"] = "1"
         # a spawned child inherits the environment at start(): set the limits just for it.
         # It also re-runs the driver's __main__ script unless told not to; the objective
         # travels by cloudpickle, so hide __main__ (a script without an

@@ -1,4 +1,10 @@
-"""The serial executor: evaluations run in the driver's process, one at a time."""
+"""The serial executor: evaluations run in the driver's process, one at a time.
+
+The default of ``optimize()`` with one job, and ``--executor serial`` on the CLI (whose
+default is one kept worker process, see :mod:`.process`): nothing is sent anywhere, but a
+trial that kills its process (``os._exit``, a segfault) kills the driver with it. The next
+driver re-queues that trial once; if the driver dies again, the trial is FAILED.
+"""
 
 from __future__ import annotations
 
@@ -51,5 +57,6 @@ class SerialExecutor(Executor):
 
 @hookimpl
 def register_executors(register):
-    register("serial", SerialExecutor, "in-process, one trial at a time (the default)",
+    register("serial", SerialExecutor, "in the driver's process, one trial at a time (the "
+             "default of optimize(); the CLI's default is one kept worker process)",
              default=100)

@@ -212,11 +212,13 @@ def prepare(config: JobConfig) -> Prepared:
     else:
         space = Space.from_dict(backend.default_space(dataset))
     check_space_names(space, backend)
-    # build the executor (it starts nothing yet) so that its options are checked first
+    # build the executor (it starts nothing yet) so that its options are checked first.
+    # Unless --executor names one, trials run outside the driver: one kept worker process
+    # for one job, so a trial that dies (a segfault, os._exit) fails alone
     from ..registry import make_executor
 
     executor = make_executor(registry, config.executor, settings.n_jobs, config.executor_options,
-                             isolated=settings.trial_timeout is not None)
+                             isolated=True)
     if settings.trial_timeout is not None and not executor.isolated:
         raise OptionError(f"--trial-timeout needs trials outside the driver; executor "
                           f"'{executor.name}' runs them inside it: drop --executor or use process")

@@ -29,6 +29,11 @@ from .storage import Storage, StudyRecord, curve_of, now
 
 Callback = Callable[["Study", Trial], None]
 
+#: study attr: False while a driver runs trials outside its process (then a trial cannot
+#: be what killed it); trial user attr: how many drivers died while the trial ran in them
+TRIALS_IN_DRIVER = "trials_run_in_driver"
+DRIVER_DIED = "driver_died"
+
 #: what makes a study the same study (the rest of the stored config may change)
 IDENTITY_KEYS = ("strategy", "strategy_options", "direction", "space", "backend", "dataset",
                  "evaluator", "metric", "backend_options", "dataset_options",
@@ -78,8 +83,15 @@ class Study:
         #: trials whose checkpoint storage keeps (PAUSED ones, and those resumed from one)
         self._checkpointed = storage.checkpointed(record.study_id)
         requeued = []
+        # a trial that ran in the dead driver's own process may be what killed it: the
+        # second time, it is FAILED instead of re-queued, so that no study loops on it
+        in_driver = storage.get_study_attrs(record.study_id).get(TRIALS_IN_DRIVER, True)
         for t in self.trials:
-            if t.state is TrialState.RUNNING and t.number in self._checkpointed:
+            if t.state is TrialState.RUNNING and in_driver:
+                t.user_attrs = {**t.user_attrs, DRIVER_DIED: t.user_attrs.get(DRIVER_DIED, 0) + 1}
+            if t.state is TrialState.RUNNING and t.user_attrs.get(DRIVER_DIED, 0) >= 2:
+                self._fail_killer(t)
+            elif t.state is TrialState.RUNNING and t.number in self._checkpointed:
                 # resumed from a checkpoint when the driver stopped: paused there again
                 kept = storage.load_checkpoint(record.study_id, t.number) or {}
                 t.intermediate = list(kept.get("intermediate") or t.intermediate)
@@ -94,6 +106,18 @@ class Study:
                 requeued.append(t)
         self.requeued = requeued
         strategy.restore(_as_told(self.trials))
+
+    def _fail_killer(self, trial: Trial) -> None:
+        """Record FAILED a trial whose run in the driver's process ended with the driver
+        dead twice (``os._exit``, a segfault in native code): re-run, it would again."""
+        trial.state = TrialState.FAILED
+        trial.error = "the driver died twice while this trial ran"
+        trial.value = trial.loss = None
+        trial.datetime_complete = now()
+        self.storage.update_trial(self.record.study_id, trial)
+        if trial.number in self._checkpointed:
+            self.storage.drop_checkpoint(self.record.study_id, trial.number)
+            self._checkpointed.discard(trial.number)
 
     # opening ------------------------------------------------------------------
     @classmethod

@@ -104,7 +104,7 @@ class Problem:
             # before --trainer: the engine and trainer the peers need
             self.backend = KerasBackend(seed=seed, epochs=EPOCHS, keras_backend="tensorflow",
                                         trainer="fit")
-        self.keras = self.backend._keras()
+        self.keras = self.backend.keras()
         _limit_threads(self.keras, threads)
         ds = self.dataset
         tr, va = holdout_split(ds.y_train, VALIDATION, seed, True)

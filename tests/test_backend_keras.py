@@ -155,3 +155,21 @@ def test_a_model_file_that_imports_keras_at_its_top_is_quiet(tmp_path):
              if any(m in ln for m in ("oneDNN", "cuda", "absl", "I0000", "E0000", "W0000",
                                       "tensorflow", "TF_"))]
     assert noise == [], proc.stderr
+
+
+def test_the_keras_backend_speaks_the_notebooks_layer_names_only(digits):
+    """num_dense_layers / num_dense_nodes, as the default space; an earlier name gets one
+    line saying what to write instead (as an option, and as a parameter)."""
+    from hpo_keras import KerasBackend
+
+    from hpo_framework.errors import OptionError
+
+    with pytest.raises(OptionError, match="^backend 'keras': the keras backend has no "
+                       "'n_layers': write num_dense_layers instead"):
+        KerasBackend(n_layers=2)
+    backend = KerasBackend(trainer="fit", seed=0, epochs=1)
+    for name, instead in (("units_1", "num_dense_nodes"), ("units", "num_dense_nodes")):
+        with pytest.raises(ValueError, match=f"^the keras backend has no '{name}': write "
+                           f"{instead} instead"):
+            backend.build({"learning_rate": 0.01, name: 5}, digits)
+    assert set(backend.default_space(digits)) <= backend.parameters()

@@ -144,15 +144,15 @@ def test_mnist_from_a_local_npz(tmp_path):
     x = np.clip(x + rng.integers(0, 60, x.shape), 0, 255).astype(np.uint8)
     np.savez(tmp_path / "mnist.npz", x_train=x[:240], y_train=y[:240], x_test=x[240:],
              y_test=y[240:])
-    from hpo_keras.datasets import load_mnist
+    from hpo_keras.datasets import MnistDataset
 
-    d = load_mnist(path=str(tmp_path / "mnist.npz"))
+    d = MnistDataset(path=str(tmp_path / "mnist.npz")).load()
     assert d.x_train.shape == (240, 28, 28) and 0 <= d.x_train.min() and d.x_train.max() == 1
     data = json.loads(run_cli(*SK, "--dataset", "mnist", "--data-path", "mnist.npz",
                               "--trials", "1", cwd=tmp_path, check=True).stdout)
     assert data["test_score"] > 0.9
     with pytest.raises(DatasetError, match="no such file"):
-        load_mnist(path=str(tmp_path / "nope.npz"))
+        MnistDataset(path=str(tmp_path / "nope.npz")).load()
 
 
 def test_plugin_modules_import_no_heavy_library():

@@ -50,15 +50,14 @@ fit_and_score(b, {**configs["sgd"], "num_dense_nodes": 9}, d, *split)
 out["compiles"] = [n0, n1, trainer.COMPILES["count"]]
 # padded (the default): narrower and shallower trials, and the other optimizer once seen,
 # reuse the program
-from hpo_keras.vectorized import COUNTS
 p = KerasBackend(trainer="compiled", seed=0, epochs=2)
 fit_and_score(p, configs["adam"], d, *split)
 fit_and_score(p, configs["sgd"], d, *split)
-n0 = COUNTS["compiles"]
+n0 = p.padded.counts["compiles"]  # the backend owns its padded program
 for params in ({**configs["sgd"], "num_dense_nodes": 9, "learning_rate": 0.02},
                {**configs["adam"], "num_dense_layers": 1, "num_dense_nodes": 12}):
     fit_and_score(p, params, d, *split)
-out["padded_compiles"] = COUNTS["compiles"] - n0
+out["padded_compiles"] = p.padded.counts["compiles"] - n0
 
 # pruning: the report callback raises at epoch 2, training stops there and it propagates
 seen = []

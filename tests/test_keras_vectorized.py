@@ -15,23 +15,33 @@ from clitools import run_cli
 pytestmark = pytest.mark.slow
 
 CHILD = r"""
-import contextlib, dataclasses, io, json, sys
+import contextlib, dataclasses, io, json, sys, threading
 from hpo_framework.contracts.objective import evaluate
 from hpo_framework.jobs.pipeline import JobSpec, PipelineObjective
-from hpo_keras.vectorized import COUNTS, VectorizedExecutor
+from hpo_keras.vectorized import VectorizedExecutor
+
+ALONE = {}  # one objective (one backend, its padded program) per spec, as in a study
 
 def alone(spec, params):
     opts = {**spec.backend_options, "trainer": "compiled"}
-    obj = PipelineObjective(dataclasses.replace(spec, backend_options=opts))
-    return evaluate(obj, params)
+    key = repr(spec)
+    if key not in ALONE:
+        ALONE[key] = PipelineObjective(dataclasses.replace(spec, backend_options=opts))
+    return evaluate(ALONE[key], params)
 
-def batch(spec, configs, n_jobs, reporter=None):
-    ex = VectorizedExecutor(n_jobs=n_jobs)
-    ex.start(PipelineObjective(spec), reporter)
-    futures = [ex.submit(i, c) for i, c in enumerate(configs)]
-    done = ex.wait(futures)
-    assert done == set(futures)
+def every(ex, futures):
+    done = set()
+    while done != set(futures):
+        done |= ex.wait([f for f in futures if f not in done])
     return [f.result() for f in futures]
+
+def batch(spec, configs, n_jobs, reporter=None, ex=None):
+    ex = ex or VectorizedExecutor(n_jobs=n_jobs)
+    ex.start(PipelineObjective(spec), reporter)
+    try:
+        return every(ex, [ex.submit(i, c) for i, c in enumerate(configs)])
+    finally:
+        ex.shutdown()
 
 def show(o):
     return {"state": o.state.value, "value": o.value, "error": o.error,
@@ -46,21 +56,37 @@ configs = [
     {"learning_rate": 0.05, "optimizer": "sgd", "num_dense_layers": 0, "num_dense_nodes": 10},
     {"learning_rate": 0.01, "optimizer": "adam", "num_dense_layers": 2, "num_dense_nodes": 15},
     {"learning_rate": 0.003, "optimizer": "adam", "num_dense_layers": 1, "num_dense_nodes": 6},
-    {"learning_rate": 0.02, "optimizer": "sgd", "n_layers": 2, "units_1": 13, "units_2": 5},
+    {"learning_rate": 0.02, "optimizer": "sgd", "num_dense_layers": 2, "num_dense_nodes": 5},
     {"learning_rate": 0.01, "optimizer": "adam", "num_dense_nodes": 8, "dropout": 0.2},
 ]
 said = io.StringIO()
-c0 = dict(COUNTS)
+ex = VectorizedExecutor(n_jobs=6)  # it owns its programs and counts
 with contextlib.redirect_stderr(said):
-    got = batch(digits, configs, n_jobs=6)
-out["counts"] = [COUNTS[k] - c0[k] for k in ("compiles", "batches", "alone")]
+    got = batch(digits, configs, n_jobs=6, ex=ex)
+out["counts"] = [ex.counts[k] for k in ("compiles", "batches", "alone")]
 out["said"] = said.getvalue()
 out["batch"] = [show(o) for o in got]
 out["alone"] = [show(alone(digits, c)) for c in configs]
-# the same batch again with other learning rates reuses the program
-c1 = dict(COUNTS)
-batch(digits, [dict(c, learning_rate=c["learning_rate"] / 2) for c in configs[:4]], n_jobs=6)
-out["again"] = [COUNTS[k] - c1[k] for k in ("compiles", "batches")]
+# the same batch again with other learning rates reuses the executor's program; another
+# executor has programs of its own
+c1 = dict(ex.counts)
+batch(digits, [dict(c, learning_rate=c["learning_rate"] / 2) for c in configs[:4]], n_jobs=6,
+      ex=ex)
+out["again"] = [ex.counts[k] - c1[k] for k in ("compiles", "batches")]
+out["fresh"] = VectorizedExecutor(n_jobs=6).counts
+
+# wait honours its timeout: the batch is held in the pruner's reporter until the gate opens
+gate = threading.Event()
+def held(number, step, value):
+    gate.wait()
+    return False
+ex = VectorizedExecutor(n_jobs=2)
+ex.start(PipelineObjective(dataclasses.replace(digits, backend_options={"epochs": 1})), held)
+futures = [ex.submit(i, c) for i, c in enumerate(configs[:2])]
+out["held"] = len(ex.wait(futures, timeout=0.2))
+gate.set()
+out["released"] = [o.state.value for o in every(ex, futures)]
+ex.shutdown()
 
 # two programs in one batch (other epochs): each still shuffles as it would alone
 mixed = [dict(configs[0], epochs=2), dict(configs[2], epochs=3)]
@@ -86,9 +112,9 @@ out["calls"] = calls
 # k-fold: fold k of every member is one batch
 kf = JobSpec(backend="keras", dataset="digits", seed=0, evaluator="kfold",
              evaluator_options={"folds": 2}, backend_options={"epochs": 2})
-c2 = dict(COUNTS)
-out["kfold_batch"] = [o.value for o in batch(kf, configs[:2], n_jobs=2)]
-out["kfold_batches"] = COUNTS["batches"] - c2["batches"]
+ex = VectorizedExecutor(n_jobs=2)
+out["kfold_batch"] = [o.value for o in batch(kf, configs[:2], n_jobs=2, ex=ex)]
+out["kfold_batches"] = ex.counts["batches"]
 out["kfold_alone"] = [alone(kf, c).value for c in configs[:2]]
 
 # -B trainer=fit cannot be honoured here: one line says so, once
@@ -137,6 +163,12 @@ def test_one_program_for_the_batch_reused_by_the_next_and_dropout_trains_alone(c
     assert "dropout draws its own random masks: such configurations train one at a time" \
         in child["said"]
     assert child["again"] == [0, 1]
+    assert child["fresh"] == {"compiles": 0, "batches": 0, "alone": 0}
+
+
+def test_wait_returns_at_its_timeout_while_the_batch_trains(child):
+    assert child["held"] == 0  # the members wait in the reporter: nothing is done yet
+    assert child["released"] == ["COMPLETE", "COMPLETE"]
 
 
 def test_members_of_two_programs_in_one_batch_match_their_own_runs(child):
@@ -201,7 +233,7 @@ def test_other_backends_run_one_at_a_time_with_a_line_saying_so(tmp_path):
 
 def test_a_split_goes_to_the_device_once_per_split_and_cap(monkeypatch):
     import numpy as np
-    from hpo_keras.vectorized import _ON_DEVICE, on_device, padded_rows
+    from hpo_keras.padded import DeviceCache, padded_rows
 
     # importing jax here sets TF_CPP_MIN_LOG_LEVEL=1 in this process's environment, which
     # the other tests' hpo-run children would inherit: the test leaves os.environ as it was
@@ -216,12 +248,23 @@ def test_a_split_goes_to_the_device_once_per_split_and_cap(monkeypatch):
         made.append(cap)
         return padded_rows(a, cap)
 
-    first = on_device("test", (split, 8), lambda: make(split, 8))
-    again = on_device("test", (split, 8), lambda: make(split, 8))
+    cache = DeviceCache()
+    first = cache.get("test", (split, 8), lambda: make(split, 8))
+    again = cache.get("test", (split, 8), lambda: make(split, 8))
     assert again is first and made == [8]  # every later trial of the split: no copy
     assert np.asarray(first).tolist() == [*split.tolist(), [0.0, 0.0], [0.0, 0.0]]
-    wider = on_device("test", (split, 16), lambda: make(split, 16))  # another program's cap
+    wider = cache.get("test", (split, 16), lambda: make(split, 16))  # another program's cap
     assert wider.shape == (16, 2) and made == [8, 16]
-    new = on_device("test", (other, 16), lambda: make(other, 16))  # a new split replaces it
-    assert new is not wider and made == [8, 16, 16] and _ON_DEVICE["test"][0][0] is other
-    _ON_DEVICE.pop("test")
+    new = cache.get("test", (other, 16), lambda: make(other, 16))  # a new split replaces it
+    assert new is not wider and made == [8, 16, 16] and cache.kept["test"][0][0] is other
+
+
+def test_a_plain_function_is_refused_in_one_line():
+    from hpo_keras.vectorized import VectorizedExecutor
+
+    from hpo_framework.errors import OptionError
+
+    with pytest.raises(OptionError, match="^executor 'vectorized' trains a backend's "
+                       "configurations together; this objective is a plain function: use "
+                       "--executor serial$"):
+        VectorizedExecutor(n_jobs=2).start(lambda params: 0.0)

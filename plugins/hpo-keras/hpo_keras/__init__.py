@@ -4,10 +4,9 @@
 from hpo_framework.contracts.hookspecs import hookimpl
 
 from .backend import KerasBackend
-from .datasets import FashionMnistDataset, MnistDataset, load_fashion_mnist, load_mnist
+from .datasets import FashionMnistDataset, MnistDataset
 
-__all__ = ["FashionMnistDataset", "KerasBackend", "MnistDataset", "load_fashion_mnist",
-           "load_mnist"]
+__all__ = ["FashionMnistDataset", "KerasBackend", "MnistDataset"]
 
 
 @hookimpl

@@ -20,28 +20,21 @@ from hpo_framework.contracts.user_model import call_model_function, load_model_f
 from hpo_framework.errors import OptionError
 from hpo_framework.options import Option
 
+from .network import (
+    KNOWN_PARAMS,
+    checkpoint_of,
+    layer_units,
+    load_checkpoint,
+    renamed_hint,
+    rescaled,
+    values_from_output,
+)
 from .runtime import ENGINES, check_engine, default_trainer, import_keras, use_compile_cache
 
 TRAINERS = ("fit", "compiled")
 
-KNOWN_PARAMS = {
-    "learning_rate", "num_dense_layers", "num_dense_nodes", "optimizer", "n_layers", "units",
-    "activation", "dropout", "momentum", "nesterov", "epochs", "batch_size",
-    *(f"units_{i}" for i in range(1, 17)),
-}
 PREDICT_BATCH = 8192
 STREAMS = ("weights", "shuffle")
-
-
-def layer_units(params: dict[str, Any], n_layers: int, units: int) -> list[int]:
-    """Hidden layer widths: the notebook's ``num_dense_nodes`` plus ``num_dense_layers``
-    extra layers, or ``n_layers`` with ``units`` / per-layer ``units_i``."""
-    if "num_dense_layers" in params or "num_dense_nodes" in params:
-        n = 1 + int(params.get("num_dense_layers", 0))
-        return [int(params.get("num_dense_nodes", units))] * n
-    n = int(params.get("n_layers", n_layers))
-    default = int(params.get("units", units))
-    return [int(params.get(f"units_{i}", default)) for i in range(1, n + 1)]
 
 
 class KerasBackend(Backend):
@@ -60,8 +53,10 @@ class KerasBackend(Backend):
         "nesterov": Option(True, bool, help="sgd only (the notebook's Nesterov momentum)"),
         "activation": Option("relu", str),
         "dropout": Option(0.0, float, low=0.0, high=0.95, help="after each hidden layer"),
-        "n_layers": Option(1, int, low=0, help="used when the space sets no layers"),
-        "units": Option(15, int, low=1, help="used when the space sets no units"),
+        "num_dense_layers": Option(0, int, low=0, help="hidden layers after the first, "
+                                                       "when the space sets none"),
+        "num_dense_nodes": Option(15, int, low=1, help="units of each hidden layer, when the "
+                                                      "space sets none"),
         "steps_per_execution": Option(64, int, low=1,
                                       help="batches per graph call; 1 = plain model.fit"),
         "jit_compile": Option(None, bool, help="XLA-compile the train step (default: Keras's "
@@ -84,8 +79,16 @@ class KerasBackend(Backend):
                                         "compiled Keras model"),
     }
 
+    #: the vectorized executor that drives this backend sets itself here (and clears it):
+    #: the fit calls of its batch's members go to it, to be trained together
+    batcher: Any = None
+
     def __init__(self, **kwargs: Any) -> None:
+        for name in kwargs:
+            if renamed_hint(name):
+                raise OptionError(f"backend 'keras': {renamed_hint(name)}")
         super().__init__(**kwargs)
+        self.padded: Any = None  # the padded program of this backend's trials (padded.py)
         self.engine = self.config["keras_backend"]
         if self.config["trainer"] is None:
             self.config["trainer"] = default_trainer(self.engine)
@@ -117,9 +120,10 @@ class KerasBackend(Backend):
 
     def warm_up(self) -> None:
         """Import Keras (and TensorFlow or JAX) when a worker starts, not in its first trial."""
-        self._keras()
+        self.keras()
 
-    def _keras(self) -> Any:
+    def keras(self) -> Any:
+        """The keras module, imported (quietly) on this backend's engine."""
         return import_keras(self.engine, self.verbose)
 
     def _value(self, params: dict[str, Any], name: str) -> Any:
@@ -138,7 +142,11 @@ class KerasBackend(Backend):
     # building ---------------------------------------------------------------------------
     def build(self, params: dict[str, Any], dataset: Dataset) -> Any:
         """A compiled model for ``params`` (the user's, or the MLP)."""
-        keras = self._keras()
+        unknown = [] if self.config["model"] else sorted(set(params) - KNOWN_PARAMS)
+        if unknown:
+            raise ValueError(renamed_hint(unknown[0]) or f"the keras backend has no parameter "
+                             f"'{unknown[0]}' (use --model for your own network)")
+        keras = self.keras()
         regression = dataset.task == "regression"
         if self.config["model"]:
             fn = load_model_function(self.config["model"])
@@ -148,10 +156,6 @@ class KerasBackend(Backend):
                 raise TypeError(f"--model {self.config['model']} must return a compiled "
                                 f"keras.Model, got {type(model).__name__}")
             return model
-        unknown = sorted(set(params) - KNOWN_PARAMS)
-        if unknown:
-            raise ValueError(f"the keras backend has no parameter '{unknown[0]}' "
-                             "(use --model for your own network)")
         layers = [keras.Input(shape=dataset.input_shape), keras.layers.Flatten()]
         activation = str(self._value(params, "activation"))
         dropout = float(self._value(params, "dropout"))
@@ -162,7 +166,8 @@ class KerasBackend(Backend):
                                       kernel_initializer=drawn.glorot_uniform,
                                       bias_initializer=drawn.zeros)
 
-        for units in layer_units(params, self.config["n_layers"], self.config["units"]):
+        for units in layer_units(params, self.config["num_dense_layers"],
+                                 self.config["num_dense_nodes"]):
             layers.append(dense(units, activation))
             if dropout > 0:
                 layers.append(keras.layers.Dropout(dropout))
@@ -200,11 +205,10 @@ class KerasBackend(Backend):
         """``resume``: a paused fit's checkpoint (the model's and optimizer's variables,
         the epoch and the shuffle's random state): training goes on from it, as it would
         have had it never paused."""
-        from .vectorized import batched_fit
-
-        door = batched_fit()  # this trial is a member of a vectorized batch
-        if door is not None and resume is None:
-            return door(self, params, x, y, dataset, validation, report)
+        if self.batcher is not None and resume is None:  # a member of a vectorized batch?
+            model = self.batcher.fit(self, params, x, y, dataset, validation, report)
+            if model is not None:
+                return model
         return self.fit_one(params, x, y, dataset, validation=validation, report=report,
                             resume=resume)
 
@@ -212,7 +216,7 @@ class KerasBackend(Backend):
         """A fresh session, the seed, the model; the target as the model trains on it."""
         import numpy as np
 
-        keras = self._keras()
+        keras = self.keras()
         compiled = self.config["trainer"] == "compiled"
         # a full collection costs ~0.2 s: the compiled trainer leaves cycles to Python's gc
         keras.backend.clear_session(free_memory=not compiled)
@@ -235,15 +239,17 @@ class KerasBackend(Backend):
 
         from hpo_framework.errors import TrialPaused
 
-        keras = self._keras()
+        keras = self.keras()
         padded = resume is None or bool(resume.get("padded"))
         if self.config["trainer"] == "compiled" and self.config["pad"] and padded:
-            from .vectorized import padded_fit
+            if self.padded is None:
+                from .padded import PaddedMLP
 
-            trained = padded_fit(self, params, np.asarray(x, dtype=np.float32), y, dataset,
-                                 validation, report, resume)
+                self.padded = PaddedMLP()
+            trained = self.padded.fit_alone(self, params, np.asarray(x, dtype=np.float32), y,
+                                            dataset, validation, report, resume)
             if trained is not None:
-                return trained[0]
+                return trained
         model, y = self.prepared(params, y, dataset)
         batch_size = int(self._value(params, "batch_size"))
         epochs = int(self._value(params, "epochs"))
@@ -289,15 +295,15 @@ class KerasBackend(Backend):
         """Class probabilities (or regression outputs), computed in large batches."""
         import numpy as np
 
-        keras = self._keras()
+        keras = self.keras()
         last = getattr(model, "_hpo_last_output", None)
         if last is not None and last[0] is x:  # scored just now, after the last epoch
-            return _rescaled(model, last[1])
+            return rescaled(model, last[1])
         x = np.asarray(x, dtype=np.float32)
         parts = [keras.ops.convert_to_numpy(model(x[i:i + PREDICT_BATCH], training=False))
                  for i in range(0, len(x), PREDICT_BATCH)]
         out = np.concatenate(parts) if parts else np.zeros((0, 1), dtype=np.float32)
-        return _rescaled(model, out)
+        return rescaled(model, out)
 
     def predict(self, model: Any, x: Any) -> Any:
         out = self.predict_proba(model, x)
@@ -320,7 +326,7 @@ class KerasBackend(Backend):
     def release(self, model: Any) -> None:
         """Drop the graph, the optimizer state and the weights of this trial."""
         del model
-        keras = self._keras()
+        keras = self.keras()
         if self.config["trainer"] == "compiled":
             keras.backend.clear_session(free_memory=False)
             gc.collect(1)  # the young generations: what one trial left, in milliseconds
@@ -384,67 +390,11 @@ def set_seed(keras: Any, seed: int) -> None:
     np.random.seed(seed)
 
 
-def _rescaled(model: Any, out: Any) -> Any:
-    """Outputs on the target's own scale; NaN or infinite outputs are an error."""
-    import numpy as np
-
-    scale = getattr(model, "_hpo_target_scale", None)
-    if scale is not None:
-        out = out * scale[1] + scale[0]
-    if not np.all(np.isfinite(out)):
-        raise RuntimeError("the model predicts NaN or infinite values")
-    return out
-
-
 def validation_values(backend: KerasBackend, model: Any, validation: tuple[Any, Any],
                       task: str, epsilon: float) -> dict[str, float]:
     """val_loss and val_accuracy from one forward pass over the validation rows."""
     xv, yv = validation
     return values_from_output(backend.predict_proba(model, xv), yv, task, epsilon)
-
-
-def values_from_output(out: Any, yv: Any, task: str, epsilon: float) -> dict[str, float]:
-    """val_loss as Keras defines it (cross-entropy on probabilities clipped to epsilon, or
-    MSE) and val_accuracy, from the model's outputs on the validation rows (on the
-    target's scale)."""
-    import numpy as np
-
-    if not np.all(np.isfinite(out)):
-        raise RuntimeError("the model predicts NaN or infinite values")
-    if task == "regression":
-        return {"val_loss": float(np.mean((out.reshape(len(out)) - yv) ** 2))}
-    proba = np.clip(out / out.sum(axis=1, keepdims=True), epsilon, 1.0 - epsilon)
-    yv = np.asarray(yv, dtype=np.int64)
-    return {"val_loss": float(-np.mean(np.log(proba[np.arange(len(yv)), yv]))),
-            "val_accuracy": float(np.mean(out.argmax(axis=1) == yv))}
-
-
-def checkpoint_of(keras: Any, model: Any, shuffle: Any, epoch: int) -> dict[str, Any]:
-    """A paused fit's checkpoint: every variable of the model and its optimizer (numpy),
-    the epochs trained and the shuffle's random state."""
-    import numpy as np
-
-    def values(variables: Any) -> list[Any]:
-        return [np.array(keras.ops.convert_to_numpy(v.value)) for v in variables]
-
-    return {"epoch": int(epoch), "shuffle": shuffle.bit_generator.state,
-            "model": values(model.variables), "optimizer": values(model.optimizer.variables)}
-
-
-def load_checkpoint(keras: Any, model: Any, shuffle: Any, checkpoint: dict[str, Any]) -> int:
-    """Write a checkpoint back into a freshly built model (its optimizer built first) and
-    the shuffle; return the epochs it had trained."""
-    if not model.optimizer.built:
-        model.optimizer.build(model.trainable_variables)
-    for variables, key in ((model.variables, "model"), (model.optimizer.variables, "optimizer")):
-        stored = checkpoint[key]
-        if len(stored) != len(variables):
-            raise RuntimeError(f"the checkpoint does not fit this model ({len(stored)} "
-                               f"{key} variables stored, {len(variables)} built)")
-        for v, value in zip(variables, stored, strict=True):
-            v.assign(value)
-    shuffle.bit_generator.state = checkpoint["shuffle"]
-    return int(checkpoint["epoch"])
 
 
 _CALLBACK_CLASS: Any = None

@@ -123,12 +123,3 @@ class FashionMnistDataset(KerasDataset):
 
     name = "fashion_mnist"
 
-
-def load_mnist(path: str | None = None, **options: Any) -> Dataset:
-    """MNIST as a Dataset (options checked as ``-D`` options are)."""
-    return MnistDataset(path=path, **options).load()
-
-
-def load_fashion_mnist(path: str | None = None, **options: Any) -> Dataset:
-    """Fashion-MNIST as a Dataset (options checked as ``-D`` options are)."""
-    return FashionMnistDataset(path=path, **options).load()

@@ -26,6 +26,8 @@ from typing import Any
 from hpo_framework.contracts.backend import Report
 from hpo_framework.contracts.dataset import Dataset
 
+from .network import checkpoint_of, load_checkpoint, rescaled, values_from_output
+
 CACHE_SIZE = 16
 _PROGRAMS: OrderedDict[Any, EpochProgram] = OrderedDict()
 COMPILES = {"count": 0}  # programs compiled in this process (the tests read it)
@@ -233,8 +235,6 @@ def compiled_fit(backend: Any, keras: Any, model: Any, x: Any, y: Any, dataset: 
 
     from hpo_framework.errors import TrialPaused
 
-    from .backend import _rescaled, checkpoint_of, load_checkpoint, values_from_output
-
     ensure_built(keras, model, x, y)
     program = program_for(keras, model, tuple(x.shape), tuple(y.shape), batch_size,
                           backend.verbose)
@@ -255,7 +255,7 @@ def compiled_fit(backend: Any, keras: Any, model: Any, x: Any, y: Any, dataset: 
         if xv is not None:
             out = program.forward(state, xv)
             try:
-                report(epoch, values_from_output(_rescaled(model, out), yv, dataset.task,
+                report(epoch, values_from_output(rescaled(model, out), yv, dataset.task,
                                                  eps))
             except TrialPaused as exc:
                 load_state(model, state)

@@ -1,144 +1,187 @@
 """``--executor vectorized``: up to ``--n-jobs`` keras trials trained as one XLA program.
 
-The study submits a batch of configurations; ``wait`` runs each member's evaluator in a
-thread of its own until it calls ``KerasBackend.fit``, gathers those calls and trains
-them together: members of the built-in MLP share one program (``jax.vmap`` over the
-members, ``lax.scan`` over the batches), padded to a common depth and width and masked so
-that every member computes exactly what it would alone (zero weights in padded units get
-zero gradients, skipped layers pass their input on, each member's optimizer update is
-Keras's own ``stateless_apply`` for its kind). Everything else (``--model``, dropout, no
-hidden layer) trains one at a time with the compiled trainer. Each member reports its
-own epochs, fails alone (NaN) and stops alone (``TrialPruned``); evaluators (holdout,
-k-fold: fold k of every member is one batch) and storage see ordinary trials.
+The study submits a batch of configurations; ``wait`` hands the batch to the executor's
+coordinator thread, which runs each member's evaluator in a thread of its own until it
+calls ``KerasBackend.fit`` (the backend hands the call to this executor, its
+``batcher``), gathers those calls and trains them together: members of the built-in MLP
+share one padded program (padded.py). Everything else (``--model``, dropout) trains one
+at a time with the compiled trainer. Each member reports its own epochs, fails alone
+(NaN) and stops alone (``TrialPruned``); evaluators (holdout, k-fold: fold k of every
+member is one batch) and storage see ordinary trials.
 
 Only one thread touches Keras at a time: the coordinator trains, and after a batch each
-member scores and releases its model before the next one is woken.
+member scores and releases its model before the next one is woken. The executor owns its
+programs (``padded``) and its counts; ``wait`` returns when a batch is done or its
+timeout passes, as the executor contract says.
 """
 
 from __future__ import annotations
 
 import concurrent.futures as cf
-import dataclasses
 import sys
 import threading
-from collections import OrderedDict
 from typing import Any
 
 from hpo_framework.contracts.executor import Executor
-from hpo_framework.contracts.objective import evaluate
+from hpo_framework.contracts.objective import current_trial, evaluate
+from hpo_framework.contracts.pipeline import BackendObjective
 from hpo_framework.contracts.trial import Outcome
-from hpo_framework.errors import TrialPaused
+from hpo_framework.errors import OptionError, TrialPruned
 
-_LOCAL = threading.local()
-PROGRAMS: OrderedDict[Any, Any] = OrderedDict()
-CACHE_SIZE = 8
-KINDS = ("sgd", "adam", "rmsprop")
-LONG_TRIAL = 10_000  # steps (batches x epochs) from which one trial gets a program per kind
-COUNTS = {"compiles": 0, "batches": 0, "alone": 0}  # the tests read these
-
-
-def batched_fit() -> Any:
-    """The coordinator's door when this thread is a vectorized member, else None."""
-    return getattr(_LOCAL, "fit", None)
-
-
-# one member ------------------------------------------------------------------------------
-class _Request:
-    """A member's ``fit`` call, waiting for the coordinator's answer."""
-
-    def __init__(self, backend: Any, params: dict[str, Any], x: Any, y: Any, dataset: Any,
-                 validation: Any, report: Any, resume: Any = None) -> None:
-        self.backend, self.params, self.x, self.y = backend, params, x, y
-        self.dataset, self.validation, self.report = dataset, validation, report
-        self.resume = resume  # a paused trial's checkpoint (a batch of one only)
-        self.answered = threading.Event()
-        self.result: Any = None
-        self.error: BaseException | None = None
-
-    def answer(self, result: Any = None, error: BaseException | None = None) -> None:
-        self.result, self.error = result, error
+from .backend import KerasBackend
+from .padded import PaddedMLP, Request, same_data
 
 
 class _Member:
     def __init__(self, future: cf.Future, number: int, params: dict[str, Any]) -> None:
         self.future, self.number, self.params = future, number, params
-        self.request: _Request | None = None
+        self.thread: threading.Thread | None = None
+        self.request: Request | None = None
         self.outcome: Outcome | None = None
+
+
+def _settle(future: cf.Future, outcome: Outcome | None = None,
+            error: BaseException | None = None) -> None:
+    if future.done():  # cancelled by the study
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(outcome)
 
 
 class VectorizedExecutor(Executor):
     """Trains the trials of a batch together (keras backend); others one at a time."""
 
     name = "vectorized"
+    #: a batch trains as one program: a paused member cannot go on alone
+    resumes = False
+
+    def __init__(self, n_jobs: int = 1, **options: Any) -> None:
+        super().__init__(n_jobs, **options)
+        self.padded = PaddedMLP()  # its programs: depth and width only grow over a study
+        self.alone = 0  # configurations trained one at a time
+        self._queued: list[_Member] = []
+        self._members: dict[int, _Member] = {}  # the running batch's, by trial number
+        self._said: set[str] = set()
+        self._cond = threading.Condition()
+        self._stopping = threading.Event()
+        self._coordinator: cf.ThreadPoolExecutor | None = None
+        self._backend: KerasBackend | None = None
+        self._keras = False
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Programs compiled, batches trained, configurations trained alone."""
+        return {**self.padded.counts, "alone": self.alone}
 
     def start(self, objective: Any, reporter: Any = None) -> None:
+        if not isinstance(objective, BackendObjective):
+            raise OptionError("executor 'vectorized' trains a backend's configurations "
+                              "together; this objective is a plain function: use --executor "
+                              "serial")
         self.objective, self.reporter = objective, reporter
-        self._queued: list[_Member] = []
-        self._said: set[str] = set()
-        self._trainer = PaddedMLP()
-        self._keras = self._keras_objective(objective)
-
-    def _keras_objective(self, objective: Any) -> bool:
-        """True for the keras backend's objective, switched to the compiled trainer."""
-        spec = getattr(objective, "spec", None)
-        if spec is None or not hasattr(objective, "parts"):
-            return False
-        from hpo_framework.registry import get_registry
-
-        from .backend import KerasBackend
-
-        cls = get_registry().get("backend", spec.backend)
-        if not (isinstance(cls, type) and issubclass(cls, KerasBackend)):
-            return False
-        asked = spec.backend_options.get("trainer")
+        self._stopping.clear()
+        self._keras = issubclass(objective.backend_class(), KerasBackend)
+        if not self._keras:
+            return
+        asked = objective.backend_options.get("trainer")
         if asked not in (None, "compiled"):
             self._say(f"-B trainer={asked} is not used: this executor trains with "
                       "trainer=compiled (use --executor serial or process for "
                       f"trainer={asked})")
         if asked != "compiled":
             objective.set_backend_options(trainer="compiled")
-        return True
+        backend = objective.backend()
+        backend.batcher = self
+        self._backend = backend
 
     def _say(self, text: str) -> None:
         if text not in self._said:
             self._said.add(text)
             sys.stderr.write(f"vectorized: {text}\n")
 
-    def submit(self, number: int, params: dict[str, Any]) -> cf.Future[Outcome]:
+    def submit(self, number: int, params: dict[str, Any], resume: Any = None
+               ) -> cf.Future[Outcome]:
         future: cf.Future[Outcome] = cf.Future()
         self._queued.append(_Member(future, number, dict(params)))
         return future
 
     def wait(self, futures: Any, timeout: float | None = None) -> set[cf.Future]:
+        """Start the queued batch (batches run one after another, on the coordinator
+        thread), then wait until one of ``futures`` is done or ``timeout`` passes."""
         if self._queued:
             batch, self._queued = self._queued, []
-            if self._keras:
-                self._run(batch)
-            else:
-                self._say("this backend cannot train configurations together; they run "
-                          "one at a time")
-                for m in batch:
-                    m.future.set_result(evaluate(self.objective, m.params, number=m.number,
-                                                 reporter=self.reporter))
-        return {f for f in futures if f.done()}
+            if self._coordinator is None:
+                self._coordinator = cf.ThreadPoolExecutor(
+                    1, thread_name_prefix="hpo-vectorized")
+            self._coordinator.submit(self._run_batch, batch)
+        done, _ = cf.wait(list(futures), timeout=timeout, return_when=cf.FIRST_COMPLETED)
+        return done
+
+    def shutdown(self, cancel: bool = False) -> None:
+        """With ``cancel`` the running batch stops after its members' current epoch."""
+        if cancel:
+            self._stopping.set()
+        if self._coordinator is not None:
+            self._coordinator.shutdown(wait=True, cancel_futures=cancel)
+            self._coordinator = None
+        if self._backend is not None:
+            self._backend.batcher = None
+            self._backend = None
 
     # the rendezvous --------------------------------------------------------------------
+    def fit(self, backend: Any, params: dict[str, Any], x: Any, y: Any, dataset: Any,
+            validation: Any, report: Any) -> Any | None:
+        """A member's ``fit`` call (``KerasBackend.fit`` hands it over): it waits until the
+        coordinator has trained it with the rest of the batch. None when the calling trial
+        is not a member of the running batch (the backend then trains it itself)."""
+        trial = current_trial()
+        m = self._members.get(trial.number) if trial is not None else None
+        if m is None or m.thread is not threading.current_thread():
+            return None
+        req = Request(backend, params, x, y, dataset, validation, self._watched(report))
+        with self._cond:
+            m.request = req
+            self._cond.notify_all()
+        req.answered.wait()
+        if req.error is not None:
+            raise req.error
+        return req.result
+
+    def _watched(self, report: Any) -> Any:
+        """``report``, stopping the member at its next epoch once the study is cancelled."""
+        if report is None:
+            return None
+
+        def watched(step: int, values: dict[str, float]) -> None:
+            if self._stopping.is_set():
+                raise TrialPruned("the study was interrupted")
+            report(step, values)
+
+        return watched
+
+    def _run_batch(self, batch: list[_Member]) -> None:
+        """The coordinator: train one batch; every member's future gets its outcome."""
+        try:
+            if self._keras:
+                self._run(batch)
+                return
+            self._say("this backend cannot train configurations together; they run one "
+                      "at a time")
+            for m in batch:
+                _settle(m.future, evaluate(self.objective, m.params, number=m.number,
+                                           reporter=self.reporter))
+        except BaseException as exc:  # a bug here: the batch's trials fail, not the study
+            for m in batch:
+                _settle(m.future, error=exc)
+            raise
+
     def _run(self, batch: list[_Member]) -> None:
-        cond = threading.Condition()
+        cond = self._cond
+        self._members = {m.number: m for m in batch}
 
         def member_main(m: _Member) -> None:
-            def fit(backend: Any, params: Any, x: Any, y: Any, dataset: Any, validation: Any,
-                    report: Any) -> Any:
-                req = _Request(backend, params, x, y, dataset, validation, report)
-                with cond:
-                    m.request = req
-                    cond.notify_all()
-                req.answered.wait()
-                if req.error is not None:
-                    raise req.error
-                return req.result
-
-            _LOCAL.fit = fit
             outcome = evaluate(self.objective, m.params, number=m.number,
                                reporter=self.reporter)
             with cond:
@@ -150,10 +193,10 @@ class VectorizedExecutor(Executor):
 
         threads = []
         for m in batch:  # one at a time up to its fit call: Keras is touched by one thread
-            t = threading.Thread(target=member_main, args=(m,), daemon=True,
-                                 name=f"hpo-vectorized-{m.number}")
-            t.start()
-            threads.append(t)
+            m.thread = threading.Thread(target=member_main, args=(m,), daemon=True,
+                                        name=f"hpo-vectorized-{m.number}")
+            m.thread.start()
+            threads.append(m.thread)
             with cond:
                 cond.wait_for(lambda m=m: settled([m]))
         try:
@@ -163,6 +206,8 @@ class VectorizedExecutor(Executor):
                     waiting = [m for m in batch if m.outcome is None and m.request is not None]
                 if not waiting:
                     break
+                if self._stopping.is_set():
+                    raise RuntimeError("the study was interrupted")
                 self._train([m.request for m in waiting])
                 for m in waiting:  # wake each member; it scores, then fits again or ends
                     req = m.request
@@ -171,550 +216,51 @@ class VectorizedExecutor(Executor):
                     req.answered.set()
                     with cond:
                         cond.wait_for(lambda m=m: settled([m]))
-        except BaseException:
+        except BaseException as exc:
             for m in batch:
                 if m.request is not None:
-                    m.request.answer(error=RuntimeError("the study was interrupted"))
+                    m.request.answer(error=exc)
                     m.request.answered.set()
+            self._members = {}
             raise
         for t in threads:
             t.join()
+        self._members = {}
         for m in batch:
-            m.future.set_result(m.outcome)
+            _settle(m.future, m.outcome)
 
-    def _train(self, requests: list[_Request]) -> None:
+    def _train(self, requests: list[Request]) -> None:
         """Answer every request: one program per group of compatible MLP members, the
         compiled trainer for the rest."""
-        groups: list[tuple[Any, list[_Request]]] = []
-        alone: list[_Request] = []
+        groups: list[tuple[Any, list[Request]]] = []
+        alone: list[Request] = []
         for req in requests:
-            key = self._trainer.group_key(req)
+            key = self.padded.group_key(req)
             if key is None:
                 alone.append(req)
                 continue
             for gkey, members in groups:
-                if gkey == key and _same_data(members[0], req):
+                if gkey == key and same_data(members[0], req):
                     members.append(req)
                     break
             else:
                 groups.append((key, [req]))
         for _, members in groups:
             try:
-                self._trainer.train(members, self.n_jobs)
+                self.padded.train(members, self.n_jobs)
             except Exception as exc:  # a bug or an XLA error: these members fail, not the study
                 for req in members:
                     if req.result is None and req.error is None:
                         req.answer(error=exc)
         if alone:
-            reasons = sorted({self._trainer.why_alone(r) for r in alone})
+            reasons = sorted({self.padded.why_alone(r) for r in alone})
             self._say(f"{'; '.join(reasons)}: such configurations train one at a time "
                       "(compiled)")
         for req in alone:
-            COUNTS["alone"] += 1
+            self.alone += 1
             try:
                 req.answer(result=req.backend.fit_one(req.params, req.x, req.y, req.dataset,
                                                       validation=req.validation,
                                                       report=req.report))
             except Exception as exc:
                 req.answer(error=exc)
-
-
-_ALONE = None
-
-
-def padded_fit(backend: Any, params: dict[str, Any], x: Any, y: Any, dataset: Any,
-               validation: Any, report: Any, resume: Any = None) -> tuple[Any] | None:
-    """One trial of the built-in MLP through the padded program (a batch of one), so that
-    trials of other widths and depths reuse its compile; None when it does not apply
-    (``--model``, dropout, no hidden layer). Failures and ``TrialPruned`` propagate;
-    ``TrialPaused`` leaves with the member's checkpoint, which ``resume`` goes on from."""
-    global _ALONE
-    req = _Request(backend, params, x, y, dataset, validation, report, resume)
-    if _ALONE is None:
-        _ALONE = PaddedMLP()
-    if _ALONE.group_key(req) is None:
-        return None
-    _ALONE.train([req], 1)
-    if req.error is not None:
-        raise req.error
-    return (req.result,)
-
-
-def _same_data(a: _Request, b: _Request) -> bool:
-    import numpy as np
-
-    if a.x is b.x and a.y is b.y:
-        return True
-    return (a.x.shape == b.x.shape and a.y.shape == b.y.shape and np.array_equal(a.y, b.y)
-            and np.array_equal(a.x, b.x))
-
-
-# the padded MLP program -----------------------------------------------------------------
-@dataclasses.dataclass
-class _Spec:
-    units: list[int]
-    kind: str
-    lr: float
-
-
-class PaddedMLP:
-    """Trains members of the built-in MLP as one program. Depth, width and optimizer kinds
-    only grow over a study (width in steps of 16), so later batches reuse the compile."""
-
-    def __init__(self) -> None:
-        self.depth, self.width, self.kinds = 1, 16, ()
-
-    def _settings(self, req: _Request) -> dict[str, Any]:
-        b, p = req.backend, req.params
-        return {k: p.get(k, b.config[k]) for k in (
-            "activation", "dropout", "momentum", "nesterov", "epochs", "batch_size",
-            "optimizer", "learning_rate")}
-
-    def why_alone(self, req: _Request) -> str:
-        if req.backend.config["model"]:
-            return "--model networks have their own shapes"
-        s = self._settings(req)
-        if float(s["dropout"]) > 0:
-            return "dropout draws its own random masks"
-        if str(s["optimizer"]).lower() not in KINDS:
-            return f"optimizer {s['optimizer']!r} is not batched"
-        return "a network without hidden layers"
-
-    def group_key(self, req: _Request) -> Any:
-        from .backend import layer_units
-
-        b = req.backend
-        if b.config["model"]:
-            return None
-        s = self._settings(req)
-        try:
-            units = layer_units(req.params, b.config["n_layers"], b.config["units"])
-        except (TypeError, ValueError):
-            return None
-        if float(s["dropout"]) > 0 or not units or str(s["optimizer"]).lower() not in KINDS:
-            return None
-        return (str(s["activation"]), float(s["momentum"]), bool(s["nesterov"]),
-                int(s["epochs"]), int(s["batch_size"]), req.dataset.task,
-                req.validation is not None and req.report is not None)
-
-    def train(self, requests: list[_Request], slots: int) -> None:
-        import jax.numpy as jnp
-        import numpy as np
-
-        from .backend import _rescaled, layer_units, values_from_output
-
-        first = requests[0]
-        backend, dataset = first.backend, first.dataset
-        s = self._settings(first)
-        epochs = int(s["epochs"])
-        keras = backend._keras()
-        members: list[tuple[_Request, Any, _Spec]] = []
-        resume = first.resume if len(requests) == 1 else None
-        for req in requests:  # each member's model, built and seeded as it would be alone
-            try:
-                model, y = backend.prepared(req.params, req.y, req.dataset)
-                if resume is not None:  # the paused member's weights, where it stood
-                    for v, value in zip(model.trainable_variables, resume["weights"],
-                                        strict=True):
-                        v.assign(value)
-                kind = str(self._settings(req)["optimizer"]).lower()
-                units = layer_units(req.params, backend.config["n_layers"],
-                                    backend.config["units"])
-                members.append((req, model, _Spec(units, kind, float(
-                    self._settings(req)["learning_rate"]))))
-            except Exception as exc:
-                req.answer(error=exc)
-        if not members:
-            return
-        x = np.asarray(first.x, dtype=np.float32).reshape(len(first.x), -1)
-        self.depth = max(self.depth, *(len(m[2].units) for m in members))
-        self.width = max(self.width, *(-(-max(m[2].units) // 16) * 16 for m in members))
-        n_slots = max(slots, len(members))
-        steps = -(-len(x) // int(s["batch_size"])) * epochs
-        if n_slots == 1 and steps >= LONG_TRIAL:  # a program for its own optimizer only: a
-            self.kinds = (members[0][2].kind,)  # simpler step, worth a compile per kind
-        elif n_slots == 1:  # one member runs only its own kind's update (a lax.switch), so
-            self.kinds = KINDS  # one program serves every optimizer
-        else:  # members compute every kind's update in the program: only those seen
-            self.kinds = tuple(k for k in KINDS if k in self.kinds or
-                               any(m[2].kind == k for m in members))
-        n_out = int(members[0][1].trainable_variables[-1].shape[0])
-        program = self._program(keras, n_slots, (row_cap(len(x)), x.shape[1]), n_out,
-                                dataset.task, s,
-                                first.validation is not None and first.report is not None,
-                                backend.verbose)
-        state = program.initial_state([(m[1], m[2]) for m in members], n_slots)
-        if resume is not None:
-            program.load_member_slots(state, 0, members[0][1], members[0][2], resume)
-        active = np.zeros(n_slots, dtype=bool)
-        active[:len(members)] = True
-        cap = program.cap_rows
-        xd = on_device("x", (first.x, cap), lambda: padded_rows(x, cap))
-        yd = on_device("y", (y, cap), lambda: padded_rows(y, cap))
-        xv = yv = None
-        if first.validation is not None and first.report is not None:
-            xv = on_device("x_val", (first.validation[0],), lambda: np.asarray(
-                first.validation[0], np.float32).reshape(len(first.validation[0]), -1))
-            yv = np.asarray(first.validation[1])
-        eps = float(keras.config.epsilon())
-        errors: dict[int, BaseException] = {}
-        outs: dict[int, Any] = {}
-        COUNTS["batches"] += 1
-        shuffle = backend.rng("shuffle")  # each group shuffles as its members would alone
-        if resume is not None:
-            shuffle.bit_generator.state = resume["shuffle"]
-        for epoch in range(1 if resume is None else int(resume["epoch"]) + 1, epochs + 1):
-            batches = program.indices(shuffle, len(x))
-            state, losses = program.epoch(state, jnp.asarray(active), xd, yd, batches, len(x))
-            losses = np.asarray(losses)
-            out = program.forward(state, xv) if xv is not None else None
-            for i, (req, model, spec) in enumerate(members):
-                if not active[i]:
-                    continue
-                if not np.isfinite(losses[i]):
-                    errors[i] = RuntimeError(f"diverged: loss became {float(losses[i])} at "
-                                             f"epoch {epoch}")
-                    active[i] = False
-                    continue
-                if out is None:
-                    continue
-                try:
-                    outs[i] = out[i]
-                    req.report(epoch, values_from_output(_rescaled(model, out[i]), yv,
-                                                         dataset.task, eps))
-                except TrialPaused as exc:  # paused: its state goes with it
-                    exc.checkpoint = program.member_checkpoint(state, i, model, spec, epoch,
-                                                               shuffle)
-                    errors[i] = exc
-                    active[i] = False
-                except Exception as exc:  # TrialPruned (or a NaN output): this member stops
-                    errors[i] = exc
-                    active[i] = False
-            if not active.any():  # every member stopped: no epoch is left to train
-                break
-        weights = program.member_weights(state)
-        for i, (req, model, spec) in enumerate(members):
-            if i in errors:
-                backend.release(model)
-                req.answer(error=errors[i])
-                continue
-            load_member(model, weights, i, spec.units)
-            if i in outs:
-                model._hpo_last_output = (req.validation[0], outs[i])
-            req.answer(result=model)
-
-    def _program(self, keras: Any, n_slots: int, x_shape: tuple, n_out: int, task: str,
-                 s: dict[str, Any], validate: bool, verbose: bool) -> Any:
-        key = (n_slots, self.depth, self.width, self.kinds, x_shape, n_out, task,
-               str(s["activation"]), float(s["momentum"]), bool(s["nesterov"]),
-               int(s["batch_size"]))
-        program = PROGRAMS.get(key)
-        if program is None:
-            COUNTS["compiles"] += 1
-            if verbose:
-                sys.stderr.write(
-                    f"keras: compiling the training program for {n_slots} "
-                    f"MLP{'s' if n_slots > 1 else ''} of up to {self.depth} layers of "
-                    f"{self.width} units ({'/'.join(self.kinds)}), up to {x_shape[0]} rows, batch "
-                    f"{s['batch_size']} (smaller and same-size trials reuse it)\n")
-            program = BatchProgram(keras, n_slots, self.depth, self.width, x_shape[1], n_out,
-                                   self.kinds, task, str(s["activation"]),
-                                   float(s["momentum"]), bool(s["nesterov"]), x_shape[0],
-                                   int(s["batch_size"]))
-            PROGRAMS[key] = program
-            while len(PROGRAMS) > CACHE_SIZE:
-                PROGRAMS.popitem(last=False)
-        PROGRAMS.move_to_end(key)
-        return program
-
-
-def row_cap(n_rows: int) -> int:
-    """The row count a program is made for: a power of two up to 4096 rows, then a multiple
-    of 4096, so that nearby counts (a hold-out split and the final retrain on all training
-    rows, k-fold folds) share one program. Only the loop's length follows the real count."""
-    if n_rows <= 4096:
-        return max(256, 1 << (n_rows - 1).bit_length())
-    return -(-n_rows // 4096) * 4096
-
-
-_ON_DEVICE: dict[str, tuple[tuple[Any, ...], Any]] = {}
-
-
-def on_device(slot: str, key: tuple[Any, ...], make: Any) -> Any:
-    """``make()`` (a program input made from the array ``key[0]``, for the rest of
-    ``key``: the program's row cap) as a device array, kept while the same array object
-    comes back: the evaluator hands every trial of a process the same split arrays
-    (holdout keeps its split), so the copy and the transfer happen once per split, not
-    once per trial. One entry per slot (x, y, validation x)."""
-    import jax.numpy as jnp
-
-    kept = _ON_DEVICE.get(slot)
-    if kept is not None and kept[0][0] is key[0] and kept[0][1:] == key[1:]:
-        return kept[1]
-    _ON_DEVICE.pop(slot, None)  # the old split's copy goes before the new one is made
-    out = jnp.asarray(make())
-    _ON_DEVICE[slot] = (key, out)
-    return out
-
-
-def padded_rows(a: Any, cap: int) -> Any:
-    import numpy as np
-
-    out = np.zeros((cap, *a.shape[1:]), dtype=a.dtype)
-    out[:len(a)] = a
-    return out
-
-
-def member_index(n_padded: int, n_hidden: int) -> list[int | None]:
-    """Per parameter of the padded program (hidden layers' kernel and bias, then the
-    output's), the member's own parameter (None: a hidden layer the member lacks)."""
-    return [2 * n_hidden + p - (n_padded - 2) if p >= n_padded - 2 else
-            p if p // 2 < n_hidden else None for p in range(n_padded)]
-
-
-def own_shape(a: Any, shape: tuple[int, ...]) -> Any:
-    """A padded array cut to a member's own ``shape``."""
-    return a[tuple(slice(0, n) for n in shape)]
-
-
-def load_member(model: Any, weights: list[Any], i: int, units: list[int]) -> None:
-    """Write member ``i``'s trained (unpadded) weights into its Keras model."""
-    dense = model.trainable_variables
-    for p, q in enumerate(member_index(len(weights), len(units))):
-        if q is not None:
-            dense[q].assign(own_shape(weights[p][i], tuple(dense[q].shape)))
-
-
-class BatchProgram:
-    """The jitted epoch and forward pass of ``n_slots`` padded MLPs."""
-
-    def __init__(self, keras: Any, n_slots: int, depth: int, width: int, d_in: int,
-                 n_out: int, kinds: tuple[str, ...], task: str, activation: str,
-                 momentum: float, nesterov: bool, n_rows: int, batch_size: int) -> None:
-        import jax
-        import jax.numpy as jnp
-        import numpy as np
-
-        ops = keras.ops
-        self.np, self.jnp = np, jnp
-        self.n_slots, self.depth, self.width, self.kinds = n_slots, depth, width, kinds
-        self.batch_size = batch_size
-        self.cap_rows, self.cap_steps = n_rows, -(-n_rows // batch_size)
-        act = keras.activations.get(activation)
-        regression = task == "regression"
-        out_act = None if regression else keras.activations.get("softmax")
-        self.shapes = [(d_in, width), (width,)]
-        for _ in range(depth - 1):
-            self.shapes += [(width, width), (width,)]
-        self.shapes += [(width, n_out), (n_out,)]
-        proto = [keras.Variable(np.zeros(shape, np.float32), name=f"w{i}")
-                 for i, shape in enumerate(self.shapes)]
-        self.optimizers = []
-        for kind in kinds:
-            opt = {"sgd": lambda: keras.optimizers.SGD(0.01, momentum=momentum,
-                                                       nesterov=nesterov),
-                   "adam": lambda: keras.optimizers.Adam(0.01),
-                   "rmsprop": lambda: keras.optimizers.RMSprop(0.01)}[kind]()
-            opt.build(proto)
-            self.optimizers.append(opt)
-        self.lr_index = [next(i for i, v in enumerate(o.variables) if v.name == "learning_rate")
-                         for o in self.optimizers]
-        self.opt_init = [[np.asarray(v.value) for v in o.variables] for o in self.optimizers]
-
-        def logits(params: Any, masks: Any, layers_on: Any, x: Any) -> Any:
-            h = act(ops.add(ops.matmul(x, params[0]), params[1])) * masks[0]
-            for layer in range(1, depth):
-                new = act(ops.add(ops.matmul(h, params[2 * layer]), params[2 * layer + 1]))
-                h = jnp.where(layers_on[layer], new * masks[layer], h)
-            return ops.add(ops.matmul(h, params[-2]), params[-1])
-
-        def forward(params: Any, masks: Any, layers_on: Any, x: Any) -> Any:
-            z = logits(params, masks, layers_on, x)
-            return z if out_act is None else out_act(z)
-
-        def member_step(state: Any, xb: Any, yb: Any, wb: Any) -> Any:
-            params, opt_states, kind, masks, layers_on = state
-
-            def loss_fn(p: Any) -> Any:
-                z = logits(p, masks, layers_on, xb)
-                if regression:
-                    per_row = jnp.square(z[:, 0] - yb)
-                else:
-                    # the cross-entropy of the softmax's logits, as Keras on TensorFlow
-                    # computes it for a softmax output (Keras on JAX clips the probabilities
-                    # instead: the same value, but a saturated prediction gets no gradient
-                    # and never diverges)
-                    log_p = jax.nn.log_softmax(z)
-                    per_row = -jnp.take_along_axis(log_p, yb.astype(jnp.int32)[:, None],
-                                                   axis=1)[:, 0]
-                # the mean over the batch's real rows (the short last batch is padded; where,
-                # not a product: an infinite loss on a padded row must not turn into NaN)
-                return jnp.sum(jnp.where(wb > 0, per_row, 0.0)) / jnp.sum(wb)
-
-            loss, grads = jax.value_and_grad(loss_fn)(params)
-            if single:  # one member: run only its own optimizer's update
-                def update(k: int) -> Any:
-                    def run(_: Any) -> Any:
-                        p_k, o_k = self.optimizers[k].stateless_apply(opt_states[k], grads,
-                                                                      params)
-                        return p_k, [o_k if j == k else o for j, o in enumerate(opt_states)]
-                    return run
-
-                new_params, new_opts = jax.lax.switch(
-                    kind, [update(k) for k in range(len(self.optimizers))], None)
-                return (new_params, new_opts, kind, masks, layers_on), loss
-            new_params, new_opts = None, []
-            for k, opt in enumerate(self.optimizers):
-                p_k, o_k = opt.stateless_apply(opt_states[k], grads, params)
-                new_opts.append(o_k)
-                new_params = p_k if new_params is None else [
-                    jnp.where(kind == k, a, b) for a, b in zip(p_k, new_params, strict=True)]
-            return (new_params, new_opts, kind, masks, layers_on), loss
-
-        def unbatched_step(state: Any, xb: Any, yb: Any, wb: Any) -> Any:  # one member: no vmap
-            new, loss = member_step(jax.tree_util.tree_map(lambda a: a[0], state), xb, yb, wb)
-            return jax.tree_util.tree_map(lambda a: a[None], new), loss[None]
-
-        single = n_slots == 1
-        batched_step = unbatched_step if single else jax.vmap(
-            member_step, in_axes=(0, None, None, None))
-
-        def step(state: Any, active: Any, xb: Any, yb: Any, wb: Any) -> Any:
-            new, loss = batched_step(state, xb, yb, wb)
-            if single:  # one member: when it stops, training stops
-                return new, loss
-
-            def keep(a: Any, b: Any) -> Any:  # a stopped member (pruned, NaN) stays as it is
-                return jnp.where(active.reshape((-1,) + (1,) * (a.ndim - 1)), a, b)
-
-            return jax.tree_util.tree_map(keep, new, state), loss
-
-        def epoch(state: Any, active: Any, x: Any, y: Any, idx: Any, w: Any, n_steps: Any,
-                  n_rows: Any) -> Any:
-            # a loop of n_steps (data, not shape): row counts up to the program's cap share it
-            def body(i: Any, carry: Any) -> Any:
-                state, total = carry
-                rows, wb = idx[i], w[i]
-                state, loss = step(state, active, x[rows], y[rows], wb)
-                return state, total + loss * jnp.sum(wb)
-
-            total = jnp.zeros((n_slots,), jnp.float32)
-            state, total = jax.lax.fori_loop(0, n_steps, body, (state, total))
-            return state, total / n_rows
-
-        def predict(state: Any, x: Any) -> Any:
-            params, _, _, masks, layers_on = state
-            return jax.vmap(forward, in_axes=(0, 0, 0, None))(params, masks, layers_on, x)
-
-        self._epoch = jax.jit(epoch, donate_argnums=0)
-        self._forward = jax.jit(predict)
-
-    def initial_state(self, members: list[tuple[Any, _Spec]], n_slots: int) -> Any:
-        """Each member's Keras-initialized weights, zero-padded; its masks and optimizer
-        state (learning rate included). Empty slots copy member 0 and never update."""
-        np, jnp = self.np, self.jnp
-        rows = members + [members[0]] * (n_slots - len(members))
-        params = [np.zeros((n_slots, *shape), np.float32) for shape in self.shapes]
-        masks = np.zeros((n_slots, self.depth, self.width), np.float32)
-        layers_on = np.zeros((n_slots, self.depth), bool)
-        kinds = np.zeros(n_slots, np.int32)
-        opt_states = [[np.repeat(v[None], n_slots, axis=0) for v in init]
-                      for init in self.opt_init]
-        for i, (model, spec) in enumerate(rows):
-            tv = [np.asarray(v.value) for v in model.trainable_variables]
-            for layer, n in enumerate(spec.units):
-                w, b = tv[2 * layer], tv[2 * layer + 1]
-                params[2 * layer][i, :w.shape[0], :n] = w
-                params[2 * layer + 1][i, :n] = b
-                masks[i, layer, :n] = 1.0
-                layers_on[i, layer] = True
-            w, b = tv[-2], tv[-1]
-            params[-2][i, :w.shape[0], :] = w
-            params[-1][i] = b
-            kinds[i] = self.kinds.index(spec.kind)
-            for k, index in enumerate(self.lr_index):
-                opt_states[k][index][i] = spec.lr
-        tree = ([jnp.asarray(p) for p in params],
-                [[jnp.asarray(v) for v in o] for o in opt_states],
-                jnp.asarray(kinds), jnp.asarray(masks), jnp.asarray(layers_on))
-        return tree
-
-    def indices(self, rng: Any, n_rows: int) -> tuple[Any, Any, int]:
-        """This epoch's batches: the trial's numpy permutation of the rows, cut into batches
-        (the last one short, padded with weight 0), in arrays of the program's shape."""
-        np, bs = self.np, self.batch_size
-        idx = np.zeros(self.cap_steps * bs, np.int32)
-        idx[:n_rows] = rng.permutation(n_rows)
-        w = np.zeros(self.cap_steps * bs, np.float32)
-        w[:n_rows] = 1.0
-        shape = (self.cap_steps, bs)
-        return idx.reshape(shape), w.reshape(shape), -(-n_rows // bs)
-
-    def epoch(self, state: Any, active: Any, x: Any, y: Any, batches: Any, n_rows: int) -> Any:
-        idx, w, n_steps = batches
-        return self._epoch(state, active, x, y, idx, w, n_steps, float(n_rows))
-
-    def forward(self, state: Any, x: Any) -> Any:
-        return self.np.asarray(self._forward(state, x))
-
-    def member_weights(self, state: Any) -> list[Any]:
-        return [self.np.asarray(p) for p in state[0]]
-
-    # a member's checkpoint, in its own (unpadded) shapes -------------------------------
-    def _slot_vars(self, kind: str) -> list[tuple[int, str | None, int | None]]:
-        """(index, slot name, padded parameter) of each variable of ``kind``'s optimizer;
-        the parameter is None for its scalars (iteration, learning rate)."""
-        import re
-
-        out = []
-        for v, var in enumerate(self.optimizers[self.kinds.index(kind)].variables):
-            found = re.fullmatch(r"w(\d+)_(\w+)", var.name)
-            out.append((v, var.name, None) if found is None else
-                       (v, found[2], int(found[1])))
-        return out
-
-    def member_checkpoint(self, state: Any, i: int, model: Any, spec: _Spec, epoch: int,
-                          shuffle: Any) -> dict[str, Any]:
-        """Member ``i`` paused after ``epoch``: its weights and its optimizer's state, cut
-        to its own shapes (so a program of another depth or width can take it back), the
-        shuffle's random state and the epoch."""
-        np = self.np
-        shapes = [tuple(v.shape) for v in model.trainable_variables]
-        index = member_index(len(self.shapes), len(spec.units))
-
-        def own(a: Any, q: int) -> Any:
-            return np.array(own_shape(np.asarray(a)[i], shapes[q]))
-
-        weights: list[Any] = [None] * len(shapes)
-        for p, q in enumerate(index):
-            if q is not None:
-                weights[q] = own(state[0][p], q)
-        k = self.kinds.index(spec.kind)
-        slots: dict[str, list[Any]] = {}
-        scalars: dict[str, Any] = {}
-        for v, name, p in self._slot_vars(spec.kind):
-            if p is None:
-                scalars[name] = np.array(np.asarray(state[1][k][v])[i])
-            elif index[p] is not None:
-                slots.setdefault(name, [None] * len(shapes))[index[p]] = own(state[1][k][v],
-                                                                             index[p])
-        return {"padded": True, "epoch": int(epoch), "shuffle": shuffle.bit_generator.state,
-                "weights": weights, "slots": slots, "scalars": scalars}
-
-    def load_member_slots(self, state: Any, i: int, model: Any, spec: _Spec,
-                          checkpoint: dict[str, Any]) -> None:
-        """Write a checkpoint's optimizer state back into member ``i`` of ``state`` (its
-        weights went in through its Keras model), zero-padded to this program's shapes."""
-        np = self.np
-        index = member_index(len(self.shapes), len(spec.units))
-        k = self.kinds.index(spec.kind)
-        for v, name, p in self._slot_vars(spec.kind):
-            if p is None:
-                value = checkpoint["scalars"][name]
-            elif index[p] is None:
-                continue  # a layer the member lacks: its state stays zero
-            else:
-                own = checkpoint["slots"][name][index[p]]
-                value = np.zeros(state[1][k][v].shape[1:], np.float32)
-                own_shape(value, own.shape)[...] = own
-            state[1][k][v] = state[1][k][v].at[i].set(value)

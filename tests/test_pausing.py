@@ -91,8 +91,8 @@ def test_halving_resumes_the_best_of_the_whole_cohort_in_process_and_in_workers(
                      direction="maximize", pruner="halving", storage=db, study="h")
     check_halving(study)
     if strategy == "bayes":  # told PRUNED when paused, then again how each trial ended
-        assert study.strategy._pruned == {t.number for t in study.trials
-                                          if t.state is TrialState.PRUNED}
+        assert study.strategy._history.pruned == {t.number for t in study.trials
+                                                  if t.state is TrialState.PRUNED}
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT count(*) FROM checkpoints").fetchone() == (0,)  # all ended
     conn.close()

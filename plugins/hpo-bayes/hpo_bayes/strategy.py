@@ -1,0 +1,264 @@
+"""The ``bayes`` strategy: wires the GP, the acquisition and the history into ask/tell.
+
+Every proposal is a function of (seed, options, history) (:mod:`.seeds`), so a resumed
+study asks what the uninterrupted one would have asked. The GP is fitted on the finished
+trials and conditioned on a "constant liar" value at each configuration still running,
+which is how a batch for parallel trials is built (one fit per batch).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from hpo_framework import Option, OptionError, SpaceError, Strategy, Trial
+
+from . import gp as gp_model
+from .acqf import log_ei
+from .curve import CurveModel
+from .history import History
+from .initial import initial_points
+from .optim_mixed import maximize
+from .search_space import Features
+from .seeds import digest as data_digest
+from .seeds import rng as seeded_rng
+
+#: options of the scikit-optimize path that left ``bayes`` for the ``skopt`` strategy
+SKOPT_OPTIONS = ("acq_func", "base_estimator", "kappa", "acq_optimizer")
+
+
+class BayesStrategy(Strategy):
+    """Gaussian-process Bayesian optimisation with log expected improvement."""
+
+    name = "bayes"
+    options = {
+        "output_transform": Option("auto", str, choices=("auto", "standardize", "power"),
+                                   nullable=False,
+                                   help="losses standardized, or power-transformed first "
+                                        "(HEBO: Box-Cox or Yeo-Johnson; heavy tails); "
+                                        "auto: whichever gives the GP more evidence"),
+        "categorical_encoding": Option("onehot", str, choices=("onehot", "ordinal"),
+                                       nullable=False,
+                                       help="categoricals with 3+ choices one-hot, or by "
+                                            "their position"),
+        "length_scale_prior": Option(True, bool, nullable=False,
+                                     help="priors on the kernel's length scales, scale and "
+                                          "noise (Optuna's)"),
+        "local_points": Option(0.25, float, low=0.0, high=0.9, nullable=False,
+                               help="share of candidates drawn near the best points so "
+                                    "far (a local trust region)"),
+        "xi": Option(0.0, float, low=0.0, nullable=False,
+                     help="minimum improvement, in standardized loss units; larger "
+                          "explores more"),
+        "n_initial_points": Option(10, int, low=1, nullable=False,
+                                   help="space-filling points before the model is used"),
+        "initial_point_generator": Option("sobol", str,
+                                          choices=("random", "sobol", "lhs", "halton"),
+                                          nullable=False, help="how the initial points are drawn"),
+        "x0": Option(None, (list, dict),
+                     help="configuration(s) evaluated first, e.g. the known defaults"),
+        "n_points": Option(1000, int, low=10, nullable=False,
+                           help="random candidates scored per proposal"),
+        "n_restarts_optimizer": Option(3, int, low=1, nullable=False,
+                                       help="L-BFGS starts from the best candidates (and "
+                                            "one from the best point so far)"),
+        "kernel_restarts": Option(0, int, low=0, nullable=False,
+                                  help="extra random starts of the kernel hyperparameter fit"),
+        "liar": Option("cl_min", str, choices=("cl_min", "cl_mean", "cl_max", "kb"),
+                       nullable=False,
+                       help="value assumed for trials still running when a batch is asked "
+                            "(kb: kriging believer, the GP's own mean)"),
+        "pruned": Option("curve", str, choices=("curve", "offset", "worst"), nullable=False,
+                         help="what the model is told for a PRUNED trial: a predicted final "
+                              "loss, from a GP over (configuration, step) fitted on every "
+                              "reported value (curve), or its loss at the step it stopped "
+                              "plus the finished trials' median change from there to their "
+                              "end (offset); or the worst loss seen, as a FAILED one (worst)"),
+    }
+
+    @classmethod
+    def validate(cls, given: Mapping[str, Any]) -> dict[str, Any]:
+        """Options alone (before a study is written); x0's values are checked on the space."""
+        for key in SKOPT_OPTIONS:
+            if key in given:
+                raise OptionError(f"strategy 'bayes': option '{key}' belongs to "
+                                  "scikit-optimize's Optimizer: use --strategy skopt, or "
+                                  "leave it out (bayes always runs log-EI on its own GP)")
+        config = super().validate(given)
+        x0 = config["x0"]
+        if x0 is not None:
+            for i, p in enumerate([x0] if isinstance(x0, dict) else x0):
+                if not isinstance(p, dict):
+                    raise OptionError(f"strategy 'bayes': x0[{i}] must be a mapping of "
+                                      f"parameter to value, got {p!r}")
+        return config
+
+    def __init__(self, space, seed=None, **options: Any) -> None:
+        super().__init__(space, seed, **options)
+        cfg = self.config
+        self._dims = len(space.searchable)
+        self._x0 = self._check_x0(cfg["x0"])
+        self._n_init = len(self._x0) + cfg["n_initial_points"]
+        self._initial = (initial_points(cfg["initial_point_generator"],
+                                        cfg["n_initial_points"], self._dims,
+                                        self._rng("initial")) if self._dims else [])
+        self._seen: set[str] = set()  # every configuration handed out or in the history
+        self._pending: dict[str, list[float]] = {}  # asked, not yet told: key -> encoding
+        self._history = History()
+        self._curve = CurveModel()
+        self._features = Features(space, cfg["categorical_encoding"] == "onehot")
+        self._gp_fit: tuple[str, Any, Any] | None = None  # (data digest, GP, its targets)
+        self.n_fits = 0
+        self.seconds = 0.0
+
+    def _check_x0(self, x0: Any) -> list[dict[str, Any]]:
+        if x0 is None:
+            return []
+        out = []
+        for i, p in enumerate([x0] if isinstance(x0, dict) else list(x0)):
+            try:
+                out.append(self.space.validate(p))
+            except SpaceError as exc:
+                raise OptionError(f"strategy 'bayes': x0[{i}]: {exc}") from None
+        return out
+
+    def _rng(self, *parts: Any) -> Any:
+        return seeded_rng(self.seed, *parts)
+
+    # the model --------------------------------------------------------------------
+    def _data(self, numbers: Sequence[int] | None = None) -> tuple[list, list]:
+        """Finished trials in number order, as the model is told them (:mod:`.history`)."""
+        return self._history.data(self.config["pruned"], self._curve_predictions, numbers)
+
+    def _curve_predictions(self, numbers: Sequence[int], complete: Sequence[int]
+                           ) -> dict[int, float]:
+        return self._curve.predict(self._history, numbers, complete, self._features,
+                                   self._rng)
+
+    def _model_candidates(self) -> list[list[float]]:
+        xs, ys = self._data()
+        # a model needs two different values: two finished trials, or one and a pruned
+        # trial predicted worse (a study whose first trial set a high bar at every rung
+        # may finish no other for long; random proposals then would be a random search)
+        if self._history.n_complete(sorted(self._history.told)) < 2 and len(set(ys)) < 2:
+            return []
+        return self._log_ei_candidates(xs, ys, list(self._pending.values()))
+
+    def _gp(self, xs: list, ys: list, digest: str, seed: int) -> tuple[Any, Any]:
+        """The GP on exactly (xs, ys), and its targets; the last one is kept, so the
+        proposals of one batch (the same finished trials, other running ones) fit it once."""
+        import numpy as np
+
+        if self._gp_fit is not None and self._gp_fit[0] == digest:
+            return self._gp_fit[1], self._gp_fit[2]
+        cfg = self.config
+        gp, y = gp_model.fit(self._features(np.asarray(xs, dtype=float)), ys,
+                             cfg["output_transform"], cfg["kernel_restarts"], seed,
+                             cfg["length_scale_prior"])
+        self._gp_fit = (digest, gp, y)
+        self.n_fits += 1
+        return gp, y
+
+    def _log_ei_candidates(self, xs: list, ys: list, pending: list) -> list[list[float]]:
+        """Fit the GP, maximize log-EI; candidates best first (the caller skips seen ones).
+
+        ``pending`` (configurations still running): the GP, fitted on the finished trials
+        alone, is conditioned on a lie at each (``liar``: the best, mean or worst
+        transformed loss; ``kb``, the kriging believer: its own mean there).
+        """
+        import numpy as np
+        from threadpoolctl import threadpool_limits
+
+        started = time.perf_counter()
+        cfg, feats = self.config, self._features
+        digest = data_digest((xs, ys))
+        rng = self._rng("acq", len(xs), digest)
+        seed = int(rng.randint(2**31))  # the GP's: a function of its data alone
+        if pending:  # believed points: the batch's other candidates
+            rng = self._rng("acq", len(xs), digest, pending)
+        # matrices of a few hundred rows: BLAS threads only add contention (4x slower here)
+        with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            gp, y = self._gp(xs, ys, digest, seed)
+            best = float(y.min()) - cfg["xi"]
+            believed = lies = None
+            if pending:  # conditioned on a lie there (kb: on the GP's own mean)
+                liar = cfg["liar"]
+                believed = feats(np.asarray(pending, dtype=float))
+                if liar != "kb":
+                    lies = np.full(len(pending), float(y.min() if liar == "cl_min" else
+                                                       y.max() if liar == "cl_max" else y.mean()))
+            predict = gp.posterior(believed, lies)
+
+            def score(u: Any) -> Any:
+                return log_ei(*predict(feats(u)), best)
+
+            found = maximize(score, rng, feats, np.asarray(xs, dtype=float), y,
+                             cfg["n_points"], cfg["local_points"], cfg["n_restarts_optimizer"])
+        self.seconds += time.perf_counter() - started
+        return found
+
+    # the contract -----------------------------------------------------------------
+    def _propose(self) -> dict[str, Any] | None:
+        i = self.n_asked
+        candidates: list[list[float]] = []
+        fixed: dict[str, Any] | None = None
+        if i < len(self._x0):
+            fixed = self._x0[i]
+        elif i < self._n_init and self._dims:
+            candidates = [self._initial[i - len(self._x0)]]
+        elif self._dims:
+            candidates = self._model_candidates()
+        if not self._dims:
+            fixed = self.space.decode([])
+        options = [fixed] if fixed is not None else [self.space.decode(u) for u in candidates]
+        for params in options:
+            if self.space.key(params) not in self._seen:
+                return params
+        if not self._dims:
+            return None
+        rng = self._rng("fill", i)  # a duplicate (or no model yet): an unseen random point
+        for _ in range(200):
+            params = self.space.decode(rng.uniform(size=self._dims).tolist())
+            if self.space.key(params) not in self._seen:
+                return params
+        return None
+
+    def ask(self, n: int = 1) -> list[dict[str, Any]]:
+        out = []
+        started = time.perf_counter()
+        fit_seconds = self.seconds
+        for _ in range(n):
+            params = self._propose()
+            if params is None:
+                break
+            self.n_asked += 1
+            key = self.space.key(params)
+            self._seen.add(key)
+            self._pending[key] = self.space.encode(params)
+            out.append(params)
+        self.seconds = fit_seconds + (time.perf_counter() - started)
+        return out
+
+    def tell(self, trials: Sequence[Trial]) -> None:
+        for t in trials:
+            key = self.space.key(t.params)
+            self._pending.pop(key, None)
+            self._seen.add(key)
+            self._history.record(t, self.space.encode(t.params))
+
+    def restore(self, trials: Sequence[Trial]) -> None:
+        self.n_asked = len(trials)
+        self._seen = {self.space.key(t.params) for t in trials}
+        self._pending = {self.space.key(t.params): self.space.encode(t.params)
+                         for t in trials if not t.state.finished}
+        self.tell([t for t in trials if t.state.finished])
+
+    @property
+    def done(self) -> bool:
+        return not self._dims and bool(self._seen)
+
+    def stats(self) -> dict[str, Any]:
+        return {"model_fits": self.n_fits, "strategy_seconds": round(self.seconds, 4)}

@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 _WHERE = {
     "optimize": "api", "create_study": "api",
     "Backend": "contracts.backend", "Evaluator": "contracts.backend",
+    "BackendObjective": "contracts.pipeline", "DatasetObjective": "contracts.pipeline",
     "Dataset": "contracts.dataset", "DatasetLoader": "contracts.dataset",
     "DatasetError": "errors", "HPOError": "errors", "OptionError": "errors",
     "PluginError": "errors", "SpaceError": "errors", "StorageError": "errors",

@@ -23,7 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .normal import log_mass, log_pdf, truncated_draws
+from .normal import log_inside, log_mass, truncated_draws
+
+_LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
 
 @dataclass(frozen=True)
@@ -70,13 +72,21 @@ class Parzen:
         t = self._transform(x[:, self.num], self.num)
         self.mu = np.vstack([t, 0.5 * (self.low + self.high)])
         self.sigma = np.vstack([self._widths(t), self.high - self.low])
-        self.log_z = log_mass((self.low - self.mu) / self.sigma, (self.high - self.mu) / self.sigma)
+        self.log_z = log_inside((self.low - self.mu) / self.sigma,
+                                (self.high - self.mu) / self.sigma)
         self.cat: dict[int, np.ndarray] = {}
         for i, d in enumerate(dims):
             if d.choices:
                 p = np.full((n + 1, d.choices), prior_weight / (n + 1))
                 p[np.arange(n), x[:, i].astype(int)] += 1.0
                 self.cat[i] = p / p.sum(axis=1, keepdims=True)
+        # what every kernel adds whatever the point: its weight, its truncation, and for
+        # reals the density's normalisation; log_pdf adds the part that depends on the point
+        c = [k for k, i in enumerate(self.num) if not dims[i].step]
+        self._base = (np.log(self.weights) - self.log_z.sum(axis=1)
+                      - (np.log(self.sigma[:, c]) + _LOG_SQRT_2PI).sum(axis=1))
+        self._inv_sigma = 1.0 / self.sigma[:, c]
+        self._log_cat = {i: np.log(p) for i, p in self.cat.items()}
 
     def _transform(self, values: np.ndarray, cols: list[int]) -> np.ndarray:
         logs = [k for k, i in enumerate(cols) if self.dims[i].log]
@@ -120,15 +130,15 @@ class Parzen:
 
     def log_pdf(self, x: np.ndarray) -> np.ndarray:
         """The log density (log mass for integers and categoricals) of each row of ``x``."""
-        total = np.zeros((len(x), len(self.weights)))
-        for i, p in self.cat.items():
-            total += np.log(p[:, x[:, i].astype(int)]).T
+        total = np.broadcast_to(self._base, (len(x), len(self._base))).copy()
+        for i, log_p in self._log_cat.items():
+            total += log_p[:, x[:, i].astype(int)].T
         cols = {i: col for col, i in enumerate(self.num)}
         if self.cont:
             c = [cols[i] for i in self.cont]
-            mu, sigma = self.mu[:, c], self.sigma[:, c]
-            z = (self._transform(x[:, self.cont], self.cont)[:, None, :] - mu) / sigma
-            total += (log_pdf(z) - np.log(sigma) - self.log_z[:, c]).sum(axis=2)
+            z = self._transform(x[:, self.cont], self.cont)[:, None, :] - self.mu[:, c]
+            z *= self._inv_sigma
+            total -= 0.5 * np.einsum("nkd,nkd->nk", z, z)
         for i in self.disc:
             d, col = self.dims[i], cols[i]
             values, back = np.unique(x[:, i], return_inverse=True)  # candidates repeat
@@ -136,8 +146,6 @@ class Parzen:
             if d.log:
                 edges = np.log(edges)
             mu, sigma = self.mu[:, col], self.sigma[:, col]
-            mass = log_mass((edges[:, :1] - mu) / sigma, (edges[:, 1:] - mu) / sigma)
-            total += mass[back.ravel()] - self.log_z[:, col]
-        total += np.log(self.weights)
+            total += log_mass((edges[:, :1] - mu) / sigma, (edges[:, 1:] - mu) / sigma)[back.ravel()]
         top = total.max(axis=1, keepdims=True)
         return (top + np.log(np.exp(total - top).sum(axis=1, keepdims=True)))[:, 0]

@@ -228,17 +228,35 @@ class Storage:
             if file.exists() and not file.is_file():
                 raise StorageError(f"{self.path} is not a regular file; give --storage PATH "
                                    "of an hpo database")
+        created = not memory and not readonly and not Path(self.path).exists()
+        try:
+            self._open()
+        except (sqlite3.DatabaseError, StorageError):
+            if created and self._size() == 0:  # a full disk: no empty file is left behind
+                if getattr(self, "conn", None) is not None:
+                    self.conn.close()
+                for leftover in ("", "-wal", "-shm", "-journal"):
+                    Path(f"{self.path}{leftover}").unlink(missing_ok=True)
+            raise
+        if not memory:
+            self._identity = self._file_identity()
+
+    def _size(self) -> int:
+        try:
+            return os.stat(self.path).st_size
+        except OSError:
+            return 0
+
+    def _open(self) -> None:
         try:
             self.conn = self._connect()
             self._check_schema()
         except sqlite3.OperationalError as exc:
-            if not readonly and _cannot_write(self.path):
+            if not self.readonly and _cannot_write(self.path):
                 raise _sql_error(self.path, exc) from None
             raise StorageError(f"{self.path} is not a usable hpo database: {exc}") from None
         except sqlite3.DatabaseError as exc:
             raise StorageError(f"{self.path} is not a usable hpo database: {exc}") from None
-        if not memory:
-            self._identity = self._file_identity()
 
     def _file_identity(self) -> tuple[int, int] | None:
         try:
@@ -352,6 +370,12 @@ class Storage:
             "WHERE study_id = ?", (study_id,)).fetchone()
         return None if row is None else Lease(*row)
 
+    def driver_alive(self, study_id: int) -> bool:
+        """True while a live driver holds the study's lease (its process is alive, or on
+        another host its heartbeat is fresh): what "running" means to a reader."""
+        lease = self.get_lease(study_id)
+        return lease is not None and not lease.stale(lease_timeout())
+
     def acquire_lease(self, study_id: int, name: str) -> Lease | None:
         """Take the study's lease; returns the stale lease it took over (or None).
 
@@ -412,7 +436,11 @@ class Storage:
         self._beat.start()
 
     def _heartbeat(self) -> None:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:  # mode=rw: never creates the file (one deleted since it was opened)
+            conn = sqlite3.connect(f"{Path(self.path).resolve().as_uri()}?mode=rw", uri=True,
+                                   timeout=30, isolation_level=None)
+        except sqlite3.Error:
+            return
         try:
             while not self._beat_stop.wait(HEARTBEAT_S):
                 for study_id in list(self._leases):

@@ -1,8 +1,13 @@
 """What the dashboard's JSON API returns: plain functions over a storage file.
 
-Each call opens the file read-only (``hpo_framework.results.open_storage``), reads and
-closes it: the dashboard never writes, never holds a lock between requests, and a study
-that another process is running goes on undisturbed (SQLite's WAL lets readers in).
+Each call opens the file read-only (``hpo_framework.results.open_storage``), reads in one
+read transaction (every part of an answer is the same moment of the study) and closes it:
+the dashboard never writes, never holds a lock between requests, and a study that another
+process is running goes on undisturbed (SQLite's WAL lets readers in).
+
+A study is ``running`` while a live driver holds its lease, whatever its trials' states
+at that instant (between two trials none is RUNNING); ``stopped`` when no driver runs it
+and trials wait to be re-run (Ctrl-C, a killed driver); else ``finished`` or ``empty``.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from hpo_framework.results import load_study, open_storage, summary
-from hpo_framework.results.stats import last_update, state, trial_rows, winner
+from hpo_framework.results.stats import last_update, trial_rows, winner
 
 _cache: dict[tuple, Any] = {}
 _cache_lock = threading.Lock()
@@ -22,9 +27,14 @@ CACHE_SIZE = 64
 
 @contextmanager
 def _storage(path: str) -> Any:
+    """The storage, read in one transaction: one snapshot for everything read from it."""
     storage = open_storage(path)
     try:
-        yield storage
+        storage.conn.execute("BEGIN")
+        try:
+            yield storage
+        finally:
+            storage.conn.execute("COMMIT")
     finally:
         storage.close()
 
@@ -35,11 +45,27 @@ def version(view: Any) -> str:
     return f"{len(marks)}:{hash(tuple(marks)) & 0xFFFFFFFF:x}"
 
 
-def study_row(view: Any) -> dict[str, Any]:
+def state(view: Any, alive: bool) -> str:
+    """``running`` while a live driver holds the lease; see the module's docstring."""
+    if alive:
+        return "running"
+    if not view.trials:
+        return "empty"
+    return "stopped" if any(not t.state.finished for t in view.trials) else "finished"
+
+
+def _load(storage: Any, name: str) -> tuple[Any, bool]:
+    """A study's view and whether a live driver runs it, from the same snapshot."""
+    view = load_study(storage, name)
+    record = storage.get_study(name)
+    return view, storage.driver_alive(record.study_id)
+
+
+def study_row(view: Any, alive: bool = False) -> dict[str, Any]:
     row = summary(view)
     return {"name": view.name, "strategy": view.strategy,
             "backend": view.config.get("backend"), "dataset": view.config.get("dataset"),
-            "metric": view.metric, "direction": view.direction, "state": state(view),
+            "metric": view.metric, "direction": view.direction, "state": state(view, alive),
             "trials": row["trials"], "failed": row["failed"], "pruned": row["pruned"],
             "running": row["running"], "best": row["best_validation"],
             "best_trial": row["best_trial"], "last_update": last_update(view),
@@ -49,18 +75,21 @@ def study_row(view: Any) -> dict[str, Any]:
 def studies(path: str) -> dict[str, Any]:
     """``GET /api/studies``: every study in the file, in the order they were created."""
     with _storage(path) as storage:
-        views = [load_study(storage, r.name) for r in storage.list_studies()]
-    return {"storage": path, "studies": [study_row(v) for v in views]}
+        loaded = [_load(storage, r.name) for r in storage.list_studies()]
+    return {"storage": path, "studies": [study_row(v, alive) for v, alive in loaded]}
 
 
-def _view(path: str, name: str) -> Any:
+def _view(path: str, name: str) -> tuple[Any, bool]:
     with _storage(path) as storage:
-        return load_study(storage, name)
+        return _load(storage, name)
 
 
 def trials(path: str, name: str) -> dict[str, Any]:
     """``GET /api/studies/{name}/trials``: the study's summary and every trial."""
-    view = _view(path, name)
+    return _page(*_view(path, name))
+
+
+def _page(view: Any, alive: bool) -> dict[str, Any]:
     rows = trial_rows(view)
     by_number = {t.number: t for t in view.trials}
     for row in rows:
@@ -70,8 +99,9 @@ def trials(path: str, name: str) -> dict[str, Any]:
         row["datetime_start"] = t.datetime_start
         row["datetime_complete"] = t.datetime_complete
         row["intermediate"] = list(t.intermediate)
-    return {"study": study_row(view), "setup": view.setup(), "params": view.param_names,
-            "metric": view.metric, "version": version(view), "trials": rows}
+    return {"study": study_row(view, alive), "setup": view.setup(),
+            "params": view.param_names, "metric": view.metric,
+            "version": f"{version(view)}:{state(view, alive)}", "trials": rows}
 
 
 def _cached(key: tuple, make: Any) -> Any:
@@ -89,18 +119,21 @@ def _cached(key: tuple, make: Any) -> Any:
 def figures(path: str, name: str, x: str | None = None, y: str | None = None
             ) -> dict[str, Any]:
     """``GET /api/studies/{name}/figures``: the Plotly specs of every figure that applies
-    (the same as the HTML report's), and the importances; ``x``/``y`` pick the contour."""
+    (the same as the HTML report's), and the importances; ``x``/``y`` pick the contour.
+    ``page`` is what ``/trials`` answers, read from the same snapshot as the figures: the
+    study page draws its header, table and charts from it, all of one moment."""
     from hpo_framework.results.importance import importances
     from hpo_framework.results.interactive import contour_spec, study_figures
 
-    view = _view(path, name)
+    view, alive = _view(path, name)
+    page = _page(view, alive)
     key = (path, name, version(view))
     figs = dict(_cached(key + ("figures",), lambda: study_figures(view)))
     if x and y:
         spec = contour_spec(view, x, y)
         if spec is not None:
             figs["contour"] = spec
-    return {"version": key[2], "figures": figs,
+    return {"version": page["version"], "figures": figs, "page": page,
             "importances": _cached(key + ("importances",), lambda: importances(view))}
 
 
@@ -109,7 +142,7 @@ def compare(path: str, names: Sequence[str]) -> dict[str, Any]:
     from hpo_framework.results.interactive import best_so_far_spec
 
     with _storage(path) as storage:
-        views = [load_study(storage, n) for n in names]
+        views = [load_study(storage, n) for n in names]  # one snapshot
     rows = [summary(v) for v in views]
     for row, view in zip(rows, views, strict=True):
         row["setup"] = view.setup()

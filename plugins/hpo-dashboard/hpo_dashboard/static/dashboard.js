@@ -72,11 +72,11 @@ function studyPage() {
   const api = "/api/studies/" + encodeURIComponent(name);
   document.title = name + " - hpo dashboard";
   document.getElementById("title").textContent = name;
-  let data = null, version = null, sortKey = "number", sortDir = 1, figVersion = null;
+  let data = null, version = null, sortKey = "number", sortDir = 1;
   const filter = document.getElementById("filter"), stateFilter = document.getElementById("state-filter");
   const cx = document.getElementById("contour-x"), cy = document.getElementById("contour-y");
   filter.oninput = stateFilter.onchange = () => renderTable();
-  cx.onchange = cy.onchange = () => { figVersion = null; refreshFigures(); };
+  cx.onchange = cy.onchange = () => { refresh(); };
 
   function columns() { return ["number", ...data.params, "value", "state", "duration_s", "error"]; }
   function cell(t, c) { return c === "value" ? t.value : (c in t.params ? t.params[c] : t[c]); }
@@ -107,11 +107,19 @@ function studyPage() {
           fmt(cell(t, c)))))));
     document.getElementById("shown").textContent = rows.length + " of " + data.trials.length + " trials";
   }
-  async function refreshFigures() {
-    if (!data || figVersion === data.version) return;
+  // the header, the table and the charts all come from one answer, read from one snapshot
+  // of the study: every part of the page shows the same moment
+  async function refresh() {
     const q = cx.value && cy.value && cx.value !== cy.value ? "?x=" + encodeURIComponent(cx.value) + "&y=" + encodeURIComponent(cy.value) : "";
     const figs = await getJSON(api + "/figures" + q);
-    figVersion = figs.version;
+    data = figs.page; version = figs.version;
+    const s = data.study;
+    document.getElementById("summary").textContent =
+      `${s.strategy} on ${fmt(s.backend)}/${fmt(s.dataset)}, ${s.direction} ${s.metric}: ` +
+      `${s.trials} finished (${s.failed} failed, ${s.pruned} pruned), ${s.running} running; ` +
+      `best ${fmt(s.best)} (trial ${fmt(s.best_trial)}); ${s.state}`;
+    setupList(document.getElementById("setup"), data.setup);
+    renderTable();
     const contour = figs.figures.contour;
     if (contour && !cx.options.length) {
       for (const s of [cx, cy]) s.replaceChildren(...contour.choices.map(n => el("option", {value: n}, n)));
@@ -123,17 +131,8 @@ function studyPage() {
     }
   }
   poll(async () => {
-    const fresh = await getJSON(api + "/trials");
-    if (fresh.version === version) return;
-    data = fresh; version = fresh.version;
-    const s = data.study;
-    document.getElementById("summary").textContent =
-      `${s.strategy} on ${fmt(s.backend)}/${fmt(s.dataset)}, ${s.direction} ${s.metric}: ` +
-      `${s.trials} finished (${s.failed} failed, ${s.pruned} pruned), ${s.running} running; ` +
-      `best ${fmt(s.best)} (trial ${fmt(s.best_trial)}); ${s.state}`;
-    setupList(document.getElementById("setup"), data.setup);
-    renderTable();
-    await refreshFigures();
+    const fresh = await getJSON(api + "/trials");  // cheap: has anything changed?
+    if (fresh.version !== version) await refresh();
   });
 }
 

@@ -7,31 +7,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .contracts.objective import Objective, _takes_trial
+from .contracts.objective import Objective, calling_convention
 from .errors import OptionError
-from .registry import Registry, get_registry, make_executor, make_pruner
 from .space import Space
 from .study.core import Callback, Study
-from .study.settings import RunSettings, check_seed
-from .study.storage import Storage
-
-
-def dry_run(strategy_cls: Any, space: Space, options: Mapping[str, Any]) -> None:
-    """Build the strategy once before any storage is opened: its own refusals (a grid too
-    large, a bayes x0 outside the space) then leave no file behind."""
-    strategy_cls(space, seed=0, **dict(options))
-
-
-def _resolve(space: Any, strategy: str | None, seed: int | None,
-             options: Mapping[str, Any]) -> tuple[Registry, Space, str, Any]:
-    """Check everything a study needs before any storage is opened."""
-    check_seed(seed, "seed")
-    the_space = _space(space)
-    registry = get_registry()
-    strategy = registry.resolve("strategy", strategy)
-    strategy_cls = registry.get("strategy", strategy)
-    dry_run(strategy_cls, the_space, options)
-    return registry, the_space, strategy, strategy_cls
+from .study.settings import RunSettings
+from .study.setup import plan_run, setup_study
 
 
 def _space(space: Mapping[str, Any] | Space | str | Path) -> Space:
@@ -63,15 +44,11 @@ def create_study(
     The study holds its lease until ``study.close()`` (or the end of a ``with`` block,
     or of the process): one driver at a time. ``strategy`` None: the preferred installed.
     """
-    registry, the_space, strategy, strategy_cls = _resolve(space, strategy, seed,
-                                                           strategy_options)
-    store = Storage(storage if storage is not None else ":memory:")
-    return Study.open(
-        storage=store, name=name or f"{strategy}-study", space=the_space,
-        strategy_cls=strategy_cls, strategy_options=strategy_options, direction=direction,
-        seed=seed, config={"objective": "ask-and-tell"}, new_study=new_study,
-        hooks=registry.hook, pruner=make_pruner(registry, pruner, pruner_options, seed),
-    )
+    setup = setup_study(_space(space), strategy=strategy, strategy_options=strategy_options,
+                        seed=seed, pruner=pruner, pruner_options=pruner_options)
+    return setup.open(storage=storage if storage is not None else ":memory:",
+                      name=name or f"{setup.strategy}-study", direction=direction,
+                      config={"objective": "ask-and-tell"}, new_study=new_study)
 
 
 def optimize(
@@ -116,33 +93,27 @@ def optimize(
     if not callable(objective):  # refused up front, not every trial FAILED
         raise OptionError(f"optimize() needs an objective function, objective(params) -> "
                           f"float, as its first argument; got {type(objective).__name__}")
-    settings = RunSettings(n_trials=n_trials, timeout=timeout, n_jobs=n_jobs,
-                           retries=retries, trial_timeout=trial_timeout, pruner=pruner,
-                           pruner_options=dict(pruner_options or {})).check()
-    if pruner is not None and not _takes_trial(objective):
+    takes_trial = calling_convention(objective)
+    if pruner is not None and not takes_trial:
         raise OptionError(f"pruner '{pruner}' needs an objective(params, trial) that calls "
                           "trial.report(step, value); this objective takes one argument")
-    registry, the_space, strategy, strategy_cls = _resolve(space, strategy, seed,
-                                                           strategy_options)
-    runner = make_executor(registry, executor, n_jobs, executor_options,
-                           isolated=trial_timeout is not None)
-    the_pruner = make_pruner(registry, pruner, pruner_options, seed)
-    if the_pruner is not None and the_pruner.pauses:  # refused before a study is written
-        from .study.loop import check_pausing
-
-        check_pausing(the_pruner, objective, runner, n_trials)
-    store = Storage(storage if storage is not None else ":memory:")
-    name = study or f"{strategy}-{getattr(objective, '__name__', 'objective')}"
-    the_study = Study.open(
-        storage=store, name=name, space=the_space, strategy_cls=strategy_cls,
-        strategy_options=strategy_options, direction=direction, seed=seed,
-        config={"objective": getattr(objective, "__qualname__", type(objective).__name__)},
-        new_study=new_study, hooks=registry.hook, pruner=the_pruner,
-    )
+    setup = setup_study(_space(space), strategy=strategy, strategy_options=strategy_options,
+                        seed=seed, pruner=pruner, pruner_options=pruner_options)
+    plan = plan_run(RunSettings(n_trials=n_trials, timeout=timeout, n_jobs=n_jobs,
+                                retries=retries, trial_timeout=trial_timeout, pruner=pruner,
+                                pruner_options=dict(pruner_options or {})),
+                    pruner=setup.pruner, resumable=getattr(objective, "resumable", False),
+                    finite=setup.strategy_cls.finite, strategy=setup.strategy,
+                    executor=executor, executor_options=executor_options)
+    the_study = setup.open(
+        storage=storage if storage is not None else ":memory:",
+        name=study or f"{setup.strategy}-{getattr(objective, '__name__', 'objective')}",
+        direction=direction, new_study=new_study,
+        config={"objective": getattr(objective, "__qualname__", type(objective).__name__)})
     from .study.loop import run
 
     try:
-        run(the_study, objective, settings, executor=runner, callbacks=callbacks)
+        run(the_study, objective, plan, callbacks=callbacks)
     finally:
         the_study.close()
     _warn_if_none_completed(the_study)

@@ -613,9 +613,17 @@ class Space:
                 out[d.name] = _plain(params[d.name])
         return out
 
-    def sample(self, rng: random.Random | int | None = None) -> dict[str, Any]:
-        """One random configuration (uniform in the encoding), inactive parameters left out."""
-        if not isinstance(rng, random.Random):
+    def sample(self, rng: random.Random | int | Any = None) -> dict[str, Any]:
+        """One random configuration (uniform in the encoding), inactive parameters left out.
+
+        ``rng``: a :class:`random.Random` (drawn from), an int seed or None, or a numpy
+        ``Generator`` (a seed is drawn from it). Strategies may read each dimension's
+        ``name``, ``type_name``, ``low``/``high``/``log``/``values`` (Float, Int),
+        ``choices`` (Categorical), ``value`` (Constant) and ``condition`` (the clauses
+        that make it active: :meth:`Dimension.is_active`)."""
+        if hasattr(rng, "integers") and not isinstance(rng, random.Random):  # numpy
+            rng = random.Random(int(rng.integers(2**62)))
+        elif not isinstance(rng, random.Random):
             rng = random.Random(rng)
         u = [rng.random() for _ in self.searchable]
         return self.decode(u)

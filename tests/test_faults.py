@@ -136,7 +136,9 @@ def test_trial_timeout_with_one_job_runs_the_trial_in_a_worker(tmp_path, monkeyp
     (["--trial-timeout", "0"], "Error: --trial-timeout must be a positive number of seconds"),
     (["--retries", "-1"], "Error: --retries must be 0 or more"),
     (["--executor", "serial", "--trial-timeout", "5"],
-     "Error: --trial-timeout needs trials outside the driver; executor 'serial'"),
+     "Error: --trial-timeout (trial_timeout) needs trials outside the driver; executor "
+     "'serial' runs them inside it: use the process executor, or leave the executor to the "
+     "default"),
     (["--executor", "process", "--scheduler", "tcp://127.0.0.1:8786"],
      "Error: --scheduler is for --executor dask, not 'process'"),
 ])

@@ -166,7 +166,7 @@ def test_trial_left_running_by_a_dead_driver_is_requeued(tmp_path):
         config={"objective": "objective"})
     assert study.trials[3].state is TrialState.WAITING
     assert "re-queued" in study.trials[3].error
-    study.run(lambda p: p["n"], n_trials=6)
+    study.optimize(lambda p: p["n"], n_trials=6)
     assert [t.params["n"] for t in study.trials] == [0, 1, 2, 3, 4, 5]
     assert all(t.state is TrialState.COMPLETE for t in study.trials)
     assert study.trials[3].attempts == 2

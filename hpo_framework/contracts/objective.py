@@ -2,7 +2,8 @@
 
 The objective protocol: a callable ``objective(params)`` or ``objective(params, trial)``
 (the second argument is a :class:`TrialHandle`, for ``trial.report(step, value)`` and
-``trial.should_prune()``, as in Optuna). It returns a number, or a mapping with
+``trial.should_prune()``, as in Optuna): two positional parameters mean the second is the
+trial, or ``objective.takes_trial`` says so (see :func:`calling_convention`). It returns a number, or a mapping with
 ``value`` and optional ``metrics`` (dict), ``intermediate`` (list) and ``user_attrs``.
 An objective object may also have ``warm_up()``: executors call it once per process
 before the first trial (import TensorFlow, load the data), so that a trial's duration
@@ -103,19 +104,32 @@ def current_trial() -> TrialHandle | None:
     return _CURRENT.get()
 
 
-def _takes_trial(objective: Objective) -> bool:
+def calling_convention(objective: Objective) -> bool:
+    """True for ``objective(params, trial)``, False for ``objective(params)``: an explicit
+    ``takes_trial`` attribute decides, else the number of positional parameters (two: the
+    trial is passed, whatever their names or defaults). Any other shape is refused in one
+    line, before the first trial."""
     import inspect
 
+    from ..errors import OptionError
+
+    declared = getattr(objective, "takes_trial", None)
+    if declared is not None:
+        return bool(declared)
     try:
         sig = inspect.signature(objective)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError):  # a builtin: called with params only
         return False
-    params = [p for p in sig.parameters.values()
-              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    if any(p.kind is p.VAR_POSITIONAL for p in sig.parameters.values()) or len(params) < 2:
-        return False
-    second = params[1]
-    return second.default is second.empty or second.name == "trial"
+    params = list(sig.parameters.values())
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    required = [p for p in positional if p.default is p.empty]
+    keyword_only = [p for p in params if p.kind is p.KEYWORD_ONLY and p.default is p.empty]
+    if len(required) > 2 or keyword_only or (not positional and not any(
+            p.kind is p.VAR_POSITIONAL for p in params)):
+        raise OptionError(
+            f"the objective takes ({', '.join(p.name for p in params)}): write "
+            "objective(params) or objective(params, trial) (or set objective.takes_trial)")
+    return len(positional) >= 2
 
 
 def evaluate(objective: Objective, params: dict[str, Any], *, number: int = -1,
@@ -127,7 +141,7 @@ def evaluate(objective: Objective, params: dict[str, Any], *, number: int = -1,
     token = _CURRENT.set(handle)
     start = time.perf_counter()
     try:
-        result = objective(dict(params), handle) if _takes_trial(objective) \
+        result = objective(dict(params), handle) if calling_convention(objective) \
             else objective(dict(params))
     except TrialPaused as exc:
         steps = handle.intermediate

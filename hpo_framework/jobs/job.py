@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import HPOError, OptionError
-from ..registry import get_registry
+from ..registry import get_registry, make_pruner
 from ..space import Space
 from ..study.core import Callback, Study
 from ..study.settings import RunSettings, check_seed
-from ..study.storage import Storage
+from ..study.setup import RunPlan, plan_run, setup_study
 from .pipeline import (
     JobSpec,
     PipelineObjective,
@@ -108,10 +108,17 @@ class Prepared:
     config: JobConfig
     study: Study
     objective: PipelineObjective
-    executor: Any
+    plan: RunPlan
     metric: str
-    settings: RunSettings
     defaults: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def executor(self) -> Any:
+        return self.plan.executor
+
+    @property
+    def settings(self) -> RunSettings:
+        return self.plan.settings
 
 
 @dataclass
@@ -177,19 +184,19 @@ def prepare(config: JobConfig) -> Prepared:
     for kind in defaults:
         defaults[kind] = getattr(config, kind)
     registry = get_registry()
-    settings = config.settings().check()
     check_seed(config.seed)
-    strategy_cls = registry.get("strategy", config.strategy)
     # resolve every plugin name before loading data, so a typo fails fast
-    registry.get("backend", config.backend)
+    strategy_cls = registry.get("strategy", config.strategy)
+    backend_cls = registry.get("backend", config.backend)
     registry.get("evaluator", config.evaluator)
     registry.get("dataset", config.dataset)
-    if config.executor is not None:
-        registry.get("executor", config.executor)
-    pruner = None
-    if config.pruner is not None:
-        pruner = registry.get("pruner", config.pruner)(seed=config.seed,
-                                                       **config.pruner_options)
+    pruner = make_pruner(registry, config.pruner, config.pruner_options, config.seed)
+    # how the study runs, checked once. Unless --executor names one, trials run outside
+    # the driver (one kept worker process for one job), so a trial that dies fails alone
+    plan = plan_run(config.settings(), pruner=pruner, resumable=backend_cls.resumable,
+                    finite=strategy_cls.finite, strategy=config.strategy,
+                    executor=config.executor, executor_options=config.executor_options,
+                    isolated=True)
     check_destination(config.save_model, "--save-model")
     check_destination(config.output, "--output", directory=True)
     spec = config.spec()
@@ -212,26 +219,9 @@ def prepare(config: JobConfig) -> Prepared:
     else:
         space = Space.from_dict(backend.default_space(dataset))
     check_space_names(space, backend)
-    # build the executor (it starts nothing yet) so that its options are checked first.
-    # Unless --executor names one, trials run outside the driver: one kept worker process
-    # for one job, so a trial that dies (a segfault, os._exit) fails alone
-    from ..registry import make_executor
-
-    executor = make_executor(registry, config.executor, settings.n_jobs, config.executor_options,
-                             isolated=True)
-    if settings.trial_timeout is not None and not executor.isolated:
-        raise OptionError(f"--trial-timeout needs trials outside the driver; executor "
-                          f"'{executor.name}' runs them inside it: drop --executor or use process")
-    objective = PipelineObjective(config.spec(seed=config.seed))
-    if pruner is not None and pruner.pauses:  # refused before a study is written
-        from ..study.loop import check_pausing
-
-        check_pausing(pruner, objective, executor, settings.n_trials)
-    strategy_cls.validate(config.strategy_options)
-    from ..api import dry_run
-
-    dry_run(strategy_cls, space, config.strategy_options)
-    storage = Storage(config.storage)
+    setup = setup_study(space, strategy=config.strategy,
+                        strategy_options=config.strategy_options, seed=config.seed,
+                        pruner=pruner)
     identity = {
         "backend": config.backend,
         "dataset": config.dataset,
@@ -241,21 +231,17 @@ def prepare(config: JobConfig) -> Prepared:
         "dataset_options": config.dataset_options,
         "evaluator_options": config.evaluator_options,
     }
-    study = Study.open(
-        storage=storage, name=config.study_name(), space=space, strategy_cls=strategy_cls,
-        strategy_options=config.strategy_options, direction=direction, seed=config.seed,
-        config=identity, new_study=config.new_study, hooks=registry.hook, pruner=pruner,
-    )
+    study = setup.open(storage=config.storage, name=config.study_name(), direction=direction,
+                       config=identity, new_study=config.new_study)
     objective = PipelineObjective(config.spec(seed=study.seed))
-    return Prepared(config, study, objective, executor, metric.name, settings, defaults)
+    return Prepared(config, study, objective, plan, metric.name, defaults)
 
 
 def run_job(prepared: Prepared, callbacks: Sequence[Callback] = ()) -> JobResult:
     from ..study.loop import run
 
     study, config = prepared.study, prepared.config
-    run(study, prepared.objective, prepared.settings, executor=prepared.executor,
-        callbacks=callbacks)
+    run(study, prepared.objective, prepared.plan, callbacks=callbacks)
     result = JobResult(study, prepared.metric)
     if config.final_test and study.best_trial is not None:
         params = study.best_params or {}

@@ -22,7 +22,7 @@ from ..contracts.objective import TrialHandle, decision, not_a_number
 from ..contracts.pruner import Pruner
 from ..contracts.strategy import Strategy
 from ..contracts.trial import Outcome, Trial, TrialState
-from ..errors import HPOError, OptionError, StudyMismatchError
+from ..errors import HPOError, OptionError, PluginError, SpaceError, StudyMismatchError
 from ..space import Space
 from .settings import check_seed
 from .storage import Storage, StudyRecord, curve_of, now
@@ -309,7 +309,7 @@ class Study:
                 out.append(trial)
             want = n - len(out)
             if want > 0 and not self.strategy.done:
-                for params in self.strategy.ask(want)[:want]:
+                for params in self._proposals(want):
                     trial = Trial(number=self._next_number(), params=self.space.active(params))
                     self.trials.append(trial)
                     self._start(trial, new=True)
@@ -317,6 +317,26 @@ class Study:
         for trial in out:
             self._call_hook("trial_started", trial=trial)
         return out
+
+    def _proposals(self, want: int) -> list[Mapping[str, Any]]:
+        """What the strategy's ``ask`` returned, checked where it enters the core: a list
+        of configurations inside the space, or one PluginError line and nothing recorded."""
+        proposals = self.strategy.ask(want)
+        where = f"strategy '{self.strategy.name}' ({type(self.strategy).__module__})"
+        if not isinstance(proposals, list | tuple):
+            raise PluginError(f"{where}: ask() returned {type(proposals).__name__}, not a list "
+                              "of configurations; nothing was recorded (a bug in the plugin)")
+        for params in proposals[:want]:
+            if not isinstance(params, Mapping):
+                raise PluginError(f"{where}: ask() returned a {type(params).__name__} among its "
+                                  "configurations, not a dict; nothing was recorded (a bug in "
+                                  "the plugin)")
+            try:
+                self.space.validate(params)
+            except SpaceError as exc:
+                raise PluginError(f"{where}: ask() proposed a configuration outside the space "
+                                  f"({exc}); nothing was recorded (a bug in the plugin)") from None
+        return list(proposals[:want])
 
     def tell(
         self,
@@ -504,12 +524,14 @@ class Study:
         nothing left. See :func:`hpo_framework.study.loop.run`."""
         from .loop import run
         from .settings import RunSettings
+        from .setup import plan_run
 
-        settings = RunSettings(n_trials=n_trials, timeout=timeout, retries=retries,
-                               trial_timeout=trial_timeout).check()
-        return run(self, objective, settings, executor=executor, callbacks=callbacks)
-
-    run = optimize
+        plan = plan_run(RunSettings(n_trials=n_trials, timeout=timeout, retries=retries,
+                                    trial_timeout=trial_timeout),
+                        pruner=self.pruner, resumable=getattr(objective, "resumable", False),
+                        finite=self.strategy.finite, strategy=self.strategy.name,
+                        executor=executor)
+        return run(self, objective, plan, callbacks=callbacks)
 
 
 def _as_told(trials: Sequence[Trial]) -> list[Trial]:

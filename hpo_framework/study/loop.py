@@ -14,12 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..contracts.executor import Executor, WorkerLost
+from ..contracts.executor import WorkerLost
 from ..contracts.objective import Objective, error_text
 from ..contracts.trial import Outcome, Trial, TrialState
 from ..errors import HPOError, StorageError
 from .core import TRIALS_IN_DRIVER
-from .settings import RunSettings
+from .setup import RunPlan
 
 
 @dataclass
@@ -28,48 +28,30 @@ class _Running:
     submitted: float  # time.monotonic()
 
 
-def default_executor(n_jobs: int = 1, isolated: bool = False) -> Executor:
-    """The executor a study uses when none is given: in-process for one job, worker
-    processes for several (or for a trial timeout), from the installed plugins."""
-    from ..registry import get_registry, make_executor
-
-    return make_executor(get_registry(), None, n_jobs, isolated=isolated)
-
-
-def run(study: Any, objective: Objective, settings: RunSettings, *,
-        executor: Executor | None = None, callbacks: Sequence[Any] = ()) -> Any:
-    """Run until ``settings.n_trials`` trials of the study have finished (counting earlier
-    runs), ``settings.timeout`` seconds passed, or the strategy has nothing left.
+def run(study: Any, objective: Objective, plan: RunPlan, *,
+        callbacks: Sequence[Any] = ()) -> Any:
+    """Run until ``plan.settings.n_trials`` trials of the study have finished (counting
+    earlier runs), ``plan.settings.timeout`` seconds passed, or the strategy has nothing
+    left. The plan was checked by :func:`hpo_framework.study.setup.plan_run`.
 
     A trial whose worker died is re-run up to ``settings.retries`` times before it is
     recorded FAILED; one that runs longer than ``settings.trial_timeout`` is stopped and
     recorded FAILED (timeout). Both need an executor that runs trials outside the driver.
     """
-    return _Loop(study, objective, settings, executor, callbacks).run()
+    return _Loop(study, objective, plan, callbacks).run()
 
 
 class _Loop:
-    def __init__(self, study: Any, objective: Objective, settings: RunSettings,
-                 executor: Executor | None, callbacks: Sequence[Any]) -> None:
-        settings.check()
-        if settings.n_trials is None and settings.timeout is None and not study.strategy.finite:
-            raise HPOError(f"strategy '{study.strategy.name}' never runs out: give n_trials "
-                           "or timeout")
-        if executor is None:
-            executor = default_executor(settings.n_jobs, settings.trial_timeout is not None)
-        if settings.trial_timeout is not None and not executor.isolated:
-            raise HPOError(f"a trial timeout needs trials outside the driver; executor "
-                           f"'{executor.name}' runs them inside it: use the process executor")
-        if study.pruner is not None and study.pruner.pauses:
-            check_pausing(study.pruner, objective, executor, settings.n_trials)
-        self.study, self.objective, self.settings = study, objective, settings
-        self.executor, self.callbacks = executor, callbacks
+    def __init__(self, study: Any, objective: Objective, plan: RunPlan,
+                 callbacks: Sequence[Any]) -> None:
+        self.study, self.objective, self.settings = study, objective, plan.settings
+        self.executor, self.callbacks = plan.executor, callbacks
         self.pending: dict[cf.Future, _Running] = {}
 
     # the loop ---------------------------------------------------------------------
     def run(self) -> Any:
         study, executor, settings = self.study, self.executor, self.settings
-        _start(executor, self.objective, study.report if study.pruner is not None else None)
+        executor.start(self.objective, study.report if study.pruner is not None else None)
         _note_where_trials_run(study, not executor.isolated)
         started = time.monotonic()
         study.stop_reason = None
@@ -234,46 +216,6 @@ def _note_where_trials_run(study: Any, in_driver: bool) -> None:
     only when they ran in it (see Study), so a SIGKILLed driver never fails a trial."""
     if study.attrs.get(TRIALS_IN_DRIVER, True) != in_driver:
         study.set_attr(TRIALS_IN_DRIVER, in_driver)
-
-
-def _start(executor: Executor, objective: Objective, reporter: Any) -> None:
-    """``executor.start(objective, reporter)``; an executor written before pruners (its
-    ``start`` takes the objective only) still runs, without intermediate values."""
-    import inspect
-
-    try:
-        takes = len(inspect.signature(executor.start).parameters) >= 2
-    except (TypeError, ValueError):
-        takes = True
-    if takes:
-        executor.start(objective, reporter)
-        return
-    if reporter is not None:
-        import warnings
-
-        warnings.warn(f"executor '{executor.name}' passes no intermediate values (its start() "
-                      "takes no reporter): the pruner stops nothing", stacklevel=3)
-    executor.start(objective)
-
-
-def check_pausing(pruner: Any, objective: Objective, executor: Executor,
-                   n_trials: int | None) -> None:
-    """A pausing pruner needs trials resumed: refuse, in one line, what cannot."""
-    import inspect
-
-    try:
-        takes = "resume" in inspect.signature(executor.submit).parameters
-    except (TypeError, ValueError):
-        takes = False
-    if not takes:
-        raise HPOError(f"pruner '{pruner.name}' pauses trials and resumes them later; executor "
-                       f"'{executor.name}' cannot resume one (its submit() takes no resume): "
-                       "use the serial, process or dask executor, or another pruner")
-    if not getattr(objective, "resumable", False):
-        raise HPOError(f"pruner '{pruner.name}' pauses trials and resumes them later; this "
-                       "objective cannot go on from a checkpoint: use a backend that can "
-                       "(keras, sklearn), or another pruner (asha)")
-    pruner.check_run(n_trials)
 
 
 def _lost(future: cf.Future) -> Outcome:

@@ -274,8 +274,8 @@ def check_resume_study(strategy_cls: type[Strategy], n_trials: int = 10,
             try:
                 study = Study.open(storage=storage, name="conformance", space=space,
                                    strategy_cls=strategy_cls, strategy_options=options,
-                                   seed=11, hooks=Registry(load_entry_points=False).hook)
-                study.run(objective, n_trials=budget)
+                                   seed=11, hooks=Registry(load_entry_points=False).lifecycle)
+                study.optimize(objective, n_trials=budget)
                 params = [t.params for t in study.trials]
             finally:
                 close = getattr(storage, "close", None)

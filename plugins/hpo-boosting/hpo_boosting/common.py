@@ -116,6 +116,7 @@ class BoostingBackend(Backend):
         y_var = float(np.var(np.asarray(y_val, dtype=float))) if kind == "regression" else 0.0
 
         def after_round(step: int, results: dict[str, float], snapshot: Any) -> None:
+            after_round.last = step  # LightGBM keeps only the best rounds after stopping
             try:
                 report(step, self.values(kind, results, y_var))
             except TrialPaused as exc:
@@ -149,6 +150,7 @@ class BoostingBackend(Backend):
         est = self.train(est_params, kind, x, target, val, after_round,
                          None if resume is None else resume["booster"])
         rounds, best = self.rounds_of(est)
+        rounds = max(rounds, getattr(after_round, "last", 0))
         return Boosted(est, classes, rounds, best)
 
     def train(self, params: dict[str, Any], kind: str, x: Any, y: Any,
@@ -156,7 +158,7 @@ class BoostingBackend(Backend):
         raise NotImplementedError
 
     def rounds_of(self, est: Any) -> tuple[int, int]:
-        """(rounds trained, the round the model predicts with)."""
+        """(rounds in the model, the round the model predicts with)."""
         raise NotImplementedError
 
     def early_stopping(self, validation: Any) -> int | None:

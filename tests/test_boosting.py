@@ -1,0 +1,261 @@
+"""The xgboost and lightgbm backends (plugins/hpo-boosting): the backend contract, one
+report per boosting round, pruning and pausing by round, early stopping, threads, the CLI;
+and the metrics they brought to the core (roc_auc, rmse, mae). Real training, few rounds,
+on scikit-learn's breast_cancer and diabetes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from clitools import run_cli
+
+from hpo_framework import Space, TrialPaused, TrialState
+from hpo_framework.builtin.evaluators import Holdout
+from hpo_framework.contracts.metrics import METRICS, get_metric
+from hpo_framework.jobs.pipeline import load_dataset
+from hpo_framework.registry import get_registry
+
+pytest.importorskip("xgboost")
+pytest.importorskip("lightgbm")
+
+BACKENDS = ("xgboost", "lightgbm")
+SMALL = {"xgboost": {"n_estimators": 20, "learning_rate": 0.3, "max_depth": 3},
+         "lightgbm": {"n_estimators": 20, "learning_rate": 0.3, "num_leaves": 7}}
+
+
+def backend(name, **options):
+    return get_registry().get("backend", name)(seed=0, **options)
+
+
+def split(dataset):
+    return Holdout(seed=0).arrays(dataset)
+
+
+def fit(b, params, dataset, pause_at=None, resume=None):
+    """Train on the hold-out split; return the model and the reported steps."""
+    steps = []
+
+    def report(step, values):
+        steps.append({"step": step, **values})
+        if step == pause_at:
+            raise TrialPaused()
+
+    xt, yt, xv, yv = split(dataset)
+    model = b.fit(dict(params), xt, yt, dataset, validation=(xv, yv), report=report,
+                  resume=resume)
+    return model, steps
+
+
+# --- metrics ------------------------------------------------------------------------------
+
+def test_new_metrics_have_their_directions_and_values():
+    assert [(m, METRICS[m].direction, METRICS[m].task) for m in ("roc_auc", "rmse", "mae")] == [
+        ("roc_auc", "maximize", "classification"), ("rmse", "minimize", "regression"),
+        ("mae", "minimize", "regression")]
+    y = np.array([0, 0, 1, 1])
+    proba = np.array([[0.9, 0.1], [0.6, 0.4], [0.65, 0.35], [0.2, 0.8]])
+    assert METRICS["roc_auc"].fn(y, None, proba) == pytest.approx(0.75)  # 3 of 4 pairs
+    tied = np.array([[0.5, 0.5]] * 4)
+    assert METRICS["roc_auc"].fn(y, None, tied) == pytest.approx(0.5)  # ties count half
+    three = np.eye(3)[[0, 1, 2, 0]]
+    assert METRICS["roc_auc"].fn(np.array([0, 1, 2, 0]), None, three) == 1.0
+    assert METRICS["rmse"].fn([1.0, 2.0, 3.0], [1.0, 2.0, 5.0]) == pytest.approx((4 / 3) ** 0.5)
+    assert METRICS["mae"].fn([1.0, 2.0, 3.0], [2.0, 2.0, 5.0]) == pytest.approx(1.0)
+    assert get_metric("rmse", "regression").name == "rmse"
+    for old in ("accuracy", "log_loss", "f1_macro", "mse", "r2"):  # still there
+        assert METRICS[old].name == old
+
+
+# --- the backend contract -----------------------------------------------------------------
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_backend_contract_on_classification_and_regression(name):
+    b = backend(name)
+    assert b.reports_intermediate and b.resumable
+    for data in ("breast_cancer", "diabetes"):
+        dataset = load_dataset(data)
+        space = b.default_space(dataset)
+        Space.from_dict(space)  # a valid space in the space-file schema
+        assert set(space) <= b.parameters() and "n_estimators" in space
+        assert space["learning_rate"]["log"] is True
+        model, steps = fit(b, SMALL[name], dataset)
+        assert [s["step"] for s in steps] == list(range(1, 21))  # one report per round
+        xt, yt, xv, yv = split(dataset)
+        scores = b.score(model, xv, yv, dataset)
+        assert scores["rounds"] == scores["best_round"] == 20
+        if data == "breast_cancer":
+            assert {"accuracy", "log_loss", "f1_macro", "roc_auc"} <= set(scores)
+            assert scores["accuracy"] > 0.9 and scores["roc_auc"] > 0.95
+            # the last round's report is the model the trial is scored on
+            assert steps[-1]["val_accuracy"] == pytest.approx(scores["accuracy"])
+            assert steps[-1]["val_loss"] == pytest.approx(scores["log_loss"], rel=1e-3)
+            assert set(b.predict(model, xv)) <= set(dataset.y_train)
+        else:
+            assert {"mse", "rmse", "mae", "r2"} <= set(scores)
+            assert steps[-1]["val_loss"] == pytest.approx(scores["mse"], rel=1e-3)
+            assert steps[-1]["val_rmse"] == pytest.approx(scores["rmse"], rel=1e-3)
+            assert steps[-1]["val_mae"] == pytest.approx(scores["mae"], rel=1e-3)
+            assert scores["r2"] > 0.1
+        # the loss falls over the rounds
+        assert steps[-1]["val_loss"] < steps[0]["val_loss"]
+    with pytest.raises(ValueError, match=f"the {name} backend has no parameter 'units'"):
+        fit(b, {"units": 3}, load_dataset("breast_cancer"))
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_a_paused_booster_resumes_to_the_same_model(name):
+    """Without row or column sampling the resumed booster is the unpaused one; with it the
+    library's random stream restarts at the resume, so the values are close, not equal."""
+    dataset = load_dataset("breast_cancer")
+    b = backend(name)
+    for sampling, tolerance in ((1.0, 1e-9), (0.7, 0.05)):
+        params = {**SMALL[name], "subsample": sampling, "colsample_bytree": sampling}
+        whole, whole_steps = fit(b, params, dataset)
+        with pytest.raises(TrialPaused) as paused:
+            fit(b, params, dataset, pause_at=8)
+        assert paused.value.checkpoint["round"] == 8
+        resumed, rest = fit(b, params, dataset, resume=paused.value.checkpoint)
+        assert [s["step"] for s in rest] == list(range(9, 21))  # the steps after the pause
+        assert resumed.rounds == 20
+        for a, c in zip(whole_steps[8:], rest, strict=True):
+            assert a["val_loss"] == pytest.approx(c["val_loss"], abs=tolerance)
+        xv = split(dataset)[2]
+        np.testing.assert_allclose(b.predict_proba(resumed, xv), b.predict_proba(whole, xv),
+                                   atol=max(tolerance, 1e-6) * 4)
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_early_stopping_records_the_round_it_stopped_at(name):
+    dataset = load_dataset("breast_cancer")
+    b = backend(name, early_stopping_rounds=3)
+    params = {**SMALL[name], "n_estimators": 400, "learning_rate": 0.5}
+    model, steps = fit(b, params, dataset)
+    xt, yt, xv, yv = split(dataset)
+    scores = b.score(model, xv, yv, dataset)
+    assert scores["rounds"] < 400 and steps[-1]["step"] == scores["rounds"]
+    assert scores["best_round"] == scores["rounds"] - 3  # no better loss in the 3 after it
+    losses = [s["val_loss"] for s in steps]
+    assert min(losses) == pytest.approx(losses[int(scores["best_round"]) - 1])
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_threads_come_from_the_option_else_from_the_executor(name, monkeypatch):
+    dataset = load_dataset("diabetes")
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert fit(backend(name), SMALL[name], dataset)[0].estimator.get_params()["n_jobs"] == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")  # what the process executor sets per worker
+    assert fit(backend(name), SMALL[name], dataset)[0].estimator.get_params()["n_jobs"] == 2
+    model = fit(backend(name, n_jobs=3), SMALL[name], dataset)[0]
+    assert model.estimator.get_params()["n_jobs"] == 3
+
+
+# --- studies: pruning by round ------------------------------------------------------------
+
+def space_file(tmp_path, name):
+    extra = {"max_depth": {"type": "int", "low": 1, "high": 4}} if name == "xgboost" else \
+        {"num_leaves": {"type": "int", "low": 2, "high": 15}}
+    space = {"n_estimators": {"type": "int", "low": 20, "high": 40},
+             "learning_rate": {"type": "float", "low": 0.003, "high": 0.5, "log": True},
+             **extra}
+    path = tmp_path / f"{name}.json"
+    path.write_text(json.dumps(space))
+    return path
+
+
+@pytest.mark.parametrize("pruner", ["asha", "halving"])
+@pytest.mark.parametrize("name", BACKENDS)
+def test_pruners_stop_boosting_between_rounds(name, pruner, tmp_path):
+    """asha stops trials at a rung; halving pauses every trial at each rung and resumes the
+    best from their boosters, so a trial that completes under it was resumed."""
+    from hpo_framework.jobs.job import JobConfig, prepare, run_job
+
+    config = JobConfig(strategy="random", backend=name, dataset="breast_cancer",
+                       space_file=str(space_file(tmp_path, name)), n_trials=8, seed=1,
+                       storage=str(tmp_path / "b.db"), pruner=pruner, metric="log_loss",
+                       executor="serial")
+    prepared = prepare(config)
+    try:
+        result = run_job(prepared)
+    finally:
+        prepared.study.close()
+    pruned = [t for t in result.study.trials if t.state is TrialState.PRUNED]
+    done = [t for t in result.study.trials if t.state is TrialState.COMPLETE]
+    assert pruned and done
+    for t in pruned:  # stopped between two rounds, every round before it reported
+        steps = [r["step"] for r in t.intermediate]
+        assert steps == list(range(1, steps[-1] + 1))
+        assert steps[-1] < t.params["n_estimators"]
+        assert t.error == (f"pruned at step {steps[-1]}" if pruner == "asha"
+                           else f"paused at step {steps[-1]}; not resumed")
+    for t in done:  # every round reported once, across pauses too
+        steps = [r["step"] for r in t.intermediate]
+        assert steps == list(range(1, t.params["n_estimators"] + 1))
+        assert t.metrics["rounds"] == t.params["n_estimators"]
+    assert result.metric == "log_loss" and 0 < result.final["test_score"] < 0.7
+
+
+# --- the CLI ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name,dataset,metric", [("xgboost", "breast_cancer", "roc_auc"),
+                                                 ("lightgbm", "diabetes", "rmse")])
+def test_cli_runs_a_study_and_scores_the_best_on_test(name, dataset, metric, tmp_path):
+    proc = run_cli("--backend", name, "--dataset", dataset, "--metric", metric,
+                   "--strategy", "random", "--trials", "3", "--seed", "0",
+                   "--space", space_file(tmp_path, name), "--json",
+                   "--save-model", tmp_path / "best", cwd=tmp_path, check=True)
+    data = json.loads(proc.stdout)
+    assert [t["state"] for t in data["trials"]] == ["COMPLETE"] * 3
+    for t in data["trials"]:
+        assert [s["step"] for s in t["intermediate"]] == list(range(1, t["params"]
+                                                                      ["n_estimators"] + 1))
+        assert f"val_{metric}" in t["intermediate"][-1]
+    assert data["metric"] == metric and data["direction"] == (
+        "maximize" if metric == "roc_auc" else "minimize")
+    assert data["test_metrics"][metric] == data["test_score"]
+    assert data["test_score"] > 0.9 if metric == "roc_auc" else data["test_score"] < 80.0
+    assert data["final_params"] == data["best"]["params"]
+    assert (tmp_path / ("best.json" if name == "xgboost" else "best.txt")).is_file()
+
+
+def test_a_bad_option_or_space_name_is_one_line(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from hpo_framework.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    space = tmp_path / "s.json"
+    space.write_text(json.dumps({"units": {"type": "int", "low": 1, "high": 4}}))
+    for args, message in [
+        (["-B", "early_stopping_rounds=0"], "Error: backend 'xgboost': option "
+                                            "'early_stopping_rounds'"),
+        (["-B", "nthreads=2"], "Error: backend 'xgboost': unknown option 'nthreads'"),
+        (["--space", str(space)], "Error:"),
+    ]:
+        result = CliRunner().invoke(cli, ["--backend", "xgboost", "--dataset", "breast_cancer",
+                                          "--trials", "1", *args])
+        lines = result.stderr.strip().splitlines()
+        assert result.exit_code != 0 and len(lines) == 1, result.stderr
+        assert lines[0].startswith(message), lines[0]
+    assert "'units'" in lines[0]  # the space's name the backend does not know
+    assert not list(tmp_path.glob("*.db"))  # refused before anything was written
+
+
+def test_listing_the_plugins_imports_neither_library():
+    code = textwrap.dedent("""
+        import sys
+        from hpo_framework.cli import cli
+        try:
+            cli.main(["--list-plugins"], prog_name="hpo-run", standalone_mode=False)
+        except SystemExit:
+            pass
+        print("LOADED=" + ",".join(sorted({"xgboost", "lightgbm"} & set(sys.modules))))
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert "backend xgboost" in proc.stdout and "backend lightgbm" in proc.stdout
+    assert proc.stdout.strip().splitlines()[-1] == "LOADED=", proc.stdout

@@ -155,6 +155,32 @@ def test_bayes_proposals_are_those_before_the_split(tmp_path):
         assert now[name] == before[name], name
 
 
+def test_bayes_replays_a_stored_benchmark_run_exactly():
+    """``benchmarks/results/strategies-bayes-runs.jsonl`` holds runs made on another machine
+    before the split; on the integer problem (its proposals are bins, so float rounding of
+    other CPUs does not move them) its first 60 evaluations come back exactly."""
+    from hpo_framework import optimize
+
+    root = Path(__file__).resolve().parents[1]
+    sys.path.insert(0, str(root / "benchmarks"))
+    try:
+        from strategy_problems import problems
+    finally:
+        sys.path.remove(str(root / "benchmarks"))
+    problem = next(p for p in problems() if p.name == "integer-5")
+    runs = root / "benchmarks" / "results" / "strategies-bayes-runs.jsonl"
+    stored = next(r for r in map(json.loads, runs.read_text().splitlines())
+                  if r["problem"] == "integer-5" and r["seed"] == 0)
+    observed: list[float] = []
+
+    def loss(params: dict[str, Any]) -> float:
+        observed.append(problem.loss(params))
+        return observed[-1]
+
+    optimize(loss, problem.space, strategy="bayes", n_trials=60, seed=0)
+    assert observed == stored["observed"][:60]
+
+
 # the scikit-optimize path: options that left bayes, and the skopt strategy -------------
 
 @pytest.mark.parametrize("option,value", [("acq_func", "EI"), ("acq_func", "logEI"),

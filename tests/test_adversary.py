@@ -459,3 +459,29 @@ def test_running_means_a_live_driver_holds_the_lease_and_a_page_is_one_moment(tm
     again.close()
     assert [s["state"] for s in data.studies(str(db))["studies"]] == ["finished"]
 
+
+
+# resume is as exact as the user guide says ---------------------------------------------------
+def _params(study) -> list[tuple]:
+    return [(t.number, t.params) for t in sorted(study.trials, key=lambda t: t.number)]
+
+
+@pytest.mark.parametrize("strategy, n_jobs, options", [
+    ("bayes", 1, {"n_initial_points": 3}),  # one trial at a time: exact for any strategy
+    ("random", 2, {}),  # the seed and the trial number only: exact at any --n-jobs
+])
+def test_a_resumed_study_asks_what_an_uninterrupted_one_asks(tmp_path, strategy, n_jobs,
+                                                             options):
+    def run(db, budget):
+        return hpo.optimize(parallel_quadratic, SPACE, strategy=strategy, n_trials=budget,
+                            seed=3, n_jobs=n_jobs, storage=db, study="r", **options)
+
+    whole = run(tmp_path / "whole.db", 7)
+    run(tmp_path / "halves.db", 4)
+    resumed = run(tmp_path / "halves.db", 7)
+    assert len(whole.trials) == len(resumed.trials) == 7
+    assert _params(resumed) == _params(whole)
+
+
+def parallel_quadratic(params):
+    return (params["x"] - 0.3) ** 2

@@ -154,6 +154,42 @@ def test_threads_come_from_the_option_else_from_the_executor(name, monkeypatch):
     assert model.estimator.get_params()["n_jobs"] == 3
 
 
+USER_MODEL = """
+import lightgbm
+import xgboost
+
+def xgb(params, task):
+    cls = xgboost.XGBClassifier if task == "classification" else xgboost.XGBRegressor
+    return cls(n_estimators=params["rounds"], max_depth=2, learning_rate=0.3)
+
+def lgbm(params):
+    return lightgbm.LGBMClassifier(n_estimators=params["rounds"], num_leaves=3)
+
+def wrong(params):
+    return lightgbm.LGBMClassifier() if False else "a booster"
+"""
+
+
+@pytest.mark.parametrize("name,function", [("xgboost", "xgb"), ("lightgbm", "lgbm")])
+def test_a_users_own_estimator_is_reported_and_pruned_by_round(name, function, tmp_path):
+    (tmp_path / "boosters.py").write_text(USER_MODEL)
+    b = backend(name, model=f"{tmp_path / 'boosters.py'}:{function}")
+    assert b.parameters() is None  # any name: the function reads them
+    dataset = load_dataset("breast_cancer")
+    model, steps = fit(b, {"rounds": 12}, dataset)
+    assert [s["step"] for s in steps] == list(range(1, 13)) and model.rounds == 12
+    kept = {"xgb": ("max_depth", 2), "lgbm": ("num_leaves", 3)}[function]
+    assert model.estimator.get_params()[kept[0]] == kept[1]
+    assert model.estimator.get_params()["n_jobs"] == 1
+    with pytest.raises(TrialPaused) as paused:  # pausable like the built-in estimator
+        fit(b, {"rounds": 12}, dataset, pause_at=5)
+    assert [s["step"] for s in fit(b, {"rounds": 12}, dataset,
+                                   resume=paused.value.checkpoint)[1]] == list(range(6, 13))
+    wrong = backend(name, model=f"{tmp_path / 'boosters.py'}:wrong")
+    with pytest.raises(TypeError, match="returned str, not an unfitted"):
+        fit(wrong, {"rounds": 12}, dataset)
+
+
 # --- studies: pruning by round ------------------------------------------------------------
 
 def space_file(tmp_path, name):

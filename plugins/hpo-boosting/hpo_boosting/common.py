@@ -15,6 +15,7 @@ from typing import Any
 
 from hpo_framework.contracts.backend import Backend, Report
 from hpo_framework.contracts.dataset import Dataset
+from hpo_framework.contracts.user_model import call_model_function, load_model_function
 from hpo_framework.errors import TrialPaused
 from hpo_framework.options import Option
 
@@ -58,6 +59,8 @@ class BoostingBackend(Backend):
     #: the library's metric names per task kind -> (our name, conversion)
     library_metrics: dict[str, dict[str, tuple[str, str]]] = {}
     known_params: set[str] = set()
+    #: the library's parameters the built-in estimator gets unless the space sets them
+    fixed_params: dict[str, Any] = {}
     options = {
         "n_estimators": Option(100, int, low=1,
                                help="boosting rounds when the space has no 'n_estimators'"),
@@ -67,25 +70,55 @@ class BoostingBackend(Backend):
         "n_jobs": Option(None, int, low=1,
                          help="threads per trial (default: OMP_NUM_THREADS, which --n-jobs "
                               "sets to cores // n_jobs in each worker, else 1)"),
+        "model": Option(None, str, help="module:function or file.py:function returning an "
+                                        "unfitted estimator of the library, configured "
+                                        "your way"),
     }
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if self.config["model"]:
+            load_model_function(self.config["model"])  # fail now, not in every trial
+
     def parameters(self) -> set[str] | None:
-        return set(self.known_params)
+        """The estimator's parameter names; any for a ``--model`` estimator."""
+        return None if self.config["model"] else set(self.known_params)
 
     def kind_of(self, dataset: Dataset, classes: Any) -> str:
         if dataset.task == "regression":
             return "regression"
         return "binary" if len(classes) <= 2 else "multiclass"
 
-    def estimator_params(self, params: dict[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(params) - self.known_params)
-        if unknown:
-            raise ValueError(f"the {self.name} backend has no parameter '{unknown[0]}' "
-                             f"(it knows {', '.join(sorted(self.known_params))})")
-        out = dict(params)
-        out.setdefault("n_estimators", self.config["n_estimators"])
-        out["n_estimators"] = int(out["n_estimators"])
-        return out
+    def estimator_class(self, kind: str) -> Any:
+        raise NotImplementedError
+
+    def estimator_types(self) -> tuple[type, ...]:
+        """What a ``--model`` function may return."""
+        raise NotImplementedError
+
+    def build(self, params: dict[str, Any], kind: str, dataset: Dataset) -> Any:
+        """An unfitted estimator: the user's (``--model``) or the library's with ``params``;
+        its threads from ``n_jobs``, its seed from the study's when it has none."""
+        if self.config["model"]:
+            fn = load_model_function(self.config["model"])
+            est = call_model_function(fn, params, input_shape=dataset.input_shape,
+                                      n_classes=dataset.n_classes, task=dataset.task)
+            if not isinstance(est, self.estimator_types()):
+                names = " or ".join(t.__name__ for t in self.estimator_types())
+                raise TypeError(f"--model {self.config['model']} returned "
+                                f"{type(est).__name__}, not an unfitted {names}")
+        else:
+            unknown = sorted(set(params) - self.known_params)
+            if unknown:
+                raise ValueError(f"the {self.name} backend has no parameter '{unknown[0]}' "
+                                 f"(it knows {', '.join(sorted(self.known_params))}; use "
+                                 "--model for your own estimator)")
+            est = self.estimator_class(kind)(**{"n_estimators": self.config["n_estimators"],
+                                                **self.fixed_params, **params})
+            est.set_params(n_estimators=int(est.get_params()["n_estimators"]))
+        if est.get_params().get("random_state") is None:
+            est.set_params(random_state=self.seed or 0)
+        return est.set_params(n_jobs=threads(self.config["n_jobs"]))
 
     # the per-round report ---------------------------------------------------------------
     def values(self, kind: str, results: dict[str, float], y_var: float) -> dict[str, float]:
@@ -137,24 +170,26 @@ class BoostingBackend(Backend):
         classes = np.unique(y) if dataset.task == "classification" else None
         kind = self.kind_of(dataset, classes if classes is not None else [])
         target = to_index(classes, y) if classes is not None else np.asarray(y, dtype=float)
-        est_params = self.estimator_params(params)
-        total = est_params["n_estimators"]
+        est = self.build(params, kind, dataset)
+        total = int(est.get_params()["n_estimators"] or self.config["n_estimators"])
         done = 0 if resume is None else int(resume["round"])
-        est_params["n_estimators"] = total - done
+        est.set_params(n_estimators=total - done)
         val = None
         if validation is not None:
             xv, yv = validation
             val = (flat(xv), to_index(classes, yv) if classes is not None
                    else np.asarray(yv, dtype=float))
         after_round = self.reporter(report, kind, val[1] if val else None)
-        est = self.train(est_params, kind, x, target, val, after_round,
-                         None if resume is None else resume["booster"])
+        self.train(est, kind, x, target, val, after_round,
+                   None if resume is None else resume["booster"])
         rounds, best = self.rounds_of(est)
         rounds = max(rounds, getattr(after_round, "last", 0))
         return Boosted(est, classes, rounds, best)
 
-    def train(self, params: dict[str, Any], kind: str, x: Any, y: Any,
-              validation: tuple[Any, Any] | None, after_round: Any, booster: Any) -> Any:
+    def train(self, est: Any, kind: str, x: Any, y: Any, validation: tuple[Any, Any] | None,
+              after_round: Any, booster: Any) -> None:
+        """Fit ``est``: the library's validation metrics of ``kind`` each round to
+        ``after_round``, from ``booster`` (a checkpoint) when given."""
         raise NotImplementedError
 
     def rounds_of(self, est: Any) -> tuple[int, int]:

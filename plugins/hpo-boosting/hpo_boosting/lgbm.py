@@ -11,7 +11,7 @@ from typing import Any
 
 from hpo_framework.contracts.dataset import Dataset
 
-from .common import _ONE_MINUS, _SAME, BoostingBackend, threads
+from .common import _ONE_MINUS, _SAME, BoostingBackend
 from .spaces import lightgbm_space
 
 
@@ -55,6 +55,7 @@ class LightGBMBackend(BoostingBackend):
                        "multi_logloss": ("log_loss", _SAME)},
         "regression": {"l1": ("mae", _SAME), "l2": ("mse", _SAME)},
     }
+    fixed_params = {"subsample_freq": 1}  # bagging every round, as Optuna's tuner does
     known_params = {
         "n_estimators", "learning_rate", "num_leaves", "max_depth", "min_child_samples",
         "min_child_weight", "min_split_gain", "subsample", "subsample_freq",
@@ -68,14 +69,21 @@ class LightGBMBackend(BoostingBackend):
     def warm_up(self) -> None:
         import lightgbm  # noqa: F401
 
-    def train(self, params: dict[str, Any], kind: str, x: Any, y: Any,
-              validation: tuple[Any, Any] | None, after_round: Any, booster: Any) -> Any:
+    def estimator_class(self, kind: str) -> Any:
         import lightgbm
 
-        params = {"subsample_freq": 1, **params}  # bagging every round, as in the space
-        cls = lightgbm.LGBMRegressor if kind == "regression" else lightgbm.LGBMClassifier
-        est = cls(**params, n_jobs=threads(self.config["n_jobs"]), random_state=self.seed or 0,
-                  verbose=1 if self.verbose else -1, metric=self.lgb_metrics[kind])
+        return lightgbm.LGBMRegressor if kind == "regression" else lightgbm.LGBMClassifier
+
+    def estimator_types(self) -> tuple[type, ...]:
+        import lightgbm
+
+        return (lightgbm.LGBMClassifier, lightgbm.LGBMRegressor)
+
+    def train(self, est: Any, kind: str, x: Any, y: Any, validation: tuple[Any, Any] | None,
+              after_round: Any, booster: Any) -> None:
+        import lightgbm
+
+        est.set_params(metric=self.lgb_metrics[kind], verbose=1 if self.verbose else -1)
         callbacks = []
         patience = self.early_stopping(validation)
         if patience:
@@ -85,7 +93,6 @@ class LightGBMBackend(BoostingBackend):
             callbacks.append(_round_callback(after_round))
         init = None if booster is None else lightgbm.Booster(model_str=booster)
         est.fit(x, y, **_eval_set(validation), callbacks=callbacks, init_model=init)
-        return est
 
     def rounds_of(self, est: Any) -> tuple[int, int]:
         rounds = int(est.booster_.current_iteration())

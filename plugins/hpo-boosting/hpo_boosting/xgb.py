@@ -68,28 +68,33 @@ class XGBoostBackend(BoostingBackend):
     def warm_up(self) -> None:
         import xgboost  # noqa: F401
 
-    def train(self, params: dict[str, Any], kind: str, x: Any, y: Any,
-              validation: tuple[Any, Any] | None, after_round: Any, booster: Any) -> Any:
+    def estimator_class(self, kind: str) -> Any:
         import xgboost
 
-        cls = xgboost.XGBRegressor if kind == "regression" else xgboost.XGBClassifier
-        callbacks = [_round_callback()(after_round)] if after_round and validation else None
-        est = cls(**params, n_jobs=self.threads(), random_state=self.seed or 0,
-                  verbosity=1 if self.verbose else 0, callbacks=callbacks,
-                  eval_metric=self.eval_metrics[kind],
-                  early_stopping_rounds=self.early_stopping(validation))
+        return xgboost.XGBRegressor if kind == "regression" else xgboost.XGBClassifier
+
+    def estimator_types(self) -> tuple[type, ...]:
+        import xgboost
+
+        return (xgboost.XGBClassifier, xgboost.XGBRegressor)
+
+    def train(self, est: Any, kind: str, x: Any, y: Any, validation: tuple[Any, Any] | None,
+              after_round: Any, booster: Any) -> None:
+        import xgboost
+
+        callbacks = list(est.get_params().get("callbacks") or [])
+        if after_round and validation:
+            callbacks.append(_round_callback()(after_round))
+        est.set_params(callbacks=callbacks or None, eval_metric=self.eval_metrics[kind],
+                       verbosity=1 if self.verbose else 0)
+        if self.config["early_stopping_rounds"] or validation is None:
+            est.set_params(early_stopping_rounds=self.early_stopping(validation))
         init = None
         if booster is not None:
             init = xgboost.Booster()
             init.load_model(bytearray(booster))
         est.fit(x, y, eval_set=[validation] if validation else None, xgb_model=init,
                 verbose=False)
-        return est
-
-    def threads(self) -> int:
-        from .common import threads
-
-        return threads(self.config["n_jobs"])
 
     def rounds_of(self, est: Any) -> tuple[int, int]:
         rounds = int(est.get_booster().num_boosted_rounds())

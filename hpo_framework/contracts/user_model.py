@@ -20,6 +20,8 @@ from typing import Any
 from ..errors import OptionError
 
 _CACHE: dict[str, Callable[..., Any]] = {}
+#: environment variable: the model files and modules already imported once in a child
+_PROBED = "HPO_MODEL_IMPORT_CHECKED"
 
 
 def load_model_function(spec: str) -> Callable[..., Any]:
@@ -79,7 +81,9 @@ def _probe_import(where: str, load: Callable[[], Any]) -> None:
     import os
     import signal
 
-    if not hasattr(os, "fork"):
+    checked = os.environ.get(_PROBED, "").split(os.pathsep)
+    # once per run (worker processes inherit the mark), and never where forking is unsafe
+    if not hasattr(os, "fork") or where in checked or "tensorflow" in sys.modules:
         return
     sys.stdout.flush()
     sys.stderr.flush()
@@ -101,6 +105,7 @@ def _probe_import(where: str, load: Callable[[], Any]) -> None:
         raise
     code = os.waitstatus_to_exitcode(status)
     if code == 0:
+        os.environ[_PROBED] = os.pathsep.join([*filter(None, checked), where])
         return
     how = f"exit status {code}"
     if code < 0:

@@ -217,6 +217,8 @@ class Storage:
         #: the file's (st_dev, st_ino) when opened: a file deleted or replaced under a
         #: running driver is noticed at its next write, not after the run
         self._identity: tuple[int, int] | None = None
+        #: absolute, as SQLite keeps it: an objective that changes directory moves nothing
+        self._absolute = os.path.abspath(self.path)
         memory = self.path == ":memory:"
         if not memory:
             file = Path(self.path)
@@ -260,7 +262,7 @@ class Storage:
 
     def _file_identity(self) -> tuple[int, int] | None:
         try:
-            st = os.stat(self.path)
+            st = os.stat(self._absolute)
         except OSError:
             return None
         return (st.st_dev, st.st_ino)
@@ -437,7 +439,7 @@ class Storage:
 
     def _heartbeat(self) -> None:
         try:  # mode=rw: never creates the file (one deleted since it was opened)
-            conn = sqlite3.connect(f"{Path(self.path).resolve().as_uri()}?mode=rw", uri=True,
+            conn = sqlite3.connect(f"{Path(self._absolute).as_uri()}?mode=rw", uri=True,
                                    timeout=30, isolation_level=None)
         except sqlite3.Error:
             return

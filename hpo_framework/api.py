@@ -100,8 +100,7 @@ def optimize(
     setup = setup_study(_space(space), strategy=strategy, strategy_options=strategy_options,
                         seed=seed, pruner=pruner, pruner_options=pruner_options)
     plan = plan_run(RunSettings(n_trials=n_trials, timeout=timeout, n_jobs=n_jobs,
-                                retries=retries, trial_timeout=trial_timeout, pruner=pruner,
-                                pruner_options=dict(pruner_options or {})),
+                                retries=retries, trial_timeout=trial_timeout),
                     pruner=setup.pruner, resumable=getattr(objective, "resumable", False),
                     finite=setup.strategy_cls.finite, strategy=setup.strategy,
                     executor=executor, executor_options=executor_options)

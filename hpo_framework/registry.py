@@ -473,7 +473,7 @@ def make_pruner(registry: Registry, name: str | None, options: Mapping[str, Any]
                 seed: int | None) -> Any:
     if name is None:
         if options:
-            raise OptionError("pruner_options needs pruner=NAME")
+            raise OptionError("--pruner-option (pruner_options) needs --pruner NAME (pruner=NAME)")
         return None
     return registry.get("pruner", name)(seed=seed, **dict(options or {}))
 

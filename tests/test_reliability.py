@@ -185,11 +185,8 @@ def test_ctrl_c_swallowed_by_the_training_library_still_stops_a_serial_study():
 
     study = hpo.create_study({"x": {"type": "float", "low": 0, "high": 1}}, strategy="random",
                              seed=0)
-    from hpo_framework.study.loop import run
-    from hpo_framework.study.settings import RunSettings
-
     with pytest.raises(KeyboardInterrupt):
-        run(study, objective, RunSettings(n_trials=5))
+        study.optimize(objective, n_trials=5)
     assert [t.state for t in study.trials] == [TrialState.COMPLETE, TrialState.WAITING]
     assert study.trials[1].error == "interrupted (Ctrl-C); it runs again when the study resumes"
     study.close()
@@ -298,7 +295,7 @@ BAD = [
      "--save-model /nonexistent/m.joblib: the directory /nonexistent does not exist"),
     (["--study", "a\tb"], "--study must be 1 to 200 printable characters"),
     (["--pruner", "nosuch"], "unknown pruner 'nosuch'"),
-    (["-P", "min_resource=1"], "--pruner-option needs --pruner NAME"),
+    (["-P", "min_resource=1"], "--pruner-option (pruner_options) needs --pruner NAME"),
 ]
 
 

@@ -65,11 +65,6 @@ class TrialHandle:
     def elapsed(self) -> float:
         return time.perf_counter() - self._started
 
-    @property
-    def can_prune(self) -> bool:
-        """True when a pruner listens (the study has one)."""
-        return self._reporter is not None
-
     def report(self, step: int, value: float, **extra: float) -> None:
         """Record the objective's value after ``step`` (an epoch, say); the study's pruner
         decides at once whether the trial should stop (see :meth:`should_prune`)."""

@@ -27,13 +27,19 @@ class TrialState(enum.StrEnum):
         return self in (TrialState.COMPLETE, TrialState.FAILED, TrialState.PRUNED)
 
 
+#: one per-step report of a trial: ``{"step": 3, "value": 0.91, ...}``
+Step = dict[str, Any]
+
+
 @dataclass
 class Trial:
     """One evaluation of one configuration.
 
     ``value`` is the objective as the user defined it; ``loss`` is what strategies see
     (``value`` for minimized objectives, ``-value`` for maximized ones, ``None`` unless
-    COMPLETE). ``intermediate`` holds per-step values, e.g. per-epoch validation scores.
+    COMPLETE). ``intermediate`` holds the per-step reports, e.g. per-epoch validation
+    scores: ``{"step": int, "value": float, ...}`` (a backend may add more numbers, such as
+    ``val_loss``, beside ``value``).
     """
 
     number: int
@@ -42,7 +48,7 @@ class Trial:
     value: float | None = None
     loss: float | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
-    intermediate: list[float] = field(default_factory=list)
+    intermediate: list[Step] = field(default_factory=list)
     error: str | None = None
     datetime_start: str | None = None
     datetime_complete: str | None = None
@@ -90,7 +96,7 @@ class Outcome:
     state: TrialState
     value: float | None = None
     metrics: dict[str, Any] = field(default_factory=dict)
-    intermediate: list[float] = field(default_factory=list)
+    intermediate: list[Step] = field(default_factory=list)
     error: str | None = None
     duration: float = 0.0
     user_attrs: dict[str, Any] = field(default_factory=dict)

@@ -81,8 +81,7 @@ class JobConfig:
 
     def settings(self) -> RunSettings:
         return RunSettings(n_trials=self.n_trials, timeout=self.timeout, n_jobs=self.n_jobs,
-                           retries=self.retries, trial_timeout=self.trial_timeout,
-                           pruner=self.pruner, pruner_options=dict(self.pruner_options))
+                           retries=self.retries, trial_timeout=self.trial_timeout)
 
     def spec(self, seed: int | None = None) -> JobSpec:
         if self.backend is None or self.dataset is None:

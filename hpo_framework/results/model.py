@@ -122,12 +122,5 @@ def load_study(storage: Any, name: str) -> StudyView:
                      getattr(record, "created", None))
 
 
-def load_studies(storage: Any) -> list[StudyView]:
-    """Every study in a storage (or a path to one), in the order they were created."""
-    if not hasattr(storage, "get_study"):
-        storage = open_storage(storage)
-    return [load_study(storage, r.name) for r in storage.list_studies()]
-
-
 def as_view(study: Any) -> StudyView:
     return study if isinstance(study, StudyView) else StudyView.from_study(study)

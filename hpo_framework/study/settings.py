@@ -6,7 +6,7 @@ backend, dataset, evaluator and their options, and the seed)."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import OptionError
@@ -51,8 +51,6 @@ class RunSettings:
     n_jobs: int = 1
     retries: int = 0
     trial_timeout: float | None = None
-    pruner: str | None = None
-    pruner_options: dict[str, Any] = field(default_factory=dict)
 
     def check(self) -> RunSettings:
         if self.n_trials is not None and (isinstance(self.n_trials, bool)
@@ -66,6 +64,4 @@ class RunSettings:
         if isinstance(self.retries, bool) or not isinstance(self.retries, int) \
                 or self.retries < 0:
             raise OptionError(f"--retries must be 0 or more, got {self.retries}")
-        if self.pruner_options and self.pruner is None:
-            raise OptionError("--pruner-option needs --pruner NAME")
         return self

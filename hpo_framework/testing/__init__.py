@@ -330,35 +330,21 @@ def check_strategy(strategy_cls: type[Strategy], **options: Any) -> None:
 
 
 class StrategyConformance:
-    """Subclass in a test module (name it ``Test...``) to get one pytest test per check."""
+    """Subclass in a test module (name it ``Test...``) to get one pytest test per check:
+    ``test_<name>`` for each entry of :data:`CHECKS` (the list :func:`check_strategy`
+    runs), so both forms always run the same checks."""
 
     strategy_cls: type[Strategy]
     options: dict[str, Any] = {}
 
-    def test_asks_in_space(self) -> None:
-        check_asks_in_space(self.strategy_cls, **self.options)
 
-    def test_conditional_space(self) -> None:
-        check_conditional_space(self.strategy_cls, **self.options)
+def _conformance_test(check: Callable[..., None]) -> Callable[[StrategyConformance], None]:
+    def test(self: StrategyConformance) -> None:
+        check(self.strategy_cls, **self.options)
 
-    def test_same_seed_same_trials(self) -> None:
-        check_same_seed_same_trials(self.strategy_cls, **self.options)
+    test.__doc__ = check.__doc__
+    return test
 
-    def test_failed_trials(self) -> None:
-        check_failed_trials(self.strategy_cls, **self.options)
 
-    def test_no_duplicates(self) -> None:
-        check_no_duplicates(self.strategy_cls, **self.options)
-
-    def test_batch_asks(self) -> None:
-        check_batch_asks(self.strategy_cls, **self.options)
-
-    def test_restore(self) -> None:
-        check_restore(self.strategy_cls, **self.options)
-
-    def test_resume_study(self) -> None:
-        check_resume_study(self.strategy_cls, **self.options)
-
-    def test_finite_runs_out(self) -> None:
-        check_finite_runs_out(self.strategy_cls, **self.options)
-
+for _name, _check in CHECKS.items():
+    setattr(StrategyConformance, f"test_{_name}", _conformance_test(_check))

@@ -18,7 +18,6 @@ pytestmark = pytest.mark.slow
 CHILD = r"""
 import json, sys
 from hpo_keras import KerasBackend
-from hpo_keras import trainer
 from hpo_framework.contracts.backend import fit_and_score
 from hpo_framework.builtin.evaluators import Holdout
 from hpo_framework.errors import TrialPruned
@@ -41,13 +40,14 @@ for name, params in configs.items():
         out[f"{name}/{tr}/{pad}"] = {"accuracy": scores["accuracy"], "steps": steps}
 
 # unpadded (Keras's stateless_call): the same shapes with another learning rate reuse the
-# program; other widths compile anew
+# backend's program; other widths compile anew
 b = KerasBackend(trainer="compiled", seed=0, epochs=2, pad=False)
-n0 = trainer.COMPILES["count"]
+fit_and_score(b, configs["sgd"], d, *split)
+n0 = b.epoch_programs.compiles
 fit_and_score(b, {**configs["sgd"], "learning_rate": 0.02}, d, *split)
-n1 = trainer.COMPILES["count"]
+n1 = b.epoch_programs.compiles
 fit_and_score(b, {**configs["sgd"], "num_dense_nodes": 9}, d, *split)
-out["compiles"] = [n0, n1, trainer.COMPILES["count"]]
+out["compiles"] = [n0, n1, b.epoch_programs.compiles]
 # padded (the default): narrower and shallower trials, and the other optimizer once seen,
 # reuse the program
 p = KerasBackend(trainer="compiled", seed=0, epochs=2)

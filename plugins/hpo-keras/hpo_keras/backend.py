@@ -4,8 +4,11 @@ Each trial starts from a clean Keras session (memory stays flat over a long stud
 with a seed, from the same initial weights and batches, drawn by numpy: repeatable, and
 the same for both trainers on both engines. Per-epoch validation loss and accuracy go to
 the core through ``report``. Trainers: ``compiled`` (the default: each epoch one XLA
-program on JAX, see trainer.py and vectorized.py) and ``fit`` (Keras's ``model.fit``,
+program on JAX, see padded.py and trainer.py) and ``fit`` (Keras's ``model.fit``,
 where ``steps_per_execution`` runs many batches per call into the graph).
+
+The plugin's modules import one way: network (what the trainers share) <- trainer,
+padded <- backend <- vectorized (the executor).
 """
 
 from __future__ import annotations
@@ -89,6 +92,7 @@ class KerasBackend(Backend):
                 raise OptionError(f"backend 'keras': {renamed_hint(name)}")
         super().__init__(**kwargs)
         self.padded: Any = None  # the padded program of this backend's trials (padded.py)
+        self.epoch_programs: Any = None  # its unpadded compiled programs (trainer.py)
         self.engine = self.config["keras_backend"]
         if self.config["trainer"] is None:
             self.config["trainer"] = default_trainer(self.engine)
@@ -255,10 +259,13 @@ class KerasBackend(Backend):
         epochs = int(self._value(params, "epochs"))
         x = np.asarray(x, dtype=np.float32)
         if self.config["trainer"] == "compiled":
-            from .trainer import compiled_fit
+            from .trainer import EpochPrograms, compiled_fit
 
+            if self.epoch_programs is None:
+                self.epoch_programs = EpochPrograms()
             try:
-                return compiled_fit(self, keras, model, x, y, dataset, epochs=epochs,
+                return compiled_fit(self, keras, model, x, y, dataset,
+                                    programs=self.epoch_programs, epochs=epochs,
                                     batch_size=batch_size, validation=validation,
                                     report=report, resume=resume)
             except BaseException:  # diverged, pruned (TrialPruned propagates), interrupted

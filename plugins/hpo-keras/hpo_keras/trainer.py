@@ -7,9 +7,10 @@ call runs a whole epoch. Batches (one numpy permutation per epoch from the trial
 seed, the order ``trainer=fit`` feeds too) and the short last batch are those of
 ``model.fit``.
 
-Programs are cached by the model's structure and the data's shapes: a later trial with
-the same shapes (another learning rate, say) reuses the compile. The cache keeps the last
-``CACHE_SIZE`` programs, so memory stays bounded over a long study.
+Programs are cached by the model's structure and the data's shapes, in the backend's
+:class:`EpochPrograms`: a later trial with the same shapes (another learning rate, say)
+reuses the compile. The cache keeps the last ``CACHE_SIZE`` programs, so memory stays
+bounded over a long study.
 """
 
 from __future__ import annotations
@@ -29,8 +30,6 @@ from hpo_framework.contracts.dataset import Dataset
 from .network import checkpoint_of, load_checkpoint, rescaled, values_from_output
 
 CACHE_SIZE = 16
-_PROGRAMS: OrderedDict[Any, EpochProgram] = OrderedDict()
-COMPILES = {"count": 0}  # programs compiled in this process (the tests read it)
 
 
 def _strip_names(obj: Any) -> Any:
@@ -173,24 +172,32 @@ class EpochProgram:
         return self._np.asarray(self._forward(state, x))
 
 
-def program_for(keras: Any, model: Any, x_shape: tuple, y_shape: tuple, batch_size: int,
-                verbose: bool) -> EpochProgram:
-    """The cached program for this model's structure and these shapes, made if new."""
-    key = (structure_key(model), x_shape, y_shape, batch_size)
-    program = _PROGRAMS.get(key)
-    if program is not None:
-        _PROGRAMS.move_to_end(key)
+class EpochPrograms:
+    """A backend's compiled epoch programs, by model structure and data shapes (the last
+    ``CACHE_SIZE``), and how many it compiled."""
+
+    def __init__(self) -> None:
+        self.programs: OrderedDict[Any, EpochProgram] = OrderedDict()
+        self.compiles = 0
+
+    def get(self, keras: Any, model: Any, x_shape: tuple, y_shape: tuple, batch_size: int,
+            verbose: bool) -> EpochProgram:
+        """The program for this model's structure and these shapes, made if new."""
+        key = (structure_key(model), x_shape, y_shape, batch_size)
+        program = self.programs.get(key)
+        if program is not None:
+            self.programs.move_to_end(key)
+            return program
+        program = EpochProgram(keras, model, x_shape[0], batch_size)
+        self.compiles += 1
+        if verbose:
+            sys.stderr.write(f"keras: compiling the training program for {_describe(model)}, "
+                             f"{x_shape[0]} rows, batch {batch_size} (trials of the same "
+                             "shapes reuse it)\n")
+        self.programs[key] = program
+        while len(self.programs) > CACHE_SIZE:
+            self.programs.popitem(last=False)
         return program
-    program = EpochProgram(keras, model, x_shape[0], batch_size)
-    COMPILES["count"] += 1
-    if verbose:
-        sys.stderr.write(f"keras: compiling the training program for {_describe(model)}, "
-                         f"{x_shape[0]} rows, batch {batch_size} (trials of the same shapes "
-                         "reuse it)\n")
-    _PROGRAMS[key] = program
-    while len(_PROGRAMS) > CACHE_SIZE:
-        _PROGRAMS.popitem(last=False)
-    return program
 
 
 def ensure_built(keras: Any, model: Any, x: Any, y: Any) -> None:
@@ -223,8 +230,9 @@ def load_state(model: Any, state: tuple) -> None:
 
 
 def compiled_fit(backend: Any, keras: Any, model: Any, x: Any, y: Any, dataset: Dataset, *,
-                 epochs: int, batch_size: int, validation: tuple[Any, Any] | None,
-                 report: Report | None, resume: Any = None) -> Any:
+                 programs: EpochPrograms, epochs: int, batch_size: int,
+                 validation: tuple[Any, Any] | None, report: Report | None,
+                 resume: Any = None) -> Any:
     """Train ``model`` (built and compiled by the backend, seeded) as ``model.fit`` would,
     one compiled program call per epoch; report validation values after each epoch.
     A NaN or infinite epoch loss fails the trial; an exception from ``report`` (the
@@ -236,8 +244,8 @@ def compiled_fit(backend: Any, keras: Any, model: Any, x: Any, y: Any, dataset: 
     from hpo_framework.errors import TrialPaused
 
     ensure_built(keras, model, x, y)
-    program = program_for(keras, model, tuple(x.shape), tuple(y.shape), batch_size,
-                          backend.verbose)
+    program = programs.get(keras, model, tuple(x.shape), tuple(y.shape), batch_size,
+                           backend.verbose)
     xd, yd = jnp.asarray(x), jnp.asarray(y)
     shuffle = backend.rng("shuffle")
     first = 1 if resume is None else load_checkpoint(keras, model, shuffle, resume) + 1

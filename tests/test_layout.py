@@ -100,25 +100,8 @@ def test_the_check_catches_an_upward_import(tmp_path):
 
 def test_no_import_cycle_anywhere_in_the_package():
     """Module-level imports form no cycle, the package root included."""
-    graph = {m: {t for t in imports_of(p, top_level_only=True) if t in MODULES and t != m}
-             for m, p in MODULES.items()}
-    state: dict[str, int] = {}
-    cycles = []
-
-    def visit(node, path):
-        state[node] = 1
-        for nxt in graph.get(node, ()):
-            if state.get(nxt) == 1:
-                cycles.append(path[path.index(nxt):] + [nxt])
-            elif nxt in graph and not state.get(nxt):
-                visit(nxt, path + [nxt])
-        state[node] = 2
-
-    for node in graph:
-        if not state.get(node):
-            visit(node, [node])
-    assert "hpo_framework.cli.report" in graph and "hpo_framework.results.html" in graph
-    assert cycles == []
+    assert "hpo_framework.cli.report" in MODULES and "hpo_framework.results.html" in MODULES
+    assert import_cycles(MODULES, True, PKG.parent) == []
 
 
 # plugins ---------------------------------------------------------------------------------

@@ -127,6 +127,9 @@ def test_a_paused_booster_resumes_to_the_same_model(name):
         xv = split(dataset)[2]
         np.testing.assert_allclose(b.predict_proba(resumed, xv), b.predict_proba(whole, xv),
                                    atol=max(tolerance, 1e-6) * 4)
+    # a pause after the last round is let go: nothing is left to resume
+    done, steps = fit(b, SMALL[name], dataset, pause_at=20)
+    assert done.rounds == 20 and steps[-1]["step"] == 20
 
 
 @pytest.mark.parametrize("name", BACKENDS)

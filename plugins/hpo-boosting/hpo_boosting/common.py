@@ -139,9 +139,11 @@ class BoostingBackend(Backend):
             out["val_loss"] = out["val_log_loss"]
         return out
 
-    def reporter(self, report: Report | None, kind: str, y_val: Any) -> Any:
+    def reporter(self, report: Report | None, kind: str, y_val: Any, total: int) -> Any:
         """``after_round(step, results, snapshot)``: reports one round; on a pause, the
-        checkpoint is ``snapshot()`` (the booster so far) with the round."""
+        checkpoint is ``snapshot()`` (the booster so far) with the round. A pause after
+        the last round is let go: the booster is finished, and LightGBM cannot go on for
+        zero rounds."""
         import numpy as np
 
         if report is None:
@@ -153,6 +155,8 @@ class BoostingBackend(Backend):
             try:
                 report(step, self.values(kind, results, y_var))
             except TrialPaused as exc:
+                if step >= total:
+                    return
                 exc.checkpoint = {"round": int(step), "booster": snapshot()}
                 raise
 
@@ -179,7 +183,7 @@ class BoostingBackend(Backend):
             xv, yv = validation
             val = (flat(xv), to_index(classes, yv) if classes is not None
                    else np.asarray(yv, dtype=float))
-        after_round = self.reporter(report, kind, val[1] if val else None)
+        after_round = self.reporter(report, kind, val[1] if val else None, total)
         self.train(est, kind, x, target, val, after_round,
                    None if resume is None else resume["booster"])
         rounds, best = self.rounds_of(est)

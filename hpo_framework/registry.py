@@ -184,17 +184,22 @@ def _truthy(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def _hook_failure(plugin: str, info: PluginInfo | None, hook: str, exc: BaseException,
-                  strict: bool, then: str = "the plugin is left out") -> str:
-    """One line naming the plugin whose hook raised (with the file and line in strict or
-    verbose mode, for its author) and what happens next."""
-    dist = info.distribution if info and info.distribution else "unknown distribution"
+def _reason(exc: BaseException, strict: bool) -> str:
+    """What went wrong in one line, with the file and line in strict or verbose mode."""
     reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
     if strict or _truthy("HPO_VERBOSE"):
         where = _where(exc)
         if where:
             reason += f" (at {where})"
-    msg = f"plugin '{plugin}' from {dist}: its {hook} hook raised {reason}"
+    return reason
+
+
+def _hook_failure(plugin: str, info: PluginInfo | None, hook: str, exc: BaseException,
+                  strict: bool, then: str = "the plugin is left out") -> str:
+    """One line naming the plugin whose hook raised (with the file and line in strict or
+    verbose mode, for its author) and what happens next."""
+    dist = info.distribution if info and info.distribution else "unknown distribution"
+    msg = f"plugin '{plugin}' from {dist}: its {hook} hook raised {_reason(exc, strict)}"
     return msg if strict else f"{msg}; {then} (set HPO_STRICT_PLUGINS=1 to make this an error)"
 
 
@@ -227,12 +232,8 @@ class Registry:
                 module = ep.load()
                 self.register(module, name=ep.name, distribution=dist_name, version=version)
             except Exception as exc:  # a broken plugin must not break the others
-                reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
-                if strict or _truthy("HPO_VERBOSE"):
-                    where = _where(exc)
-                    if where:
-                        reason += f" (at {where})"
-                msg = f"plugin '{ep.name}' from {dist_name or 'unknown distribution'} failed to load: {reason}"
+                msg = (f"plugin '{ep.name}' from {dist_name or 'unknown distribution'} failed "
+                       f"to load: {_reason(exc, strict)}")
                 if strict:
                     raise PluginError(msg) from exc
                 self.failed[ep.name] = msg

@@ -56,6 +56,13 @@ def _worker_main(conn: Connection, payload: bytes, ppid: int) -> None:
     """A worker: load the objective once, then evaluate what the driver sends."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(ppid,), daemon=True).start()
+    # a broken plugin was already named by the driver, once: a worker loading the plugins
+    # again does not say it again
+    import warnings
+
+    from ..registry import PluginWarning
+
+    warnings.filterwarnings("ignore", category=PluginWarning)
     objective: Objective | None = None
     load_error = None
     try:

@@ -84,7 +84,8 @@ def _counting(ask: Any) -> Any:
     def counted(self: Strategy, n: int = 1) -> list[dict[str, Any]]:
         before = self.n_asked
         out = ask(self, n)
-        self.n_asked = before + len(out)
+        if isinstance(out, list | tuple):  # anything else is refused where the study asks
+            self.n_asked = before + len(out)
         return out
 
     return counted

@@ -12,18 +12,21 @@ PLUGIN_FILES := $(wildcard plugins/*/pyproject.toml plugins/*/setup.cfg)
 
 install: $(STAMP)
 
+# quiet: pip's and setuptools' warnings (editable-install notices) are not for users;
+# errors still print
 $(STAMP): setup.cfg pyproject.toml constraints.txt requirements-dev.txt $(PLUGIN_FILES)
-	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -r requirements-dev.txt -e '.[plots]' $(addprefix -e ./,$(PLUGINS))
-	touch $(STAMP)
+	@echo "installing the core, every plugin and the test tools into $(VENV) (about 3.8 GB, see README)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@PYTHONWARNINGS=ignore $(PY) -m pip install -qq --upgrade pip
+	@PYTHONWARNINGS=ignore $(PY) -m pip install -qq -c constraints.txt -r requirements-dev.txt -e '.[plots]' $(addprefix -e ./,$(PLUGINS))
+	@touch $(STAMP)
 
 run: $(STAMP)
 	$(VENV)/bin/hpo-run --strategy bayes --backend keras --dataset digits --trials 24 --seed 0 \
 		--backend-option epochs=10 --study make-run
 
 test: $(STAMP) browser
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 
 # the dashboard's browser test drives Debian's headless chromium: installed here when it is
 # missing and we are root (CI is); otherwise that one test skips and says why

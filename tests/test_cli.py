@@ -138,3 +138,10 @@ def test_storage_in_missing_directory_is_one_line(tmp_path):
     proc = run_cli(*FAST, "--storage", "nowhere/x.db", cwd=tmp_path)
     assert proc.returncode == 1
     assert proc.stderr.strip() == "Error: storage directory does not exist: nowhere"
+
+
+def test_version_says_which_hpo_framework_is_installed():
+    from importlib.metadata import version
+
+    proc = run_cli("--version", check=True)
+    assert proc.stdout.strip() == f"hpo-run (hpo-framework) {version('hpo-framework')}"

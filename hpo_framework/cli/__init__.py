@@ -201,6 +201,8 @@ def _pairs(values: tuple[str, ...], what: str) -> dict[str, Any]:
               help="Write markdown, CSV, JSON, plots and report.html into DIR.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout, nothing else.")
 @click.option("--list-plugins", is_flag=True, help="List installed plugins and exit.")
+@click.version_option(None, "--version", package_name="hpo-framework",
+                      message="hpo-run (hpo-framework) %(version)s")
 @click.option("-v", "--verbose", is_flag=True, help="Let libraries (TensorFlow, ...) log.")
 @click.pass_context
 def cli(ctx: click.Context, **kw: Any) -> None:

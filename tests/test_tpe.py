@@ -212,3 +212,11 @@ def test_importing_the_plugin_does_not_import_numpy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_startup_trials_are_the_random_strategys_and_then_the_model_takes_over():
+    space = {"x": {"type": "float", "low": 0.0, "high": 1.0}, "k": ["a", "b"]}
+    tpe, rnd = (optimize(lambda p: p["x"], space, strategy=s, n_trials=12, seed=3)
+                for s in ("tpe", "random"))
+    assert [t.params for t in tpe.trials[:10]] == [t.params for t in rnd.trials[:10]]
+    assert tpe.trials[10].params != rnd.trials[10].params

@@ -30,7 +30,7 @@ method (ranked per problem on those medians, ties share a rank), wins/ties/losse
 proposal (time between one evaluation's end and the next one's start: the proposal plus
 the library's bookkeeping) averaged over proposals 41-50 and 91-100.
 
-Method names take options: ``bayes[acq_func=EI,n_points=5000]`` runs the plugin with
+Method names take options: ``skopt[acq_func=EI,base_estimator=ET]`` runs the plugin with
 them, ``bayes-batch4`` asks 4 configurations at a time (constant liar) and tells them
 together, at the same number of evaluations. Each finished run is appended to
 ``--runs`` (JSON lines); ``--reuse`` takes a method's runs from there instead of running
@@ -224,7 +224,7 @@ def run_method(spec: str, problem: Any, seed: int, trials: int) -> Timed:
     fn = Timed(problem)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if name in ("bayes", "genetic", "random"):
+        if name in ("bayes", "genetic", "random", "skopt", "tpe"):
             run_ours(problem, name, seed, trials, fn, **options)
         elif name.endswith("-batch4"):
             run_batch(problem, name.split("-")[0], seed, trials, fn, 4, **options)
@@ -426,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=None, help="default 5 (quick: 3)")
     parser.add_argument("--trials", type=int, default=None, help="default 100 (quick: 50)")
     parser.add_argument("--methods", default=",".join(DEFAULT_METHODS),
-                        help="comma-separated; options in brackets: bayes[acq_func=EI]")
+                        help="comma-separated; options in brackets: skopt[acq_func=EI]")
     parser.add_argument("--focus", default="bayes,genetic",
                         help="methods whose wins against every other are tabled")
     parser.add_argument("--reuse", default="",

@@ -28,7 +28,8 @@ _WHERE = {
     "Categorical": "space", "Constant": "space", "Float": "space", "Int": "space",
     "Space": "space",
     "Storage": "study.storage",
-    "Strategy": "contracts.strategy",
+    "Strategy": "contracts.strategy", "RebuildingStrategy": "contracts.strategy",
+    "derived_seed": "contracts.strategy",
     "Study": "study.core",
     "Outcome": "contracts.trial", "Trial": "contracts.trial", "TrialState": "contracts.trial",
 }

@@ -11,6 +11,7 @@ from .contracts.objective import Objective, calling_convention
 from .errors import OptionError
 from .space import Space
 from .study.core import Callback, Study
+from .study.learned import setup_learning, wrap
 from .study.settings import RunSettings
 from .study.setup import plan_run, setup_study
 
@@ -22,7 +23,7 @@ def _space(space: Mapping[str, Any] | Space | str | Path) -> Space:
 
 
 def create_study(
-    space: Mapping[str, Any] | Space | str | Path,
+    space: Mapping[str, Any] | Space | str | Path | None = None,
     *,
     strategy: str | None = None,
     direction: str = "minimize",
@@ -43,9 +44,13 @@ def create_study(
 
     The study holds its lease until ``study.close()`` (or the end of a ``with`` block,
     or of the process): one driver at a time. ``strategy`` None: the preferred installed.
+    ``space`` None: the study learns it from ``study.optimize(objective)``'s
+    ``trial.suggest_*`` calls (define-by-run, see the user guide).
     """
-    setup = setup_study(_space(space), strategy=strategy, strategy_options=strategy_options,
-                        seed=seed, pruner=pruner, pruner_options=pruner_options)
+    make = setup_learning if space is None else setup_study
+    setup = make(None if space is None else _space(space), strategy=strategy,
+                 strategy_options=strategy_options, seed=seed, pruner=pruner,
+                 pruner_options=pruner_options)
     return setup.open(storage=storage if storage is not None else ":memory:",
                       name=name or f"{setup.strategy}-study", direction=direction,
                       config={"objective": "ask-and-tell"}, new_study=new_study)
@@ -53,7 +58,7 @@ def create_study(
 
 def optimize(
     objective: Objective,
-    space: Mapping[str, Any] | Space | str | Path,
+    space: Mapping[str, Any] | Space | str | Path | None = None,
     *,
     strategy: str | None = None,
     n_trials: int | None = None,
@@ -71,9 +76,14 @@ def optimize(
     trial_timeout: float | None = None,
     pruner: str | None = None,
     pruner_options: Mapping[str, Any] | None = None,
+    define_by_run: bool = False,
     **strategy_options: Any,
 ) -> Study:
     """Minimize (or maximize) ``objective(params) -> float`` over ``space``.
+
+    Define-by-run: with no ``space`` (or ``define_by_run=True`` beside a declared one),
+    ``objective(trial)`` (or ``objective(params, trial)``) calls ``trial.suggest_float``,
+    ``suggest_int`` and ``suggest_categorical`` as in Optuna; the study learns the space.
 
     ``space`` is a dict in the space-file schema, a :class:`Space`, or a path to a
     YAML/JSON/TOML file. With ``storage`` (an SQLite path) the study is saved and a
@@ -93,12 +103,17 @@ def optimize(
     if not callable(objective):  # refused up front, not every trial FAILED
         raise OptionError(f"optimize() needs an objective function, objective(params) -> "
                           f"float, as its first argument; got {type(objective).__name__}")
+    learns = space is None or define_by_run
+    if learns:
+        objective = wrap(objective)
     takes_trial = calling_convention(objective)
     if pruner is not None and not takes_trial:
         raise OptionError(f"pruner '{pruner}' needs an objective(params, trial) that calls "
                           "trial.report(step, value); this objective takes one argument")
-    setup = setup_study(_space(space), strategy=strategy, strategy_options=strategy_options,
-                        seed=seed, pruner=pruner, pruner_options=pruner_options)
+    make = setup_learning if learns else setup_study
+    setup = make(None if space is None else _space(space), strategy=strategy,
+                 strategy_options=strategy_options, seed=seed, pruner=pruner,
+                 pruner_options=pruner_options)
     plan = plan_run(RunSettings(n_trials=n_trials, timeout=timeout, n_jobs=n_jobs,
                                 retries=retries, trial_timeout=trial_timeout),
                     pruner=setup.pruner, resumable=getattr(objective, "resumable", False),

@@ -133,6 +133,12 @@ def evaluate(objective: Objective, params: dict[str, Any], *, number: int = -1,
     for a float become FAILED outcomes, never raise. Only KeyboardInterrupt escapes.
     ``resume``: a paused run's checkpoint, for the backend to go on from."""
     handle = TrialHandle(number, dict(params), reporter, resume)
+    outcome = _run(objective, params, handle)
+    outcome.suggested = getattr(handle, "suggested", None)  # a define-by-run objective's
+    return outcome
+
+
+def _run(objective: Objective, params: dict[str, Any], handle: TrialHandle) -> Outcome:
     token = _CURRENT.set(handle)
     start = time.perf_counter()
     try:

@@ -102,4 +102,7 @@ class Outcome:
     user_attrs: dict[str, Any] = field(default_factory=dict)
     #: PAUSED only: what the backend needs to go on training (see ``TrialPaused``)
     checkpoint: Any = None
+    #: define-by-run only: what the objective suggested (``params``, their ``space`` and
+    #: ``user_attrs``; see :mod:`hpo_framework.contracts.suggest`)
+    suggested: dict[str, Any] | None = None
 

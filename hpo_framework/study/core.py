@@ -451,6 +451,11 @@ class Study:
             history = [t for t in self.trials if t.number != number]
             return decision(self.pruner.prune(trial, history))
 
+    def submission(self, trial: Trial) -> dict[str, Any]:
+        """What an executor is handed for a trial: its params (a study that learns its
+        space adds what the trial's suggestions need, see :mod:`.learned`)."""
+        return trial.params
+
     # recording ----------------------------------------------------------------------
     def _start(self, trial: Trial, new: bool) -> None:
         trial.state = TrialState.RUNNING

@@ -120,7 +120,7 @@ class _Loop:
             if not trials:
                 return
             for trial in trials:
-                future = self.executor.submit(trial.number, trial.params)
+                future = self.executor.submit(trial.number, study.submission(trial))
                 self.pending[future] = _Running(trial, time.monotonic())
 
     def _promote(self, paused: list[Trial], more: bool) -> bool:
@@ -136,7 +136,8 @@ class _Loop:
             if got is None:  # its checkpoint could not be read: recorded PRUNED
                 continue
             trial, checkpoint = got
-            future = self.executor.submit(trial.number, trial.params, resume=checkpoint)
+            future = self.executor.submit(trial.number, study.submission(trial),
+                                          resume=checkpoint)
             self.pending[future] = _Running(trial, time.monotonic())
             resumed = True
         return resumed or bool(numbers)

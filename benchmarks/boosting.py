@@ -241,10 +241,18 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=50)
     ap.add_argument("--json", default=str(ROOT / "benchmarks/results/boosting-runs.json"))
     ap.add_argument("--out", default=str(ROOT / "benchmarks/results/boosting.md"))
+    ap.add_argument("--report-only", action="store_true",
+                    help="write the tables from the runs in --json, run nothing")
     args = ap.parse_args()
-    register_generated()
     methods = args.methods.split(",")
-    runs: list[dict] = []
+    runs: list[dict] = json.loads(Path(args.json).read_text()) if args.report_only else []
+    if not args.report_only:
+        register_generated()
+        measure(args, methods, runs)
+    write_report(args, methods, runs)
+
+
+def measure(args: argparse.Namespace, methods: list[str], runs: list[dict]) -> None:
     for backend in args.backends.split(","):
         for dataset in args.datasets.split(","):
             for seed in range(args.seeds):
@@ -257,11 +265,19 @@ def main() -> None:
                     print(json.dumps({k: v for k, v in run.items() if k != "params"}),
                           flush=True)
                     Path(args.json).write_text(json.dumps(runs, indent=1))  # as it goes
+
+
+def write_report(args: argparse.Namespace, methods: list[str], runs: list[dict]) -> None:
+    import os
+
     lines = [f"# Boosting: ours against Optuna TPE ({args.trials} trials, seeds "
              f"0-{args.seeds - 1})", "",
              f"Written by `benchmarks/boosting.py --seeds {args.seeds} --trials "
-             f"{args.trials}`; median (min, max) over seeds. Runs: `{Path(args.json).name}`.",
-             ""]
+             f"{args.trials}`; median (min, max) over seeds. Runs: `{Path(args.json).name}`. "
+             f"Machine: {os.cpu_count()} cores, no GPU, shared with other jobs (wall times "
+             "are noisy; compare them within a table). Rounds: boosting rounds trained in "
+             "the study, pruned trials up to where they stopped; `rounds / bayes's`: over "
+             "the unpruned `bayes` run of the same seed.", ""]
     for backend in args.backends.split(","):
         for dataset in args.datasets.split(","):
             lines += table(runs, backend, dataset, methods)

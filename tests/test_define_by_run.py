@@ -209,3 +209,19 @@ def test_define_by_run_in_worker_processes():
     study = hpo.optimize(branches, n_trials=6, strategy="random", seed=0, n_jobs=2)
     assert len(study.complete_trials) == 6
     assert all("kind" in t.params for t in study.trials)
+
+
+def test_the_examples_of_docs_from_optuna_run_as_written(capsys):
+    import re
+    from pathlib import Path
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "from-optuna.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", page, flags=re.S)
+    assert len(blocks) == 2
+    quick: dict = {}
+    exec(compile(blocks[0], "from-optuna quickstart", "exec"), quick)
+    assert abs(quick["study"].best_params["x"] - 2) < 0.05
+    simple: dict = {}
+    exec(compile(blocks[1], "from-optuna sklearn_simple", "exec"), simple)
+    assert simple["study"].best_value >= 0.94 and len(simple["study"].complete_trials) == 20
+    assert "classifier" in capsys.readouterr().out

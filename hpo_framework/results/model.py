@@ -37,6 +37,8 @@ class StudyView:
     @property
     def space(self) -> Space | None:
         spec = self.config.get("space")
+        if self.config.get("define_by_run"):  # the declared part, then what trials suggested
+            spec = {**(spec or {}), **dict(self.attrs.get("learned_space") or {})}
         try:
             return Space.from_dict(spec) if spec else None
         except HPOError:

@@ -124,8 +124,8 @@ def main() -> None:
                          f"{p / bp:.2f}x |")
     lines += [
         "",
-        "Per trial the kept worker costs nothing measurable (the pipe to it and back is well",
-        "under a millisecond). The whole command pays once for the worker's start: a fresh",
+        "Per trial the kept worker adds about a millisecond at most (the trip through the",
+        "pipe): invisible beside a real fit. The whole command pays once for the worker's start: a fresh",
         "interpreter imports the backend's libraries (scikit-learn: about 1.5 s of CPU) and",
         "loads the data again, while the driver, which already did both to check the setup,",
         "waits; on a loaded machine that wait stretches. `--executor serial` skips it, at the",

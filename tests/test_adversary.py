@@ -461,6 +461,45 @@ def test_running_means_a_live_driver_holds_the_lease_and_a_page_is_one_moment(tm
 
 
 
+MOMENT = ("(() => { const s = document.getElementById('summary').textContent;"
+          " const f = document.getElementById('fig-best_so_far');"
+          " return [Number((s.match(/: (\\d+) finished/) || [0, -1])[1]),"
+          " document.querySelectorAll('#trials tbody td.state-COMPLETE').length,"
+          " f && f.data ? f.data[0].x.length : -1]; })()")
+
+
+def test_a_study_page_shows_one_moment_while_the_study_runs(tmp_path, tiny):
+    """Header, table and chart drawn from one snapshot: at every instant they agree."""
+    from browser import CHROMIUM, Browser
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    db = tmp_path / "moment.db"
+    assert run_cli(*tiny, "--trials", "1", "--storage", db, "--study", "m").returncode == 0
+    proc, url = _dashboard(db)
+    driver = None
+    try:
+        with Browser() as browser:
+            browser.goto(url + "study/m")
+            assert browser.wait_for(f"JSON.stringify({MOMENT}) === '[1,1,1]'")
+            driver = subprocess.Popen([str(BIN / "hpo-run"), *tiny, "--trials", "6", "--storage",
+                                       str(db), "--study", "m"], stdout=subprocess.PIPE,
+                                      stderr=subprocess.PIPE, text=True)
+            seen = set()
+            while driver.poll() is None:
+                header, rows, points = browser.evaluate(MOMENT)
+                assert header == rows == points, (header, rows, points)
+                seen.add(header)
+            assert driver.returncode == 0, driver.stderr.read()
+            assert browser.wait_for(f"JSON.stringify({MOMENT}) === '[6,6,6]'")
+    finally:
+        if driver is not None and driver.poll() is None:
+            driver.kill()
+        proc.terminate()
+        proc.wait(timeout=60)
+    assert seen and max(seen) > 1  # it was watched while trials were added
+
+
 # resume is as exact as the user guide says ---------------------------------------------------
 def _params(study) -> list[tuple]:
     return [(t.number, t.params) for t in sorted(study.trials, key=lambda t: t.number)]

@@ -51,9 +51,12 @@ def create_study(
     setup = make(None if space is None else _space(space), strategy=strategy,
                  strategy_options=strategy_options, seed=seed, pruner=pruner,
                  pruner_options=pruner_options)
-    return setup.open(storage=storage if storage is not None else ":memory:",
-                      name=name or f"{setup.strategy}-study", direction=direction,
-                      config={"objective": "ask-and-tell"}, new_study=new_study)
+    study = setup.open(storage=storage if storage is not None else ":memory:",
+                       name=name or f"{setup.strategy}-study", direction=direction,
+                       config={"objective": "ask-and-tell"}, new_study=new_study,
+                       name_given=name is not None, api=True)
+    _say_note(study)
+    return study
 
 
 def optimize(
@@ -95,7 +98,7 @@ def optimize(
     closure: it is sent with cloudpickle); ``retries`` re-runs a trial whose worker died,
     ``trial_timeout`` (seconds) stops a trial that runs too long and records it FAILED.
     With ``pruner`` (median, asha, hyperband) an ``objective(params, trial)`` that calls
-    ``trial.report(step, value)`` and checks ``trial.should_prune()`` is stopped early.
+    ``trial.report(value, step)`` and checks ``trial.should_prune()`` is stopped early.
     A pausing pruner (halving) needs an objective with ``resumable = True`` that raises
     ``TrialPaused(checkpoint=...)`` when ``trial.should_pause()`` and goes on from
     ``trial.resume`` (see "Early stopping" in the user guide).
@@ -109,7 +112,7 @@ def optimize(
     takes_trial = calling_convention(objective)
     if pruner is not None and not takes_trial:
         raise OptionError(f"pruner '{pruner}' needs an objective(params, trial) that calls "
-                          "trial.report(step, value); this objective takes one argument")
+                          "trial.report(value, step); this objective takes one argument")
     make = setup_learning if learns else setup_study
     setup = make(None if space is None else _space(space), strategy=strategy,
                  strategy_options=strategy_options, seed=seed, pruner=pruner,
@@ -122,8 +125,9 @@ def optimize(
     the_study = setup.open(
         storage=storage if storage is not None else ":memory:",
         name=study or f"{setup.strategy}-{getattr(objective, '__name__', 'objective')}",
-        direction=direction, new_study=new_study,
+        direction=direction, new_study=new_study, name_given=study is not None, api=True,
         config={"objective": getattr(objective, "__qualname__", type(objective).__name__)})
+    _say_note(the_study)
     from .study.loop import run
 
     try:
@@ -132,6 +136,14 @@ def optimize(
         the_study.close()
     _warn_if_none_completed(the_study)
     return the_study
+
+
+def _say_note(study: Study) -> None:
+    """A default name taken by another setup gave this study another name: say so."""
+    if study.note:
+        import warnings
+
+        warnings.warn(study.note, UserWarning, stacklevel=3)
 
 
 def _warn_if_none_completed(study: Study) -> None:

@@ -96,7 +96,8 @@ def test_mismatched_resume_is_refused_and_loses_nothing(tmp_path):
     (tmp_path / "space.yaml").write_text(
         "n_layers: 1\nunits_1: {type: int, low: 5, high: 15}\n"
         "learning_rate_init: {type: float, low: 1.0e-3, high: 1.0e-1, log: true}\nsolver: [sgd, adam]\n")
-    proc = run_cli(*FAST, "--trials", "4", "--space", "space.yaml", cwd=tmp_path)
+    proc = run_cli(*FAST, "--trials", "4", "--space", "space.yaml", "--study",
+                   "random-sklearn-digits", cwd=tmp_path)
     assert proc.returncode == 1
     assert ("study 'random-sklearn-digits' in hpo.db was run with another space: parameter "
             "'n_layers': type is 'int' in the stored space") in proc.stderr
@@ -145,3 +146,22 @@ def test_version_says_which_hpo_framework_is_installed():
 
     proc = run_cli("--version", check=True)
     assert proc.stdout.strip() == f"hpo-run (hpo-framework) {version('hpo-framework')}"
+
+
+def test_a_default_name_never_makes_two_setups_share_a_study(tmp_path):
+    """Run in README order, a bare command with another setup (here a pruner) gets its own
+    study and says so; the same command again resumes that one; nothing is mixed."""
+    base = (*FAST, "--trials", "2", "--json")
+    run_cli(*base, cwd=tmp_path, check=True)
+    pruned = run_cli(*base, "--pruner", "median", cwd=tmp_path, check=True)
+    assert json.loads(pruned.stdout)["study"] == "random-sklearn-digits-2"
+    assert ("study 'random-sklearn-digits' in hpo.db was run with pruner=None, this run has "
+            "pruner='median'; this run is study 'random-sklearn-digits-2' (--study NAME "
+            "chooses one)") in pruned.stderr.splitlines()
+    again = run_cli(*FAST, "--trials", "3", "--pruner", "median", "--json", cwd=tmp_path,
+                    check=True)
+    assert json.loads(again.stdout)["study"] == "random-sklearn-digits-2"
+    with sqlite3.connect(tmp_path / "hpo.db") as con:
+        rows = dict(con.execute("SELECT s.name, COUNT(t.trial_id) FROM studies s JOIN trials t "
+                                "ON t.study_id = s.study_id GROUP BY s.name"))
+    assert rows == {"random-sklearn-digits": 2, "random-sklearn-digits-2": 3}

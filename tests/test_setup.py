@@ -91,3 +91,26 @@ def test_an_objective_of_another_shape_is_refused_before_the_first_trial(tmp_pat
 
     assert hpo.optimize(Explicit(), SPACE, strategy="random", n_trials=2, seed=0).best_value \
         is not None
+
+
+def test_a_default_name_taken_by_another_setup_gives_the_api_a_fresh_study(tmp_path):
+    db = tmp_path / "a.db"
+
+    def objective(p):
+        return float(p["x"])
+
+    first = hpo.optimize(objective, SPACE, strategy="random", n_trials=2, seed=1, storage=db)
+    with pytest.warns(UserWarning) as said:
+        other = hpo.optimize(objective, {"x": [1, 2]}, strategy="random", n_trials=2, seed=1,
+                             storage=db)
+    assert (first.name, other.name) == ("random-objective", "random-objective-2")
+    assert [str(w.message) for w in said if "this run is study" in str(w.message)] == [
+        f"study 'random-objective' in {db} was run with another space: parameter 'x': choices: "
+        "this run drops 3; parameter 'y' is only in the stored space; this run is study "
+        "'random-objective-2' (name=NAME chooses one)"]
+    # a name given is the user's: a mismatch is refused, in the API's words
+    with pytest.raises(hpo.StudyMismatchError) as err:
+        hpo.optimize(objective, {"x": [1, 2]}, strategy="random", n_trials=2, seed=1,
+                     storage=db, study="random-objective")
+    assert str(err.value).endswith("use another study=NAME, or new_study=True to start a new "
+                                   "one")

@@ -363,6 +363,8 @@ def _run_prepared(prepared: Any, kw: dict[str, Any]) -> None:
         chosen = ", ".join(f"{kind} {name}" for kind, name in picked.items())
         click.echo(f"using the preferred installed {chosen} (choose with --"
                    f"{next(iter(picked))} NAME, ...)", err=True)
+    if study.note:  # a default name taken by another setup: this run has its own study
+        click.echo(study.note, err=True)
     done = len(study.finished_trials)
     if config.n_trials is not None and done >= config.n_trials and not study.waiting:
         message = (f"study '{study.name}' in {study.storage.path} is already complete ({done} "

@@ -231,7 +231,8 @@ def prepare(config: JobConfig) -> Prepared:
         "evaluator_options": config.evaluator_options,
     }
     study = setup.open(storage=config.storage, name=config.study_name(), direction=direction,
-                       config=identity, new_study=config.new_study)
+                       config=identity, new_study=config.new_study,
+                       name_given=config.study is not None)
     objective = PipelineObjective(config.spec(seed=study.seed))
     return Prepared(config, study, objective, plan, metric.name, defaults)
 

@@ -37,7 +37,7 @@ DRIVER_DIED = "driver_died"
 #: what makes a study the same study (the rest of the stored config may change)
 IDENTITY_KEYS = ("strategy", "strategy_options", "direction", "space", "backend", "dataset",
                  "evaluator", "metric", "backend_options", "dataset_options",
-                 "evaluator_options", "objective")
+                 "evaluator_options", "objective", "pruner", "pruner_options")
 
 
 def _differs(old: Mapping[str, Any], new: Mapping[str, Any]) -> str | None:
@@ -74,6 +74,8 @@ class Study:
         self.pruner = pruner
         self.interrupted = False
         self.stop_reason: str | None = None
+        #: what opening said: a default name taken by another setup, so another one
+        self.note: str | None = None
         self.closed = False
         self._lock = threading.RLock()
         self._running: dict[int, Trial] = {}
@@ -135,8 +137,16 @@ class Study:
         new_study: bool = False,
         hooks: Any = None,
         pruner: Pruner | None = None,
+        name_given: bool = True,
+        api: bool = False,
     ) -> Study:
-        """Create the study, or resume it when one of that name exists with the same setup."""
+        """Create the study, or resume it when one of that name exists with the same setup.
+
+        A name the user did not give (``name_given`` False: a default) never makes two
+        setups share a study: when a study of that name was run with another setup, the
+        first of ``NAME-2``, ``NAME-3``, ... with this setup is resumed, or the first free
+        one created, and :attr:`note` says so. ``api``: refusals name the Python arguments
+        instead of the command line's flags."""
         if direction not in ("minimize", "maximize"):
             raise HPOError(f"direction must be 'minimize' or 'maximize', got {direction!r}")
         check_seed(seed, "seed")
@@ -151,36 +161,44 @@ class Study:
             "space": space.to_dict(),
         }
         record = storage.get_study(name)
+        note = None
         if record is not None and new_study:
             k = 2
             while storage.get_study(f"{name}-{k}") is not None:
                 k += 1
             name, record = f"{name}-{k}", None
+        elif record is not None and not name_given and _mismatch(record.config, full, seed):
+            why = _mismatch(record.config, full, seed)
+            default, k = name, 2
+            while record is not None and _mismatch(record.config, full, seed):
+                name, k = f"{default}-{k}", k + 1
+                record = storage.get_study(name)
+            note = (f"study '{default}' in {storage.path} was run with {why}; this run is "
+                    f"study '{name}' ({'name=' if api else '--study '}NAME chooses one)")
         if record is None:
             full["seed"] = seed if seed is not None else random.SystemRandom().randrange(2**31)
             # build the strategy first: its own checks (a bayes x0 outside the space) then
             # fail before a study record is written
             strategy = strategy_cls(space, seed=full["seed"], **strategy_options)
             record = storage.create_study(name, direction, full)
-            return cls(storage=storage, record=record, space=space, strategy=strategy,
-                       hooks=hooks, pruner=pruner)
-        key = _differs(record.config, full)
-        if key is not None:
+            study = cls(storage=storage, record=record, space=space, strategy=strategy,
+                        hooks=hooks, pruner=pruner)
+            study.note = note
+            return study
+        why = _mismatch(record.config, full, seed)
+        if why is not None:
+            other, new = ("study=NAME", "new_study=True") if api else ("--study NAME",
+                                                                      "--new-study")
+            seed_hint = ("drop seed=" if api else "drop --seed") + " to resume it, "
             raise StudyMismatchError(
-                f"study '{name}' in {storage.path} was run with "
-                f"{_difference(key, record.config.get(key), full.get(key))}; use another "
-                "--study name, or --new-study to start a new one"
-            )
-        stored_seed = record.config.get("seed")
-        if seed is not None and stored_seed is not None and seed != stored_seed:
-            raise StudyMismatchError(
-                f"study '{name}' in {storage.path} was run with seed={stored_seed}, this run "
-                f"has seed={seed}; drop --seed to resume it, use another --study name, or "
-                "--new-study"
-            )
-        strategy = strategy_cls(space, seed=stored_seed, **strategy_options)
-        return cls(storage=storage, record=record, space=space, strategy=strategy, hooks=hooks,
-                   pruner=pruner)
+                f"study '{name}' in {storage.path} was run with {why}; "
+                f"{seed_hint if why.startswith('seed=') else ''}use another {other}, or "
+                f"{new} to start a new one")
+        strategy = strategy_cls(space, seed=record.config.get("seed"), **strategy_options)
+        study = cls(storage=storage, record=record, space=space, strategy=strategy,
+                    hooks=hooks, pruner=pruner)
+        study.note = note
+        return study
 
     def close(self) -> None:
         """Give the study's lease back (another driver may then run it at once); a closed
@@ -563,6 +581,18 @@ def best_of(trials: Sequence[Trial]) -> Trial | None:
     """The COMPLETE trial with the lowest loss (the first of equals)."""
     done = [t for t in trials if t.state is TrialState.COMPLETE and t.loss is not None]
     return min(done, key=lambda t: (t.loss, t.number)) if done else None
+
+
+def _mismatch(stored: Mapping[str, Any], full: Mapping[str, Any], seed: int | None
+              ) -> str | None:
+    """How a stored study's setup differs from this run's (None: the same study)."""
+    key = _differs(stored, full)
+    if key is not None:
+        return _difference(key, stored.get(key), full.get(key))
+    stored_seed = stored.get("seed")
+    if seed is not None and stored_seed is not None and seed != stored_seed:
+        return f"seed={stored_seed}, this run has seed={seed}"
+    return None
 
 
 def _difference(key: str, old: Any, new: Any) -> str:

@@ -229,15 +229,8 @@ def wrap(objective: Any) -> DefineByRun:
 class LearningSetup(StudySetup):
     """A :class:`StudySetup` whose study learns its space."""
 
-    def open(self, *, storage: Any, name: str, direction: str, config: Mapping[str, Any],
-             new_study: bool = False) -> Study:
-        from .storage import Storage
-
-        return LearningStudy.open(
-            storage=Storage(storage), name=name, space=self.space,
-            strategy_cls=self.strategy_cls, strategy_options=self.strategy_options,
-            direction=direction, seed=self.seed, config={**config, "define_by_run": True},
-            new_study=new_study, hooks=self.registry.lifecycle, pruner=self.pruner)
+    study_cls = LearningStudy
+    marks = {"define_by_run": True}
 
 
 def setup_learning(space: Space | None, *, strategy: str | None,
@@ -255,4 +248,5 @@ def setup_learning(space: Space | None, *, strategy: str | None,
     strategy_cls(space, seed=0, **options)  # the dry run (it validates the options too)
     if pruner is None or isinstance(pruner, str):
         pruner = make_pruner(registry, pruner, pruner_options, seed)
-    return LearningSetup(registry, space, name, strategy_cls, options, seed, pruner)
+    return LearningSetup(registry, space, name, strategy_cls, options, seed, pruner,
+                         dict(pruner_options or {}))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from ..contracts.executor import Executor
 from ..contracts.pruner import Pruner
@@ -35,15 +35,25 @@ class StudySetup:
     strategy_options: dict[str, Any]
     seed: int | None
     pruner: Pruner | None
+    pruner_options: dict[str, Any]
+    #: the Study class opened, and what it adds to the stored setup (a learning study)
+    study_cls: ClassVar[type[Study]] = Study
+    marks: ClassVar[dict[str, Any]] = {}
 
     def open(self, *, storage: str | Any, name: str, direction: str,
-             config: Mapping[str, Any], new_study: bool = False) -> Study:
-        """Open the storage and the study (created, or resumed under ``name``)."""
-        return Study.open(
+             config: Mapping[str, Any], new_study: bool = False, name_given: bool = True,
+             api: bool = False) -> Study:
+        """Open the storage and the study (created, or resumed under ``name``). The
+        pruner is part of what the study is: a default name (``name_given`` False) taken
+        by another setup gives a fresh name (see :meth:`Study.open`)."""
+        pruner = {"pruner": self.pruner.name if self.pruner else None,
+                  "pruner_options": dict(self.pruner_options) if self.pruner else None}
+        return self.study_cls.open(
             storage=Storage(storage), name=name, space=self.space,
             strategy_cls=self.strategy_cls, strategy_options=self.strategy_options,
-            direction=direction, seed=self.seed, config=config, new_study=new_study,
-            hooks=self.registry.lifecycle, pruner=self.pruner)
+            direction=direction, seed=self.seed, config={**config, **pruner, **self.marks},
+            new_study=new_study, hooks=self.registry.lifecycle, pruner=self.pruner,
+            name_given=name_given, api=api)
 
 
 def setup_study(space: Space, *, strategy: str | None, strategy_options: Mapping[str, Any],
@@ -59,7 +69,8 @@ def setup_study(space: Space, *, strategy: str | None, strategy_options: Mapping
     strategy_cls(space, seed=0, **options)  # the dry run (it validates the options too)
     if pruner is None or isinstance(pruner, str):
         pruner = make_pruner(registry, pruner, pruner_options, seed)
-    return StudySetup(registry, space, name, strategy_cls, options, seed, pruner)
+    return StudySetup(registry, space, name, strategy_cls, options, seed, pruner,
+                      dict(pruner_options or {}))
 
 
 @dataclass

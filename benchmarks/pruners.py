@@ -196,7 +196,7 @@ class Problem:
         def report(epoch: int, values: dict[str, float]) -> None:
             self.epochs += 1
             accs.append(float(values["val_accuracy"]))
-            trial.report(epoch, accs[-1])
+            trial.report(accs[-1], epoch)
             if trial.should_pause():
                 raise TrialPaused()
             if trial.should_prune() and epoch < EPOCHS:
@@ -277,7 +277,7 @@ def run_ours(problem: Problem, strategy: str, pruner: str | None, options: dict[
     if pruner is None or mode == "core":
         def objective(params: dict[str, Any], trial: Any) -> float:
             def on_epoch(epoch: int, acc: float) -> bool:
-                trial.report(epoch, acc)
+                trial.report(acc, epoch)
                 return trial.should_prune()
 
             accs, stopped = problem.train(params, on_epoch)

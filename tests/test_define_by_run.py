@@ -79,8 +79,8 @@ def test_sklearn_simple_with_its_conditional_classifier_choice(strategy, tmp_pat
         assert set(t.params) == expected
     assert {t.params["classifier"] for t in study.trials} == {"SVC", "RandomForest"}
     learned = study.attrs["learned_space"]
-    assert learned["svc_c"]["condition"] == {"classifier": {"in": ["SVC"]}}
-    assert learned["rf_max_depth"]["condition"] == {"classifier": {"in": ["RandomForest"]}}
+    assert learned["svc_c"]["condition"] == {"classifier": {"eq": "SVC"}}
+    assert learned["rf_max_depth"]["condition"] == {"classifier": {"eq": "RandomForest"}}
     assert learned["rf_max_depth"]["log"] is True and learned["classifier"]["choices"] == [
         "SVC", "RandomForest"]
     study.close()
@@ -225,3 +225,34 @@ def test_the_examples_of_docs_from_optuna_run_as_written(capsys):
     exec(compile(blocks[1], "from-optuna sklearn_simple", "exec"), simple)
     assert simple["study"].best_value >= 0.94 and len(simple["study"].complete_trials) == 20
     assert "classifier" in capsys.readouterr().out
+
+
+def test_report_takes_value_then_step_everywhere_and_refuses_a_step_that_is_not_an_int():
+    space = {"x": {"type": "float", "low": 0.0, "high": 1.0}}
+
+    def objective(params, trial):
+        trial.report(0.5, 1)
+        trial.report(value=0.4, step=2)
+        if params["x"] > 0.5:
+            trial.report(3, 0.75)  # the old order: a float step
+        return params["x"]
+
+    study = hpo.optimize(objective, space, n_trials=8, strategy="random", seed=0)
+    for t in study.trials:
+        assert [(r["step"], r["value"]) for r in t.intermediate][:2] == [(1, 0.5), (2, 0.4)]
+        if t.params["x"] > 0.5:
+            assert t.state is TrialState.FAILED
+            assert t.error == ("HPOError: trial.report(value, step): step must be an integer "
+                               ">= 0 (an epoch, say), got 0.75; the order is Optuna's: "
+                               "report(value, step)")
+        else:
+            assert t.state is TrialState.COMPLETE
+    assert {t.state for t in study.trials} == {TrialState.FAILED, TrialState.COMPLETE}
+
+    asked = hpo.create_study(space, strategy="random", seed=0)
+    trial = asked.ask()
+    trial.report(0.9, 3)
+    with pytest.raises(HPOError, match="step must be an integer"):
+        trial.report(0.9, 2.5)
+    asked.tell(trial, 0.8)
+    assert [(r["step"], r["value"]) for r in trial.intermediate] == [(3, 0.9)]

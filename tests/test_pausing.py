@@ -45,7 +45,7 @@ class Climb:
             while not os.path.exists(os.path.join(gate, "go")):
                 time.sleep(0.01)  # polls the gate (the test kills the driver meanwhile)
         for step in range(start + 1, STEPS + 1):
-            trial.report(step, value(params["x"], step))
+            trial.report(value(params["x"], step), step)
             if trial.should_pause():
                 raise hpo.TrialPaused(checkpoint={"step": step})
             if trial.should_prune():

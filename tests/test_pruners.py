@@ -502,7 +502,7 @@ def falling(params, trial):
     loss = None
     for step in range(1, 11):
         loss = 9.0 if params["x"] > 0.8 else params["x"] + 1.0 / step
-        trial.report(step, loss)
+        trial.report(loss, step)
         if trial.should_prune():
             raise TrialPruned()
     return loss

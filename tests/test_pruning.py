@@ -50,7 +50,7 @@ def stop_above():
 def learning(params, trial):
     """A curve that rises with x: loss x * step / STEPS after each step."""
     for step in range(1, STEPS + 1):
-        trial.report(step, params["x"] * step / STEPS)
+        trial.report(params["x"] * step / STEPS, step)
         if trial.should_prune():
             raise hpo.TrialPruned()
     return params["x"]
@@ -121,16 +121,16 @@ def test_ask_and_tell_with_a_pruner(stop_above, tmp_path):
     study = hpo.create_study(SPACE, strategy="random", seed=0, storage=tmp_path / "a.db",
                              name="a", pruner="stop-above", pruner_options={"limit": 0.5})
     trial = study.ask()
-    trial.report(1, 0.9)
+    trial.report(0.9, 1)
     assert not trial.should_prune()  # one report: too early for this pruner
-    trial.report(2, 0.8)
+    trial.report(0.8, 2)
     assert trial.should_prune()
     study.tell(trial, TrialState.PRUNED)
     assert trial.state is TrialState.PRUNED
     assert trial.intermediate == [{"step": 1, "value": 0.9}, {"step": 2, "value": 0.8}]
     good = study.ask()
-    good.report(1, 0.1)
-    good.report(2, 0.1)
+    good.report(0.1, 1)
+    good.report(0.1, 2)
     assert not good.should_prune()
     study.tell(good, 0.1)
     study.close()
@@ -152,7 +152,7 @@ def test_a_maximized_study_gives_its_pruner_losses(stop_above):
     study = hpo.create_study(SPACE, strategy="random", seed=0, direction="maximize")
     study.pruner = Spy()
     trial = study.ask()
-    trial.report(3, 0.75)
+    trial.report(0.75, 3)
     assert seen == [(3, -0.75)]
     study.close()
 

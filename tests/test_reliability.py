@@ -348,7 +348,7 @@ def test_a_non_utf8_study_name_is_one_line(tmp_path):
     ({"n_jobs": 0}, "--n-jobs must be at least 1, got 0"),
     ({"trial_timeout": float("inf")}, "--trial-timeout must be at most 1e+09 seconds, got inf"),
     ({"pruner": "median"}, "pruner 'median' needs an objective(params, trial) that calls "
-                           "trial.report(step, value); this objective takes one argument"),
+                           "trial.report(value, step); this objective takes one argument"),
 ])
 def test_optimize_refuses_the_same_bad_settings_and_writes_nothing(tmp_path, kwargs, message):
     db = tmp_path / "o.db"

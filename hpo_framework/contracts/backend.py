@@ -148,7 +148,7 @@ def fit_and_score(
         steps.append(record)
         if trial is not None and value is not None:
             extra = {k: v for k, v in record.items() if k not in ("step", "value")}
-            trial.report(step, value, **extra)
+            trial.report(value, step, **extra)
             if trial.should_pause():
                 raise TrialPaused()
             if trial.should_prune():

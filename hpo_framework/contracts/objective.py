@@ -1,7 +1,7 @@
 """Running one evaluation and turning whatever happened into an Outcome.
 
 The objective protocol: a callable ``objective(params)`` or ``objective(params, trial)``
-(the second argument is a :class:`TrialHandle`, for ``trial.report(step, value)`` and
+(the second argument is a :class:`TrialHandle`, for ``trial.report(value, step)`` and
 ``trial.should_prune()``, as in Optuna): two positional parameters mean the second is the
 trial, or ``objective.takes_trial`` says so (see :func:`calling_convention`). It returns a number, or a mapping with
 ``value`` and optional ``metrics`` (dict), ``intermediate`` (list) and ``user_attrs``.
@@ -65,14 +65,17 @@ class TrialHandle:
     def elapsed(self) -> float:
         return time.perf_counter() - self._started
 
-    def report(self, step: int, value: float, **extra: float) -> None:
-        """Record the objective's value after ``step`` (an epoch, say); the study's pruner
-        decides at once whether the trial should stop (see :meth:`should_prune`)."""
+    def report(self, value: float, step: int, **extra: float) -> None:
+        """Record the objective's ``value`` after ``step`` (an epoch, say), in Optuna's
+        order (keywords too: ``report(value=0.9, step=3)``); the study's pruner decides at
+        once whether the trial should stop (see :meth:`should_prune`). A step that is not
+        an integer >= 0 (the reverse order, say) is refused in one line."""
+        step = report_step(step)
         value = float(value)
-        self.intermediate.append({"step": int(step), "value": value,
+        self.intermediate.append({"step": step, "value": value,
                                   **{k: float(v) for k, v in extra.items()}})
         if self._reporter is not None and math.isfinite(value):
-            self._prune = decision(self._reporter(self.number, int(step), value))
+            self._prune = decision(self._reporter(self.number, step, value))
 
     def should_prune(self) -> bool:
         """True when the pruner said stop (or pause) after the last report: raise
@@ -83,6 +86,18 @@ class TrialHandle:
         """True when the pruner paused the trial after the last report: raise
         ``TrialPaused(checkpoint=...)`` to be resumed later (a plain TrialPruned ends it)."""
         return self._prune == PAUSE
+
+
+def report_step(step: Any) -> int:
+    """``trial.report(value, step)``'s step as an int; anything else is one HPOError line."""
+    import numbers
+
+    from ..errors import HPOError
+
+    if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
+        raise HPOError(f"trial.report(value, step): step must be an integer >= 0 (an epoch, "
+                       f"say), got {_short(step)}; the order is Optuna's: report(value, step)")
+    return int(step)
 
 
 def not_a_number(value: Any) -> bool:

@@ -143,9 +143,7 @@ class SuggestTrial:
 
     def report(self, value: float, step: int) -> None:
         """One intermediate value, Optuna's order: ``report(value, step)``."""
-        if isinstance(step, bool) or not isinstance(step, int):
-            raise SpaceError(f"trial.report(value, step): step must be an int, got {step!r}")
-        self._handle.report(step, value)
+        self._handle.report(value, step)
 
     def should_prune(self) -> bool:
         return self._handle.should_prune()

@@ -61,11 +61,12 @@ class Trial:
     #: while RUNNING in this driver: its line to the pruner (see :meth:`report`)
     handle: Any = field(default=None, repr=False, compare=False)
 
-    def report(self, step: int, value: float) -> None:
-        """Ask-and-tell: record an intermediate value of this running trial."""
+    def report(self, value: float, step: int) -> None:
+        """Ask-and-tell: record an intermediate value of this running trial (Optuna's
+        order: ``report(value, step)``)."""
         if self.handle is None:
             raise RuntimeError(f"trial {self.number} is not running in this driver")
-        self.handle.report(step, value)
+        self.handle.report(value, step)
 
     def should_prune(self) -> bool:
         """Ask-and-tell: True when the study's pruner says stop after the last report."""

@@ -100,7 +100,8 @@ def _conditioned(dim: Dimension, learned: LearnedSpace, trials: Sequence[Trial])
         inside = {_key(t.params[parent.name]) for t in used}
         if inside.isdisjoint(_key(t.params[parent.name]) for t in unused):
             values = [c for c in parent.choices if _key(c) in inside]
-            spec = {**dim.to_dict(), "condition": {parent.name: {"in": values}}}
+            test = {"eq": values[0]} if len(values) == 1 else {"in": values}
+            spec = {**dim.to_dict(), "condition": {parent.name: test}}
             return dimension_from_spec(dim.name, spec)
     return dim
 

@@ -148,7 +148,7 @@ class TPEStrategy(Strategy):
         n = h.n_observed
         below, above = h.split(min(math.ceil(0.1 * n), 25))
         x = h.x[: h.size]
-        pending = [v for v in h.pending.values()] if self.config["constant_liar"] else []
+        pending = list(h.pending.values()) if self.config["constant_liar"] else []
         bad = np.vstack([x[above], *pending]) if pending else x[above]
         size = self.config["n_ei_candidates"]
         combined = np.full((size, len(self.dims)), np.nan)

@@ -55,20 +55,21 @@ class GeneticStrategy(Strategy):
 
     name = "genetic"
     options = {
-        "population_size": Option(6, int, low=2, nullable=False,
-                                  help="individuals per generation"),
+        "population_size": Option(None, int, low=2,
+                                  help="individuals per generation (default: from the "
+                                       "number of parameters, 8 + d/2)"),
         "hall_of_fame": Option(1, int, low=0, nullable=False,
                                help="elites carried into every next generation"),
-        "tournament_size": Option(2, int, low=1, nullable=False,
-                                  help="selection pressure"),
+        "tournament_size": Option(3, int, low=1, nullable=False,
+                                  help="selection pressure (the notebook: 2)"),
         "cxpb": Option(0.8, float, low=0.0, high=1.0, nullable=False,
                        help="probability that a pair is crossed"),
         "mutpb": Option(0.2, float, low=0.0, high=1.0, nullable=False,
                         help="probability that an individual is mutated"),
         "crossover_eta": Option(10.0, float, low=0.0, nullable=False,
                                 help="SBX crowding degree (large: children near parents)"),
-        "mutation_eta": Option(20.0, float, low=0.0, nullable=False,
-                               help="polynomial mutation crowding degree"),
+        "mutation_eta": Option(10.0, float, low=0.0, nullable=False,
+                               help="polynomial mutation crowding degree (the notebook's 10)"),
         "indpb": Option(None, float, low=0.0, high=1.0,
                         help="per-gene mutation probability (default 1/dimensions)"),
         "parents": Option("archive", str, choices=("archive", "population"), nullable=False,
@@ -79,12 +80,21 @@ class GeneticStrategy(Strategy):
                         help="a child that decodes to a configuration some generation "
                              "already had is mutated again (up to 10 times), so each "
                              "generation spends its budget on new configurations"),
+        "initial": Option("latin", str, choices=("latin", "random"), nullable=False,
+                          help="latin: the first generation (and a restart's) is a Latin "
+                               "hypercube, one individual per stratum of every gene; "
+                               "random: uniform draws (the notebook)"),
+        "restart_after": Option(4, int, low=0, nullable=False,
+                                help="generations without a better best (or a parent pool "
+                                     "collapsed to one point) before the population is "
+                                     "re-drawn around the kept elites; 0: never"),
     }
 
     @classmethod
     def validate(cls, given: Mapping[str, Any]) -> dict[str, Any]:
         config = super().validate(given)
-        if config["hall_of_fame"] >= config["population_size"]:
+        if config["population_size"] is not None and (
+                config["hall_of_fame"] >= config["population_size"]):
             raise OptionError("strategy 'genetic': option 'hall_of_fame' must be smaller than "
                               f"population_size ({config['population_size']}), "
                               f"got {config['hall_of_fame']}")
@@ -93,6 +103,8 @@ class GeneticStrategy(Strategy):
     def __init__(self, space, seed=None, **options: Any) -> None:
         super().__init__(space, seed, **options)
         self._dims = max(1, len(space.searchable))
+        self.size = self.config["population_size"] or max(
+            6 + self._dims // 4, self.config["hall_of_fame"] + 2)
         self._known: dict[str, float] = {}  # key -> loss (inf for failed trials)
         self._values: dict[str, float] = {}  # key -> objective value (complete trials)
         self._asked: set[str] = set()  # keys handed out or in the history
@@ -101,6 +113,9 @@ class GeneticStrategy(Strategy):
     def _reset(self) -> None:
         self.generation = 0
         self._stale = 0
+        self._flat = 0  # generations since the best got better
+        self._best = math.inf
+        self.restarts = 0
         self._exhausted = False
         self._hof: Any = None
         self.logbook: list[dict[str, Any]] = []
@@ -124,12 +139,18 @@ class GeneticStrategy(Strategy):
         return toolbox
 
     def _random_individuals(self, n: int) -> list[Any]:
+        """Uniform draws, or a Latin hypercube: every gene covers its n strata once, so a
+        small generation spreads over the space instead of clumping (as random draws do)."""
         _, individual = _creator()
-        return [individual(random.random() for _ in range(self._dims)) for _ in range(n)]
+        if self.config["initial"] == "random":
+            return [individual(random.random() for _ in range(self._dims)) for _ in range(n)]
+        strata = [random.sample(range(n), n) for _ in range(self._dims)]
+        return [individual((col[i] + random.random()) / n for col in strata)
+                for i in range(n)]
 
     def _initial_population(self) -> list[Any]:
         with _seeded("genetic", self.seed, 0):
-            return self._random_individuals(self.config["population_size"])
+            return self._random_individuals(self.size)
 
     def _key(self, ind: Any) -> str:
         return self.space.key(self._decode(ind))
@@ -170,6 +191,9 @@ class GeneticStrategy(Strategy):
             record.update(max=max(values), mean=statistics.fmean(values), min=min(values))
         self.logbook.append(record)
         self._stale = 0 if self._new_keys else self._stale + 1
+        best = min(ind.fitness.values[0] for ind in self._population)
+        self._flat = 0 if best < self._best else self._flat + 1
+        self._best = min(best, self._best)
         if self._stale >= GIVE_UP:
             self._exhausted = True
             return
@@ -179,24 +203,38 @@ class GeneticStrategy(Strategy):
         if self._hof is not None:
             self._hof.update(self._population)
         self.generation += 1
-        size = cfg["population_size"]
+        size = self.size
+        pool = self._population
+        if cfg["parents"] == "archive":  # sorted is stable: ties keep their age order
+            pool = sorted(self._archive.values(), key=lambda ind: ind.fitness.values[0])[:size]
         with _seeded("genetic", self.seed, self.generation):
+            toolbox = self._toolbox()
             if self._stale and self._stale % STALL == 0:  # stuck: fresh blood
                 offspring = self._random_individuals(size - n_elite)
+            elif self._converged(pool):  # restart: a new population, the elites kept
+                self.restarts += 1
+                self._flat = 0
+                self._archive = {self._key(i): i for i in (self._hof.items if self._hof
+                                                           else [])}
+                offspring = self._random_individuals(size - n_elite)
             else:
-                toolbox = self._toolbox()
-                pool = self._population
-                if cfg["parents"] == "archive":  # sorted is stable: ties keep their age order
-                    pool = sorted(self._archive.values(),
-                                  key=lambda ind: ind.fitness.values[0])[:size]
                 offspring = toolbox.select(pool, size - n_elite)
                 offspring = algorithms.varAnd(offspring, toolbox, cfg["cxpb"], cfg["mutpb"])
-                if cfg["fresh"]:
-                    self._refresh(offspring, toolbox)
+            if cfg["fresh"]:
+                self._refresh(offspring, toolbox)
         if self._hof is not None:
             offspring.extend(self._hof.items)
         self._population = offspring
         self._new_keys = self._claim_new()
+
+    def _converged(self, pool: list[Any]) -> bool:
+        """No better best for ``restart_after`` generations, or the parents all (nearly)
+        one point: breeding would only circle what is known, so start over."""
+        patience = self.config["restart_after"]
+        if not patience:
+            return False
+        spread = max(max(genes) - min(genes) for genes in zip(*pool, strict=True))
+        return self._flat >= patience or (len(pool) > 1 and spread < 1e-3)
 
     def _refresh(self, offspring: list[Any], toolbox: Any) -> None:
         """Mutate again the children that would repeat a configuration already claimed.
@@ -265,8 +303,8 @@ class GeneticStrategy(Strategy):
         return self._exhausted
 
     def stats(self) -> dict[str, Any]:
-        return {"population_size": self.config["population_size"],
-                "generation": self.generation, "generations": list(self.logbook)}
+        return {"population_size": self.size, "generation": self.generation,
+                "restarts": self.restarts, "generations": list(self.logbook)}
 
 
 @hookimpl

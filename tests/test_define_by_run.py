@@ -256,3 +256,21 @@ def test_report_takes_value_then_step_everywhere_and_refuses_a_step_that_is_not_
         trial.report(0.9, 2.5)
     asked.tell(trial, 0.8)
     assert [(r["step"], r["value"]) for r in trial.intermediate] == [(3, 0.9)]
+
+
+def test_ask_and_tell_with_suggestions(tmp_path):
+    study = hpo.create_study(strategy="bayes", seed=0, storage=tmp_path / "t.db", name="at")
+    for _ in range(16):
+        trial = study.ask()
+        x = trial.suggest_float("x", -10, 10)
+        trial.set_user_attr("seen", x)
+        study.tell(trial, (x - 2) ** 2)
+    assert study.best_value < 0.5 and set(study.attrs["learned_space"]) == {"x"}
+    assert all(t.user_attrs["seen"] == t.params["x"] for t in study.trials)
+    study.close()
+
+    declared = hpo.create_study({"x": [1, 2]}, strategy="random", seed=0)
+    trial = declared.ask()
+    with pytest.raises(HPOError, match="trial.suggest_\\* needs a running trial of a study "
+                                       "that learns its space"):
+        trial.suggest_float("y", 0, 1)

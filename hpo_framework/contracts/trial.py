@@ -72,6 +72,31 @@ class Trial:
         """Ask-and-tell: True when the study's pruner says stop after the last report."""
         return self.handle is not None and self.handle.should_prune()
 
+    def set_user_attr(self, key: str, value: Any) -> None:
+        """Ask-and-tell: kept with the trial when it is told."""
+        self.user_attrs = {**self.user_attrs, str(key): value}
+
+    def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None,
+                      log: bool = False) -> float:
+        """Ask-and-tell in a study that learns its space (see ``contracts.suggest``)."""
+        return self._suggester().suggest_float(name, low, high, step=step, log=log)
+
+    def suggest_int(self, name: str, low: int, high: int, *, step: int = 1,
+                    log: bool = False) -> int:
+        return self._suggester().suggest_int(name, low, high, step=step, log=log)
+
+    def suggest_categorical(self, name: str, choices: Any) -> Any:
+        return self._suggester().suggest_categorical(name, choices)
+
+    def _suggester(self) -> Any:
+        suggester = getattr(self.handle, "suggester", None)
+        if suggester is None:
+            from ..errors import HPOError
+
+            raise HPOError(f"trial {self.number}: trial.suggest_* needs a running trial of a "
+                           "study that learns its space: create_study() with no space")
+        return suggester
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "number": self.number,

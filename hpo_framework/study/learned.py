@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from ..contracts.strategy import Strategy
-from ..contracts.suggest import PAYLOAD, DefineByRun
+from ..contracts.suggest import PAYLOAD, DefineByRun, SuggestTrial
 from ..contracts.trial import Outcome, Trial, TrialState
 from ..errors import HPOError
 from ..registry import get_registry, make_pruner
@@ -185,7 +185,15 @@ class LearningStudy(Study):
         return {**trial.params, PAYLOAD: {"space": self.learned.specs(), "seed": self.seed,
                                           "declared": self.learned.declared.names}}
 
+    def _start(self, trial: Trial, new: bool) -> None:
+        super()._start(trial, new)  # ask-and-tell: trial.suggest_* in the driver
+        trial.handle.suggester = SuggestTrial(trial.handle, trial.params,
+                                              self.submission(trial)[PAYLOAD])
+
     def finish(self, trial: Trial, outcome: Outcome) -> None:
+        suggester = getattr(trial.handle, "suggester", None)
+        if outcome.suggested is None and suggester is not None and suggester.params:
+            outcome.suggested = {**suggester.record(), "user_attrs": {}}
         suggested = outcome.suggested
         if suggested is not None and outcome.state is not TrialState.PAUSED:
             with self._lock:

@@ -274,3 +274,11 @@ def test_ask_and_tell_with_suggestions(tmp_path):
     with pytest.raises(HPOError, match="trial.suggest_\\* needs a running trial of a study "
                                        "that learns its space"):
         trial.suggest_float("y", 0, 1)
+
+
+def test_an_objective_of_params_given_no_space_fails_with_a_line_that_says_why():
+    with pytest.warns(RuntimeWarning, match="give optimize\\(\\) a space"):
+        study = hpo.optimize(lambda p: (p["x"] - 2) ** 2, n_trials=2, strategy="random")
+    assert study.trials[0].error == (
+        "SpaceError: the objective reads trial['x'] as if it were a params dict: give "
+        "optimize() a space (objective(params)), or call trial.suggest_*('x', ...)")

@@ -148,6 +148,11 @@ class SuggestTrial:
     def should_prune(self) -> bool:
         return self._handle.should_prune()
 
+    def __getitem__(self, name: str) -> Any:
+        raise SpaceError(f"the objective reads trial[{name!r}] as if it were a params dict: "
+                         "give optimize() a space (objective(params)), or call "
+                         f"trial.suggest_*({name!r}, ...)")
+
     def __getattr__(self, name: str) -> Any:  # should_pause, resume, elapsed, intermediate
         if name.startswith("_"):
             raise AttributeError(name)

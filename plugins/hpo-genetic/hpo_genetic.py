@@ -84,7 +84,7 @@ class GeneticStrategy(Strategy):
                           help="latin: the first generation (and a restart's) is a Latin "
                                "hypercube, one individual per stratum of every gene; "
                                "random: uniform draws (the notebook)"),
-        "restart_after": Option(4, int, low=0, nullable=False,
+        "restart_after": Option(12, int, low=0, nullable=False,
                                 help="generations without a better best (or a parent pool "
                                      "collapsed to one point) before the population is "
                                      "re-drawn around the kept elites; 0: never"),

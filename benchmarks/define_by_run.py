@@ -96,8 +96,7 @@ def main(argv: list[str] | None = None) -> None:
                 got[how].append(run(problem, how, seed, args.trials))
         med = {how: statistics.median(r["best"] for r in rs) for how, rs in got.items()}
         sec = {how: statistics.median(r["per_trial"] for r in rs) for how, rs in got.items()}
-        done = {how: sum(r["complete"] for r in rs) for how, rs in got.items()}
-        rows.append((problem, med, sec, done))
+        rows.append((problem, med, sec, got))
         print(f"{problem.name}: median best declared {med['declared']:.4g}, define-by-run "
               f"{med['define-by-run']:.4g}; s/trial {sec['declared']:.3f} vs "
               f"{sec['define-by-run']:.3f}", flush=True)
@@ -132,6 +131,12 @@ def write(args: Any, rows: list[Any]) -> None:
         lines.append(f"| {problem.name} | {med['declared']:.4g} | {med['define-by-run']:.4g} | "
                      f"{sec['declared']:.3f} | {sec['define-by-run']:.3f} | "
                      f"{over * 1000:+.0f} ms ({sec['define-by-run'] / sec['declared']:.2f}x) |")
+    lines += ["", "The best value of every seed (seed 0 first), to judge the noise:", "",
+              "| problem | declared | define-by-run |", "| --- | --- | --- |"]
+    for problem, _, _, got in rows:
+        lines.append(f"| {problem.name} | " + " | ".join(
+            ", ".join(f"{r['best']:.3g}" for r in got[how])
+            for how in ("declared", "define-by-run")) + " |")
     lines += [
         "",
         "Why the two differ at all: the first trial of a define-by-run study has no space "

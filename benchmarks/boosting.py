@@ -16,6 +16,8 @@ the same trial budget:
 
 - ``bayes``, ``bayes+asha``, ``random+asha``: ours, ``hpo_framework.jobs`` as ``hpo-run``
   runs a job (the serial executor: one process, as Optuna runs), asha with its defaults;
+  any ``STRATEGY+PRUNER[:KEY=INT,...]`` in ``--methods`` runs ours with those options
+  (``bayes+asha:min_resource=10``, ``bayes+median``);
 - ``tpe``: Optuna's TPESampler (seeded), no pruning;
 - ``tpe+sha`` / ``tpe+median``: TPE with ``XGBoostPruningCallback`` /
   ``LightGBMPruningCallback`` from optuna-integration and Optuna's SuccessiveHalvingPruner
@@ -99,10 +101,13 @@ def run_ours(method: str, backend: str, dataset_name: str, seed: int, trials: in
     from hpo_framework.jobs.job import JobConfig, prepare, run_job
 
     strategy, _, pruner = method.partition("+")
+    pruner, _, given = pruner.partition(":")  # bayes+asha:min_resource=10
+    options = dict(kv.split("=", 1) for kv in given.split(",") if kv)
     config = JobConfig(strategy=strategy, backend=backend, dataset=dataset_name,
                        n_trials=trials, seed=seed, storage=":memory:", executor="serial",
                        pruner=pruner or None, metric=METRIC[dataset_name], final_test=False,
-                       backend_options={"n_jobs": 1}, new_study=True)
+                       backend_options={"n_jobs": 1}, new_study=True,
+                       pruner_options={k: int(v) for k, v in options.items()})
     prepared = prepare(config)
     start = time.perf_counter()
     try:
@@ -257,8 +262,8 @@ def measure(args: argparse.Namespace, methods: list[str], runs: list[dict]) -> N
         for dataset in args.datasets.split(","):
             for seed in range(args.seeds):
                 for method in methods:
-                    run = (run_ours if method in OURS else run_peer)(method, backend, dataset,
-                                                                     seed, args.trials)
+                    run = (run_peer if method in PEERS else run_ours)(method, backend, dataset,
+                                                                      seed, args.trials)
                     run.update(method=method, backend=backend, dataset=dataset, seed=seed,
                                test=test_score(backend, dataset, seed, run["params"]))
                     runs.append(run)

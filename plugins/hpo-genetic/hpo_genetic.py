@@ -7,6 +7,12 @@ hall of fame (elites) joins the offspring. ``ask`` hands out the current generat
 configurations that were never evaluated, so a whole generation runs in parallel; an
 individual that decodes to an evaluated configuration takes its fitness from the history.
 
+At the budgets users run (40-50 trials) a GA must stay ahead of random search: unless
+set, the population is sized from the number of parameters (a budget is not known to a
+strategy), the first generation is a Latin hypercube, and a population whose best stalls
+or whose parents collapse to one point restarts beside its elites
+(``benchmarks/genetic_small.py``).
+
 Every generation is built from (seed, generation number, fitnesses known so far) with
 DEAP's operators run under a per-generation seed of ``random``, so a resumed study
 rebuilds the same generations from its history and asks what an uninterrupted run would.

@@ -1,7 +1,8 @@
 """hpo-boosting: the ``xgboost`` and ``lightgbm`` backends (gradient-boosted trees).
 
 One distribution for both: they share the round-by-round reporting, the checkpoints, the
-option set and the tests; a user who wants one installs both small wheels anyway.
+options, the scoring and the tests, so they stay in step (the price: installing it brings
+both libraries).
 Importing this module imports neither library: the registry loads it for ``--help``.
 """
 

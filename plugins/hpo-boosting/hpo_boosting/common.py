@@ -19,7 +19,7 @@ from hpo_framework.contracts.user_model import call_model_function, load_model_f
 from hpo_framework.errors import TrialPaused
 from hpo_framework.options import Option
 
-#: library metric name -> (our name, how the value becomes ours)
+#: how a library's validation metric becomes ours: as it is, 1 - error, RMSE squared
 _SAME, _ONE_MINUS, _SQUARE = "same", "one_minus", "square"
 
 

@@ -80,6 +80,7 @@ def optimize(
     pruner: str | None = None,
     pruner_options: Mapping[str, Any] | None = None,
     define_by_run: bool = False,
+    show_progress: bool = False,
     **strategy_options: Any,
 ) -> Study:
     """Minimize (or maximize) ``objective(params) -> float`` over ``space``.
@@ -101,7 +102,8 @@ def optimize(
     ``trial.report(value, step)`` and checks ``trial.should_prune()`` is stopped early.
     A pausing pruner (halving) needs an objective with ``resumable = True`` that raises
     ``TrialPaused(checkpoint=...)`` when ``trial.should_pause()`` and goes on from
-    ``trial.resume`` (see "Early stopping" in the user guide).
+    ``trial.resume`` (see "Early stopping" in the user guide). ``show_progress=True``
+    prints the CLI's line per trial (decided of total, best, elapsed, ETA) on stderr.
     """
     if not callable(objective):  # refused up front, not every trial FAILED
         raise OptionError(f"optimize() needs an objective function, objective(params) -> "
@@ -128,6 +130,10 @@ def optimize(
         direction=direction, new_study=new_study, name_given=study is not None, api=True,
         config={"objective": getattr(objective, "__qualname__", type(objective).__name__)})
     _say_note(the_study)
+    if show_progress:  # off by default, as in a library
+        from .results.progress import ProgressLines
+
+        callbacks = [*callbacks, ProgressLines(n_trials, the_study)]
     from .study.loop import run
 
     try:

@@ -27,7 +27,7 @@ def test_summary_table_lists_each_strategy_with_scores(compared):
     cwd, proc = compared
     out = proc.stdout
     for column in ("strategy", "best val", "test", "best configuration", "trials", "failed",
-                   "wall s"):
+                   "pruned", "wall s"):
         assert column in out
     assert "compare-sklearn-digits-grid" in out and "compare-sklearn-digits-random" in out
     assert "[1/2] strategy grid, seed 3" in proc.stderr
@@ -35,7 +35,8 @@ def test_summary_table_lists_each_strategy_with_scores(compared):
     studies = [load_study(cwd / "cmp.db", f"compare-sklearn-digits-{s}") for s in ("grid",
                                                                                  "random")]
     top = max(studies, key=lambda v: (v.best_trial.value, -studies.index(v)))
-    assert f"best validation accuracy: {top.name} ({top.strategy}, " in out
+    assert f"winner: {top.name} ({top.strategy}), best validation accuracy " in out
+    assert "the best validation score decides" in out
 
 
 def test_each_strategy_is_its_own_study_on_the_same_problem(compared):

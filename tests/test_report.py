@@ -51,7 +51,7 @@ def test_report_prints_every_trial_and_the_best_configuration(db, tmp_path):
     assert "study demo: 8 trials" in proc.stdout
     assert f"best trial {best.number}:" in proc.stdout
     assert f"optimizer={best.params['optimizer']}" in proc.stdout
-    assert "8 trials (0 failed), finished" in proc.stdout
+    assert "8 trials (0 failed, 0 pruned), finished" in proc.stdout
 
 
 def test_report_json_and_csv_agree_with_storage(db, tmp_path):

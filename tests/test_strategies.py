@@ -73,9 +73,9 @@ def test_check_strategy_catches_a_strategy_that_forgets_its_history():
 def test_grid_log_points_are_the_notebooks_learning_rates():
     study = optimize(lambda p: p["lr"], {"lr": {"type": "float", "low": 1e-3, "high": 1e-1,
                                                 "log": True}}, strategy="grid")
-    assert [t.params["lr"] for t in study.trials] == [0.001, 0.01, 0.1]
+    assert sorted(t.params["lr"] for t in study.trials) == [0.001, 0.01, 0.1]
     study = optimize(lambda p: p["x"], {"x": {"type": "float", "low": 0.0, "high": 1.0}},
-                     strategy="grid", points=5)
+                     strategy="grid", points=5, order="fixed")
     assert [t.params["x"] for t in study.trials] == [0.0, 0.25, 0.5, 0.75, 1.0]
 
 

@@ -370,6 +370,7 @@ def _run_prepared(prepared: Any, kw: dict[str, Any]) -> None:
         message = (f"study '{study.name}' in {study.storage.path} is already complete ({done} "
                    f"of {config.n_trials} trials); run more with --trials {done + config.n_trials}"
                    ", or start anew with --new-study")
+        study.stop_reason = "already complete (no trial ran)"
         if as_json:
             emit_json(json.dumps(JobResult(study, prepared.metric).to_dict()))
             click.echo(message, err=True)
@@ -377,7 +378,7 @@ def _run_prepared(prepared: Any, kw: dict[str, Any]) -> None:
         print_summary(JobResult(study, prepared.metric))
         click.echo(message, err=True)
         return
-    progress = Progress(config.n_trials)
+    progress = Progress(config.n_trials, study=study)
     if not as_json and prepared.executor.name == "serial":
         # trials run in this process, as they are: load the data and the backend's
         # libraries first (other executors may change the objective when they start)
@@ -437,7 +438,11 @@ def print_summary(result: Any) -> None:
     if failed:
         console.print(f"{failed} trial(s) failed; their errors are in the table and the storage",
                       highlight=False)
-    console.print(f"stopped: {study.stop_reason}; study '{study.name}' is stored in "
+    pruned = sum(1 for t in study.trials if t.state.value == "PRUNED")
+    if pruned:
+        console.print(f"{pruned} trial(s) pruned (stopped early by the pruner); the step each "
+                      "stopped at is in the table", highlight=False)
+    console.print(f"stopped: {study.stop_reason or 'no trial ran'}; study '{study.name}' is stored in "
                   f"{study.storage.path}", highlight=False)
 
 

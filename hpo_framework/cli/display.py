@@ -8,26 +8,27 @@ from typing import Any, TextIO
 
 from ..contracts.trial import Trial, TrialState
 from ..results.format import fmt
+from ..results.progress import ProgressCount
 from ..study.core import Study
 
 __all__ = ["Progress", "fmt", "make_console", "trials_table"]
 
 
 class Progress:
-    """Trials done of total, best so far, elapsed and ETA.
+    """Trials decided of the trials that will run, best so far, elapsed and ETA (see
+    :mod:`hpo_framework.results.progress` for what counts).
 
-    A live bar (rich) on a terminal; one plain line per finished trial otherwise.
+    A live bar (rich) on a terminal; one plain line per trial event otherwise.
     """
 
     def __init__(self, total: int | None, stream: TextIO | None = None,
-                 live: bool | None = None) -> None:
+                 live: bool | None = None, study: Study | None = None) -> None:
         self.total = total
         self.stream = stream or sys.stderr
         self.live = self.stream.isatty() if live is None else live
-        self.started = time.monotonic()
+        self.count = ProgressCount(total, study)
         self._bar: Any = None
         self._task: Any = None
-        self._done_at_start: int | None = None
 
     def __enter__(self) -> Progress:
         if self.live:
@@ -37,17 +38,18 @@ class Progress:
                 MofNCompleteColumn,
                 TextColumn,
                 TimeElapsedColumn,
-                TimeRemainingColumn,
             )
             from rich.progress import Progress as RichProgress
 
             self._bar = RichProgress(
                 TextColumn("[bold]trials"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("best {task.fields[best]}"), TimeElapsedColumn(), TextColumn("eta"),
-                TimeRemainingColumn(), console=Console(file=self.stream), transient=False,
+                TextColumn("{task.fields[paused]}best {task.fields[best]}"),
+                TimeElapsedColumn(), TextColumn("{task.fields[eta]}"),
+                console=Console(file=self.stream), transient=False,
             )
             self._bar.__enter__()
-            self._task = self._bar.add_task("trials", total=self.total, best="-")
+            self._task = self._bar.add_task("trials", total=self.total, best="-", paused="",
+                                            eta="")
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -67,27 +69,19 @@ class Progress:
             out = work()
         print(f"warmed up in {time.monotonic() - start:.1f}s: {label}", file=self.stream,
               flush=True)
-        self.started = time.monotonic()
+        self.count.restart_clock()
         return out
 
     def __call__(self, study: Study, trial: Trial) -> None:
-        done = len(study.finished_trials)
-        if self._done_at_start is None:
-            self._done_at_start = done - 1
-        best = fmt(study.best_value)
+        count = self.count
+        count.update(study, trial)
         if self._bar is not None:
-            self._bar.update(self._task, completed=done, best=best)
+            paused = count.paused(study)
+            self._bar.update(self._task, completed=count.decided, total=count.total(study),
+                             best=fmt(study.best_value), eta=count.eta(study).strip(),
+                             paused=f"{paused} paused " if paused else "")
             return
-        elapsed = time.monotonic() - self.started
-        ran = done - self._done_at_start
-        eta = ""
-        if self.total and ran > 0 and done < self.total:
-            eta = f" eta {elapsed / ran * (self.total - done):.0f}s"
-        value = fmt(trial.value) if trial.state is TrialState.COMPLETE else trial.state.value
-        extra = f" ({trial.error})" if trial.error and trial.state is not TrialState.COMPLETE else ""
-        total = f"/{self.total}" if self.total else ""
-        print(f"trial {trial.number} [{done}{total}] {value}{extra} best {best} "
-              f"elapsed {elapsed:.0f}s{eta}", file=self.stream, flush=True)
+        print(count.line(study, trial), file=self.stream, flush=True)
 
 
 def make_console(stream: TextIO | None = None) -> Any:

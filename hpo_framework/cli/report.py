@@ -35,10 +35,10 @@ def summary_table(rows: Sequence[Mapping[str, Any]], title: str = "") -> Any:
     aggregated = bool(rows) and "runs" in rows[0]
     if aggregated:
         cols = ["strategy", "runs", "best_validation_median", "test_score_median",
-                "best_config", "trials", "failed", "wall_time_s_median"]
+                "best_config", "trials", "failed", "pruned", "wall_time_s_median"]
     else:
         cols = ["strategy", "seed", "best_validation", "test_score", "best_config", "trials",
-                "failed", "wall_time_s"]
+                "failed", "pruned", "wall_time_s"]
     for c in cols:
         if c == "best_config":
             table.add_column(_HEADERS[c], overflow="fold", ratio=1)
@@ -73,12 +73,12 @@ def _studies_table(rows: Sequence[Mapping[str, Any]], storage_path: str) -> Any:
     from rich.table import Table
 
     table = Table(title=f"studies in {storage_path}")
-    for c in ("study", "strategy", "metric", "best", "trials", "failed", "running"):
+    for c in ("study", "strategy", "metric", "best", "trials", "failed", "pruned", "running"):
         table.add_column(c)
     for r in rows:
         table.add_row(escape(r["study"]), escape(r["strategy"]), r["metric"],
                       fmt(r["best_validation"]), str(r["trials"]), str(r["failed"]),
-                      str(r["running"]))
+                      str(r["pruned"]), str(r["running"]))
     return table
 
 
@@ -150,7 +150,8 @@ def _report_one(view: Any, as_json: bool, as_csv: bool, html: str | None,
     active = row["running"] - row["paused"]
     state = ", ".join([*([f"{active} still running or queued"] if active else []),
                        *([f"{row['paused']} paused"] if row["paused"] else [])]) or "finished"
-    console.print(f"strategy {view.strategy}, {row['trials']} trials ({row['failed']} failed), "
+    console.print(f"strategy {view.strategy}, {row['trials']} trials ({row['failed']} failed, "
+                  f"{row['pruned']} pruned), "
                   f"{state}", highlight=False)
     result = importances(view)
     if result["importances"]:
@@ -167,7 +168,7 @@ def _report_one(view: Any, as_json: bool, as_csv: bool, html: str | None,
 def _report_many(views: Sequence[Any], as_json: bool, as_csv: bool, html: str | None,
                  plots: str | None) -> None:
     from ..results.exports import to_csv, to_json
-    from ..results.stats import SUMMARY_COLUMNS, summary
+    from ..results.stats import SUMMARY_COLUMNS, summary, verdict, verdict_lines
 
     rows = [summary(v) for v in views]
     written: list[Path] = []
@@ -184,7 +185,7 @@ def _report_many(views: Sequence[Any], as_json: bool, as_csv: bool, html: str | 
         written.append(comparison_html(views, html, rows=rows, title="Studies compared",
                                        by="study"))
     if as_json:
-        click.echo(to_json({"runs": rows}))
+        click.echo(to_json({"runs": rows, "winner": verdict(rows)}))
         return
     if as_csv:
         click.echo(to_csv(rows, SUMMARY_COLUMNS), nl=False)
@@ -193,6 +194,8 @@ def _report_many(views: Sequence[Any], as_json: bool, as_csv: bool, html: str | 
 
     console = make_console()
     console.print(summary_table(rows, title="studies compared"))
+    for line in verdict_lines(rows):
+        console.print(line, highlight=False)
     for path in written:
         console.print(f"wrote {path}", highlight=False)
 
@@ -245,13 +248,10 @@ def print_comparison(comparison: Any, file: Any = None) -> None:
                                     f"seeds {comparison.seeds}: median [min, max]"))
     for study, error in comparison.errors.items():
         console.print(f"final test of {study} failed: {error}", style="red", highlight=False)
-    from ..results.stats import winner
+    from ..results.stats import verdict_lines
 
-    top = winner(comparison.rows)
-    if top is not None:
-        row = comparison.rows[top]
-        console.print(f"best validation {metric}: {row['study']} ({row['strategy']}, "
-                      f"{fmt(row['best_validation'])})", highlight=False)
+    for line in verdict_lines(comparison.rows):
+        console.print(line, highlight=False)
     storage = comparison.views[0].storage_path if comparison.views else "-"
     names = ", ".join(v.name for v in comparison.views)
     console.print(f"studies in {storage}: {names}; see one with: hpo-run report --storage "

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import OptionError
 from ..results.model import StudyView
-from ..results.stats import aggregate, summary
+from ..results.stats import aggregate, summary, verdict
 
 #: comparison mode is reproducible by default, so running the same command resumes it
 DEFAULT_SEED = 0
@@ -100,6 +100,7 @@ class Comparison:
             out["by_strategy"] = self.by_strategy()
         if self.errors:
             out["final_test_errors"] = self.errors
+        out["winner"] = verdict(self.rows)  # the best validation decides; both scores shown
         return out
 
     def write(self, directory: str | Path) -> list[Path]:

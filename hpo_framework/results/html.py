@@ -16,7 +16,14 @@ from typing import Any
 from ..errors import HPOError
 from .format import fmt, header
 from .model import StudyView, as_view
-from .stats import REPEAT_COLUMNS, SUMMARY_COLUMNS, summary, trial_rows, winner
+from .stats import (
+    REPEAT_COLUMNS,
+    SUMMARY_COLUMNS,
+    summary,
+    trial_rows,
+    verdict_lines,
+    winner,
+)
 
 CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1300px}
 table{border-collapse:collapse;margin:1em 0;font-size:14px}
@@ -183,9 +190,14 @@ def comparison_html(views: Sequence[Any], path: str | Path, *,
             f"trial's validation score, test the best configuration retrained on all "
             f"training data.</p>"]
     if top is not None:
+        lines = verdict_lines(rows)
         body.append(f"<p class='winner'><strong>Winner: {escape(str(rows[top]['study']))}"
                     f"</strong> ({escape(str(rows[top]['strategy']))}, best validation "
-                    f"{escape(fmt(rows[top]['best_validation']))})</p>")
+                    f"{escape(fmt(rows[top]['best_validation']))}, test "
+                    f"{escape(fmt(rows[top].get('test_score')))}): the best validation score "
+                    "decides; the test set is scored once, after the search, and never "
+                    "chooses.</p>")
+        body += [f"<p class='best-test'>{escape(line)}</p>" for line in lines[1:]]
     if agg is not None:
         body += ["<h2>Over seeds (median, min, max)</h2>",
                  html_table(agg, REPEAT_COLUMNS, highlight=winner(

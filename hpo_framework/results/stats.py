@@ -8,13 +8,14 @@ from datetime import datetime
 from typing import Any
 
 from ..contracts.trial import TrialState
+from .format import fmt
 from .model import StudyView, as_view
 
 SUMMARY_COLUMNS = ["strategy", "seed", "best_validation", "test_score", "best_config", "trials",
-                   "failed", "wall_time_s", "study"]
+                   "failed", "pruned", "wall_time_s", "study"]
 REPEAT_COLUMNS = ["strategy", "runs", "best_validation_median", "best_validation_min",
                   "best_validation_max", "test_score_median", "test_score_min", "test_score_max",
-                  "best_config", "trials", "failed", "wall_time_s_median"]
+                  "best_config", "trials", "failed", "pruned", "wall_time_s_median"]
 
 
 def median(values: Iterable[float]) -> float | None:
@@ -109,7 +110,9 @@ def summary(study: Any) -> dict[str, Any]:
 
 
 def trial_rows(study: Any) -> list[dict[str, Any]]:
-    """Every trial as a flat row: number, each parameter, value, state, duration, error."""
+    """Every trial as a flat row: number, each parameter, value, state, duration, error
+    (a FAILED trial's) and detail (what a PRUNED, PAUSED or queued trial's state means:
+    "pruned at step 1" is no error)."""
     view = as_view(study)
     rows = []
     for t in sorted(view.trials, key=lambda t: t.number):
@@ -119,7 +122,9 @@ def trial_rows(study: Any) -> list[dict[str, Any]]:
         row[view.metric] = t.value
         row["state"] = t.state.value
         row["duration_s"] = None if t.duration is None else round(t.duration, 3)
-        row["error"] = t.error
+        failed = t.state is TrialState.FAILED
+        row["error"] = t.error if failed else None
+        row["detail"] = None if failed else t.error
         rows.append(row)
     return rows
 
@@ -131,6 +136,57 @@ def winner(rows: Sequence[Mapping[str, Any]]) -> int | None:
         return None
     sign = -1.0 if scored[0][1].get("direction", "maximize") == "maximize" else 1.0
     return min(scored, key=lambda ir: (sign * ir[1]["best_validation"], ir[0]))[0]
+
+
+def _best_test(rows: Sequence[Mapping[str, Any]]) -> int | None:
+    scored = [(i, r) for i, r in enumerate(rows) if isinstance(r.get("test_score"), int | float)
+              and math.isfinite(r["test_score"])]
+    if not scored:
+        return None
+    sign = -1.0 if scored[0][1].get("direction", "maximize") == "maximize" else 1.0
+    return min(scored, key=lambda ir: (sign * ir[1]["test_score"], ir[0]))[0]
+
+
+def verdict(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """Which run wins, and on what. The best validation score decides: the test score is
+    measured once, after the search, and a choice made on it would no longer be an
+    unbiased estimate. The run with the best test score is named beside it when it is
+    another one, so that a reader sees both."""
+    top = winner(rows)
+    if top is None:
+        return None
+    best_test = _best_test(rows)
+    row = rows[top]
+    out: dict[str, Any] = {
+        "study": row.get("study"), "strategy": row.get("strategy"),
+        "decided_by": "best_validation", "best_validation": row.get("best_validation"),
+        "test_score": row.get("test_score"), "index": top, "best_test": None,
+    }
+    if best_test is not None and best_test != top:
+        other = rows[best_test]
+        out["best_test"] = {"study": other.get("study"), "strategy": other.get("strategy"),
+                            "test_score": other.get("test_score"),
+                            "best_validation": other.get("best_validation"),
+                            "index": best_test}
+    return out
+
+
+def verdict_lines(rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The verdict in words: the winner with both scores, and what decided."""
+    v = verdict(rows)
+    if v is None:
+        return []
+    metric = rows[0].get("metric", "value")
+    lines = [f"winner: {v['study']} ({v['strategy']}), best validation {metric} "
+             f"{fmt(v['best_validation'])}, test {fmt(v['test_score'])}; the best validation "
+             "score decides (the test set is scored once, after the search, and never chooses)"]
+    other = v["best_test"]
+    if other is not None:
+        lines.append(f"best test {metric}: {other['study']} ({other['strategy']}), test "
+                     f"{fmt(other['test_score'])}, best validation "
+                     f"{fmt(other['best_validation'])}: not the winner, since choosing by the "
+                     "test score would tune on the test set")
+    return lines
 
 
 def aggregate(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -154,6 +210,7 @@ def aggregate(rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             "best_config": None if top is None else runs[top]["best_config"],
             "trials": sum(r["trials"] for r in runs),
             "failed": sum(r["failed"] for r in runs),
+            "pruned": sum(r.get("pruned", 0) for r in runs),
             "wall_time_s_median": _stats(r.get("wall_time_s") for r in runs)[0],
         })
     return out

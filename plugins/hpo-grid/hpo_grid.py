@@ -4,6 +4,12 @@ Explicit ``values`` lists, integer ranges and categoricals are taken whole; a fl
 without ``values`` is split into ``points`` values on its own (linear or log) scale, so
 ``learning_rate: {low: 1e-3, high: 1e-1, log: true}`` gives 0.001, 0.01, 0.1. A
 parameter whose condition does not hold does not multiply its branch of the grid.
+
+The default order (``spread``) covers the space from the first trials on, so that a budget
+smaller than the grid never explores one corner of it (the space's own order runs every
+value of the last parameters before the first one moves: 54 trials of a 198-point grid
+all had ``learning_rate=0.001``). It is a function of the space only, so a resumed study
+walks the same order.
 """
 
 from __future__ import annotations
@@ -28,8 +34,11 @@ class GridStrategy(Strategy):
     options = {
         "points": Option(3, int, low=1, nullable=False,
                          help="values per float dimension without a 'values' list"),
-        "order": Option("fixed", str, choices=("fixed", "shuffled"), nullable=False,
-                        help="fixed: the space's order; shuffled: a seeded permutation"),
+        "order": Option("spread", str, choices=("fixed", "shuffled", "spread"),
+                        nullable=False,
+                        help="spread: every prefix covers every parameter's values (the "
+                             "default); fixed: the space's order; shuffled: a seeded "
+                             "permutation"),
     }
 
     def __init__(self, space, seed=None, **options: Any) -> None:
@@ -44,6 +53,8 @@ class GridStrategy(Strategy):
             points = list(unique.values())
         if self.config["order"] == "shuffled":
             random.Random(f"grid:{0 if seed is None else seed}").shuffle(points)
+        elif self.config["order"] == "spread":
+            points = spread(points)
         self.points: list[dict[str, Any]] = points
         self._seen: set[tuple] = set()  # configurations handed out (this run or the history)
         self.position = 0  # index of the next point to consider
@@ -91,6 +102,60 @@ class GridStrategy(Strategy):
             return None
         return (f"grid: {remaining} of {len(self.points)} points were skipped (the study "
                 "stopped first); raise --trials or run the same study again to continue")
+
+
+def spread(points: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The points in an order whose every prefix spreads over every parameter.
+
+    Each parameter's values are visited in van der Corput order (ends first, then
+    midpoints: 0.001, 0.1, 0.01). The parameter with the most values steps by one position
+    per trial; every other one, ``j``, sits at position ``(d_1 + d_j) mod n_j``, where
+    ``d_j`` is its own digit of the trial's index in mixed radix. So each run of ``n_1``
+    trials holds every value of every parameter, within one of equal counts, and the pairs
+    differ from run to run; the map from digits to points is one to one, so every point
+    comes once, in an order fixed by the space alone. A conditional space's branches (the
+    points with the same active parameters: ``n_layers=2`` and its ``units_2``) are each
+    ordered so, and taken in turn.
+    """
+    branches: dict[frozenset, list[dict[str, Any]]] = {}
+    for p in points:
+        branches.setdefault(frozenset(p), []).append(p)
+    ordered = [_spread_product(b) for b in branches.values()]
+    turns = sorted((i, b) for b, branch in enumerate(ordered) for i in range(len(branch)))
+    return [ordered[b][i] for i, b in turns]
+
+
+def _spread_product(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """:func:`spread` for points with the same parameters (part of one full factorial)."""
+    rank: dict[str, dict[tuple, int]] = {}  # per parameter: value -> index, first seen first
+    for p in points:
+        for name, v in p.items():
+            seen = rank.setdefault(name, {})
+            seen.setdefault(_typed(v), len(seen))
+    dims = sorted(rank, key=lambda n: -len(rank[n]))  # stable: ties keep the space's order
+    position = {n: _van_der_corput_positions(len(rank[n])) for n in dims}
+
+    def index(p: dict[str, Any]) -> int:
+        k, scale, first = 0, 1, 0
+        for j, n in enumerate(dims):
+            pos, size = position[n][rank[n][_typed(p[n])]], len(rank[n])
+            if j == 0:
+                first = pos
+            k += (pos if j == 0 else (pos - first) % size) * scale
+            scale *= size
+        return k
+
+    return sorted(points, key=index)
+
+
+def _van_der_corput_positions(n: int) -> list[int]:
+    """position[i]: where index ``i`` of ``n`` comes in the bit-reversed order of 0..n-1."""
+    bits = max(1, (n - 1).bit_length())
+    order = [r for r in (int(f"{i:0{bits}b}"[::-1], 2) for i in range(1 << bits)) if r < n]
+    out = [0] * n
+    for pos, i in enumerate(order):
+        out[i] = pos
+    return out
 
 
 def _typed(value: Any) -> tuple[str, Any]:

@@ -78,7 +78,7 @@ function studyPage() {
   filter.oninput = stateFilter.onchange = () => renderTable();
   cx.onchange = cy.onchange = () => { refresh(); };
 
-  function columns() { return ["number", ...data.params, "value", "state", "duration_s", "error"]; }
+  function columns() { return ["number", ...data.params, "value", "state", "detail", "duration_s", "error"]; }
   function cell(t, c) { return c === "value" ? t.value : (c in t.params ? t.params[c] : t[c]); }
   function renderTable() {
     if (!data) return;

@@ -1,0 +1,124 @@
+"""How far a running study is, told truthfully: the CLI's display and the API's
+``show_progress`` both read it.
+
+A trial counts when it is *decided* (COMPLETE, FAILED or PRUNED). One that a pausing pruner
+paused is not decided yet: it counts when it is resumed to its end or ended PRUNED, so
+the count never runs ahead of the study. The total is what will run: the trial budget,
+or fewer when the strategy has fewer configurations left to give (a grid knows its size).
+The ETA is the time per decided trial times the trials that remain; with a pausing pruner
+it is a lower bound (``eta >Ns``): the time to start the trials still to come, before
+the paused ones are resumed or ended.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any, TextIO
+
+from ..contracts.trial import Trial, TrialState
+from .format import fmt
+
+
+class ProgressCount:
+    """Decided trials of the total, paused ones, elapsed time and ETA of one run."""
+
+    def __init__(self, budget: int | None, study: Any = None) -> None:
+        self.budget = budget
+        self.started = time.monotonic()
+        self._decided: set[int] = set()
+        self._decided_before: int | None = None
+        self._started_before = 0
+        if study is not None:
+            self.begin(study)
+
+    def begin(self, study: Any) -> None:
+        """What the study held before this run (a resumed study has decided trials)."""
+        self._decided_before = len(study.finished_trials)
+        self._started_before = _started(study)
+
+    def restart_clock(self) -> None:
+        """Start the clock now (after a warm-up that no trial should pay for)."""
+        self.started = time.monotonic()
+
+    def update(self, study: Any, trial: Trial) -> None:
+        """One trial event (decided, or paused) from the study's loop."""
+        if self._decided_before is None:  # not begun: this event is the run's first
+            before = len(study.finished_trials) - (1 if trial.state.finished else 0)
+            self._decided_before = before
+            self._started_before = _started(study) - 1
+        if trial.state.finished:
+            self._decided.add(trial.number)
+
+    @property
+    def decided(self) -> int:
+        return (self._decided_before or 0) + len(self._decided)
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    def total(self, study: Any) -> int | None:
+        """The budget, or what the strategy can still give when that is fewer."""
+        strategy = study.strategy
+        left = 0 if strategy.done else getattr(strategy, "remaining", None)
+        if not getattr(strategy, "finite", False) or not isinstance(left, int):
+            return self.budget
+        can = len(study.trials) + left  # every trial in the study will be decided
+        return can if self.budget is None else min(self.budget, can)
+
+    def eta(self, study: Any) -> str:
+        """`` eta Ns`` (``eta >Ns`` with a pausing pruner), or "" when unknown or done."""
+        total = self.total(study)
+        if total is None or self.decided >= total:
+            return ""
+        if getattr(study.pruner, "pauses", False):
+            started = _started(study)
+            new, to_start = started - self._started_before, total - started
+            if new <= 0 or to_start <= 0:
+                return ""
+            return f" eta >{self.elapsed / new * to_start:.0f}s"
+        ran = len(self._decided)
+        if ran <= 0:
+            return ""
+        return f" eta {self.elapsed / ran * (total - self.decided):.0f}s"
+
+    def paused(self, study: Any) -> int:
+        """Paused trials as the lines so far tell it: when the study ends the paused ones
+        all at once, each stays paused until its own line says it ended."""
+        waiting = sum(1 for t in study.trials if t.state is TrialState.PAUSED)
+        return waiting + max(0, len(study.finished_trials) - self.decided)
+
+    def counts(self, study: Any) -> str:
+        """``5/20``, with the paused trials when there are some: ``5/20, 7 paused``."""
+        total = self.total(study)
+        paused = self.paused(study)
+        text = f"{self.decided}" + ("" if total is None else f"/{total}")
+        return text + (f", {paused} paused" if paused else "")
+
+    def line(self, study: Any, trial: Trial) -> str:
+        """The plain line for one trial event (a log, a pipe, the API)."""
+        value = fmt(trial.value) if trial.state is TrialState.COMPLETE else trial.state.value
+        extra = f" ({trial.error})" if trial.error and trial.state is not TrialState.COMPLETE \
+            else ""
+        return (f"trial {trial.number} [{self.counts(study)}] {value}{extra} best "
+                f"{fmt(study.best_value)} elapsed {self.elapsed:.0f}s{self.eta(study)}")
+
+
+class ProgressLines:
+    """A study callback that prints :meth:`ProgressCount.line` for every trial event
+    (``optimize(..., show_progress=True)``; the CLI's display off a terminal)."""
+
+    def __init__(self, budget: int | None, study: Any = None,
+                 stream: TextIO | None = None) -> None:
+        self.count = ProgressCount(budget, study)
+        self.stream = stream or sys.stderr
+
+    def __call__(self, study: Any, trial: Trial) -> None:
+        self.count.update(study, trial)
+        print(self.count.line(study, trial), file=self.stream, flush=True)
+
+
+def _started(study: Any) -> int:
+    """Trials that have run at least once (every one but those queued to run)."""
+    return sum(1 for t in study.trials if t.state is not TrialState.WAITING)

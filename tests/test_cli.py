@@ -165,3 +165,13 @@ def test_a_default_name_never_makes_two_setups_share_a_study(tmp_path):
         rows = dict(con.execute("SELECT s.name, COUNT(t.trial_id) FROM studies s JOIN trials t "
                                 "ON t.study_id = s.study_id GROUP BY s.name"))
     assert rows == {"random-sklearn-digits": 2, "random-sklearn-digits-2": 3}
+
+
+def test_sklearn_trials_are_scored_by_roc_auc_when_asked(tmp_path):
+    proc = run_cli("--strategy", "random", "--backend", "sklearn", "--dataset", "breast_cancer",
+                   "--metric", "roc_auc", "--trials", "2", "--seed", "0", "-B", "max_iter=5",
+                   "--no-final-test", "--json", cwd=tmp_path, check=True)
+    trials = json.loads(proc.stdout)["trials"]
+    assert [t["state"] for t in trials] == ["COMPLETE", "COMPLETE"]
+    for t in trials:
+        assert t["value"] == t["metrics"]["roc_auc"] and 0.5 < t["value"] <= 1.0

@@ -154,7 +154,7 @@ def test_list_plugins_table_in_process():
 
 
 HEAVY = ("tensorflow", "keras", "sklearn", "skopt", "deap", "dask", "distributed", "matplotlib",
-         "torch", "jax", "optuna")
+         "torch", "jax", "optuna", "xgboost", "lightgbm", "numpy", "scipy")
 
 
 @pytest.mark.parametrize("args", [["--help"], ["--list-plugins"], ["--list-plugins", "--json"]])

@@ -163,7 +163,8 @@ def _pairs(values: tuple[str, ...], what: str) -> dict[str, Any]:
 @click.option("--new-study", is_flag=True,
               help="Start a new study (NAME-2, NAME-3, ...) instead of resuming NAME.")
 @click.option("--metric", default=None,
-              help="accuracy (default), log_loss, f1_macro; mse (default), r2 for regression.")
+              help="accuracy (default), log_loss, f1_macro, roc_auc; mse (default), rmse, mae, "
+                   "r2 for regression.")
 @click.option("--direction", type=click.Choice(["maximize", "minimize"]), default=None,
               help="Optional; follows from the metric.")
 @click.option("--model", default=None,

@@ -235,10 +235,11 @@ class SklearnBackend(Backend):
         pred = self.predict(model, x)
         proba = self.predict_proba(model, x) if dataset.task == "classification" else None
         if proba is not None and hasattr(model, "classes_"):
-            # log loss indexes columns by label: map labels to column positions
+            # the probability metrics index columns by label: map labels to positions
             return {**score_all(dataset.task, y, pred, None),
                     **{k: v for k, v in score_all(dataset.task, _index(model, y), pred,
-                                                  proba).items() if k == "log_loss"}}
+                                                  proba).items()
+                       if k in ("log_loss", "roc_auc")}}
         return score_all(dataset.task, y, pred, proba)
 
     def save(self, model: Any, path: str) -> str:

@@ -298,3 +298,18 @@ def test_listing_the_plugins_imports_neither_library():
                           timeout=120)
     assert "backend xgboost" in proc.stdout and "backend lightgbm" in proc.stdout
     assert proc.stdout.strip().splitlines()[-1] == "LOADED=", proc.stdout
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_the_final_retrain_boosts_to_the_round_the_best_trial_stopped_at(name, tmp_path):
+    space = tmp_path / "space.yaml"
+    space.write_text("n_estimators: 300\nlearning_rate: 0.5\n"
+                     + ("max_depth: 3\n" if name == "xgboost" else "num_leaves: 7\n"))
+    proc = run_cli("--backend", name, "--dataset", "breast_cancer", "--strategy", "random",
+                   "--trials", "1", "--seed", "0", "--space", space, "-B",
+                   "early_stopping_rounds=3", "--storage", tmp_path / "f.db", "--json",
+                   cwd=tmp_path, check=True)
+    out = json.loads(proc.stdout)
+    best = out["trials"][0]["metrics"]["best_round"]
+    assert 1 <= best < 300  # it stopped early
+    assert out["final_params"]["n_estimators"] == int(best)

@@ -69,6 +69,12 @@ class Backend(Configurable):
         """Write the model to ``path``; return the path written."""
         raise NotImplementedError(f"backend '{self.name}' cannot save models")
 
+    def final_params(self, params: dict[str, Any], metrics: dict[str, Any]) -> dict[str, Any]:
+        """The params the final retrain on all training data uses, from the best trial's
+        params and the metrics it recorded (a booster that stopped early retrains to the
+        round it stopped at). Default: the params as they are."""
+        return params
+
     def release(self, model: Any) -> None:
         """Free what one trial held (a Keras session, say). Called after every fit."""
 

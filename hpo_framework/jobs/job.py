@@ -246,15 +246,15 @@ def run_job(prepared: Prepared, callbacks: Sequence[Callback] = ()) -> JobResult
     if config.final_test and study.best_trial is not None:
         params = study.best_params or {}
         try:
-            final = final_test(prepared.objective.spec, params, save_model=config.save_model)
+            final = final_test(prepared.objective.spec, params, save_model=config.save_model,
+                               metrics=study.best_trial.metrics)
         except HPOError:
             raise
         except Exception as exc:  # report it; the study itself is safe in storage
             from ..contracts.objective import error_text
 
             result.final_error = error_text(exc)
-        else:
-            final["params"] = params
+        else:  # final["params"]: what was retrained (the backend's final_params)
             result.final = final
             study.set_attr("final_test", final)
     return result

@@ -177,13 +177,15 @@ class PipelineObjective:
         return evaluator.evaluate(backend, params, dataset, metric)
 
 
-def final_test(spec: JobSpec, params: dict[str, Any], save_model: str | None = None
-               ) -> dict[str, Any]:
+def final_test(spec: JobSpec, params: dict[str, Any], save_model: str | None = None,
+               metrics: dict[str, Any] | None = None) -> dict[str, Any]:
     """Retrain ``params`` on the whole training set and score the test set (the notebook's
-    last step). Returns ``{"test_score", "test_metrics", "model_path"}``."""
+    last step); ``metrics``: what the best trial recorded, for the backend's
+    ``final_params``. Returns ``{"test_score", "test_metrics", "model_path", "params"}``."""
     dataset = load_dataset(spec.dataset, spec.dataset_options)
     backend = make_backend(spec)
     metric = resolve_metric(spec, dataset)
+    params = backend.final_params(dict(params), dict(metrics or {}))
     model = backend.fit(dict(params), dataset.x_train, dataset.y_train, dataset)
     try:
         scores = backend.score(model, dataset.x_test, dataset.y_test, dataset)
@@ -193,4 +195,4 @@ def final_test(spec: JobSpec, params: dict[str, Any], save_model: str | None = N
     if metric.name not in scores:
         raise HPOError(f"backend '{spec.backend}' gave no '{metric.name}' on the test set")
     return {"metric": metric.name, "test_score": scores[metric.name], "test_metrics": scores,
-            "model_path": path}
+            "model_path": path, "params": params}

@@ -200,6 +200,13 @@ class BoostingBackend(Backend):
         """(rounds in the model, the round the model predicts with)."""
         raise NotImplementedError
 
+    def final_params(self, params: dict[str, Any], metrics: dict[str, Any]) -> dict[str, Any]:
+        """The final retrain boosts as many rounds as the best trial's model predicted with
+        (fewer than its ``n_estimators`` when early stopping stopped it)."""
+        if self.config["early_stopping_rounds"] and metrics.get("best_round"):
+            return {**params, "n_estimators": max(1, int(round(metrics["best_round"])))}
+        return params
+
     def early_stopping(self, validation: Any) -> int | None:
         return self.config["early_stopping_rounds"] if validation is not None else None
 

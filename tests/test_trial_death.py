@@ -61,8 +61,9 @@ MODEL = textwrap.dedent("""
 def _model(tmp_path: Path, choices: str = "[0, 1, 2]") -> list[str]:
     (tmp_path / "dying.py").write_text(MODEL)
     (tmp_path / "space.yaml").write_text(f"k: {choices}\n")
-    return ["--strategy", "grid", "--model", f"{tmp_path / 'dying.py'}:build", "--space",
-            str(tmp_path / "space.yaml"), "--no-final-test"]
+    return ["--strategy", "grid", "-S", "order=fixed", "--model",
+            f"{tmp_path / 'dying.py'}:build", "--space", str(tmp_path / "space.yaml"),
+            "--no-final-test"]
 
 
 def _rows(db: Path, study: str) -> dict[int, tuple]:
@@ -189,8 +190,8 @@ def objective(params):
         os._exit(7)  # the trial takes its process, here the driver, with it
     return float(params["k"])
 
-study = hpo.optimize(objective, {{"k": [0, 1, 2, 3]}}, strategy="grid", n_trials=4,
-                     seed=0, storage={db!r}, study="twice")
+study = hpo.optimize(objective, {{"k": [0, 1, 2, 3]}}, strategy="grid", order="fixed",
+                     n_trials=4, seed=0, storage={db!r}, study="twice")
 print(len(study.finished_trials), study.best_value)
 """
 

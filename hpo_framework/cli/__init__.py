@@ -177,8 +177,10 @@ def _pairs(values: tuple[str, ...], what: str) -> dict[str, Any]:
 @click.option("--trial-timeout", default=None, type=float, metavar="SECONDS",
               help="Stop a trial that runs longer and record it as FAILED (timeout).")
 @click.option("--pruner", default=None,
-              help="Stop hopeless trials early: median, asha, hyperband, or a plugin's "
-                   "(see --list-plugins). Default: none.")
+              help="Stop hopeless trials early: asha-promote (recommended: the setting "
+                   "measured best, it pauses trials and resumes the promising ones), median, "
+                   "asha (Optuna's decisions), hyperband, halving, or a plugin's (see "
+                   "--list-plugins). Default: none.")
 @click.option("--strategy-option", "-S", multiple=True, metavar="KEY=VALUE",
               help="Option for the strategy, e.g. kappa=5 (repeatable).")
 @click.option("--backend-option", "-B", multiple=True, metavar="KEY=VALUE",

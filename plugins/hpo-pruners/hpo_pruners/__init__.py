@@ -1,4 +1,5 @@
-"""hpo-pruners: the ``median``, ``asha``, ``hyperband`` and ``halving`` pruners.
+"""hpo-pruners: the ``asha-promote``, ``median``, ``asha``, ``hyperband`` and ``halving``
+pruners (``asha-promote``: ``asha`` with the measured setting as its defaults).
 
 Each is stateless: a decision is a function of (seed, options, the trial's curve, the
 history), so a resumed study, or a pruner object rebuilt for every call, decides the same.
@@ -11,8 +12,10 @@ from .asha import ASHAPruner
 from .halving import HalvingPruner
 from .hyperband import HyperbandPruner
 from .median import MedianPruner
+from .promote import PromotingASHAPruner
 
-__all__ = ["ASHAPruner", "HalvingPruner", "HyperbandPruner", "MedianPruner"]
+__all__ = ["ASHAPruner", "HalvingPruner", "HyperbandPruner", "MedianPruner",
+           "PromotingASHAPruner"]
 
 
 @hookimpl
@@ -20,6 +23,9 @@ def register_pruners(register):
     register("median", MedianPruner,
              "stop a trial whose best value so far is worse than the median of finished "
              "trials at the same step")
+    register("asha-promote", PromotingASHAPruner,
+             "recommended: asha with the measured best setting (pause and promote, top rung "
+             "at max_resource=10 epochs, hopeless_after=4)")
     register("asha", ASHAPruner,
              "asynchronous successive halving: at each rung keep the top 1/reduction_factor")
     register("hyperband", HyperbandPruner,

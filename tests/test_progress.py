@@ -230,3 +230,21 @@ def test_a_conditional_grid_takes_its_branches_in_turn():
     assert {t.params["units_1"] for t in study.trials} == {5, 6, 7, 8, 9}
     full = optimize(lambda p: p["units_1"], space, strategy="grid")
     assert len(full.trials) == len({full.space.key(t.params) for t in full.trials}) == 310
+
+
+def test_a_display_given_no_study_counts_from_what_the_study_held(tmp_path):
+    """A comparison's display is made before its study opens: the first event tells it
+    what earlier runs decided."""
+    import io
+
+    from hpo_framework.results.progress import ProgressLines
+
+    db, space = tmp_path / "r.db", {"x": {"type": "float", "low": -1, "high": 1}}
+    optimize(lambda p: p["x"] ** 2, space, strategy="random", n_trials=5, seed=0, storage=db,
+             study="r")
+    out = io.StringIO()
+    optimize(lambda p: p["x"] ** 2, space, strategy="random", n_trials=12, seed=0, storage=db,
+             study="r", callbacks=[ProgressLines(12, stream=out)])
+    lines = parse(out.getvalue())
+    assert [line[1] for line in lines] == list(range(6, 13))
+    assert lines[0][5] is not None and lines[-1][5] is None

@@ -17,6 +17,7 @@ import time
 from typing import Any, TextIO
 
 from ..contracts.trial import Trial, TrialState
+from ..study.storage import now
 from .format import fmt
 
 
@@ -26,6 +27,7 @@ class ProgressCount:
     def __init__(self, budget: int | None, study: Any = None) -> None:
         self.budget = budget
         self.started = time.monotonic()
+        self._since = now()  # trials that started before this are an earlier run's
         self._decided: set[int] = set()
         self._decided_before: int | None = None
         self._started_before = 0
@@ -46,7 +48,9 @@ class ProgressCount:
         if self._decided_before is None:  # not begun: this event is the run's first
             before = len(study.finished_trials) - (1 if trial.state.finished else 0)
             self._decided_before = before
-            self._started_before = _started(study) - 1
+            self._started_before = sum(1 for t in study.trials if t.state is not
+                                       TrialState.WAITING and (t.datetime_start or "") <
+                                       self._since)
         if trial.state.finished:
             self._decided.add(trial.number)
 

@@ -254,6 +254,8 @@ def test_report_takes_value_then_step_everywhere_and_refuses_a_step_that_is_not_
     trial.report(0.9, 3)
     with pytest.raises(HPOError, match="step must be an integer"):
         trial.report(0.9, 2.5)
+    with pytest.warns(RuntimeWarning, match="step 3 was reported already"):
+        trial.report(0.1, 3)  # as in Optuna: the first value of a step stays
     asked.tell(trial, 0.8)
     assert [(r["step"], r["value"]) for r in trial.intermediate] == [(3, 0.9)]
 

@@ -69,9 +69,16 @@ class TrialHandle:
         """Record the objective's ``value`` after ``step`` (an epoch, say), in Optuna's
         order (keywords too: ``report(value=0.9, step=3)``); the study's pruner decides at
         once whether the trial should stop (see :meth:`should_prune`). A step that is not
-        an integer >= 0 (the reverse order, say) is refused in one line."""
+        an integer >= 0 (the reverse order, say) is refused in one line; a step reported
+        again is ignored with a warning, as Optuna does."""
         step = report_step(step)
         value = float(value)
+        if any(r.get("step") == step for r in self.intermediate):
+            import warnings
+
+            warnings.warn(f"trial {self.number}: step {step} was reported already; this value "
+                          "is ignored", RuntimeWarning, stacklevel=2)
+            return
         self.intermediate.append({"step": step, "value": value,
                                   **{k: float(v) for k, v in extra.items()}})
         if self._reporter is not None and math.isfinite(value):

@@ -284,3 +284,12 @@ def test_an_objective_of_params_given_no_space_fails_with_a_line_that_says_why()
     assert study.trials[0].error == (
         "SpaceError: the objective reads trial['x'] as if it were a params dict: give "
         "optimize() a space (objective(params)), or call trial.suggest_*('x', ...)")
+
+
+def test_bayes_x0_needs_a_declared_space():
+    with pytest.raises(HPOError, match="option 'x0' needs a declared space"):
+        hpo.optimize(quickstart, n_trials=3, strategy="bayes", x0={"x": 1.0})
+    space = {"x": {"type": "float", "low": -10.0, "high": 10.0}}
+    study = hpo.optimize(lambda params, trial: quickstart(trial), space, n_trials=3,
+                         strategy="bayes", x0={"x": 1.0}, define_by_run=True)
+    assert study.trials[0].params == {"x": 1.0}

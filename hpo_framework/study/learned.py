@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from ..contracts.strategy import Strategy
 from ..contracts.suggest import PAYLOAD, DefineByRun, SuggestTrial
 from ..contracts.trial import Outcome, Trial, TrialState
-from ..errors import HPOError
+from ..errors import HPOError, OptionError
 from ..registry import get_registry, make_pruner
 from ..space import Categorical, Dimension, Space, dimension_from_spec
 from .core import Study, _as_told
@@ -254,6 +254,10 @@ def setup_learning(space: Space | None, *, strategy: str | None,
     strategy_cls = learning(registry.get("strategy", name))
     space = empty_space() if space is None else space
     options = dict(strategy_options)
+    if options.get("x0") is not None and not space.searchable:  # its names are not known yet
+        raise OptionError(f"strategy '{name}': option 'x0' needs a declared space, and this "
+                          "study learns its space as trials run: give the space "
+                          "(optimize(objective, space, define_by_run=True)), or leave x0 out")
     strategy_cls(space, seed=0, **options)  # the dry run (it validates the options too)
     if pruner is None or isinstance(pruner, str):
         pruner = make_pruner(registry, pruner, pruner_options, seed)

@@ -134,7 +134,12 @@ def test_ask_and_tell_with_a_pruner(stop_above, tmp_path):
     assert not good.should_prune()
     study.tell(good, 0.1)
     study.close()
-    stored = hpo.create_study(SPACE, strategy="random", storage=tmp_path / "a.db", name="a")
+    # the pruner is part of what the study is: reopened without it, the study is refused
+    with pytest.raises(hpo.StudyMismatchError, match="was run with pruner='stop-above', this "
+                                                     "run has pruner=None"):
+        hpo.create_study(SPACE, strategy="random", storage=tmp_path / "a.db", name="a")
+    stored = hpo.create_study(SPACE, strategy="random", storage=tmp_path / "a.db", name="a",
+                              pruner="stop-above", pruner_options={"limit": 0.5})
     assert [(t.state, t.value) for t in stored.trials] == [(TrialState.PRUNED, None),
                                                            (TrialState.COMPLETE, 0.1)]
     assert stored.trials[0].curve == [(1, 0.9), (2, 0.8)]

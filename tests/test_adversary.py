@@ -265,14 +265,28 @@ def test_budgets_and_workers_are_bounded(tmp_path, args, line):
 
 
 def test_never_more_workers_than_trials():
-    from hpo_framework.cli import _check_bounds
+    from hpo_framework.study.settings import RunSettings
 
     cap = 4 * (os.cpu_count() or 1)
-    kw = {"n_trials": 2, "retries": 0}
-    assert _check_bounds({**kw, "n_jobs": cap}, None) == 2
-    assert _check_bounds({**kw, "n_trials": 1, "n_jobs": 2}, None) == 2  # still workers
-    assert _check_bounds({**kw, "n_trials": None, "n_jobs": cap}, None) == cap
-    assert _check_bounds({**kw, "n_jobs": 10 * cap}, "dask") == 2  # a cluster: not bounded
+    assert RunSettings(n_trials=2, n_jobs=cap).workers(None) == 2
+    assert RunSettings(n_trials=1, n_jobs=2).workers(None) == 2  # still workers
+    assert RunSettings(n_trials=None, n_jobs=cap).workers("process") == cap
+    assert RunSettings(n_trials=2, n_jobs=10 * cap).workers("dask") == 2  # a cluster: unbounded
+
+
+def test_the_api_bounds_workers_and_budgets_as_the_cli_does(tmp_path):
+    import hpo_framework as hpo
+
+    cap = 4 * (os.cpu_count() or 1)
+    with pytest.raises(hpo.OptionError) as err:
+        hpo.optimize(lambda p: p["x"], {"x": [1, 2]}, strategy="random", n_trials=2,
+                     n_jobs=100000, storage=tmp_path / "j.db")
+    assert str(err.value) == (f"--n-jobs must be at most {cap} on this machine (4 per CPU "
+                              "core), got 100000; for more, run trials on a cluster "
+                              "(--executor dask)")
+    with pytest.raises(hpo.OptionError, match="--trials must be at most 1000000, got 10000000"):
+        hpo.optimize(lambda p: p["x"], {"x": [1, 2]}, strategy="random", n_trials=10**7)
+    assert not (tmp_path / "j.db").exists()
 
 
 @pytest.mark.parametrize("body, how", [

@@ -22,12 +22,6 @@ DEFAULTS_HELP = (
 )
 #: what plugins' run options (register_run_options) set for the job: ctx.meta[JOB_META]
 JOB_META = "hpo_framework.jobs.job"
-#: the most trials and retries a command line may ask for (more never ends in practice)
-MAX_TRIALS = 1_000_000
-MAX_RETRIES = 100
-#: trials run at once on this machine, per CPU core (a cluster's executor is not bounded)
-JOBS_PER_CPU = 4
-LOCAL_EXECUTORS = (None, "serial", "process")
 _json_stdout: TextIO | None = None
 
 
@@ -292,13 +286,12 @@ def config_from_options(kw: dict[str, Any]) -> Any:
         executor = meta["executor"]
     executor_options.update(meta.get("executor_options") or {})
     _check_study_name(kw["study"])
-    n_jobs = _check_bounds(kw, executor)
     return JobConfig(
         strategy=kw["strategy"], backend=kw["backend"], dataset=kw["dataset"],
         evaluator=kw["evaluator"], space_file=kw["space_file"], n_trials=kw["n_trials"],
         timeout=kw["timeout"], seed=kw["seed"], storage=kw["storage"], study=kw["study"],
         new_study=kw["new_study"], metric=kw["metric"], direction=kw["direction"],
-        executor=executor, n_jobs=n_jobs, final_test=kw["final_test"],
+        executor=executor, n_jobs=kw["n_jobs"], final_test=kw["final_test"],
         retries=kw["retries"], trial_timeout=kw["trial_timeout"],
         save_model=kw["save_model"], verbose=kw["verbose"], output=kw["output"],
         pruner=kw["pruner"], pruner_options=_pairs(kw["pruner_option"], "--pruner-option"),
@@ -308,25 +301,6 @@ def config_from_options(kw: dict[str, Any]) -> Any:
         evaluator_options=_pairs(kw["evaluator_option"], "--evaluator-option"),
         executor_options=executor_options,
     )
-
-
-def _check_bounds(kw: dict[str, Any], executor: str | None) -> int:
-    """Bound --trials, --retries and --n-jobs; returns the workers worth starting (never
-    more than the trials; at least 2 when more than one was asked, so trials still run
-    in worker processes)."""
-    n_trials, retries, n_jobs = kw["n_trials"], kw["retries"], kw["n_jobs"]
-    if n_trials is not None and n_trials > MAX_TRIALS:
-        raise OptionError(f"--trials must be at most {MAX_TRIALS}, got {n_trials}")
-    if retries is not None and retries > MAX_RETRIES:
-        raise OptionError(f"--retries must be at most {MAX_RETRIES}, got {retries}")
-    cap = JOBS_PER_CPU * (os.cpu_count() or 1)
-    if executor in LOCAL_EXECUTORS and isinstance(n_jobs, int) and n_jobs > cap:
-        raise OptionError(f"--n-jobs must be at most {cap} on this machine ({JOBS_PER_CPU} per "
-                          f"CPU core), got {n_jobs}; for more, run trials on a cluster "
-                          "(--executor dask)")
-    if isinstance(n_jobs, int) and n_jobs > 2 and n_trials is not None:
-        n_jobs = min(n_jobs, max(n_trials, 2))
-    return n_jobs
 
 
 def _check_study_name(name: str | None) -> None:

@@ -13,6 +13,12 @@ from ..errors import OptionError
 
 #: the largest number of seconds a timeout may be (beyond it timers overflow)
 MAX_SECONDS = 1e9
+#: the most trials and retries a run may ask for (more never ends in practice)
+MAX_TRIALS = 1_000_000
+MAX_RETRIES = 100
+#: trials run at once on this machine, per CPU core (a cluster's executor is not bounded)
+JOBS_PER_CPU = 4
+LOCAL_EXECUTORS = (None, "serial", "process")
 #: seeds are handed to numpy, scikit-learn and TensorFlow: all take 0 .. 2**32 - 1
 MAX_SEED = 2**32 - 1
 
@@ -64,4 +70,23 @@ class RunSettings:
         if isinstance(self.retries, bool) or not isinstance(self.retries, int) \
                 or self.retries < 0:
             raise OptionError(f"--retries must be 0 or more, got {self.retries}")
+        if self.n_trials is not None and self.n_trials > MAX_TRIALS:
+            raise OptionError(f"--trials must be at most {MAX_TRIALS}, got {self.n_trials}")
+        if self.retries > MAX_RETRIES:
+            raise OptionError(f"--retries must be at most {MAX_RETRIES}, got {self.retries}")
         return self
+
+    def workers(self, executor: str | None) -> int:
+        """The workers worth starting: ``n_jobs`` bounded on this machine (one line past
+        ``JOBS_PER_CPU`` per core for a local executor) and never more than the trials (at
+        least 2 when more than one was asked, so trials still run in worker processes)."""
+        import os
+
+        n_jobs, cap = self.n_jobs, JOBS_PER_CPU * (os.cpu_count() or 1)
+        if executor in LOCAL_EXECUTORS and n_jobs > cap:
+            raise OptionError(f"--n-jobs must be at most {cap} on this machine ({JOBS_PER_CPU} "
+                              f"per CPU core), got {n_jobs}; for more, run trials on a cluster "
+                              "(--executor dask)")
+        if n_jobs > 2 and self.n_trials is not None:
+            n_jobs = min(n_jobs, max(self.n_trials, 2))
+        return n_jobs

@@ -92,6 +92,7 @@ def plan_run(settings: RunSettings, *, pruner: Pruner | None, resumable: bool,
     if settings.n_trials is None and settings.timeout is None and not finite:
         raise HPOError(f"strategy '{strategy}' never runs out: give n_trials or timeout")
     if not isinstance(executor, Executor):
+        settings.n_jobs = settings.workers(executor)
         executor = make_executor(get_registry(), executor, settings.n_jobs, executor_options,
                                  isolated=isolated or settings.trial_timeout is not None)
     if settings.trial_timeout is not None and not executor.isolated:

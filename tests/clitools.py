@@ -39,6 +39,20 @@ def fake_distribution(tmp_path, dist, entry_points, modules):
     return site
 
 
+def alive(pid: int) -> bool:
+    """True while process ``pid`` runs (a zombie is dead for our purposes)."""
+    from pathlib import Path
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def wait_until(predicate, what, proc=None, limit=300.0):
     """Poll ``predicate()`` until it returns something true, and return that: tests wait
     for an event (a row recorded, a process gone), never for a fixed time. ``limit`` only

@@ -14,22 +14,11 @@ from pathlib import Path
 import gated_model
 import parallel_helpers
 import pytest
-from clitools import popen_interruptible, wait_until
+from clitools import alive, popen_interruptible, wait_until
 
 from hpo_framework import HPOError, optimize
 
 HERE = Path(__file__).resolve().parent
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie is dead for our purposes
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def _children(pid: int) -> list[int]:
@@ -93,7 +82,7 @@ def test_a_worker_killed_mid_trial(tmp_path, monkeypatch, retries):
     study = optimize(parallel_helpers.victim, parallel_helpers.SPACE, strategy="random",
                      n_trials=6, n_jobs=2, seed=2, retries=retries)
     thread.join(5)
-    assert killed and not _alive(killed[0])
+    assert killed and not alive(killed[0])
     assert len(study.finished_trials) == 6
     hit = [t for t in study.trials if t.user_attrs.get("worker_lost")]
     assert len(hit) == 1
@@ -120,7 +109,7 @@ def test_trial_timeout_stops_a_hanging_trial(tmp_path, monkeypatch):
     assert failed[0].error == "timeout: stopped after 1.5s (--trial-timeout)"
     assert 1.5 <= failed[0].duration < 10
     assert sum(t.state.value == "COMPLETE" for t in study.trials) == 4
-    assert not _alive(int(victim.read_text()))  # its worker was stopped
+    assert not alive(int(victim.read_text()))  # its worker was stopped
 
 
 def test_trial_timeout_with_one_job_runs_the_trial_in_a_worker(tmp_path, monkeypatch):
@@ -205,7 +194,7 @@ def _progressed(db: Path, study: str, finished_before: int) -> bool:
 
 
 def _all_gone(pids: list[int]) -> bool:
-    return not [pid for pid in pids if _alive(pid)]
+    return not [pid for pid in pids if alive(pid)]
 
 
 @pytest.mark.slow

@@ -14,6 +14,7 @@ import warnings
 from collections import Counter
 
 import pytest
+from climbing import Climb
 from clitools import run_cli
 
 import hpo_framework as hpo
@@ -24,21 +25,6 @@ LINE = re.compile(r"trial (\d+) \[(\d+)/(\d+)(?:, (\d+) paused)?\] (\S+)(.*) bes
 STEPS = 6
 
 
-class Climb:
-    """A resumable objective whose ranking changes with the step (checkpoint: the step)."""
-
-    resumable = True
-
-    def __call__(self, params, trial):
-        x = params["x"]
-        start = 0 if trial.resume is None else trial.resume["step"]
-        for step in range(start + 1, STEPS + 1):
-            trial.report(step / STEPS * (1.0 - abs(x - 0.1 * step)), step)
-            if trial.should_pause():
-                raise hpo.TrialPaused(checkpoint={"step": step})
-            if trial.should_prune():
-                raise hpo.TrialPruned()
-        return 1.0 - abs(x - 0.1 * STEPS)
 
 
 def parse(text: str) -> list[tuple]:
@@ -70,7 +56,7 @@ def check_counts(lines: list[tuple], total: int) -> None:
 @pytest.mark.parametrize("pruner, options", [("halving", {}), ("asha", {"pause": True})])
 def test_pausing_pruners_count_trials_when_decided_and_the_eta_is_a_lower_bound(
         capsys, pruner, options):
-    study = optimize(Climb(), {"x": {"type": "float", "low": 0.0, "high": 1.0}},
+    study = optimize(Climb(0.0, 0.1, STEPS), {"x": {"type": "float", "low": 0.0, "high": 1.0}},
                      strategy="random", n_trials=12, seed=0, direction="maximize",
                      pruner=pruner, pruner_options=options, show_progress=True)
     lines = parse(capsys.readouterr().err)

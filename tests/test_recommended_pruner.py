@@ -3,9 +3,9 @@ name (``asha`` keeps Optuna's decisions, one option away), recommended first in 
 
 from __future__ import annotations
 
+from climbing import Climb
 from clitools import run_cli
 
-import hpo_framework as hpo
 from hpo_framework import TrialState, optimize
 
 SPACE = {"x": {"type": "float", "low": 0.0, "high": 1.0}}
@@ -13,25 +13,10 @@ STEPS = 10
 MEASURED = {"pause": True, "max_resource": 10, "hopeless_after": 4}
 
 
-class Climb:
-    """A resumable objective whose ranking changes with the step (checkpoint: the step)."""
-
-    resumable = True
-
-    def __call__(self, params, trial):
-        x = params["x"]
-        start = 0 if trial.resume is None else trial.resume["step"]
-        for step in range(start + 1, STEPS + 1):
-            trial.report(step / STEPS * (1.0 - abs(x - (0.3 + 0.05 * step))), step)
-            if trial.should_pause():
-                raise hpo.TrialPaused(checkpoint={"step": step})
-            if trial.should_prune():
-                raise hpo.TrialPruned()
-        return 1.0 - abs(x - 0.8)
 
 
 def _run(pruner, options=None):
-    study = optimize(Climb(), SPACE, strategy="random", n_trials=20, seed=1,
+    study = optimize(Climb(0.3, 0.05, STEPS), SPACE, strategy="random", n_trials=20, seed=1,
                      direction="maximize", pruner=pruner, pruner_options=options)
     return [(t.state, [r["step"] for r in t.intermediate]) for t in study.trials]
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import gated_model
 import pytest
-from clitools import popen_interruptible, run_cli, wait_until
+from clitools import alive, popen_interruptible, run_cli, wait_until
 
 HPO_RUN = str(Path(sys.executable).parent / "hpo-run")
 
@@ -80,17 +80,6 @@ def _rows(db: Path, study: str) -> dict[int, tuple]:
     finally:
         conn.close()
     return {r[0]: (r[1], json.loads(r[2]), r[3], r[4], json.loads(r[5])) for r in rows}
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:  # a zombie is dead for our purposes
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 @pytest.mark.parametrize("how, died", [("exit", "exit code 7"), ("kill", "killed by signal 9"),
@@ -154,7 +143,7 @@ def test_ctrl_c_during_a_trial_that_swallows_it_stops_at_once_with_130(tmp_path)
     assert rows[0][0] == "COMPLETE"
     assert rows[1][0] == "WAITING" and rows[1][3].startswith("interrupted (Ctrl-C)")
     assert 2 not in rows
-    wait_until(lambda: not _alive(worker), "exit of the worker", limit=60)
+    wait_until(lambda: not alive(worker), "exit of the worker", limit=60)
 
 
 def test_a_driver_killed_while_its_trial_ran_in_the_worker_never_fails_it(tmp_path):

@@ -166,7 +166,7 @@ def test_paused_trials_are_stored_with_their_checkpoints_until_resumed(tmp_path)
     assert set(states.values()) == {"PAUSED"} and len(states) == N  # nothing else recorded
     assert set(kept) == set(states)
     report = run_cli("report", "--storage", db, "--study", "p", check=True).stdout
-    assert "strategy random, 0 trials (0 failed), 20 paused" in report
+    assert "strategy random, 0 trials (0 failed, 0 pruned), 20 paused" in report
     assert report.count("PAUSED: paused at step ") == N
     resumed = optimize(Climb(), SPACE, strategy="random", n_trials=N, seed=5,
                        direction="maximize", pruner="halving", storage=db, study="p")

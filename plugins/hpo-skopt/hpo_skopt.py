@@ -99,8 +99,8 @@ class SkoptStrategy(RebuildingStrategy):
         sampling = tree or config["acq_optimizer"] == "sampling"
         ignored = {"kappa": config["acq_func"] != "LCB", "xi": config["acq_func"] == "LCB",
                    "kernel_restarts": tree, "n_restarts_optimizer": sampling}
-        for key, unused in ignored.items():
-            if unused and key in given:
+        for key, unused in ignored.items():  # its default, given, changes nothing either
+            if unused and key in given and given[key] != cls.options[key].default:
                 raise OptionError(f"strategy 'skopt': option '{key}' has no effect with "
                                   f"base_estimator={config['base_estimator']}, "
                                   f"acq_func={config['acq_func']}, "

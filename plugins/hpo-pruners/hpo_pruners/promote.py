@@ -28,6 +28,8 @@ class PromotingASHAPruner(ASHAPruner):
     options = {
         **ASHAPruner.options,
         "pause": _default(ASHAPruner.options["pause"], True),
-        "max_resource": _default(ASHAPruner.options["max_resource"], 10),
+        # a top rung is part of the measured setting: every rung judged is plain asha's
+        "max_resource": dataclasses.replace(ASHAPruner.options["max_resource"], default=10,
+                                            nullable=False),
         "hopeless_after": _default(ASHAPruner.options["hopeless_after"], 4),
     }

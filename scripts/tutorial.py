@@ -141,6 +141,10 @@ def _study_facts(prefix: str, report: dict[str, Any]) -> dict[str, str]:
     if "model_fits" in stats:
         out[f"{prefix}.model_fits"] = str(stats["model_fits"])
     gens = stats.get("generations") if isinstance(stats, dict) else None
+    if "population_size" in stats:
+        size = int(stats["population_size"])
+        out[f"{prefix}.population"] = str(size)
+        out[f"{prefix}.first_generation_last"] = str(size - 1)
     if isinstance(gens, list):
         out[f"{prefix}.generations"] = str(len(gens))
         out[f"{prefix}.fresh_generations"] = str(sum(1 for g in gens if g.get("evaluations")))

@@ -29,10 +29,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from strategies import optuna_params  # noqa: E402
 from strategy_problems import problems  # noqa: E402
 
 import hpo_framework as hpo  # noqa: E402
-from hpo_framework import Categorical, Constant, Float, Int, Space  # noqa: E402
+from hpo_framework import Space  # noqa: E402
 
 QUICK = ["sphere-5", "branin-2", "mixed-5", "conditional-7", "svc-cancer"]
 OUT = Path(__file__).resolve().parent / "results" / "define-by-run.md"
@@ -43,19 +44,8 @@ def as_define_by_run(space_spec: dict[str, Any], loss: Any) -> Any:
     space = Space.from_dict(space_spec)
 
     def objective(trial: Any) -> float:
-        params: dict[str, Any] = {}
-        for d in space.dimensions:
-            if not d.is_active(params):
-                continue
-            if isinstance(d, Categorical):
-                params[d.name] = trial.suggest_categorical(d.name, d.choices)
-            elif isinstance(d, Int):
-                params[d.name] = trial.suggest_int(d.name, d.low, d.high, log=d.log)
-            elif isinstance(d, Float):
-                params[d.name] = trial.suggest_float(d.name, d.low, d.high, log=d.log)
-            elif isinstance(d, Constant):
-                params[d.name] = d.value
-        return loss(params)
+        # our trial.suggest_* take Optuna's signatures: the suite's Optuna port serves both
+        return loss(optuna_params(trial, space))
 
     return objective
 

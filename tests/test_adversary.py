@@ -362,8 +362,10 @@ def test_a_full_disk_says_so_and_keeps_what_was_written(small_disk, tiny):
 def test_ctrl_c_while_starting_exits_130(tmp_path, tiny):
     mark = tmp_path / "importing"
     slow = tmp_path / "slow.py"
-    slow.write_text("import os, pathlib, time\npathlib.Path(os.environ['HPO_TEST_MARK']).touch()\n"
-                    "while True:\n    time.sleep(0.05)\n")
+    # the import says it has begun, then blocks until a signal ends the process
+    slow.write_text("import os, pathlib, threading\n"
+                    "pathlib.Path(os.environ['HPO_TEST_MARK']).touch()\n"
+                    "threading.Event().wait()\n")
     args = [a if not a.endswith("model.py:build") else f"{slow}:build" for a in tiny]
     driver = popen_interruptible([str(BIN / "hpo-run"), *args, "--trials", "2", "--n-jobs", "2",
                                   "--storage", str(tmp_path / "i.db")],

@@ -27,7 +27,7 @@ HPO_RUN = str(Path(sys.executable).parent / "hpo-run")
 
 # one configuration (k=1) of a three-point grid kills the process that trains it
 MODEL = textwrap.dedent("""
-    import ctypes, os, signal, time
+    import ctypes, os, signal, threading, time
     from pathlib import Path
     from sklearn.linear_model import LogisticRegression
 
@@ -44,10 +44,10 @@ MODEL = textwrap.dedent("""
         def fit(self, X, y, sample_weight=None):
             # swallows Ctrl-C, as scikit-learn's partial_fit loops can, for up to 120 s
             Path(os.environ["HPO_TEST_FITTING"]).write_text(str(os.getpid()))
-            deadline = time.monotonic() + 120
+            deadline, never = time.monotonic() + 120, threading.Event()
             while time.monotonic() < deadline:
-                try:
-                    time.sleep(0.02)
+                try:  # blocks until the deadline; a Ctrl-C is swallowed and it blocks again
+                    never.wait(deadline - time.monotonic())
                 except KeyboardInterrupt:
                     pass
             return super().fit(X, y, sample_weight)

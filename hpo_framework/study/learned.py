@@ -23,11 +23,9 @@ from ..contracts.strategy import Strategy
 from ..contracts.suggest import PAYLOAD, DefineByRun, SuggestTrial
 from ..contracts.trial import Outcome, Trial, TrialState
 from ..errors import HPOError, OptionError
-from ..registry import get_registry, make_pruner
 from ..space import Categorical, Dimension, Space, dimension_from_spec
 from .core import Study, _as_told
-from .settings import check_seed
-from .setup import StudySetup
+from .setup import StudySetup, setup_study
 
 #: the study attr that keeps the learned dimensions (a space dict)
 LEARNED = "learned_space"
@@ -241,25 +239,20 @@ class LearningSetup(StudySetup):
     study_cls = LearningStudy
     marks = {"define_by_run": True}
 
+    @classmethod
+    def adapt(cls, name: str, strategy_cls: type[Strategy], space: Space | None,
+              options: Mapping[str, Any]) -> tuple[type[Strategy], Space]:
+        """The strategy on a learned space (``space``: the declared part, or None);
+        ``grid`` is refused in one line."""
+        strategy_cls = learning(strategy_cls)
+        space = empty_space() if space is None else space
+        if options.get("x0") is not None and not space.searchable:  # its names are not known yet
+            raise OptionError(f"strategy '{name}': option 'x0' needs a declared space, and this "
+                              "study learns its space as trials run: give the space "
+                              "(optimize(objective, space, define_by_run=True)), or leave x0 out")
+        return strategy_cls, space
 
-def setup_learning(space: Space | None, *, strategy: str | None,
-                   strategy_options: Mapping[str, Any], seed: int | None,
-                   pruner: Any = None, pruner_options: Mapping[str, Any] | None = None
-                   ) -> LearningSetup:
-    """:func:`~hpo_framework.study.setup.setup_study` for a study that learns its space
-    (``space``: the declared part, or None); ``grid`` is refused in one line."""
-    check_seed(seed, "seed")
-    registry = get_registry()
-    name = registry.resolve("strategy", strategy)
-    strategy_cls = learning(registry.get("strategy", name))
-    space = empty_space() if space is None else space
-    options = dict(strategy_options)
-    if options.get("x0") is not None and not space.searchable:  # its names are not known yet
-        raise OptionError(f"strategy '{name}': option 'x0' needs a declared space, and this "
-                          "study learns its space as trials run: give the space "
-                          "(optimize(objective, space, define_by_run=True)), or leave x0 out")
-    strategy_cls(space, seed=0, **options)  # the dry run (it validates the options too)
-    if pruner is None or isinstance(pruner, str):
-        pruner = make_pruner(registry, pruner, pruner_options, seed)
-    return LearningSetup(registry, space, name, strategy_cls, options, seed, pruner,
-                         dict(pruner_options or {}))
+
+def setup_learning(space: Space | None, **kwargs: Any) -> StudySetup:
+    """:func:`~hpo_framework.study.setup.setup_study` for a study that learns its space."""
+    return setup_study(space, setup_cls=LearningSetup, **kwargs)

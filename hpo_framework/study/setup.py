@@ -56,21 +56,35 @@ class StudySetup:
             name_given=name_given, api=api)
 
 
-def setup_study(space: Space, *, strategy: str | None, strategy_options: Mapping[str, Any],
-                seed: int | None, pruner: str | Pruner | None = None,
-                pruner_options: Mapping[str, Any] | None = None) -> StudySetup:
+    @classmethod
+    def adapt(cls, name: str, strategy_cls: type[Strategy], space: Space | None,
+              options: Mapping[str, Any]) -> tuple[type[Strategy], Space]:
+        """The strategy class and space this kind of study runs (a learning study wraps
+        them); refusals here are one line, before anything is written."""
+        if space is None:
+            raise HPOError("a study needs a space")
+        return strategy_cls, space
+
+
+def setup_study(space: Space | None, *, strategy: str | None,
+                strategy_options: Mapping[str, Any], seed: int | None,
+                pruner: str | Pruner | None = None,
+                pruner_options: Mapping[str, Any] | None = None,
+                setup_cls: type[StudySetup] = StudySetup) -> StudySetup:
     """Resolve and check what a study is made of; nothing is written. ``pruner``: a name
-    (built here with ``pruner_options``) or a pruner already built."""
+    (built here with ``pruner_options``) or a pruner already built; ``setup_cls``: the
+    kind of study (a :class:`~hpo_framework.study.learned.LearningSetup` learns its
+    space, which may then be None)."""
     check_seed(seed, "seed")
     registry = get_registry()
     name = registry.resolve("strategy", strategy)
-    strategy_cls = registry.get("strategy", name)
     options = dict(strategy_options)
+    strategy_cls, space = setup_cls.adapt(name, registry.get("strategy", name), space, options)
     strategy_cls(space, seed=0, **options)  # the dry run (it validates the options too)
     if pruner is None or isinstance(pruner, str):
         pruner = make_pruner(registry, pruner, pruner_options, seed)
-    return StudySetup(registry, space, name, strategy_cls, options, seed, pruner,
-                      dict(pruner_options or {}))
+    return setup_cls(registry, space, name, strategy_cls, options, seed, pruner,
+                     dict(pruner_options or {}))
 
 
 @dataclass

@@ -167,25 +167,32 @@ class Study:
             while storage.get_study(f"{name}-{k}") is not None:
                 k += 1
             name, record = f"{name}-{k}", None
-        elif record is not None and not name_given and _mismatch(record.config, full, seed):
-            why = _mismatch(record.config, full, seed)
-            default, k = name, 2
-            while record is not None and _mismatch(record.config, full, seed):
-                name, k = f"{default}-{k}", k + 1
-                record = storage.get_study(name)
-            note = (f"study '{default}' in {storage.path} was run with {why}; this run is "
-                    f"study '{name}' ({'name=' if api else '--study '}NAME chooses one)")
+        elif record is not None and not name_given:
+            why, default, k = _mismatch(record.config, full, seed), name, 2
+            if why is not None:
+                while record is not None and _mismatch(record.config, full, seed):
+                    name, k = f"{default}-{k}", k + 1
+                    record = storage.get_study(name)
+                note = (f"study '{default}' in {storage.path} was run with {why}; this run is "
+                        f"study '{name}' ({'name=' if api else '--study '}NAME chooses one)")
         if record is None:
             full["seed"] = seed if seed is not None else random.SystemRandom().randrange(2**31)
             # build the strategy first: its own checks (a bayes x0 outside the space) then
             # fail before a study record is written
             strategy = strategy_cls(space, seed=full["seed"], **strategy_options)
             record = storage.create_study(name, direction, full)
-            study = cls(storage=storage, record=record, space=space, strategy=strategy,
-                        hooks=hooks, pruner=pruner)
-            study.note = note
-            return study
-        why = _mismatch(record.config, full, seed)
+        else:
+            cls._refuse_mismatch(storage, name, _mismatch(record.config, full, seed), api)
+            strategy = strategy_cls(space, seed=record.config.get("seed"), **strategy_options)
+        study = cls(storage=storage, record=record, space=space, strategy=strategy,
+                    hooks=hooks, pruner=pruner)
+        study.note = note
+        return study
+
+    @staticmethod
+    def _refuse_mismatch(storage: Storage, name: str, why: str | None, api: bool) -> None:
+        """A given name of a study run with another setup: refused, in the words of where
+        the name came from."""
         if why is not None:
             other, new = ("study=NAME", "new_study=True") if api else ("--study NAME",
                                                                       "--new-study")
@@ -194,11 +201,6 @@ class Study:
                 f"study '{name}' in {storage.path} was run with {why}; "
                 f"{seed_hint if why.startswith('seed=') else ''}use another {other}, or "
                 f"{new} to start a new one")
-        strategy = strategy_cls(space, seed=record.config.get("seed"), **strategy_options)
-        study = cls(storage=storage, record=record, space=space, strategy=strategy,
-                    hooks=hooks, pruner=pruner)
-        study.note = note
-        return study
 
     def close(self) -> None:
         """Give the study's lease back (another driver may then run it at once); a closed
@@ -442,18 +444,20 @@ class Study:
                            f"{type(trial).__name__}")
         number = trial if isinstance(trial, int) else trial.number
         with self._lock:
-            found = self._running.get(number)
-            known = next((t for t in self.trials if t.number == number), None)
+            # a running trial is the study's own object: only a refusal looks further
+            known = self._running.get(number)
+            if known is None:
+                known = next((t for t in self.trials if t.number == number), None)
         if isinstance(trial, Trial) and known is not trial:
             raise HPOError(f"trial {number} was not asked from study '{self.name}' (another "
                            "study, or another opening of this one, asked it): tell it to the "
                            "study that asked it")
-        if found is None:
-            if known is None:
-                raise HPOError(f"study '{self.name}' has no trial {number}")
+        if known is None:
+            raise HPOError(f"study '{self.name}' has no trial {number}")
+        if known.number not in self._running:
             raise HPOError(f"trial {number} of study '{self.name}' is {known.state.value}, not "
                            "RUNNING: tell() takes a trial from ask(), once")
-        return found
+        return known
 
     # pruning ----------------------------------------------------------------------
     def report(self, number: int, step: int, value: float) -> bool:

@@ -11,9 +11,9 @@ from .contracts.objective import Objective, calling_convention
 from .errors import OptionError
 from .space import Space
 from .study.core import Callback, Study
-from .study.learned import setup_learning, wrap
+from .study.learned import LearningSetup, wrap
 from .study.settings import RunSettings
-from .study.setup import plan_run, setup_study
+from .study.setup import StudySetup, plan_run, setup_study
 
 
 def _space(space: Mapping[str, Any] | Space | str | Path) -> Space:
@@ -47,10 +47,8 @@ def create_study(
     ``space`` None: the study learns it from ``study.optimize(objective)``'s
     ``trial.suggest_*`` calls (define-by-run, see the user guide).
     """
-    make = setup_learning if space is None else setup_study
-    setup = make(None if space is None else _space(space), strategy=strategy,
-                 strategy_options=strategy_options, seed=seed, pruner=pruner,
-                 pruner_options=pruner_options)
+    setup = _setup(space, space is None, strategy, strategy_options, seed, pruner,
+                   pruner_options)
     study = setup.open(storage=storage if storage is not None else ":memory:",
                        name=name or f"{setup.strategy}-study", direction=direction,
                        config={"objective": "ask-and-tell"}, new_study=new_study,
@@ -115,10 +113,7 @@ def optimize(
     if pruner is not None and not takes_trial:
         raise OptionError(f"pruner '{pruner}' needs an objective(params, trial) that calls "
                           "trial.report(value, step); this objective takes one argument")
-    make = setup_learning if learns else setup_study
-    setup = make(None if space is None else _space(space), strategy=strategy,
-                 strategy_options=strategy_options, seed=seed, pruner=pruner,
-                 pruner_options=pruner_options)
+    setup = _setup(space, learns, strategy, strategy_options, seed, pruner, pruner_options)
     plan = plan_run(RunSettings(n_trials=n_trials, timeout=timeout, n_jobs=n_jobs,
                                 retries=retries, trial_timeout=trial_timeout),
                     pruner=setup.pruner, resumable=getattr(objective, "resumable", False),
@@ -142,6 +137,17 @@ def optimize(
         the_study.close()
     _warn_if_none_completed(the_study)
     return the_study
+
+
+def _setup(space: Any, learns: bool, strategy: str | None,
+           strategy_options: Mapping[str, Any], seed: int | None, pruner: str | None,
+           pruner_options: Mapping[str, Any] | None) -> StudySetup:
+    """The API's one call of the setup path; a study that ``learns`` its space (from
+    ``trial.suggest_*``) may have no declared one."""
+    return setup_study(None if space is None else _space(space), strategy=strategy,
+                       strategy_options=strategy_options, seed=seed, pruner=pruner,
+                       pruner_options=pruner_options,
+                       setup_cls=LearningSetup if learns else StudySetup)
 
 
 def _say_note(study: Study) -> None:

@@ -25,7 +25,7 @@ from ..contracts.trial import Outcome, Trial, TrialState
 from ..errors import HPOError, OptionError
 from ..space import Categorical, Dimension, Space, dimension_from_spec
 from .core import Study, _as_told
-from .setup import StudySetup, setup_study
+from .setup import StudySetup
 
 #: the study attr that keeps the learned dimensions (a space dict)
 LEARNED = "learned_space"
@@ -252,7 +252,3 @@ class LearningSetup(StudySetup):
                               "(optimize(objective, space, define_by_run=True)), or leave x0 out")
         return strategy_cls, space
 
-
-def setup_learning(space: Space | None, **kwargs: Any) -> StudySetup:
-    """:func:`~hpo_framework.study.setup.setup_study` for a study that learns its space."""
-    return setup_study(space, setup_cls=LearningSetup, **kwargs)

@@ -115,10 +115,6 @@ class Prepared:
     def executor(self) -> Any:
         return self.plan.executor
 
-    @property
-    def settings(self) -> RunSettings:
-        return self.plan.settings
-
 
 @dataclass
 class JobResult:

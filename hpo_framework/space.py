@@ -605,6 +605,12 @@ class Space:
         return describe_space_difference(other, self, old_label=that, new_label=this)
 
     # operations ---------------------------------------------------------------------
+    def snap(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """A strategy's proposal moved onto what each dimension allows (its ``step`` or
+        ``values``), so every strategy honours them; the Study calls it on every proposal
+        before checking it. Values already allowed are returned unchanged."""
+        return dict(params)
+
     def active(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """Keep the parameters whose conditions hold, in space order."""
         out: dict[str, Any] = {}

@@ -14,6 +14,8 @@ class RandomStrategy(Strategy):
     """Uniform random draws; trial i's draw depends only on (seed, i), so resume is exact."""
 
     name = "random"
+    multi_objective = True  # it ignores outcomes
+    handles_constraints = True
     options = {
         "max_retries": Option(100, int, low=0,
                               help="redraws to avoid repeating a configuration already asked"),

@@ -25,6 +25,14 @@ class Strategy(Configurable):
     #: True when the strategy can run out (a grid): a study may then run without a budget.
     #: This declares a capability; a strategy says it *has* run out with :attr:`done`.
     finite: ClassVar[bool] = False
+    #: True when it can propose for several objectives (it then reads ``trial.losses``, one
+    #: loss per objective, all minimized); a study with several objectives refuses a
+    #: strategy that does not declare it, in one line
+    multi_objective: ClassVar[bool] = False
+    #: True when it takes constraints into account (``trial.constraints``, feasible when
+    #: every value is <= 0; ``trial.feasible``); a constrained study refuses one that does
+    #: not declare it. A strategy that ignores outcomes (random, grid) declares both.
+    handles_constraints: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -37,7 +37,11 @@ class Trial:
 
     ``value`` is the objective as the user defined it; ``loss`` is what strategies see
     (``value`` for minimized objectives, ``-value`` for maximized ones, ``None`` unless
-    COMPLETE). ``intermediate`` holds the per-step reports, e.g. per-epoch validation
+    COMPLETE). With several objectives ``values`` holds each objective as defined and
+    ``losses`` each as a loss (minimized), in the study's order; ``value``/``loss`` are the
+    first (the headline). A one-objective COMPLETE trial has ``values == [value]`` and
+    ``losses == [loss]``. ``constraints`` (a constrained study only) holds the constraint
+    values, feasible when every one is <= 0 (Optuna's convention). ``intermediate`` holds the per-step reports, e.g. per-epoch validation
     scores: ``{"step": int, "value": float, ...}`` (a backend may add more numbers, such as
     ``val_loss``, beside ``value``).
     """
@@ -55,11 +59,19 @@ class Trial:
     duration: float | None = None
     attempts: int = 0
     user_attrs: dict[str, Any] = field(default_factory=dict)
+    values: list[float] | None = None
+    losses: list[float] | None = None
+    constraints: list[float] | None = None
     #: losses per reported step, ``[(step, loss), ...]`` (what pruners see); derived from
     #: ``intermediate`` and the direction, never stored on its own
     curve: list[tuple[int, float]] = field(default_factory=list)
     #: while RUNNING in this driver: its line to the pruner (see :meth:`report`)
     handle: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def feasible(self) -> bool:
+        """True unless a constraint value is > 0 (a study without constraints: always)."""
+        return self.constraints is None or all(c <= 0 for c in self.constraints)
 
     def report(self, value: float, step: int) -> None:
         """Ask-and-tell: record an intermediate value of this running trial (Optuna's

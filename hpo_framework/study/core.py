@@ -346,17 +346,20 @@ class Study:
         if not isinstance(proposals, list | tuple):
             raise PluginError(f"{where}: ask() returned {type(proposals).__name__}, not a list "
                               "of configurations; nothing was recorded (a bug in the plugin)")
+        snapped = []
         for params in proposals[:want]:
             if not isinstance(params, Mapping):
                 raise PluginError(f"{where}: ask() returned a {type(params).__name__} among its "
                                   "configurations, not a dict; nothing was recorded (a bug in "
                                   "the plugin)")
             try:
+                params = self.space.snap(params)
                 self.space.validate(params)
             except SpaceError as exc:
                 raise PluginError(f"{where}: ask() proposed a configuration outside the space "
                                   f"({exc}); nothing was recorded (a bug in the plugin)") from None
-        return list(proposals[:want])
+            snapped.append(params)
+        return snapped
 
     def tell(
         self,

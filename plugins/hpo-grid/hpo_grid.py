@@ -31,6 +31,8 @@ class GridStrategy(Strategy):
 
     name = "grid"
     finite = True
+    multi_objective = True  # it ignores outcomes
+    handles_constraints = True
     options = {
         "points": Option(3, int, low=1, nullable=False,
                          help="values per float dimension without a 'values' list"),

@@ -28,10 +28,19 @@ from contextlib import contextmanager
 from typing import Any
 
 from hpo_framework import Option, OptionError, Strategy, Trial, hookimpl
+from hpo_framework.contracts.pareto import nondominated_sort, violation
 
-_FITNESS, _INDIVIDUAL = "HPOFitnessMin", "HPOIndividual"
+# the fitness is (constraint violation, loss), both minimized and compared in that order:
+# Deb's rule for one objective (feasible first, then the smaller violation, then the
+# loss); without constraints the violation is always 0 and the loss alone decides
+_FITNESS, _INDIVIDUAL = "HPOFitnessViolationLoss", "HPOIndividual"
+FAILED = (math.inf, math.inf)  # a FAILED or PRUNED trial: behind every finished one
 STALL = 3  # generations with nothing new before the non-elite population is re-seeded
 GIVE_UP = 200  # ... and after this many, the reachable space is taken as exhausted
+
+
+def _mo_size(dims: int) -> int:
+    return max(10, 8 + dims // 2)
 
 
 def _creator() -> tuple[Any, Any]:
@@ -39,7 +48,7 @@ def _creator() -> tuple[Any, Any]:
     from deap import base, creator
 
     if not hasattr(creator, _FITNESS):
-        creator.create(_FITNESS, base.Fitness, weights=(-1.0,))
+        creator.create(_FITNESS, base.Fitness, weights=(-1.0, -1.0))
     if not hasattr(creator, _INDIVIDUAL):
         creator.create(_INDIVIDUAL, list, fitness=getattr(creator, _FITNESS))
     return getattr(creator, _FITNESS), getattr(creator, _INDIVIDUAL)
@@ -57,9 +66,12 @@ def _seeded(*parts: Any):
 
 
 class GeneticStrategy(Strategy):
-    """Generational GA with elitism over the unit-cube encoding (DEAP)."""
+    """Generational GA with elitism over the unit-cube encoding (DEAP); NSGA-II with
+    several objectives, Deb's constrained domination with constraints."""
 
     name = "genetic"
+    multi_objective = True
+    handles_constraints = True
     options = {
         "population_size": Option(None, int, low=2,
                                   help="individuals per generation (default: from the "
@@ -111,7 +123,12 @@ class GeneticStrategy(Strategy):
         self._dims = max(1, len(space.searchable))
         self.size = self.config["population_size"] or max(
             6 + self._dims // 4, self.config["hall_of_fame"] + 2)
+        # several objectives: parents kept and children bred per generation (a front
+        # needs more individuals than one best does)
+        self.mo_size = self.config["population_size"] or _mo_size(self._dims)
         self._known: dict[str, float] = {}  # key -> loss (inf for failed trials)
+        # key -> (violation, losses): losses None for FAILED/PRUNED trials
+        self._outcome: dict[str, tuple[float, tuple[float, ...] | None]] = {}
         self._values: dict[str, float] = {}  # key -> objective value (complete trials)
         self._asked: set[str] = set()  # keys handed out or in the history
         self._reset()
@@ -120,13 +137,14 @@ class GeneticStrategy(Strategy):
         self.generation = 0
         self._stale = 0
         self._flat = 0  # generations since the best got better
-        self._best = math.inf
+        self._best = FAILED
         self.restarts = 0
         self._exhausted = False
         self._hof: Any = None
         self.logbook: list[dict[str, Any]] = []
         self._claimed: set[str] = set()  # configurations some generation already needed
         self._archive: dict[str, Any] = {}  # key -> individual, every generation's, scored
+        self._parents: list[Any] = []  # several objectives: NSGA-II's parent population
         self._population = self._initial_population()
         self._new_keys = self._claim_new()
 
@@ -186,8 +204,11 @@ class GeneticStrategy(Strategy):
         from deap import algorithms, tools
 
         cfg = self.config
+        if self._objectives() > 1:
+            self._advance_nsga2()
+            return
         for ind in self._population:
-            ind.fitness.values = (self._known[self._key(ind)],)
+            ind.fitness.values = self._fitness(self._key(ind))
             self._archive.setdefault(self._key(ind), ind)
         values = [self._values[k] for k in {self._key(i) for i in self._population}
                   if k in self._values]
@@ -197,7 +218,7 @@ class GeneticStrategy(Strategy):
             record.update(max=max(values), mean=statistics.fmean(values), min=min(values))
         self.logbook.append(record)
         self._stale = 0 if self._new_keys else self._stale + 1
-        best = min(ind.fitness.values[0] for ind in self._population)
+        best = min(ind.fitness.values for ind in self._population)
         self._flat = 0 if best < self._best else self._flat + 1
         self._best = min(best, self._best)
         if self._stale >= GIVE_UP:
@@ -212,7 +233,7 @@ class GeneticStrategy(Strategy):
         size = self.size
         pool = self._population
         if cfg["parents"] == "archive":  # sorted is stable: ties keep their age order
-            pool = sorted(self._archive.values(), key=lambda ind: ind.fitness.values[0])[:size]
+            pool = sorted(self._archive.values(), key=lambda ind: ind.fitness.values)[:size]
         with _seeded("genetic", self.seed, self.generation):
             toolbox = self._toolbox()
             if self._stale and self._stale % STALL == 0:  # stuck: fresh blood
@@ -232,6 +253,112 @@ class GeneticStrategy(Strategy):
             offspring.extend(self._hof.items)
         self._population = offspring
         self._new_keys = self._claim_new()
+
+    # outcomes ---------------------------------------------------------------------------
+    def _fitness(self, key: str) -> tuple[float, float]:
+        """One objective: (violation, loss), so a feasible individual beats every
+        infeasible one in tournaments, the hall of fame and the archive (Deb 2000)."""
+        cv, losses = self._outcome[key]
+        return FAILED if losses is None else (cv, losses[0])
+
+    def _objectives(self) -> int:
+        """How many objectives the study has, as its trials tell (a strategy is not
+        told): the longest loss vector seen, 1 before any trial completed."""
+        return max((len(losses) for _, losses in self._outcome.values() if losses), default=1)
+
+    # several objectives: NSGA-II --------------------------------------------------------
+    def _advance_nsga2(self) -> None:
+        """Score the finished generation, keep the best ``size`` of parents and children
+        by constrained non-dominated sorting and crowding (NSGA-II's elitist mu + lambda),
+        breed the next children from them by crowded binary tournaments, DEAP's SBX and
+        polynomial mutation."""
+        from deap import algorithms
+
+        cfg = self.config
+        n_obj = self._objectives()
+        seen: dict[str, Any] = {}
+        for ind in [*self._parents, *self._population]:  # parents first: the older wins ties
+            seen.setdefault(self._key(ind), ind)
+        keys = list(seen)
+        fronts = self._sort(keys, n_obj)
+        values = [self._values[k] for k in {self._key(i) for i in self._population}
+                  if k in self._values]
+        record: dict[str, Any] = {"generation": self.generation,
+                                  "evaluations": len(self._new_keys)}
+        if values:
+            record.update(max=max(values), mean=statistics.fmean(values), min=min(values))
+        first = [k for k in fronts[0] if self._outcome[k][1] is not None
+                 and self._outcome[k][0] == 0.0] if fronts else []
+        record["front"] = len(first)
+        self.logbook.append(record)
+        self._stale = 0 if self._new_keys else self._stale + 1
+        if self._stale >= GIVE_UP:
+            self._exhausted = True
+            return
+        size = self.mo_size
+        chosen: list[str] = []
+        rank: dict[str, tuple[int, float]] = {}
+        for r, front in enumerate(fronts):
+            crowd = self._crowding(front, n_obj)
+            for k in front:
+                rank[k] = (r, -crowd[k])
+            if len(chosen) + len(front) <= size:
+                chosen.extend(front)
+            else:  # sorted is stable: equal crowding keeps the parents-first order
+                chosen.extend(sorted(front, key=lambda k: -crowd[k])[: size - len(chosen)])
+            if len(chosen) >= size:
+                break
+        self._parents = [seen[k] for k in chosen]
+        self.generation += 1
+        with _seeded("genetic", self.seed, self.generation):
+            toolbox = self._toolbox()
+            if self._stale and self._stale % STALL == 0:  # nothing new lately: fresh blood
+                offspring = self._random_individuals(size)
+            else:
+                pool = self._parents
+                offspring = []
+                for _ in range(size):  # crowded binary tournaments (Deb et al. 2002)
+                    a, b = random.sample(range(len(pool)), 2) if len(pool) > 1 else (0, 0)
+                    pa, pb = rank[self._key(pool[a])], rank[self._key(pool[b])]
+                    offspring.append(toolbox.clone(pool[b] if pb < pa else pool[a]))
+                offspring = algorithms.varAnd(offspring, toolbox, cfg["cxpb"],
+                                              self._mo_mutpb())
+            if cfg["fresh"]:
+                self._refresh(offspring, toolbox)
+        self._population = offspring
+        self._new_keys = self._claim_new()
+
+    def _sort(self, keys: list[str], n_obj: int) -> list[list[str]]:
+        """Fronts of keys, best first, by Deb's constrained domination (feasible first,
+        then the smaller violation; a failed trial after every finished one)."""
+        points = [self._losses(k, n_obj) for k in keys]
+        constraints = [[self._outcome[k][0]] for k in keys]  # the violation itself
+        return [[keys[i] for i in front] for front in nondominated_sort(points, constraints)]
+
+    def _losses(self, key: str, n_obj: int) -> list[float]:
+        losses = self._outcome[key][1]
+        return [math.inf] * n_obj if losses is None else list(losses)
+
+    def _crowding(self, front: list[str], n_obj: int) -> dict[str, float]:
+        """NSGA-II's crowding distance: per objective, the gap between the neighbours
+        relative to the front's range; the extremes infinite (always kept)."""
+        crowd = dict.fromkeys(front, 0.0)
+        points = {k: self._losses(k, n_obj) for k in front}
+        if len(front) < 3 or any(not math.isfinite(x) for p in points.values() for x in p):
+            return dict.fromkeys(front, math.inf) if len(front) < 3 else crowd
+        for m in range(n_obj):
+            order = sorted(front, key=lambda k: points[k][m])
+            low, high = points[order[0]][m], points[order[-1]][m]
+            if high <= low:
+                continue
+            crowd[order[0]] = crowd[order[-1]] = math.inf
+            for i in range(1, len(order) - 1):
+                gap = points[order[i + 1]][m] - points[order[i - 1]][m]
+                crowd[order[i]] += gap / (high - low)
+        return crowd
+
+    def _mo_mutpb(self) -> float:
+        return self.config["mutpb"]
 
     def _converged(self, pool: list[Any]) -> bool:
         """No better best for ``restart_after`` generations, or the parents all (nearly)
@@ -289,8 +416,13 @@ class GeneticStrategy(Strategy):
         for t in trials:
             key = self.space.key(t.params)
             self._asked.add(key)
-            complete = t.state.value == "COMPLETE" and t.loss is not None
-            self._known[key] = float(t.loss) if complete else math.inf
+            losses = t.losses if t.losses is not None else (
+                None if t.loss is None else [t.loss])
+            complete = t.state.value == "COMPLETE" and bool(losses)
+            self._known[key] = float(losses[0]) if complete else math.inf
+            self._outcome[key] = ((violation(t.constraints),
+                                   tuple(float(x) for x in losses)) if complete
+                                  else (math.inf, None))
             if complete and t.value is not None:
                 self._values[key] = float(t.value)
         self._sync()  # a generation just completed is logged (and stored) right away
@@ -298,6 +430,7 @@ class GeneticStrategy(Strategy):
     def restore(self, trials: Sequence[Trial]) -> None:
         self.n_asked = len(trials)
         self._known.clear()
+        self._outcome.clear()
         self._values.clear()
         self._asked = {self.space.key(t.params) for t in trials}
         self.tell([t for t in trials if t.state.finished])

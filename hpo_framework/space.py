@@ -22,14 +22,17 @@ give the line and column; YAML aliases are refused, so an alias bomb cannot expa
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import os
 import random
 import re
 import stat
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +161,10 @@ class Dimension:
     def sample(self, rng: random.Random) -> Any:
         return self.decode(rng.random())
 
+    def snap(self, value: Any) -> Any:
+        """A proposed value moved onto what the dimension allows (identity here)."""
+        return value
+
     def is_active(self, params: Mapping[str, Any]) -> bool:
         return all(clause.holds(params) for clause in self.condition)
 
@@ -183,7 +190,28 @@ class Dimension:
         return hash((self.name, json.dumps(self.to_dict(), sort_keys=True, default=str)))
 
 
+class SpaceWarning(UserWarning):
+    """A space that was accepted with a change: a ``high`` off the ``step`` is lowered to
+    the last value on it (Optuna's rule), and this says so."""
+
+
+def _note(message: str) -> None:
+    # one clean line on stderr ("hpo-space:0: SpaceWarning: ..."), not a source line
+    warnings.warn_explicit(message, SpaceWarning, "hpo-space", 0, module="hpo_framework.space")
+
+
+def _decimals(x: float) -> int:
+    """Digits after the point of a float as written (0.1 -> 1, 0.25 -> 2, 1e-05 -> 5)."""
+    exponent = Decimal(repr(float(x))).as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
 class _Numeric(Dimension):
+    """An int or float dimension: a range, or a discrete ordered set of values when it has
+    a ``step`` (every step-th value from ``low``) or a ``values`` list. The encoding, the
+    sampling and the grid of a discrete dimension see only its values: ``decode`` bins the
+    unit interval into one equal bin per value, ``encode`` gives a value's bin centre."""
+
     kind: type = float
 
     def __init__(
@@ -194,12 +222,15 @@ class _Numeric(Dimension):
         *,
         log: bool = False,
         values: Sequence[float] | None = None,
+        step: float | None = None,
         condition: Any = None,
     ) -> None:
         super().__init__(name, condition)
         if values is not None:
             if isinstance(values, str | bytes) or not isinstance(values, Sequence) or not values:
                 raise SpaceError(f"parameter '{name}': 'values' must be a non-empty list")
+            if step is not None:
+                raise SpaceError(f"parameter '{name}': give 'step' or 'values', not both")
             values = [self._coerce(v, "values") for v in values]
             low = min(values) if low is None else low
             high = max(values) if high is None else high
@@ -221,6 +252,113 @@ class _Numeric(Dimension):
             raise SpaceError(f"parameter '{name}': every value must lie in [{low}, {high}]")
         self.low, self.high, self.log = low, high, log
         self.values = list(values) if values is not None else None
+        # the discrete values in order (a 'values' list, once each), or None
+        self.levels: list | None = sorted(set(self.values)) if self.values is not None else None
+        self.step = self._check_step(step)
+        self._places = 0
+        if isinstance(self.step, float):
+            self._places = max(_decimals(self.low), _decimals(self.step))
+            self._n = self._steps(self.high - self.low) + 1
+            last = self._at(self._n - 1)
+            if not math.isclose(last, self.high, rel_tol=1e-9, abs_tol=1e-12 * self.step):
+                _note(f"parameter '{name}': high ({self.high}) is not on the step {self.step} "
+                      f"from low ({self.low}); the last value is {last} (as in Optuna)")
+            self.high = last
+        elif self.step is not None:
+            count, rest = divmod(self.high - self.low, self.step)
+            self._n = count + 1
+            if rest:
+                last = self.low + count * self.step
+                _note(f"parameter '{name}': high ({self.high}) is not on the step {self.step} "
+                      f"from low ({self.low}); the last value is {last} (as in Optuna)")
+                self.high = last
+
+    def _check_step(self, step: Any) -> Any:
+        """The step as given (an int for Int, a float for Float); Int's default is 1."""
+        name = self.name
+        if step is None:
+            return 1 if self.kind is int and self.levels is None else None
+        step = _plain(step)
+        if isinstance(step, bool) or not isinstance(step, int | float) or not (
+                math.isfinite(step) and step > 0):
+            raise SpaceError(f"parameter '{name}': 'step' must be a number > 0, got {_show(step)}")
+        if self.kind is int:
+            if isinstance(step, float) and not step.is_integer():
+                raise SpaceError(f"parameter '{name}': 'step' must be an integer, got {step!r}")
+            step = int(step)
+        else:
+            step = float(step)
+        if self.log and not (self.kind is int and step == 1):
+            raise SpaceError(f"parameter '{name}': give 'step' or 'log: true', not both (a step "
+                             "is even on a linear scale)")
+        if step > self.high - self.low:
+            raise SpaceError(f"parameter '{name}': 'step' ({step}) is larger than high - low "
+                             f"({self.high - self.low}), which leaves one value; use a const")
+        return step
+
+    def _steps(self, width: float) -> int:
+        """How many whole steps fit in ``width`` (a float step: allowing rounding)."""
+        return int(math.floor(width / self.step + 1e-9))
+
+    def _at(self, k: int) -> Any:
+        """The k-th value on the step."""
+        if self.kind is int:
+            return self.low + k * self.step
+        return float(round(self.low + k * self.step, self._places))
+
+    @property
+    def discrete(self) -> bool:
+        """Whether the dimension is a list of values (int, a ``step`` or ``values``)."""
+        return self.levels is not None or self.step is not None
+
+    def count(self) -> int | None:
+        """How many values the dimension holds (None for a float range without a step)."""
+        if self.levels is not None:
+            return len(self.levels)
+        if self.step is None:
+            return None
+        return self._n
+
+    def _index(self, value: float) -> int:
+        """The index of the value nearest to ``value`` (on the log scale for log: true)."""
+        if self.levels is not None:
+            levels = self.levels
+            i = bisect.bisect_left(levels, value)
+            if i <= 0:
+                return 0
+            if i >= len(levels):
+                return len(levels) - 1
+            lo, hi = levels[i - 1], levels[i]
+            if self.log:
+                closer_low = math.log(value) - math.log(lo) <= math.log(hi) - math.log(value)
+            else:
+                closer_low = value - lo <= hi - value
+            return i - 1 if closer_low else i
+        k = (value - self.low) / self.step
+        return int(min(max(math.floor(k + 0.5), 0), self._n - 1))
+
+    def nearest(self, value: Any) -> Any:
+        """The allowed value nearest to a number (the dimension's own type)."""
+        value = _plain(value)
+        if self.levels is not None:
+            return self.levels[self._index(value)]
+        if self.step is not None and not (self.kind is int and self.step == 1):
+            return self._at(self._index(value))
+        if self.kind is int:
+            return int(min(max(round(value), self.low), self.high))
+        return float(min(max(value, self.low), self.high))
+
+    def snap(self, value: Any) -> Any:
+        """A proposal moved onto the step or the values; anything else (not a number,
+        outside low..high) is left for :meth:`Space.validate` to refuse."""
+        plain = _plain(value)
+        if not self.discrete or isinstance(plain, bool) or not isinstance(plain, int | float):
+            return value
+        if not (math.isfinite(plain) and self.low <= plain <= self.high):
+            return value
+        if self.kind is int and self.step == 1 and self.levels is None:
+            return value
+        return self.nearest(plain)
 
     def _coerce(self, value: Any, what: str) -> Any:
         value = _plain(value)
@@ -256,7 +394,34 @@ class _Numeric(Dimension):
         if isinstance(value, float) and not (math.isfinite(value) and (
                 self.kind is float or value.is_integer())):
             return False
-        return self.low <= value <= self.high
+        if not self.low <= value <= self.high:
+            return False
+        if self.levels is not None or isinstance(self.step, float):
+            near = self.nearest(value)
+            return near == value or (self.kind is float and math.isclose(
+                near, value, rel_tol=1e-9, abs_tol=1e-12 * (self.step or 1.0)))
+        if self.step is not None and self.step != 1:
+            return (int(value) - self.low) % self.step == 0
+        return True
+
+    def _decode_discrete(self, u: float) -> Any:
+        n = self.count()
+        k = min(int(math.floor(min(max(float(u), 0.0), 1.0) * n)), n - 1)
+        return self.levels[k] if self.levels is not None else self._at(k)
+
+    def _encode_discrete(self, value: Any) -> float:
+        return (self._index(float(_plain(value))) + 0.5) / self.count()
+
+    def grid_size(self, points: int = 3) -> int:
+        if self.values is not None:
+            return len(self.values)
+        n = self.count()
+        return max(int(points), 1) if n is None else n
+
+    def grid(self, points: int = 3) -> list:
+        if self.values is not None:
+            return list(self.values)
+        return [self._at(k) for k in range(self.count())]
 
     def _spec(self) -> dict:
         spec: dict = {"low": self.low, "high": self.high}
@@ -264,16 +429,20 @@ class _Numeric(Dimension):
             spec["log"] = True
         if self.values is not None:
             spec["values"] = list(self.values)
+        if self.step is not None and not (self.kind is int and self.step == 1):
+            spec["step"] = self.step
         return spec
 
 
 class Float(_Numeric):
-    """A real parameter on a linear or log scale."""
+    """A real parameter on a linear or log scale, or on a ``step`` or a ``values`` list."""
 
     type_name = "float"
     kind = float
 
     def decode(self, u: float) -> float:
+        if self.discrete:
+            return self._decode_discrete(u)
         u = min(max(float(u), 0.0), 1.0)
         if self.log:
             lo, hi = math.log(self.low), math.log(self.high)
@@ -283,20 +452,17 @@ class Float(_Numeric):
         return float(min(max(value, self.low), self.high))
 
     def encode(self, value: Any) -> float:
+        if self.discrete:
+            return self._encode_discrete(value)
         value = float(_plain(value))
         if self.log:
             lo, hi = math.log(self.low), math.log(self.high)
             return min(max((math.log(value) - lo) / (hi - lo), 0.0), 1.0)
         return min(max((value - self.low) / (self.high - self.low), 0.0), 1.0)
 
-    def grid_size(self, points: int = 3) -> int:
-        if self.values is not None:
-            return len(self.values)
-        return max(int(points), 1)
-
     def grid(self, points: int = 3) -> list[float]:
-        if self.values is not None:
-            return list(self.values)
+        if self.discrete:
+            return super().grid(points)
         if points < 2:
             return [self.decode(0.5)]
         out = []
@@ -308,36 +474,36 @@ class Float(_Numeric):
 
 
 class Int(_Numeric):
-    """An integer parameter; ``decode`` bins the unit interval (the notebook's floor trick)."""
+    """An integer parameter; ``decode`` bins the unit interval (the notebook's floor trick),
+    one bin per allowed value (every ``step``-th from ``low``, or the ``values``)."""
 
     type_name = "int"
     kind = int
 
     def decode(self, u: float) -> int:
+        if not self.log or self.levels is not None:
+            return int(self._decode_discrete(u))
         u = min(max(float(u), 0.0), 1.0)
-        if self.log:
-            lo, hi = math.log(self.low), math.log(self.high)
-            value = round(math.exp(lo + u * (hi - lo)))
-        else:
-            value = self.low + math.floor(u * (self.high - self.low + 1))
+        lo, hi = math.log(self.low), math.log(self.high)
+        value = round(math.exp(lo + u * (hi - lo)))
         return int(min(max(value, self.low), self.high))
 
     def encode(self, value: Any) -> float:
+        if not self.log or self.levels is not None:
+            return self._encode_discrete(value)
         value = int(_plain(value))
-        if self.log:
-            lo, hi = math.log(self.low), math.log(self.high)
-            return min(max((math.log(value) - lo) / (hi - lo), 0.0), 1.0)
-        return (value - self.low + 0.5) / (self.high - self.low + 1)
+        lo, hi = math.log(self.low), math.log(self.high)
+        return min(max((math.log(value) - lo) / (hi - lo), 0.0), 1.0)
 
-    def grid_size(self, points: int = 3) -> int:
-        if self.values is not None:
-            return len(self.values)
-        return self.high - self.low + 1
+    def count(self) -> int:
+        if self.levels is not None:
+            return len(self.levels)
+        return (self.high - self.low) // self.step + 1
 
     def grid(self, points: int = 3) -> list[int]:
         if self.values is not None:
             return list(self.values)
-        return list(range(self.low, self.high + 1))
+        return list(range(self.low, self.high + 1, self.step))
 
 
 class Categorical(Dimension):
@@ -394,6 +560,18 @@ class Categorical(Dimension):
 
     def _spec(self) -> dict:
         return {"choices": list(self.choices)}
+
+
+class Bool(Categorical):
+    """True or False (``{type: bool}``): a choice of two, stored as JSON true/false."""
+
+    type_name = "bool"
+
+    def __init__(self, name: str, *, condition: Any = None) -> None:
+        super().__init__(name, [False, True], condition=condition)
+
+    def _spec(self) -> dict:
+        return {}
 
 
 class Constant(Dimension):
@@ -471,17 +649,105 @@ _TYPE_ALIASES = {
     "choice": "categorical",
     "const": "const",
     "constant": "const",
+    "bool": "bool",
+    "boolean": "bool",
 }
 _KEYS = {
-    "int": {"type", "low", "high", "log", "values", "condition"},
-    "float": {"type", "low", "high", "log", "values", "condition"},
+    "int": {"type", "low", "high", "log", "step", "values", "condition"},
+    "float": {"type", "low", "high", "log", "step", "values", "condition"},
     "categorical": {"type", "choices", "values", "condition"},
     "const": {"type", "value", "condition"},
+    "bool": {"type", "condition"},
 }
 
 
-def dimension_from_spec(name: str, spec: Any) -> Dimension:
-    """Build one dimension from its schema entry (a mapping, a list, or a scalar)."""
+#: the names a space file may use for the data's shape (:func:`shape_context`)
+SHAPE_NAMES = ("n_features", "n_classes", "n_rows")
+_MAX_EXPRESSION = 100
+_ARITHMETIC = {"Add": lambda a, b: a + b, "Sub": lambda a, b: a - b,
+               "Mult": lambda a, b: a * b, "Div": lambda a, b: a / b,
+               "FloorDiv": lambda a, b: a // b}
+
+
+def shape_context(dataset: Any) -> dict[str, int]:
+    """The names a space file may use for a loaded dataset: ``n_features`` (the columns of
+    one row: the product of a row's shape), ``n_rows`` (training rows) and, for a
+    classification, ``n_classes``. ``dataset`` is read by duck typing (``x_train``,
+    ``n_classes``), so this module needs no dataset class."""
+    out: dict[str, int] = {}
+    x = getattr(dataset, "x_train", None)
+    shape = getattr(x, "shape", None)
+    if shape is not None and len(shape) >= 1:
+        out["n_rows"] = int(shape[0])
+        out["n_features"] = int(math.prod(int(s) for s in shape[1:]))
+    n_classes = getattr(dataset, "n_classes", None)
+    if n_classes is not None:
+        out["n_classes"] = int(n_classes)
+    return out
+
+
+def _resolve(name: str, what: str, value: Any, context: Mapping[str, Any] | None) -> Any:
+    """A number field written as a name of the data's shape (``n_features``, or a little
+    arithmetic on it: ``n_features // 2``) replaced by its value; other values unchanged."""
+    if not isinstance(value, str) or len(value) > _MAX_EXPRESSION:
+        return value
+    import ast
+
+    try:
+        tree = ast.parse(value.strip(), mode="eval")
+    except SyntaxError:
+        return value
+    names = [n.id for n in ast.walk(tree) if isinstance(n, ast.Name)]
+    known = dict(context or {})
+    if not names or not known and not set(names) & set(SHAPE_NAMES):
+        return value  # a quoted number, or a word: "'low' must be a number"
+    for symbol in names:
+        if symbol in known:
+            continue
+        if not known:
+            raise SpaceError(
+                f"parameter '{name}': '{what}' is {value!r}, and '{symbol}' is known only "
+                "where hpo-run builds the space with its dataset; give a number, or "
+                f"Space.from_dict(..., context={{'{symbol}': ...}})")
+        import difflib
+
+        close = difflib.get_close_matches(symbol, list(known), n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        raise SpaceError(f"parameter '{name}': '{what}' refers to unknown name '{symbol}' "
+                         f"({hint}known: {', '.join(sorted(known))})")
+
+    def evaluate(node: Any) -> Any:
+        if isinstance(node, ast.Expression):
+            return evaluate(node.body)
+        if isinstance(node, ast.Name):
+            return _plain(known[node.id])
+        if isinstance(node, ast.Constant) and isinstance(node.value, int | float) and \
+                not isinstance(node.value, bool):
+            return node.value
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+            operand = evaluate(node.operand)
+            return -operand if isinstance(node.op, ast.USub) else operand
+        if isinstance(node, ast.BinOp) and type(node.op).__name__ in _ARITHMETIC:
+            return _ARITHMETIC[type(node.op).__name__](evaluate(node.left), evaluate(node.right))
+        raise SpaceError(f"parameter '{name}': '{what}' is {value!r}: only a name of the data's "
+                         "shape, numbers and + - * / // are allowed")
+
+    try:
+        result = evaluate(tree)
+    except ZeroDivisionError:
+        raise SpaceError(f"parameter '{name}': '{what}' is {value!r}, a division by zero "
+                         "here") from None
+    if isinstance(result, float) and result.is_integer():
+        result = int(result)
+    return result
+
+
+def dimension_from_spec(name: str, spec: Any,
+                        context: Mapping[str, Any] | None = None) -> Dimension:
+    """Build one dimension from its schema entry (a mapping, a list, or a scalar).
+
+    ``context`` maps the names an int or float's ``low``, ``high``, ``step`` and
+    ``values`` may use (the data's shape: :func:`shape_context`) to numbers."""
     if isinstance(spec, Dimension):
         return spec
     if isinstance(spec, list | tuple):
@@ -490,12 +756,13 @@ def dimension_from_spec(name: str, spec: Any) -> Dimension:
         return Constant(name, spec)
     if "type" not in spec:
         raise SpaceError(
-            f"parameter '{name}': missing 'type' (one of: int, float, categorical, const)"
+            f"parameter '{name}': missing 'type' (one of: int, float, bool, categorical, const)"
         )
     kind = _TYPE_ALIASES.get(str(spec["type"]).lower())
     if kind is None:
         raise SpaceError(
-            f"parameter '{name}': unknown type '{spec['type']}' (use int, float, categorical or const)"
+            f"parameter '{name}': unknown type '{spec['type']}' (use int, float, bool, "
+            "categorical or const)"
         )
     unknown = sorted(set(spec) - _KEYS[kind])
     if unknown:
@@ -504,12 +771,17 @@ def dimension_from_spec(name: str, spec: Any) -> Dimension:
             f"(accepted: {', '.join(sorted(_KEYS[kind]))})"
         )
     condition = spec.get("condition")
-    if kind == "int":
-        return Int(name, spec.get("low"), spec.get("high"), log=spec.get("log", False),
-                   values=spec.get("values"), condition=condition)
-    if kind == "float":
-        return Float(name, spec.get("low"), spec.get("high"), log=spec.get("log", False),
-                     values=spec.get("values"), condition=condition)
+    if kind in ("int", "float"):
+        fields = {key: _resolve(name, key, spec.get(key), context)
+                  for key in ("low", "high", "step")}
+        values = spec.get("values")
+        if isinstance(values, Sequence) and not isinstance(values, str | bytes):
+            values = [_resolve(name, "values", v, context) for v in values]
+        cls = Int if kind == "int" else Float
+        return cls(name, fields["low"], fields["high"], log=spec.get("log", False),
+                   values=values, step=fields["step"], condition=condition)
+    if kind == "bool":
+        return Bool(name, condition=condition)
     if kind == "categorical":
         choices = spec.get("choices", spec.get("values"))
         return Categorical(name, choices, condition=condition)
@@ -543,23 +815,28 @@ class Space:
 
     # construction -------------------------------------------------------------------
     @classmethod
-    def from_dict(cls, spec: Mapping[str, Any] | Space) -> Space:
+    def from_dict(cls, spec: Mapping[str, Any] | Space,
+                  context: Mapping[str, Any] | None = None) -> Space:
+        """A space from its schema. ``context``: the numbers that names in an int or
+        float's bounds stand for (``{"n_features": 64}`` for ``high: n_features``;
+        :func:`shape_context` builds it from a dataset); a name it lacks is one line."""
         if isinstance(spec, Space):
             return spec
         if not isinstance(spec, Mapping):
             raise SpaceError(
                 "a search space must be a mapping of parameter name to its definition"
             )
-        return cls([dimension_from_spec(str(name), s) for name, s in spec.items()])
+        return cls([dimension_from_spec(str(name), s, context) for name, s in spec.items()])
 
     @classmethod
-    def from_file(cls, path: str | Path) -> Space:
+    def from_file(cls, path: str | Path, context: Mapping[str, Any] | None = None) -> Space:
+        """A space from a YAML, JSON or TOML file (``context`` as :meth:`from_dict`)."""
         path = Path(path)
         try:
             data = load_structured_file(path)
             if isinstance(data, Mapping) and set(data) == {"space"}:
                 data = data["space"]
-            return cls.from_dict(data)
+            return cls.from_dict(data, context)
         except SpaceError as exc:
             raise SpaceError(f"space file {path}: {exc}") from None
 
@@ -608,8 +885,15 @@ class Space:
     def snap(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """A strategy's proposal moved onto what each dimension allows (its ``step`` or
         ``values``), so every strategy honours them; the Study calls it on every proposal
-        before checking it. Values already allowed are returned unchanged."""
-        return dict(params)
+        before checking it. Values already allowed are returned unchanged; a value that no
+        nearest value can be found for (not a number, outside low..high) is left for
+        :meth:`validate` to refuse."""
+        out = dict(params)
+        for name, value in params.items():
+            d = self._by_name.get(name)
+            if d is not None:
+                out[name] = d.snap(value)
+        return out
 
     def active(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """Keep the parameters whose conditions hold, in space order."""
@@ -668,8 +952,9 @@ class Space:
                 raise SpaceError(f"parameter '{d.name}' is missing")
             value = _plain(params[d.name])
             if not d.contains(value):
-                raise SpaceError(f"parameter '{d.name}': {_show(value)} is outside {d._spec()}")
-            out[d.name] = int(value) if isinstance(d, Int) else value
+                raise SpaceError(f"parameter '{d.name}': {_show(value)} is "
+                                 f"{_off(d, value)}")
+            out[d.name] = d.snap(int(value) if isinstance(d, Int) else value)
         return out
 
     def grid_size(self, points: int = 3, limit: int = MAX_GRID_SIZE) -> int:
@@ -726,6 +1011,21 @@ class Space:
     def key(self, params: Mapping[str, Any]) -> str:
         """A canonical string of a configuration, to spot duplicates."""
         return json.dumps(self.active(params), sort_keys=True, default=str)
+
+
+def _off(d: Dimension, value: Any) -> str:
+    """Why a value is not in a dimension: off its step or values (and the nearest), or
+    outside it."""
+    if isinstance(d, _Numeric) and d.discrete and not (d.kind is int and d.step == 1):
+        plain = _plain(value)
+        if isinstance(plain, int | float) and not isinstance(plain, bool) and \
+                math.isfinite(plain) and d.low <= plain <= d.high:
+            where = (f"one of its values {_show(d.values)}" if d.levels is not None
+                     else f"on its step {d.step} from {d.low}")
+            return f"not {where} (nearest: {d.nearest(plain)})"
+    if isinstance(d, Bool):
+        return "not true or false"
+    return f"outside {d._spec()}"
 
 
 def _grid_too_large(limit: int, why: str) -> str:

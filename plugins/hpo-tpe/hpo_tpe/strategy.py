@@ -54,11 +54,14 @@ class TPEStrategy(Strategy):
 
         self.dims: list[Dim] = []
         for d in space.searchable:
-            if isinstance(d, Categorical):
+            if isinstance(d, Categorical):  # bool too: a choice of two
                 self.dims.append(Dim(d.name, choices=len(d.choices)))
-            else:
+            elif _levels(d) is not None:  # a values list: its index, an ordered integer
+                self.dims.append(Dim(d.name, 0.0, float(len(_levels(d)) - 1), False, 1.0))
+            else:  # an int's step is 1 unless it has one; a float's 0 (a range) or its step
+                step = getattr(d, "step", None)
                 self.dims.append(Dim(d.name, float(d.low), float(d.high), d.log,
-                                     1.0 if isinstance(d, Int) else 0.0))
+                                     float(step or (1 if isinstance(d, Int) else 0))))
         self.history = History(len(self.dims))
         self._seen: set[str] = set()
 
@@ -171,6 +174,8 @@ class TPEStrategy(Strategy):
                 out.append(math.nan)
             elif dim.choices:
                 out.append(float(d.index(params[d.name])))
+            elif _levels(d) is not None:
+                out.append(float(_levels(d).index(d.nearest(params[d.name]))))
             else:
                 out.append(min(max(float(params[d.name]), dim.low), dim.high))
         return out
@@ -186,11 +191,22 @@ class TPEStrategy(Strategy):
                 params[d.name] = d.value
             elif isinstance(d, Categorical):
                 params[d.name] = d.choices[int(by_name[d.name])]
+            elif _levels(d) is not None:
+                levels = _levels(d)
+                params[d.name] = levels[int(min(max(round(by_name[d.name]), 0),
+                                                len(levels) - 1))]
+            elif hasattr(d, "nearest"):  # onto the step (rounded to its decimals)
+                params[d.name] = d.nearest(by_name[d.name])
             elif isinstance(d, Int):
                 params[d.name] = int(min(max(round(by_name[d.name]), d.low), d.high))
             else:
                 params[d.name] = float(min(max(by_name[d.name], d.low), d.high))
         return params
+
+
+def _levels(d: Any) -> list | None:
+    """An int or float dimension's ``values`` in order, once each (None without a list)."""
+    return getattr(d, "levels", None)
 
 
 def _rows(x: Any, cols: list[int]) -> Any:

@@ -1,7 +1,8 @@
 """Grid search: the full factorial of the space, handed out in order, resumable.
 
-Explicit ``values`` lists, integer ranges and categoricals are taken whole; a float
-without ``values`` is split into ``points`` values on its own (linear or log) scale, so
+Explicit ``values`` lists, integer ranges (every ``step``-th value with a step), floats
+with a ``step``, booleans and categoricals are taken whole; a float without ``values`` or
+``step`` is split into ``points`` values on its own (linear or log) scale, so
 ``learning_rate: {low: 1e-3, high: 1e-1, log: true}`` gives 0.001, 0.01, 0.1. A
 parameter whose condition does not hold does not multiply its branch of the grid.
 
@@ -35,7 +36,7 @@ class GridStrategy(Strategy):
     handles_constraints = True
     options = {
         "points": Option(3, int, low=1, nullable=False,
-                         help="values per float dimension without a 'values' list"),
+                         help="values per float dimension without a 'values' list or a 'step'"),
         "order": Option("spread", str, choices=("fixed", "shuffled", "spread"),
                         nullable=False,
                         help="spread: every prefix covers every parameter's values (the "

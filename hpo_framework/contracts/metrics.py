@@ -1,22 +1,55 @@
-"""Metrics computed with numpy only, so every backend is scored the same way."""
+"""Metrics: the built-in ones computed with numpy (so every backend is scored the same way
+and fast), any scikit-learn scorer name, and a user's own function.
+
+:func:`get_metric` resolves a name, in this order:
+
+1. a built-in (:data:`METRICS`): accuracy, balanced_accuracy, precision, recall, f1 and
+   their ``_macro`` / ``_weighted`` forms, roc_auc, log_loss; mse, rmse, mae, r2. Each
+   equals scikit-learn's function of the same name on the same inputs (tested);
+   ``precision``, ``recall`` and ``f1`` are scikit-learn's binary forms (the positive class
+   is label 1) and are refused on more than two classes, as scikit-learn refuses them;
+2. ``module:function`` or ``path/to/file.py:function``: a user's function
+   ``fn(y_true, y_pred)`` (``fn(y_true, proba)`` when ``fn.needs_proba = True``), direction
+   from ``fn.direction = "minimize"`` or ``fn.greater_is_better``, else ``--direction``;
+3. any scikit-learn scorer name (``sklearn.metrics.get_scorer_names()``), computed from the
+   predictions or probabilities with the scorer's own function, keyword arguments and sign,
+   so it is always maximized (``neg_mean_absolute_error``).
+
+Every metric is picklable (a user's function travels by its import path and is imported
+again in a worker). :func:`score_all` records the default metrics of the task
+(:data:`RECORDED`) and every other metric this process resolved with :func:`get_metric`
+that applies to the data (the CLI resolves each ``--metric`` in the driver and again in
+each worker, so a trial records every metric asked for).
+"""
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..errors import OptionError
+from ..errors import HPOError, OptionError
+
+DIRECTIONS = ("maximize", "minimize")
 
 
 @dataclass(frozen=True)
 class Metric:
+    """``fn(y, pred, proba) -> float``. ``y`` holds labels for metrics of predictions and
+    column positions of ``proba`` for ``needs_proba`` ones (labels 0..k-1 are both).
+    ``binary``: defined for two classes only (scikit-learn's ``average="binary"``)."""
+
     name: str
     direction: str  # "maximize" or "minimize"
     task: str  # "classification" or "regression"
     needs_proba: bool
     fn: Callable[..., float]
+    binary: bool = False
+    source: str = "builtin"  # "builtin", "sklearn" or "custom"
 
+
+# --- numpy metrics ---------------------------------------------------------------------
 
 def _accuracy(y, pred, proba=None) -> float:
     import numpy as np
@@ -27,24 +60,94 @@ def _accuracy(y, pred, proba=None) -> float:
 def _log_loss(y, pred, proba) -> float:
     import numpy as np
 
-    proba = np.clip(np.asarray(proba, dtype=float), 1e-15, 1.0)
+    proba = np.asarray(proba, dtype=float)
+    if proba.ndim == 1:  # the positive class's probability
+        proba = np.column_stack([1.0 - proba, proba])
     proba = proba / proba.sum(axis=1, keepdims=True)
+    proba = np.clip(proba, np.finfo(proba.dtype).eps, 1.0 - np.finfo(proba.dtype).eps)
     y = np.asarray(y).astype(int)
     return float(-np.mean(np.log(proba[np.arange(len(y)), y])))
 
 
-def _f1_macro(y, pred, proba=None) -> float:
+def _counts(y, pred) -> tuple[Any, Any, Any, Any]:
+    """Per label of ``y`` and ``pred`` together (scikit-learn's ``unique_labels``): true
+    positives, predicted count, true count, and the labels."""
     import numpy as np
 
     y, pred = np.asarray(y), np.asarray(pred)
-    scores = []
-    for c in np.unique(np.concatenate([y, pred])):
-        tp = np.sum((pred == c) & (y == c))
-        fp = np.sum((pred == c) & (y != c))
-        fn = np.sum((pred != c) & (y == c))
-        denom = 2 * tp + fp + fn
-        scores.append(0.0 if denom == 0 else 2 * tp / denom)
-    return float(np.mean(scores))
+    labels = np.unique(np.concatenate([y, pred]))
+    tp = np.array([np.sum((pred == c) & (y == c)) for c in labels], dtype=float)
+    predicted = np.array([np.sum(pred == c) for c in labels], dtype=float)
+    true = np.array([np.sum(y == c) for c in labels], dtype=float)
+    return tp, predicted, true, labels
+
+
+def _ratio(num: Any, den: Any) -> Any:
+    """num / den, 0 where den is 0 (scikit-learn's ``zero_division`` default)."""
+    import numpy as np
+
+    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+    return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+
+
+def _prf(kind: str, tp: Any, predicted: Any, true: Any) -> Any:
+    if kind == "precision":
+        return _ratio(tp, predicted)
+    if kind == "recall":
+        return _ratio(tp, true)
+    return _ratio(2 * tp, predicted + true)  # f1 = 2tp / (2tp + fp + fn)
+
+
+def _binary_labels(y, pred) -> None:
+    import numpy as np
+
+    labels = set(np.unique(np.concatenate([np.asarray(y), np.asarray(pred)])).tolist())
+    if len(labels) > 2:
+        raise HPOError(f"the labels have {len(labels)} classes; precision, recall and f1 are "
+                       "binary (positive class 1): use their _macro or _weighted form")
+    if len(labels) == 2 and 1 not in labels:
+        raise HPOError(f"the labels are {sorted(labels, key=str)}: the binary precision, recall "
+                       "and f1 score class 1, which is not one of them")
+
+
+def _make_prf(kind: str, average: str) -> Callable[..., float]:
+    def metric(y, pred, proba=None) -> float:
+        import numpy as np
+
+        tp, predicted, true, labels = _counts(y, pred)
+        if average == "binary":
+            _binary_labels(y, pred)
+            pos = labels == 1
+            if not pos.any():
+                return 0.0
+            return float(_prf(kind, tp[pos], predicted[pos], true[pos])[0])
+        scores = _prf(kind, tp, predicted, true)
+        if average == "macro":
+            return float(np.mean(scores))
+        return float(np.sum(scores * true) / np.sum(true)) if np.sum(true) > 0 else 0.0
+
+    metric.__name__ = metric.__qualname__ = f"_{kind}_{average}"
+    return metric
+
+
+_precision = _make_prf("precision", "binary")
+_precision_macro = _make_prf("precision", "macro")
+_precision_weighted = _make_prf("precision", "weighted")
+_recall = _make_prf("recall", "binary")
+_recall_macro = _make_prf("recall", "macro")
+_recall_weighted = _make_prf("recall", "weighted")
+_f1 = _make_prf("f1", "binary")
+_f1_macro = _make_prf("f1", "macro")
+_f1_weighted = _make_prf("f1", "weighted")
+
+
+def _balanced_accuracy(y, pred, proba=None) -> float:
+    """Mean recall over the classes of ``y`` (a class only predicted does not count)."""
+    import numpy as np
+
+    tp, _, true, _ = _counts(y, pred)
+    present = true > 0
+    return float(np.mean(tp[present] / true[present]))
 
 
 def _mse(y, pred, proba=None) -> float:
@@ -101,39 +204,327 @@ def _r2(y, pred, proba=None) -> float:
     import numpy as np
 
     y, pred = np.asarray(y, dtype=float), np.asarray(pred, dtype=float)
+    ss_res = np.sum((y - pred) ** 2)
     ss_tot = np.sum((y - y.mean()) ** 2)
-    return float(1.0 - np.sum((y - pred) ** 2) / ss_tot) if ss_tot > 0 else 0.0
+    if ss_tot > 0:
+        return float(1.0 - ss_res / ss_tot)
+    return 1.0 if ss_res == 0 else 0.0  # a constant target: scikit-learn's force_finite
 
 
-METRICS: dict[str, Metric] = {
-    "accuracy": Metric("accuracy", "maximize", "classification", False, _accuracy),
-    "log_loss": Metric("log_loss", "minimize", "classification", True, _log_loss),
-    "f1_macro": Metric("f1_macro", "maximize", "classification", False, _f1_macro),
-    "roc_auc": Metric("roc_auc", "maximize", "classification", True, _roc_auc),
-    "mse": Metric("mse", "minimize", "regression", False, _mse),
-    "r2": Metric("r2", "maximize", "regression", False, _r2),
-    "rmse": Metric("rmse", "minimize", "regression", False, _rmse),
-    "mae": Metric("mae", "minimize", "regression", False, _mae),
-}
+def _m(name: str, direction: str, task: str, fn: Callable[..., float], proba: bool = False,
+       binary: bool = False) -> Metric:
+    return Metric(name, direction, task, proba, fn, binary)
+
+
+METRICS: dict[str, Metric] = {m.name: m for m in (
+    _m("accuracy", "maximize", "classification", _accuracy),
+    _m("log_loss", "minimize", "classification", _log_loss, proba=True),
+    _m("f1_macro", "maximize", "classification", _f1_macro),
+    _m("roc_auc", "maximize", "classification", _roc_auc, proba=True),
+    _m("balanced_accuracy", "maximize", "classification", _balanced_accuracy),
+    _m("precision", "maximize", "classification", _precision, binary=True),
+    _m("precision_macro", "maximize", "classification", _precision_macro),
+    _m("precision_weighted", "maximize", "classification", _precision_weighted),
+    _m("recall", "maximize", "classification", _recall, binary=True),
+    _m("recall_macro", "maximize", "classification", _recall_macro),
+    _m("recall_weighted", "maximize", "classification", _recall_weighted),
+    _m("f1", "maximize", "classification", _f1, binary=True),
+    _m("f1_weighted", "maximize", "classification", _f1_weighted),
+    _m("mse", "minimize", "regression", _mse),
+    _m("r2", "maximize", "regression", _r2),
+    _m("rmse", "minimize", "regression", _rmse),
+    _m("mae", "minimize", "regression", _mae),
+)}
 DEFAULT_METRIC = {"classification": "accuracy", "regression": "mse"}
+#: what every trial records without being asked (the metrics a backend can always give)
+RECORDED: dict[str, tuple[str, ...]] = {
+    "classification": ("accuracy", "log_loss", "f1_macro", "roc_auc"),
+    "regression": ("mse", "r2", "rmse", "mae"),
+}
+
+#: metrics resolved in this process beyond RECORDED: score_all records them too
+_REQUESTED: dict[str, Metric] = {}
 
 
-def get_metric(name: str | None, task: str) -> Metric:
-    name = name or DEFAULT_METRIC[task]
-    if name not in METRICS:
-        raise OptionError(f"unknown metric '{name}' (use one of: {', '.join(METRICS)})")
-    metric = METRICS[name]
+# --- scikit-learn scorers --------------------------------------------------------------
+
+class SklearnScorer:
+    """A scikit-learn scorer computed from predictions or probabilities: the scorer's
+    function, keyword arguments and sign (picklable: it holds the name only)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"name": self.name}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.name = state["name"]
+
+    def _scorer(self) -> Any:
+        from sklearn.metrics import get_scorer
+
+        return get_scorer(self.name)
+
+    def __call__(self, y, pred, proba=None) -> float:
+        import inspect
+
+        import numpy as np
+
+        scorer = self._scorer()
+        fn, kwargs = scorer._score_func, dict(scorer._kwargs)
+        if _response_method(scorer) == "predict":
+            return float(scorer._sign * fn(y, pred, **kwargs))
+        proba = np.asarray(proba, dtype=float)
+        k = proba.shape[1] if proba.ndim == 2 else 2
+        if proba.ndim == 2 and k == 2:  # binary: the positive class's column, as sklearn
+            proba = proba[:, 1]
+        if "labels" not in kwargs and "labels" in inspect.signature(fn).parameters:
+            kwargs["labels"] = np.arange(k)  # a fold without some class still scores
+        return float(scorer._sign * fn(y, proba, **kwargs))
+
+    def __repr__(self) -> str:
+        return f"SklearnScorer({self.name!r})"
+
+
+def _response_method(scorer: Any) -> str:
+    method = getattr(scorer, "_response_method", "predict")
+    return "predict" if method == "predict" else "proba"
+
+
+def _scorer_names() -> list[str]:
+    try:
+        from sklearn.metrics import get_scorer_names
+    except ImportError:
+        return []
+    return list(get_scorer_names())
+
+
+def _sklearn_metric(name: str) -> Metric | None:
+    if name not in _scorer_names():
+        return None
+    if name.endswith("_samples"):
+        raise OptionError(f"metric '{name}' is scikit-learn's for multilabel targets, which "
+                          "datasets here are not; use the _macro or _weighted form")
+    scorer = SklearnScorer(name)._scorer()
+    module = getattr(scorer._score_func, "__module__", "") or ""
+    task = "regression" if module.startswith("sklearn.metrics._regression") else "classification"
+    return Metric(name, "maximize", task, _response_method(scorer) == "proba",
+                  SklearnScorer(name), source="sklearn")
+
+
+# --- a user's function -----------------------------------------------------------------
+
+_LOADED: dict[str, Callable[..., Any]] = {}
+
+
+def load_metric_function(ref: str) -> Callable[..., Any]:
+    """``module:function`` or ``path/to/file.py:function``; every problem is one line."""
+    import hashlib
+    import importlib
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    if ref in _LOADED:
+        return _LOADED[ref]
+    where, _, attr = ref.rpartition(":")
+    if not where or not attr:
+        raise OptionError(f"--metric '{ref}' must look like module:function or "
+                          "path/to/file.py:function")
+    if where.endswith(".py"):
+        path = Path(where).expanduser().resolve()
+        if not path.is_file():
+            raise OptionError(f"--metric {ref}: no such file: {where}")
+        name = "hpo_user_metric_" + hashlib.sha1(str(path).encode()).hexdigest()[:12]
+        module = sys.modules.get(name)
+        if module is None:
+            spec = importlib.util.spec_from_file_location(name, path)
+            if spec is None or spec.loader is None:
+                raise OptionError(f"--metric {ref}: cannot load {where}")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            try:
+                spec.loader.exec_module(module)
+            except (Exception, SystemExit) as exc:
+                sys.modules.pop(name, None)
+                raise OptionError(f"--metric {ref}: {where} failed to import: "
+                                  f"{type(exc).__name__}: {exc}".splitlines()[0]) from None
+    else:
+        if where.startswith(".") or not all(p.isidentifier() for p in where.split(".")):
+            raise OptionError(f"--metric {ref}: '{where}' is not a module name; give "
+                              "module:function or path/to/file.py:function")
+        try:
+            module = importlib.import_module(where)
+        except ImportError as exc:
+            raise OptionError(f"--metric {ref}: cannot import module '{where}' ({exc})") from None
+        except Exception as exc:
+            raise OptionError(f"--metric {ref}: module '{where}' failed to import: "
+                              f"{type(exc).__name__}: {exc}".splitlines()[0]) from None
+    fn = getattr(module, attr, None)
+    if not callable(fn):
+        raise OptionError(f"--metric {ref}: '{where}' has no function '{attr}'")
+    _LOADED[ref] = fn
+    return fn
+
+
+class CustomMetric:
+    """A user's ``fn(y_true, y_pred)`` (or ``fn(y_true, proba)``), held by its reference and
+    imported again where it is unpickled (a worker process)."""
+
+    def __init__(self, ref: str, needs_proba: bool = False) -> None:
+        self.ref = ref
+        self.needs_proba = needs_proba
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"ref": self.ref, "needs_proba": self.needs_proba}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def __call__(self, y, pred, proba=None) -> float:
+        import numbers
+
+        fn = load_metric_function(self.ref)
+        value = fn(y, proba if self.needs_proba else pred)
+        if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+            value = value.item()  # a numpy scalar
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise HPOError(f"metric {self.ref} returned {type(value).__name__} "
+                           f"{str(value)[:40]!r}, not a number")
+        return float(value)
+
+    def __repr__(self) -> str:
+        return f"CustomMetric({self.ref!r})"
+
+
+def declared_direction(fn: Any, ref: str) -> str | None:
+    """``fn.direction`` ("maximize"/"minimize") or ``fn.greater_is_better``; None if neither."""
+    direction = getattr(fn, "direction", None)
+    greater = getattr(fn, "greater_is_better", None)
+    if direction is not None and direction not in DIRECTIONS:
+        raise OptionError(f"metric {ref}: direction = {direction!r}; use 'maximize' or "
+                          "'minimize'")
+    if greater is not None and not isinstance(greater, bool):
+        raise OptionError(f"metric {ref}: greater_is_better = {greater!r}; use True or False")
+    from_greater = None if greater is None else ("maximize" if greater else "minimize")
+    if direction and from_greater and direction != from_greater:
+        raise OptionError(f"metric {ref}: direction = {direction!r} but greater_is_better = "
+                          f"{greater}; keep one")
+    return direction or from_greater
+
+
+def _custom_metric(ref: str, task: str, direction: str | None) -> Metric:
+    fn = load_metric_function(ref)
+    declared = declared_direction(fn, ref)
+    if declared is None and direction is None:
+        raise OptionError(f"metric {ref} does not say whether it is to be maximized or "
+                          "minimized: add --direction maximize (or minimize), or set "
+                          f"{fn.__name__}.direction in its file")
+    needs_proba = getattr(fn, "needs_proba", False)
+    if not isinstance(needs_proba, bool):
+        raise OptionError(f"metric {ref}: needs_proba = {needs_proba!r}; use True or False")
+    if needs_proba and task != "classification":
+        raise OptionError(f"metric {ref} needs probabilities, which a {task} model does not "
+                          "give")
+    return Metric(ref, declared or direction or "maximize", task, needs_proba,
+                  CustomMetric(ref, needs_proba), source="custom")
+
+
+# --- resolution ------------------------------------------------------------------------
+
+def is_custom(name: str) -> bool:
+    """``module:function`` or ``file.py:function``."""
+    return ":" in name
+
+
+def known_names() -> list[str]:
+    """Every name :func:`get_metric` accepts besides a user's function."""
+    return [*METRICS, *(n for n in _scorer_names() if n not in METRICS)]
+
+
+def get_metric(name: str | None, task: str, direction: str | None = None, *,
+               n_classes: int | None = None) -> Metric:
+    """The metric called ``name`` (default: accuracy or mse) for a ``task`` dataset.
+
+    ``direction`` (``--direction``) is used for a user's function that declares none;
+    ``n_classes`` (the dataset's), when given, refuses a binary metric on more classes
+    before any trial runs. Every refusal is one OptionError line. The metric is recorded
+    by :func:`score_all` in this process from now on."""
+    name = (name or DEFAULT_METRIC[task]).strip()
+    if direction is not None and direction not in DIRECTIONS:
+        raise OptionError(f"direction {direction!r}: use maximize or minimize")
+    if name in METRICS:
+        metric = METRICS[name]
+    elif is_custom(name):
+        metric = _custom_metric(name, task, direction)
+    else:
+        found = _sklearn_metric(name)
+        if found is None:
+            raise OptionError(_unknown(name))
+        metric = found
     if metric.task != task:
         usable = ", ".join(m.name for m in METRICS.values() if m.task == task)
-        raise OptionError(f"metric '{name}' is for {metric.task}; this dataset is {task} (use {usable})")
+        raise OptionError(f"metric '{name}' is for {metric.task}; this dataset is {task} "
+                          f"(use {usable})")
+    if metric.binary and n_classes is not None and n_classes > 2:
+        raise OptionError(f"metric '{name}' is binary (scikit-learn's average='binary', "
+                          f"positive class 1); this dataset has {n_classes} classes: use "
+                          f"{name}_macro or {name}_weighted")
+    if metric.name not in RECORDED.get(task, ()):
+        _REQUESTED[metric.name] = metric
     return metric
 
 
-def score_all(task: str, y: Any, pred: Any, proba: Any = None) -> dict[str, float]:
-    """Every metric of the task that can be computed from what the model gave."""
+def _unknown(name: str) -> str:
+    names = known_names()
+    close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
+    shown = [repr(c) for c in close]
+    hint = (f"did you mean {' or '.join([', '.join(shown[:-1]), shown[-1]] if len(shown) > 1 else shown)}? "
+            if close else "")
+    sklearn = "" if len(names) > len(METRICS) else " (scikit-learn is not installed, so its " \
+        "scorer names are not available)"
+    return (f"unknown metric '{name}'; {hint}built in: {', '.join(METRICS)}; or any "
+            f"scikit-learn scorer name{sklearn}, or module:function / path/to/file.py:function")
+
+
+def requested() -> list[str]:
+    """The metrics beyond the defaults this process records (resolved by get_metric)."""
+    return list(_REQUESTED)
+
+
+def forget_requested() -> None:
+    """Record only the defaults again (for a long-lived process running another job)."""
+    _REQUESTED.clear()
+
+
+def _n_labels(y: Any, pred: Any, proba: Any) -> int:
+    import numpy as np
+
+    if proba is not None and np.ndim(proba) == 2:
+        return int(np.shape(proba)[1])
+    return len(np.unique(np.concatenate([np.ravel(y), np.ravel(pred)])))
+
+
+def score_all(task: str, y: Any, pred: Any, proba: Any = None, *,
+              proba_y: Any = None) -> dict[str, float]:
+    """Every metric of the task that can be computed from what the model gave: the
+    defaults (:data:`RECORDED`) and those resolved in this process (:func:`get_metric`);
+    a binary one only on two classes. ``proba_y``: the labels as column positions of
+    ``proba``, for the metrics of probabilities, when they differ from ``y``."""
     out = {}
-    for m in METRICS.values():
+    if proba_y is None:
+        proba_y = y
+    labels: int | None = None
+    names = [*RECORDED.get(task, ()), *(n for n in _REQUESTED if n not in RECORDED.get(task, ()))]
+    for name in names:
+        m = METRICS.get(name) or _REQUESTED[name]
         if m.task != task or (m.needs_proba and proba is None):
             continue
-        out[m.name] = m.fn(y, pred, proba)
+        if m.binary:
+            if labels is None:
+                labels = _n_labels(y, pred, proba)
+            if labels > 2:
+                continue
+        out[m.name] = m.fn(proba_y if m.needs_proba else y, pred, proba)
     return out

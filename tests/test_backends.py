@@ -56,7 +56,8 @@ def test_sklearn_study_reports_epochs_and_scores_the_retrained_best_on_test(tmp_
         assert [s["step"] for s in steps] == list(range(1, 11))  # max_iter 10, one per epoch
         assert all(s["val_loss"] > 0 and 0 <= s["val_accuracy"] <= 1 for s in steps)
         assert steps[-1]["val_accuracy"] == pytest.approx(t["metrics"]["accuracy"])
-        assert set(t["metrics"]) == {"accuracy", "log_loss", "f1_macro", "roc_auc"}
+        assert set(t["metrics"]) == {"accuracy", "log_loss", "f1_macro", "roc_auc", "train_s",
+                                    "latency_ms", "n_params"}
     assert data["final_params"] == data["best"]["params"]
     assert data["test_score"] > 0.7 and data["test_metrics"]["accuracy"] == data["test_score"]
     import joblib

@@ -5,13 +5,22 @@ One schema serves a Python dict and a YAML/JSON/TOML file::
     learning_rate: {type: float, low: 1e-3, high: 1e-1, log: true}
     n_layers: {type: int, low: 1, high: 4}
     units_3: {type: int, low: 5, high: 15, condition: {n_layers: {ge: 3}}}
+    units: {type: int, low: 32, high: 512, step: 32}       # 32, 64, ..., 512
+    dropout: {type: float, low: 0.1, high: 0.5, step: 0.1}  # 0.1, 0.2, ..., 0.5
+    kernel: {type: int, values: [3, 5, 7]}                  # only these
+    k: {type: int, low: 1, high: n_features}   # the data's shape (from_dict context=)
+    use_bias: {type: bool}
     optimizer: [adam, sgd]          # shorthand for a categorical
     epochs: 10                      # shorthand for a constant
 
 Strategies that work on real vectors use :meth:`Space.encode` / :meth:`Space.decode`,
 which map the searchable (non-constant) dimensions to ``[0, 1]``; decoded values are
 plain Python ``int``/``float``/``str``/``bool``, and parameters whose condition does not
-hold are left out.
+hold are left out. A dimension with a ``step`` or a ``values`` list is discrete and
+ordered: one equal bin per allowed value, so sampling is uniform over them and a grid
+lists exactly them; :meth:`Space.snap` moves any proposal to the nearest allowed value
+(the Study calls it on every proposal), so a strategy that reads only ``low``/``high``
+honours them too.
 
 Every bad input is a one-line :class:`SpaceError` that names the parameter: non-finite
 numbers anywhere, int bounds beyond ±2**53 (the encoding is float), float ranges whose
@@ -908,9 +917,11 @@ class Space:
 
         ``rng``: a :class:`random.Random` (drawn from), an int seed or None, or a numpy
         ``Generator`` (a seed is drawn from it). Strategies may read each dimension's
-        ``name``, ``type_name``, ``low``/``high``/``log``/``values`` (Float, Int),
-        ``choices`` (Categorical), ``value`` (Constant) and ``condition`` (the clauses
-        that make it active: :meth:`Dimension.is_active`)."""
+        ``name``, ``type_name``, ``low``/``high``/``log``/``values``/``step`` (Float,
+        Int; ``levels``: the values in order, once each, or None; ``count()``: how many
+        values a discrete one has; ``nearest(x)``: the allowed value nearest to a number),
+        ``choices`` (Categorical, and Bool: ``[False, True]``), ``value`` (Constant) and
+        ``condition`` (the clauses that make it active: :meth:`Dimension.is_active`)."""
         if hasattr(rng, "integers") and not isinstance(rng, random.Random):  # numpy
             rng = random.Random(int(rng.integers(2**62)))
         elif not isinstance(rng, random.Random):

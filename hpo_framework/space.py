@@ -266,6 +266,10 @@ class _Numeric(Dimension):
         self.step = self._check_step(step)
         self._places = 0
         if isinstance(self.step, float):
+            if not (self.high - self.low) / self.step < MAX_INT_BOUND:
+                raise SpaceError(f"parameter '{name}': 'step' ({self.step}) gives more than "
+                                 f"2**53 values from {self.low} to {self.high}; use a larger "
+                                 "step, or none")
             self._places = max(_decimals(self.low), _decimals(self.step))
             self._n = self._steps(self.high - self.low) + 1
             last = self._at(self._n - 1)
@@ -363,7 +367,7 @@ class _Numeric(Dimension):
         plain = _plain(value)
         if not self.discrete or isinstance(plain, bool) or not isinstance(plain, int | float):
             return value
-        if not (math.isfinite(plain) and self.low <= plain <= self.high):
+        if not (math.isfinite(plain) and self._within(plain)):
             return value
         if self.kind is int and self.step == 1 and self.levels is None:
             return value
@@ -403,7 +407,7 @@ class _Numeric(Dimension):
         if isinstance(value, float) and not (math.isfinite(value) and (
                 self.kind is float or value.is_integer())):
             return False
-        if not self.low <= value <= self.high:
+        if not self._within(value):
             return False
         if self.levels is not None or isinstance(self.step, float):
             near = self.nearest(value)
@@ -412,6 +416,16 @@ class _Numeric(Dimension):
         if self.step is not None and self.step != 1:
             return (int(value) - self.low) % self.step == 0
         return True
+
+    def _within(self, value: float) -> bool:
+        """low <= value <= high; for a float on a step or values, up to rounding (0.1 +
+        0.8 is 0.9000000000000001, and 0.9 is meant)."""
+        if self.low <= value <= self.high:
+            return True
+        if self.kind is int or not self.discrete:
+            return False
+        slack = 1e-9 * (self.step or (self.high - self.low))
+        return self.low - slack <= value <= self.high + slack
 
     def _decode_discrete(self, u: float) -> Any:
         n = self.count()

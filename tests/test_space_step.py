@@ -129,6 +129,8 @@ def test_validate_refuses_a_value_off_the_step_and_names_the_nearest():
     good = {"odd": 5, "units": 64, "drop": 0.30000000000000004, "lr": 0.01, "flag": False,
             "wide": 8}
     assert space.validate(good)["drop"] == 0.3
+    assert space.validate({**good, "drop": 0.1 + 0.8})["drop"] == 0.9  # 0.9000000000000001
+    assert space.snap({"drop": 0.1 + 0.8}) == {"drop": 0.9}
     cases = [({"units": 50}, "parameter 'units': 50 is not on its step 32 from 32 (nearest: 64)"),
              ({"drop": 0.35}, "parameter 'drop': 0.35 is not on its step 0.1 from 0.1"),
              ({"odd": 4}, "parameter 'odd': 4 is not one of its values [3, 5, 7, 9] (nearest: 3)"),
@@ -152,6 +154,8 @@ def test_validate_refuses_a_value_off_the_step_and_names_the_nearest():
     ({"type": "int", "low": 0, "high": 10, "step": 20}, "'step' (20) is larger than high - low (10)"),
     ({"type": "int", "values": [1, 2], "step": 1}, "give 'step' or 'values', not both"),
     ({"type": "float", "low": 0, "high": 1, "step": "big"}, "'step' must be a number > 0"),
+    ({"type": "float", "low": 0, "high": 1e300, "step": 1e-10},
+     "'step' (1e-10) gives more than 2**53 values from 0.0 to 1e+300; use a larger step"),
     ({"type": "bool", "values": [True]}, "unknown key 'values' for type bool"),
 ])
 def test_bad_steps_are_one_line(spec, message):
@@ -270,3 +274,27 @@ def test_shape_context_reads_a_dataset():
     data = Dataset("d", np.zeros((10, 4, 2)), np.arange(10) % 3, np.zeros((5, 4, 2)),
                    np.arange(5) % 3)
     assert shape_context(data) == {"n_rows": 10, "n_features": 8, "n_classes": 3}
+
+
+@pytest.mark.parametrize("spec", [
+    {"type": "int", "low": -7, "high": 50, "step": 3},
+    {"type": "int", "low": 1, "high": 64, "log": True},
+    {"type": "int", "values": [64, 1, 8, 8], "log": True},
+    {"type": "float", "low": -1.0, "high": 1.0, "step": 0.25},
+    {"type": "float", "low": 0.0, "high": 1.0, "step": 1 / 3},
+    {"type": "float", "low": 0.05, "high": 0.95, "step": 0.1},
+    {"type": "float", "values": [0.5, 1e-4, 0.01]},
+    {"type": "bool"},
+])
+def test_every_allowed_value_round_trips(spec):
+    """Each listed value is contained, left alone by snap, and decodes from its encoding;
+    the encoding gives each an equal bin."""
+    dim = Space.from_dict({"x": spec})["x"]
+    values = sorted(set(dim.grid()))
+    for v in values:
+        assert dim.contains(v) and dim.snap(v) == v and type(dim.snap(v)) is type(v)
+        assert dim.decode(dim.encode(v)) == v
+    if not getattr(dim, "log", False) or getattr(dim, "levels", None) is not None:
+        positions = sorted(dim.encode(v) for v in values)
+        n = len(values)
+        assert positions == pytest.approx([(i + 0.5) / n for i in range(n)])

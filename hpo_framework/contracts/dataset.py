@@ -12,7 +12,10 @@ from ..options import Configurable
 
 @dataclass
 class Dataset:
-    """Train and test arrays. ``task`` is "classification" or "regression"."""
+    """Train and test arrays. ``task`` is "classification" or "regression".
+
+    The test set may be empty (``test_size=0``: every row is for the search, k-fold over
+    all of them); then there is no final test (:attr:`has_test`, :func:`require_test`)."""
 
     name: str
     x_train: Any
@@ -31,6 +34,9 @@ class Dataset:
         self.x_test = np.asarray(self.x_test)
         self.y_train = np.asarray(self.y_train)
         self.y_test = np.asarray(self.y_test)
+        if self.x_test.size == 0 and self.y_test.size == 0:  # no test set: shaped as train
+            self.x_test = np.empty((0, *self.x_train.shape[1:]), dtype=self.x_train.dtype)
+            self.y_test = np.empty((0, *self.y_train.shape[1:]), dtype=self.y_train.dtype)
         if self.task not in ("classification", "regression"):
             raise DatasetError(f"dataset '{self.name}': task must be classification or "
                                f"regression, got {self.task!r}")
@@ -42,6 +48,33 @@ class Dataset:
     @property
     def input_shape(self) -> tuple[int, ...]:
         return tuple(self.x_train.shape[1:])
+
+    @property
+    def has_test(self) -> bool:
+        """False when every row is training data (``test_size=0``)."""
+        return len(self.x_test) > 0
+
+    @property
+    def n_features(self) -> int:
+        """Values per row (the product of the row shape: 64 for 8x8 images)."""
+        import math
+
+        return int(math.prod(self.x_train.shape[1:]))
+
+    def shape_values(self) -> dict[str, int]:
+        """What a space file may refer to: ``n_features``, ``n_rows`` (training rows) and,
+        for classification, ``n_classes``."""
+        out = {"n_features": self.n_features, "n_rows": int(len(self.x_train))}
+        if self.n_classes is not None:
+            out["n_classes"] = int(self.n_classes)
+        return out
+
+
+def require_test(dataset: Dataset) -> None:
+    """Refuse a final test on a dataset without test rows, in one line (before any trial)."""
+    if not dataset.has_test:
+        raise DatasetError(f"dataset '{dataset.name}' has no test rows (test_size=0), so "
+                           "there is no final test: add --no-final-test")
 
 
 class DatasetLoader(Configurable):
@@ -75,9 +108,11 @@ def check_arrays(where: str, x_train: Any, y_train: Any, x_test: Any, y_test: An
     for key, a in arrays.items():
         if a.ndim == 0:
             raise DatasetError(f"{where}: {key} is a single value, not an array of rows")
+    if len(arrays["x_test"]) == 0 and len(arrays["y_test"]) == 0:  # no test set (test_size=0)
+        arrays["x_test"] = np.empty((0, *arrays["x_train"].shape[1:]))
     for part in ("train", "test"):
         x, y = arrays[f"x_{part}"], arrays[f"y_{part}"]
-        if len(x) == 0:
+        if len(x) == 0 and part == "train":
             raise DatasetError(f"{where}: x_{part} has no rows; the {part} set needs at least "
                                "one")
         if len(x) != len(y):

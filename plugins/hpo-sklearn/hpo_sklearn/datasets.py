@@ -2,7 +2,8 @@
 
 Every dataset here uses the same split: ``TEST_SIZE`` (20 %) of the rows go to the test
 set, stratified by class for classification, shuffled with ``seed`` (default 0, so the
-test set does not move when the study's seed changes).
+test set does not move when the study's seed changes). ``test_size=0`` keeps every row
+for the search (k-fold over all of them; the run needs ``--no-final-test``).
 """
 
 from __future__ import annotations
@@ -28,10 +29,24 @@ _SPECS: dict[str, tuple[str, str, str, str]] = {
 }
 
 
-def split(x: Any, y: Any, task: str, test_size: float, seed: int) -> tuple[Any, Any, Any, Any]:
-    """Seeded train/test split, stratified for classification."""
+def split(x: Any, y: Any, task: str, test_size: float, seed: int,
+          name: str = "") -> tuple[Any, Any, Any, Any]:
+    """Seeded train/test split, stratified for classification; ``test_size=0``: every row
+    is training data and the test arrays are empty."""
+    import numpy as np
+
+    if test_size == 0:
+        return x, x[:0], y, y[:0]
     from sklearn.model_selection import train_test_split
 
+    if task == "classification":
+        n_classes = len(np.unique(y))
+        n_test = int(np.ceil(test_size * len(y)))
+        if n_test < n_classes:
+            raise DatasetError(f"dataset '{name or 'data'}': test_size={test_size} holds out {n_test} of {len(y)} rows, "
+                               f"fewer than the {n_classes} classes a stratified test set "
+                               "needs; use 0 (no test set) or at least "
+                               f"{n_classes / len(y):.3g}")
     return train_test_split(x, y, test_size=test_size, random_state=seed,
                             stratify=y if task == "classification" else None)
 
@@ -50,10 +65,10 @@ def load_bundled(name: str, test_size: float = TEST_SIZE, seed: int = 0) -> Data
     x = np.asarray(bunch.data, dtype=np.float32)
     y = np.asarray(bunch.target)
     y = y.astype(np.int64) if task == "classification" else y.astype(np.float64)
-    x_tr, x_te, y_tr, y_te = split(x, y, task, float(test_size), seed)
+    x_tr, x_te, y_tr, y_te = split(x, y, task, float(test_size), seed, name)
     if scaling == "sixteenth":
         x_tr, x_te = x_tr / 16.0, x_te / 16.0
-    elif scaling == "standard":  # statistics of the training rows only
+    elif scaling == "standard":  # statistics of the training rows only (all: test_size=0)
         mean, std = x_tr.mean(axis=0), x_tr.std(axis=0)
         std[std == 0] = 1.0
         x_tr, x_te = (x_tr - mean) / std, (x_te - mean) / std
@@ -66,8 +81,9 @@ class BundledDataset(DatasetLoader):
     """One of scikit-learn's bundled datasets, split once (seeded) into train and test."""
 
     options = {
-        "test_size": Option(TEST_SIZE, float, low=0.01, high=0.99,
-                            help="the rows held out as the test set"),
+        "test_size": Option(TEST_SIZE, float, low=0.0, high=0.99,
+                            help="the rows held out as the test set (0: none, with "
+                                 "--no-final-test)"),
         "seed": Option(0, int, low=0, help="the train/test split (not the study's seed)"),
     }
 

@@ -14,6 +14,7 @@ QUICK = {
     "grid": {},
     "bayes": {"n_initial_points": 3, "n_points": 500, "n_restarts_optimizer": 1},
     "genetic": {"population_size": 4, "hall_of_fame": 1},
+    "auto": {"gp_limit": 4},  # hands over from the GP's initial draws to tpe
 }
 
 NOTEBOOK_GRID = {

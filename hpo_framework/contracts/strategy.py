@@ -33,6 +33,10 @@ class Strategy(Configurable):
     #: every value is <= 0; ``trial.feasible``); a constrained study refuses one that does
     #: not declare it. A strategy that ignores outcomes (random, grid) declares both.
     handles_constraints: ClassVar[bool] = False
+    #: set by ``ask`` when the strategy has something to say about each configuration it
+    #: returned (which model proposed it, what that cost): one dict per configuration, kept
+    #: in that trial's ``user_attrs`` and so given back to :meth:`restore`
+    proposal_attrs: list[dict[str, Any]] | None = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -67,6 +67,20 @@ def toy_loss(space: Space, params: Mapping[str, Any]) -> float:
     return float(sum((x - 0.3) ** 2 * (1 + i) for i, x in enumerate(u)))
 
 
+def toy_losses(space: Space, params: Mapping[str, Any], objectives: int) -> list[float]:
+    """``objectives`` conflicting losses: :func:`toy_loss`, then distances to other corners."""
+    u = space.encode(params)
+    out = [toy_loss(space, params)]
+    for k in range(1, objectives):
+        out.append(float(sum((x - (0.3 + 0.4 * k / objectives)) ** 2 for x in u)))
+    return out
+
+
+def toy_constraint(space: Space, params: Mapping[str, Any]) -> float:
+    """Feasible (<= 0) on the lower half of the first encoded coordinate."""
+    return float(space.encode(params)[0] - 0.5)
+
+
 def make_strategy(strategy_cls: type[Strategy], space: Mapping[str, Any] | Space,
                   seed: int | None = 0, **options: Any) -> Strategy:
     return strategy_cls(Space.from_dict(space), seed=seed, **options)
@@ -80,12 +94,16 @@ def simulate(
     fail: Callable[[int], bool] = lambda number: False,
     history: list[Trial] | None = None,
     prune: Callable[[int], bool] = lambda number: False,
+    objectives: int = 1,
+    constrained: bool = False,
 ) -> list[Trial]:
     """Run ``n_trials`` (counting ``history``) like a study: ask ``batch``, tell each trial.
 
     ``fail(number)`` marks trials FAILED (loss None). Every other trial reports a curve of
     two steps, ``[(1, loss + 1), (2, loss)]``; ``prune(number)`` stops it after the first
-    (PRUNED, loss None, curve ``[(1, loss + 1)]``). Returns the whole history.
+    (PRUNED, loss None, curve ``[(1, loss + 1)]``). With ``objectives`` > 1 a COMPLETE
+    trial's ``losses`` are :func:`toy_losses` (``loss`` the first); ``constrained`` gives
+    it one constraint value, :func:`toy_constraint`. Returns the whole history.
     """
     trials = list(history or [])
     while len(trials) < n_trials and not strategy.done:
@@ -95,9 +113,10 @@ def simulate(
             break
         assert len(asked) <= batch, f"ask({batch}) returned {len(asked)} configurations"
         new = []
-        for params in asked:
+        said = getattr(strategy, "proposal_attrs", None) or [{}] * len(asked)
+        for params, attrs in zip(asked, said, strict=False):
             trial = Trial(number=len(trials), params=strategy.space.active(params),
-                          user_attrs={"asked": params})
+                          user_attrs={**attrs, "asked": params})
             trials.append(trial)
             new.append((trial, params))
         for trial, params in new:
@@ -107,7 +126,11 @@ def simulate(
             elif prune(trial.number):
                 trial.state, trial.curve = TrialState.PRUNED, [(1, loss + 1.0)]
             else:
+                losses = toy_losses(strategy.space, params, objectives)
                 trial.state, trial.value, trial.loss = TrialState.COMPLETE, loss, loss
+                trial.values, trial.losses = list(losses), list(losses)
+                if constrained:
+                    trial.constraints = [toy_constraint(strategy.space, params)]
                 trial.curve = [(1, loss + 1.0), (2, loss)]
             strategy.tell([trial])
     return trials
@@ -300,10 +323,42 @@ def check_finite_runs_out(strategy_cls: type[Strategy], **options: Any) -> None:
     assert strategy.ask(1) == [], "an exhausted strategy must return []"
 
 
+def check_several_objectives(strategy_cls: type[Strategy], n_trials: int = 12,
+                             **options: Any) -> None:
+    """What a strategy declares (``multi_objective``, ``handles_constraints``) it does:
+    with two objectives and/or a constraint its asks stay in the space and a restore asks
+    what the uninterrupted run asks. A strategy that declares neither is refused by the
+    study and has nothing to check here."""
+    kinds = [(2 if strategy_cls.multi_objective else 1, strategy_cls.handles_constraints)]
+    if strategy_cls.multi_objective and strategy_cls.handles_constraints:
+        kinds.append((2, False))
+    for objectives, constrained in kinds:
+        if objectives == 1 and not constrained:
+            continue
+        what = f"{objectives} objective(s){', constrained' if constrained else ''}"
+        whole = make_strategy(strategy_cls, MIXED_SPACE, seed=5, **options)
+        history = simulate(whole, n_trials, batch=2, objectives=objectives,
+                           constrained=constrained, fail=lambda number: number == 2)
+        assert history, f"{what}: the strategy proposed nothing"
+        for t in history:
+            _check_params(whole.space, t.user_attrs["asked"], f"{what}, trial {t.number}")
+        if whole.done:
+            continue
+        expected = whole.ask(2)
+        resumed = make_strategy(strategy_cls, MIXED_SPACE, seed=5, **options)
+        resumed.restore([_copy(t) for t in history])
+        got = resumed.ask(2)
+        assert got == expected, (f"{what}: after restore of {len(history)} trials the next "
+                                 f"ask is {got!r}, the uninterrupted run asks {expected!r}")
+
+
 def _copy(trial: Trial) -> Trial:
     return Trial(number=trial.number, params=dict(trial.params), state=trial.state,
                  value=trial.value, loss=trial.loss, error=trial.error,
-                 curve=list(trial.curve))
+                 curve=list(trial.curve), user_attrs=dict(trial.user_attrs),
+                 values=None if trial.values is None else list(trial.values),
+                 losses=None if trial.losses is None else list(trial.losses),
+                 constraints=None if trial.constraints is None else list(trial.constraints))
 
 
 CHECKS: dict[str, Callable[..., None]] = {
@@ -317,6 +372,7 @@ CHECKS: dict[str, Callable[..., None]] = {
     "restore": check_restore,
     "resume_study": check_resume_study,
     "finite_runs_out": check_finite_runs_out,
+    "several_objectives": check_several_objectives,
 }
 
 

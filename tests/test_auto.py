@@ -1,0 +1,70 @@
+"""The ``auto`` strategy: the GP (``bayes``) while a proposal is cheap against a trial, then
+``tpe`` (``genetic`` for several objectives or constraints), recorded on every trial and
+replayed exactly on resume. Trial cost is told (``tell(..., duration=)``), so the rule's
+input is the same on a busy machine and a quiet one."""
+
+from __future__ import annotations
+
+import hpo_framework as hpo
+
+SPACE = {"x": {"type": "float", "low": -5, "high": 5},
+         "y": {"type": "float", "low": -5, "high": 5},
+         "n": {"type": "int", "low": 1, "high": 9}}
+
+
+def f(p):
+    return (p["x"] - 1) ** 2 + (p["y"] + 2) ** 2 + abs(p["n"] - 4)
+
+
+def run(study, n, seconds):
+    for _ in range(n):
+        trial = study.ask()
+        study.tell(trial, f(trial.params), duration=seconds)
+    return study
+
+
+def by(study):
+    return [t.user_attrs.get("proposed_by") for t in study.trials]
+
+
+def test_cheap_trials_hand_over_to_tpe_and_every_trial_says_which_model_proposed_it():
+    study = run(hpo.create_study(SPACE, strategy="auto", seed=0), 20, 0.001)
+    models = by(study)
+    assert models[:5] == ["bayes"] * 5 and set(models[5:]) == {"tpe"}
+    stats = study.strategy.stats()
+    assert stats["model"] == "tpe" and stats["switched_at"] == 5
+    assert "gp_share" in stats["reason"]
+    assert all(t.user_attrs["proposal_s"] >= 0 for t in study.trials)
+
+
+def test_expensive_trials_keep_the_gp_until_gp_limit():
+    study = run(hpo.create_study(SPACE, strategy="auto", seed=0), 14, 30.0)
+    assert set(by(study)) == {"bayes"} and study.strategy.stats() == {"model": "bayes"}
+    limited = run(hpo.create_study(SPACE, strategy="auto", seed=0, gp_limit=8), 12, 30.0)
+    assert by(limited) == ["bayes"] * 8 + ["tpe"] * 4
+    assert "gp_limit=8" in limited.strategy.stats()["reason"]
+
+
+def test_a_resumed_study_hands_over_where_the_uninterrupted_one_did(tmp_path):
+    whole = run(hpo.create_study(SPACE, strategy="auto", seed=3), 16, 0.001)
+    db = str(tmp_path / "auto.db")
+    with hpo.create_study(SPACE, strategy="auto", seed=3, storage=db, name="a") as first:
+        run(first, 4, 0.001)  # stopped before the hand-over
+    with hpo.create_study(SPACE, strategy="auto", seed=3, storage=db, name="a") as second:
+        run(second, 5, 0.001)  # stopped after it
+    with hpo.create_study(SPACE, strategy="auto", seed=3, storage=db, name="a") as third:
+        run(third, 7, 0.001)
+        assert [t.params for t in third.trials] == [t.params for t in whole.trials]
+        assert by(third) == by(whole)
+        assert third.strategy.stats()["switched_at"] == 5
+
+
+def test_several_objectives_hand_over_to_genetic():
+    study = hpo.create_study(SPACE, strategy="auto", seed=0,
+                             directions=["minimize", "minimize"])
+    for _ in range(12):
+        trial = study.ask()
+        p = trial.params
+        study.tell(trial, [f(p), (p["x"] + 1) ** 2 + p["n"]], duration=0.001)
+    assert set(by(study)[5:]) == {"genetic"}
+    assert len(study.best_trials) >= 1

@@ -13,6 +13,24 @@ strategy), the first generation is a Latin hypercube, and a population whose bes
 or whose parents collapse to one point restarts beside its elites
 (``benchmarks/genetic_small.py``).
 
+Several objectives (``trial.losses``): NSGA-II (Deb et al. 2002). The parents of the next
+generation are the best ``population_size`` of the last parents and children by
+non-dominated sorting, the last front cut by crowding distance (elitist mu + lambda);
+children come from crowded binary tournaments among them, then the same SBX crossover and
+polynomial mutation. ``contracts.pareto.nondominated_sort`` sorts rather than DEAP's
+``selNSGA2``: that one ranks by ``Fitness.dominates`` and groups individuals of equal
+fitness values, so constrained domination would need the violation folded into a custom
+``Fitness`` (its equality and hash too); the shared sort takes constraints as they are.
+
+Constraints (``trial.constraints``, feasible when all ``<= 0``): Deb's constrained
+domination. With several objectives, feasible before infeasible, infeasible by their total
+violation, feasible by Pareto dominance; with one objective the fitness is (violation,
+loss) compared in that order, so tournaments, the hall of fame and the archive never
+prefer an infeasible individual to a feasible one. A FAILED or PRUNED trial comes after
+every finished one (infinite violation), as Optuna's NSGA-II leaves failed trials out of
+its populations. Without constraints and with one objective, every ask is what it was
+before several objectives existed.
+
 Every generation is built from (seed, generation number, fitnesses known so far) with
 DEAP's operators run under a per-generation seed of ``random``, so a resumed study
 rebuilds the same generations from its history and asks what an uninterrupted run would.
@@ -37,10 +55,6 @@ _FITNESS, _INDIVIDUAL = "HPOFitnessViolationLoss", "HPOIndividual"
 FAILED = (math.inf, math.inf)  # a FAILED or PRUNED trial: behind every finished one
 STALL = 3  # generations with nothing new before the non-elite population is re-seeded
 GIVE_UP = 200  # ... and after this many, the reachable space is taken as exhausted
-
-
-def _mo_size(dims: int) -> int:
-    return max(10, 8 + dims // 2)
 
 
 def _creator() -> tuple[Any, Any]:
@@ -75,7 +89,8 @@ class GeneticStrategy(Strategy):
     options = {
         "population_size": Option(None, int, low=2,
                                   help="individuals per generation (default: from the "
-                                       "number of parameters, 8 + d/2)"),
+                                       "number of parameters d, 6 + d/4; with several "
+                                       "objectives at least 8 after the first)"),
         "hall_of_fame": Option(1, int, low=0, nullable=False,
                                help="elites carried into every next generation"),
         "tournament_size": Option(3, int, low=1, nullable=False,
@@ -123,9 +138,10 @@ class GeneticStrategy(Strategy):
         self._dims = max(1, len(space.searchable))
         self.size = self.config["population_size"] or max(
             6 + self._dims // 4, self.config["hall_of_fame"] + 2)
-        # several objectives: parents kept and children bred per generation (a front
-        # needs more individuals than one best does)
-        self.mo_size = self.config["population_size"] or _mo_size(self._dims)
+        # several objectives: parents kept and children bred per generation (NSGA-II's
+        # mu = lambda); small, as for one objective: at 100 evaluations, 6 to 12 all
+        # measured ahead of Optuna's 50 (benchmarks/genetic_mo.py)
+        self.mo_size = self.config["population_size"] or max(8, self.size)
         self._known: dict[str, float] = {}  # key -> loss (inf for failed trials)
         # key -> (violation, losses): losses None for FAILED/PRUNED trials
         self._outcome: dict[str, tuple[float, tuple[float, ...] | None]] = {}
@@ -145,6 +161,7 @@ class GeneticStrategy(Strategy):
         self._claimed: set[str] = set()  # configurations some generation already needed
         self._archive: dict[str, Any] = {}  # key -> individual, every generation's, scored
         self._parents: list[Any] = []  # several objectives: NSGA-II's parent population
+        self._parents_seen: list[Any] = []  # what the current generation was bred from
         self._population = self._initial_population()
         self._new_keys = self._claim_new()
 
@@ -234,6 +251,7 @@ class GeneticStrategy(Strategy):
         pool = self._population
         if cfg["parents"] == "archive":  # sorted is stable: ties keep their age order
             pool = sorted(self._archive.values(), key=lambda ind: ind.fitness.values)[:size]
+        self._parents_seen = pool
         with _seeded("genetic", self.seed, self.generation):
             toolbox = self._toolbox()
             if self._stale and self._stale % STALL == 0:  # stuck: fresh blood
@@ -262,9 +280,11 @@ class GeneticStrategy(Strategy):
         return FAILED if losses is None else (cv, losses[0])
 
     def _objectives(self) -> int:
-        """How many objectives the study has, as its trials tell (a strategy is not
-        told): the longest loss vector seen, 1 before any trial completed."""
-        return max((len(losses) for _, losses in self._outcome.values() if losses), default=1)
+        """How many objectives the study has, as the trials of this generation and its
+        parents tell (a strategy is not told; the later history is not read, so a replay
+        decides as the uninterrupted run did): 1 while none of them completed."""
+        keys = {self._key(ind) for ind in (*self._population, *self._parents)}
+        return max((len(self._outcome[k][1] or ()) for k in keys), default=1) or 1
 
     # several objectives: NSGA-II --------------------------------------------------------
     def _advance_nsga2(self) -> None:
@@ -308,7 +328,7 @@ class GeneticStrategy(Strategy):
                 chosen.extend(sorted(front, key=lambda k: -crowd[k])[: size - len(chosen)])
             if len(chosen) >= size:
                 break
-        self._parents = [seen[k] for k in chosen]
+        self._parents = self._parents_seen = [seen[k] for k in chosen]
         self.generation += 1
         with _seeded("genetic", self.seed, self.generation):
             toolbox = self._toolbox()
@@ -436,6 +456,14 @@ class GeneticStrategy(Strategy):
         self.tell([t for t in trials if t.state.finished])
         self._reset()
         self._sync()
+
+    @property
+    def parents(self) -> list[dict[str, Any]]:
+        """The configurations the current generation was bred from (before a restart's
+        or a stall's fresh draws): with several objectives NSGA-II's parents in the order
+        chosen (fronts best first), with one the tournament pool (best first with
+        ``parents="archive"``). Empty for the first generation."""
+        return [self._decode(ind) for ind in self._parents_seen]
 
     @property
     def done(self) -> bool:

@@ -1,6 +1,6 @@
 """Benchmark: what a proposal costs when the objective costs nothing.
 
-``tpe``, ``random`` and ``bayes`` (ours, through ``create_study`` ask/tell, in memory)
+``tpe``, ``random``, ``bayes`` and ``auto`` (ours, through ``create_study`` ask/tell, in memory)
 against Optuna's TPESampler (its default, which in Optuna 5 is the multivariate TPE with
 the constant liar) and its independent TPE (``multivariate=False``), also in memory
 through ask/tell, side by side in one run, on two cheap analytic functions:
@@ -45,7 +45,7 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
-OURS = ("tpe", "random", "bayes")
+OURS = ("tpe", "random", "bayes", "auto")
 PEERS = ("optuna-tpe", "optuna-tpe-independent")
 
 
@@ -167,7 +167,8 @@ def main() -> None:
     parser.add_argument("--bayes-max", type=int, default=200,
                         help="largest budget bayes runs at (its refit grows with the history)")
     parser.add_argument("--runs", type=Path, default=RESULTS / "overhead-runs.jsonl")
-    parser.add_argument("--write", action="store_true", help="write results/overhead.md")
+    parser.add_argument("--write", action="store_true", help="write the markdown table (--out)")
+    parser.add_argument("--out", type=Path, default=RESULTS / "overhead.md")
     args = parser.parse_args()
     methods = args.methods.split(",")
     budgets = [int(t) for t in args.trials.split(",")]
@@ -194,7 +195,7 @@ def main() -> None:
     print("\n".join(lines))
     if args.write:
         command = "nice .venv/bin/python benchmarks/overhead.py " + " ".join(sys.argv[1:])
-        (RESULTS / "overhead.md").write_text(
+        args.out.write_text(
             "# Cheap-objective overhead: ours against Optuna's TPE\n\n"
             f"Written by `{command.strip()}` ({time.strftime('%Y-%m-%d')}).\n"
             f"Machine: {header}.\n\n"

@@ -40,6 +40,8 @@ def test_cheap_trials_hand_over_to_tpe_and_every_trial_says_which_model_proposed
 def test_expensive_trials_keep_the_gp_until_gp_limit():
     study = run(hpo.create_study(SPACE, strategy="auto", seed=0), 14, 30.0)
     assert set(by(study)) == {"bayes"} and study.strategy.stats() == {"model": "bayes"}
+    bayes = run(hpo.create_study(SPACE, strategy="bayes", seed=0), 14, 30.0)
+    assert [t.params for t in study.trials] == [t.params for t in bayes.trials]  # bayes's own
     limited = run(hpo.create_study(SPACE, strategy="auto", seed=0, gp_limit=8), 12, 30.0)
     assert by(limited) == ["bayes"] * 8 + ["tpe"] * 4
     assert "gp_limit=8" in limited.strategy.stats()["reason"]

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..contracts.hookspecs import hookimpl
-from ..contracts.strategy import Strategy, derived_seed
+from ..contracts.strategy import Strategy
 from ..contracts.trial import Trial, TrialState
 from ..errors import PluginError
 from ..options import Option
@@ -84,7 +84,7 @@ class AutoStrategy(Strategy):
             cls = get_registry().get("strategy", name)
         except PluginError as exc:
             raise PluginError(f"strategy 'auto' needs the '{name}' strategy: {exc}") from None
-        return cls(self.space, seed=derived_seed(self.seed, "auto", name))
+        return cls(self.space, seed=self.seed)  # while it is bayes, auto asks what bayes does
 
     def _target(self) -> str:
         if self.config["then"]:

@@ -1,6 +1,7 @@
 """Users' own data: a CSV (or Parquet) table with -D target=, the task inferred, no test
 rows with test_size=0 (k-fold over every row), and every refusal in one line."""
 
+import dataclasses
 import json
 import textwrap
 
@@ -161,13 +162,22 @@ def test_parquet_is_read_with_pandas_or_refused_in_one_line(tmp_path, monkeypatc
                                      "install pandas pyarrow), or save the table as .csv")
 
 
-def test_empty_test_arrays_are_accepted_but_an_empty_training_set_is_not():
+def test_no_test_set_is_said_with_none_and_empty_test_arrays_stay_refused():
     x = np.ones((4, 2))
-    d = Dataset("m", x, np.array([0, 1, 0, 1]), [], [])
+    d = Dataset("m", x, np.array([0, 1, 0, 1]), None, None)
     assert d.x_test.shape == (0, 2) and not d.has_test and d.n_classes == 2
+    again = dataclasses.replace(d, description="kept")  # a copy stays without a test set
+    assert not again.has_test and again.description == "kept"
+    with pytest.raises(DatasetError) as exc:  # a file that lost its test rows
+        Dataset("m", x, np.array([0, 1, 0, 1]), x[:0], np.array([]))
+    assert _one_line(exc) == ("dataset 'm': x_test has no rows; the test set needs at least "
+                              "one")
     with pytest.raises(DatasetError) as exc:
-        Dataset("m", np.ones((0, 2)), [], x, np.array([0, 1, 0, 1]))
-    assert "x_train has no rows" in _one_line(exc)
+        Dataset("m", x, np.array([0, 1, 0, 1]), x, np.array([0, 1, 0, 1]), has_test=False)
+    assert _one_line(exc) == "dataset 'm': has_test=False but x_test has 4 rows"
+    with pytest.raises(DatasetError) as exc:
+        Dataset("m", np.ones((0, 2)), [], None, None)
+    assert _one_line(exc) == "dataset 'm': x_train has no rows; the train set needs at least one"
 
 
 FAST = ["--strategy", "random", "--backend", "sklearn", "--trials", "1", "--seed", "0",

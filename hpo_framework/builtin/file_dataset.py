@@ -257,7 +257,7 @@ def split_rows(p: Path, x: Any, y: Any, task: str, test_size: float, seed: int
 
     n = len(y)
     if test_size == 0:
-        return {"x_train": x, "y_train": y, "x_test": x[:0], "y_test": y[:0]}
+        return {"x_train": x, "y_train": y, "x_test": None, "y_test": None}  # no test set
     n_test = math.ceil(test_size * n)
     if n_test >= n:
         raise DatasetError(f"{p}: test_size={test_size} leaves no training rows")

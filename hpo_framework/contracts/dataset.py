@@ -14,8 +14,10 @@ from ..options import Configurable
 class Dataset:
     """Train and test arrays. ``task`` is "classification" or "regression".
 
-    The test set may be empty (``test_size=0``: every row is for the search, k-fold over
-    all of them); then there is no final test (:attr:`has_test`, :func:`require_test`)."""
+    No test set (``test_size=0``: every row is for the search, k-fold over all of them):
+    pass ``x_test=None, y_test=None``; the test arrays are then empty, :attr:`has_test` is
+    False and there is no final test (:func:`require_test`). Empty test arrays given as
+    arrays are refused (a file that lost its test rows)."""
 
     name: str
     x_train: Any
@@ -26,33 +28,37 @@ class Dataset:
     n_classes: int | None = None
     description: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    has_test: bool = True
 
     def __post_init__(self) -> None:
         import numpy as np
 
+        if self.x_test is None and self.y_test is None:
+            self.has_test = False
         self.x_train = np.asarray(self.x_train)
-        self.x_test = np.asarray(self.x_test)
         self.y_train = np.asarray(self.y_train)
-        self.y_test = np.asarray(self.y_test)
-        if self.x_test.size == 0 and self.y_test.size == 0:  # no test set: shaped as train
+        if not self.has_test:  # no test set: empty arrays shaped as the training ones
+            for part in ("x_test", "y_test"):
+                given = getattr(self, part)
+                if given is not None and len(given):
+                    raise DatasetError(f"dataset '{self.name}': has_test=False but {part} has "
+                                       f"{len(given)} rows")
             self.x_test = np.empty((0, *self.x_train.shape[1:]), dtype=self.x_train.dtype)
             self.y_test = np.empty((0, *self.y_train.shape[1:]), dtype=self.y_train.dtype)
+        self.x_test = np.asarray(self.x_test)
+        self.y_test = np.asarray(self.y_test)
         if self.task not in ("classification", "regression"):
             raise DatasetError(f"dataset '{self.name}': task must be classification or "
                                f"regression, got {self.task!r}")
-        check_arrays(f"dataset '{self.name}'", self.x_train, self.y_train, self.x_test,
-                     self.y_test, self.task)
+        check_arrays(f"dataset '{self.name}'", self.x_train, self.y_train,
+                     self.x_test if self.has_test else None,
+                     self.y_test if self.has_test else None, self.task)
         if self.task == "classification" and self.n_classes is None:
             self.n_classes = int(len(np.unique(np.concatenate([self.y_train, self.y_test]))))
 
     @property
     def input_shape(self) -> tuple[int, ...]:
         return tuple(self.x_train.shape[1:])
-
-    @property
-    def has_test(self) -> bool:
-        """False when every row is training data (``test_size=0``)."""
-        return len(self.x_test) > 0
 
     @property
     def n_features(self) -> int:
@@ -101,18 +107,22 @@ ARRAYS = ("x_train", "y_train", "x_test", "y_test")
 def check_arrays(where: str, x_train: Any, y_train: Any, x_test: Any, y_test: Any,
                  task: str | None = None) -> None:
     """Refuse, in one line, arrays that would train or score on the wrong rows: checked
-    when the data is loaded, before a study is written, not after every trial ran."""
+    when the data is loaded, before a study is written, not after every trial ran.
+    ``x_test`` and ``y_test`` both None: there is no test set (``test_size=0``)."""
     import numpy as np
 
+    if x_test is None and y_test is None:
+        x_test, y_test = np.asarray(x_train)[:0], np.asarray(y_train)[:0]
+        parts: tuple[str, ...] = ("train",)
+    else:
+        parts = ("train", "test")
     arrays = dict(zip(ARRAYS, map(np.asarray, (x_train, y_train, x_test, y_test)), strict=True))
     for key, a in arrays.items():
         if a.ndim == 0:
             raise DatasetError(f"{where}: {key} is a single value, not an array of rows")
-    if len(arrays["x_test"]) == 0 and len(arrays["y_test"]) == 0:  # no test set (test_size=0)
-        arrays["x_test"] = np.empty((0, *arrays["x_train"].shape[1:]))
-    for part in ("train", "test"):
+    for part in parts:
         x, y = arrays[f"x_{part}"], arrays[f"y_{part}"]
-        if len(x) == 0 and part == "train":
+        if len(x) == 0:
             raise DatasetError(f"{where}: x_{part} has no rows; the {part} set needs at least "
                                "one")
         if len(x) != len(y):

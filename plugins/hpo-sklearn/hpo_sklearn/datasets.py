@@ -32,11 +32,11 @@ _SPECS: dict[str, tuple[str, str, str, str]] = {
 def split(x: Any, y: Any, task: str, test_size: float, seed: int,
           name: str = "") -> tuple[Any, Any, Any, Any]:
     """Seeded train/test split, stratified for classification; ``test_size=0``: every row
-    is training data and the test arrays are empty."""
+    is training data and the test arrays are None (no test set)."""
     import numpy as np
 
     if test_size == 0:
-        return x, x[:0], y, y[:0]
+        return x, None, y, None
     from sklearn.model_selection import train_test_split
 
     if task == "classification":
@@ -66,13 +66,15 @@ def load_bundled(name: str, test_size: float = TEST_SIZE, seed: int = 0) -> Data
     y = np.asarray(bunch.target)
     y = y.astype(np.int64) if task == "classification" else y.astype(np.float64)
     x_tr, x_te, y_tr, y_te = split(x, y, task, float(test_size), seed, name)
+    x_te = x_tr[:0] if x_te is None else x_te  # no test set: scaled as an empty array
     if scaling == "sixteenth":
         x_tr, x_te = x_tr / 16.0, x_te / 16.0
     elif scaling == "standard":  # statistics of the training rows only (all: test_size=0)
         mean, std = x_tr.mean(axis=0), x_tr.std(axis=0)
         std[std == 0] = 1.0
         x_tr, x_te = (x_tr - mean) / std, (x_te - mean) / std
-    return Dataset(name, x_tr.astype(np.float32), y_tr, x_te.astype(np.float32), y_te,
+    x_te = x_te.astype(np.float32) if y_te is not None else None
+    return Dataset(name, x_tr.astype(np.float32), y_tr, x_te, y_te,
                    task=task, description=description,
                    extra={"test_size": float(test_size), "split_seed": seed})
 

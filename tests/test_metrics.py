@@ -317,3 +317,34 @@ def test_unknown_metric_through_hpo_run_is_one_line(tmp_path):
     assert proc.stderr.strip().startswith("Error: unknown metric 'balanced_acuracy'; did you "
                                           "mean 'balanced_accuracy' or 'accuracy'?")
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_a_comma_list_has_objectives_first_and_records_the_rest(tmp_path, monkeypatch):
+    (tmp_path / "extra_scores.py").write_text("def spread(y_true, y_pred):\n"
+                                              "    return float(y_pred.max() - y_pred.min())\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    got = M.get_metrics("rmse, mae,extra_scores:spread", "regression")
+    assert [(m.name, m.direction) for m in got] == [
+        ("rmse", "minimize"), ("mae", "minimize"), ("extra_scores:spread", None)]
+    y, pred = np.array([1.0, 2.0, 4.0]), np.array([1.0, 3.0, 3.0])
+    scores = score_all("regression", y, pred)
+    assert scores["extra_scores:spread"] == 2.0 and scores["mae"] == pytest.approx(2 / 3)
+    both = M.get_metrics(["extra_scores:spread", "r2"], "regression", "minimize,maximize")
+    assert [m.direction for m in both] == ["minimize", "maximize"]
+    refusals = {
+        ("accuracy", "minimize"): "metric 'accuracy' is to be maximized; drop --direction or "
+                                  "pick another --metric",
+        ("accuracy", "maximize,minimize"): "--direction gives 2 directions for 1 metric; give "
+                                           "one per objective, the first metrics in --metric "
+                                           "order",
+        ("accuracy,f1_macro,accuracy", None): "--metric names 'accuracy' twice",
+        ("accuracy", "up"): "--direction 'up': use maximize or minimize (a comma list gives "
+                            "one per objective)",
+    }
+    for (names, directions), line in refusals.items():
+        with pytest.raises(OptionError) as exc:
+            M.get_metrics(names, "classification", directions)
+        assert _one_line(exc) == line
+    with pytest.raises(OptionError) as exc:  # an objective without a direction
+        M.get_metrics("extra_scores:spread,rmse", "regression")
+    assert "add --direction maximize (or minimize)" in _one_line(exc)

@@ -25,7 +25,7 @@ each worker, so a trial records every metric asked for).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,7 +41,7 @@ class Metric:
     ``binary``: defined for two classes only (scikit-learn's ``average="binary"``)."""
 
     name: str
-    direction: str  # "maximize" or "minimize"
+    direction: str  # "maximize" or "minimize" (None: a user's, only recorded, says neither)
     task: str  # "classification" or "regression"
     needs_proba: bool
     fn: Callable[..., float]
@@ -414,10 +414,11 @@ def declared_direction(fn: Any, ref: str) -> str | None:
     return direction or from_greater
 
 
-def _custom_metric(ref: str, task: str, direction: str | None) -> Metric:
+def _custom_metric(ref: str, task: str, direction: str | None,
+                   require_direction: bool = True) -> Metric:
     fn = load_metric_function(ref)
     declared = declared_direction(fn, ref)
-    if declared is None and direction is None:
+    if declared is None and direction is None and require_direction:
         raise OptionError(f"metric {ref} does not say whether it is to be maximized or "
                           "minimized: add --direction maximize (or minimize), or set "
                           f"{fn.__name__}.direction in its file")
@@ -427,7 +428,7 @@ def _custom_metric(ref: str, task: str, direction: str | None) -> Metric:
     if needs_proba and task != "classification":
         raise OptionError(f"metric {ref} needs probabilities, which a {task} model does not "
                           "give")
-    return Metric(ref, declared or direction or "maximize", task, needs_proba,
+    return Metric(ref, declared or direction, task, needs_proba,  # type: ignore[arg-type]
                   CustomMetric(ref, needs_proba), source="custom")
 
 
@@ -444,20 +445,22 @@ def known_names() -> list[str]:
 
 
 def get_metric(name: str | None, task: str, direction: str | None = None, *,
-               n_classes: int | None = None) -> Metric:
+               n_classes: int | None = None, require_direction: bool = True) -> Metric:
     """The metric called ``name`` (default: accuracy or mse) for a ``task`` dataset.
 
     ``direction`` (``--direction``) is used for a user's function that declares none;
-    ``n_classes`` (the dataset's), when given, refuses a binary metric on more classes
-    before any trial runs. Every refusal is one OptionError line. The metric is recorded
-    by :func:`score_all` in this process from now on."""
+    with ``require_direction=False`` (a metric only recorded, not optimized) such a
+    function gets ``direction=None`` instead of a refusal. ``n_classes`` (the dataset's),
+    when given, refuses a binary metric on more classes before any trial runs. Every
+    refusal is one OptionError line. The metric is recorded by :func:`score_all` in this
+    process from now on."""
     name = (name or DEFAULT_METRIC[task]).strip()
     if direction is not None and direction not in DIRECTIONS:
         raise OptionError(f"direction {direction!r}: use maximize or minimize")
     if name in METRICS:
         metric = METRICS[name]
     elif is_custom(name):
-        metric = _custom_metric(name, task, direction)
+        metric = _custom_metric(name, task, direction, require_direction)
     else:
         found = _sklearn_metric(name)
         if found is None:
@@ -474,6 +477,48 @@ def get_metric(name: str | None, task: str, direction: str | None = None, *,
     if metric.name not in RECORDED.get(task, ()):
         _REQUESTED[metric.name] = metric
     return metric
+
+
+def split_names(names: str | Sequence[str] | None) -> list[str]:
+    """``"rmse,mae"`` (``--metric``) or a list -> the names, in order, without blanks."""
+    if names is None:
+        return []
+    if isinstance(names, str):
+        names = names.split(",")
+    return [n.strip() for n in names if n and n.strip()]
+
+
+def get_metrics(names: str | Sequence[str] | None, task: str,
+                directions: str | Sequence[str] | None = None, *,
+                n_classes: int | None = None) -> list[Metric]:
+    """``--metric a,b,c`` with ``--direction d1,d2``: the first ``len(directions)`` metrics
+    (at least one) are the objectives, the rest are recorded. An objective's given direction
+    must agree with the metric's own; a user's function without one takes it. Every metric
+    is resolved with :func:`get_metric` (so every trial records it)."""
+    wanted = split_names(names) or [DEFAULT_METRIC[task]]
+    given = split_names(directions)
+    for d in given:
+        if d not in DIRECTIONS:
+            raise OptionError(f"--direction {d!r}: use maximize or minimize (a comma list "
+                              "gives one per objective)")
+    if len(given) > len(wanted):
+        raise OptionError(f"--direction gives {len(given)} directions for {len(wanted)} "
+                          f"metric{'s' if len(wanted) > 1 else ''}; give one per objective, "
+                          "the first metrics in --metric order")
+    dupes = sorted({n for n in wanted if wanted.count(n) > 1})
+    if dupes:
+        raise OptionError(f"--metric names '{dupes[0]}' twice")
+    out = []
+    for i, name in enumerate(wanted):
+        objective = i < max(1, len(given))
+        direction = given[i] if i < len(given) else None
+        metric = get_metric(name, task, direction, n_classes=n_classes,
+                            require_direction=objective)
+        if direction is not None and metric.direction != direction:
+            raise OptionError(f"metric '{metric.name}' is to be {metric.direction}d; drop "
+                              "--direction or pick another --metric")
+        out.append(metric)
+    return out
 
 
 def _unknown(name: str) -> str:

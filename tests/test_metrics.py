@@ -348,3 +348,20 @@ def test_a_comma_list_has_objectives_first_and_records_the_rest(tmp_path, monkey
     with pytest.raises(OptionError) as exc:  # an objective without a direction
         M.get_metrics("extra_scores:spread,rmse", "regression")
     assert "add --direction maximize (or minimize)" in _one_line(exc)
+
+
+def test_the_docs_custom_metric_example_works_as_written(tmp_path):
+    """docs/metrics-and-data.md's my_metrics.py, written out and resolved as the page says."""
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "metrics-and-data.md").read_text()
+    block = next(b.split("```")[0] for b in doc.split("```python\n")[1:]
+                 if b.startswith("# my_metrics.py"))
+    (tmp_path / "my_metrics.py").write_text(block)
+    smape = get_metric(f"{tmp_path / 'my_metrics.py'}:smape", "regression")
+    assert smape.direction == "minimize" and not smape.needs_proba
+    assert smape.fn(np.array([100.0, 0.0]), np.array([110.0, 0.0])) == pytest.approx(
+        (2 * 10 / 210) / 2 * 100)
+    hits = get_metric(f"{tmp_path / 'my_metrics.py'}:confident_hits", "classification")
+    assert hits.direction == "maximize" and hits.needs_proba
+    assert hits.fn(np.array([1, 0]), None, np.array([[0.3, 0.7], [0.9, 0.1]])) == pytest.approx(0.8)

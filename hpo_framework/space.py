@@ -684,29 +684,12 @@ _KEYS = {
 }
 
 
-#: the names a space file may use for the data's shape (:func:`shape_context`)
+#: the names a space file may use for the data's shape (``Dataset.shape_values()``)
 SHAPE_NAMES = ("n_features", "n_classes", "n_rows")
 _MAX_EXPRESSION = 100
 _ARITHMETIC = {"Add": lambda a, b: a + b, "Sub": lambda a, b: a - b,
                "Mult": lambda a, b: a * b, "Div": lambda a, b: a / b,
                "FloorDiv": lambda a, b: a // b}
-
-
-def shape_context(dataset: Any) -> dict[str, int]:
-    """The names a space file may use for a loaded dataset: ``n_features`` (the columns of
-    one row: the product of a row's shape), ``n_rows`` (training rows) and, for a
-    classification, ``n_classes``. ``dataset`` is read by duck typing (``x_train``,
-    ``n_classes``), so this module needs no dataset class."""
-    out: dict[str, int] = {}
-    x = getattr(dataset, "x_train", None)
-    shape = getattr(x, "shape", None)
-    if shape is not None and len(shape) >= 1:
-        out["n_rows"] = int(shape[0])
-        out["n_features"] = int(math.prod(int(s) for s in shape[1:]))
-    n_classes = getattr(dataset, "n_classes", None)
-    if n_classes is not None:
-        out["n_classes"] = int(n_classes)
-    return out
 
 
 def _resolve(name: str, what: str, value: Any, context: Mapping[str, Any] | None) -> Any:
@@ -770,7 +753,7 @@ def dimension_from_spec(name: str, spec: Any,
     """Build one dimension from its schema entry (a mapping, a list, or a scalar).
 
     ``context`` maps the names an int or float's ``low``, ``high``, ``step`` and
-    ``values`` may use (the data's shape: :func:`shape_context`) to numbers."""
+    ``values`` may use (the data's shape: ``Dataset.shape_values()``) to numbers."""
     if isinstance(spec, Dimension):
         return spec
     if isinstance(spec, list | tuple):
@@ -842,7 +825,7 @@ class Space:
                   context: Mapping[str, Any] | None = None) -> Space:
         """A space from its schema. ``context``: the numbers that names in an int or
         float's bounds stand for (``{"n_features": 64}`` for ``high: n_features``;
-        :func:`shape_context` builds it from a dataset); a name it lacks is one line."""
+        ``Dataset.shape_values()`` gives it for a dataset); a name it lacks is one line."""
         if isinstance(spec, Space):
             return spec
         if not isinstance(spec, Mapping):

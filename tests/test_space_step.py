@@ -15,7 +15,7 @@ import pytest
 import hpo_framework as hpo
 from hpo_framework.errors import SpaceError
 from hpo_framework.registry import get_registry
-from hpo_framework.space import Bool, Float, Int, Space, SpaceWarning, shape_context
+from hpo_framework.space import Bool, Float, Int, Space, SpaceWarning
 from hpo_framework.testing import make_strategy, simulate
 
 ODD = [3, 5, 7, 9]
@@ -266,14 +266,17 @@ def test_shape_names_are_one_line_when_unknown(tmp_path):
         Space.from_file(path)
 
 
-def test_shape_context_reads_a_dataset():
+def test_a_dataset_gives_the_shape_names():
     import numpy as np
 
     from hpo_framework.contracts.dataset import Dataset
 
     data = Dataset("d", np.zeros((10, 4, 2)), np.arange(10) % 3, np.zeros((5, 4, 2)),
                    np.arange(5) % 3)
-    assert shape_context(data) == {"n_rows": 10, "n_features": 8, "n_classes": 3}
+    space = Space.from_dict({"k": {"type": "int", "low": "n_classes", "high": "n_features"},
+                             "b": {"type": "int", "low": 1, "high": "n_rows"}},
+                            context=data.shape_values())
+    assert (space["k"].low, space["k"].high, space["b"].high) == (3, 8, 10)
 
 
 @pytest.mark.parametrize("spec", [

@@ -8,6 +8,7 @@ which is how a batch for parallel trials is built (one fit per batch).
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from collections.abc import Mapping, Sequence
@@ -20,6 +21,7 @@ from .acqf import log_ei
 from .curve import CurveModel
 from .history import History
 from .initial import initial_points
+from .multi import boxes, log_ehvi, log_pof, reference_point
 from .optim_mixed import maximize
 from .search_space import Features
 from .seeds import digest as data_digest
@@ -30,9 +32,17 @@ SKOPT_OPTIONS = ("acq_func", "base_estimator", "kappa", "acq_optimizer")
 
 
 class BayesStrategy(Strategy):
-    """Gaussian-process Bayesian optimisation with log expected improvement."""
+    """Gaussian-process Bayesian optimisation with log expected improvement.
+
+    Several objectives: one GP per objective, proposals by exact log expected hypervolume
+    improvement; constraints: one GP per constraint value, its log probability of
+    feasibility added (:mod:`.multi`). One objective without constraints runs exactly
+    the log-EI path it always did.
+    """
 
     name = "bayes"
+    multi_objective = True
+    handles_constraints = True
     options = {
         "output_transform": Option("auto", str, choices=("auto", "standardize", "power"),
                                    nullable=False,
@@ -110,6 +120,9 @@ class BayesStrategy(Strategy):
         self._curve = CurveModel()
         self._features = Features(space, cfg["categorical_encoding"] == "onehot")
         self._gp_fit: tuple[str, Any, Any] | None = None  # (data digest, GP, its targets)
+        # several objectives / constraints: number -> (losses or None, constraints or None)
+        self._outcomes: dict[int, tuple[list[float] | None, list[float] | None]] = {}
+        self._fits: dict[tuple, tuple[Any, Any]] = {}  # (role, digest) -> (GP, targets)
         self.n_fits = 0
         self.seconds = 0.0
 
@@ -138,6 +151,8 @@ class BayesStrategy(Strategy):
                                    self._rng)
 
     def _model_candidates(self) -> list[list[float]]:
+        if self._n_objectives() > 1 or self._constrained():
+            return self._multi_candidates()
         xs, ys = self._data()
         # a model needs two different values: two finished trials, or one and a pruned
         # trial predicted worse (a study whose first trial set a high bar at every rung
@@ -200,6 +215,143 @@ class BayesStrategy(Strategy):
         self.seconds += time.perf_counter() - started
         return found
 
+    # several objectives, constraints ---------------------------------------------------
+    def _n_objectives(self) -> int:
+        return max((len(losses) for losses, _ in self._outcomes.values() if losses), default=1)
+
+    def _constrained(self) -> bool:
+        return any(cons is not None for _, cons in self._outcomes.values())
+
+    def _fit_role(self, role: tuple, xs: list, ys: list, how: str) -> tuple[Any, Any]:
+        """The GP of one objective or constraint on (xs, ys), seeded by its data alone;
+        the fits of the latest data are kept for the rest of a batch."""
+        import numpy as np
+
+        digest = data_digest((role, xs, ys))
+        if (role, digest) in self._fits:
+            return self._fits[role, digest]
+        cfg = self.config
+        seed = int(self._rng("acq-mo", role, len(xs), digest).randint(2**31))
+        fitted = gp_model.fit(self._features(np.asarray(xs, dtype=float)), ys, how,
+                              cfg["kernel_restarts"], seed, cfg["length_scale_prior"])
+        self._fits = {key: v for key, v in self._fits.items() if key[0] != role}
+        self._fits[role, digest] = fitted
+        self.n_fits += 1
+        return fitted
+
+    def _multi_candidates(self) -> list[list[float]]:
+        """Candidates best first by :meth:`_multi_acquisition` (none before two trials
+        are COMPLETE)."""
+        import numpy as np
+        from threadpoolctl import threadpool_limits
+
+        started = time.perf_counter()
+        cfg = self.config
+        # matrices of a few hundred rows: BLAS threads only add contention
+        with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            built = self._multi_acquisition()
+            if built is None:
+                return []
+            score, xs, rank, rng = built
+            found = maximize(score, rng, self._features, np.asarray(xs, dtype=float), rank,
+                             cfg["n_points"], cfg["local_points"], cfg["n_restarts_optimizer"])
+        self.seconds += time.perf_counter() - started
+        return found
+
+    def _multi_acquisition(self) -> tuple[Any, list, Any, Any] | None:
+        """(score, encodings of the finished trials, their rank, rng) for several
+        objectives and/or constraints (:mod:`.multi`): one GP per objective
+        (a FAILED or PRUNED trial told each objective's worst loss; one objective: what
+        :mod:`.history` tells) and per constraint value (the trials that have them);
+        log-EHVI (log-EI for one objective) on the feasible COMPLETE trials plus the log
+        probability of feasibility. Trials still running: each GP conditioned on its own
+        mean there (the kriging believer, whatever ``liar`` says: a lie per objective
+        would put a point on the front that dominates it), and, with several
+        objectives, those means join the front when predicted feasible."""
+        import numpy as np
+
+        from hpo_framework.contracts.pareto import nondominated_sort
+
+        cfg, feats = self.config, self._features
+        m = self._n_objectives()
+        numbers = sorted(self._history.told)
+        outs = [self._outcomes[k] for k in numbers]
+        done = [i for i, (losses, _) in enumerate(outs) if losses is not None and len(losses) == m]
+        if len(done) < 2:
+            return None
+        xs = [self._history.told[k][0] for k in numbers]
+        if m == 1:
+            _, ys = self._data()
+            targets = [list(ys)]
+        else:
+            worst = np.max([outs[i][0] for i in done], axis=0)
+            targets = [[float(losses[j]) if losses is not None and len(losses) == m
+                        else float(worst[j]) for losses, _ in outs] for j in range(m)]
+        n_cons = max((len(c) for _, c in outs if c is not None), default=0)
+        feasible = [i for i in done
+                    if outs[i][1] is None or all(c <= 0 for c in outs[i][1])]
+        pending = list(self._pending.values())
+        digest = data_digest((xs, targets, [c for _, c in outs]))
+        rng = self._rng("acq-mo", len(xs), digest, pending)
+        believed = feats(np.asarray(pending, dtype=float)) if pending else None
+        fits = [self._fit_role(("objective", j), xs, targets[j], cfg["output_transform"])
+                for j in range(m)]
+        predicts = [gp.posterior(believed) for gp, _ in fits]
+        cons = []
+        for i in range(n_cons):
+            rows = [r for r, (_, c) in enumerate(outs)
+                    if c is not None and len(c) == n_cons and math.isfinite(c[i])]
+            if len(rows) < 2:
+                continue
+            vals = np.asarray([outs[r][1][i] for r in rows], dtype=float)
+            sd = float(vals.std()) or 1.0
+            gp, _ = self._fit_role(("constraint", i), [xs[r] for r in rows],
+                                   vals.tolist(), "standardize")
+            cons.append((gp.posterior(believed), -float(vals.mean()) / sd))
+
+        def log_feasible(f: Any) -> Any:
+            total = np.zeros(len(f))
+            for predict, threshold in cons:
+                total = total + log_pof(*predict(f), threshold)
+            return total
+
+        Y = np.column_stack([y for _, y in fits])
+        best = lower = upper = None
+        if feasible and m == 1:
+            best = float(Y[feasible, 0].min()) - cfg["xi"]
+        elif feasible:
+            front = Y[feasible]
+            ref = reference_point(front)
+            if believed is not None:  # the running trials, as the GPs believe them
+                guess = np.column_stack([p(believed)[0] for p in predicts])
+                if cons:
+                    guess = guess[log_feasible(believed) >= math.log(0.5)]
+                front = np.vstack([front, guess])
+            lower, upper = boxes(front, ref)
+
+        def score(u: Any) -> Any:
+            f = feats(u)
+            total = log_feasible(f)
+            if best is not None:
+                total = total + log_ei(*predicts[0](f), best)
+            elif lower is not None:
+                post = [p(f) for p in predicts]
+                total = total + log_ehvi(np.column_stack([mu for mu, _ in post]),
+                                         np.column_stack([sd for _, sd in post]),
+                                         lower, upper)
+            return total
+
+        # the points the local candidates gather around: constrained non-dominated
+        # rank (ties in a random order), unfinished trials last
+        losses = [outs[i][0] for i in done]
+        fronts = nondominated_sort(losses, [outs[i][1] for i in done]
+                                   if self._constrained() else None)
+        rank = np.full(len(xs), float(len(done) + 1))
+        for r, front_rows in enumerate(fronts):
+            rank[[done[i] for i in front_rows]] = r
+        rank += rng.uniform(0.0, 0.5, size=len(rank))
+        return score, xs, rank, rng
     # the contract -----------------------------------------------------------------
     def _propose(self) -> dict[str, Any] | None:
         i = self.n_asked
@@ -248,6 +400,7 @@ class BayesStrategy(Strategy):
             self._pending.pop(key, None)
             self._seen.add(key)
             self._history.record(t, self.space.encode(t.params))
+            self._outcomes[t.number] = _outcome(t)
 
     def restore(self, trials: Sequence[Trial]) -> None:
         self.n_asked = len(trials)
@@ -262,3 +415,16 @@ class BayesStrategy(Strategy):
 
     def stats(self) -> dict[str, Any]:
         return {"model_fits": self.n_fits, "strategy_seconds": round(self.seconds, 4)}
+
+
+def _outcome(trial: Trial) -> tuple[list[float] | None, list[float] | None]:
+    """(losses, constraints) as the model is told them: losses only for a COMPLETE trial
+    whose every loss is finite; constraint values as recorded."""
+    losses = trial.losses
+    if losses is None and trial.loss is not None:
+        losses = [trial.loss]
+    done = trial.state.value == "COMPLETE"
+    if not done or not losses or not all(math.isfinite(float(v)) for v in losses):
+        losses = None
+    cons = None if trial.constraints is None else [float(c) for c in trial.constraints]
+    return (None if losses is None else [float(v) for v in losses]), cons

@@ -10,7 +10,7 @@ from typing import Any
 from .contracts.objective import Objective, calling_convention
 from .errors import OptionError
 from .space import Space
-from .study.core import Callback, Study
+from .study.core import Callback, Constraints, Study
 from .study.learned import LearningSetup, wrap
 from .study.settings import RunSettings
 from .study.setup import StudySetup, plan_run, setup_study
@@ -26,13 +26,15 @@ def create_study(
     space: Mapping[str, Any] | Space | str | Path | None = None,
     *,
     strategy: str | None = None,
-    direction: str = "minimize",
+    direction: str | None = None,
     seed: int | None = None,
     storage: str | Path | None = None,
     name: str | None = None,
     new_study: bool = False,
     pruner: str | None = None,
     pruner_options: Mapping[str, Any] | None = None,
+    directions: Sequence[str] | None = None,
+    constraints: Constraints | None = None,
     **strategy_options: Any,
 ) -> Study:
     """Open a study for ask-and-tell (created, or resumed when ``name`` exists in
@@ -46,11 +48,16 @@ def create_study(
     or of the process): one driver at a time. ``strategy`` None: the preferred installed.
     ``space`` None: the study learns it from ``study.optimize(objective)``'s
     ``trial.suggest_*`` calls (define-by-run, see the user guide).
+
+    Several objectives: ``directions=["maximize", "minimize"]`` (instead of
+    ``direction``), then ``study.tell(trial, [0.93, 1200])`` and ``study.best_trials``
+    (the Pareto front). ``constraints``: a function of the finished trial returning
+    numbers, feasible when each is <= 0 (Optuna's ``constraints_func``).
     """
     setup = _setup(space, space is None, strategy, strategy_options, seed, pruner,
-                   pruner_options)
+                   pruner_options, _directions(direction, directions), constraints)
     study = setup.open(storage=storage if storage is not None else ":memory:",
-                       name=name or f"{setup.strategy}-study", direction=direction,
+                       name=name or f"{setup.strategy}-study",
                        config={"objective": "ask-and-tell"}, new_study=new_study,
                        name_given=name is not None, api=True)
     _say_note(study)
@@ -63,7 +70,7 @@ def optimize(
     *,
     strategy: str | None = None,
     n_trials: int | None = None,
-    direction: str = "minimize",
+    direction: str | None = None,
     seed: int | None = None,
     n_jobs: int = 1,
     storage: str | Path | None = None,
@@ -79,6 +86,8 @@ def optimize(
     pruner_options: Mapping[str, Any] | None = None,
     define_by_run: bool = False,
     show_progress: bool = False,
+    directions: Sequence[str] | None = None,
+    constraints: Constraints | None = None,
     **strategy_options: Any,
 ) -> Study:
     """Minimize (or maximize) ``objective(params) -> float`` over ``space``.
@@ -102,6 +111,13 @@ def optimize(
     ``TrialPaused(checkpoint=...)`` when ``trial.should_pause()`` and goes on from
     ``trial.resume`` (see "Early stopping" in the user guide). ``show_progress=True``
     prints the CLI's line per trial (decided of total, best, elapsed, ETA) on stderr.
+
+    Several objectives: ``directions=["maximize", "minimize"]`` (instead of
+    ``direction``) and an objective returning one number per objective (a list, or
+    ``{"values": [...], "metrics": {...}}``); ``study.best_trials`` is the Pareto front
+    (``best_value``/``best_params`` refuse: there is no one best). ``constraints``: a
+    function of the finished trial returning numbers, feasible when each is <= 0
+    (Optuna's ``constraints_func``); infeasible trials are never best nor on the front.
     """
     if not callable(objective):  # refused up front, not every trial FAILED
         raise OptionError(f"optimize() needs an objective function, objective(params) -> "
@@ -113,7 +129,8 @@ def optimize(
     if pruner is not None and not takes_trial:
         raise OptionError(f"pruner '{pruner}' needs an objective(params, trial) that calls "
                           "trial.report(value, step); this objective takes one argument")
-    setup = _setup(space, learns, strategy, strategy_options, seed, pruner, pruner_options)
+    setup = _setup(space, learns, strategy, strategy_options, seed, pruner, pruner_options,
+                   _directions(direction, directions), constraints)
     plan = plan_run(RunSettings(n_trials=n_trials, timeout=timeout, n_jobs=n_jobs,
                                 retries=retries, trial_timeout=trial_timeout),
                     pruner=setup.pruner, resumable=getattr(objective, "resumable", False),
@@ -122,7 +139,7 @@ def optimize(
     the_study = setup.open(
         storage=storage if storage is not None else ":memory:",
         name=study or f"{setup.strategy}-{getattr(objective, '__name__', 'objective')}",
-        direction=direction, new_study=new_study, name_given=study is not None, api=True,
+        new_study=new_study, name_given=study is not None, api=True,
         config={"objective": getattr(objective, "__qualname__", type(objective).__name__)})
     _say_note(the_study)
     if show_progress:  # off by default, as in a library
@@ -141,13 +158,28 @@ def optimize(
 
 def _setup(space: Any, learns: bool, strategy: str | None,
            strategy_options: Mapping[str, Any], seed: int | None, pruner: str | None,
-           pruner_options: Mapping[str, Any] | None) -> StudySetup:
+           pruner_options: Mapping[str, Any] | None, directions: list[str],
+           constraints: Constraints | None) -> StudySetup:
     """The API's one call of the setup path; a study that ``learns`` its space (from
     ``trial.suggest_*``) may have no declared one."""
     return setup_study(None if space is None else _space(space), strategy=strategy,
                        strategy_options=strategy_options, seed=seed, pruner=pruner,
                        pruner_options=pruner_options,
-                       setup_cls=LearningSetup if learns else StudySetup)
+                       setup_cls=LearningSetup if learns else StudySetup,
+                       directions=directions, constraints=constraints)
+
+
+def _directions(direction: str | None, directions: Sequence[str] | None) -> list[str]:
+    """One objective's ``direction`` or several ``directions``, never both."""
+    if direction is not None and directions is not None:
+        raise OptionError("give direction= (one objective) or directions=[...] (several), "
+                          "not both")
+    if directions is not None:
+        if isinstance(directions, str):
+            raise OptionError(f"directions takes a list such as ['maximize', 'minimize'], got "
+                              f"{directions!r} (one objective: direction={directions!r})")
+        return list(directions)
+    return [direction or "minimize"]
 
 
 def _say_note(study: Study) -> None:
@@ -161,9 +193,14 @@ def _say_note(study: Study) -> None:
 def _warn_if_none_completed(study: Study) -> None:
     """The CLI exits non-zero when no trial completed; optimize() says so with the first
     error, so that ``best_value`` None does not pass unnoticed."""
-    failed = [t for t in study.trials if t.state.value == "FAILED"]
-    if study.best_trial is None and failed:
-        import warnings
+    import warnings
 
+    failed = [t for t in study.trials if t.state.value == "FAILED"]
+    complete = study.complete_trials
+    if not complete and failed:
         warnings.warn(f"no trial of study '{study.name}' completed ({len(failed)} FAILED); the "
                       f"first error: {failed[0].error}", RuntimeWarning, stacklevel=3)
+    elif complete and not any(t.feasible for t in complete):
+        warnings.warn(f"no trial of study '{study.name}' is feasible: each of the "
+                      f"{len(complete)} COMPLETE ones violates a constraint (best_trials is "
+                      "empty)", RuntimeWarning, stacklevel=3)

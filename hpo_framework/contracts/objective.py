@@ -5,6 +5,8 @@ The objective protocol: a callable ``objective(params)`` or ``objective(params, 
 ``trial.should_prune()``, as in Optuna): two positional parameters mean the second is the
 trial, or ``objective.takes_trial`` says so (see :func:`calling_convention`). It returns a number, or a mapping with
 ``value`` and optional ``metrics`` (dict), ``intermediate`` (list) and ``user_attrs``.
+With several objectives it returns a sequence of numbers (a list, a tuple, a 1-D array),
+or a mapping with ``values`` instead of ``value``.
 An objective object may also have ``warm_up()``: executors call it once per process
 before the first trial (import TensorFlow, load the data), so that a trial's duration
 and ``--trial-timeout`` do not pay for it.
@@ -193,13 +195,20 @@ def _run(objective: Objective, params: dict[str, Any], handle: TrialHandle) -> O
     intermediate: list[Any] = list(handle.intermediate)
     user_attrs: dict[str, Any] = {}
     if isinstance(result, Mapping):
-        if "value" not in result:
-            return Outcome(TrialState.FAILED, error="objective returned a mapping without 'value'",
-                           duration=duration)
+        if "value" not in result and "values" not in result:
+            return Outcome(TrialState.FAILED, error="objective returned a mapping without "
+                           "'value' (or 'values' for several objectives)", duration=duration)
         metrics = dict(result.get("metrics") or {})
         intermediate = list(result.get("intermediate") or intermediate)
         user_attrs = dict(result.get("user_attrs") or {})
-        result = result["value"]
+        result = result["values"] if "values" in result else result["value"]
+    if is_vector(result):
+        values, why = vector_of(result)
+        if why is not None:
+            return Outcome(TrialState.FAILED, error=f"objective returned {why}",
+                           duration=duration, metrics=metrics, intermediate=intermediate)
+        return Outcome(TrialState.COMPLETE, value=values[0], values=values, metrics=metrics,
+                       intermediate=intermediate, duration=duration, user_attrs=user_attrs)
     try:
         if not_a_number(result):
             raise TypeError(type(result).__name__)
@@ -217,3 +226,34 @@ def _run(objective: Objective, params: dict[str, Any], handle: TrialHandle) -> O
                        metrics=metrics, intermediate=intermediate)
     return Outcome(TrialState.COMPLETE, value=value, metrics=metrics, intermediate=intermediate,
                    duration=duration, user_attrs=user_attrs)
+
+
+def is_vector(result: Any) -> bool:
+    """True for what several objectives return: a list, a tuple, a 1-D (or larger) array."""
+    if isinstance(result, list | tuple):
+        return True
+    ndim = getattr(result, "ndim", None)
+    return isinstance(ndim, int) and not isinstance(ndim, bool) and ndim >= 1
+
+
+def vector_of(result: Any) -> tuple[list[float], str | None]:
+    """The numbers of a sequence of objective values, or why they are not (the words
+    after "objective returned"): an empty one, a non-number, NaN or inf among them."""
+    items = list(result.tolist() if hasattr(result, "tolist") else result)
+    if not items:
+        return [], "no value (an empty sequence)"
+    values = []
+    for i, item in enumerate(items, 1):
+        where = f"value {i} of {len(items)}"
+        try:
+            if not_a_number(item) or isinstance(item, list | tuple):
+                raise TypeError(type(item).__name__)
+            number = float(item)
+        except OverflowError:
+            return [], f"{where} too large for a float"
+        except (TypeError, ValueError):
+            return [], f"{where} as {type(item).__name__} {_short(item)}, not a number"
+        if not math.isfinite(number):
+            return [], f"{where} = {number}"
+        values.append(number)
+    return values, None

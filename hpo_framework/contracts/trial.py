@@ -121,6 +121,11 @@ class Trial:
             out["metrics"] = dict(self.metrics)
         if self.intermediate:
             out["intermediate"] = list(self.intermediate)
+        if self.values is not None and len(self.values) > 1:
+            out["values"] = list(self.values)
+        if self.constraints is not None:
+            out["constraints"] = list(self.constraints)
+            out["feasible"] = self.feasible
         if self.error is not None:
             out["error"] = self.error
         return out
@@ -143,4 +148,7 @@ class Outcome:
     #: define-by-run only: what the objective suggested (``params``, their ``space`` and
     #: ``user_attrs``; see :mod:`hpo_framework.contracts.suggest`)
     suggested: dict[str, Any] | None = None
+    #: several objectives: every value, in the study's order (``value`` is the first);
+    #: None when the objective gave one number
+    values: list[float] | None = None
 

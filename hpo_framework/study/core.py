@@ -18,7 +18,15 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ..contracts.objective import TrialHandle, decision, not_a_number
+from ..contracts.objective import (
+    TrialHandle,
+    decision,
+    error_text,
+    is_vector,
+    not_a_number,
+    vector_of,
+)
+from ..contracts.pareto import non_dominated
 from ..contracts.pruner import Pruner
 from ..contracts.strategy import Strategy
 from ..contracts.trial import Outcome, Trial, TrialState
@@ -28,6 +36,10 @@ from .settings import check_seed
 from .storage import Storage, StudyRecord, curve_of, now
 
 Callback = Callable[["Study", Trial], None]
+#: ``constraints(trial) -> [c1, c2, ...]``, feasible when every value is <= 0 (Optuna's
+#: ``constraints_func``); called in the driver on each COMPLETE trial
+Constraints = Callable[[Trial], Sequence[float]]
+DIRECTIONS = ("minimize", "maximize")
 
 #: study attr: False while a driver runs trials outside its process (then a trial cannot
 #: be what killed it); trial user attr: how many drivers died while the trial ran in them
@@ -35,7 +47,8 @@ TRIALS_IN_DRIVER = "trials_run_in_driver"
 DRIVER_DIED = "driver_died"
 
 #: what makes a study the same study (the rest of the stored config may change)
-IDENTITY_KEYS = ("strategy", "strategy_options", "direction", "space", "backend", "dataset",
+IDENTITY_KEYS = ("strategy", "strategy_options", "directions", "direction", "constraints",
+                 "space", "backend", "dataset",
                  "evaluator", "metric", "backend_options", "dataset_options",
                  "evaluator_options", "objective", "pruner", "pruner_options")
 
@@ -65,6 +78,7 @@ class Study:
         strategy: Strategy,
         hooks: Any = None,
         pruner: Pruner | None = None,
+        constraints: Constraints | None = None,
     ) -> None:
         self.storage = storage
         self.record = record
@@ -79,9 +93,13 @@ class Study:
         self.closed = False
         self._lock = threading.RLock()
         self._running: dict[int, Trial] = {}
+        #: the objectives' directions, in order (one study: ``[direction]``)
+        self.directions: list[str] = directions_of(record.config, record.direction)
+        #: the constraints function (a constrained study; None otherwise)
+        self.constraints_func = constraints
         # the lease first: RUNNING trials are only re-queued once no live driver runs them
         self.took_over = storage.acquire_lease(record.study_id, record.name)
-        self.trials: list[Trial] = storage.load_trials(record.study_id, record.direction)
+        self.trials: list[Trial] = storage.load_trials(record.study_id, self.directions)
         #: trials whose checkpoint storage keeps (PAUSED ones, and those resumed from one)
         self._checkpointed = storage.checkpointed(record.study_id)
         requeued = []
@@ -114,7 +132,7 @@ class Study:
         dead twice (``os._exit``, a segfault in native code): re-run, it would again."""
         trial.state = TrialState.FAILED
         trial.error = "the driver died twice while this trial ran"
-        trial.value = trial.loss = None
+        trial.value = trial.loss = trial.values = trial.losses = None
         trial.datetime_complete = now()
         self.storage.update_trial(self.record.study_id, trial)
         if trial.number in self._checkpointed:
@@ -139,6 +157,8 @@ class Study:
         pruner: Pruner | None = None,
         name_given: bool = True,
         api: bool = False,
+        directions: Sequence[str] | None = None,
+        constraints: Constraints | None = None,
     ) -> Study:
         """Create the study, or resume it when one of that name exists with the same setup.
 
@@ -146,9 +166,12 @@ class Study:
         setups share a study: when a study of that name was run with another setup, the
         first of ``NAME-2``, ``NAME-3``, ... with this setup is resumed, or the first free
         one created, and :attr:`note` says so. ``api``: refusals name the Python arguments
-        instead of the command line's flags."""
-        if direction not in ("minimize", "maximize"):
-            raise HPOError(f"direction must be 'minimize' or 'maximize', got {direction!r}")
+        instead of the command line's flags. ``directions``: several objectives (then
+        ``direction`` is ignored: the first is the headline); ``constraints``: a function
+        of the finished trial (see :data:`Constraints`). Both are part of what the study
+        is (a stored study resumes only with the same)."""
+        directions = check_directions(directions if directions is not None else [direction])
+        direction = directions[0]
         check_seed(seed, "seed")
         strategy_options = dict(strategy_options or {})
         # validate options before anything is written
@@ -160,6 +183,12 @@ class Study:
             "direction": direction,
             "space": space.to_dict(),
         }
+        if len(directions) > 1:  # one objective stores none, as before version 4
+            full["directions"] = directions
+        if constraints is not None:
+            full.setdefault("constraints", True)  # the CLI's are its --constraint texts
+        else:
+            full.pop("constraints", None)
         record = storage.get_study(name)
         note = None
         if record is not None and new_study:
@@ -185,7 +214,7 @@ class Study:
             cls._refuse_mismatch(storage, name, _mismatch(record.config, full, seed), api)
             strategy = strategy_cls(space, seed=record.config.get("seed"), **strategy_options)
         study = cls(storage=storage, record=record, space=space, strategy=strategy,
-                    hooks=hooks, pruner=pruner)
+                    hooks=hooks, pruner=pruner, constraints=constraints)
         study.note = note
         return study
 
@@ -246,18 +275,39 @@ class Study:
         return [t for t in self.trials if t.state is TrialState.COMPLETE]
 
     @property
+    def multi_objective(self) -> bool:
+        return len(self.directions) > 1
+
+    @property
     def best_trial(self) -> Trial | None:
+        """The COMPLETE (and feasible) trial of the lowest loss; a study with several
+        objectives has no one best: it refuses in one line (see :attr:`best_trials`)."""
+        self._one_objective("best_trial")
         return best_of(self.trials)
 
     @property
     def best_params(self) -> dict[str, Any] | None:
+        self._one_objective("best_params")
         best = self.best_trial
         return None if best is None else dict(best.params)
 
     @property
     def best_value(self) -> float | None:
+        self._one_objective("best_value")
         best = self.best_trial
         return None if best is None else best.value
+
+    @property
+    def best_trials(self) -> list[Trial]:
+        """The Pareto front: the COMPLETE feasible trials no other one dominates (by their
+        losses), in number order. One objective: the trials of the best value."""
+        return pareto_front(self.trials)
+
+    def _one_objective(self, what: str) -> None:
+        if self.multi_objective:
+            raise HPOError(f"study '{self.name}' has {len(self.directions)} objectives "
+                           f"({', '.join(self.directions)}): {what} is for one objective; use "
+                           "best_trials (the Pareto front)")
 
     @property
     def attrs(self) -> dict[str, Any]:
@@ -276,6 +326,12 @@ class Study:
         for t in self.trials:
             row = {"number": t.number, "state": t.state.value, "value": t.value,
                    "duration_s": t.duration, "error": t.error}
+            if self.multi_objective:
+                row.update({f"values_{i}": (t.values or [None] * len(self.directions))[i]
+                            for i in range(len(self.directions))})
+            if self.constraints_func is not None or t.constraints is not None:
+                row["constraints"] = t.constraints
+                row["feasible"] = t.feasible if t.constraints is not None else None
             row.update({f"params_{k}": v for k, v in t.params.items()})
             row.update({f"metrics_{k}": v for k, v in t.metrics.items()
                         if isinstance(v, int | float | str)})
@@ -283,8 +339,8 @@ class Study:
         return pd.DataFrame(rows)
 
     def to_dict(self) -> dict[str, Any]:
-        best = self.best_trial
-        return {
+        best = None if self.multi_objective else self.best_trial
+        out: dict[str, Any] = {
             "study": self.name,
             "storage": self.storage.path,
             "direction": self.direction,
@@ -292,6 +348,11 @@ class Study:
                                                "value": best.value},
             "trials": [t.to_dict() for t in self.trials],
         }
+        if self.multi_objective:
+            out["directions"] = list(self.directions)
+            out["pareto_front"] = [{"number": t.number, "values": list(t.values or []),
+                                    "params": dict(t.params)} for t in self.best_trials]
+        return out
 
     # ask and tell ---------------------------------------------------------------
     @property
@@ -329,8 +390,14 @@ class Study:
                 out.append(trial)
             want = n - len(out)
             if want > 0 and not self.strategy.done:
-                for params in self._proposals(want):
+                proposals = self._proposals(want)
+                # what the strategy says of each proposal (which model made it), kept
+                info = getattr(self.strategy, "proposal_attrs", None)
+                for i, params in enumerate(proposals):
                     trial = Trial(number=self._next_number(), params=self.space.active(params))
+                    if isinstance(info, Sequence) and i < len(info) and \
+                            isinstance(info[i], Mapping):
+                        trial.user_attrs = {**info[i]}
                     self.trials.append(trial)
                     self._start(trial, new=True)
                     out.append(trial)
@@ -364,15 +431,17 @@ class Study:
     def tell(
         self,
         trial: Trial | int,
-        value: float | TrialState | Outcome | None = None,
+        value: float | Sequence[float] | Mapping[str, Any] | TrialState | Outcome | None = None,
         *,
         metrics: Mapping[str, Any] | None = None,
         error: str | None = None,
         duration: float | None = None,
     ) -> Trial:
         """Record how a trial from :meth:`ask` ended: a number (COMPLETE; NaN, inf and
-        non-numbers become FAILED), ``TrialState.FAILED`` / ``TrialState.PRUNED``, or an
-        :class:`Outcome`. The strategy learns it, hooks run; returns the trial."""
+        non-numbers become FAILED), a sequence of numbers (several objectives: one each,
+        in the study's order; a wrong count is FAILED), ``{"values": [...], "metrics":
+        {...}}``, ``TrialState.FAILED`` / ``TrialState.PRUNED``, or an :class:`Outcome`.
+        The strategy learns it, hooks run; returns the trial."""
         trial = self._running_trial(trial)
         if isinstance(value, Outcome):
             outcome = value
@@ -507,17 +576,15 @@ class Study:
             trial.user_attrs = {**trial.user_attrs, **outcome.user_attrs}
             trial.handle = None
             if outcome.state is TrialState.PAUSED:
-                trial.value = trial.loss = None
+                trial.value = trial.loss = trial.values = trial.losses = None
                 trial.state = TrialState.PAUSED
                 self.storage.save_checkpoint(self.record.study_id, trial, outcome.checkpoint)
                 self._checkpointed.add(trial.number)
                 self._save(trial)
                 self.strategy.tell(_as_told([trial]))
             else:
-                trial.state = outcome.state
-                trial.value = outcome.value if outcome.state is TrialState.COMPLETE else None
-                trial.loss = None if trial.value is None else self._loss(trial.value)
                 trial.metrics = dict(outcome.metrics)
+                self._record_values(trial, outcome)
                 trial.datetime_complete = now()
                 self._save(trial)
                 if resumed:
@@ -527,6 +594,58 @@ class Study:
             stats = self.strategy.stats()
             if stats is not None:
                 self.set_attr("strategy_stats", stats)
+
+    def _record_values(self, trial: Trial, outcome: Outcome) -> None:
+        """A finished outcome's state and values on the trial: one value per objective
+        (a wrong count is FAILED), each as a loss, then the constraints of a COMPLETE
+        trial (a constraints function that raises, or gives no numbers, FAILs it)."""
+        trial.state, trial.constraints = outcome.state, None
+        values = None
+        if outcome.state is TrialState.COMPLETE:
+            values = list(outcome.values) if outcome.values is not None else \
+                None if outcome.value is None else [outcome.value]
+            if values is not None and len(values) != len(self.directions):
+                trial.state, trial.error = TrialState.FAILED, self._count_error(len(values))
+                values = None
+        trial.values = values
+        trial.value = None if values is None else values[0]
+        trial.losses = None if values is None else [
+            v if d == "minimize" else -v for v, d in zip(values, self.directions, strict=True)]
+        trial.loss = None if trial.losses is None else trial.losses[0]
+        if trial.state is TrialState.COMPLETE and self.constraints_func is not None:
+            constraints, why = self._constraints_of(trial)
+            if why is not None:
+                trial.state, trial.error = TrialState.FAILED, why
+                trial.value = trial.loss = trial.values = trial.losses = None
+            trial.constraints = constraints
+
+    def _count_error(self, given: int) -> str:
+        k = len(self.directions)
+        said = "1 value" if given == 1 else f"{given} values"
+        if k == 1:
+            return (f"the objective gave {said}; this study has one objective "
+                    f"({self.direction}): give directions=[...] (--direction a,b) for several")
+        return (f"the objective gave {said}; this study has {k} objectives "
+                f"({', '.join(self.directions)})")
+
+    def _constraints_of(self, trial: Trial) -> tuple[list[float] | None, str | None]:
+        """The constraints function's values for a finished trial, or why there are none."""
+        try:
+            got = self.constraints_func(trial)  # type: ignore[misc]
+        except HPOError as exc:
+            return None, str(exc)
+        except Exception as exc:
+            return None, f"constraints(trial) raised {error_text(exc)}"
+        if not is_vector(got):
+            if isinstance(got, int | float) and not isinstance(got, bool):
+                got = [got]
+            else:
+                return None, (f"constraints(trial) returned {type(got).__name__}, not a "
+                              "sequence of numbers (feasible when each is <= 0)")
+        values, why = vector_of(got)
+        if why is not None:
+            return None, f"constraints(trial) returned {why}"
+        return values, None
 
     def _save(self, trial: Trial, new: bool = False) -> None:
         if new:
@@ -585,9 +704,35 @@ def _joined(earlier: list[Any], later: list[Any]) -> list[Any]:
 
 
 def best_of(trials: Sequence[Trial]) -> Trial | None:
-    """The COMPLETE trial with the lowest loss (the first of equals)."""
-    done = [t for t in trials if t.state is TrialState.COMPLETE and t.loss is not None]
+    """The COMPLETE feasible trial with the lowest loss (the first of equals)."""
+    done = [t for t in trials if t.state is TrialState.COMPLETE and t.loss is not None
+            and t.feasible]
     return min(done, key=lambda t: (t.loss, t.number)) if done else None
+
+
+def pareto_front(trials: Sequence[Trial]) -> list[Trial]:
+    """The COMPLETE feasible trials that no other one dominates by their losses, in
+    number order (:func:`hpo_framework.contracts.pareto.non_dominated`)."""
+    done = [t for t in trials if t.state is TrialState.COMPLETE and t.losses is not None
+            and t.feasible]
+    return [done[i] for i in non_dominated([t.losses for t in done])]
+
+
+def check_directions(directions: Any) -> list[str]:
+    """A study's directions as a list, or one line: each 'minimize' or 'maximize'."""
+    if isinstance(directions, str) or not isinstance(directions, Sequence) or not directions:
+        raise HPOError(f"directions takes a list such as ['maximize', 'minimize'], got "
+                       f"{_short(directions)}")
+    for d in directions:
+        if d not in DIRECTIONS:
+            raise HPOError(f"direction must be 'minimize' or 'maximize', got {d!r}")
+    return list(directions)
+
+
+def directions_of(config: Mapping[str, Any], direction: str) -> list[str]:
+    """A stored study's directions: its list (several objectives), else ``[direction]``."""
+    stored = config.get("directions")
+    return [str(d) for d in stored] if isinstance(stored, list) and stored else [direction]
 
 
 def _mismatch(stored: Mapping[str, Any], full: Mapping[str, Any], seed: int | None
@@ -603,6 +748,15 @@ def _mismatch(stored: Mapping[str, Any], full: Mapping[str, Any], seed: int | No
 
 
 def _difference(key: str, old: Any, new: Any) -> str:
+    if key == "constraints":
+        def say(c: Any) -> str:
+            return "no constraints" if c is None else \
+                "constraints" if c is True else f"constraints {_short(c)}"
+        return f"{say(old)}, this run has {say(new)}"
+    if key == "directions":
+        def one(d: Any) -> str:
+            return "one objective" if d is None else f"directions={_short(d)}"
+        return f"{one(old)}, this run has {one(new)}"
     if key == "space" and isinstance(old, Mapping) and isinstance(new, Mapping):
         try:
             # the stored dict may no longer build a Space: it is compared as a dict
@@ -622,6 +776,16 @@ def _difference(key: str, old: Any, new: Any) -> str:
 def _outcome_of(value: Any, metrics: Mapping[str, Any] | None, error: str | None,
                 trial: Trial) -> Outcome:
     steps = list(trial.handle.intermediate) if trial.handle is not None else []
+    if isinstance(value, Mapping):  # {"values": [...], "metrics": {...}} as an objective's
+        metrics = {**dict(value.get("metrics") or {}), **dict(metrics or {})}
+        value = value["values"] if "values" in value else value.get("value")
+    if is_vector(value):
+        values, why = vector_of(value)
+        if why is not None:
+            return Outcome(TrialState.FAILED, error=f"told {why}", intermediate=steps,
+                           metrics=dict(metrics or {}))
+        return Outcome(TrialState.COMPLETE, value=values[0], values=values,
+                       metrics=dict(metrics or {}), intermediate=steps, error=error)
     if isinstance(value, TrialState):
         if value not in (TrialState.FAILED, TrialState.PRUNED, TrialState.COMPLETE):
             raise OptionError(f"tell() takes COMPLETE, FAILED or PRUNED, not {value.value}")

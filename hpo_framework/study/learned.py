@@ -164,6 +164,8 @@ def learning(inner_cls: type[Strategy]) -> type[LearningStrategy]:
     return type(f"Learning{inner_cls.__name__}", (LearningStrategy,),
                 {"name": inner_cls.name, "inner_cls": inner_cls,
                  "options": getattr(inner_cls, "options", {}),
+                 "multi_objective": inner_cls.multi_objective,
+                 "handles_constraints": inner_cls.handles_constraints,
                  "__module__": inner_cls.__module__})
 
 
@@ -174,7 +176,7 @@ class LearningStudy(Study):
         declared, storage, record = kwargs["space"], kwargs["storage"], kwargs["record"]
         self.learned = LearnedSpace(declared, storage.get_study_attrs(record.study_id)
                                     .get(LEARNED))
-        trials = storage.load_trials(record.study_id, record.direction)
+        trials = storage.load_trials(record.study_id, record.direction)  # its directions
         kwargs["space"] = self.learned.space(trials)
         kwargs["strategy"].rebuild(kwargs["space"], [])  # restored by Study.__init__
         super().__init__(**kwargs)

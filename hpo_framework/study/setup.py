@@ -6,8 +6,8 @@ once, here, before anything is written; the loop trusts a :class:`RunPlan`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..contracts.executor import Executor
@@ -16,7 +16,7 @@ from ..contracts.strategy import Strategy
 from ..errors import HPOError, OptionError
 from ..registry import Registry, get_registry, make_executor, make_pruner
 from ..space import Space
-from .core import Study
+from .core import Constraints, Study, check_directions
 from .settings import RunSettings, check_seed
 from .storage import Storage
 
@@ -36,24 +36,32 @@ class StudySetup:
     seed: int | None
     pruner: Pruner | None
     pruner_options: dict[str, Any]
+    #: the objectives' directions (checked against the strategy and the pruner)
+    directions: list[str] = field(default_factory=lambda: ["minimize"])
+    #: the constraints function of a constrained study
+    constraints: Constraints | None = None
     #: the Study class opened, and what it adds to the stored setup (a learning study)
     study_cls: ClassVar[type[Study]] = Study
     marks: ClassVar[dict[str, Any]] = {}
 
-    def open(self, *, storage: str | Any, name: str, direction: str,
-             config: Mapping[str, Any], new_study: bool = False, name_given: bool = True,
+    def open(self, *, storage: str | Any, name: str, config: Mapping[str, Any],
+             direction: str | None = None, new_study: bool = False, name_given: bool = True,
              api: bool = False) -> Study:
         """Open the storage and the study (created, or resumed under ``name``). The
         pruner is part of what the study is: a default name (``name_given`` False) taken
-        by another setup gives a fresh name (see :meth:`Study.open`)."""
+        by another setup gives a fresh name (see :meth:`Study.open`). ``direction``: one
+        objective's (default: the setup's directions)."""
+        directions = self.directions if direction is None or len(self.directions) > 1 \
+            else check_directions([direction])
         pruner = {"pruner": self.pruner.name if self.pruner else None,
                   "pruner_options": dict(self.pruner_options) if self.pruner else None}
         return self.study_cls.open(
             storage=Storage(storage), name=name, space=self.space,
             strategy_cls=self.strategy_cls, strategy_options=self.strategy_options,
-            direction=direction, seed=self.seed, config={**config, **pruner, **self.marks},
-            new_study=new_study, hooks=self.registry.lifecycle, pruner=self.pruner,
-            name_given=name_given, api=api)
+            directions=directions, seed=self.seed,
+            config={**config, **pruner, **self.marks}, new_study=new_study,
+            hooks=self.registry.lifecycle, pruner=self.pruner, name_given=name_given, api=api,
+            constraints=self.constraints)
 
 
     @classmethod
@@ -70,21 +78,74 @@ def setup_study(space: Space | None, *, strategy: str | None,
                 strategy_options: Mapping[str, Any], seed: int | None,
                 pruner: str | Pruner | None = None,
                 pruner_options: Mapping[str, Any] | None = None,
-                setup_cls: type[StudySetup] = StudySetup) -> StudySetup:
+                setup_cls: type[StudySetup] = StudySetup,
+                directions: Sequence[str] | None = None,
+                constraints: Constraints | None = None, api: bool = True) -> StudySetup:
     """Resolve and check what a study is made of; nothing is written. ``pruner``: a name
     (built here with ``pruner_options``) or a pruner already built; ``setup_cls``: the
     kind of study (a :class:`~hpo_framework.study.learned.LearningSetup` learns its
-    space, which may then be None)."""
+    space, which may then be None). ``directions``: several objectives (the strategy
+    must declare ``multi_objective``; no pruner); ``constraints``: a function of the
+    finished trial (the strategy must declare ``handles_constraints``). ``api``: refusals
+    name the Python arguments, else the command line's flags."""
     check_seed(seed, "seed")
+    directions = check_directions(["minimize"] if directions is None else directions)
+    if constraints is not None and not callable(constraints):
+        raise OptionError(f"constraints takes a function of the finished trial returning "
+                          f"numbers (feasible when each is <= 0), got {type(constraints).__name__}")
     registry = get_registry()
-    name = registry.resolve("strategy", strategy)
+    name = _strategy_name(registry, strategy, len(directions) > 1, constraints is not None)
+    strategy_cls = registry.get("strategy", name)
+    _check_capable(registry, name, strategy_cls, directions, constraints is not None, api)
+    if len(directions) > 1 and pruner is not None:
+        pruner_name = pruner if isinstance(pruner, str) else getattr(pruner, "name", "?")
+        raise OptionError(f"pruner '{pruner_name}' stops trials on one objective's curve; a "
+                          f"study with {len(directions)} objectives is not pruned (as in "
+                          f"Optuna): drop {'pruner=' if api else '--pruner'}")
     options = dict(strategy_options)
-    strategy_cls, space = setup_cls.adapt(name, registry.get("strategy", name), space, options)
+    strategy_cls, space = setup_cls.adapt(name, strategy_cls, space, options)
     strategy_cls(space, seed=0, **options)  # the dry run (it validates the options too)
     if pruner is None or isinstance(pruner, str):
         pruner = make_pruner(registry, pruner, pruner_options, seed)
     return setup_cls(registry, space, name, strategy_cls, options, seed, pruner,
-                     dict(pruner_options or {}))
+                     dict(pruner_options or {}), directions, constraints)
+
+
+def _capable(registry: Registry, several: bool, constrained: bool) -> list[str]:
+    """The installed strategies that handle several objectives and/or constraints."""
+    return sorted(n for n, c in registry.components("strategy").items()
+                  if (not several or getattr(c.obj, "multi_objective", False))
+                  and (not constrained or getattr(c.obj, "handles_constraints", False)))
+
+
+def _strategy_name(registry: Registry, strategy: str | None, several: bool,
+                   constrained: bool) -> str:
+    """The strategy named, or the preferred installed default; with several objectives
+    or constraints, the preferred default among those that handle them."""
+    if strategy is not None or not (several or constrained):
+        return registry.resolve("strategy", strategy)
+    capable = set(_capable(registry, several, constrained))
+    candidates = [c for n, c in registry.components("strategy").items()
+                  if n in capable and c.default is not None]
+    if candidates:
+        return max(candidates, key=lambda c: (c.default, c.name)).name
+    return registry.resolve("strategy", None)  # refused in one line by _check_capable
+
+
+def _check_capable(registry: Registry, name: str, strategy_cls: type[Strategy],
+                   directions: list[str], constrained: bool, api: bool) -> None:
+    several = len(directions) > 1
+    what = None
+    if several and not getattr(strategy_cls, "multi_objective", False):
+        what = f"optimizes one objective; this study has {len(directions)} (" \
+               f"{', '.join(directions)})"
+    elif constrained and not getattr(strategy_cls, "handles_constraints", False):
+        what = "does not handle constraints; this study has some"
+    if what is not None:
+        capable = _capable(registry, several, constrained)
+        flag = "strategy=" if api else "--strategy "
+        use = f"use {flag}{' or '.join(capable)}" if capable else "no installed one does"
+        raise OptionError(f"strategy '{name}' {what}: {use}")
 
 
 @dataclass

@@ -18,6 +18,7 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +27,7 @@ from typing import Any
 from ..contracts.trial import Trial, TrialState
 from ..errors import StorageError, StudyLockedError
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -84,6 +85,12 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     PRIMARY KEY (study_id, number)
 );
 """
+
+# version 4: several objectives and constraints: a trial's values (JSON list, one per
+# objective, as the user defined them) and its constraint values (JSON list, feasible when
+# every one is <= 0); NULL for a trial without (every trial of an older file: its values
+# are read as [value])
+_VECTORS = (("objective_values", "TEXT"), ("constraint_values", "TEXT"))
 
 #: seconds between heartbeats of a lease holder
 HEARTBEAT_S = 5.0
@@ -318,8 +325,9 @@ class Storage:
             # one transaction: a driver killed while creating the file leaves nothing half-made
             try:
                 self.conn.executescript(
-                    f"BEGIN IMMEDIATE;{_SCHEMA}{_LEASES}{_CHECKPOINTS}INSERT OR IGNORE INTO meta VALUES "
-                    f"('schema_version', '{SCHEMA_VERSION}');COMMIT;"
+                    f"BEGIN IMMEDIATE;{_SCHEMA}{_LEASES}{_CHECKPOINTS}{_add_vectors(set())}"
+                    f"INSERT OR IGNORE INTO meta VALUES ('schema_version', '{SCHEMA_VERSION}');"
+                    "COMMIT;"
                 )
             except sqlite3.OperationalError as exc:
                 raise _sql_error(self.path, exc) from None
@@ -340,12 +348,33 @@ class Storage:
                 self.conn.execute("PRAGMA journal_mode = WAL")
                 self.conn.execute("PRAGMA synchronous = NORMAL")
                 if version < SCHEMA_VERSION:
-                    self.conn.executescript(
-                        f"BEGIN IMMEDIATE;{_LEASES}{_CHECKPOINTS}UPDATE meta SET value = "
-                        f"'{SCHEMA_VERSION}' WHERE key = 'schema_version';COMMIT;")
+                    self._upgrade()
             except sqlite3.OperationalError as exc:
                 raise _sql_error(self.path, exc) from None
         self.schema_version = version if self.readonly else SCHEMA_VERSION
+        #: whether the trials table has the values and constraints columns (a read-only
+        #: file of schema 3 or older has not)
+        self._vectors = {c for c, _ in _VECTORS} <= self._trial_columns()
+
+    def _upgrade(self) -> None:
+        """Bring an older file to this schema in one transaction: the tables and columns
+        each later version added (a driver killed half-way leaves the file as it was)."""
+        for attempt in (1, 2):
+            script = (f"BEGIN IMMEDIATE;{_LEASES}{_CHECKPOINTS}"
+                      f"{_add_vectors(self._trial_columns())}UPDATE meta SET value = "
+                      f"'{SCHEMA_VERSION}' WHERE key = 'schema_version';COMMIT;")
+            try:
+                self.conn.executescript(script)
+                return
+            except sqlite3.OperationalError as exc:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                # another driver upgraded the file between the look and the write
+                if "duplicate column" not in str(exc) or attempt == 2:
+                    raise
+
+    def _trial_columns(self) -> set[str]:
+        return {r[1] for r in self.conn.execute("PRAGMA table_info(trials)")}
 
     def _write(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
         if self.readonly:
@@ -528,8 +557,8 @@ class Storage:
             cur = self._write(
                 "INSERT INTO trials (study_id, number, state, params, value, metrics, "
                 "intermediate, error, datetime_start, datetime_complete, duration, attempts, "
-                f"user_attrs) SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE "
-                f"{self._holds(study_id)}",
+                "user_attrs, objective_values, constraint_values) SELECT ?, ?, ?, ?, ?, ?, ?, "
+                f"?, ?, ?, ?, ?, ?, ?, ? WHERE {self._holds(study_id)}",
                 (study_id, trial.number, *self._row(trial)),
             )
         except sqlite3.IntegrityError:
@@ -543,7 +572,8 @@ class Storage:
         cur = self._write(
             "UPDATE trials SET state = ?, params = ?, value = ?, metrics = ?, intermediate = ?, "
             "error = ?, datetime_start = ?, datetime_complete = ?, duration = ?, attempts = ?, "
-            f"user_attrs = ? WHERE study_id = ? AND number = ? AND state NOT IN {_FINISHED} "
+            "user_attrs = ?, objective_values = ?, constraint_values = ? WHERE study_id = ? "
+            f"AND number = ? AND state NOT IN {_FINISHED} "
             f"AND {self._holds(study_id)}",
             (*self._row(trial), study_id, trial.number),
         )
@@ -610,15 +640,24 @@ class Storage:
             trial.state.value, dumps(trial.params), value, dumps(trial.metrics),
             dumps(trial.intermediate), trial.error, trial.datetime_start,
             trial.datetime_complete, trial.duration, trial.attempts, dumps(trial.user_attrs),
+            None if trial.values is None else dumps(trial.values),
+            None if trial.constraints is None else dumps(trial.constraints),
         )
 
-    def load_trials(self, study_id: int, direction: str | None = None) -> list[Trial]:
+    def load_trials(self, study_id: int,
+                    direction: str | Sequence[str] | None = None) -> list[Trial]:
+        """The study's trials in number order. ``direction`` (a study's first direction,
+        or its list of directions) fills ``loss``/``losses`` and ``curve``; a study with
+        several objectives stores its list, which a single direction given here stands
+        for. None: neither is filled."""
+        vectors = ", objective_values, constraint_values" if self._vectors else ""
         rows = self.conn.execute(
             "SELECT number, state, params, value, metrics, intermediate, error, datetime_start, "
-            "datetime_complete, duration, attempts, user_attrs FROM trials WHERE study_id = ? "
-            "ORDER BY number",
+            f"datetime_complete, duration, attempts, user_attrs{vectors} FROM trials WHERE "
+            "study_id = ? ORDER BY number",
             (study_id,),
         ).fetchall()
+        directions = self._directions(study_id, direction)
         trials = []
         for r in rows:
             try:
@@ -634,17 +673,58 @@ class Storage:
                     if cell is not None and not isinstance(cell, int | float):
                         raise ValueError(f"{column} is {type(cell).__name__} "
                                          f"{str(cell)[:40]!r}, not a number")
+                if vectors:
+                    t.values = _numbers(r[12], "values")
+                    t.constraints = _numbers(r[13], "constraints")
             except (TypeError, ValueError) as exc:
                 raise StorageError(
                     f"trial {r[0]} of study {study_id} in {self.path} is damaged ({exc}); "
                     "nothing was changed: repair or remove that row, or use another --storage"
                 ) from None
-            if t.state is TrialState.COMPLETE and t.value is not None and direction:
-                t.loss = t.value if direction == "minimize" else -t.value
-            if direction:
-                t.curve = curve_of(t.intermediate, direction)
+            if t.state is TrialState.COMPLETE and t.value is not None:
+                if t.values is None:  # written before version 4, or one objective
+                    t.values = [float(t.value)]
+                if directions and len(directions) == len(t.values):
+                    t.losses = [v if d == "minimize" else -v
+                                for v, d in zip(t.values, directions, strict=True)]
+                    t.loss = t.losses[0]
+            if directions:
+                t.curve = curve_of(t.intermediate, directions[0])
             trials.append(t)
         return trials
+
+    def _directions(self, study_id: int, given: str | Sequence[str] | None) -> list[str]:
+        if given is None:
+            return []
+        if not isinstance(given, str):
+            return list(given)
+        row = self.conn.execute("SELECT config FROM studies WHERE study_id = ?",
+                                (study_id,)).fetchone()
+        try:
+            stored = json.loads(row[0]).get("directions") if row else None
+        except (TypeError, ValueError, AttributeError):
+            stored = None
+        if isinstance(stored, list) and stored and stored[0] == given:
+            return [str(d) for d in stored]
+        return [given]
+
+
+def _numbers(cell: Any, what: str) -> list[float] | None:
+    """A stored JSON list of numbers (NULL: None); anything else is damage."""
+    if cell is None:
+        return None
+    items = json.loads(cell)
+    if not isinstance(items, list) or not all(
+            isinstance(x, int | float) and not isinstance(x, bool) for x in items):
+        raise ValueError(f"{what} is {str(cell)[:40]!r}, not a list of numbers")
+    return [float(x) for x in items]
+
+
+def _add_vectors(columns: set[str]) -> str:
+    """SQL adding the version-4 columns the trials table lacks (``columns``: what it has;
+    an empty set for a table being created)."""
+    return "".join(f"ALTER TABLE trials ADD COLUMN {name} {kind};"
+                   for name, kind in _VECTORS if name not in columns)
 
 
 def curve_of(intermediate: list[Any], direction: str) -> list[tuple[int, float]]:

@@ -17,7 +17,8 @@ _HEADERS = {
     "best_validation": "best val", "test_score": "test",
     "best_config": "best configuration", "wall_time_s": "wall s",
     "best_validation_median": "best val", "test_score_median": "test",
-    "wall_time_s_median": "wall s",
+    "wall_time_s_median": "wall s", "hypervolume": "hypervolume",
+    "hypervolume_median": "hypervolume", "pareto_size": "front",
 }
 
 
@@ -33,7 +34,14 @@ def summary_table(rows: Sequence[Mapping[str, Any]], title: str = "") -> Any:
 
     table = Table(title=escape(title) if title else None)
     aggregated = bool(rows) and "runs" in rows[0]
-    if aggregated:
+    if bool(rows) and rows[0].get("decided_by") == "hypervolume":  # several objectives
+        cols = (["strategy", "runs", "hypervolume_median", "trials", "failed", "pruned",
+                 "wall_time_s_median"] if aggregated else
+                ["strategy", "seed", "hypervolume", "pareto_size", "trials", "failed",
+                 "pruned", "wall_time_s"])
+        if not aggregated and any("infeasible" in r for r in rows):
+            cols[5:5] = ["feasible", "infeasible"]
+    elif aggregated:
         cols = ["strategy", "runs", "best_validation_median", "test_score_median",
                 "best_config", "trials", "failed", "pruned", "wall_time_s_median"]
     else:
@@ -76,8 +84,11 @@ def _studies_table(rows: Sequence[Mapping[str, Any]], storage_path: str) -> Any:
     for c in ("study", "strategy", "metric", "best", "trials", "failed", "pruned", "running"):
         table.add_column(c)
     for r in rows:
+        best = r["best_validation"]
+        if r.get("decided_by") == "hypervolume":
+            best = f"front of {r['pareto_size']}"
         table.add_row(escape(r["study"]), escape(r["strategy"]), r["metric"],
-                      fmt(r["best_validation"]), str(r["trials"]), str(r["failed"]),
+                      fmt(best), str(r["trials"]), str(r["failed"]),
                       str(r["pruned"]), str(r["running"]))
     return table
 
@@ -136,9 +147,14 @@ def _report_one(view: Any, as_json: bool, as_csv: bool, html: str | None,
     from .display import make_console, trials_table
 
     console = make_console()
-    console.print(trials_table(view, view.metric))
+    if view.multi_objective or view.constrained:
+        console.print(vector_trials_table(view))
+    else:
+        console.print(trials_table(view, view.metric))
     row = summary(view)
-    if row["best_trial"] is None:
+    if view.multi_objective:
+        _print_front(console, view, row)
+    elif row["best_trial"] is None:
         console.print("no trial has completed yet", style="red")
     else:
         console.print(f"best trial {row['best_trial']}: validation {view.metric} "
@@ -153,6 +169,10 @@ def _report_one(view: Any, as_json: bool, as_csv: bool, html: str | None,
     console.print(f"strategy {view.strategy}, {row['trials']} trials ({row['failed']} failed, "
                   f"{row['pruned']} pruned), "
                   f"{state}", highlight=False)
+    if "infeasible" in row:
+        console.print(f"constraints: {row['feasible']} complete trials feasible, "
+                      f"{row['infeasible']} infeasible (never the best, never on the front)",
+                      highlight=False)
     result = importances(view)
     if result["importances"]:
         console.print(importance_table(result))
@@ -168,14 +188,24 @@ def _report_one(view: Any, as_json: bool, as_csv: bool, html: str | None,
 def _report_many(views: Sequence[Any], as_json: bool, as_csv: bool, html: str | None,
                  plots: str | None) -> None:
     from ..results.exports import to_csv, to_json
-    from ..results.stats import SUMMARY_COLUMNS, summary, verdict, verdict_lines
+    from ..results.stats import (
+        common_hypervolume,
+        summary,
+        summary_columns,
+        verdict,
+        verdict_lines,
+    )
 
     rows = [summary(v) for v in views]
+    common_hypervolume(rows, views)  # several objectives: one reference point for all
     written: list[Path] = []
     if plots:
-        from ..results.figures import best_so_far_plot, study_plots
+        from ..results.figures import best_so_far_plot, hypervolume_plot, study_plots
 
-        curve = best_so_far_plot(views, Path(plots) / "best_so_far.png", by="study")
+        if rows[0].get("decided_by") == "hypervolume":
+            curve = hypervolume_plot(views, Path(plots) / "hypervolume.png")
+        else:
+            curve = best_so_far_plot(views, Path(plots) / "best_so_far.png", by="study")
         written += [curve] if curve else []
         for v in views:
             written += study_plots(v, Path(plots) / v.name)
@@ -188,7 +218,7 @@ def _report_many(views: Sequence[Any], as_json: bool, as_csv: bool, html: str | 
         click.echo(to_json({"runs": rows, "winner": verdict(rows)}))
         return
     if as_csv:
-        click.echo(to_csv(rows, SUMMARY_COLUMNS), nl=False)
+        click.echo(to_csv(rows, summary_columns(rows)), nl=False)
         return
     from .display import make_console
 
@@ -198,6 +228,92 @@ def _report_many(views: Sequence[Any], as_json: bool, as_csv: bool, html: str | 
         console.print(line, highlight=False)
     for path in written:
         console.print(f"wrote {path}", highlight=False)
+
+
+def vector_trials_table(view: Any) -> Any:
+    """Every trial of a study with several objectives or constraints: each objective
+    (named, with its direction), each constraint value and whether the trial is
+    feasible; the front's trials (one objective: the best) marked ``*``."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from ..results.stats import trial_rows
+
+    front = {t.number for t in view.pareto_front} if view.multi_objective else (
+        {view.best_trial.number} if view.best_trial is not None else set())
+    table = Table(title=escape(f"study {view.name}: {len(view.trials)} trials"
+                               + (" (* on the Pareto front)" if view.multi_objective
+                                  else " (* best feasible)")))
+    params = view.param_names
+    scores = view.objective_names if view.multi_objective else [view.metric]
+    cons = view.constraint_names if view.constrained else []
+    table.add_column("#", justify="right", no_wrap=True)
+    for name in params:
+        table.add_column(escape(name), no_wrap=True)
+    for name, direction in zip(scores, view.directions, strict=True):
+        arrow = "max" if direction == "maximize" else "min"
+        table.add_column(escape(f"{name} ({arrow})"), justify="right", no_wrap=True)
+    for name in cons:
+        table.add_column(escape(name), justify="right", no_wrap=True)
+    if cons:
+        table.add_column("feasible")
+    table.add_column("state")
+    table.add_column("time s", justify="right", no_wrap=True)
+    for r in trial_rows(view):
+        state = r["state"]
+        note = r.get("error") or r.get("detail")
+        if note and state != "COMPLETE":
+            state += f": {str(note)[:60]}"
+        feasible = [] if not cons else ["-" if r["feasible"] is None
+                                        else "yes" if r["feasible"] else "NO"]
+        mark = " *" if r["number"] in front else ""
+        table.add_row(f"{r['number']}{mark}", *[escape(fmt(r.get(n))) for n in params],
+                      *[fmt(r.get(n)) for n in scores], *[fmt(r.get(n)) for n in cons],
+                      *feasible, escape(state),
+                      "-" if r["duration_s"] is None else f"{r['duration_s']:.2f}",
+                      style="dim" if r.get("feasible") is False else None)
+    return table
+
+
+def front_table(view: Any) -> Any:
+    """The Pareto front: number, each objective (name and direction), each constraint
+    and feasibility, the configuration; best first by the first objective."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from ..results.stats import pareto_rows
+
+    rows = pareto_rows(view)
+    table = Table(title=f"Pareto front: {len(rows)} trials (feasible, non-dominated, "
+                        "COMPLETE)")
+    table.add_column("#", justify="right", no_wrap=True)
+    for name, direction in zip(view.objective_names, view.directions, strict=True):
+        table.add_column(escape(f"{name} ({direction})"), justify="right", no_wrap=True)
+    cons = view.constraint_names if view.constrained else []
+    for name in cons:
+        table.add_column(escape(name), justify="right", no_wrap=True)
+    if cons:
+        table.add_column("feasible")
+    table.add_column("configuration", overflow="fold", ratio=1)
+    for r in rows:
+        table.add_row(str(r["number"]), *[fmt(r.get(n)) for n in view.objective_names],
+                      *[fmt(r.get(n)) for n in cons], *(["yes"] if cons else []),
+                      escape(fmt(r["params"])))
+    return table
+
+
+def _print_front(console: Any, view: Any, row: Mapping[str, Any]) -> None:
+    from ..results.stats import REFERENCE_RULE
+
+    if not row["pareto_size"]:
+        what = "no feasible trial" if view.scored_trials else "no trial has completed"
+        console.print(f"{what} yet: the Pareto front is empty", style="red", highlight=False)
+        return
+    console.print(front_table(view))
+    point = ", ".join(f"{n} {fmt(r)}" for n, r in zip(view.objective_names,
+                                                      row["reference_point"], strict=True))
+    console.print(f"hypervolume {fmt(row['hypervolume'])} against the reference point "
+                  f"{point} ({REFERENCE_RULE.split(': ', 1)[1]})", highlight=False)
 
 
 @click.command("report")
@@ -241,8 +357,12 @@ def print_comparison(comparison: Any, file: Any = None) -> None:
 
     console = make_console(file)
     metric = comparison.rows[0]["metric"] if comparison.rows else "value"
-    console.print(summary_table(comparison.rows, title=f"comparison ({metric}; "
-                                f"best validation and test of the retrained best)"))
+    if comparison.rows and comparison.rows[0].get("decided_by") == "hypervolume":
+        title = ("comparison (several objectives: hypervolume of each feasible Pareto front, "
+                 "one reference point for all)")
+    else:
+        title = f"comparison ({metric}; best validation and test of the retrained best)"
+    console.print(summary_table(comparison.rows, title=title))
     if comparison.repeats > 1:
         console.print(summary_table(comparison.by_strategy(), title=f"over {comparison.repeats} "
                                     f"seeds {comparison.seeds}: median [min, max]"))

@@ -1,5 +1,9 @@
 """Several strategies on the same problem, side by side (the notebook's comparison).
 
+Studies with several objectives are ranked by the hypervolume of their feasible Pareto
+front, all against one reference point computed over every run (see
+:func:`hpo_framework.results.stats.common_hypervolume`).
+
 Every strategy runs on the same backend, dataset, evaluator, budget and seed, each as
 its own study in the same storage, so the comparison can be resumed and reported on
 later. ``repeats`` runs each strategy with seeds ``seed, seed+1, ...``: one seed says
@@ -17,7 +21,7 @@ from typing import Any
 
 from ..errors import OptionError
 from ..results.model import StudyView
-from ..results.stats import aggregate, summary, verdict
+from ..results.stats import aggregate, common_hypervolume, summary, verdict
 
 #: comparison mode is reproducible by default, so running the same command resumes it
 DEFAULT_SEED = 0
@@ -100,7 +104,9 @@ class Comparison:
             out["by_strategy"] = self.by_strategy()
         if self.errors:
             out["final_test_errors"] = self.errors
-        out["winner"] = verdict(self.rows)  # the best validation decides; both scores shown
+        # the best validation decides (both scores shown); several objectives: the largest
+        # hypervolume against the common reference point
+        out["winner"] = verdict(self.rows)
         return out
 
     def write(self, directory: str | Path) -> list[Path]:
@@ -182,4 +188,7 @@ def run_comparison(
                 result.errors[study.name] = outcome.final_error
             result.rows.append(row)
             result.views.append(view)
+    # several objectives: every run's hypervolume against one reference point (the worst
+    # feasible value of each objective over all runs + 10% of its range), so they rank
+    common_hypervolume(result.rows, result.views)
     return result

@@ -12,7 +12,14 @@ from typing import Any
 from ..errors import HPOError
 from .format import fmt
 from .model import StudyView, as_view
-from .stats import REPEAT_COLUMNS, SUMMARY_COLUMNS, aggregate, summary, trial_rows
+from .stats import (
+    aggregate,
+    common_hypervolume,
+    pareto_front_json,
+    summary,
+    summary_columns,
+    trial_rows,
+)
 
 
 def _cell(value: Any) -> str:
@@ -64,6 +71,13 @@ def study_report(study: Any, importances: bool = True) -> dict[str, Any]:
         from .importance import importances as compute
 
         out["importances"] = compute(view)
+    if view.multi_objective:
+        from .stats import REFERENCE_RULE
+
+        out["pareto_front"] = pareto_front_json(view)
+        out["reference_rule"] = REFERENCE_RULE
+    elif view.constrained:
+        out["pareto_front"] = pareto_front_json(view)  # the best feasible trial(s)
     out["trials_table"] = trial_rows(view)
     if "strategy_stats" in view.attrs:
         out["strategy_stats"] = view.attrs["strategy_stats"]
@@ -100,11 +114,17 @@ def write_study_files(study: Any, directory: str | Path, plots: bool = True) -> 
 def comparison_markdown(rows: Sequence[Mapping[str, Any]],
                         agg: Sequence[Mapping[str, Any]] | None = None) -> str:
     metric = rows[0].get("metric", "value") if rows else "value"
-    text = f"Scores are {metric}; best_validation is the best trial's validation score.\n\n"
+    if rows and rows[0].get("decided_by") == "hypervolume":
+        from .stats import verdict_lines
+
+        text = "Studies with several objectives: " + " ".join(verdict_lines(rows)) + "\n\n"
+    else:
+        text = f"Scores are {metric}; best_validation is the best trial's validation score.\n\n"
     if agg is not None:
-        text += "### Over seeds (median, min, max)\n\n" + to_markdown(agg, REPEAT_COLUMNS) + "\n"
+        text += ("### Over seeds (median, min, max)\n\n"
+                 + to_markdown(agg, summary_columns(agg, repeated=True)) + "\n")
         text += "### Every run\n\n"
-    return text + to_markdown(rows, SUMMARY_COLUMNS)
+    return text + to_markdown(rows, summary_columns(rows))
 
 
 def write_comparison(rows: Sequence[Mapping[str, Any]], views: Sequence[StudyView],
@@ -114,18 +134,24 @@ def write_comparison(rows: Sequence[Mapping[str, Any]], views: Sequence[StudyVie
     from .html import comparison_html
 
     directory = _mkdir(directory)
+    common_hypervolume(rows, views)  # several objectives: one reference point for all
     agg = aggregate(rows) if repeats > 1 else None
     written = []
     (directory / "summary.md").write_text(comparison_markdown(rows, agg))
-    (directory / "summary.csv").write_text(to_csv(rows, SUMMARY_COLUMNS))
+    (directory / "summary.csv").write_text(to_csv(rows, summary_columns(rows)))
     payload: dict[str, Any] = {"runs": list(rows)}
     if agg is not None:
         payload["by_strategy"] = agg
-        (directory / "by_strategy.csv").write_text(to_csv(agg, REPEAT_COLUMNS))
+        (directory / "by_strategy.csv").write_text(to_csv(agg, summary_columns(agg, True)))
         written.append(directory / "by_strategy.csv")
     (directory / "summary.json").write_text(to_json(payload))
     written += [directory / "summary.md", directory / "summary.csv", directory / "summary.json"]
-    curve = best_so_far_plot(views, directory / "best_so_far.png")
+    if rows and rows[0].get("decided_by") == "hypervolume":
+        from .figures import hypervolume_plot
+
+        curve = hypervolume_plot(views, directory / "hypervolume.png")
+    else:
+        curve = best_so_far_plot(views, directory / "best_so_far.png")
     if curve is not None:
         written.append(curve)
     for view in views:
@@ -141,7 +167,8 @@ def write_study_output(study: Any, directory: str | Path) -> list[Path]:
     view = as_view(study)
     directory = _mkdir(directory)
     written = write_study_files(view, directory)
-    (directory / "summary.md").write_text(to_markdown([summary(view)], SUMMARY_COLUMNS))
+    row = summary(view)
+    (directory / "summary.md").write_text(to_markdown([row], summary_columns([row])))
     written.append(directory / "summary.md")
     written.append(study_html(view, directory / "report.html"))
     return written

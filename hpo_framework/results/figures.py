@@ -569,7 +569,11 @@ def study_plots(study: Any, directory: str | Path, with_curve: bool = True) -> l
     view = as_view(study)
     directory = Path(directory)
     made = []
-    if with_curve:
+    if view.multi_objective:  # the front and its hypervolume replace the best so far
+        made.append(pareto_plot(view, directory / "pareto.png"))
+        if with_curve:
+            made.append(hypervolume_plot([view], directory / "hypervolume.png"))
+    elif with_curve:
         made.append(best_so_far_plot([view], directory / "best_so_far.png"))
     made.append(params_plot(view, directory / "params.png"))
     made.append(parallel_plot(view, directory / "parallel.png"))
@@ -577,3 +581,114 @@ def study_plots(study: Any, directory: str | Path, with_curve: bool = True) -> l
     made.append(heatmap_plot(view, directory / "heatmap.png"))
     made.append(learning_curves_plot(view, directory / "learning_curves.png"))
     return [p for p in made if p is not None]
+
+
+# several objectives ---------------------------------------------------------------------
+def objective_label(view: StudyView, k: int) -> str:
+    better = "higher" if view.directions[k] == "maximize" else "lower"
+    return f"{view.objective_names[k]} ({view.directions[k]}: {better} is better)"
+
+
+def front_groups(study: Any) -> dict[str, Any] | None:
+    """What a Pareto-front figure draws, by group, each a list of trials: ``front`` (the
+    feasible non-dominated COMPLETE trials), ``dominated`` (feasible, dominated),
+    ``infeasible``; ``staircase``: the front's attainment line as objective-space
+    vertices (2 objectives). None for one objective or no scored trial."""
+    view = as_view(study)
+    if not view.multi_objective or not view.scored_trials:
+        return None
+    front = sorted(view.pareto_front, key=lambda t: (t.losses[0], t.losses[1], t.number))
+    on_front = {t.number for t in front}
+    feasible = view.feasible_trials
+    out: dict[str, Any] = {
+        "view": view, "front": front,
+        "dominated": [t for t in feasible if t.number not in on_front],
+        "infeasible": [t for t in view.scored_trials if not t.feasible],
+        "staircase": [],
+    }
+    if len(view.directions) == 2 and front:
+        stairs: list[tuple[float, float]] = [tuple(front[0].values[:2])]
+        for prev, t in zip(front, front[1:], strict=False):
+            stairs.append((t.values[0], prev.values[1]))  # across at the old level, then down
+            stairs.append((t.values[0], t.values[1]))
+        out["staircase"] = stairs
+    return out
+
+
+def pareto_figure(study: Any) -> Any:
+    """2 objectives: every scored trial, the feasible front in red joined by its
+    staircase, dominated feasible trials lighter, constraint-infeasible ones grey x.
+    3 objectives: the same as a 3-D scatter. None for one objective or more than 3."""
+    groups = front_groups(study)
+    if groups is None or len(groups["view"].directions) > 3:
+        return None
+    view = groups["view"]
+    d = len(view.directions)
+    fig = _figure(7.5, 5.6 if d == 3 else 5.0)
+    ax = fig.add_subplot(projection="3d") if d == 3 else fig.add_subplot()
+
+    def coords(trials: list[Any]) -> list[list[float]]:
+        return [[t.values[k] for t in trials] for k in range(d)]
+
+    if groups["infeasible"]:
+        ax.scatter(*coords(groups["infeasible"]), marker="x", s=22, color="0.6",
+                   label=f"infeasible ({len(groups['infeasible'])})")
+    if groups["dominated"]:
+        ax.scatter(*coords(groups["dominated"]), s=22, color="C0", alpha=0.35,
+                   label=f"dominated ({len(groups['dominated'])})")
+    if groups["staircase"]:
+        sx, sy = zip(*groups["staircase"], strict=True)
+        ax.plot(sx, sy, color="C3", lw=1.4, zorder=3)
+    ax.scatter(*coords(groups["front"]), s=44, color="C3", edgecolors="k", linewidths=0.5,
+               zorder=4, label=f"Pareto front ({len(groups['front'])})")
+    ax.set_xlabel(objective_label(view, 0))
+    ax.set_ylabel(objective_label(view, 1))
+    if d == 3:
+        ax.set_zlabel(objective_label(view, 2))
+    else:
+        ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize=8)
+    feasible = "feasible " if view.constrained else ""
+    ax.set_title(f"{view.name}: Pareto front of {len(groups['front'])} {feasible}trials "
+                 f"among {len(view.scored_trials)} complete")
+    return fig
+
+
+def hypervolume_figure(studies: Sequence[Any]) -> Any:
+    """The hypervolume of the feasible front against trial number, one line per study,
+    against one reference point computed over all of them (stated in the title)."""
+    from .stats import hypervolume_curve, reference_point
+
+    views = [as_view(s) for s in studies]
+    views = [v for v in views if v.multi_objective]
+    if not views or len({tuple(v.directions) for v in views}) > 1:
+        return None
+    reference = reference_point(views)
+    if reference is None:
+        return None
+    fig = _figure(8, 4.8)
+    ax = fig.add_subplot()
+    for i, v in enumerate(views):
+        xs, ys = hypervolume_curve(v, reference)
+        ax.step(xs, ys, where="post", color=f"C{i % 10}", lw=2, label=v.name)
+    ax.set_xlabel("trial number")
+    ax.set_ylabel("hypervolume (higher is better)")
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.grid(alpha=0.3)
+    ax.legend(loc="best", fontsize=8)
+    point = ", ".join(f"{n} {fmt(r)}" for n, r in zip(views[0].objective_names, reference,
+                                                      strict=True))
+    ax.set_title(f"Hypervolume of the feasible front; reference point {point}\n(the worst "
+                 "value of each objective over the feasible complete trials + 10% of its "
+                 "range)", fontsize=10)
+    return fig
+
+
+def pareto_plot(study: Any, path: str | Path) -> Path | None:
+    return _write(pareto_figure(study), path)
+
+
+def hypervolume_plot(studies: Sequence[Any], path: str | Path) -> Path | None:
+    return _write(hypervolume_figure(studies), path)

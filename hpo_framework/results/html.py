@@ -17,9 +17,11 @@ from ..errors import HPOError
 from .format import fmt, header
 from .model import StudyView, as_view
 from .stats import (
-    REPEAT_COLUMNS,
-    SUMMARY_COLUMNS,
+    REFERENCE_RULE,
+    common_hypervolume,
+    pareto_rows,
     summary,
+    summary_columns,
     trial_rows,
     verdict_lines,
     winner,
@@ -28,20 +30,23 @@ from .stats import (
 CSS = """body{font-family:system-ui,sans-serif;margin:2em;max-width:1300px}
 table{border-collapse:collapse;margin:1em 0;font-size:14px}
 th,td{border:1px solid #ccc;padding:4px 8px;text-align:left}th{background:#f0f0f0}
-tr.best td{background:#e8f6e8}img{max-width:100%;border:1px solid #eee;margin:.5em 0}
+tr.best td{background:#e8f6e8}tr.infeasible td{color:#999}img{max-width:100%;border:1px solid #eee;margin:.5em 0}
 figure{margin:1.5em 0}figcaption{color:#555}.note{color:#444}
 dl.setup{display:grid;grid-template-columns:max-content auto;gap:2px 12px}
 dl.setup dt{color:#555}dl.setup dd{margin:0}section.study{border-top:2px solid #ddd}"""
 
 
 def html_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None,
-               highlight: int | None = None, table_id: str | None = None) -> str:
-    """An HTML table with readable headers; row ``highlight`` (an index) is marked best."""
+               highlight: int | set[int] | None = None, table_id: str | None = None) -> str:
+    """An HTML table with readable headers; row ``highlight`` (an index, or a set of
+    them: a Pareto front) is marked best, a row whose ``feasible`` is False infeasible."""
     columns = list(columns or (rows[0].keys() if rows else []))
     head = "".join(f"<th>{escape(header(c))}</th>" for c in columns)
+    marked = highlight if isinstance(highlight, set) else {highlight}
     body = []
     for i, r in enumerate(rows):
-        cls = ' class="best"' if i == highlight else ""
+        cls = ' class="best"' if i in marked else (
+            ' class="infeasible"' if r.get("feasible") is False else "")
         cells = "".join(f"<td>{escape(fmt(r.get(c)))}</td>" for c in columns)
         body.append(f"<tr{cls}>{cells}</tr>")
     ident = f" id='{escape(table_id)}'" if table_id else ""
@@ -92,6 +97,7 @@ class Figures:
             figs = study_figures(view)
             if not with_curve:
                 figs.pop("best_so_far", None)
+                figs.pop("hypervolume", None)
             return "".join(self.plotly(k, f) for k, f in figs.items())
         import tempfile
 
@@ -100,6 +106,20 @@ class Figures:
         with tempfile.TemporaryDirectory() as tmp:
             return "".join(self.png(p, f"{view.name}: {p.stem.replace('_', ' ')}")
                            for p in study_plots(view, tmp, with_curve=with_curve))
+
+    def hypervolume(self, views: Sequence[StudyView]) -> str:
+        if self.interactive:
+            from .interactive import hypervolume_spec
+
+            spec = hypervolume_spec(views)
+            return "" if spec is None else self.plotly("hypervolume", spec)
+        import tempfile
+
+        from .figures import hypervolume_plot
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = hypervolume_plot(views, Path(tmp) / "hypervolume.png")
+            return "" if path is None else self.png(path, "hypervolume")
 
     def best_so_far(self, views: Sequence[StudyView], by: str = "strategy") -> str:
         if self.interactive:
@@ -153,15 +173,31 @@ def study_section(view: StudyView, figures: Figures, heading: str = "h2",
     row = summary(view)
     best = view.best_trial
     rows = trial_rows(view)
-    index = None if best is None else [r["number"] for r in rows].index(best.number)
+    numbers = [r["number"] for r in rows]
+    index: int | set[int] | None = None if best is None else numbers.index(best.number)
+    counts = (f"{row['trials']} trials finished, {row['failed']} failed, "
+              f"{row['pruned']} pruned, {row['running']} running")
+    if "infeasible" in row:
+        counts += f"; {row['feasible']} feasible, {row['infeasible']} infeasible"
+    if view.multi_objective:
+        index = {numbers.index(t.number) for t in view.pareto_front}
+        point = ", ".join(f"{n} {fmt(r)}" for n, r in zip(view.objective_names,
+                                                          row["reference_point"] or [],
+                                                          strict=False))
+        headline = (f"<p class='front'>Pareto front: {row['pareto_size']} trials; "
+                    f"hypervolume {escape(fmt(row['hypervolume']))} (reference point "
+                    f"{escape(point)}; {escape(REFERENCE_RULE.split(': ', 1)[1])}); "
+                    f"{escape(counts)}</p>")
+        front = ["<h3>Pareto front</h3>", html_table(pareto_rows(view), table_id="front")]
+    else:
+        headline = (f"<p>best: {escape(fmt(row['best_validation']))} "
+                    f"({escape(fmt(row['best_config']))}), trial "
+                    f"{escape(fmt(row['best_trial']))}; {escape(counts)}</p>")
+        front = []
     parts = [f"<section class='study' id='study-{escape(view.name)}'>"
              f"<{heading}>{escape(view.name)}{escape(mark)}</{heading}>", setup_list(view),
-             f"<p>best: {escape(fmt(row['best_validation']))} "
-             f"({escape(fmt(row['best_config']))}), trial {escape(fmt(row['best_trial']))}; "
-             f"{row['trials']} trials finished, {row['failed']} failed, "
-             f"{row['pruned']} pruned, {row['running']} running</p>",
-             html_table([row], SUMMARY_COLUMNS), importance_table(view),
-             figures.of_study(view, with_curve=with_curve),
+             headline, html_table([row], summary_columns([row])), *front,
+             importance_table(view), figures.of_study(view, with_curve=with_curve),
              "<h3>Trials</h3>", html_table(rows, highlight=index), "</section>"]
     return "".join(parts)
 
@@ -170,8 +206,10 @@ def study_html(study: Any, path: str | Path) -> Path:
     """The HTML report of one study: setup, summary, importances, figures, every trial."""
     view = as_view(study)
     figures = Figures()
-    body = [f"<p class='note'>strategy {escape(view.strategy)}, {escape(view.direction)} "
-            f"{escape(view.metric)}; stored in {escape(str(view.storage_path))}</p>",
+    goal = ", ".join(f"{d} {n}" for d, n in zip(view.directions, view.objective_names,
+                                                 strict=True))
+    body = [f"<p class='note'>strategy {escape(view.strategy)}, {escape(goal)}; "
+            f"stored in {escape(str(view.storage_path))}</p>",
             study_section(view, figures)]
     return _write(path, page(f"Study {view.name}", body, figures))
 
@@ -183,9 +221,13 @@ def comparison_html(views: Sequence[Any], path: str | Path, *,
     """Several studies: the summary (winner marked), best so far, one section per study."""
     views = [as_view(v) for v in views]
     rows = list(rows) if rows is not None else [summary(v) for v in views]
+    common_hypervolume(rows, views)
     figures = Figures()
     top = winner(rows)
     metric = rows[0].get("metric", "value") if rows else "value"
+    if rows and rows[0].get("decided_by") == "hypervolume":
+        return _write(path, page(title, _mo_comparison(views, rows, agg, figures, top),
+                                 figures))
     body = [f"<p class='note'>Scores are {escape(str(metric))}; best validation is the best "
             f"trial's validation score, test the best configuration retrained on all "
             f"training data.</p>"]
@@ -200,12 +242,34 @@ def comparison_html(views: Sequence[Any], path: str | Path, *,
         body += [f"<p class='best-test'>{escape(line)}</p>" for line in lines[1:]]
     if agg is not None:
         body += ["<h2>Over seeds (median, min, max)</h2>",
-                 html_table(agg, REPEAT_COLUMNS, highlight=winner(
+                 html_table(agg, summary_columns(agg, True), highlight=winner(
                      [{"best_validation": a["best_validation_median"],
                        "direction": rows[0].get("direction")} for a in agg]))]
-    body += ["<h2>Every run</h2>", html_table(rows, SUMMARY_COLUMNS, highlight=top),
+    body += ["<h2>Every run</h2>", html_table(rows, summary_columns(rows), highlight=top),
              figures.best_so_far(views, by=by)]
     for i, view in enumerate(views):
         body.append(study_section(view, figures, with_curve=False,
                                   mark=" (winner)" if i == top else ""))
     return _write(path, page(title, body, figures))
+
+
+def _mo_comparison(views: Sequence[StudyView], rows: Sequence[Mapping[str, Any]],
+                   agg: Sequence[Mapping[str, Any]] | None, figures: Figures,
+                   top: int | None) -> list[str]:
+    """A comparison of studies with several objectives: ranked by hypervolume against
+    one reference point, said so; the hypervolume curves; one section per study."""
+    body = [f"<p class='note'>Several objectives: runs are ranked by the hypervolume of "
+            f"their feasible Pareto front, all against one reference point ("
+            f"{escape(REFERENCE_RULE.split(': ', 1)[1])}, over every run).</p>"]
+    body += [f"<p class='winner'>{escape(line)}</p>" for line in verdict_lines(rows)]
+    if agg is not None:
+        best = max(range(len(agg)), key=lambda i: (agg[i].get("hypervolume_median") or
+                                                   float("-inf"), -i))
+        body += ["<h2>Over seeds (median, min, max)</h2>",
+                 html_table(agg, summary_columns(agg, True), highlight=best)]
+    body += ["<h2>Every run</h2>", html_table(rows, summary_columns(rows), highlight=top),
+             figures.hypervolume(views)]
+    for i, view in enumerate(views):
+        body.append(study_section(view, figures, with_curve=False,
+                                  mark=" (winner)" if i == top else ""))
+    return body

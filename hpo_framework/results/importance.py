@@ -78,4 +78,6 @@ def _compute(view: StudyView, seed: int) -> dict[str, Any]:
     out["importances"] = {name: round(share, 4) for name, share in ranked}
     out["note"] = (f"{METHOD} of a 64-tree forest fitted to {len(trials)} complete trials; "
                    "shares sum to 1")
+    if view.multi_objective:
+        out["note"] += f" (for the first objective, {view.objective_names[0]})"
     return out

@@ -382,9 +382,96 @@ def study_figures(study: Any) -> dict[str, dict[str, Any]]:
               "timeline": lambda: timeline_spec(view),
               "generations": lambda: generations_spec(view),
               "heatmap": lambda: heatmap_spec(view)}
+    if view.multi_objective:  # the front and its hypervolume replace the best so far
+        makers = {"pareto": lambda: pareto_spec(view),
+                  "hypervolume": lambda: hypervolume_spec([view]),
+                  **{k: m for k, m in makers.items() if k != "best_so_far"}}
     out = {}
     for kind, make in makers.items():
         spec = make()
         if spec is not None:
             out[kind] = spec
     return out
+
+
+def _hover(view: StudyView, t: Any) -> str:
+    parts = [f"trial {t.number}"] + [f"{n}={fmt(v)}" for n, v in
+                                      zip(view.objective_names, t.values or [], strict=False)]
+    if t.constraints is not None:
+        parts.append("feasible" if t.feasible else "infeasible: " + ", ".join(
+            fmt(c) for c in t.constraints))
+    return "<br>".join([", ".join(parts), fmt(t.params)])
+
+
+def pareto_spec(study: Any) -> dict[str, Any] | None:
+    """The Pareto front (2 objectives: a scatter with the front's staircase; 3: a 3-D
+    scatter): the feasible front in red, dominated feasible trials lighter, infeasible
+    ones grey. None for one objective or more than 3."""
+    from .figures import front_groups, objective_label
+
+    groups = front_groups(study)
+    if groups is None or len(groups["view"].directions) > 3:
+        return None
+    view = groups["view"]
+    d = len(view.directions)
+    kind = "scatter3d" if d == 3 else "scatter"
+    axes = "xyz"[:d]
+
+    def trace(name: str, trials: list[Any], marker: dict[str, Any]) -> dict[str, Any]:
+        out = {"type": kind, "mode": "markers", "name": f"{name} ({len(trials)})",
+               "marker": marker, "text": [_hover(view, t) for t in trials],
+               "customdata": [t.number for t in trials], "hoverinfo": "text"}
+        for k, a in enumerate(axes):
+            out[a] = [t.values[k] for t in trials]
+        return out
+
+    data = []
+    if groups["infeasible"]:
+        data.append(trace("infeasible", groups["infeasible"],
+                          {"color": "#aaaaaa", "symbol": "x", "size": 6}))
+    if groups["dominated"]:
+        data.append(trace("dominated", groups["dominated"],
+                          {"color": COLORS[0], "opacity": 0.35, "size": 7}))
+    if groups["staircase"]:
+        sx, sy = zip(*groups["staircase"], strict=True)
+        data.append({"type": "scatter", "mode": "lines", "name": "front", "x": list(sx),
+                     "y": list(sy), "line": {"color": "#d62728", "width": 1.5},
+                     "hoverinfo": "skip", "showlegend": False})
+    data.append(trace("Pareto front", groups["front"],
+                      {"color": "#d62728", "size": 9, "line": {"width": 1, "color": "#000"}}))
+    feasible = "feasible " if view.constrained else ""
+    title = (f"{view.name}: Pareto front of {len(groups['front'])} {feasible}trials among "
+             f"{len(view.scored_trials)} complete")
+    labels = [{"title": {"text": objective_label(view, k)}} for k in range(d)]
+    if d == 3:
+        layout = _layout(title, height=560, scene={"xaxis": labels[0], "yaxis": labels[1],
+                                                   "zaxis": labels[2]})
+    else:
+        layout = _layout(title, xaxis=labels[0], yaxis=labels[1])
+    return {"data": data, "layout": layout}
+
+
+def hypervolume_spec(studies: Sequence[Any]) -> dict[str, Any] | None:
+    """Hypervolume of the feasible front against trial number, one line per study, all
+    against one reference point (named in the title)."""
+    from .stats import hypervolume_curve, reference_point
+
+    views = [as_view(s) for s in studies]
+    views = [v for v in views if v.multi_objective]
+    if not views or len({tuple(v.directions) for v in views}) > 1:
+        return None
+    reference = reference_point(views)
+    if reference is None:
+        return None
+    data = []
+    for i, v in enumerate(views):
+        xs, ys = hypervolume_curve(v, reference)
+        data.append({"type": "scatter", "mode": "lines", "name": v.name, "x": xs, "y": ys,
+                     "line": {"shape": "hv", "color": COLORS[i % len(COLORS)], "width": 2}})
+    point = ", ".join(f"{n} {fmt(r)}" for n, r in zip(views[0].objective_names, reference,
+                                                      strict=True))
+    return {"data": data, "reference_point": reference, "layout": _layout(
+        f"Hypervolume (higher is better); reference point {point}: the worst feasible "
+        "value of each objective + 10% of its range",
+        xaxis={"title": {"text": "trial number"}},
+        yaxis={"title": {"text": "hypervolume"}})}

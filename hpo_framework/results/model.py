@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +29,105 @@ class StudyView:
     attrs: dict[str, Any] = field(default_factory=dict)
     storage_path: str | None = None
     created: str | None = None
+    #: every objective's direction, in order (one objective: ``[direction]``)
+    directions: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.directions:
+            stored = self.config.get("directions")
+            self.directions = [str(d) for d in stored] if isinstance(stored, list | tuple) \
+                and stored else [self.direction]
+        self.trials = [_with_vectors(t, self.directions) for t in self.trials]
 
     @classmethod
     def from_study(cls, study: Any) -> StudyView:
+        directions = getattr(study, "directions", None)
         return cls(study.name, study.direction, dict(study.config), list(study.trials),
-                   dict(study.attrs), study.storage.path, getattr(study, "created", None))
+                   dict(study.attrs), study.storage.path, getattr(study, "created", None),
+                   list(directions) if directions else [])
+
+    # several objectives and constraints -------------------------------------------------
+    @property
+    def multi_objective(self) -> bool:
+        return len(self.directions) > 1
+
+    @property
+    def constrained(self) -> bool:
+        """True when the study has constraints (stored in its config, or on a trial)."""
+        return bool(self.config.get("constraints")) or any(
+            t.constraints is not None for t in self.trials)
+
+    @property
+    def objective_names(self) -> list[str]:
+        """One name per objective: the metrics the study optimizes (``--metric a,b``),
+        else Optuna's ``values_0``, ``values_1``, ... (one objective: the metric)."""
+        if not self.multi_objective:
+            return [self.metric]
+        names = self.config.get("objectives") or self.config.get("metrics")
+        if isinstance(names, str):
+            names = [n.strip() for n in names.split(",") if n.strip()]
+        if not isinstance(names, list | tuple) or len(names) < len(self.directions):
+            metric = self.config.get("metric")
+            names = [n.strip() for n in metric.split(",") if n.strip()] \
+                if isinstance(metric, str) else list(metric) \
+                if isinstance(metric, list | tuple) else []
+        if len(names) < len(self.directions) or len(set(names[:len(self.directions)])) \
+                < len(self.directions):
+            return [f"values_{i}" for i in range(len(self.directions))]
+        return [str(n) for n in names[:len(self.directions)]]
+
+    @property
+    def constraint_names(self) -> list[str]:
+        """``constraint_0``, ... one per constraint value the trials hold."""
+        width = max((len(t.constraints) for t in self.trials if t.constraints), default=0)
+        return [f"constraint_{i}" for i in range(width)]
+
+    @property
+    def constraint_texts(self) -> list[str]:
+        """What each constraint is, when the study says (``n_params<=20000``), else []."""
+        stored = self.config.get("constraints")
+        if isinstance(stored, str):
+            stored = [stored]
+        if isinstance(stored, list | tuple) and all(isinstance(c, str) for c in stored):
+            return list(stored)
+        return []
+
+    @property
+    def scored_trials(self) -> list[Trial]:
+        """COMPLETE trials with every objective finite (feasible or not), by number."""
+        return [t for t in sorted(self.trials, key=lambda t: t.number)
+                if t.state is TrialState.COMPLETE and t.losses is not None
+                and len(t.losses) == len(self.directions)
+                and all(isinstance(x, int | float) and math.isfinite(x) for x in t.losses)]
+
+    @property
+    def feasible_trials(self) -> list[Trial]:
+        """The scored trials whose constraints all hold (every one without constraints)."""
+        return [t for t in self.scored_trials if t.feasible]
+
+    @cached_property
+    def pareto_front(self) -> list[Trial]:
+        """The non-dominated feasible COMPLETE trials (by their losses), by number; one
+        objective: the best feasible trials (all of them on a tie). Trials with equal
+        losses are all on it or all off it, as in ``contracts.pareto.non_dominated``.
+
+        Kept as an archive of distinct loss vectors (each new one is dropped when one in
+        it dominates it, else joins and drops those it dominates): a pass costs the
+        trials times the front, not the trials squared, for 10,000 trials."""
+        from ..contracts.pareto import dominates
+
+        pool = self.feasible_trials
+        if len(self.directions) <= 2:
+            kept = _front_2d([tuple(t.losses) for t in pool])
+            return [t for t in pool if tuple(t.losses) in kept]
+        archive: list[tuple[float, ...]] = []
+        for t in pool:
+            p = tuple(t.losses)
+            if p in archive or any(dominates(q, p) for q in archive):
+                continue
+            archive = [q for q in archive if not dominates(p, q)] + [p]
+        kept = set(archive)
+        return [t for t in pool if tuple(t.losses) in kept]
 
     @property
     def space(self) -> Space | None:
@@ -50,6 +145,9 @@ class StudyView:
 
     @property
     def metric(self) -> str:
+        """The metric's name; with several objectives the first one's (the headline)."""
+        if self.multi_objective:
+            return self.objective_names[0]
         return str(self.config.get("metric") or "value")
 
     @property
@@ -65,8 +163,11 @@ class StudyView:
 
     @property
     def best_trial(self) -> Trial | None:
-        """The best complete trial; the lowest number wins a tie."""
-        done = self.complete_trials
+        """The best complete feasible trial; the lowest number wins a tie. None for a
+        study with several objectives (its best trials are :attr:`pareto_front`)."""
+        if self.multi_objective:
+            return None
+        done = [t for t in self.complete_trials if t.feasible]
         if not done:
             return None
         sign = 1.0 if self.direction == "minimize" else -1.0
@@ -88,6 +189,14 @@ class StudyView:
                 "n_trials")
         out = {k: self.config.get(k) for k in keys if self.config.get(k) is not None}
         out.setdefault("direction", self.direction)
+        if self.multi_objective:
+            out["objectives"] = ", ".join(f"{n} ({d})" for n, d in
+                                          zip(self.objective_names, self.directions,
+                                              strict=True))
+            out.pop("direction", None)
+        if self.constrained:
+            out["constraints"] = ", ".join(self.constraint_texts) or \
+                f"{len(self.constraint_names)} (feasible when <= 0)"
         if self.created:
             out["created"] = self.created[:19].replace("T", " ")
         return out
@@ -119,9 +228,52 @@ def load_study(storage: Any, name: str) -> StudyView:
             f"{len(names)} of them; list them with: hpo-run report --storage {storage.path}")
         raise StorageError(f"no study '{name}' in {storage.path}{hint} (studies: {listing})")
     trials = storage.load_trials(record.study_id, record.direction)
+    directions = getattr(record, "directions", None)
     return StudyView(record.name, record.direction, record.config, trials,
                      storage.get_study_attrs(record.study_id), storage.path,
-                     getattr(record, "created", None))
+                     getattr(record, "created", None),
+                     list(directions) if directions else [])
+
+
+def _front_2d(points: list[tuple[float, ...]]) -> set[tuple[float, ...]]:
+    """The non-dominated distinct points of one or two losses, by one sweep in sorted
+    order (n log n): after sorting, a point is dominated exactly when an earlier,
+    different point has a second loss no larger, i.e. when its second loss is not below
+    the smallest one seen before its group of equal points."""
+    kept: set[tuple[float, ...]] = set()
+    best = math.inf
+    distinct = sorted(set(points))
+    for p in distinct:
+        if len(p) == 1:
+            return {distinct[0]} if distinct else set()
+        if p[1] < best:
+            kept.add(p)
+            best = p[1]
+    return kept
+
+
+def _with_vectors(t: Trial, directions: list[str]) -> Trial:
+    """A trial with ``values`` and ``losses`` filled where the record left them out
+    (a one-objective trial stored before several objectives existed: ``[value]``)."""
+    if t.state is not TrialState.COMPLETE:
+        return t
+    values = t.values
+    if values is None and t.value is not None and len(directions) == 1:
+        values = [t.value]
+    if values is None or len(values) != len(directions):
+        return t
+    losses = t.losses
+    if losses is None or len(losses) != len(directions):
+        try:
+            losses = [float(v) if d == "minimize" else -float(v)
+                      for v, d in zip(values, directions, strict=True)]
+        except (TypeError, ValueError):
+            return t
+    if values is t.values and losses is t.losses:
+        return t
+    import dataclasses
+
+    return dataclasses.replace(t, values=list(values), losses=list(losses))
 
 
 def as_view(study: Any) -> StudyView:

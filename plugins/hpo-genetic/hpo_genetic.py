@@ -92,9 +92,11 @@ class GeneticStrategy(Strategy):
                                        "number of parameters d, 6 + d/4; with several "
                                        "objectives at least 8 after the first)"),
         "hall_of_fame": Option(1, int, low=0, nullable=False,
-                               help="elites carried into every next generation"),
+                               help="elites carried into every next generation (one "
+                                    "objective; NSGA-II keeps its own)"),
         "tournament_size": Option(3, int, low=1, nullable=False,
-                                  help="selection pressure (the notebook: 2)"),
+                                  help="selection pressure (the notebook: 2; several "
+                                       "objectives: NSGA-II's binary tournaments)"),
         "cxpb": Option(0.8, float, low=0.0, high=1.0, nullable=False,
                        help="probability that a pair is crossed"),
         "mutpb": Option(0.2, float, low=0.0, high=1.0, nullable=False,
@@ -108,7 +110,8 @@ class GeneticStrategy(Strategy):
         "parents": Option("archive", str, choices=("archive", "population"), nullable=False,
                           help="archive: tournaments among the best population_size "
                                "individuals of all generations so far (mu + lambda); "
-                               "population: among the last generation only (the notebook)"),
+                               "population: among the last generation only (the notebook); "
+                               "several objectives: always NSGA-II's parents and children"),
         "fresh": Option(True, bool, nullable=False,
                         help="a child that decodes to a configuration some generation "
                              "already had is mutated again (up to 10 times), so each "
@@ -120,7 +123,8 @@ class GeneticStrategy(Strategy):
         "restart_after": Option(12, int, low=0, nullable=False,
                                 help="generations without a better best (or a parent pool "
                                      "collapsed to one point) before the population is "
-                                     "re-drawn around the kept elites; 0: never"),
+                                     "re-drawn around the kept elites; 0: never (one "
+                                     "objective)"),
     }
 
     @classmethod

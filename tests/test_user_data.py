@@ -204,6 +204,15 @@ def test_kfold_over_every_row_with_test_size_zero_and_a_file_metric(tmp_path):
     assert 0 <= trial["metrics"]["accuracy"] <= 1  # the defaults are recorded too
     assert "test_score" not in data or data["test_score"] is None
 
+    # the same run with the final test on: one line before anything runs or is written
+    refused = run_cli(*FAST, "--dataset", "file", "--data-path", "d.csv", "-D", "target=label",
+                      "-D", "test_size=0", "--evaluator", "kfold", "--storage", "other.db",
+                      cwd=tmp_path)
+    assert refused.returncode == 1
+    assert refused.stderr.strip() == ("Error: dataset 'd' has no test rows (test_size=0), so "
+                                      "there is no final test: add --no-final-test")
+    assert not (tmp_path / "other.db").exists()
+
 
 def test_a_missing_target_column_through_hpo_run_is_one_line(tmp_path):
     _table(tmp_path / "d.csv")

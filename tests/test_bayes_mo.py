@@ -169,3 +169,19 @@ def test_one_objective_trials_take_the_single_objective_path():
     assert strategy._n_objectives() == 1 and not strategy._constrained()
     assert strategy._fits == {} and strategy.stats()["model_fits"] >= 1  # log-EI's own GP
     assert len({strategy.space.key(t.params) for t in told}) == 7
+
+
+def test_optimize_with_directions_and_constraints_end_to_end():
+    from hpo_framework import optimize
+    from hpo_framework.contracts.pareto import non_dominated
+
+    study = optimize(lambda p: [p["x"], 1.0 - p["x"] + p["y"]], PLANE, strategy="bayes",
+                     n_trials=10, seed=0, directions=["minimize", "minimize"],
+                     constraints=lambda t: [t.params["x"] - 0.7], **QUICK)
+    trials = [t for t in study.trials if t.state == TrialState.COMPLETE]
+    assert len(trials) == 10
+    feasible = [t for t in trials if t.feasible]
+    front = {t.number for t in study.best_trials}
+    assert front == {feasible[i].number for i in non_dominated([t.losses for t in feasible])}
+    model = [t for t in trials if t.number >= QUICK["n_initial_points"]]
+    assert sum(t.number in front for t in model) >= len(model) - 2, [t.params for t in model]

@@ -20,6 +20,10 @@ a box that the next slice keeps unchanged carried on (merged) instead of cut, wh
 leaves ``O(n)`` boxes for 3 objectives on the fronts a study has (a box count is at
 most ``(n + 1)^(M - 1)`` in general).
 
+**Outputs.** With several objectives ``output_transform=auto`` standardizes each loss:
+hypervolume improvement is invariant to an affine map of each loss (up to one constant
+factor), not to a power transform, so EHVI then ranks candidates as on the raw losses.
+
 **Reference point** (in each GP's transformed units): per objective, the worst feasible
 observation plus 10% of the feasible observations' range (plus 1, one standardized
 unit, where they are all equal). The front's nadir + 10% was measured worse

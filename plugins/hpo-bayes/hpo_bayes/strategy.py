@@ -48,7 +48,8 @@ class BayesStrategy(Strategy):
                                    nullable=False,
                                    help="losses standardized, or power-transformed first "
                                         "(HEBO: Box-Cox or Yeo-Johnson; heavy tails); "
-                                        "auto: whichever gives the GP more evidence"),
+                                        "auto: whichever gives the GP more evidence "
+                                        "(several objectives: standardize)"),
         "categorical_encoding": Option("onehot", str, choices=("onehot", "ordinal"),
                                        nullable=False,
                                        help="categoricals with 3+ choices one-hot, or by "
@@ -79,7 +80,8 @@ class BayesStrategy(Strategy):
         "liar": Option("cl_min", str, choices=("cl_min", "cl_mean", "cl_max", "kb"),
                        nullable=False,
                        help="value assumed for trials still running when a batch is asked "
-                            "(kb: kriging believer, the GP's own mean)"),
+                            "(kb: kriging believer, the GP's own mean; always kb with "
+                            "several objectives or constraints)"),
         "pruned": Option("curve", str, choices=("curve", "offset", "worst"), nullable=False,
                          help="what the model is told for a PRUNED trial: a predicted final "
                               "loss, from a GP over (configuration, step) fitted on every "
@@ -295,8 +297,12 @@ class BayesStrategy(Strategy):
         digest = data_digest((xs, targets, [c for _, c in outs]))
         rng = self._rng("acq-mo", len(xs), digest, pending)
         believed = feats(np.asarray(pending, dtype=float)) if pending else None
-        fits = [self._fit_role(("objective", j), xs, targets[j], cfg["output_transform"])
-                for j in range(m)]
+        # hypervolume is invariant to an affine map of each loss, not to a power
+        # transform: ``auto`` standardizes several objectives, so EHVI ranks candidates
+        # as it would on the losses themselves
+        how = ("standardize" if m > 1 and cfg["output_transform"] == "auto"
+               else cfg["output_transform"])
+        fits = [self._fit_role(("objective", j), xs, targets[j], how) for j in range(m)]
         predicts = [gp.posterior(believed) for gp, _ in fits]
         cons = []
         for i in range(n_cons):

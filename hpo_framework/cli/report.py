@@ -281,10 +281,10 @@ def front_table(view: Any) -> Any:
     from rich.markup import escape
     from rich.table import Table
 
-    from ..results.stats import pareto_rows
+    from ..results.stats import pareto_rows, trials_word
 
     rows = pareto_rows(view)
-    table = Table(title=f"Pareto front: {len(rows)} trials (feasible, non-dominated, "
+    table = Table(title=f"Pareto front: {trials_word(len(rows))} (feasible, non-dominated, "
                         "COMPLETE)")
     table.add_column("#", justify="right", no_wrap=True)
     for name, direction in zip(view.objective_names, view.directions, strict=True):

@@ -649,7 +649,8 @@ def pareto_figure(study: Any) -> Any:
         ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
     feasible = "feasible " if view.constrained else ""
-    ax.set_title(f"{view.name}: Pareto front of {len(groups['front'])} {feasible}trials "
+    plural = "" if len(groups["front"]) == 1 else "s"
+    ax.set_title(f"{view.name}: Pareto front of {len(groups['front'])} {feasible}trial{plural} "
                  f"among {len(view.scored_trials)} complete")
     return fig
 

@@ -23,6 +23,7 @@ from .stats import (
     summary,
     summary_columns,
     trial_rows,
+    trials_word,
     verdict_lines,
     winner,
 )
@@ -184,7 +185,7 @@ def study_section(view: StudyView, figures: Figures, heading: str = "h2",
         point = ", ".join(f"{n} {fmt(r)}" for n, r in zip(view.objective_names,
                                                           row["reference_point"] or [],
                                                           strict=False))
-        headline = (f"<p class='front'>Pareto front: {row['pareto_size']} trials; "
+        headline = (f"<p class='front'>Pareto front: {trials_word(row['pareto_size'])}; "
                     f"hypervolume {escape(fmt(row['hypervolume']))} (reference point "
                     f"{escape(point)}; {escape(REFERENCE_RULE.split(': ', 1)[1])}); "
                     f"{escape(counts)}</p>")

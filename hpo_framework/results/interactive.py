@@ -440,8 +440,9 @@ def pareto_spec(study: Any) -> dict[str, Any] | None:
     data.append(trace("Pareto front", groups["front"],
                       {"color": "#d62728", "size": 9, "line": {"width": 1, "color": "#000"}}))
     feasible = "feasible " if view.constrained else ""
-    title = (f"{view.name}: Pareto front of {len(groups['front'])} {feasible}trials among "
-             f"{len(view.scored_trials)} complete")
+    plural = "" if len(groups["front"]) == 1 else "s"
+    title = (f"{view.name}: Pareto front of {len(groups['front'])} {feasible}trial{plural} "
+             f"among {len(view.scored_trials)} complete")
     labels = [{"title": {"text": objective_label(view, k)}} for k in range(d)]
     if d == 3:
         layout = _layout(title, height=560, scene={"xaxis": labels[0], "yaxis": labels[1],

@@ -401,6 +401,10 @@ def _affordable(snaps: list[tuple[int, list[list[float]]]], d: int
     return snaps
 
 
+def trials_word(n: int) -> str:
+    return f"{n} trial" + ("" if n == 1 else "s")
+
+
 def pareto_rows(study: Any) -> list[dict[str, Any]]:
     """The Pareto front as rows: number, each objective (by name), each constraint and
     feasible (a constrained study), params; in the order of the first objective (best

@@ -18,7 +18,13 @@ from contextlib import contextmanager
 from typing import Any
 
 from hpo_framework.results import load_study, open_storage, summary
-from hpo_framework.results.stats import last_update, trial_rows, winner
+from hpo_framework.results.stats import (
+    common_hypervolume,
+    last_update,
+    pareto_rows,
+    trial_rows,
+    winner,
+)
 
 _cache: dict[tuple, Any] = {}
 _cache_lock = threading.Lock()
@@ -63,13 +69,20 @@ def _load(storage: Any, name: str) -> tuple[Any, bool]:
 
 def study_row(view: Any, alive: bool = False) -> dict[str, Any]:
     row = summary(view)
-    return {"name": view.name, "strategy": view.strategy,
-            "backend": view.config.get("backend"), "dataset": view.config.get("dataset"),
-            "metric": view.metric, "direction": view.direction, "state": state(view, alive),
-            "trials": row["trials"], "failed": row["failed"], "pruned": row["pruned"],
-            "running": row["running"], "best": row["best_validation"],
-            "best_trial": row["best_trial"], "last_update": last_update(view),
-            "created": view.created}
+    out = {"name": view.name, "strategy": view.strategy,
+           "backend": view.config.get("backend"), "dataset": view.config.get("dataset"),
+           "metric": view.metric, "direction": view.direction, "state": state(view, alive),
+           "trials": row["trials"], "failed": row["failed"], "pruned": row["pruned"],
+           "running": row["running"], "best": row["best_validation"],
+           "best_trial": row["best_trial"], "last_update": last_update(view),
+           "created": view.created}
+    if "infeasible" in row:  # a constrained study
+        out.update(feasible=row["feasible"], infeasible=row["infeasible"])
+    if view.multi_objective:  # several objectives: the front, not one best
+        out.update(directions=row["directions"], objectives=row["objectives"],
+                   pareto_size=row["pareto_size"], hypervolume=row["hypervolume"],
+                   reference_point=row["reference_point"])
+    return out
 
 
 def studies(path: str) -> dict[str, Any]:
@@ -99,9 +112,19 @@ def _page(view: Any, alive: bool) -> dict[str, Any]:
         row["datetime_start"] = t.datetime_start
         row["datetime_complete"] = t.datetime_complete
         row["intermediate"] = list(t.intermediate)
-    return {"study": study_row(view, alive), "setup": view.setup(),
-            "params": view.param_names, "metric": view.metric,
-            "version": f"{version(view)}:{state(view, alive)}", "trials": rows}
+        if view.multi_objective or view.constrained:
+            row["values"] = t.values
+            row["constraints"] = t.constraints
+    out = {"study": study_row(view, alive), "setup": view.setup(),
+           "params": view.param_names, "metric": view.metric,
+           "version": f"{version(view)}:{state(view, alive)}", "trials": rows}
+    if view.constrained:
+        out["constraints"] = view.constraint_names
+    if view.multi_objective:
+        out["objectives"] = view.objective_names
+        out["directions"] = list(view.directions)
+        out["pareto_front"] = pareto_rows(view)
+    return out
 
 
 def _cached(key: tuple, make: Any) -> Any:
@@ -138,14 +161,22 @@ def figures(path: str, name: str, x: str | None = None, y: str | None = None
 
 
 def compare(path: str, names: Sequence[str]) -> dict[str, Any]:
-    """``GET /api/compare?studies=a,b``: summary rows (winner marked), setups, best so far."""
-    from hpo_framework.results.interactive import best_so_far_spec
+    """``GET /api/compare?studies=a,b``: summary rows (winner marked), setups, best so far.
+    Studies with several objectives: each row's hypervolume against one reference point
+    common to all of them, the largest wins, and ``hypervolume`` holds their curves."""
+    from hpo_framework.results.interactive import best_so_far_spec, hypervolume_spec
 
     with _storage(path) as storage:
         views = [load_study(storage, n) for n in names]  # one snapshot
     rows = [summary(v) for v in views]
+    common_hypervolume(rows, views)
     for row, view in zip(rows, views, strict=True):
         row["setup"] = view.setup()
     top = winner(rows)
-    return {"studies": rows, "winner": None if top is None else rows[top]["study"],
-            "best_so_far": best_so_far_spec(views, by="study")}
+    out = {"studies": rows, "winner": None if top is None else rows[top]["study"],
+           "best_so_far": best_so_far_spec(views, by="study")}
+    if rows and rows[0].get("decided_by") == "hypervolume":
+        out["decided_by"] = "hypervolume"
+        out["hypervolume"] = hypervolume_spec(views)
+        out["best_so_far"] = None
+    return out

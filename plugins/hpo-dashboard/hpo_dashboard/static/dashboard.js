@@ -59,7 +59,8 @@ function indexPage() {
         el("td", {}, el("a", {href: "/study/" + encodeURIComponent(s.name)}, s.name)),
         el("td", {}, fmt(s.strategy)), el("td", {}, fmt(s.backend)), el("td", {}, fmt(s.dataset)),
         el("td", {class: "state"}, s.state), el("td", {class: "trials"}, fmt(s.trials)),
-        el("td", {}, fmt(s.failed)), el("td", {}, fmt(s.pruned)), el("td", {class: "best"}, fmt(s.best)),
+        el("td", {}, fmt(s.failed)), el("td", {}, fmt(s.pruned)),
+        el("td", {class: "best"}, s.pareto_size !== undefined ? "front of " + s.pareto_size : fmt(s.best)),
         el("td", {}, fmt(s.last_update)));
     });
     document.querySelector("#studies tbody").replaceChildren(...rows);
@@ -78,7 +79,13 @@ function studyPage() {
   filter.oninput = stateFilter.onchange = () => renderTable();
   cx.onchange = cy.onchange = () => { refresh(); };
 
-  function columns() { return ["number", ...data.params, "value", "state", "detail", "duration_s", "error"]; }
+  // several objectives: one column each (named), constraints and feasibility when the
+  // study has constraints; the front's rows are marked like the best row
+  function columns() {
+    const scores = data.objectives ? data.objectives : ["value"];
+    const cons = data.constraints ? [...data.constraints, "feasible"] : [];
+    return ["number", ...data.params, ...scores, ...cons, "state", "detail", "duration_s", "error"];
+  }
   function cell(t, c) { return c === "value" ? t.value : (c in t.params ? t.params[c] : t[c]); }
   function renderTable() {
     if (!data) return;
@@ -101,8 +108,10 @@ function studyPage() {
       return (x < y ? -1 : 1) * sortDir;
     });
     const best = data.study.best_trial;
+    const rowClass = t => (data.objectives ? t.pareto : t.number === best) ? "best"
+      : t.feasible === false ? "infeasible" : "";
     document.querySelector("#trials tbody").replaceChildren(...rows.map(t =>
-      el("tr", {"data-number": String(t.number), class: t.number === best ? "best" : ""},
+      el("tr", {"data-number": String(t.number), class: rowClass(t)},
         ...cols.map(c => el("td", {class: c === "state" ? "state-" + t.state : c === "error" ? "error" : ""},
           fmt(cell(t, c)))))));
     document.getElementById("shown").textContent = rows.length + " of " + data.trials.length + " trials";
@@ -114,10 +123,17 @@ function studyPage() {
     const figs = await getJSON(api + "/figures" + q);
     data = figs.page; version = figs.version;
     const s = data.study;
+    const goal = s.objectives ? s.objectives.map((n, i) => s.directions[i] + " " + n).join(", ")
+      : `${s.direction} ${s.metric}`;
+    const outcome = s.objectives
+      ? `Pareto front of ${s.pareto_size} (feasible) trials, hypervolume ${fmt(s.hypervolume)} ` +
+        `(reference point ${fmt(s.reference_point)}: the worst feasible value of each objective + 10% of its range)`
+      : `best ${fmt(s.best)} (trial ${fmt(s.best_trial)})`;
+    const feasible = s.infeasible !== undefined ? `; ${s.feasible} feasible, ${s.infeasible} infeasible` : "";
     document.getElementById("summary").textContent =
-      `${s.strategy} on ${fmt(s.backend)}/${fmt(s.dataset)}, ${s.direction} ${s.metric}: ` +
-      `${s.trials} finished (${s.failed} failed, ${s.pruned} pruned), ${s.running} running; ` +
-      `best ${fmt(s.best)} (trial ${fmt(s.best_trial)}); ${s.state}`;
+      `${s.strategy} on ${fmt(s.backend)}/${fmt(s.dataset)}, ${goal}: ` +
+      `${s.trials} finished (${s.failed} failed, ${s.pruned} pruned), ${s.running} running${feasible}; ` +
+      `${outcome}; ${s.state}`;
     setupList(document.getElementById("setup"), data.setup);
     renderTable();
     const contour = figs.figures.contour;
@@ -125,7 +141,7 @@ function studyPage() {
       for (const s of [cx, cy]) s.replaceChildren(...contour.choices.map(n => el("option", {value: n}, n)));
       cx.value = contour.pair[0]; cy.value = contour.pair[1];
     }
-    for (const kind of ["best_so_far", "importances", "slices", "parallel", "contour",
+    for (const kind of ["pareto", "hypervolume", "best_so_far", "importances", "slices", "parallel", "contour",
                         "learning_curves", "timeline", "generations", "heatmap"]) {
       draw("fig-" + kind, figs.figures[kind]);
     }
@@ -142,18 +158,26 @@ function comparePage() {
   let last = null;
   poll(async () => {
     const data = await getJSON("/api/compare?studies=" + names.map(encodeURIComponent).join(","));
-    const key = JSON.stringify(data.studies.map(s => [s.study, s.trials, s.best_validation]));
+    const key = JSON.stringify(data.studies.map(s => [s.study, s.trials, s.best_validation, s.hypervolume]));
     if (key === last) return;
     last = key;
+    const byHV = data.decided_by === "hypervolume";
     document.getElementById("winner").textContent = data.winner ? "winner: " + data.winner : "no trial completed yet";
+    document.getElementById("score-head").textContent = byHV ? "hypervolume" : "best val";
+    document.getElementById("decided").textContent = byHV && data.studies.length
+      ? "Several objectives: ranked by the hypervolume of each feasible Pareto front, all against one reference point (" +
+        fmt(data.studies[0].reference_point) + "): the worst feasible value of each objective over every study, + 10% of its range."
+      : "";
     document.querySelector("#compare tbody").replaceChildren(...data.studies.map(s =>
       el("tr", {class: s.study === data.winner ? "winner" : "", "data-study": s.study},
         el("td", {}, el("a", {href: "/study/" + encodeURIComponent(s.study)}, s.study)),
         ...["strategy", "backend", "dataset", "evaluator", "seed"].map(k => el("td", {}, fmt(s.setup[k]))),
-        el("td", {}, fmt(s.best_validation)), el("td", {}, fmt(s.test_score)), el("td", {}, fmt(s.best_config)),
+        el("td", {class: "score"}, fmt(byHV ? s.hypervolume : s.best_validation)), el("td", {}, fmt(s.test_score)),
+        el("td", {}, byHV ? "front of " + fmt(s.pareto_size) : fmt(s.best_config)),
         el("td", {}, fmt(s.trials)), el("td", {}, fmt(s.failed)),
         el("td", {}, s.wall_time_s === null ? "-" : s.wall_time_s.toFixed(1)), el("td", {}, fmt(s.setup.created)))));
     draw("fig-best_so_far", data.best_so_far);
+    draw("fig-hypervolume", data.hypervolume);
   });
 }
 

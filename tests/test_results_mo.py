@@ -290,3 +290,55 @@ def test_comparison_object_ranks_by_hypervolume(db, tmp_path):
     header = (tmp_path / "summary.csv").read_text().splitlines()[0].split(",")
     assert header[:4] == ["strategy", "seed", "hypervolume", "pareto_size"]
     assert "hypervolume" in (tmp_path / "summary.md").read_text()
+
+
+# the dashboard: the installed plugin's command, a real server, a real browser ----------
+def test_dashboard_shows_the_front_and_ranks_by_hypervolume(db, tmp_path):
+    from pathlib import Path
+
+    from test_dashboard import _get, _start, _stop
+
+    view = load_study(db, "mo")
+    front = expected_front(view)
+    proc, url = _start(db)
+    try:
+        status, data = _get(url + "api/studies/mo/figures")
+        assert status == 200
+        assert {"pareto", "hypervolume"} <= set(data["figures"])
+        assert "best_so_far" not in data["figures"]
+        page = data["page"]
+        assert page["objectives"] == ["values_0", "values_1"]
+        assert page["directions"] == DIRECTIONS and page["constraints"] == ["constraint_0"]
+        assert sorted(r["number"] for r in page["pareto_front"]) == front
+        assert sorted(t["number"] for t in page["trials"] if t["pareto"]) == front
+        assert page["study"]["pareto_size"] == len(front)
+        status, data = _get(url + "api/compare?studies=mo,small")
+        assert data["decided_by"] == "hypervolume" and data["hypervolume"] is not None
+        best = max(data["studies"], key=lambda r: r["hypervolume"])
+        assert data["winner"] == best["study"]
+        # the page: the front drawn, its rows marked, the infeasible ones greyed
+        from browser import CHROMIUM, Browser
+
+        if not Path(CHROMIUM).exists():
+            pytest.skip(f"{CHROMIUM} is missing")
+        with Browser() as b:
+            b.goto(url + "study/mo")
+            drawn = b.wait_for("document.querySelector('#fig-pareto .main-svg') && "
+                               "document.getElementById('fig-pareto').data"
+                               ".find(d => d.name.startsWith('Pareto front')).x.length")
+            assert drawn == len(front)
+            marked = b.wait_for("[...document.querySelectorAll('#trials tr.best')]"
+                                ".map(r => Number(r.dataset.number)).sort((a, b) => a - b)")
+            assert marked == front
+            infeasible = sum(1 for t in view.trials if t.state is TrialState.COMPLETE
+                             and not t.feasible)
+            assert b.evaluate("document.querySelectorAll('#trials tr.infeasible').length") \
+                == infeasible
+            assert "hypervolume" in b.evaluate("document.getElementById('summary').textContent")
+            b.goto(url + "compare?studies=mo,small")
+            assert b.wait_for("document.querySelector('#compare tr.winner')?.dataset.study"
+                              ) == best["study"]
+            assert b.wait_for("document.getElementById('score-head').textContent") == \
+                "hypervolume"
+    finally:
+        _stop(proc)

@@ -163,6 +163,11 @@ def test_any_sklearn_scorer_name_equals_the_scorer_and_is_maximized(name, task, 
     expected = get_scorer(name)(model, x[80:], y[80:])  # scikit-learn scoring the estimator
     assert metric.fn(y[80:], pred, proba) == pytest.approx(expected)
     assert score_all(task, y[80:], pred, proba)[name] == pytest.approx(expected)
+    if proba is not None:  # a float32 model's probabilities: no warning, the same score
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            low = metric.fn(y[80:], pred, proba.astype(np.float32))
+        assert low == pytest.approx(expected, rel=1e-4, abs=1e-6)
 
 
 def test_metrics_are_picklable_and_a_custom_one_is_imported_again(tmp_path):

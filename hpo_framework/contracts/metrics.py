@@ -268,20 +268,25 @@ class SklearnScorer:
 
     def __call__(self, y, pred, proba=None) -> float:
         import inspect
+        import warnings
 
         import numpy as np
 
         scorer = self._scorer()
         fn, kwargs = scorer._score_func, dict(scorer._kwargs)
-        if _response_method(scorer) == "predict":
-            return float(scorer._sign * fn(y, pred, **kwargs))
-        proba = np.asarray(proba, dtype=float)
-        k = proba.shape[1] if proba.ndim == 2 else 2
-        if proba.ndim == 2 and k == 2:  # binary: the positive class's column, as sklearn
-            proba = proba[:, 1]
-        if "labels" not in kwargs and "labels" in inspect.signature(fn).parameters:
-            kwargs["labels"] = np.arange(k)  # a fold without some class still scores
-        return float(scorer._sign * fn(y, proba, **kwargs))
+        with warnings.catch_warnings():  # zero division and the like: silent, as built-ins
+            warnings.simplefilter("ignore")
+            if _response_method(scorer) == "predict":
+                return float(scorer._sign * fn(y, pred, **kwargs))
+            proba = np.asarray(proba, dtype=np.float64)
+            if proba.ndim == 2:  # rows summing to 1 in float64 (a float32 model's do not)
+                proba = proba / proba.sum(axis=1, keepdims=True)
+            k = proba.shape[1] if proba.ndim == 2 else 2
+            if proba.ndim == 2 and k == 2:  # binary: the positive class's column, as sklearn
+                proba = proba[:, 1]
+            if "labels" not in kwargs and "labels" in inspect.signature(fn).parameters:
+                kwargs["labels"] = np.arange(k)  # a fold without some class still scores
+            return float(scorer._sign * fn(y, proba, **kwargs))
 
     def __repr__(self) -> str:
         return f"SklearnScorer({self.name!r})"

@@ -139,11 +139,12 @@ def test_with_no_feasible_trial_it_asks_where_feasibility_is_likely():
     assert asked["x"] < 0.3, asked
 
 
-def test_several_objectives_resume_exactly_with_batches_and_failures():
+@pytest.mark.parametrize("how", ["ehvi", "parego"])
+def test_several_objectives_resume_exactly_with_batches_and_failures(how):
     def evaluate(p):
         return [p["x"] ** 2 + p["y"], (1 - p["x"]) ** 2 + p["y"]], [p["y"] - 0.6]
 
-    whole = bayes(seed=4)
+    whole = bayes(seed=4, multi_objective=how)
     told = []
     while len(told) < 10:
         asked = whole.ask(2)
@@ -158,7 +159,7 @@ def test_several_objectives_resume_exactly_with_batches_and_failures():
     running = whole.ask(1)  # one still running when the driver dies
     expected = whole.ask(2)
     history = told + [Trial(number=len(told), params=running[0], state=TrialState.RUNNING)]
-    resumed = bayes(seed=4)
+    resumed = bayes(seed=4, multi_objective=how)
     resumed.restore(history)
     assert resumed.ask(2) == expected
 

@@ -32,9 +32,11 @@ def candidates(rng: Any, features: Any, X: Any, y: Any, n_points: int,
 
 
 def maximize(score: Callable[[Any], Any], rng: Any, features: Any, X: Any, y: Any,
-             n_points: int, local_points: float, n_restarts: int) -> list[list[float]]:
+             n_points: int, local_points: float, n_restarts: int,
+             n_incumbents: int = 1) -> list[list[float]]:
     """Points of the unit cube, best ``score`` first: the 20 best candidates and where
-    L-BFGS-B ended from the ``n_restarts`` best ones and from the best of ``X``."""
+    L-BFGS-B ended from the ``n_restarts`` best ones and from the ``n_incumbents`` best
+    of ``X`` (several objectives: points of the front)."""
     import numpy as np
     from scipy.optimize import minimize
 
@@ -42,7 +44,7 @@ def maximize(score: Callable[[Any], Any], rng: Any, features: Any, X: Any, y: An
     values = score(cand_u)
     order = np.argsort(-values, kind="stable")
     starts = [cand_u[i] for i in order[:n_restarts]]
-    starts.append(X[int(np.argmin(y))])
+    starts.extend(X[i] for i in np.argsort(y, kind="stable")[:n_incumbents])
     cont = features.continuous
     found_u, found_v = [cand_u[order[:20]]], [values[order[:20]]]
     if cont:  # all starts climb together: one L-BFGS-B over their stacked coordinates

@@ -88,6 +88,12 @@ class BayesStrategy(Strategy):
                               "reported value (curve), or its loss at the step it stopped "
                               "plus the finished trials' median change from there to their "
                               "end (offset); or the worst loss seen, as a FAILED one (worst)"),
+        "multi_objective": Option("ehvi", str, choices=("ehvi", "parego"), nullable=False,
+                                  help="several objectives: exact log expected hypervolume "
+                                       "improvement, one GP per objective (ehvi), or "
+                                       "ParEGO: one GP on a random augmented Chebyshev "
+                                       "scalarization of the normalized losses per "
+                                       "proposal, log-EI on it"),
     }
 
     @classmethod
@@ -256,8 +262,12 @@ class BayesStrategy(Strategy):
             if built is None:
                 return []
             score, xs, rank, rng = built
+            # L-BFGS-B also climbs from up to 5 points of the front (ranked 0, in a
+            # random order), as Optuna's GPSampler does; one objective: the best point
+            front = int(np.sum(rank < 1.0)) if self._n_objectives() > 1 else 1
             found = maximize(score, rng, self._features, np.asarray(xs, dtype=float), rank,
-                             cfg["n_points"], cfg["local_points"], cfg["n_restarts_optimizer"])
+                             cfg["n_points"], cfg["local_points"], cfg["n_restarts_optimizer"],
+                             n_incumbents=max(1, min(5, front)))
         self.seconds += time.perf_counter() - started
         return found
 
@@ -290,12 +300,14 @@ class BayesStrategy(Strategy):
             worst = np.max([outs[i][0] for i in done], axis=0)
             targets = [[float(losses[j]) if losses is not None and len(losses) == m
                         else float(worst[j]) for losses, _ in outs] for j in range(m)]
-        n_cons = max((len(c) for _, c in outs if c is not None), default=0)
-        feasible = [i for i in done
-                    if outs[i][1] is None or all(c <= 0 for c in outs[i][1])]
         pending = list(self._pending.values())
         digest = data_digest((xs, targets, [c for _, c in outs]))
         rng = self._rng("acq-mo", len(xs), digest, pending)
+        if m > 1 and cfg["multi_objective"] == "parego":
+            targets, m = [_parego(np.asarray(targets, dtype=float).T, done, rng)], 1
+        n_cons = max((len(c) for _, c in outs if c is not None), default=0)
+        feasible = [i for i in done
+                    if outs[i][1] is None or all(c <= 0 for c in outs[i][1])]
         believed = feats(np.asarray(pending, dtype=float)) if pending else None
         # hypervolume is invariant to an affine map of each loss, not to a power
         # transform: ``auto`` standardizes several objectives, so EHVI ranks candidates
@@ -434,3 +446,15 @@ def _outcome(trial: Trial) -> tuple[list[float] | None, list[float] | None]:
         losses = None
     cons = None if trial.constraints is None else [float(c) for c in trial.constraints]
     return (None if losses is None else [float(v) for v in losses]), cons
+
+
+def _parego(losses: Any, done: list[int], rng: Any) -> list[float]:
+    """ParEGO's scalar loss (Knowles 2006): each loss normalized to [0, 1] over the
+    COMPLETE trials, then ``max_j w_j f_j + 0.05 sum_j w_j f_j`` with weights ``w`` drawn
+    uniformly from the simplex (from ``rng``: a function of the data)."""
+    import numpy as np
+
+    lo, hi = losses[done].min(axis=0), losses[done].max(axis=0)
+    f = (losses - lo) / np.where(hi > lo, hi - lo, 1.0)
+    w = rng.dirichlet(np.ones(losses.shape[1]))
+    return ((f * w).max(axis=1) + 0.05 * (f * w).sum(axis=1)).tolist()

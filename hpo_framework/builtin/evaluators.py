@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ..contracts.backend import Backend, Evaluator, fit_and_score
@@ -82,8 +83,11 @@ class Holdout(Evaluator):
         return arrays
 
     def evaluate(self, backend: Backend, params: dict[str, Any], dataset: Dataset,
-                 metric: Metric) -> dict[str, Any]:
-        scores, steps = fit_and_score(backend, params, dataset, *self.arrays(dataset), metric)
+                 metric: Metric, *, metrics: Sequence[Metric] = ()) -> dict[str, Any]:
+        """The metrics of the validation rows (``metric``, ``metrics``, the task's and
+        the measured ones: ``fit_and_score``); the value is ``metric``'s."""
+        scores, steps = fit_and_score(backend, params, dataset, *self.arrays(dataset), metric,
+                                      metrics=metrics)
         return {"value": scores[metric.name], "metrics": scores, "intermediate": steps}
 
 
@@ -113,7 +117,10 @@ class KFold(Evaluator):
                                   f"{smallest} folds, or -E stratify=false")
 
     def evaluate(self, backend: Backend, params: dict[str, Any], dataset: Dataset,
-                 metric: Metric) -> dict[str, Any]:
+                 metric: Metric, *, metrics: Sequence[Metric] = ()) -> dict[str, Any]:
+        """Each metric (``metric``, ``metrics``, the task's and the measured ones:
+        ``fit_and_score``) is its mean over the folds, with its ``_std``; ``folds``
+        holds ``metric`` per fold."""
         import numpy as np
 
         stratify = self.config["stratify"] and dataset.task == "classification"
@@ -125,15 +132,17 @@ class KFold(Evaluator):
             tr = np.concatenate([f for j, f in enumerate(folds) if j != k])
             # the pruner follows the first fold's curve: later folds run to the end
             scores, steps = fit_and_score(backend, params, dataset, x[tr], y[tr], x[va], y[va],
-                                          metric, prune=k == 0)
+                                          metric, prune=k == 0, metrics=metrics)
             per_fold.append(scores)
             steps_all.append(steps)
-        metrics: dict[str, Any] = {}
-        for key in per_fold[0]:
+        out: dict[str, Any] = {}
+        for key in per_fold[0]:  # those every fold recorded
+            if not all(key in s for s in per_fold):
+                continue
             vals = [s[key] for s in per_fold]
-            metrics[key] = float(np.mean(vals))
-            metrics[f"{key}_std"] = float(np.std(vals))
-        metrics["folds"] = [s[metric.name] for s in per_fold]
+            out[key] = float(np.mean(vals))
+            out[f"{key}_std"] = float(np.std(vals))
+        out["folds"] = [s[metric.name] for s in per_fold]
         # per-step mean over folds, at the steps every fold reported (a trial resumed from
         # a checkpoint: fold 0 reports only the steps after it)
         intermediate = []
@@ -144,7 +153,7 @@ class KFold(Evaluator):
                 keys = set.intersection(*(set(r) for r in records))
                 intermediate.append({k: float(np.mean([r[k] for r in records]))
                                      for k in sorted(keys)})
-        return {"value": metrics[metric.name], "metrics": metrics, "intermediate": intermediate}
+        return {"value": out[metric.name], "metrics": out, "intermediate": intermediate}
 
 
 @hookimpl

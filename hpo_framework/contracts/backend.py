@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 from ..options import Configurable
@@ -75,6 +75,12 @@ class Backend(Configurable):
         round it stopped at). Default: the params as they are."""
         return params
 
+    def n_params(self, model: Any) -> int | None:
+        """The trained model's number of parameters (a network's trainable weights, the
+        nodes of a booster's trees: each backend says what it counts), recorded as the
+        trial's ``n_params``; None when unknown (then nothing is recorded)."""
+        return None
+
     def release(self, model: Any) -> None:
         """Free what one trial held (a Keras session, say). Called after every fit."""
 
@@ -82,11 +88,15 @@ class Backend(Configurable):
         """Import heavy libraries before the first trial. Worker processes call it when
         they start, so a library's import time does not count against a trial's timeout."""
 
-    def score(self, model: Any, x: Any, y: Any, dataset: Dataset) -> dict[str, float]:
-        """Every metric of the dataset's task, computed by the core's numpy metrics."""
+    def score(self, model: Any, x: Any, y: Any, dataset: Dataset,
+              metrics: Sequence[Metric] = ()) -> dict[str, float]:
+        """Every metric of the dataset's task, computed by the core's numpy metrics, and
+        each of ``metrics`` (the ones the study asks for, a custom one say) that the
+        model's outputs allow."""
         pred = self.predict(model, x)
         proba = self.predict_proba(model, x) if dataset.task == "classification" else None
-        return score_all(dataset.task, y, pred, proba)
+        scores = score_all(dataset.task, y, pred, proba)
+        return {**scores, **scored(metrics, y, pred, proba, skip=scores)}
 
 
 class Evaluator(Configurable):
@@ -102,10 +112,153 @@ class Evaluator(Configurable):
         """Refuse a dataset this evaluator cannot split (before any trial runs)."""
 
     def evaluate(
-        self, backend: Backend, params: dict[str, Any], dataset: Dataset, metric: Metric
+        self, backend: Backend, params: dict[str, Any], dataset: Dataset, metric: Metric,
+        *, metrics: Sequence[Metric] = (),
     ) -> dict[str, Any]:
-        """Return ``{"value": float, "metrics": {...}, "intermediate": [...]}``."""
+        """Return ``{"value": float, "metrics": {...}, "intermediate": [...]}``: the value
+        is ``metric``'s; ``metrics`` holds it, every metric in ``metrics`` (more metrics
+        the study records) and the measured ones (:func:`fit_and_score`). An evaluator
+        written before ``metrics=`` existed still works: callers check
+        :func:`accepts_metrics` first."""
         raise NotImplementedError
+
+
+def accepts_metrics(evaluator: Any) -> bool:
+    """True when ``evaluator.evaluate`` takes the ``metrics=`` keyword (or ``**kwargs``);
+    a third-party evaluator written before it existed does not, and is called without."""
+    return _accepts(getattr(evaluator, "evaluate", None), "metrics")
+
+
+def _accepts(fn: Any, name: str) -> bool:
+    import inspect
+
+    if fn is None:
+        return False
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return False
+    return name in params or any(p.kind is inspect.Parameter.VAR_KEYWORD
+                                 for p in params.values())
+
+
+def scored(metrics: Sequence[Metric], y: Any, pred: Any, proba: Any = None,
+           skip: Any = (), y_index: Any = None) -> dict[str, float]:
+    """Each metric of ``metrics`` (not named in ``skip``) computed from a model's outputs:
+    ``pred`` (labels or values) and ``proba`` (class probabilities; None when the model
+    has none: the metrics that need them are left out). A metric that needs
+    probabilities gets ``y_index`` (the labels as column positions of ``proba``) when
+    given, else ``y``."""
+    out: dict[str, float] = {}
+    labels: int | None = None
+    for m in metrics:
+        if m.name in skip or m.name in out or getattr(m, "fn", None) is None:
+            continue
+        if m.needs_proba and proba is None:
+            continue
+        if getattr(m, "binary", False):  # defined for two classes only
+            if labels is None:
+                import numpy as np
+
+                labels = len(np.unique(np.concatenate([np.ravel(y), np.ravel(pred)])))
+            if labels > 2:
+                continue
+        target = y_index if m.needs_proba and y_index is not None else y
+        out[m.name] = float(m.fn(target, pred, proba))
+    return out
+
+
+def asked_metrics(report: Report | None) -> tuple[Metric, ...]:
+    """The metrics the evaluation records (the study's metric first), as ``fit`` finds
+    them on its ``report``: a backend that reports per epoch adds ``val_<name>`` for each
+    one it can compute cheaply from its validation outputs (see :func:`epoch_scores`).
+    Empty for a ``report`` that is not :func:`fit_and_score`'s."""
+    return tuple(getattr(report, "metrics", ()) or ())
+
+
+def epoch_scores(report: Report | None, y: Any, pred: Any, proba: Any = None,
+                 have: Any = (), y_index: Any = None) -> dict[str, float]:
+    """``val_<name>`` of each asked metric (:func:`asked_metrics`) computed from one
+    epoch's validation outputs (as :func:`scored`), except those in ``have`` (already
+    reported) and the measured ones."""
+    asked = [m for m in asked_metrics(report)
+             if f"val_{m.name}" not in have and m.name not in MEASURED]
+    return {f"val_{k}": v for k, v in scored(asked, y, pred, proba, y_index=y_index).items()}
+
+
+class BestEpoch:
+    """``-B score=best`` for a backend that trains by epochs: the epoch whose validation
+    value of the study's metric (``val_<metric>``, in its direction; without one,
+    ``val_loss``) was best so far, and what ``snapshot()`` kept of the model then. Ties
+    keep the earlier epoch. Inactive (``epoch`` stays None) unless ``active``.
+
+    ``state()`` goes into a paused fit's checkpoint and ``BestEpoch(..., state=)`` takes
+    it back, so a resumed trial still knows the epochs before its pause."""
+
+    def __init__(self, report: Report | None, active: bool, state: Any = None) -> None:
+        metric = getattr(report, "metric", None)
+        self.active = bool(active and report is not None)
+        self.key = "val_loss" if metric is None else f"val_{metric.name}"
+        self.sign = -1.0 if metric is not None and metric.direction == "maximize" else 1.0
+        self.epoch: int | None = None
+        self.loss = float("inf")  # the best value so far, as a loss (minimized)
+        self.kept: Any = None
+        self.extra: Any = None
+        if state and state.get("best"):
+            self.epoch, self.loss, self.kept = state["best"]
+
+    def update(self, epoch: int, values: dict[str, float], snapshot: Callable[[], Any],
+               extra: Any = None) -> bool:
+        """After an epoch: keep ``snapshot()`` (and ``extra``, the validation output say)
+        when ``values`` are the best so far; True when they are."""
+        import math
+
+        if not self.active:
+            return False
+        if self.key in values:
+            loss = self.sign * float(values[self.key])
+        elif "val_loss" in values:
+            loss = float(values["val_loss"])
+        else:
+            return False
+        if not math.isfinite(loss) or loss >= self.loss:
+            return False
+        self.epoch, self.loss, self.kept, self.extra = int(epoch), loss, snapshot(), extra
+        return True
+
+    def state(self) -> dict[str, Any]:
+        """What a paused fit's checkpoint keeps of it (empty when inactive)."""
+        return {"best": (self.epoch, self.loss, self.kept)} if self.epoch is not None else {}
+
+
+#: what every trial's evaluation measures beside the metrics (issue 25's "deployment"
+#: metrics, all minimized): fit seconds, prediction ms per validation row, parameters
+MEASURED = ("train_s", "latency_ms", "n_params")
+#: timed predictions of the whole validation set after one untimed warm-up; the best
+#: one counts (the least disturbed by other work on the machine)
+LATENCY_REPEATS = 3
+
+
+def measure_latency(backend: Backend, model: Any, x: Any) -> float | None:
+    """Mean prediction time per row, in milliseconds: ``backend.predict`` on all rows of
+    ``x`` (a copy, so that a backend's cached output of the validation rows is not
+    reused), once untimed (compiles, caches), then :data:`LATENCY_REPEATS` times; the
+    best time over the rows. None when ``x`` has no rows."""
+    import time
+
+    import numpy as np
+
+    rows = len(x)
+    if rows == 0:
+        return None
+    x = np.array(x, copy=True)
+    backend.predict(model, x)
+    best = float("inf")
+    for _ in range(LATENCY_REPEATS):
+        started = time.perf_counter()
+        backend.predict(model, x)
+        best = min(best, time.perf_counter() - started)
+    return best * 1000.0 / rows
 
 
 def signal(values: dict[str, float], metric: Metric | None) -> float | None:
@@ -132,13 +285,24 @@ def fit_and_score(
     y_val: Any,
     metric: Metric | None = None,
     prune: bool = True,
+    *,
+    metrics: Sequence[Metric] = (),
 ) -> tuple[dict[str, float], list[dict[str, float]]]:
     """Train on one split, score on the other; per-epoch reports are collected. With a
     ``metric`` each report also goes to the running trial (``value``: the pruning signal);
     when its pruner says stop (and ``prune``), ``TrialPruned`` ends training there, and
     when it says pause, ``TrialPaused`` (which a resumable backend gives its checkpoint).
     A trial resumed from a checkpoint goes on from it (its earlier steps are the
-    driver's)."""
+    driver's).
+
+    The scores hold every metric of the task, ``metric`` and ``metrics`` (more the study
+    records; ``report.metrics`` tells ``fit`` which, for its per-epoch values) and what
+    is measured the same way for every backend (:data:`MEASURED`): ``train_s``, the wall
+    seconds of ``backend.fit`` (of the part after a pause, for a resumed trial);
+    ``latency_ms`` (:func:`measure_latency`); ``n_params`` (:meth:`Backend.n_params`,
+    left out when the backend does not know)."""
+    import time
+
     from ..errors import TrialPaused, TrialPruned
     from .objective import current_trial
 
@@ -160,11 +324,36 @@ def fit_and_score(
             if trial.should_prune():
                 raise TrialPruned(f"pruned at step {step}")
 
+    asked: list[Metric] = []
+    for m in (metric, *metrics):
+        if m is not None and all(m.name != a.name for a in asked):
+            asked.append(m)
+    report.metric = metric  # type: ignore[attr-defined]
+    report.metrics = tuple(asked)  # type: ignore[attr-defined]
     extra = {"resume": resume} if backend.resumable else {}
+    started = time.perf_counter()
     model = backend.fit(params, x_train, y_train, dataset, validation=(x_val, y_val),
                         report=report, **extra)
+    train_s = time.perf_counter() - started
     try:
-        scores = backend.score(model, x_val, y_val, dataset)
+        measured: dict[str, float] = {"train_s": train_s}
+        latency = measure_latency(backend, model, x_val)
+        if latency is not None:
+            measured["latency_ms"] = latency
+        n_params = backend.n_params(model)
+        if n_params is not None:
+            measured["n_params"] = int(n_params)
+        wanted = [m for m in asked if m.name not in measured]
+        if _accepts(backend.score, "metrics"):
+            scores = backend.score(model, x_val, y_val, dataset, metrics=wanted)
+        else:  # a backend written before metrics=: the rest from its outputs
+            scores = backend.score(model, x_val, y_val, dataset)
+            missing = [m for m in wanted if m.name not in scores]
+            if missing:
+                pred = backend.predict(model, x_val)
+                proba = (backend.predict_proba(model, x_val)
+                         if dataset.task == "classification" else None)
+                scores = {**scores, **scored(missing, y_val, pred, proba)}
     finally:
         backend.release(model)
-    return scores, steps
+    return {**scores, **measured}, steps

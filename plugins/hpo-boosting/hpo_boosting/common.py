@@ -10,11 +10,13 @@ callback, which ends its training loop) or pause it with the booster as checkpoi
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hpo_framework.contracts.backend import Backend, Report
+from hpo_framework.contracts.backend import Backend, Report, scored
 from hpo_framework.contracts.dataset import Dataset
+from hpo_framework.contracts.metrics import Metric
 from hpo_framework.contracts.user_model import call_model_function, load_model_function
 from hpo_framework.errors import TrialPaused
 from hpo_framework.options import Option
@@ -231,18 +233,33 @@ class BoostingBackend(Backend):
             return pred
         return model.classes[self.predict_proba(model, x).argmax(axis=1)]
 
-    def score(self, model: Boosted, x: Any, y: Any, dataset: Dataset) -> dict[str, float]:
-        """Every metric of the task (labels as column positions, for log-loss and AUC),
-        and ``rounds`` / ``best_round``: the rounds trained and the one predicting."""
+    def score(self, model: Boosted, x: Any, y: Any, dataset: Dataset,
+              metrics: Sequence[Metric] = ()) -> dict[str, float]:
+        """Every metric of the task and each of ``metrics`` (labels as column positions,
+        for log-loss and AUC), and ``rounds`` / ``best_round``: the rounds trained and
+        the one predicting."""
         from hpo_framework.contracts.metrics import score_all
 
         if model.classes is None:
-            scores = score_all("regression", y, self.predict(model, x))
+            pred, proba, target = self.predict(model, x), None, y
         else:
             proba = self.predict_proba(model, x)
-            scores = score_all("classification", to_index(model.classes, y),
-                               proba.argmax(axis=1), proba)
+            pred, target = proba.argmax(axis=1), to_index(model.classes, y)
+        scores = score_all(dataset.task, target, pred, proba)
+        scores.update(scored(metrics, target, pred, proba, skip=scores))
         return {**scores, "rounds": float(model.rounds), "best_round": float(model.best_round)}
+
+    def n_params(self, model: Boosted) -> int | None:
+        """The nodes (split nodes and leaves) of the trees the model predicts with (up to
+        ``best_round``; every class's trees): a split holds a feature and a threshold, a
+        leaf a value. None when the library's model cannot be read."""
+        try:
+            return self.tree_nodes(model)
+        except Exception:  # an unusual booster (gblinear, say): nothing is recorded
+            return None
+
+    def tree_nodes(self, model: Boosted) -> int | None:
+        raise NotImplementedError
 
 
 def flat(x: Any) -> Any:

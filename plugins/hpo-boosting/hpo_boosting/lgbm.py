@@ -99,6 +99,12 @@ class LightGBMBackend(BoostingBackend):
         best = int(getattr(est, "best_iteration_", 0) or 0)
         return rounds, best if best > 0 else rounds
 
+    def tree_nodes(self, model: Any) -> int | None:
+        """Nodes of the trees of the first ``best_round`` rounds: a tree of ``n`` leaves
+        has ``n - 1`` splits (``num_leaves`` of each tree in the booster's dump)."""
+        dump = model.estimator.booster_.dump_model(num_iteration=int(model.best_round))
+        return int(sum(2 * int(t["num_leaves"]) - 1 for t in dump["tree_info"]))
+
     def save(self, model: Any, path: str) -> str:
         if not path.endswith(".txt"):
             path += ".txt"

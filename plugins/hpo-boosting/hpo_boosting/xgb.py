@@ -101,6 +101,22 @@ class XGBoostBackend(BoostingBackend):
         best = getattr(est, "best_iteration", None)
         return rounds, rounds if best is None else int(best) + 1
 
+    def tree_nodes(self, model: Any) -> int | None:
+        """Nodes of the first ``best_round`` rounds' trees, from the booster's JSON model
+        (``num_nodes`` of each tree); a linear booster (gblinear): its weights."""
+        import json
+
+        booster = model.estimator.get_booster()
+        learner = json.loads(bytes(booster.save_raw("json")))["learner"]
+        gb = learner["gradient_booster"]
+        if gb.get("name") == "gblinear":
+            return len(gb["model"]["weights"])
+        trees_model = gb["gbtree"]["model"] if "gbtree" in gb else gb["model"]
+        trees = trees_model["trees"]
+        per_round = len(trees) // max(1, int(model.rounds))
+        used = trees[:per_round * int(model.best_round)] if per_round else trees
+        return int(sum(int(t["tree_param"]["num_nodes"]) for t in used))
+
     def save(self, model: Any, path: str) -> str:
         if not path.endswith((".json", ".ubj")):
             path += ".json"

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import gc
 import math
+from collections.abc import Sequence
 from typing import Any
 
-from hpo_framework.contracts.backend import Backend, Report
+from hpo_framework.contracts.backend import Backend, BestEpoch, Report, scored
 from hpo_framework.contracts.dataset import Dataset
+from hpo_framework.contracts.metrics import Metric
 from hpo_framework.contracts.user_model import call_model_function, load_model_function
 from hpo_framework.errors import OptionError
 from hpo_framework.options import Option
@@ -26,11 +28,14 @@ from hpo_framework.options import Option
 from .network import (
     KNOWN_PARAMS,
     checkpoint_of,
+    count_params,
     layer_units,
     load_checkpoint,
     renamed_hint,
     rescaled,
+    restore_best,
     values_from_output,
+    weights_of,
 )
 from .runtime import ENGINES, check_engine, default_trainer, import_keras, use_compile_cache
 
@@ -78,6 +83,10 @@ class KerasBackend(Backend):
         "pad": Option(True, bool,
                       help="trainer=compiled, built-in MLP: pad widths (to a multiple of 16) "
                            "and depth, so trials of other sizes share one compile"),
+        "score": Option("last", str, choices=("last", "best"),
+                        help="the epoch that scores a trial: the last, or the best on the "
+                             "validation rows (its weights are kept; recorded as "
+                             "score_epoch, and the final retrain trains that many epochs)"),
         "model": Option(None, str, help="module:function or file.py:function returning a "
                                         "compiled Keras model"),
     }
@@ -271,7 +280,8 @@ class KerasBackend(Backend):
             except BaseException:  # diverged, pruned (TrialPruned propagates), interrupted
                 self.release(model)
                 raise
-        watch = _epoch_watch(keras, self, dataset, validation, report)
+        best = self.best_epoch(report, validation, resume)
+        watch = _epoch_watch(keras, self, dataset, validation, report, best)
         # no validation_data: the callback scores the validation rows with one eager call per
         # epoch, so Keras traces no test function (seconds per trial on small data, and
         # memory TensorFlow never gives back). One call per epoch, on the rows in this
@@ -287,7 +297,8 @@ class KerasBackend(Backend):
                           batch_size=batch_size, shuffle=False, callbacks=[watch],
                           verbose=2 if self.verbose else 0)
             except TrialPaused as exc:
-                exc.checkpoint = checkpoint_of(keras, model, shuffle, epoch + 1)
+                exc.checkpoint = {**checkpoint_of(keras, model, shuffle, epoch + 1),
+                                  **best.state()}
                 self.release(model)
                 raise
             if watch.diverged is not None or model.stop_training:
@@ -296,7 +307,27 @@ class KerasBackend(Backend):
             epoch, loss = watch.diverged
             self.release(model)
             raise RuntimeError(f"diverged: loss became {loss} at epoch {epoch}")
+        restore_best(model, best)
         return model
+
+    def best_epoch(self, report: Report | None, validation: Any, resume: Any = None
+                   ) -> BestEpoch:
+        """``score=best``'s tracker of one trial (inactive for ``score=last`` or without
+        per-epoch validation); a resumed trial's from its checkpoint."""
+        return BestEpoch(report, self.config["score"] == "best" and validation is not None,
+                         state=resume)
+
+    def final_params(self, params: dict[str, Any], metrics: dict[str, Any]) -> dict[str, Any]:
+        """With ``score=best`` the final retrain trains as many epochs as the best trial's
+        best epoch (``score_epoch``; its mean over k-fold's folds, rounded)."""
+        if self.config["score"] != "best" or not metrics.get("score_epoch"):
+            return params
+        return {**params, "epochs": max(1, int(round(float(metrics["score_epoch"]))))}
+
+    def n_params(self, model: Any) -> int | None:
+        """Trainable parameters: the sizes of the model's trainable weights (Keras's
+        ``count_params`` of them), the built-in MLP's or a ``--model`` network's."""
+        return count_params(model)
 
     def predict_proba(self, model: Any, x: Any) -> Any | None:
         """Class probabilities (or regression outputs), computed in large batches."""
@@ -316,13 +347,23 @@ class KerasBackend(Backend):
         out = self.predict_proba(model, x)
         return out.reshape(len(out)) if out.shape[-1] == 1 else out.argmax(axis=1)
 
-    def score(self, model: Any, x: Any, y: Any, dataset: Dataset) -> dict[str, float]:
+    def score(self, model: Any, x: Any, y: Any, dataset: Dataset,
+              metrics: Sequence[Metric] = ()) -> dict[str, float]:
+        """Every metric of the task and each of ``metrics``, from one forward pass; with
+        ``score=best`` also ``score_epoch``, the epoch whose weights the model has."""
         from hpo_framework.contracts.metrics import score_all
 
         out = self.predict_proba(model, x)
         if dataset.task == "regression":
-            return score_all("regression", y, out.reshape(len(out)))
-        return score_all("classification", y, out.argmax(axis=1), out)
+            pred, proba = out.reshape(len(out)), None
+        else:
+            pred, proba = out.argmax(axis=1), out
+        scores = score_all(dataset.task, y, pred, proba)
+        scores.update(scored(metrics, y, pred, proba, skip=scores))
+        epoch = getattr(model, "_hpo_score_epoch", None)
+        if epoch is not None:
+            scores["score_epoch"] = float(epoch)
+        return scores
 
     def save(self, model: Any, path: str) -> str:
         if not path.endswith((".keras", ".h5")):
@@ -398,26 +439,29 @@ def set_seed(keras: Any, seed: int) -> None:
 
 
 def validation_values(backend: KerasBackend, model: Any, validation: tuple[Any, Any],
-                      task: str, epsilon: float) -> dict[str, float]:
-    """val_loss and val_accuracy from one forward pass over the validation rows."""
+                      task: str, epsilon: float, report: Report | None = None
+                      ) -> dict[str, float]:
+    """val_loss, val_accuracy (and the study's metrics, for ``report``) from one forward
+    pass over the validation rows."""
     xv, yv = validation
-    return values_from_output(backend.predict_proba(model, xv), yv, task, epsilon)
+    return values_from_output(backend.predict_proba(model, xv), yv, task, epsilon, report)
 
 
 _CALLBACK_CLASS: Any = None
 
 
 def _epoch_watch(keras: Any, backend: KerasBackend, dataset: Dataset,
-                 validation: tuple[Any, Any] | None, report: Report | None) -> Any:
+                 validation: tuple[Any, Any] | None, report: Report | None,
+                 best: BestEpoch | None = None) -> Any:
     """A callback that reports validation values per epoch and stops training on a NaN or
     infinite loss (``diverged`` then holds the epoch and the loss). The class is made once:
     Keras is imported lazily, and a new class per trial would be one more thing to keep."""
     global _CALLBACK_CLASS
     if _CALLBACK_CLASS is None:
         class EpochWatch(keras.callbacks.Callback):
-            def __init__(self, report: Report | None, values: Any) -> None:
+            def __init__(self, report: Report | None, values: Any, best: Any) -> None:
                 super().__init__()
-                self.report, self.values = report, values
+                self.report, self.values, self.best = report, values, best
                 self.diverged: tuple[int, float] | None = None
 
             def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
@@ -427,7 +471,11 @@ def _epoch_watch(keras: Any, backend: KerasBackend, dataset: Dataset,
                     self.model.stop_training = True
                     return
                 if self.report is not None and self.values is not None:
-                    self.report(epoch + 1, self.values(self.model))
+                    values = self.values(self.model)
+                    if self.best is not None:
+                        self.best.update(epoch + 1, values,
+                                         lambda: weights_of(keras, self.model))
+                    self.report(epoch + 1, values)
 
         _CALLBACK_CLASS = EpochWatch
     values = None
@@ -439,6 +487,6 @@ def _epoch_watch(keras: Any, backend: KerasBackend, dataset: Dataset,
         eps = float(keras.config.epsilon())
 
         def values(model: Any) -> dict[str, float]:
-            return validation_values(backend, model, (xv, yv), dataset.task, eps)
+            return validation_values(backend, model, (xv, yv), dataset.task, eps, report)
 
-    return _CALLBACK_CLASS(report, values)
+    return _CALLBACK_CLASS(report, values, best)

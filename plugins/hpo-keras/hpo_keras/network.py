@@ -47,20 +47,49 @@ def rescaled(model: Any, out: Any) -> Any:
     return out
 
 
-def values_from_output(out: Any, yv: Any, task: str, epsilon: float) -> dict[str, float]:
+def values_from_output(out: Any, yv: Any, task: str, epsilon: float,
+                       report: Any = None) -> dict[str, float]:
     """val_loss as Keras defines it (cross-entropy on probabilities clipped to epsilon, or
     MSE) and val_accuracy, from the model's outputs on the validation rows (on the
-    target's scale)."""
+    target's scale); with the evaluation's ``report``, also ``val_<name>`` of each metric
+    the study records, from the same outputs (numpy on the validation rows)."""
     import numpy as np
+
+    from hpo_framework.contracts.backend import epoch_scores
 
     if not np.all(np.isfinite(out)):
         raise RuntimeError("the model predicts NaN or infinite values")
     if task == "regression":
-        return {"val_loss": float(np.mean((out.reshape(len(out)) - yv) ** 2))}
+        pred = out.reshape(len(out))
+        values = {"val_loss": float(np.mean((pred - yv) ** 2))}
+        return {**values, **epoch_scores(report, yv, pred, None, have=values)}
     proba = np.clip(out / out.sum(axis=1, keepdims=True), epsilon, 1.0 - epsilon)
     yv = np.asarray(yv, dtype=np.int64)
-    return {"val_loss": float(-np.mean(np.log(proba[np.arange(len(yv)), yv]))),
-            "val_accuracy": float(np.mean(out.argmax(axis=1) == yv))}
+    pred = out.argmax(axis=1)
+    values = {"val_loss": float(-np.mean(np.log(proba[np.arange(len(yv)), yv]))),
+              "val_accuracy": float(np.mean(pred == yv))}
+    return {**values, **epoch_scores(report, yv, pred, out, have=values)}
+
+
+def variable_values(keras: Any, variables: Any) -> list[Any]:
+    """Copies (numpy) of ``variables``' values: what ``score=best`` keeps of an epoch."""
+    import numpy as np
+
+    return [np.array(keras.ops.convert_to_numpy(v.value if hasattr(v, "value") else v))
+            for v in variables]
+
+
+def assign_values(variables: Any, values: list[Any]) -> None:
+    for v, value in zip(variables, values, strict=True):
+        v.assign(value)
+
+
+def count_params(model: Any) -> int:
+    """Trainable parameters of a Keras model: the sizes of its trainable weights (Keras's
+    ``count_params`` over ``trainable_weights``)."""
+    import math as _math
+
+    return int(sum(_math.prod(int(d) for d in v.shape) for v in model.trainable_weights))
 
 
 def checkpoint_of(keras: Any, model: Any, shuffle: Any, epoch: int) -> dict[str, Any]:
@@ -89,3 +118,27 @@ def load_checkpoint(keras: Any, model: Any, shuffle: Any, checkpoint: dict[str, 
             v.assign(value)
     shuffle.bit_generator.state = checkpoint["shuffle"]
     return int(checkpoint["epoch"])
+
+
+def restore_best(model: Any, best: Any, output: Any = None) -> None:
+    """``score=best``: give ``model`` the weights of its best epoch (the trainable and
+    the other variables ``best`` kept), say which epoch, and keep that epoch's
+    validation output (``output``: the validation rows it is of) for scoring."""
+    if best.epoch is None:
+        return
+    trainable, other = best.kept
+    assign_values(model.trainable_variables, trainable)
+    if other is not None:
+        assign_values(model.non_trainable_variables, other)
+    model._hpo_score_epoch = best.epoch
+    if output is not None and best.extra is not None:
+        model._hpo_last_output = (output, best.extra)
+    elif hasattr(model, "_hpo_last_output"):
+        model._hpo_last_output = None
+
+
+def weights_of(keras: Any, model: Any) -> tuple[list[Any], list[Any]]:
+    """What ``score=best`` keeps of an epoch: copies of the trainable and the other
+    variables' values."""
+    return (variable_values(keras, model.trainable_variables),
+            variable_values(keras, model.non_trainable_variables))

@@ -19,7 +19,7 @@ from typing import Any
 
 from hpo_framework.errors import TrialPaused
 
-from .network import layer_units, rescaled, values_from_output
+from .network import layer_units, rescaled, restore_best, values_from_output
 
 CACHE_SIZE = 8
 KINDS = ("sgd", "adam", "rmsprop")
@@ -181,6 +181,9 @@ class PaddedMLP:
         eps = float(keras.config.epsilon())
         errors: dict[int, BaseException] = {}
         outs: dict[int, Any] = {}
+        # score=best: each member's best epoch, and its own weights then
+        bests = [backend.best_epoch(req.report, req.validation, resume)
+                 for req, _, _ in members]
         self.counts["batches"] += 1
         shuffle = backend.rng("shuffle")  # each group shuffles as its members would alone
         if resume is not None:
@@ -190,6 +193,19 @@ class PaddedMLP:
             state, losses = program.epoch(state, jnp.asarray(active), xd, yd, batches, len(x))
             losses = np.asarray(losses)
             out = program.forward(state, xv) if xv is not None else None
+            padded_now: list[Any] = []  # this epoch's weights, fetched once if a member needs
+
+            def own_weights(i: int, model: Any, spec: _Spec, s: Any = state,
+                            now: list[Any] = padded_now) -> tuple[list[Any], None]:
+                if not now:
+                    now.extend(program.member_weights(s))
+                shapes = [tuple(v.shape) for v in model.trainable_variables]
+                own: list[Any] = [None] * len(shapes)
+                for p, q in enumerate(member_index(len(now), len(spec.units))):
+                    if q is not None:
+                        own[q] = np.array(own_shape(now[p][i], shapes[q]))
+                return own, None  # the built-in MLP has no other variables
+
             for i, (req, model, spec) in enumerate(members):
                 if not active[i]:
                     continue
@@ -202,11 +218,16 @@ class PaddedMLP:
                     continue
                 try:
                     outs[i] = out[i]
-                    req.report(epoch, values_from_output(rescaled(model, out[i]), yv,
-                                                         dataset.task, eps))
+                    values = values_from_output(rescaled(model, out[i]), yv, dataset.task,
+                                                eps, req.report)
+                    bests[i].update(epoch, values,
+                                    lambda i=i, m=model, sp=spec: own_weights(i, m, sp),
+                                    np.array(out[i]))
+                    req.report(epoch, values)
                 except TrialPaused as exc:  # paused: its state goes with it
-                    exc.checkpoint = program.member_checkpoint(state, i, model, spec, epoch,
-                                                               shuffle)
+                    exc.checkpoint = {**program.member_checkpoint(state, i, model, spec, epoch,
+                                                                  shuffle),
+                                      **bests[i].state()}
                     errors[i] = exc
                     active[i] = False
                 except Exception as exc:  # TrialPruned (or a NaN output): this member stops
@@ -223,6 +244,8 @@ class PaddedMLP:
             load_member(model, weights, i, spec.units)
             if i in outs:
                 model._hpo_last_output = (req.validation[0], outs[i])
+            restore_best(model, bests[i], None if req.validation is None
+                         else req.validation[0])
             req.answer(result=model)
 
     def _program(self, keras: Any, n_slots: int, x_shape: tuple, n_out: int, task: str,

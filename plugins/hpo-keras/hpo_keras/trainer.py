@@ -27,7 +27,13 @@ from typing import Any
 from hpo_framework.contracts.backend import Report
 from hpo_framework.contracts.dataset import Dataset
 
-from .network import checkpoint_of, load_checkpoint, rescaled, values_from_output
+from .network import (
+    checkpoint_of,
+    load_checkpoint,
+    rescaled,
+    restore_best,
+    values_from_output,
+)
 
 CACHE_SIZE = 16
 
@@ -255,6 +261,7 @@ def compiled_fit(backend: Any, keras: Any, model: Any, x: Any, y: Any, dataset: 
         xv = jnp.asarray(np.asarray(validation[0], dtype=np.float32))
         yv = np.asarray(validation[1])
     eps = float(keras.config.epsilon())
+    best = backend.best_epoch(report, validation, resume)  # score=best's
     started = time.perf_counter()
     for epoch in range(first, epochs + 1):
         state, loss = program.run_epoch(state, xd, yd, shuffle, len(x))
@@ -262,16 +269,21 @@ def compiled_fit(backend: Any, keras: Any, model: Any, x: Any, y: Any, dataset: 
             raise RuntimeError(f"diverged: loss became {loss} at epoch {epoch}")
         if xv is not None:
             out = program.forward(state, xv)
+            values = values_from_output(rescaled(model, out), yv, dataset.task, eps, report)
+            # the next epoch donates this state's buffers: keep copies
+            best.update(epoch, values, lambda s=state: ([np.array(a) for a in s[0]],
+                                                        [np.array(a) for a in s[1]]), out)
             try:
-                report(epoch, values_from_output(rescaled(model, out), yv, dataset.task,
-                                                 eps))
+                report(epoch, values)
             except TrialPaused as exc:
                 load_state(model, state)
-                exc.checkpoint = checkpoint_of(keras, model, shuffle, epoch)
+                exc.checkpoint = {**checkpoint_of(keras, model, shuffle, epoch),
+                                  **best.state()}
                 raise
     load_state(model, state)
     if out is not None:  # the last epoch's validation output: scoring need not redo it
         model._hpo_last_output = (validation[0], out)
+    restore_best(model, best, None if validation is None else validation[0])
     if backend.verbose:
         sys.stderr.write(f"keras: trained {epochs} epochs in {time.perf_counter() - started:.2f} s"
                          " (compiled)\n")

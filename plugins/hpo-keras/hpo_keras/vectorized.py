@@ -159,6 +159,9 @@ class VectorizedExecutor(Executor):
                 raise TrialPruned("the study was interrupted")
             report(step, values)
 
+        # what the evaluation asks of each epoch (its metrics, score=best's) goes along
+        watched.metric = getattr(report, "metric", None)  # type: ignore[attr-defined]
+        watched.metrics = getattr(report, "metrics", ())  # type: ignore[attr-defined]
         return watched
 
     def _run_batch(self, batch: list[_Member]) -> None:

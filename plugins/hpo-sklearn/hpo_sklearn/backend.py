@@ -1,19 +1,23 @@
 """The ``sklearn`` backend: the notebook's genetic-search MLP (MLPClassifier/MLPRegressor).
 
-Training runs epoch by epoch (``partial_fit``) so that validation loss and accuracy are
-reported per epoch, the same way the Keras backend reports them; a NaN or infinite loss
-fails the trial with "diverged: ...".
+Training runs epoch by epoch (``partial_fit``) so that validation loss and accuracy (and
+each metric the study records) are reported per epoch, the same way the Keras backend
+reports them; a NaN or infinite loss fails the trial with "diverged: ...". ``score=best``
+scores a trial by its best epoch's model (kept aside while training goes on).
 """
 
 from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
-from hpo_framework.contracts.backend import Backend, Report
+from hpo_framework.contracts.backend import Backend, BestEpoch, Report, epoch_scores, scored
 from hpo_framework.contracts.dataset import Dataset
+from hpo_framework.contracts.metrics import Metric
 from hpo_framework.contracts.user_model import call_model_function, load_model_function
+from hpo_framework.errors import OptionError
 from hpo_framework.options import Option
 
 MAX_LAYERS = 4
@@ -75,12 +79,24 @@ class SklearnBackend(Backend):
         "batch_size": Option(32, int, low=1, help="minibatch size (like the keras backend)"),
         "momentum": Option(0.9, float, low=0.0, high=1.0, help="sgd only"),
         "nesterovs_momentum": Option(True, bool, help="sgd only"),
+        "score": Option("last", str, choices=("last", "best"),
+                        help="the MLP's epoch that scores a trial: the last, or the best on "
+                             "the validation rows (recorded as score_epoch; the final "
+                             "retrain then trains that many epochs)"),
         "model": Option(None, str, help="module:function or file.py:function returning an "
                                         "estimator"),
     }
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        if self.config["score"] == "best" and self.config["model"]:
+            raise OptionError("backend 'sklearn': score=best picks the best epoch of the "
+                              "MLP's per-epoch training; a --model estimator trains in one "
+                              "fit (use score=last)")
+        if self.config["score"] == "best" and self.config["solver"] == "lbfgs":
+            raise OptionError("backend 'sklearn': score=best picks the best epoch of the "
+                              "MLP's per-epoch training; solver=lbfgs trains in one fit "
+                              "(use solver=adam or sgd, or score=last)")
         if self.config["model"]:
             load_model_function(self.config["model"])  # fail now, not in every trial
 
@@ -156,7 +172,10 @@ class SklearnBackend(Backend):
             validation: tuple[Any, Any] | None = None, report: Report | None = None,
             resume: Any = None) -> Any:
         """``resume``: a paused fit's checkpoint, ``{"epoch", "estimator"}`` (the
-        estimator pickled with its random state: it goes on as if it never paused)."""
+        estimator pickled with its random state: it goes on as if it never paused; with
+        ``score=best`` also ``best``, the best epoch so far and its estimator)."""
+        import copy
+
         import numpy as np
         from sklearn.exceptions import ConvergenceWarning
 
@@ -178,6 +197,8 @@ class SklearnBackend(Backend):
             target = (np.asarray(y, dtype=float) - mean) / std if regression else y
             classes = None if regression else np.unique(dataset.y_train)
             wrapped = _ScaledRegressor(est, mean, std) if regression else est
+            best = BestEpoch(report, self.config["score"] == "best" and validation is not None,
+                             state=resume)
             for epoch in range(first, est.max_iter + 1):
                 try:
                     if regression:
@@ -192,24 +213,43 @@ class SklearnBackend(Backend):
                 if not math.isfinite(est.loss_):
                     raise RuntimeError(f"diverged: loss became {est.loss_} at epoch {epoch}")
                 if report is not None and validation is not None:
+                    values = self._validation_values(wrapped, validation, dataset, report)
+                    best.update(epoch, values, lambda: copy.deepcopy(est))
                     try:
-                        report(epoch, self._validation_values(wrapped, validation, dataset))
+                        report(epoch, values)
                     except TrialPaused as exc:
-                        exc.checkpoint = {"epoch": epoch, "estimator": est}
+                        exc.checkpoint = {"epoch": epoch, "estimator": est, **best.state()}
                         raise
+            if best.epoch is not None:  # score=best: the best epoch's model predicts
+                est = best.kept
+                wrapped = _ScaledRegressor(est, mean, std) if regression else est
+                wrapped._hpo_score_epoch = best.epoch
             return wrapped
 
+    def final_params(self, params: dict[str, Any], metrics: dict[str, Any]) -> dict[str, Any]:
+        """With ``score=best`` the final retrain trains as many epochs as the best
+        trial's best epoch (``score_epoch``; its mean over k-fold's folds, rounded)."""
+        if self.config["score"] != "best" or not metrics.get("score_epoch"):
+            return params
+        key = "epochs" if "epochs" in params and "max_iter" not in params else "max_iter"
+        return {**params, key: max(1, int(round(float(metrics["score_epoch"]))))}
+
     def _validation_values(self, model: Any, validation: tuple[Any, Any],
-                           dataset: Dataset) -> dict[str, float]:
+                           dataset: Dataset, report: Report | None = None) -> dict[str, float]:
+        """val_loss, val_accuracy and ``val_<name>`` of each metric the study records."""
         from hpo_framework.contracts.metrics import METRICS
 
         xv, yv = validation
         if dataset.task == "regression":
-            return {"val_loss": METRICS["mse"].fn(yv, self.predict(model, xv))}
+            pred = self.predict(model, xv)
+            values = {"val_loss": METRICS["mse"].fn(yv, pred)}
+            return {**values, **epoch_scores(report, yv, pred, None, have=values)}
         proba = self.predict_proba(model, xv)
         pred = model.classes_[proba.argmax(axis=1)]
-        return {"val_loss": METRICS["log_loss"].fn(_index(model, yv), None, proba),
-                "val_accuracy": METRICS["accuracy"].fn(yv, pred)}
+        values = {"val_loss": METRICS["log_loss"].fn(_index(model, yv), None, proba),
+                  "val_accuracy": METRICS["accuracy"].fn(yv, pred)}
+        return {**values, **epoch_scores(report, yv, pred, proba, have=values,
+                                         y_index=_index(model, yv))}
 
     def predict(self, model: Any, x: Any) -> Any:
         import numpy as np
@@ -229,24 +269,62 @@ class SklearnBackend(Backend):
             raise RuntimeError("the model predicts NaN probabilities")
         return proba
 
-    def score(self, model: Any, x: Any, y: Any, dataset: Dataset) -> dict[str, float]:
+    def score(self, model: Any, x: Any, y: Any, dataset: Dataset,
+              metrics: Sequence[Metric] = ()) -> dict[str, float]:
+        """Every metric of the task and each of ``metrics``; with ``score=best``, also
+        ``score_epoch``: the epoch whose model this is."""
         from hpo_framework.contracts.metrics import score_all
 
         pred = self.predict(model, x)
         proba = self.predict_proba(model, x) if dataset.task == "classification" else None
+        y_index = None
         if proba is not None and hasattr(model, "classes_"):
             # the probability metrics index columns by label: map labels to positions
-            return {**score_all(dataset.task, y, pred, None),
-                    **{k: v for k, v in score_all(dataset.task, _index(model, y), pred,
-                                                  proba).items()
-                       if k in ("log_loss", "roc_auc")}}
-        return score_all(dataset.task, y, pred, proba)
+            y_index = _index(model, y)
+            scores = {**score_all(dataset.task, y, pred, None),
+                      **{k: v for k, v in score_all(dataset.task, y_index, pred,
+                                                    proba).items()
+                         if k in ("log_loss", "roc_auc")}}
+        else:
+            scores = score_all(dataset.task, y, pred, proba)
+        scores.update(scored(metrics, y, pred, proba, skip=scores, y_index=y_index))
+        epoch = getattr(model, "_hpo_score_epoch", None)
+        if epoch is not None:
+            scores["score_epoch"] = float(epoch)
+        return scores
+
+    def n_params(self, model: Any) -> int | None:
+        """The MLP's weights and biases (``coefs_``, ``intercepts_``); for a ``--model``
+        estimator: a linear model's ``coef_`` and ``intercept_``, a tree's nodes (a
+        forest's or a boosted ensemble's over its trees, as the boosting backends count),
+        a pipeline's last step; None for others (nothing is recorded)."""
+        return estimator_size(model.model if isinstance(model, _ScaledRegressor) else model)
 
     def save(self, model: Any, path: str) -> str:
         import joblib
 
         joblib.dump(model, path)
         return path
+
+
+def estimator_size(est: Any) -> int | None:
+    """Parameters of a fitted scikit-learn estimator (see ``SklearnBackend.n_params``)."""
+    import numpy as np
+
+    if hasattr(est, "steps"):  # a Pipeline: its final estimator
+        return estimator_size(est.steps[-1][1])
+    if hasattr(est, "coefs_"):
+        return int(sum(np.size(w) for w in est.coefs_) +
+                   sum(np.size(b) for b in est.intercepts_))
+    if hasattr(est, "tree_"):
+        return int(est.tree_.node_count)
+    trees = getattr(est, "estimators_", None)
+    if trees is not None:
+        sizes = [estimator_size(t) for t in np.ravel(np.asarray(trees, dtype=object))]
+        return None if not sizes or None in sizes else int(sum(sizes))
+    if hasattr(est, "coef_"):
+        return int(np.size(est.coef_) + np.size(getattr(est, "intercept_", 0)))
+    return None
 
 
 def _index(model: Any, y: Any) -> Any:

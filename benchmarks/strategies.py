@@ -224,7 +224,7 @@ def run_method(spec: str, problem: Any, seed: int, trials: int) -> Timed:
     fn = Timed(problem)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        if name in ("bayes", "genetic", "random", "skopt", "tpe"):
+        if name in ("bayes", "genetic", "random", "skopt", "tpe", "auto"):
             run_ours(problem, name, seed, trials, fn, **options)
         elif name.endswith("-batch4"):
             run_batch(problem, name.split("-")[0], seed, trials, fn, 4, **options)

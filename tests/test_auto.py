@@ -70,3 +70,16 @@ def test_several_objectives_hand_over_to_genetic():
         study.tell(trial, [f(p), (p["x"] + 1) ** 2 + p["n"]], duration=0.001)
     assert set(by(study)[5:]) == {"genetic"}
     assert len(study.best_trials) >= 1
+
+
+def test_without_bayes_and_tpe_it_falls_back_to_random(monkeypatch):
+    from hpo_framework.registry import reset_registry
+
+    monkeypatch.setenv("HPO_DISABLE_PLUGINS", "bayes,tpe")
+    reset_registry()
+    try:
+        study = run(hpo.create_study(SPACE, strategy="auto", seed=0), 8, 0.001)
+        assert set(by(study)) == {"random"}
+    finally:
+        monkeypatch.delenv("HPO_DISABLE_PLUGINS")
+        reset_registry()

@@ -18,7 +18,8 @@ so a resumed study replays the hand-over exactly where the uninterrupted one mad
 :meth:`stats` says what was picked and why.
 
 Delegates are other installed strategy plugins, resolved by name through the registry
-like any strategy: ``auto`` needs ``bayes`` and falls back to what is installed.
+like any strategy: without hpo-bayes the first phase is ``random`` (what ``bayes`` starts
+with anyway), without the target ``random`` takes over.
 """
 
 from __future__ import annotations
@@ -73,10 +74,20 @@ class AutoStrategy(Strategy):
         self.switched_at: int | None = None
         self.reason = ""
         self.proposal_attrs: list[dict[str, Any]] | None = None
-        self._gp = self._make("bayes")
+        self._gp = self._make(self._first())
         self._then: Strategy | None = None
 
     # delegates ---------------------------------------------------------------------------
+    @staticmethod
+    def _installed(name: str) -> bool:
+        from ..registry import get_registry
+
+        return name in get_registry().components("strategy")
+
+    def _first(self) -> str:
+        """bayes; random (which ``bayes`` starts with anyway) when hpo-bayes is missing."""
+        return "bayes" if self._installed("bayes") else "random"
+
     def _make(self, name: str) -> Strategy:
         from ..registry import get_registry
 
@@ -89,11 +100,12 @@ class AutoStrategy(Strategy):
     def _target(self) -> str:
         if self.config["then"]:
             return self.config["then"]
-        return "genetic" if self._several else "tpe"
+        wanted = "genetic" if self._several else "tpe"
+        return wanted if self._installed(wanted) else "random"
 
     @property
     def model(self) -> str:
-        return "bayes" if self._then is None else self._then.name
+        return self._gp.name if self._then is None else self._then.name
 
     # the rule ----------------------------------------------------------------------------
     def _should_hand_over(self) -> str | None:
@@ -141,7 +153,8 @@ class AutoStrategy(Strategy):
         out = sub.ask(n)
         each = round((time.process_time() - started) / max(1, len(out)), 6)
         attrs: dict[str, Any] = {"proposed_by": sub.name, "proposal_s": each}
-        if self._then is None and self.n_asked >= getattr(self._gp, "_n_init", 0):
+        if self._then is None and self.n_asked >= getattr(self._gp, "_n_init", 0) \
+                and sub.name == "bayes":
             self._gp_cost = attrs["gp_s"] = each  # a model's proposal, not an initial draw
         self._pending.extend(dict(p) for p in out)
         self.proposal_attrs = [dict(attrs) for _ in out]
@@ -172,7 +185,7 @@ class AutoStrategy(Strategy):
             attrs = t.user_attrs or {}
             if "gp_s" in attrs:
                 self._gp_cost = float(attrs["gp_s"])
-            if handed is None and attrs.get("proposed_by") not in (None, "bayes"):
+            if handed is None and attrs.get("proposed_by") not in (None, self._gp.name):
                 handed = t
         self._learn(trials)
         self._pending = [dict(t.params) for t in trials if not t.state.finished]

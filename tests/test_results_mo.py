@@ -174,6 +174,20 @@ def test_one_objective_studies_report_as_before(db):
     assert "infeasible" not in data
 
 
+def test_progress_lines_give_the_values_and_the_front_size(capsys):
+    study = optimize(two, SPACE, strategy="random", n_trials=12, seed=8,
+                     directions=DIRECTIONS, constraints=y_at_most_07, show_progress=True)
+    lines = [line for line in capsys.readouterr().err.splitlines()
+             if line.startswith("trial ")]
+    assert len(lines) == 12
+    assert lines[-1].split(" front ")[1].split()[0] == str(len(study.best_trials))
+    infeasible = [t for t in study.trials if t.state is TrialState.COMPLETE
+                  and not t.feasible]
+    assert infeasible and sum(" infeasible " in line for line in lines) == len(infeasible)
+    first = study.trials[0]
+    assert lines[0].startswith(f"trial 0 [1/12] ({first.values[0]:.4g}, ")
+
+
 def _front_scatter(fig):
     ax = fig.axes[0]
     return {c.get_label(): c for c in ax.collections}

@@ -101,12 +101,43 @@ class ProgressCount:
         return text + (f", {paused} paused" if paused else "")
 
     def line(self, study: Any, trial: Trial) -> str:
-        """The plain line for one trial event (a log, a pipe, the API)."""
-        value = fmt(trial.value) if trial.state is TrialState.COMPLETE else trial.state.value
-        extra = f" ({trial.error})" if trial.error and trial.state is not TrialState.COMPLETE \
-            else ""
-        return (f"trial {trial.number} [{self.counts(study)}] {value}{extra} best "
-                f"{fmt(study.best_value)} elapsed {self.elapsed:.0f}s{self.eta(study)}")
+        """The plain line for one trial event (a log, a pipe, the API). Several
+        objectives: the trial's values and the size of the Pareto front so far."""
+        complete = trial.state is TrialState.COMPLETE
+        several = len(getattr(study, "directions", None) or [None]) > 1
+        if complete and several and trial.values is not None:
+            value = "(" + ", ".join(fmt(v) for v in trial.values) + ")"
+        else:
+            value = fmt(trial.value) if complete else trial.state.value
+        if complete and not trial.feasible:
+            value += " infeasible"
+        extra = f" ({trial.error})" if trial.error and not complete else ""
+        best = f"front {self.front_size(study)}" if several else \
+            f"best {fmt(study.best_value)}"
+        return (f"trial {trial.number} [{self.counts(study)}] {value}{extra} {best} "
+                f"elapsed {self.elapsed:.0f}s{self.eta(study)}")
+
+    def front_size(self, study: Any) -> int:
+        """How many feasible COMPLETE trials are on the Pareto front, kept incrementally
+        (each trial looked at once: a line per trial stays cheap at 10,000 trials)."""
+        from ..contracts.pareto import dominates
+
+        if not hasattr(self, "_front"):
+            self._front: dict[tuple[float, ...], int] = {}
+            self._looked: set[int] = set()
+        for t in study.trials:
+            if t.number in self._looked or not t.state.finished:
+                continue
+            self._looked.add(t.number)
+            if t.state is not TrialState.COMPLETE or t.losses is None or not t.feasible:
+                continue
+            p = tuple(t.losses)
+            if p in self._front:
+                self._front[p] += 1
+            elif not any(dominates(q, p) for q in self._front):
+                self._front = {q: n for q, n in self._front.items() if not dominates(p, q)}
+                self._front[p] = 1
+        return sum(self._front.values())
 
 
 class ProgressLines:

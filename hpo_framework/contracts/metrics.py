@@ -74,11 +74,22 @@ def _counts(y, pred) -> tuple[Any, Any, Any, Any]:
     positives, predicted count, true count, and the labels."""
     import numpy as np
 
-    y, pred = np.asarray(y), np.asarray(pred)
-    labels = np.unique(np.concatenate([y, pred]))
-    tp = np.array([np.sum((pred == c) & (y == c)) for c in labels], dtype=float)
-    predicted = np.array([np.sum(pred == c) for c in labels], dtype=float)
-    true = np.array([np.sum(y == c) for c in labels], dtype=float)
+    y, pred = np.ravel(y), np.ravel(pred)
+    small = (y.dtype.kind in "iub" and pred.dtype.kind in "iub" and len(y) > 0
+             and min(y.min(), pred.min()) >= 0 and max(y.max(), pred.max()) < 1 << 16)
+    if small:  # class indices (the usual case): count without sorting
+        yi, pi = y.astype(np.int64), pred.astype(np.int64)
+        m = int(max(yi.max(), pi.max())) + 1
+    else:
+        labels, codes = np.unique(np.concatenate([y, pred]), return_inverse=True)
+        codes = codes.ravel()
+        yi, pi, m = codes[: len(y)], codes[len(y):], len(labels)
+    tp = np.bincount(yi[yi == pi], minlength=m).astype(float)
+    predicted = np.bincount(pi, minlength=m).astype(float)
+    true = np.bincount(yi, minlength=m).astype(float)
+    if small:  # only the labels that occur, as unique_labels
+        seen = (true + predicted) > 0
+        return tp[seen], predicted[seen], true[seen], np.flatnonzero(seen).astype(y.dtype)
     return tp, predicted, true, labels
 
 

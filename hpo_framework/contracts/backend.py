@@ -236,14 +236,18 @@ class BestEpoch:
 MEASURED = ("train_s", "latency_ms", "n_params")
 #: timed predictions of the whole validation set after one untimed warm-up; the best
 #: one counts (the least disturbed by other work on the machine)
-LATENCY_REPEATS = 3
+LATENCY_REPEATS = 5
 
 
 def measure_latency(backend: Backend, model: Any, x: Any) -> float | None:
     """Mean prediction time per row, in milliseconds: ``backend.predict`` on all rows of
     ``x`` (a copy, so that a backend's cached output of the validation rows is not
-    reused), once untimed (compiles, caches), then :data:`LATENCY_REPEATS` times; the
-    best time over the rows. None when ``x`` has no rows."""
+    reused), once untimed (compiles, caches), then :data:`LATENCY_REPEATS` times with
+    Python's garbage collector paused (as ``timeit`` does); the best wall time
+    (``time.perf_counter``) over the rows. The best of several is what makes trials
+    comparable on a machine doing other work, where single calls are delayed at random.
+    None when ``x`` has no rows."""
+    import gc
     import time
 
     import numpy as np
@@ -254,10 +258,16 @@ def measure_latency(backend: Backend, model: Any, x: Any) -> float | None:
     x = np.array(x, copy=True)
     backend.predict(model, x)
     best = float("inf")
-    for _ in range(LATENCY_REPEATS):
-        started = time.perf_counter()
-        backend.predict(model, x)
-        best = min(best, time.perf_counter() - started)
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for _ in range(LATENCY_REPEATS):
+            started = time.perf_counter()
+            backend.predict(model, x)
+            best = min(best, time.perf_counter() - started)
+    finally:
+        if collecting:
+            gc.enable()
     return best * 1000.0 / rows
 
 

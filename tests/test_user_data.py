@@ -131,6 +131,15 @@ def test_every_table_refusal_is_one_line(tmp_path):
         with pytest.raises(DatasetError) as exc:
             load_file(str(path), **options)
         assert _one_line(exc) == f"{path}: {line}"
+    np.savez(tmp_path / "s.npz", x_train=np.ones((4, 2)), y_train=np.array([0, 1, 0, 1]),
+             x_test=np.ones((2, 2)), y_test=np.array([0, 1]))
+    assert load_file(str(tmp_path / "s.npz")).has_test
+    for option in ({"target": "y"}, {"test_size": 0.0}, {"drop": "a"}, {"seed": 3}):
+        with pytest.raises(DatasetError) as exc:  # an option that would be ignored
+            load_file(str(tmp_path / "s.npz"), **option)
+        assert _one_line(exc) == (f"{tmp_path / 's.npz'}: -D {next(iter(option))}= is for a "
+                                  ".csv or .parquet table; an .npz holds its own split "
+                                  "(x_train, y_train, x_test, y_test)")
     (tmp_path / "t.xlsx").write_text("x")
     with pytest.raises(DatasetError) as exc:
         load_file(str(tmp_path / "t.xlsx"))

@@ -74,6 +74,12 @@ def load_file(path: str | None = None, target: str | None = None, test_size: flo
     suffix = p.suffix.lower()
     extra: dict[str, Any] = {}
     if suffix == ".npz":
+        given = [k for k, v, default in (("target", target, None), ("drop", drop, None),
+                                         ("test_size", test_size, 0.2), ("seed", seed, 0))
+                 if v != default]
+        if given:
+            raise DatasetError(f"{p}: -D {given[0]}= is for a .csv or .parquet table; an .npz "
+                               "holds its own split (x_train, y_train, x_test, y_test)")
         arrays = read_npz(p)
     elif suffix in TABLES:
         header, columns = read_table(p)

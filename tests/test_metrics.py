@@ -374,3 +374,14 @@ def test_the_docs_custom_metric_example_works_as_written(tmp_path):
     hits = get_metric(f"{tmp_path / 'my_metrics.py'}:confident_hits", "classification")
     assert hits.direction == "maximize" and hits.needs_proba
     assert hits.fn(np.array([1, 0]), None, np.array([[0.3, 0.7], [0.9, 0.1]])) == pytest.approx(0.8)
+
+
+def test_a_sklearn_scorer_through_hpo_run_is_maximized_and_equals_minus_mae(tmp_path):
+    _csv(tmp_path / "reg.csv", regression=True)
+    proc = run_cli(*FAST, "--dataset", "file", "--data-path", "reg.csv",
+                   "--metric", "neg_mean_absolute_error", cwd=tmp_path, check=True)
+    data = json.loads(proc.stdout)
+    trial = data["trials"][0]
+    assert data["direction"] == "maximize" and trial["state"] == "COMPLETE"
+    assert trial["value"] == pytest.approx(-trial["metrics"]["mae"]) and trial["value"] < 0
+    assert data["test_score"] == pytest.approx(-data["test_metrics"]["mae"])

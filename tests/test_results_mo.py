@@ -247,6 +247,27 @@ def test_hypervolume_curve_of_10000_trials_uses_few_checkpoints():
     assert ys[-1] == pytest.approx(hypervolume(front, ref))
 
 
+@pytest.mark.parametrize("d", [2, 3])
+def test_hypervolume_curve_and_front_match_the_definitions_with_ties(d):
+    import random
+
+    rng = random.Random(d)
+    grid = [0.1, 0.2, 0.5]  # repeated coordinates: ties in one loss, equal points
+    trials = []
+    for i in range(150):
+        values = [rng.choice(grid) if rng.random() < 0.4 else rng.random() for _ in range(d)]
+        trials.append(Trial(i, {"x": values[0]}, TrialState.COMPLETE, value=values[0],
+                            values=values, constraints=[rng.random() - 0.8]))
+    view = StudyView("ties", "minimize", {"directions": ["minimize"] * d}, trials)
+    assert sorted(t.number for t in view.pareto_front) == expected_front(view)
+    ref = reference_point([view])
+    xs, ys = hypervolume_curve(view, ref, checkpoints=150)
+    assert xs == list(range(150))
+    for k in range(0, 150, 7):
+        pool = [t.values for t in trials[:k + 1] if t.feasible]
+        assert ys[k] == pytest.approx(hypervolume(pool, ref)), k
+
+
 def test_html_report_shows_the_front_and_marks_infeasible_rows(db, tmp_path):
     out = tmp_path / "r.html"
     report("--storage", db, "--study", "mo", "--html", out)
@@ -293,17 +314,25 @@ def test_comparison_object_ranks_by_hypervolume(db, tmp_path):
     from hpo_framework.results.stats import common_hypervolume
 
     views = [load_study(db, n) for n in ("small", "mo")]
-    comparison = Comparison(["random", "random2"], [0], rows=[summary(v) for v in views],
+    # one strategy, two seeds: the runs and the per-strategy median/min/max
+    comparison = Comparison(["random"], [0, 1], rows=[summary(v) for v in views],
                             views=views)
     common_hypervolume(comparison.rows, comparison.views)
-    winner = comparison.to_dict()["winner"]
-    assert winner["decided_by"] == "hypervolume"
-    assert winner["study"] == max(comparison.rows, key=lambda r: r["hypervolume"])["study"]
+    out = comparison.to_dict()
+    winner = out["winner"]
+    hvs = [r["hypervolume"] for r in comparison.rows]
+    assert winner["decided_by"] == "hypervolume" and hvs[0] != hvs[1]
+    assert winner["study"] == comparison.rows[hvs.index(max(hvs))]["study"]
+    agg = out["by_strategy"][0]
+    assert agg["hypervolume_median"] == pytest.approx(sum(hvs) / 2)
+    assert (agg["hypervolume_min"], agg["hypervolume_max"]) == (min(hvs), max(hvs))
     written = {p.name for p in comparison.write(tmp_path)}
     assert "hypervolume.png" in written and "best_so_far.png" not in written
     header = (tmp_path / "summary.csv").read_text().splitlines()[0].split(",")
     assert header[:4] == ["strategy", "seed", "hypervolume", "pareto_size"]
-    assert "hypervolume" in (tmp_path / "summary.md").read_text()
+    assert (tmp_path / "by_strategy.csv").read_text().startswith(
+        "strategy,runs,hypervolume_median,hypervolume_min,hypervolume_max")
+    assert "largest hypervolume" in (tmp_path / "summary.md").read_text()
 
 
 # the dashboard: the installed plugin's command, a real server, a real browser ----------

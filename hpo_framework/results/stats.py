@@ -364,7 +364,9 @@ def hypervolume_curve(view: StudyView, reference: Sequence[float] | None = None,
     for i, t in enumerate(finished):
         if t.number in scored:
             p = list(t.losses)
-            if not any(dominates(q, p) or q == p for q in front):
+            if len(p) == 2:
+                front = _join_2d(front, p)
+            elif not any(dominates(q, p) or q == p for q in front):
                 front = [q for q in front if not dominates(p, q)] + [p]
         if i % every == every - 1 or i == len(finished) - 1:
             snaps.append((t.number, front))  # front is replaced, never changed in place
@@ -376,6 +378,22 @@ def hypervolume_curve(view: StudyView, reference: Sequence[float] | None = None,
         xs.append(number)
         ys.append(value)
     return xs, ys
+
+
+def _join_2d(front: list[list[float]], p: list[float]) -> list[list[float]]:
+    """A 2-objective front kept sorted by the first loss (so the second decreases): the
+    front with ``p`` joined (a new list), or the same list when ``p`` adds nothing. The
+    one point that could dominate ``p`` is the last with a first loss <= p's, and the
+    points ``p`` dominates follow it: a bisection instead of a scan of the front."""
+    import bisect
+
+    k = bisect.bisect_right(front, p[0], key=lambda q: q[0])
+    if k and front[k - 1][1] <= p[1]:
+        return front  # dominated by (or equal to) a point of the front
+    start = end = bisect.bisect_left(front, p[0], key=lambda q: q[0])
+    while end < len(front) and front[end][1] >= p[1]:
+        end += 1  # first loss >= p's and second loss >= p's: p dominates them
+    return front[:start] + [p] + front[end:]
 
 
 #: about how many elementary steps the checkpoints of one hypervolume curve may cost

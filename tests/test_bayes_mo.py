@@ -94,9 +94,10 @@ def test_bayes_declares_several_objectives_and_constraints():
     assert BayesStrategy.multi_objective and BayesStrategy.handles_constraints
 
 
-def test_ehvi_prefers_a_point_that_improves_the_front_over_one_it_dominates():
+@pytest.mark.parametrize("how", ["ehvi", "parego"])
+def test_the_acquisition_prefers_a_point_that_improves_the_front_over_one_it_dominates(how):
     grid = [{"x": x, "y": y} for x in (0.05, 0.35, 0.65, 0.95) for y in (0.0, 0.5, 1.0)]
-    strategy = bayes()
+    strategy = bayes(multi_objective=how)
     strategy.restore([trial(i, p, front_plane(p)[0]) for i, p in enumerate(grid)])
     score = strategy._multi_acquisition()[0]
     improving, dominated = [[0.5, 0.0]], [[0.5, 0.9]]  # x between observed ones

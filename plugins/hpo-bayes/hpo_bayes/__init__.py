@@ -7,6 +7,8 @@ One idea per module, as Optuna's ``optuna/_gp/``:
 - :mod:`.search_space`: the GP's inputs (unit cube, one-hot categoricals, snapping);
   :mod:`.transforms`: the losses as the GP sees them
 - :mod:`.acqf`: log expected improvement; :mod:`.optim_mixed`: maximizing it
+- :mod:`.multi`: several objectives (ParEGO, or exact log-EHVI) and constraints (the
+  probability of feasibility)
 - :mod:`.history`: what the model is told for failed and pruned trials;
   :mod:`.curve`: a pruned trial's final loss predicted from learning curves
 - :mod:`.initial`: the initial design; :mod:`.seeds`: every random choice

@@ -35,6 +35,7 @@ def create_study(
     pruner_options: Mapping[str, Any] | None = None,
     directions: Sequence[str] | None = None,
     constraints: Constraints | None = None,
+    study_name: str | None = None,
     **strategy_options: Any,
 ) -> Study:
     """Open a study for ask-and-tell (created, or resumed when ``name`` exists in
@@ -53,7 +54,9 @@ def create_study(
     ``direction``), then ``study.tell(trial, [0.93, 1200])`` and ``study.best_trials``
     (the Pareto front). ``constraints``: a function of the finished trial returning
     numbers, feasible when each is <= 0 (Optuna's ``constraints_func``).
+    ``study_name``: Optuna's name for ``name``.
     """
+    name = _alias(name, study_name, "name")
     setup = _setup(space, space is None, strategy, strategy_options, seed, pruner,
                    pruner_options, _directions(direction, directions), constraints)
     study = setup.open(storage=storage if storage is not None else ":memory:",
@@ -88,6 +91,7 @@ def optimize(
     show_progress: bool = False,
     directions: Sequence[str] | None = None,
     constraints: Constraints | None = None,
+    study_name: str | None = None,
     **strategy_options: Any,
 ) -> Study:
     """Minimize (or maximize) ``objective(params) -> float`` over ``space``.
@@ -118,7 +122,9 @@ def optimize(
     (``best_value``/``best_params`` refuse: there is no one best). ``constraints``: a
     function of the finished trial returning numbers, feasible when each is <= 0
     (Optuna's ``constraints_func``); infeasible trials are never best nor on the front.
+    ``study_name``: Optuna's name for ``study``.
     """
+    study = _alias(study, study_name, "study")
     if not callable(objective):  # refused up front, not every trial FAILED
         raise OptionError(f"optimize() needs an objective function, objective(params) -> "
                           f"float, as its first argument; got {type(objective).__name__}")
@@ -167,6 +173,13 @@ def _setup(space: Any, learns: bool, strategy: str | None,
                        pruner_options=pruner_options,
                        setup_cls=LearningSetup if learns else StudySetup,
                        directions=directions, constraints=constraints)
+
+
+def _alias(name: str | None, study_name: str | None, ours: str) -> str | None:
+    """``study_name=`` (Optuna's) for ``name``/``study``; both given is one line."""
+    if name is not None and study_name is not None:
+        raise OptionError(f"give {ours}= or study_name= (the same thing), not both")
+    return name if study_name is None else study_name
 
 
 def _directions(direction: str | None, directions: Sequence[str] | None) -> list[str]:

@@ -391,3 +391,14 @@ def test_a_schema_3_file_is_upgraded_keeping_every_trial_and_takes_new_ones(tmp_
         (t.values, t.losses, t.constraints) for t in mo.trials]
     assert [len(t.values) for t in stored] == [2, 2, 2]
     reader.close()
+
+
+def test_study_name_is_optunas_name_for_the_study():
+    # (beside the directions: the other Optuna argument name optimize/create_study take)
+    assert hpo.optimize(lambda p: p["x"], SPACE, strategy="random", n_trials=1,
+                        study_name="opt").name == "opt"
+    with hpo.create_study(SPACE, strategy="random", study_name="ask") as study:
+        assert study.name == "ask"
+    with pytest.raises(hpo.OptionError) as err:
+        hpo.create_study(SPACE, name="a", study_name="b")
+    assert str(err.value) == "give name= or study_name= (the same thing), not both"

@@ -139,7 +139,8 @@ def _pairs(values: tuple[str, ...], what: str) -> dict[str, Any]:
               help="Model builder: sklearn, keras, or a plugin's. Default: the preferred "
                    "installed one (sklearn).")
 @click.option("--dataset", default=None,
-              help="Dataset name. Default: the preferred installed one (digits).")
+              help="Dataset name, or a data file (.csv, .parquet, .npz: the 'file' dataset on "
+                   "it, -D target=COLUMN). Default: the preferred installed one (digits).")
 @click.option("--data-path", default=None, type=click.Path(dir_okay=False),
               help="A local data file (the 'file' dataset, or a local mnist.npz).")
 @click.option("--evaluator", default=None, help="holdout (the default) or kfold.")
@@ -157,10 +158,18 @@ def _pairs(values: tuple[str, ...], what: str) -> dict[str, Any]:
 @click.option("--new-study", is_flag=True,
               help="Start a new study (NAME-2, NAME-3, ...) instead of resuming NAME.")
 @click.option("--metric", default=None,
-              help="accuracy (default), log_loss, f1_macro, roc_auc; mse (default), rmse, mae, "
-                   "r2 for regression.")
-@click.option("--direction", type=click.Choice(["maximize", "minimize"]), default=None,
-              help="Optional; follows from the metric.")
+              help="accuracy (default), balanced_accuracy, precision/recall/f1 (+_macro, "
+                   "_weighted), roc_auc, log_loss; mse (default), rmse, mae, r2; any "
+                   "scikit-learn scorer name; module:function or file.py:function (see "
+                   "docs/metrics-and-data.md); measured: n_params, latency_ms, train_s. A "
+                   "comma list (accuracy,n_params) records each; the first is the objective.")
+@click.option("--direction", default=None, metavar="DIRECTION[,DIRECTION...]",
+              help="Optional for one objective (it follows from the metric). A comma list "
+                   "makes several objectives: --direction maximize,minimize optimizes the "
+                   "first two --metric names for a Pareto front.")
+@click.option("--constraint", "constraints", multiple=True, metavar="METRIC<=N",
+              help="Keep trials feasible: n_params<=20000 or accuracy>=0.9 (repeatable, on any "
+                   "metric, which is then recorded); infeasible trials are never best.")
 @click.option("--model", default=None,
               help="A user model: module:function or path/to/file.py:function.")
 @click.option("--executor", default=None, help="Where trials run: serial, process, dask, ...")
@@ -273,6 +282,13 @@ def config_from_options(kw: dict[str, Any]) -> Any:
     dataset_options = _pairs(kw["dataset_option"], "--dataset-option")
     if kw["data_path"]:
         dataset_options["path"] = kw["data_path"]
+    dataset, label = kw["dataset"], None
+    if _is_data_file(dataset):  # --dataset path.csv: the file dataset on that file
+        if kw["data_path"] and kw["data_path"] != dataset:
+            raise OptionError(f"--dataset {dataset} is a data file and --data-path "
+                              f"{kw['data_path']} another: give one of them")
+        dataset_options["path"] = dataset
+        dataset, label = "file", os.path.splitext(os.path.basename(dataset))[0] or "file"
     backend_options = _pairs(kw["backend_option"], "--backend-option")
     if kw["model"]:
         backend_options["model"] = kw["model"]
@@ -287,10 +303,11 @@ def config_from_options(kw: dict[str, Any]) -> Any:
     executor_options.update(meta.get("executor_options") or {})
     _check_study_name(kw["study"])
     return JobConfig(
-        strategy=kw["strategy"], backend=kw["backend"], dataset=kw["dataset"],
+        strategy=kw["strategy"], backend=kw["backend"], dataset=dataset, dataset_label=label,
         evaluator=kw["evaluator"], space_file=kw["space_file"], n_trials=kw["n_trials"],
         timeout=kw["timeout"], seed=kw["seed"], storage=kw["storage"], study=kw["study"],
         new_study=kw["new_study"], metric=kw["metric"], direction=kw["direction"],
+        constraints=list(kw.get("constraints") or ()),
         executor=executor, n_jobs=kw["n_jobs"], final_test=kw["final_test"],
         retries=kw["retries"], trial_timeout=kw["trial_timeout"],
         save_model=kw["save_model"], verbose=kw["verbose"], output=kw["output"],
@@ -301,6 +318,18 @@ def config_from_options(kw: dict[str, Any]) -> Any:
         evaluator_options=_pairs(kw["evaluator_option"], "--evaluator-option"),
         executor_options=executor_options,
     )
+
+
+DATA_SUFFIXES = (".csv", ".parquet", ".pq", ".npz")
+
+
+def _is_data_file(name: str | None) -> bool:
+    """``--dataset`` names a data file (by its suffix, or an existing file) rather than
+    a registered dataset."""
+    if not name:
+        return False
+    return name.lower().endswith(DATA_SUFFIXES) or (
+        any(c in name for c in "./" + os.sep) and os.path.isfile(name))
 
 
 def _check_study_name(name: str | None) -> None:
@@ -330,7 +359,7 @@ def run_main(kw: dict[str, Any]) -> None:
 def _run_prepared(prepared: Any, kw: dict[str, Any]) -> None:
     from contextlib import nullcontext
 
-    from ..jobs.job import JobResult, run_job
+    from ..jobs.job import run_job
     from .display import Progress
 
     config, study, as_json = prepared.config, prepared.study, kw["as_json"]
@@ -349,10 +378,10 @@ def _run_prepared(prepared: Any, kw: dict[str, Any]) -> None:
                    ", or start anew with --new-study")
         study.stop_reason = "already complete (no trial ran)"
         if as_json:
-            emit_json(json.dumps(JobResult(study, prepared.metric).to_dict()))
+            emit_json(json.dumps(prepared.result().to_dict()))
             click.echo(message, err=True)
             return
-        print_summary(JobResult(study, prepared.metric))
+        print_summary(prepared.result())
         click.echo(message, err=True)
         return
     progress = Progress(config.n_trials, study=study)
@@ -364,7 +393,7 @@ def _run_prepared(prepared: Any, kw: dict[str, Any]) -> None:
         with nullcontext() if as_json else progress:
             result = run_job(prepared, callbacks=[] if as_json else [progress])
     except KeyboardInterrupt:
-        interrupted = JobResult(study, prepared.metric)  # what finished, before the stop
+        interrupted = prepared.result()  # what finished, before the stop
         if as_json:
             emit_json(json.dumps(interrupted.to_dict()))
         else:
@@ -386,25 +415,49 @@ def _run_prepared(prepared: Any, kw: dict[str, Any]) -> None:
         if "dashboard" in cli.commands:  # a plugin's command, loaded before parsing
             look += f", or live: hpo-run dashboard --storage {study.storage.path}"
         click.echo(look, err=True)
-    if result.study.best_trial is None and result.study.trials:
+    if not result.study.complete_trials and result.study.trials:
         raise click.ClickException(f"no trial of study '{study.name}' completed; see their "
                                    "errors above (hpo-run report shows them too)")
 
 
 def print_summary(result: Any) -> None:
-    from .display import fmt, make_console, trials_table
+    from .display import fmt, front_table, make_console, trials_table
 
     study = result.study
     console = make_console()
-    console.print(trials_table(study, result.metric))
-    best = study.best_trial
+    metrics = list(getattr(result, "metrics", None) or [result.metric])
+    k = len(study.directions)
+    console.print(trials_table(study, result.metric, metrics, k))
     failed = sum(1 for t in study.trials if t.state.value == "FAILED")
-    if best is None:
+    complete = study.complete_trials
+    if not complete:
         console.print("no trial completed; see the errors above", style="red")
+    elif not any(t.feasible for t in complete):
+        console.print(f"no trial is feasible: each of the {len(complete)} COMPLETE ones "
+                      f"violates {', '.join(result.constraints) or 'a constraint'}",
+                      style="red", highlight=False)
+    elif k > 1:
+        console.print(front_table(study, metrics[:k], list(result.constraints)))
+        console.print(f"the Pareto front of {', '.join(metrics[:k])}: "
+                      f"{len(study.best_trials)} trials no other trial beats on every "
+                      "objective (its configurations: hpo-run report, or --json)",
+                      highlight=False)
     else:
+        best = study.best_trial
         console.print(f"best trial {best.number}: validation {result.metric} {fmt(best.value)}",
                       highlight=False)
         console.print(f"best configuration: {fmt(best.params)}", highlight=False)
+    if k == 1 and len(metrics) > 1:
+        extra = [m for m in metrics[1:] if m not in _constraint_metrics(result.constraints)]
+        directions = ",".join(["maximize" if study.direction == "maximize" else "minimize",
+                               *(_direction_word(m) for m in metrics[1:2])])
+        recorded = f"recorded {', '.join(metrics[1:])} beside the objective {metrics[0]}"
+        if extra:
+            recorded += (f"; for a front of {metrics[0]} against {metrics[1]}: --metric "
+                         f"{','.join(metrics)} --direction {directions}")
+        console.print(recorded, highlight=False)
+    if getattr(result, "final_skipped", None):
+        console.print(result.final_skipped, highlight=False)
     if result.final is not None:
         console.print(f"test {result.metric} of the best configuration retrained on all training "
                       f"data: {fmt(result.final['test_score'])}", highlight=False)
@@ -421,6 +474,23 @@ def print_summary(result: Any) -> None:
                       "stopped at is in the table", highlight=False)
     console.print(f"stopped: {study.stop_reason or 'no trial ran'}; study '{study.name}' is stored in "
                   f"{study.storage.path}", highlight=False)
+
+
+def _constraint_metrics(constraints: list[str]) -> set[str]:
+    from ..jobs.pipeline import MetricConstraint
+
+    return {MetricConstraint.parse(c).metric for c in constraints}
+
+
+def _direction_word(metric: str) -> str:
+    """A recorded metric's direction, for the hint that makes it an objective."""
+    from ..contracts.measured import measured_direction
+    from ..contracts.metrics import METRICS
+
+    known = measured_direction(metric)
+    if known is None and metric in METRICS:
+        known = METRICS[metric].direction
+    return known or "minimize"
 
 
 from .report import report_command  # noqa: E402  (click only; the results load on use)

@@ -11,7 +11,7 @@ from ..results.format import fmt
 from ..results.progress import ProgressCount
 from ..study.core import Study
 
-__all__ = ["Progress", "fmt", "make_console", "trials_table"]
+__all__ = ["Progress", "fmt", "front_table", "make_console", "trials_table"]
 
 
 class Progress:
@@ -78,10 +78,30 @@ class Progress:
         if self._bar is not None:
             paused = count.paused(study)
             self._bar.update(self._task, completed=count.decided, total=count.total(study),
-                             best=fmt(study.best_value), eta=count.eta(study).strip(),
+                             best=best_text(study), eta=count.eta(study).strip(),
                              paused=f"{paused} paused " if paused else "")
             return
+        if study.multi_objective:
+            print(mo_line(count, study, trial), file=self.stream, flush=True)
+            return
         print(count.line(study, trial), file=self.stream, flush=True)
+
+
+def best_text(study: Study) -> str:
+    """The best so far: a value, or with several objectives the size of the front."""
+    if study.multi_objective:
+        return f"front of {len(study.best_trials)}"
+    return fmt(study.best_value)
+
+
+def mo_line(count: ProgressCount, study: Study, trial: Trial) -> str:
+    """The plain line for one trial event of a study with several objectives."""
+    value = ("[" + ", ".join(fmt(v) for v in trial.values or []) + "]"
+             if trial.state is TrialState.COMPLETE else trial.state.value)
+    extra = f" ({trial.error})" if trial.error and trial.state is not TrialState.COMPLETE \
+        else ""
+    return (f"trial {trial.number} [{count.counts(study)}] {value}{extra} "
+            f"{best_text(study)} elapsed {count.elapsed:.0f}s{count.eta(study)}")
 
 
 def make_console(stream: TextIO | None = None) -> Any:
@@ -92,26 +112,75 @@ def make_console(stream: TextIO | None = None) -> Any:
     return Console(file=stream, width=None if stream.isatty() else 200)
 
 
-def trials_table(study: Study, metric: str | None = None) -> Any:
-    """Every trial, like the notebook's printout: each configuration and its score."""
+def trials_table(study: Study, metric: str | None = None,
+                 metrics: list[str] | None = None, objectives: int = 1) -> Any:
+    """Every trial, like the notebook's printout: each configuration and its score.
+    ``metrics``: every recorded metric (the first ``objectives`` are the objectives, one
+    column each; the others are shown from the trial's metrics); a constrained study
+    shows whether each trial is feasible. ``*`` marks the best (or the front)."""
     from rich.table import Table
 
     names = study.space.names
-    best = study.best_trial
+    metrics = list(metrics or [metric or "value"])
+    k = len(study.directions)
+    if k > 1:
+        marked = {t.number for t in study.best_trials}
+    else:
+        best = study.best_trial
+        marked = set() if best is None else {best.number}
+    shown = metrics[:k] if len(metrics) >= k else [f"value {i}" for i in range(k)]
+    extra = metrics[k:]
+    constrained = any(t.constraints is not None for t in study.trials)
     table = Table(title=f"study {study.name}: {len(study.trials)} trials")
     table.add_column("#", justify="right", no_wrap=True)
     for name in names:
         table.add_column(name, no_wrap=True)
-    table.add_column(metric or "value", justify="right", no_wrap=True)
+    for name in [*shown, *extra]:
+        table.add_column(name, justify="right", no_wrap=True)
+    if constrained:
+        table.add_column("feasible")
     table.add_column("state")
     table.add_column("time s", justify="right", no_wrap=True)
     for t in study.trials:
-        mark = " *" if best is not None and t.number == best.number else ""
+        mark = " *" if t.number in marked else ""
         state = t.state.value
         if t.error and t.state is not TrialState.COMPLETE:
             state += f": {t.error[:60]}"
+        values = t.values if k > 1 else [t.value]
+        objective = [fmt(v) for v in values] if values else ["-"] * k
+        feasible = ([] if not constrained else
+                    ["-" if t.constraints is None else "yes" if t.feasible else "no"])
         table.add_row(
-            f"{t.number}{mark}", *[fmt(t.params.get(n)) for n in names], fmt(t.value), state,
+            f"{t.number}{mark}", *[fmt(t.params.get(n)) for n in names], *objective,
+            *[fmt(t.metrics.get(m)) for m in extra], *feasible, state,
             "-" if t.duration is None else f"{t.duration:.2f}",
         )
     return table
+
+
+def front_table(study: Study, objectives: list[str], constraints: list[str]) -> Any:
+    """The Pareto front: each member's number, objectives and constraint values."""
+    from rich.table import Table
+
+    front = study.best_trials
+    table = Table(title=f"Pareto front: {len(front)} of {len(study.complete_trials)} "
+                        "complete trials")
+    table.add_column("#", justify="right", no_wrap=True)
+    for name, direction in zip(objectives, study.directions, strict=False):
+        table.add_column(f"{name} ({direction[:3]})", justify="right", no_wrap=True)
+    for text in constraints:
+        table.add_column(text, justify="right", no_wrap=True)
+    if constraints:
+        table.add_column("feasible")
+    for t in sorted(front, key=lambda t: t.losses or []):
+        cells = [fmt(v) for v in t.values or []]
+        slack = [fmt(t.metrics.get(_metric_of(c))) for c in constraints]
+        table.add_row(str(t.number), *cells, *slack,
+                      *(["yes" if t.feasible else "no"] if constraints else []))
+    return table
+
+
+def _metric_of(constraint: str) -> str:
+    from ..jobs.pipeline import MetricConstraint
+
+    return MetricConstraint.parse(constraint).metric

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..contracts.metrics import get_metric
 from ..errors import HPOError, OptionError
 from ..registry import get_registry, make_pruner
 from ..space import Space
@@ -22,6 +23,8 @@ from ..study.settings import RunSettings, check_seed
 from ..study.setup import RunPlan, plan_run, setup_study
 from .pipeline import (
     JobSpec,
+    MetricConstraint,
+    MetricConstraints,
     PipelineObjective,
     final_test,
     load_dataset,
@@ -45,8 +48,13 @@ class JobConfig:
     storage: str = "hpo.db"
     study: str | None = None
     new_study: bool = False
+    #: one metric, or a comma list: every one is recorded; the first is the objective, or
+    #: the first k when ``direction`` lists k directions (several objectives)
     metric: str | None = None
+    #: one direction, or a comma list (one per objective, in the metrics' order)
     direction: str | None = None
+    #: ``n_params<=20000``, ... (each on a recorded metric; its metric is recorded)
+    constraints: list[str] = field(default_factory=list)
     executor: str | None = None
     n_jobs: int = 1
     retries: int = 0
@@ -62,6 +70,8 @@ class JobConfig:
     evaluator_options: dict[str, Any] = field(default_factory=dict)
     executor_options: dict[str, Any] = field(default_factory=dict)
     pruner_options: dict[str, Any] = field(default_factory=dict)
+    #: what the default study name says of the dataset (``--dataset data.csv``: ``data``)
+    dataset_label: str | None = None
 
     def resolved(self) -> JobConfig:
         """A copy with every plugin name filled in from the installed defaults."""
@@ -86,17 +96,76 @@ class JobConfig:
     def spec(self, seed: int | None = None) -> JobSpec:
         if self.backend is None or self.dataset is None:
             raise HPOError("JobConfig.spec() needs resolved() names")
+        plan = MetricPlan.of(self)
         return JobSpec(
             backend=self.backend, dataset=self.dataset, evaluator=self.evaluator or "holdout",
-            metric=self.metric, seed=self.seed if seed is None else seed,
+            metric=plan.scorer, seed=self.seed if seed is None else seed,
             verbose=self.verbose,
             backend_options=dict(self.backend_options),
             dataset_options=dict(self.dataset_options),
             evaluator_options=dict(self.evaluator_options),
+            direction=plan.given.get(plan.scorer or ""),
+            record=plan.record if plan.listed else [], objectives=plan.k,
+            directions=dict(plan.given),
         )
 
     def study_name(self) -> str:
-        return self.study or f"{self.strategy}-{self.backend}-{self.dataset}"
+        return self.study or f"{self.strategy}-{self.backend}-{self.dataset_label or self.dataset}"
+
+
+def _names(text: str | None, what: str) -> list[str]:
+    if text is None:
+        return []
+    names = [n.strip() for n in str(text).split(",")]
+    if any(not n for n in names):
+        raise OptionError(f"{what} {text!r}: an empty name in the comma list")
+    return names
+
+
+@dataclass
+class MetricPlan:
+    """What ``--metric``, ``--direction`` and ``--constraint`` ask, parsed (nothing
+    resolved yet): the metrics recorded (``record``: listed ones, then the constraints'),
+    the first ``k`` the objectives, the directions given per metric, the scorer metric
+    the evaluator scores (the first listed that is not measured; None: the default)."""
+
+    listed: list[str]
+    record: list[str]
+    k: int
+    given: dict[str, str]
+    scorer: str | None
+    constraints: list[MetricConstraint]
+
+    @classmethod
+    def of(cls, config: JobConfig) -> MetricPlan:
+        from ..contracts.measured import is_measured
+
+        listed = _names(config.metric, "--metric")
+        directions = _names(config.direction, "--direction")
+        for d in directions:
+            if d not in ("maximize", "minimize"):
+                raise OptionError(f"--direction {config.direction!r}: each direction is "
+                                  "maximize or minimize")
+        dupes = sorted({n for n in listed if listed.count(n) > 1})
+        if dupes:
+            raise OptionError(f"--metric names '{dupes[0]}' twice")
+        k = max(1, len(directions))
+        if len(directions) > max(1, len(listed)):
+            raise OptionError(f"--direction lists {len(directions)} directions, one per "
+                              f"objective, and --metric names {len(listed) or 'no'} metric"
+                              f"{'' if len(listed) == 1 else 's'}: give --metric with at "
+                              f"least {len(directions)} (the first {len(directions)} are the "
+                              "objectives), e.g. --metric accuracy,n_params")
+        given = dict(zip(listed, directions, strict=False))
+        constraints = [MetricConstraint.parse(c) for c in config.constraints]
+        record = list(listed)
+        for c in constraints:
+            if c.metric not in record:
+                record.append(c.metric)
+        scorer = next((n for n in listed if not is_measured(n)), None)
+        if not listed and directions:  # one --direction for the default metric
+            given = {"": directions[0]}
+        return cls(listed, record, k, given, scorer, constraints)
 
 
 @dataclass
@@ -110,6 +179,15 @@ class Prepared:
     plan: RunPlan
     metric: str
     defaults: dict[str, str] = field(default_factory=dict)
+    #: every metric the trials record (the first ``objectives`` are the objectives)
+    metrics: list[str] = field(default_factory=list)
+    objectives: int = 1
+    constraints: list[str] = field(default_factory=list)
+
+    def result(self) -> JobResult:
+        """What this job has so far, for the summary."""
+        return JobResult(self.study, self.metric, metrics=list(self.metrics),
+                         objectives=self.objectives, constraints=list(self.constraints))
 
     @property
     def executor(self) -> Any:
@@ -122,10 +200,23 @@ class JobResult:
     metric: str
     final: dict[str, Any] | None = None
     final_error: str | None = None
+    metrics: list[str] = field(default_factory=list)
+    objectives: int = 1
+    constraints: list[str] = field(default_factory=list)
+    #: why no final test ran (several objectives: no one best configuration)
+    final_skipped: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = self.study.to_dict()
         out["metric"] = self.metric
+        if len(self.metrics) > 1:
+            out["metrics"] = list(self.metrics)
+        if self.objectives > 1:
+            out["objectives"] = list(self.metrics[:self.objectives])
+        if self.constraints:
+            out["constraints"] = list(self.constraints)
+        if self.final_skipped:
+            out["final_skipped"] = self.final_skipped
         out["stop_reason"] = self.study.stop_reason
         if self.final is not None:
             out["test_score"] = self.final["test_score"]
@@ -199,38 +290,85 @@ def prepare(config: JobConfig) -> Prepared:
     backend = make_backend(spec)  # validates backend options
     evaluator = make_evaluator(spec)  # validates evaluator options
     evaluator.check(dataset)
+    if config.final_test:
+        from ..contracts.dataset import require_test
+
+        require_test(dataset)
+    metrics = MetricPlan.of(config)
     metric = resolve_metric(spec, dataset)
-    direction = config.direction or metric.direction
-    if config.direction and config.direction != metric.direction:
-        raise OptionError(
-            f"metric '{metric.name}' is to be {metric.direction}d; drop --direction or pick "
-            "another --metric"
-        )
+    names, directions = _resolve_metrics(metrics, metric, dataset)
     if pruner is not None and not backend.reports_intermediate:
         raise OptionError(f"--pruner {config.pruner}: backend '{config.backend}' reports no "
                           "per-epoch values, so there is nothing to prune on; drop --pruner")
     if config.space_file:
-        space = Space.from_file(config.space_file)
+        shape = getattr(dataset, "shape_values", None)
+        space = Space.from_file(config.space_file, context=shape() if callable(shape) else None)
     else:
         space = Space.from_dict(backend.default_space(dataset))
     check_space_names(space, backend)
+    constraints = MetricConstraints(metrics.constraints) if metrics.constraints else None
     setup = setup_study(space, strategy=config.strategy,
                         strategy_options=config.strategy_options, seed=config.seed,
-                        pruner=pruner)
+                        pruner=pruner, directions=directions[:metrics.k],
+                        constraints=constraints, api=False)
     identity = {
         "backend": config.backend,
         "dataset": config.dataset,
         "evaluator": config.evaluator,
-        "metric": metric.name,
+        # one metric: its name, as before; several listed: all of them, in order
+        "metric": ",".join(names[:len(metrics.listed)]) if len(metrics.listed) > 1
+        else names[0],
         "backend_options": config.backend_options,
         "dataset_options": config.dataset_options,
         "evaluator_options": config.evaluator_options,
     }
-    study = setup.open(storage=config.storage, name=config.study_name(), direction=direction,
-                       config=identity, new_study=config.new_study,
-                       name_given=config.study is not None)
+    if constraints is not None:
+        identity["constraints"] = constraints.texts
+    study = setup.open(storage=config.storage, name=config.study_name(), config=identity,
+                       new_study=config.new_study, name_given=config.study is not None)
     objective = PipelineObjective(config.spec(seed=study.seed))
-    return Prepared(config, study, objective, plan, metric.name, defaults)
+    return Prepared(config, study, objective, plan, names[0], defaults, metrics=names,
+                    objectives=metrics.k,
+                    constraints=[] if constraints is None else constraints.texts)
+
+
+def _resolve_metrics(plan: MetricPlan, metric: Any, dataset: Any) -> tuple[list[str],
+                                                                           list[str]]:
+    """Every recorded metric's name and direction, checked: a measured one's from its
+    table, a scorer's resolved (one line for an unknown name); a direction given that is
+    not the metric's is one line, as for one metric."""
+    from ..contracts.measured import measured_direction
+
+    if not plan.listed:  # the default metric, maybe with one --direction
+        given = plan.given.get("")
+        if given and given != metric.direction:
+            raise OptionError(f"metric '{metric.name}' is to be {metric.direction}d; drop "
+                              "--direction or pick another --metric")
+        names, directions = [metric.name], [metric.direction]
+    else:
+        names, directions = [], []
+        for name in plan.listed:
+            known = measured_direction(name)
+            if known is None:
+                resolved = metric if name == plan.scorer else get_metric(
+                    name, dataset.task, plan.given.get(name),
+                    n_classes=getattr(dataset, "n_classes", None))
+                name, known = resolved.name, resolved.direction
+            given = plan.given.get(name)
+            if given and given != known:
+                raise OptionError(f"metric '{name}' is to be {known}d; drop --direction or "
+                                  "pick another --metric" if len(plan.listed) == 1 else
+                                  f"metric '{name}' is to be {known}d, and --direction "
+                                  f"gives {given} for it: give {known} (the directions "
+                                  "follow the metrics' order)")
+            names.append(name)
+            directions.append(known)
+    for c in plan.constraints:  # a constraint's metric must be one the trials record
+        if c.metric not in names and measured_direction(c.metric) is None:
+            get_metric(c.metric, dataset.task, n_classes=getattr(dataset, "n_classes", None))
+        if c.metric not in names:
+            names.append(c.metric)
+    return names, directions
 
 
 def run_job(prepared: Prepared, callbacks: Sequence[Callback] = ()) -> JobResult:
@@ -238,7 +376,12 @@ def run_job(prepared: Prepared, callbacks: Sequence[Callback] = ()) -> JobResult
 
     study, config = prepared.study, prepared.config
     run(study, prepared.objective, prepared.plan, callbacks=callbacks)
-    result = JobResult(study, prepared.metric)
+    result = prepared.result()
+    if config.final_test and study.multi_objective:
+        result.final_skipped = (f"no final test: the study has {len(study.directions)} "
+                                f"objectives and {len(study.best_trials)} trials on its front, "
+                                "not one best configuration to retrain")
+        return result
     if config.final_test and study.best_trial is not None:
         params = study.best_params or {}
         try:

@@ -6,13 +6,15 @@ options only, and each process resolves the plugins and loads the dataset once.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..contracts.backend import Backend, Evaluator
 from ..contracts.dataset import Dataset
+from ..contracts.measured import is_measured
 from ..contracts.metrics import Metric, get_metric
-from ..errors import DatasetError, HPOError
+from ..errors import DatasetError, HPOError, OptionError
 
 
 class DatasetCache:
@@ -72,7 +74,13 @@ datasets = DatasetCache()
 
 @dataclass
 class JobSpec:
-    """Everything needed to evaluate a configuration, by plugin name."""
+    """Everything needed to evaluate a configuration, by plugin name.
+
+    ``metric`` is the scorer metric the evaluator scores (its value, the pruning signal;
+    None: the task's default) and ``direction`` the one given for it (a user's metric
+    that declares none needs it). ``record``: every metric the trials record by name, in
+    order (the user's ``--metric a,b,c`` and the constraints' metrics); the first
+    ``objectives`` of them are the study's objectives (a trial's values)."""
 
     backend: str
     dataset: str
@@ -83,6 +91,11 @@ class JobSpec:
     backend_options: dict[str, Any] = field(default_factory=dict)
     dataset_options: dict[str, Any] = field(default_factory=dict)
     evaluator_options: dict[str, Any] = field(default_factory=dict)
+    direction: str | None = None
+    record: list[str] = field(default_factory=list)
+    objectives: int = 1
+    #: the directions given per recorded metric (``--direction``), for users' metrics
+    directions: dict[str, str] = field(default_factory=dict)
 
 
 def load_dataset(name: str, options: dict[str, Any] | None = None) -> Dataset:
@@ -105,7 +118,83 @@ def make_evaluator(spec: JobSpec) -> Evaluator:
 
 
 def resolve_metric(spec: JobSpec, dataset: Dataset) -> Metric:
-    return get_metric(spec.metric, dataset.task)
+    """The evaluator's metric (resolved in this process: the driver and each worker)."""
+    return get_metric(spec.metric, dataset.task, spec.direction,
+                      n_classes=getattr(dataset, "n_classes", None))
+
+
+def resolve_metrics(spec: JobSpec, dataset: Dataset) -> list[Metric]:
+    """The other scorer metrics the trials record (resolved in this process, so that
+    the scoring records them); measured ones (n_params, ...) every evaluation records."""
+    main = resolve_metric(spec, dataset)
+    out = []
+    for name in spec.record:
+        if is_measured(name) or name == main.name:
+            continue
+        metric = get_metric(name, dataset.task, spec.directions.get(name),
+                            n_classes=getattr(dataset, "n_classes", None))
+        if metric.name != main.name and metric not in out:
+            out.append(metric)
+    return out
+
+
+def _takes_metrics(evaluator: Evaluator) -> bool:
+    """Whether the evaluator's ``evaluate`` accepts ``metrics=`` (the extra metrics)."""
+    import inspect
+
+    try:
+        params = inspect.signature(evaluator.evaluate).parameters
+    except (TypeError, ValueError):
+        return False
+    return "metrics" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
+
+
+#: ``n_params<=20000``: a recorded metric, <= or >=, a number
+_CONSTRAINT = re.compile(r"^\s*([^<>=\s]+)\s*(<=|>=)\s*([-+]?(\d+\.?\d*|\.\d+)"
+                         r"([eE][-+]?\d+)?)\s*$")
+
+
+@dataclass(frozen=True)
+class MetricConstraint:
+    """``metric <= bound`` (value ``metric - bound``) or ``metric >= bound`` (value
+    ``bound - metric``): feasible when the value is <= 0, Optuna's convention."""
+
+    metric: str
+    op: str
+    bound: float
+
+    @classmethod
+    def parse(cls, text: str) -> MetricConstraint:
+        found = _CONSTRAINT.match(str(text))
+        if found is None:
+            raise OptionError(f"--constraint {text!r}: write METRIC<=NUMBER or METRIC>=NUMBER, "
+                              "e.g. n_params<=20000 (on any recorded metric)")
+        return cls(found.group(1), found.group(2), float(found.group(3)))
+
+    @property
+    def text(self) -> str:
+        return f"{self.metric}{self.op}{self.bound:g}"
+
+    def value(self, metrics: dict[str, Any]) -> float:
+        if self.metric not in metrics:
+            raise HPOError(f"constraint {self.text}: the trial recorded no metric "
+                           f"'{self.metric}'")
+        got = float(metrics[self.metric])
+        return got - self.bound if self.op == "<=" else self.bound - got
+
+
+class MetricConstraints:
+    """A study's ``constraints`` function from ``--constraint`` texts (in the driver)."""
+
+    def __init__(self, constraints: list[MetricConstraint]) -> None:
+        self.constraints = list(constraints)
+
+    @property
+    def texts(self) -> list[str]:
+        return [c.text for c in self.constraints]
+
+    def __call__(self, trial: Any) -> list[float]:
+        return [c.value(trial.metrics) for c in self.constraints]
 
 
 class PipelineObjective:
@@ -118,9 +207,10 @@ class PipelineObjective:
     def __init__(self, spec: JobSpec) -> None:
         self.spec = spec
         self._parts: tuple[Backend, Evaluator, Dataset, Metric] | None = None
+        self._extra: dict[str, Any] = {}
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"spec": self.spec, "_parts": None}
+        return {"spec": self.spec, "_parts": None, "_extra": {}}
 
     # DatasetObjective -------------------------------------------------------------
     def dataset(self) -> Dataset:
@@ -168,13 +258,29 @@ class PipelineObjective:
             dataset = load_dataset(self.spec.dataset, self.spec.dataset_options)
             backend = make_backend(self.spec)
             backend.warm_up()
-            self._parts = (backend, make_evaluator(self.spec), dataset,
-                           resolve_metric(self.spec, dataset))
+            evaluator = make_evaluator(self.spec)
+            self._parts = (backend, evaluator, dataset, resolve_metric(self.spec, dataset))
+            extra = resolve_metrics(self.spec, dataset)
+            self._extra = {"metrics": extra} if extra and _takes_metrics(evaluator) else {}
         return self._parts
 
     def __call__(self, params: dict[str, Any]) -> dict[str, Any]:
         backend, evaluator, dataset, metric = self.parts()
-        return evaluator.evaluate(backend, params, dataset, metric)
+        result = evaluator.evaluate(backend, params, dataset, metric, **self._extra)
+        spec = self.spec
+        if not spec.record or (spec.objectives == 1 and spec.record[0] == metric.name):
+            return result
+        # the objectives by name from what the evaluation recorded
+        scores = result.get("metrics") or {}
+        wanted = spec.record[:spec.objectives]
+        missing = [name for name in wanted if name not in scores]
+        if missing:
+            raise HPOError(f"backend '{spec.backend}' recorded no metric '{missing[0]}' (it "
+                           f"recorded {', '.join(sorted(scores)) or 'none'})")
+        values = [float(scores[name]) for name in wanted]
+        if spec.objectives == 1:
+            return {**result, "value": values[0]}
+        return {**{k: v for k, v in result.items() if k != "value"}, "values": values}
 
 
 def final_test(spec: JobSpec, params: dict[str, Any], save_model: str | None = None,

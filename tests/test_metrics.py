@@ -385,3 +385,32 @@ def test_a_sklearn_scorer_through_hpo_run_is_maximized_and_equals_minus_mae(tmp_
     assert data["direction"] == "maximize" and trial["state"] == "COMPLETE"
     assert trial["value"] == pytest.approx(-trial["metrics"]["mae"]) and trial["value"] < 0
     assert data["test_score"] == pytest.approx(-data["test_metrics"]["mae"])
+
+
+def test_a_make_scorer_object_is_a_custom_metric_with_its_sign(tmp_path):
+    from sklearn.linear_model import LogisticRegression
+
+    (tmp_path / "scorers.py").write_text(textwrap.dedent("""
+        from sklearn.metrics import fbeta_score, log_loss, make_scorer, mean_absolute_error
+
+        mae_loss = make_scorer(mean_absolute_error, greater_is_better=False)
+        f2 = make_scorer(fbeta_score, beta=2, average="macro")
+        nll = make_scorer(log_loss, greater_is_better=False, response_method="predict_proba")
+    """))
+    ref = str(tmp_path / "scorers.py")
+    mae = get_metric(f"{ref}:mae_loss", "regression")
+    assert (mae.direction, mae.needs_proba) == ("maximize", False)
+    assert mae.fn(np.array([1.0, 2.0]), np.array([2.0, 4.0])) == -1.5
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(90, 3))
+    y = np.digitize(x[:, 0], [-0.5, 0.5])
+    model = LogisticRegression(max_iter=300).fit(x[:60], y[:60])
+    pred, proba = model.predict(x[60:]), model.predict_proba(x[60:])
+    for name in ("f2", "nll"):
+        metric = get_metric(f"{ref}:{name}", "classification")
+        scorer = M.load_metric_function(f"{ref}:{name}")
+        assert metric.needs_proba == (name == "nll") and metric.direction == "maximize"
+        assert metric.fn(y[60:], pred, proba) == pytest.approx(scorer(model, x[60:], y[60:]))
+    with pytest.raises(OptionError) as exc:
+        get_metric(f"{ref}:nll", "regression")
+    assert "needs probabilities" in _one_line(exc)

@@ -278,29 +278,40 @@ class SklearnScorer:
         return get_scorer(self.name)
 
     def __call__(self, y, pred, proba=None) -> float:
-        import inspect
-        import warnings
-
-        import numpy as np
-
-        scorer = self._scorer()
-        fn, kwargs = scorer._score_func, dict(scorer._kwargs)
-        with warnings.catch_warnings():  # zero division and the like: silent, as built-ins
-            warnings.simplefilter("ignore")
-            if _response_method(scorer) == "predict":
-                return float(scorer._sign * fn(y, pred, **kwargs))
-            proba = np.asarray(proba, dtype=np.float64)
-            if proba.ndim == 2:  # rows summing to 1 in float64 (a float32 model's do not)
-                proba = proba / proba.sum(axis=1, keepdims=True)
-            k = proba.shape[1] if proba.ndim == 2 else 2
-            if proba.ndim == 2 and k == 2:  # binary: the positive class's column, as sklearn
-                proba = proba[:, 1]
-            if "labels" not in kwargs and "labels" in inspect.signature(fn).parameters:
-                kwargs["labels"] = np.arange(k)  # a fold without some class still scores
-            return float(scorer._sign * fn(y, proba, **kwargs))
+        return apply_scorer(self._scorer(), y, pred, proba)
 
     def __repr__(self) -> str:
         return f"SklearnScorer({self.name!r})"
+
+
+def is_sklearn_scorer(obj: Any) -> bool:
+    """A scikit-learn scorer object (``get_scorer``, ``make_scorer``)."""
+    return hasattr(obj, "_score_func") and hasattr(obj, "_sign")
+
+
+def apply_scorer(scorer: Any, y, pred, proba=None) -> float:
+    """A scikit-learn scorer's value from predictions or probabilities (its function,
+    keyword arguments and sign), as it would score the estimator that made them; silent,
+    as the built-ins are (zero division and the like)."""
+    import inspect
+    import warnings
+
+    import numpy as np
+
+    fn, kwargs = scorer._score_func, dict(getattr(scorer, "_kwargs", {}) or {})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if _response_method(scorer) == "predict":
+            return float(scorer._sign * fn(y, pred, **kwargs))
+        proba = np.asarray(proba, dtype=np.float64)
+        if proba.ndim == 2:  # rows summing to 1 in float64 (a float32 model's do not)
+            proba = proba / proba.sum(axis=1, keepdims=True)
+        k = proba.shape[1] if proba.ndim == 2 else 2
+        if proba.ndim == 2 and k == 2:  # binary: the positive class's column, as sklearn
+            proba = proba[:, 1]
+        if "labels" not in kwargs and "labels" in inspect.signature(fn).parameters:
+            kwargs["labels"] = np.arange(k)  # a fold without some class still scores
+        return float(scorer._sign * fn(y, proba, **kwargs))
 
 
 def _response_method(scorer: Any) -> str:
@@ -402,6 +413,8 @@ class CustomMetric:
         import numbers
 
         fn = load_metric_function(self.ref)
+        if is_sklearn_scorer(fn):  # make_scorer(...): its function and sign
+            return apply_scorer(fn, y, pred, proba)
         value = fn(y, proba if self.needs_proba else pred)
         if hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
             value = value.item()  # a numpy scalar
@@ -433,6 +446,12 @@ def declared_direction(fn: Any, ref: str) -> str | None:
 def _custom_metric(ref: str, task: str, direction: str | None,
                    require_direction: bool = True) -> Metric:
     fn = load_metric_function(ref)
+    if is_sklearn_scorer(fn):  # make_scorer(...): greater is better after its sign
+        needs = _response_method(fn) == "proba"
+        if needs and task != "classification":
+            raise OptionError(f"metric {ref} needs probabilities, which a {task} model does "
+                              "not give")
+        return Metric(ref, "maximize", task, needs, CustomMetric(ref, needs), source="custom")
     declared = declared_direction(fn, ref)
     if declared is None and direction is None and require_direction:
         raise OptionError(f"metric {ref} does not say whether it is to be maximized or "

@@ -10,7 +10,8 @@ and fast), any scikit-learn scorer name, and a user's own function.
    is label 1) and are refused on more than two classes, as scikit-learn refuses them;
 2. ``module:function`` or ``path/to/file.py:function``: a user's function
    ``fn(y_true, y_pred)`` (``fn(y_true, proba)`` when ``fn.needs_proba = True``), direction
-   from ``fn.direction = "minimize"`` or ``fn.greater_is_better``, else ``--direction``;
+   from ``fn.direction = "minimize"`` or ``fn.greater_is_better``, else ``--direction``
+   (a ``make_scorer`` object there is computed as a scorer: its function and sign);
 3. any scikit-learn scorer name (``sklearn.metrics.get_scorer_names()``), computed from the
    predictions or probabilities with the scorer's own function, keyword arguments and sign,
    so it is always maximized (``neg_mean_absolute_error``).
@@ -560,8 +561,9 @@ def _unknown(name: str) -> str:
     names = known_names()
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
     shown = [repr(c) for c in close]
-    hint = (f"did you mean {' or '.join([', '.join(shown[:-1]), shown[-1]] if len(shown) > 1 else shown)}? "
-            if close else "")
+    if len(shown) > 1:
+        shown = [", ".join(shown[:-1]), shown[-1]]
+    hint = f"did you mean {' or '.join(shown)}? " if shown else ""
     sklearn = "" if len(names) > len(METRICS) else " (scikit-learn is not installed, so its " \
         "scorer names are not available)"
     return (f"unknown metric '{name}'; {hint}built in: {', '.join(METRICS)}; or any "

@@ -106,13 +106,15 @@ def test_keras_trials_record_measured_metrics_with_every_trainer(digits):
 
 def test_keras_vectorized_members_record_their_own_size():
     """Members of one batch train as one padded program; each records its own model's
-    size and latency (measured on its own model after the batch)."""
+    size and latency (measured on its own model after the batch), and with score=best its
+    own best epoch."""
     from hpo_keras.vectorized import VectorizedExecutor
 
     from hpo_framework.jobs.pipeline import JobSpec, PipelineObjective
 
-    spec = JobSpec(backend="keras", dataset="digits", seed=0, backend_options={"epochs": 1})
-    configs = [{"learning_rate": 0.05, "num_dense_nodes": 4},
+    spec = JobSpec(backend="keras", dataset="digits", seed=0,
+                   backend_options={"epochs": 3, "score": "best"})
+    configs = [{"learning_rate": 0.3, "optimizer": "sgd", "num_dense_nodes": 4},
                {"learning_rate": 0.05, "num_dense_nodes": 9, "num_dense_layers": 1}]
     ex = VectorizedExecutor(n_jobs=2)
     ex.start(PipelineObjective(spec))
@@ -128,6 +130,10 @@ def test_keras_vectorized_members_record_their_own_size():
     for outcome, widths in zip(outcomes, ([4], [9, 9]), strict=True):
         assert outcome.state.value == "COMPLETE", outcome.error
         _check_measured(outcome.metrics, mlp_params(widths))
+        accuracies = [s["val_accuracy"] for s in outcome.intermediate]
+        best = accuracies.index(max(accuracies))
+        assert outcome.metrics["score_epoch"] == best + 1
+        assert outcome.value == pytest.approx(accuracies[best])
 
 
 @pytest.mark.parametrize("name", ["xgboost", "lightgbm"])

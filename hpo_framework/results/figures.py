@@ -222,7 +222,8 @@ def params_figure(study: Any) -> Any:
         ax.set_ylim(min(values) - pad, max(values) + pad)
         ax.grid(alpha=0.3)
     fig.colorbar(sc, ax=axes, label="trial number", shrink=0.8)
-    fig.suptitle(f"{view.name}: each parameter against {view.metric} (red star: best trial)")
+    star = " (red star: best trial)" if best is not None else ""
+    fig.suptitle(f"{view.name}: each parameter against {view.metric}{star}")
     return fig
 
 

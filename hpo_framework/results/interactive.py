@@ -148,7 +148,8 @@ def slices_spec(study: Any) -> dict[str, Any] | None:
     gap = 0.06
     width = (1 - gap * (ncols - 1)) / ncols
     height = (1 - 0.12 * (nrows - 1)) / nrows
-    layout = _layout(f"{view.name}: each parameter against {view.metric} (red star: best)",
+    star = " (red star: best)" if best is not None else ""
+    layout = _layout(f"{view.name}: each parameter against {view.metric}{star}",
                      showlegend=False, height=320 * nrows)
     data = []
     for i, dim in enumerate(dims):
@@ -472,7 +473,8 @@ def hypervolume_spec(studies: Sequence[Any]) -> dict[str, Any] | None:
     point = ", ".join(f"{n} {fmt(r)}" for n, r in zip(views[0].objective_names, reference,
                                                       strict=True))
     return {"data": data, "reference_point": reference, "layout": _layout(
-        f"Hypervolume (higher is better); reference point {point}: the worst feasible "
-        "value of each objective + 10% of its range",
+        f"Hypervolume (higher is better)<br><sup>reference point {point}: the worst "
+        "feasible value of each objective + 10% of its range</sup>",
+        margin={"l": 60, "r": 20, "t": 70, "b": 50},
         xaxis={"title": {"text": "trial number"}},
         yaxis={"title": {"text": "hypervolume"}})}

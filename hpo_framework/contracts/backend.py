@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from ..options import Configurable
 from .dataset import Dataset
+from .measured import MEASURED  # the measured metrics' names and directions (issue 25)
 from .metrics import Metric, score_all
 
 Report = Callable[[int, dict[str, float]], None]
@@ -231,9 +232,6 @@ class BestEpoch:
         return {"best": (self.epoch, self.loss, self.kept)} if self.epoch is not None else {}
 
 
-#: what every trial's evaluation measures beside the metrics (issue 25's "deployment"
-#: metrics, all minimized): fit seconds, prediction ms per validation row, parameters
-MEASURED = ("train_s", "latency_ms", "n_params")
 #: timed predictions of the whole validation set after one untimed warm-up; the best
 #: one counts (the least disturbed by other work on the machine)
 LATENCY_REPEATS = 5

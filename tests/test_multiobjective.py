@@ -402,3 +402,15 @@ def test_study_name_is_optunas_name_for_the_study():
     with pytest.raises(hpo.OptionError) as err:
         hpo.create_study(SPACE, name="a", study_name="b")
     assert str(err.value) == "give name= or study_name= (the same thing), not both"
+
+
+def test_values_travel_from_worker_processes_and_into_the_dataframe():
+    study = hpo.optimize(two, SPACE, strategy="random", n_trials=4, seed=5, n_jobs=2,
+                         directions=["maximize", "minimize"],
+                         constraints=lambda t: [t.values[1] - 500])
+    assert all(t.values == two(t.params) for t in study.trials)
+    assert all(t.constraints == [t.values[1] - 500] for t in study.trials)
+    df = study.to_dataframe()
+    assert list(df["values_0"]) == [t.values[0] for t in study.trials]
+    assert list(df["values_1"]) == [t.values[1] for t in study.trials]
+    assert list(df["feasible"]) == [t.values[1] <= 500 for t in study.trials]

@@ -12,6 +12,15 @@ FAST = ["--strategy", "random", "--backend", "sklearn", "--dataset", "digits", "
         "-B", "max_iter=5"]
 
 
+def in_process(*args):
+    """hpo-run in this process (click's runner): its output, stdout and stderr together."""
+    from click.testing import CliRunner
+
+    from hpo_framework.cli import cli
+
+    return CliRunner().invoke(cli, [str(a) for a in args])
+
+
 def _front(trials):
     """The non-dominated feasible COMPLETE trials (accuracy up, n_params down), by the
     definition."""
@@ -56,32 +65,40 @@ def test_a_front_of_accuracy_against_n_params_under_a_constraint(tmp_path):
     assert [t.constraints for t in stored] == [t["constraints"] for t in trials]
     reader.close()
 
-    # the table: the front with its objectives and constraint, no final test
-    text = run_cli(*FAST, "--study", "mo", "--trials", "6", "--metric", "accuracy,n_params,latency_ms",
-                   "--direction", "maximize,minimize", "--constraint", "n_params<=900",
-                   cwd=tmp_path, check=True)
-    assert "Pareto front: " in text.stdout and "n_params<=900" in text.stdout
-    assert "accuracy (max)" in text.stdout and "n_params (min)" in text.stdout
-    assert "no final test: the study has 2 objectives" in text.stdout
+    # resumed (in this process, trials in it too): the table of the front with its
+    # objectives and constraint, no final test
+    db = str(tmp_path / "hpo.db")
+    text = in_process(*FAST, "--study", "mo", "--storage", db, "--trials", "6", "--metric",
+                      "accuracy,n_params,latency_ms", "--direction", "maximize,minimize",
+                      "--constraint", "n_params<=900", "--executor", "serial")
+    assert text.exit_code == 0, text.output
+    assert "Pareto front: " in text.output and "n_params<=900" in text.output
+    assert "accuracy (max)" in text.output and "n_params (min)" in text.output
+    assert "no final test: the study has 2 objectives" in text.output
+    reader = Storage(db, readonly=True)
+    assert len(reader.load_trials(reader.get_study("mo").study_id)) == 6
+    reader.close()
 
     # resumed with other directions: the usual one-line mismatch
-    other = run_cli(*FAST, "--study", "mo", "--trials", "7", "--metric", "accuracy,n_params",
-                    "--direction", "maximize", "--constraint", "n_params<=900", cwd=tmp_path)
-    assert other.returncode == 1
-    assert other.stderr.strip().splitlines() == [
-        "Error: study 'mo' in hpo.db was run with directions=['maximize', "
-        "'minimize'], this run has one objective; use another --study NAME, or --new-study to "
-        "start a new one"]
+    other = in_process(*FAST, "--study", "mo", "--storage", db, "--trials", "7", "--metric",
+                       "accuracy,n_params", "--direction", "maximize", "--constraint",
+                       "n_params<=900")
+    assert other.exit_code == 1
+    assert other.output.strip().splitlines() == [
+        f"Error: study 'mo' in {db} was run with directions=['maximize', 'minimize'], this "
+        "run has one objective; use another --study NAME, or --new-study to start a new one"]
 
 
 def test_one_objective_with_several_metrics_records_them_and_says_how_to_get_a_front(
         tmp_path):
-    proc = run_cli(*FAST, "--trials", "2", "--metric", "accuracy,n_params", "--no-final-test",
-                   cwd=tmp_path, check=True)
+    proc = in_process(*FAST, "--trials", "2", "--metric", "accuracy,n_params",
+                      "--no-final-test", "--storage", str(tmp_path / "hpo.db"),
+                      "--executor", "serial")
+    assert proc.exit_code == 0, proc.output
     assert ("recorded n_params beside the objective accuracy; for a front of accuracy "
             "against n_params: --metric accuracy,n_params --direction maximize,minimize"
-            ) in proc.stdout
-    assert "best trial " in proc.stdout
+            ) in proc.output
+    assert "best trial " in proc.output
     reader = Storage(tmp_path / "hpo.db", readonly=True)
     record = reader.get_study("random-sklearn-digits")
     trials = reader.load_trials(record.study_id, record.direction)
@@ -108,8 +125,8 @@ def test_one_objective_with_several_metrics_records_them_and_says_how_to_get_a_f
     (["--metric", "accuracy,accuracy"], "--metric names 'accuracy' twice"),
 ])
 def test_refusals_are_one_line_and_write_nothing(tmp_path, args, message):
-    proc = run_cli(*FAST, "--trials", "2", *args, cwd=tmp_path)
-    assert proc.returncode == 1, proc.stderr
-    assert proc.stderr.strip().splitlines() == [f"Error: {message}"]
-    assert proc.stdout == ""
-    assert not (tmp_path / "hpo.db").exists()
+    db = tmp_path / "hpo.db"  # in this process: the refusals come before any trial
+    result = in_process(*FAST, "--trials", "2", "--storage", db, *args)
+    assert result.exit_code == 1, result.output
+    assert result.output.strip().splitlines() == [f"Error: {message}"]
+    assert not db.exists()

@@ -459,7 +459,8 @@ def print_summary(result: Any) -> None:
     if getattr(result, "final_skipped", None):
         console.print(result.final_skipped, highlight=False)
     if result.final is not None:
-        console.print(f"test {result.metric} of the best configuration retrained on all training "
+        scored = result.final.get("metric") or result.metric  # the evaluator's metric
+        console.print(f"test {scored} of the best configuration retrained on all training "
                       f"data: {fmt(result.final['test_score'])}", highlight=False)
         if result.final.get("model_path"):
             console.print(f"model saved to {result.final['model_path']}", highlight=False)

@@ -105,7 +105,7 @@ class JobConfig:
             dataset_options=dict(self.dataset_options),
             evaluator_options=dict(self.evaluator_options),
             direction=plan.given.get(plan.scorer or ""),
-            record=plan.record if plan.listed else [], objectives=plan.k,
+            record=plan.record, objectives=plan.k, named=bool(plan.listed),
             directions=dict(plan.given),
         )
 

@@ -94,6 +94,9 @@ class JobSpec:
     direction: str | None = None
     record: list[str] = field(default_factory=list)
     objectives: int = 1
+    #: False when ``--metric`` was not given (``record`` then holds only the
+    #: constraints' metrics, and the objective is the evaluator's metric)
+    named: bool = True
     #: the directions given per recorded metric (``--direction``), for users' metrics
     directions: dict[str, str] = field(default_factory=dict)
 
@@ -268,7 +271,8 @@ class PipelineObjective:
         backend, evaluator, dataset, metric = self.parts()
         result = evaluator.evaluate(backend, params, dataset, metric, **self._extra)
         spec = self.spec
-        if not spec.record or (spec.objectives == 1 and spec.record[0] == metric.name):
+        if not spec.named or not spec.record or (spec.objectives == 1
+                                                 and spec.record[0] == metric.name):
             return result
         # the objectives by name from what the evaluation recorded
         scores = result.get("metrics") or {}

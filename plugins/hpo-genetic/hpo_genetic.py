@@ -55,6 +55,12 @@ _FITNESS, _INDIVIDUAL = "HPOFitnessViolationLoss", "HPOIndividual"
 FAILED = (math.inf, math.inf)  # a FAILED or PRUNED trial: behind every finished one
 STALL = 3  # generations with nothing new before the non-elite population is re-seeded
 GIVE_UP = 200  # ... and after this many, the reachable space is taken as exhausted
+# defaults of the options left None: one objective (the notebook's), several objectives
+# (NSGA-II at 50-100 evaluations: every child mutated, wider mutation steps and uniform
+# crossover measured ahead of the one-objective settings on ZDT and DTLZ2,
+# benchmarks/results/genetic_mo-operators.json)
+ONE = {"mutpb": 0.2, "mutation_eta": 10.0, "crossover": "sbx"}
+SEVERAL = {"mutpb": 1.0, "mutation_eta": 3.0, "crossover": "uniform"}
 
 
 def _creator() -> tuple[Any, Any]:
@@ -99,12 +105,18 @@ class GeneticStrategy(Strategy):
                                        "objectives: NSGA-II's binary tournaments)"),
         "cxpb": Option(0.8, float, low=0.0, high=1.0, nullable=False,
                        help="probability that a pair is crossed"),
-        "mutpb": Option(0.2, float, low=0.0, high=1.0, nullable=False,
-                        help="probability that an individual is mutated"),
+        "mutpb": Option(None, float, low=0.0, high=1.0,
+                        help="probability that an individual is mutated (default 0.2; "
+                             "several objectives: 1.0)"),
+        "crossover": Option(None, str, choices=("sbx", "uniform"),
+                            help="sbx: bounded simulated-binary crossover (crossover_eta); "
+                                 "uniform: each gene from either parent (default sbx; "
+                                 "several objectives: uniform)"),
         "crossover_eta": Option(10.0, float, low=0.0, nullable=False,
                                 help="SBX crowding degree (large: children near parents)"),
-        "mutation_eta": Option(10.0, float, low=0.0, nullable=False,
-                               help="polynomial mutation crowding degree (the notebook's 10)"),
+        "mutation_eta": Option(None, float, low=0.0,
+                               help="polynomial mutation crowding degree (default the "
+                                    "notebook's 10; several objectives: 3)"),
         "indpb": Option(None, float, low=0.0, high=1.0,
                         help="per-gene mutation probability (default 1/dimensions)"),
         "parents": Option("archive", str, choices=("archive", "population"), nullable=False,
@@ -170,17 +182,28 @@ class GeneticStrategy(Strategy):
         self._new_keys = self._claim_new()
 
     # DEAP ---------------------------------------------------------------------------
-    def _toolbox(self) -> Any:
+    def _setting(self, name: str, several: bool) -> Any:
+        """An option as given, else its default for one objective or for several (the
+        defaults for several measured with benchmarks/genetic_mo.py)."""
+        given = self.config[name]
+        if given is not None:
+            return given
+        return (SEVERAL if several else ONE)[name]
+
+    def _toolbox(self, several: bool = False) -> Any:
         from deap import base, tools
 
         cfg = self.config
         toolbox = base.Toolbox()
         toolbox.register("select", tools.selTournament, tournsize=cfg["tournament_size"])
-        toolbox.register("mate", tools.cxSimulatedBinaryBounded, low=0.0, up=1.0,
-                         eta=cfg["crossover_eta"])
+        if self._setting("crossover", several) == "uniform":
+            toolbox.register("mate", tools.cxUniform, indpb=0.5)
+        else:
+            toolbox.register("mate", tools.cxSimulatedBinaryBounded, low=0.0, up=1.0,
+                             eta=cfg["crossover_eta"])
         indpb = cfg["indpb"] if cfg["indpb"] is not None else 1.0 / self._dims
         toolbox.register("mutate", tools.mutPolynomialBounded, low=0.0, up=1.0,
-                         eta=cfg["mutation_eta"], indpb=indpb)
+                         eta=self._setting("mutation_eta", several), indpb=indpb)
         return toolbox
 
     def _random_individuals(self, n: int) -> list[Any]:
@@ -268,7 +291,8 @@ class GeneticStrategy(Strategy):
                 offspring = self._random_individuals(size - n_elite)
             else:
                 offspring = toolbox.select(pool, size - n_elite)
-                offspring = algorithms.varAnd(offspring, toolbox, cfg["cxpb"], cfg["mutpb"])
+                offspring = algorithms.varAnd(offspring, toolbox, cfg["cxpb"],
+                                              self._setting("mutpb", False))
             if cfg["fresh"]:
                 self._refresh(offspring, toolbox)
         if self._hof is not None:
@@ -296,8 +320,6 @@ class GeneticStrategy(Strategy):
         by constrained non-dominated sorting and crowding (NSGA-II's elitist mu + lambda),
         breed the next children from them by crowded binary tournaments, DEAP's SBX and
         polynomial mutation."""
-        from deap import algorithms
-
         cfg = self.config
         n_obj = self._objectives()
         seen: dict[str, Any] = {}
@@ -335,22 +357,34 @@ class GeneticStrategy(Strategy):
         self._parents = self._parents_seen = [seen[k] for k in chosen]
         self.generation += 1
         with _seeded("genetic", self.seed, self.generation):
-            toolbox = self._toolbox()
+            toolbox = self._toolbox(several=True)
             if self._stale and self._stale % STALL == 0:  # nothing new lately: fresh blood
                 offspring = self._random_individuals(size)
             else:
-                pool = self._parents
-                offspring = []
-                for _ in range(size):  # crowded binary tournaments (Deb et al. 2002)
-                    a, b = random.sample(range(len(pool)), 2) if len(pool) > 1 else (0, 0)
-                    pa, pb = rank[self._key(pool[a])], rank[self._key(pool[b])]
-                    offspring.append(toolbox.clone(pool[b] if pb < pa else pool[a]))
-                offspring = algorithms.varAnd(offspring, toolbox, cfg["cxpb"],
-                                              self._mo_mutpb())
+                offspring = [self._child(toolbox, rank) for _ in range(size)]
             if cfg["fresh"]:
-                self._refresh(offspring, toolbox)
+                self._refresh(offspring, toolbox, several=True)
         self._population = offspring
         self._new_keys = self._claim_new()
+
+    def _tournament(self, rank: dict[str, tuple[int, float]], other: Any = None) -> Any:
+        """A crowded binary tournament (Deb et al. 2002): of two parents drawn at random,
+        the better front, then the larger crowding distance; ``other`` is not drawn."""
+        pool = [p for p in self._parents if p is not other] or self._parents
+        a, b = random.sample(pool, 2) if len(pool) > 1 else (pool[0], pool[0])
+        return b if rank[self._key(b)] < rank[self._key(a)] else a
+
+    def _child(self, toolbox: Any, rank: dict[str, tuple[int, float]]) -> Any:
+        """One child: a tournament winner, crossed (``cxpb``) with a second winner, then
+        mutated (``mutpb``) by the polynomial mutation."""
+        first = self._tournament(rank)
+        child = toolbox.clone(first)
+        if random.random() < self.config["cxpb"]:
+            toolbox.mate(child, toolbox.clone(self._tournament(rank, other=first)))
+        if random.random() < self._setting("mutpb", True):
+            toolbox.mutate(child)
+        del child.fitness.values
+        return child
 
     def _sort(self, keys: list[str], n_obj: int) -> list[list[str]]:
         """Fronts of keys, best first, by Deb's constrained domination (feasible first,
@@ -381,9 +415,6 @@ class GeneticStrategy(Strategy):
                 crowd[order[i]] += gap / (high - low)
         return crowd
 
-    def _mo_mutpb(self) -> float:
-        return self.config["mutpb"]
-
     def _converged(self, pool: list[Any]) -> bool:
         """No better best for ``restart_after`` generations, or the parents all (nearly)
         one point: breeding would only circle what is known, so start over."""
@@ -393,7 +424,7 @@ class GeneticStrategy(Strategy):
         spread = max(max(genes) - min(genes) for genes in zip(*pool, strict=True))
         return self._flat >= patience or (len(pool) > 1 and spread < 1e-3)
 
-    def _refresh(self, offspring: list[Any], toolbox: Any) -> None:
+    def _refresh(self, offspring: list[Any], toolbox: Any, several: bool = False) -> None:
         """Mutate again the children that would repeat a configuration already claimed.
 
         The notebook's polynomial mutation first; when that keeps landing on known
@@ -403,7 +434,7 @@ class GeneticStrategy(Strategy):
         from deap import tools
 
         seen = set(self._claimed)
-        eta = self.config["mutation_eta"]
+        eta = self._setting("mutation_eta", several)
         for ind in offspring:
             for attempt in range(20):
                 if self._key(ind) not in seen:

@@ -305,7 +305,7 @@ def test_the_pruned_check_catches_a_restore_that_forgets_the_curves():
             super().restore([dataclasses.replace(t, curve=[]) for t in trials])
 
     check_pruned_trials(strategy("bayes"), **QUICK["bayes"])
-    with pytest.raises(AssertionError, match="after restore of 12 trials with pruned ones"):
+    with pytest.raises(AssertionError, match=r"after restore of 12 trials \(with pruned ones\)"):
         check_pruned_trials(Forgetful, **QUICK["bayes"])
 
 

@@ -220,16 +220,25 @@ def check_pruned_trials(strategy_cls: type[Strategy], n_trials: int = 12,
     assert any(t.state is TrialState.PRUNED for t in trials), "no trial pruned: check is void"
     assert len(trials) == n_trials or strategy.done, (
         f"the strategy stopped proposing after {len(trials)} trials with pruned ones")
-    for t in trials:
-        _check_params(strategy.space, t.user_attrs["asked"], f"trial {t.number}")
-    if strategy.done:
+    _check_history_and_restore(strategy_cls, strategy, trials, 1, 3, "with pruned ones",
+                               options)
+
+
+def _check_history_and_restore(strategy_cls: type[Strategy], whole: Strategy,
+                               history: list[Trial], batch: int, seed: int, what: str,
+                               options: Mapping[str, Any]) -> None:
+    """Every asked configuration is in the space, and a fresh strategy restored from
+    ``history`` asks what the uninterrupted ``whole`` asks next."""
+    for t in history:
+        _check_params(whole.space, t.user_attrs["asked"], f"{what}, trial {t.number}")
+    if whole.done:
         return
-    expected = strategy.ask(1)
-    resumed = make_strategy(strategy_cls, MIXED_SPACE, seed=3, **options)
-    resumed.restore([_copy(t) for t in trials])
-    got = resumed.ask(1)
-    assert got == expected, (f"after restore of {len(trials)} trials with pruned ones the "
-                             f"next ask is {got!r}, the uninterrupted run asks {expected!r}")
+    expected = whole.ask(batch)
+    resumed = make_strategy(strategy_cls, MIXED_SPACE, seed=seed, **options)
+    resumed.restore([_copy(t) for t in history])
+    got = resumed.ask(batch)
+    assert got == expected, (f"after restore of {len(history)} trials ({what}) the next ask "
+                             f"is {got!r}, the uninterrupted run asks {expected!r}")
 
 
 def check_no_duplicates(strategy_cls: type[Strategy], n_trials: int = 10,
@@ -340,16 +349,7 @@ def check_several_objectives(strategy_cls: type[Strategy], n_trials: int = 12,
         history = simulate(whole, n_trials, batch=2, objectives=objectives,
                            constrained=constrained, fail=lambda number: number == 2)
         assert history, f"{what}: the strategy proposed nothing"
-        for t in history:
-            _check_params(whole.space, t.user_attrs["asked"], f"{what}, trial {t.number}")
-        if whole.done:
-            continue
-        expected = whole.ask(2)
-        resumed = make_strategy(strategy_cls, MIXED_SPACE, seed=5, **options)
-        resumed.restore([_copy(t) for t in history])
-        got = resumed.ask(2)
-        assert got == expected, (f"{what}: after restore of {len(history)} trials the next "
-                                 f"ask is {got!r}, the uninterrupted run asks {expected!r}")
+        _check_history_and_restore(strategy_cls, whole, history, 2, 5, what, options)
 
 
 def _copy(trial: Trial) -> Trial:

@@ -224,3 +224,30 @@ def test_improves_on_random_search_on_a_small_zdt1():
     ours = [hv("genetic", s) for s in range(5)]
     theirs = [hv("random", s) for s in range(5)]
     assert statistics.median(ours) > statistics.median(theirs), (ours, theirs)
+
+
+def test_optimize_with_two_objectives_and_a_constraint_resumes_exactly(tmp_path):
+    """End to end through ``optimize(..., directions=..., constraints=...)``: the front is
+    feasible, the strategy logs its generations, and a study stopped at 14 trials and
+    resumed from its file runs the trials an uninterrupted one runs."""
+    from hpo_framework import optimize
+
+    def constraint(trial):
+        return [0.3 - trial.params["x0"]]
+
+    kwargs = {"strategy": "genetic", "directions": ["minimize", "maximize"], "seed": 3,
+              "constraints": constraint, "population_size": 5}
+
+    def objective(p):
+        f1, f2 = zdt1(p)
+        return [f1, -f2]  # the second maximized: its loss is f2 again
+
+    whole = optimize(objective, SPACE, n_trials=30, **kwargs)
+    front = whole.best_trials
+    assert front and all(t.feasible and t.state == TrialState.COMPLETE for t in front)
+    assert [t.losses for t in whole.trials[:3]] == [zdt1(t.params) for t in whole.trials[:3]]
+    assert whole.attrs["strategy_stats"]["generation"] >= 4
+    db = tmp_path / "mo.db"
+    optimize(objective, SPACE, n_trials=14, storage=db, study="mo", **kwargs)
+    resumed = optimize(objective, SPACE, n_trials=30, storage=db, study="mo", **kwargs)
+    assert [t.params for t in resumed.trials] == [t.params for t in whole.trials]

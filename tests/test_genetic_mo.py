@@ -251,3 +251,17 @@ def test_optimize_with_two_objectives_and_a_constraint_resumes_exactly(tmp_path)
     optimize(objective, SPACE, n_trials=14, storage=db, study="mo", **kwargs)
     resumed = optimize(objective, SPACE, n_trials=30, storage=db, study="mo", **kwargs)
     assert [t.params for t in resumed.trials] == [t.params for t in whole.trials]
+
+
+def test_crossover_option_works_for_one_objective_and_refuses_bad_values_in_one_line():
+    from hpo_framework import OptionError
+    from hpo_framework.testing import simulate
+
+    space = Space.from_dict(SPACE)
+    sbx = simulate(genetic()(space, seed=0, population_size=4), 12)
+    uniform = simulate(genetic()(space, seed=0, population_size=4, crossover="uniform"), 12)
+    assert [t.params for t in sbx[:4]] == [t.params for t in uniform[:4]]  # same start
+    assert [t.params for t in sbx[4:]] != [t.params for t in uniform[4:]]
+    with pytest.raises(OptionError) as err:
+        genetic()(space, seed=0, crossover="blx")
+    assert "\n" not in str(err.value) and "crossover" in str(err.value)

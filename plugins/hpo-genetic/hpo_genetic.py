@@ -16,8 +16,13 @@ or whose parents collapse to one point restarts beside its elites
 Several objectives (``trial.losses``): NSGA-II (Deb et al. 2002). The parents of the next
 generation are the best ``population_size`` of the last parents and children by
 non-dominated sorting, the last front cut by crowding distance (elitist mu + lambda);
-children come from crowded binary tournaments among them, then the same SBX crossover and
-polynomial mutation. ``contracts.pareto.nondominated_sort`` sorts rather than DEAP's
+each child comes from two crowded binary tournaments among them, crossed (``cxpb``) and
+mutated by DEAP's operators. Their defaults differ from one objective's where measured
+better at 50-100 evaluations (``benchmarks/genetic_mo.py``, fresh seeds): uniform
+crossover instead of SBX (good genes of different parents combine; SBX's children stay
+near one pair), every child mutated (``mutpb`` 1.0) with wider polynomial steps
+(``mutation_eta`` 3); given options are used as given. At least 8 parents and children
+per generation after the first. ``contracts.pareto.nondominated_sort`` sorts rather than DEAP's
 ``selNSGA2``: that one ranks by ``Fitness.dominates`` and groups individuals of equal
 fitness values, so constrained domination would need the violation folded into a custom
 ``Fitness`` (its equality and hash too); the shared sort takes constraints as they are.

@@ -16,7 +16,12 @@ hypervolume at 50 is read from the same run as at 100 (no method knows its budge
 Ours is driven by ask/tell one trial at a time (what ``optimize`` does with one worker,
 without the study's bookkeeping); Optuna by ``study.optimize``. Reported: the median over
 seeds, the min and max, and the CPU seconds per method (``time.process_time``).
-Results: ``benchmarks/results/genetic_mo.json``.
+Results: ``benchmarks/results/genetic_mo.json`` (5 seeds, the default run),
+``genetic_mo-21seeds.json`` (seeds 0-20, on which the several-objective operators were
+chosen), ``genetic_mo-operators.json`` (fresh seeds 100-120: the chosen defaults, their
+neighbours and the one-objective operators, against Optuna) and
+``genetic_mo-small-populations.json`` (Optuna's NSGA-II with populations of 8 and 16, set
+by hand: its default of 50 is a random search for the first 50 evaluations).
 """
 
 from __future__ import annotations

@@ -51,13 +51,13 @@ class StudyView:
     def multi_objective(self) -> bool:
         return len(self.directions) > 1
 
-    @property
+    @cached_property
     def constrained(self) -> bool:
         """True when the study has constraints (stored in its config, or on a trial)."""
         return bool(self.config.get("constraints")) or any(
             t.constraints is not None for t in self.trials)
 
-    @property
+    @cached_property
     def objective_names(self) -> list[str]:
         """One name per objective: the metrics the study optimizes (``--metric a,b``),
         else Optuna's ``values_0``, ``values_1``, ... (one objective: the metric)."""
@@ -76,7 +76,7 @@ class StudyView:
             return [f"values_{i}" for i in range(len(self.directions))]
         return [str(n) for n in names[:len(self.directions)]]
 
-    @property
+    @cached_property
     def constraint_names(self) -> list[str]:
         """``constraint_0``, ... one per constraint value the trials hold."""
         width = max((len(t.constraints) for t in self.trials if t.constraints), default=0)

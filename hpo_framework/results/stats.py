@@ -147,23 +147,26 @@ def trial_rows(study: Any) -> list[dict[str, Any]]:
     (a FAILED trial's) and detail (what a PRUNED, PAUSED or queued trial's state means:
     "pruned at step 1" is no error)."""
     view = as_view(study)
-    front = {t.number for t in view.pareto_front} if view.multi_objective else set()
+    several, constrained = view.multi_objective, view.constrained
+    front = {t.number for t in view.pareto_front} if several else set()
+    objectives, constraints = view.objective_names, view.constraint_names
+    params = view.param_names
     rows = []
     for t in sorted(view.trials, key=lambda t: t.number):
         row: dict[str, Any] = {"number": t.number}
-        for name in view.param_names:
+        for name in params:
             row[name] = t.params.get(name)
-        if view.multi_objective:
-            for i, name in enumerate(view.objective_names):
+        if several:
+            for i, name in enumerate(objectives):
                 row[name] = t.values[i] if t.values and len(t.values) > i else None
         else:
-            row[view.metric] = t.value
-        if view.constrained:
-            for i, name in enumerate(view.constraint_names):
+            row[objectives[0]] = t.value
+        if constrained:
+            for i, name in enumerate(constraints):
                 row[name] = t.constraints[i] if t.constraints and len(t.constraints) > i \
                     else None
             row["feasible"] = None if t.constraints is None else t.feasible
-        if view.multi_objective:
+        if several:
             row["pareto"] = t.number in front
         row["state"] = t.state.value
         row["duration_s"] = None if t.duration is None else round(t.duration, 3)

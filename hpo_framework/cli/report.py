@@ -84,10 +84,10 @@ def _studies_table(rows: Sequence[Mapping[str, Any]], storage_path: str) -> Any:
     for c in ("study", "strategy", "metric", "best", "trials", "failed", "pruned", "running"):
         table.add_column(c)
     for r in rows:
-        best = r["best_validation"]
+        best, metric = r["best_validation"], r["metric"]
         if r.get("decided_by") == "hypervolume":
-            best = f"front of {r['pareto_size']}"
-        table.add_row(escape(r["study"]), escape(r["strategy"]), r["metric"],
+            best, metric = f"front of {r['pareto_size']}", ", ".join(r["objectives"])
+        table.add_row(escape(r["study"]), escape(r["strategy"]), escape(metric),
                       fmt(best), str(r["trials"]), str(r["failed"]),
                       str(r["pruned"]), str(r["running"]))
     return table

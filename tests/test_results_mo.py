@@ -385,3 +385,28 @@ def test_dashboard_shows_the_front_and_ranks_by_hypervolume(db, tmp_path):
                 "hypervolume"
     finally:
         _stop(proc)
+
+
+def test_hpo_run_comparison_ranks_by_hypervolume(tmp_path):
+    from clitools import run_cli
+
+    proc = run_cli("--strategy", "grid,random", "--trials", "1", "--backend", "sklearn",
+                   "--dataset", "digits", "--seed", "1", "--metric", "accuracy,n_params",
+                   "--direction", "maximize,minimize", "--no-final-test", "-B", "max_iter=5",
+                   "--storage", "cmp.db", "--json", cwd=tmp_path, check=True)
+    data = json.loads(proc.stdout)
+    views = [load_study(tmp_path / "cmp.db", f"compare-sklearn-digits-{s}")
+             for s in ("grid", "random")]
+    pool = [t for v in views for t in v.trials if t.state is TrialState.COMPLETE]
+    losses = [[-t.values[0], t.values[1]] for t in pool]
+    lo = [min(p[k] for p in losses) for k in (0, 1)]
+    hi = [max(p[k] for p in losses) for k in (0, 1)]
+    ref = [h + 0.1 * ((h - low) or abs(h) or 1.0) for h, low in zip(hi, lo, strict=True)]
+    hvs = [hypervolume([[-t.values[0], t.values[1]] for t in v.trials
+                        if t.state is TrialState.COMPLETE], ref) for v in views]
+    assert hvs[0] != hvs[1]  # the ranking decides something
+    assert [r["hypervolume"] for r in data["runs"]] == pytest.approx(hvs)
+    assert all(r["reference_point"] == pytest.approx([-ref[0], ref[1]]) for r in data["runs"])
+    assert data["winner"]["decided_by"] == "hypervolume"
+    assert data["winner"]["reference"] == "common"
+    assert data["winner"]["study"] == views[hvs.index(max(hvs))].name

@@ -23,6 +23,21 @@ the same trial budget:
   ``LightGBMPruningCallback`` from optuna-integration and Optuna's SuccessiveHalvingPruner
   (defaults) or MedianPruner(n_warmup_steps=5) (Optuna's XGBoost example).
 
+Issue 27's run (``--methods auto-set``, ``benchmarks/results/boosting-auto.md``): ``auto``
+(the default strategy: bayes while a GP proposal costs under a quarter of a trial, then
+our ``tpe``) alone, with bare ``asha`` (Optuna's SuccessiveHalvingPruner's decisions) and
+with ``asha:max_resource=500/hopeless_after=4`` (options of one method are separated by
+``/``): the docs' recommended setting (``asha-promote``: pause, a top rung at the whole
+trial, the hopeless rule after 4) with ``max_resource`` the space's ``n_estimators`` upper
+bound, in its stopping form, because ``asha-promote`` with the lightgbm backend does not end
+(a resumed booster reports rounds from before its pause: /work/helpers/requests.md, H9);
+against ``tpe``, ``tpe+sha`` and, for LightGBM, ``lgbm-tuner`` (``run_tuner``: Optuna's
+LightGBMTuner, its own stepwise budget of up to 68 trials, also reported after its first
+``--trials`` as ``lgbm-tuner@50``). CPU time (``time.process_time`` plus finished
+children) is recorded beside wall time; ``complete_seeds`` keeps the seeds every method
+finished when the report is rebuilt from several runs' JSON (``--report-only --json
+a.json,b.json``).
+
 Peers train the library's scikit-learn estimator directly, with the same parameters, seed
 and threads (1) as the backend. Reported per method, median (min, max) over seeds: the best
 validation score, the test score of the best configuration retrained on the whole
@@ -44,6 +59,12 @@ ROOT = Path(__file__).resolve().parent.parent
 METRIC = {"breast_cancer": "log_loss", "diabetes": "rmse", "generated": "log_loss"}
 OURS = ("bayes", "bayes+asha", "random+asha")
 PEERS = ("tpe", "tpe+sha", "tpe+median")
+TUNER = "lgbm-tuner"  # Optuna's LightGBMTuner (lightgbm only), its own stepwise budget
+#: the issue-27 run: auto (the default strategy) alone and with asha, against the peers
+#: (asha-promote, the docs' first recommendation, pauses; with boosting's rungs it does not
+#: end here, see the module docstring: its stopping form is the one run)
+AUTO_METHODS = ("auto", "auto+asha", "auto+asha:max_resource=500/hopeless_after=4", "tpe",
+                "tpe+sha", TUNER)
 
 
 # --- data -----------------------------------------------------------------------------------
@@ -102,24 +123,38 @@ def run_ours(method: str, backend: str, dataset_name: str, seed: int, trials: in
 
     strategy, _, pruner = method.partition("+")
     pruner, _, given = pruner.partition(":")  # bayes+asha:min_resource=10
-    options = dict(kv.split("=", 1) for kv in given.split(",") if kv)
+    options = dict(kv.split("=", 1) for kv in given.split("/") if kv)  # a=1/b=2
     config = JobConfig(strategy=strategy, backend=backend, dataset=dataset_name,
                        n_trials=trials, seed=seed, storage=":memory:", executor="serial",
                        pruner=pruner or None, metric=METRIC[dataset_name], final_test=False,
                        backend_options={"n_jobs": 1}, new_study=True,
                        pruner_options={k: int(v) for k, v in options.items()})
     prepared = prepare(config)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_now()
     try:
         result = run_job(prepared)
-        wall = time.perf_counter() - start
+        wall, cpu = time.perf_counter() - start, cpu_now() - cpu
         study = result.study
         rounds = sum(int(t.intermediate[-1]["step"]) for t in study.trials if t.intermediate)
+        unpruned = sum(int(t.intermediate[-1]["step"]) for t in study.trials
+                       if t.intermediate and t.state.value == "COMPLETE")
         best = study.best_trial
+        by = [t.user_attrs.get("proposed_by") for t in study.trials]
         return {"best_val": best.value, "params": dict(best.params), "rounds": rounds,
-                "wall_s": wall, "pruned": sum(t.state.value == "PRUNED" for t in study.trials)}
+                "complete_rounds": unpruned, "wall_s": wall, "cpu_s": cpu,
+                "pruned": sum(t.state.value == "PRUNED" for t in study.trials),
+                "gp_trials": sum(b == "bayes" for b in by),
+                "proposers": sorted({b for b in by if b})}
     finally:
         prepared.study.close()
+
+
+def cpu_now() -> float:
+    """CPU seconds of this process and its finished children (user + system)."""
+    import resource
+
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + kids.ru_utime + kids.ru_stime
 
 
 # --- Optuna ---------------------------------------------------------------------------------
@@ -192,9 +227,9 @@ def run_peer(method: str, backend: str, dataset_name: str, seed: int, trials: in
             return metric.fn(np.searchsorted(est.classes_, yv), proba.argmax(axis=1), proba)
         return metric.fn(yv, est.predict(xv))
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), cpu_now()
     study.optimize(objective, n_trials=trials)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, cpu_now() - cpu
     rounds = 0
     for t in study.trials:
         if t.intermediate_values:
@@ -202,8 +237,79 @@ def run_peer(method: str, backend: str, dataset_name: str, seed: int, trials: in
         else:
             rounds += int(t.params["n_estimators"])  # no callback: every round trained
     return {"best_val": study.best_value, "params": dict(study.best_params), "rounds": rounds,
-            "wall_s": wall,
+            "wall_s": wall, "cpu_s": cpu,
             "pruned": sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials)}
+
+
+#: LightGBMTuner's parameter names -> the LGBMClassifier/LGBMRegressor names the backend takes
+TUNER_NAMES = {"num_leaves": "num_leaves", "feature_fraction": "colsample_bytree",
+               "bagging_fraction": "subsample", "bagging_freq": "subsample_freq",
+               "lambda_l1": "reg_alpha", "lambda_l2": "reg_lambda",
+               "min_child_samples": "min_child_samples"}
+
+
+def run_tuner(backend: str, dataset_name: str, seed: int, trials: int) -> list[dict]:
+    """Optuna's ``LightGBMTuner`` as its example runs it (``lightgbm_tuner_simple.py``:
+    ``lgb.train`` with ``early_stopping(100)``, learning rate 0.1, its default), rounds
+    capped at 500 as our space's are, on the same split. It runs its own stepwise budget
+    (feature_fraction 7, num_leaves 20, bagging 10, feature_fraction_stage2 up to 6,
+    regularization 20, min_child_samples 5: up to 68 trials) and takes no trial count, so
+    two records come back: the whole run (``lgbm-tuner``) and the same run after its first
+    ``trials`` trials (``lgbm-tuner@50``: best, rounds, wall and CPU time up to there).
+    Its score is the validation loss at the best round (early stopping's), ours the last
+    round's."""
+    import json as js
+
+    import lightgbm as lgb
+    import optuna
+    from optuna_integration.lightgbm import LightGBMTuner
+
+    if backend != "lightgbm":
+        return []
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    _, dataset, (xt, yt, xv, yv), metric = parts(backend, dataset_name, seed)
+    classification = dataset.task == "classification"
+    lgb_metric = "binary_logloss" if classification else "rmse"
+    params = {"objective": "binary" if classification else "regression",
+              "metric": lgb_metric, "verbosity": -1, "boosting_type": "gbdt",
+              "seed": seed, "num_threads": 1}
+    live = {"rounds": 0, "best": None, "best_iter": 0}
+
+    def count(env: Any) -> None:  # every round of every trial
+        if env.iteration == env.begin_iteration:
+            live.update(rounds=0, best=None, best_iter=0)
+        live["rounds"] += 1
+        value = next(v for name, m, v, _ in env.evaluation_result_list if name == "valid")
+        if live["best"] is None or value < live["best"]:  # logloss and rmse: lower is better
+            live.update(best=value, best_iter=env.iteration + 1)
+
+    records: list[dict] = []
+    start, cpu0 = time.perf_counter(), cpu_now()
+
+    def after_trial(study: Any, trial: Any) -> None:
+        records.append({"value": trial.value, "rounds": live["rounds"],
+                        "best_iter": live["best_iter"],
+                        "params": js.loads(trial.system_attrs["lightgbm_tuner:lgbm_params"]),
+                        "wall_s": time.perf_counter() - start, "cpu_s": cpu_now() - cpu0})
+
+    train = lgb.Dataset(xt, yt)
+    valid = lgb.Dataset(xv, yv, reference=train)
+    tuner = LightGBMTuner(params, train, num_boost_round=500, valid_sets=[valid],
+                          valid_names=["valid"],
+                          callbacks=[count, lgb.early_stopping(100, verbose=False)],
+                          optuna_callbacks=[after_trial], show_progress_bar=False,
+                          optuna_seed=seed)
+    tuner.run()
+    out = []
+    for label, recs in ((TUNER, records), (f"{TUNER}@{trials}", records[:trials])):
+        best = min(recs, key=lambda r: r["value"])
+        chosen = {TUNER_NAMES[k]: v for k, v in best["params"].items() if k in TUNER_NAMES}
+        chosen.update(n_estimators=best["best_iter"], learning_rate=0.1)
+        out.append({"method": label, "best_val": best["value"], "params": chosen,
+                    "rounds": sum(r["rounds"] for r in recs), "wall_s": recs[-1]["wall_s"],
+                    "cpu_s": recs[-1]["cpu_s"], "pruned": 0, "trials": len(recs),
+                    "best_iter": best["best_iter"]})
+    return out
 
 
 # --- the report -----------------------------------------------------------------------------
@@ -216,14 +322,24 @@ def med(values: list[float], digits: int = 4) -> str:
     return f"{f(statistics.median(values))} ({f(min(values))}, {f(max(values))})"
 
 
+def base_method(methods: list[str]) -> str:
+    """The unpruned run of ours that the rounds are counted against: auto, else bayes."""
+    return "auto" if "auto" in methods else "bayes"
+
+
 def table(runs: list[dict], backend: str, dataset: str, methods: list[str]) -> list[str]:
     mine = [r for r in runs if r["backend"] == backend and r["dataset"] == dataset]
-    base = {r["seed"]: r["rounds"] for r in mine if r["method"] == "bayes"}
+    if not mine:
+        return []
+    base_name = base_method(methods)
+    base = {r["seed"]: r["rounds"] for r in mine if r["method"] == base_name}
+    cpu = any("cpu_s" in r for r in mine)
     lines = [f"### {backend} on {dataset} ({METRIC[dataset]}, "
              f"{'higher' if METRIC[dataset] == 'roc_auc' else 'lower'} is better)", "",
-             "| method | best validation | test | rounds | rounds / bayes's | pruned trials "
-             "| wall s |", "|---|---|---|---|---|---|---|"]
-    for m in methods:
+             f"| method | best validation | test | rounds | rounds / {base_name}'s | pruned "
+             "trials | wall s |" + (" CPU s |" if cpu else ""),
+             "|---|---|---|---|---|---|---|" + ("---|" if cpu else "")]
+    for m in methods + [f"{TUNER}@{runs[0].get('trials_asked', 50)}"]:
         rs = [r for r in mine if r["method"] == m]
         if not rs:
             continue
@@ -233,7 +349,81 @@ def table(runs: list[dict], backend: str, dataset: str, methods: list[str]) -> l
                      f"{med([r['test'] for r in rs], d)} | "
                      f"{med([r['rounds'] for r in rs], 0)} | {med(share, 2)} | "
                      f"{med([r['pruned'] for r in rs], 0)} | "
-                     f"{med([r['wall_s'] for r in rs], 1)} |")
+                     f"{med([r['wall_s'] for r in rs], 1)} |"
+                     + (f" {med([r.get('cpu_s', float('nan')) for r in rs], 1)} |"
+                        if cpu else ""))
+    return lines + [""]
+
+
+NOISE = 0.02  # a median paired gap within 2 % of the unpruned run's best is "within noise"
+
+
+def paired(rs: list[dict], a: str, b: str, key: str) -> list[float]:
+    """a's key over b's, seed by seed (the same split)."""
+    by = {(r["method"], r["seed"]): r[key] for r in rs}
+    return [by[a, s] / by[b, s] for (m, s) in by if m == a and (b, s) in by and by[b, s]]
+
+
+def goal_table(runs: list[dict], backends: list[str], datasets: list[str],
+               methods: list[str]) -> list[str]:
+    """Issue 27's three goals per dataset and library, with the numbers they rest on."""
+    ours = [m for m in methods if m.startswith("auto")]
+    pruned_ours = [m for m in ours if "+" in m]
+    peers_unpruned = {"auto+" + m.split("+", 1)[1]: "tpe+sha" for m in pruned_ours}
+    lines = ["## Goals (issue 27)", "",
+             "Medians over the seeds; lower is better for every metric here. **Score**: ours' "
+             "median best validation against the best peer's median (peers: `tpe`, "
+             "`tpe+sha`, and for LightGBM `lgbm-tuner` over its whole run and "
+             f"`{TUNER}@50`). **Pruning**: the pruned run's rounds over the unpruned "
+             "`auto` run's, same seed (goal <= 0.50), and its median best against `auto`'s, "
+             f"met within noise when the median paired gap is at most {NOISE:.0%} (the "
+             "gaps seed by seed in brackets: min, max). **Time**: wall and CPU seconds of "
+             "the study over the peer's of the same seed (`auto` against `tpe`, a pruned "
+             "run against `tpe+sha`), median (min, max); the machine is shared, so the CPU "
+             "ratio is the fairer one.", "",
+             "| library, dataset | method | best val. | best peer (median) | score goal | "
+             "rounds / auto's | gap to auto (paired) | pruning goal | wall / peer | "
+             "CPU / peer | time goal |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for backend in backends:
+        for dataset in datasets:
+            rs = [r for r in runs if r["backend"] == backend and r["dataset"] == dataset]
+            if not rs:
+                continue
+            medians = {m: statistics.median([r["best_val"] for r in rs if r["method"] == m])
+                       for m in {r["method"] for r in rs}}
+            peer_names = [m for m in medians if m in PEERS or m.startswith(TUNER)]
+            if not peer_names:
+                continue
+            best_peer = min(peer_names, key=medians.get)
+            d = 2 if METRIC[dataset] == "rmse" else 4
+            for m in ours:
+                if m not in medians:
+                    continue
+                score_ok = medians[m] <= medians[best_peer]
+                score = f"{'met' if score_ok else 'NOT met'} ({medians[m] / medians[best_peer]:.2f}x)"
+                if "+" in m:
+                    share = paired(rs, m, "auto", "rounds")
+                    gaps = [g - 1 for g in paired(rs, m, "auto", "best_val")]
+                    ok = (share and statistics.median(share) <= 0.5 and gaps
+                          and statistics.median(gaps) <= NOISE)
+                    rounds = med(share, 2)
+                    gap = (f"{statistics.median(gaps):+.1%} ({min(gaps):+.0%}, "
+                           f"{max(gaps):+.0%})") if gaps else "-"
+                    prune = "met" if ok else "NOT met"
+                    peer = peers_unpruned[m]
+                else:
+                    rounds, gap, prune, peer = "1.00", "-", "-", "tpe"
+                wall = paired(rs, m, peer, "wall_s")
+                cpu = paired(rs, m, peer, "cpu_s") if all("cpu_s" in r for r in rs) else []
+                time_ok = cpu and statistics.median(cpu) <= 1.0
+                wall_ok = wall and statistics.median(wall) <= 1.0
+                time_goal = ("met" if time_ok and wall_ok else
+                             "met on CPU, not wall" if time_ok else
+                             "met on wall, not CPU" if wall_ok else "NOT met")
+                lines.append(f"| {backend}, {dataset} | {m} | {medians[m]:.{d}f} | "
+                             f"{best_peer} {medians[best_peer]:.{d}f} | {score} | {rounds} | "
+                             f"{gap} | {prune} | {med(wall, 2)} vs {peer} | {med(cpu, 2)} | "
+                             f"{time_goal} |")
     return lines + [""]
 
 
@@ -241,50 +431,92 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--datasets", default="breast_cancer,diabetes,generated")
     ap.add_argument("--backends", default="xgboost,lightgbm")
-    ap.add_argument("--methods", default=",".join(OURS + PEERS))
+    ap.add_argument("--methods", default=",".join(OURS + PEERS),
+                    help="comma-separated; 'auto-set' = auto, auto+asha, "
+                         "auto+asha:max_resource=500/hopeless_after=4, tpe, tpe+sha, lgbm-tuner")
     ap.add_argument("--seeds", type=int, default=5)
+    ap.add_argument("--first-seed", type=int, default=0)
     ap.add_argument("--trials", type=int, default=50)
     ap.add_argument("--json", default=str(ROOT / "benchmarks/results/boosting-runs.json"))
     ap.add_argument("--out", default=str(ROOT / "benchmarks/results/boosting.md"))
     ap.add_argument("--report-only", action="store_true",
-                    help="write the tables from the runs in --json, run nothing")
+                    help="write the tables from the runs in --json (several: comma-separated), "
+                         "run nothing")
     args = ap.parse_args()
+    if args.methods == "auto-set":
+        args.methods = ",".join(AUTO_METHODS)
     methods = args.methods.split(",")
-    runs: list[dict] = json.loads(Path(args.json).read_text()) if args.report_only else []
-    if not args.report_only:
+    runs: list[dict] = []
+    if args.report_only:
+        for name in args.json.split(","):
+            runs += json.loads(Path(name).read_text())
+        runs = complete_seeds(runs, methods, args.backends.split(","),
+                              args.datasets.split(","))
+    else:
         register_generated()
         measure(args, methods, runs)
     write_report(args, methods, runs)
 
 
+def complete_seeds(runs: list[dict], methods: list[str], backends: list[str],
+                   datasets: list[str]) -> list[dict]:
+    """Only the seeds every method ran on every backend and dataset (a run cut short by
+    the clock leaves a seed half done: its partial results are left out, and said)."""
+    def wanted(backend: str) -> set[str]:
+        return {m for m in methods if m != TUNER or backend == "lightgbm"}
+
+    seeds = sorted({r["seed"] for r in runs})
+    done = [s for s in seeds
+            if all(wanted(b) <= {r["method"] for r in runs if r["seed"] == s
+                                 and r["backend"] == b and r["dataset"] == d}
+                   for b in backends for d in datasets)]
+    if done != seeds:
+        print(f"seeds {sorted(set(seeds) - set(done))} are not complete: left out")
+    return [r for r in runs if r["seed"] in done]
+
+
 def measure(args: argparse.Namespace, methods: list[str], runs: list[dict]) -> None:
-    for backend in args.backends.split(","):
-        for dataset in args.datasets.split(","):
-            for seed in range(args.seeds):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):  # whole seeds first
+        for backend in args.backends.split(","):
+            for dataset in args.datasets.split(","):
                 for method in methods:
-                    run = (run_peer if method in PEERS else run_ours)(method, backend, dataset,
-                                                                      seed, args.trials)
-                    run.update(method=method, backend=backend, dataset=dataset, seed=seed,
-                               test=test_score(backend, dataset, seed, run["params"]))
-                    runs.append(run)
-                    print(json.dumps({k: v for k, v in run.items() if k != "params"}),
-                          flush=True)
+                    if method == TUNER:
+                        done = run_tuner(backend, dataset, seed, args.trials)
+                    else:
+                        done = [(run_peer if method in PEERS else run_ours)(
+                            method, backend, dataset, seed, args.trials)]
+                        done[0]["method"] = method
+                    for run in done:
+                        run.update(backend=backend, dataset=dataset, seed=seed,
+                                   trials_asked=args.trials,
+                                   test=test_score(backend, dataset, seed, run["params"]))
+                        runs.append(run)
+                        print(json.dumps({k: v for k, v in run.items() if k != "params"}),
+                              flush=True)
                     Path(args.json).write_text(json.dumps(runs, indent=1))  # as it goes
 
 
 def write_report(args: argparse.Namespace, methods: list[str], runs: list[dict]) -> None:
     import os
 
-    lines = [f"# Boosting: ours against Optuna TPE ({args.trials} trials, seeds "
-             f"0-{args.seeds - 1})", "",
-             f"Written by `benchmarks/boosting.py --seeds {args.seeds} --trials "
-             f"{args.trials}`; median (min, max) over seeds. Runs: `{Path(args.json).name}`. "
+    seeds = sorted({r["seed"] for r in runs})
+    seed_text = f"{len(seeds)} seeds ({', '.join(map(str, seeds))})"
+    base_name = base_method(methods)
+    lines = [f"# Boosting: ours against Optuna ({args.trials} trials, {seed_text})", "",
+             f"Written by `benchmarks/boosting.py --trials {args.trials} --methods "
+             f"{args.methods}`; median (min, max) over seeds. Runs: "
+             f"`{', '.join(Path(j).name for j in args.json.split(','))}`. "
              f"Machine: {os.cpu_count()} cores, no GPU, shared with other jobs (wall times "
-             "are noisy; compare them within a table). Rounds: boosting rounds trained in "
-             "the study, pruned trials up to where they stopped; `rounds / bayes's`: over "
-             "the unpruned `bayes` run of the same seed.", ""]
-    for backend in args.backends.split(","):
-        for dataset in args.datasets.split(","):
+             "are noisy; CPU time, this process's and its children's, is the fairer "
+             "comparison). Rounds: boosting rounds trained in "
+             "the study, pruned trials up to where they stopped; "
+             f"`rounds / {base_name}'s`: over the unpruned `{base_name}` run of the same "
+             "seed.", ""]
+    backends, datasets = args.backends.split(","), args.datasets.split(",")
+    if any(m.startswith("auto") for m in methods):
+        lines += goal_table(runs, backends, datasets, methods)
+    for backend in backends:
+        for dataset in datasets:
             lines += table(runs, backend, dataset, methods)
     Path(args.out).write_text("\n".join(lines))
     print("\n".join(lines))

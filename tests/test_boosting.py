@@ -133,6 +133,23 @@ def test_a_paused_booster_resumes_to_the_same_model(name):
 
 
 @pytest.mark.parametrize("name", BACKENDS)
+def test_a_resumed_booster_reports_the_rounds_after_its_checkpoint_even_without_trees(name):
+    """No split is possible (min_child_samples above the rows): LightGBM adds no tree for
+    such rounds, so its tree count lags the rounds; a resumed trial must still go on at
+    the round after its checkpoint (it once reported round 2 again, and a promoting
+    pruner paused it there for ever)."""
+    dataset = load_dataset("breast_cancer")
+    b = backend(name)
+    params = {**SMALL[name], "n_estimators": 12}
+    params.update({"min_child_samples": 10_000} if name == "lightgbm" else
+                  {"min_child_weight": 10_000})
+    with pytest.raises(TrialPaused) as paused:
+        fit(b, params, dataset, pause_at=5)
+    _, rest = fit(b, params, dataset, resume=paused.value.checkpoint)
+    assert [s["step"] for s in rest] == list(range(6, 13))
+
+
+@pytest.mark.parametrize("name", BACKENDS)
 def test_early_stopping_records_the_round_it_stopped_at(name):
     dataset = load_dataset("breast_cancer")
     b = backend(name, early_stopping_rounds=3)

@@ -186,6 +186,8 @@ class BoostingBackend(Backend):
             val = (flat(xv), to_index(classes, yv) if classes is not None
                    else np.asarray(yv, dtype=float))
         after_round = self.reporter(report, kind, val[1] if val else None, total)
+        if after_round is not None:
+            after_round.offset = done  # the rounds before this call (a resumed trial's)
         self.train(est, kind, x, target, val, after_round,
                    None if resume is None else resume["booster"])
         rounds, best = self.rounds_of(est)

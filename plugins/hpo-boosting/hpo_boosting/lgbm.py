@@ -20,8 +20,11 @@ def _round_callback(after_round: Any) -> Any:
 
     def report_round(env: Any) -> None:
         results = {name: value for _, name, value, _ in (env.evaluation_result_list or [])}
-        # env.iteration counts from the init model's rounds: a resumed booster goes on
-        after_round(env.iteration + 1, results, lambda: env.model.model_to_string())
+        # rounds of this call after the checkpoint's: env.iteration starts at the init
+        # model's tree count, which is short of its rounds when a round could not split
+        # (a resumed trial would report old steps again and be paused there forever)
+        step = getattr(after_round, "offset", 0) + env.iteration - env.begin_iteration + 1
+        after_round(step, results, lambda: env.model.model_to_string(num_iteration=-1))
 
     report_round.order = 25  # before LightGBM's early stopping (30): every round is reported
     return report_round

@@ -382,6 +382,9 @@ def run_job(prepared: Prepared, callbacks: Sequence[Callback] = ()) -> JobResult
                                 f"objectives and {len(study.best_trials)} trials on its front, "
                                 "not one best configuration to retrain")
         return result
+    if config.final_test and study.best_trial is None and any(
+            not t.feasible for t in study.complete_trials):
+        result.final_skipped = "no final test: no trial is feasible"
     if config.final_test and study.best_trial is not None:
         params = study.best_params or {}
         try:

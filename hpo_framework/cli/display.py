@@ -78,30 +78,18 @@ class Progress:
         if self._bar is not None:
             paused = count.paused(study)
             self._bar.update(self._task, completed=count.decided, total=count.total(study),
-                             best=best_text(study), eta=count.eta(study).strip(),
+                             best=best_text(study, count), eta=count.eta(study).strip(),
                              paused=f"{paused} paused " if paused else "")
-            return
-        if study.multi_objective:
-            print(mo_line(count, study, trial), file=self.stream, flush=True)
             return
         print(count.line(study, trial), file=self.stream, flush=True)
 
 
-def best_text(study: Study) -> str:
+def best_text(study: Study, count: ProgressCount | None = None) -> str:
     """The best so far: a value, or with several objectives the size of the front."""
     if study.multi_objective:
-        return f"front of {len(study.best_trials)}"
+        size = getattr(count, "front_size", None)
+        return f"front {size(study) if callable(size) else len(study.best_trials)}"
     return fmt(study.best_value)
-
-
-def mo_line(count: ProgressCount, study: Study, trial: Trial) -> str:
-    """The plain line for one trial event of a study with several objectives."""
-    value = ("[" + ", ".join(fmt(v) for v in trial.values or []) + "]"
-             if trial.state is TrialState.COMPLETE else trial.state.value)
-    extra = f" ({trial.error})" if trial.error and trial.state is not TrialState.COMPLETE \
-        else ""
-    return (f"trial {trial.number} [{count.counts(study)}] {value}{extra} "
-            f"{best_text(study)} elapsed {count.elapsed:.0f}s{count.eta(study)}")
 
 
 def make_console(stream: TextIO | None = None) -> Any:

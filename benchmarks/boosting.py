@@ -144,6 +144,9 @@ def run_ours(method: str, backend: str, dataset_name: str, seed: int, trials: in
                 "complete_rounds": unpruned, "wall_s": wall, "cpu_s": cpu,
                 "pruned": sum(t.state.value == "PRUNED" for t in study.trials),
                 "gp_trials": sum(b == "bayes" for b in by),
+                "proposal_cpu_s": sum(t.user_attrs.get("proposal_s", 0.0) for t in study.trials),
+                "trial_wall_s": statistics.median([t.duration for t in study.trials
+                                                   if t.duration is not None] or [0.0]),
                 "proposers": sorted({b for b in by if b})}
     finally:
         prepared.study.close()
@@ -337,8 +340,8 @@ def table(runs: list[dict], backend: str, dataset: str, methods: list[str]) -> l
     lines = [f"### {backend} on {dataset} ({METRIC[dataset]}, "
              f"{'higher' if METRIC[dataset] == 'roc_auc' else 'lower'} is better)", "",
              f"| method | best validation | test | rounds | rounds / {base_name}'s | pruned "
-             "trials | wall s |" + (" CPU s |" if cpu else ""),
-             "|---|---|---|---|---|---|---|" + ("---|" if cpu else "")]
+             "trials | wall s |" + (" CPU s | trials by the GP |" if cpu else ""),
+             "|---|---|---|---|---|---|---|" + ("---|---|" if cpu else "")]
     for m in methods + [f"{TUNER}@{runs[0].get('trials_asked', 50)}"]:
         rs = [r for r in mine if r["method"] == m]
         if not rs:
@@ -350,7 +353,8 @@ def table(runs: list[dict], backend: str, dataset: str, methods: list[str]) -> l
                      f"{med([r['rounds'] for r in rs], 0)} | {med(share, 2)} | "
                      f"{med([r['pruned'] for r in rs], 0)} | "
                      f"{med([r['wall_s'] for r in rs], 1)} |"
-                     + (f" {med([r.get('cpu_s', float('nan')) for r in rs], 1)} |"
+                     + (f" {med([r.get('cpu_s', float('nan')) for r in rs], 1)} | "
+                        f"{med([r['gp_trials'] for r in rs if 'gp_trials' in r], 0)} |"
                         if cpu else ""))
     return lines + [""]
 
@@ -382,8 +386,9 @@ def goal_table(runs: list[dict], backends: list[str], datasets: list[str],
              "run against `tpe+sha`), median (min, max); the machine is shared, so the CPU "
              "ratio is the fairer one.", "",
              "| library, dataset | method | best val. | best peer (median) | score goal | "
-             "rounds / auto's | gap to auto (paired) | pruning goal | wall / peer | "
-             "CPU / peer | time goal |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "test (best peer's test) | rounds / auto's | gap to auto (paired) | pruning "
+             "goal | wall / peer | CPU / peer | time goal |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for backend in backends:
         for dataset in datasets:
             rs = [r for r in runs if r["backend"] == backend and r["dataset"] == dataset]
@@ -395,6 +400,8 @@ def goal_table(runs: list[dict], backends: list[str], datasets: list[str],
             if not peer_names:
                 continue
             best_peer = min(peer_names, key=medians.get)
+            tests = {m: statistics.median([r["test"] for r in rs if r["method"] == m])
+                     for m in medians}
             d = 2 if METRIC[dataset] == "rmse" else 4
             for m in ours:
                 if m not in medians:
@@ -421,7 +428,8 @@ def goal_table(runs: list[dict], backends: list[str], datasets: list[str],
                              "met on CPU, not wall" if time_ok else
                              "met on wall, not CPU" if wall_ok else "NOT met")
                 lines.append(f"| {backend}, {dataset} | {m} | {medians[m]:.{d}f} | "
-                             f"{best_peer} {medians[best_peer]:.{d}f} | {score} | {rounds} | "
+                             f"{best_peer} {medians[best_peer]:.{d}f} | {score} | "
+                             f"{tests[m]:.{d}f} ({tests[best_peer]:.{d}f}) | {rounds} | "
                              f"{gap} | {prune} | {med(wall, 2)} vs {peer} | {med(cpu, 2)} | "
                              f"{time_goal} |")
     return lines + [""]

@@ -130,3 +130,29 @@ def test_refusals_are_one_line_and_write_nothing(tmp_path, args, message):
     assert result.exit_code == 1, result.output
     assert result.output.strip().splitlines() == [f"Error: {message}"]
     assert not db.exists()
+
+
+def test_a_data_file_given_as_the_dataset_is_the_file_dataset(tmp_path):
+    # (H8's request, beside the metric lists: --dataset data.csv)
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(80, 3))
+    rows = ["a,b,c,label", *(f"{r[0]},{r[1]},{r[2]},{int(r[0] + r[1] > 0)}" for r in x)]
+    data = tmp_path / "blobs.csv"
+    data.write_text("\n".join(rows) + "\n")
+    db = tmp_path / "hpo.db"
+    args = ["--strategy", "random", "--backend", "sklearn", "--seed", "0", "-B", "max_iter=5",
+            "--trials", "1", "--storage", db, "--executor", "serial", "-D", "target=label"]
+    ran = in_process(*args, "--dataset", data)
+    assert ran.exit_code == 0, ran.output
+    reader = Storage(db, readonly=True)
+    record = reader.get_study("random-sklearn-blobs")
+    assert record.config["dataset"] == "file"
+    assert record.config["dataset_options"]["path"] == str(data)
+    reader.close()
+    both = in_process(*args, "--dataset", data, "--data-path", tmp_path / "other.csv")
+    assert both.exit_code == 1
+    assert both.output.strip().splitlines() == [
+        f"Error: --dataset {data} is a data file and --data-path {tmp_path / 'other.csv'} "
+        "another: give one of them"]

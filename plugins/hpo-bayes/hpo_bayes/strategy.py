@@ -278,9 +278,10 @@ class BayesStrategy(Strategy):
         """(score, encodings of the finished trials, their rank, rng) for several
         objectives and/or constraints (:mod:`.multi`): one GP per objective
         (a FAILED or PRUNED trial told each objective's worst loss; one objective: what
-        :mod:`.history` tells) and per constraint value (the trials that have them);
-        log-EHVI (log-EI for one objective) on the feasible COMPLETE trials plus the log
-        probability of feasibility. Trials still running: each GP conditioned on its own
+        :mod:`.history` tells; ParEGO, the default: one GP on the scalarized losses) and
+        per constraint value (the trials that have them); log-EHVI (``ehvi``) or log-EI
+        (one objective, ParEGO) on the feasible COMPLETE trials plus the log probability
+        of feasibility. Trials still running: each GP conditioned on its own
         mean there (the kriging believer, whatever ``liar`` says: a lie per objective
         would put a point on the front that dominates it), and, with several
         objectives, those means join the front when predicted feasible."""

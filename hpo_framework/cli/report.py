@@ -230,6 +230,13 @@ def _report_many(views: Sequence[Any], as_json: bool, as_csv: bool, html: str | 
         console.print(f"wrote {path}", highlight=False)
 
 
+def _constraint_header(view: Any, name: str) -> str:
+    """``constraint_0``, with what it is when the study says (``n_params<=20000``)."""
+    texts = view.constraint_texts
+    i = int(name.rsplit("_", 1)[1])
+    return f"{name}: {texts[i]}" if len(texts) == len(view.constraint_names) else name
+
+
 def vector_trials_table(view: Any) -> Any:
     """Every trial of a study with several objectives or constraints: each objective
     (named, with its direction), each constraint value and whether the trial is
@@ -254,7 +261,8 @@ def vector_trials_table(view: Any) -> Any:
         arrow = "max" if direction == "maximize" else "min"
         table.add_column(escape(f"{name} ({arrow})"), justify="right", no_wrap=True)
     for name in cons:
-        table.add_column(escape(name), justify="right", no_wrap=True)
+        table.add_column(escape(_constraint_header(view, name)), justify="right",
+                         no_wrap=True)
     if cons:
         table.add_column("feasible")
     table.add_column("state")
@@ -291,7 +299,8 @@ def front_table(view: Any) -> Any:
         table.add_column(escape(f"{name} ({direction})"), justify="right", no_wrap=True)
     cons = view.constraint_names if view.constrained else []
     for name in cons:
-        table.add_column(escape(name), justify="right", no_wrap=True)
+        table.add_column(escape(_constraint_header(view, name)), justify="right",
+                         no_wrap=True)
     if cons:
         table.add_column("feasible")
     table.add_column("configuration", overflow="fold", ratio=1)

@@ -60,3 +60,14 @@ def test_points_outside_the_reference_add_nothing():
     assert hypervolume([], [1, 1]) == 0.0
     assert hypervolume([[1, 0], [2, 2]], [1, 1]) == 0.0
     assert hypervolume([[0.5, 0.5], [0.5, float("nan")]], [1, 1]) == pytest.approx(0.25)
+
+
+def test_the_3d_sweep_equals_the_slicing_recursion_with_ties():
+    from hpo_framework.contracts.pareto import _front, _hv
+
+    rng = random.Random(0)
+    for _ in range(200):
+        pts = [[rng.choice([0.1, 0.3, 0.5]) if rng.random() < 0.3 else rng.random()
+                for _ in range(3)] for _ in range(rng.randint(1, 40))]
+        assert hypervolume(pts, [1, 1, 1]) == pytest.approx(_hv(_front(pts), [1.0, 1.0, 1.0]),
+                                                            rel=1e-9, abs=1e-12)

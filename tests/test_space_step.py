@@ -301,3 +301,18 @@ def test_every_allowed_value_round_trips(spec):
         positions = sorted(dim.encode(v) for v in values)
         n = len(values)
         assert positions == pytest.approx([(i + 0.5) / n for i in range(n)])
+
+
+def test_a_bool_is_shown_as_true_or_false_in_the_report(tmp_path):
+    from tests.clitools import run_cli
+
+    db = tmp_path / "b.db"
+    study = hpo.optimize(lambda p: (0 if p["flag"] else 1) + p["x"] ** 2,
+                     {"flag": {"type": "bool"}, "x": {"type": "float", "low": -1, "high": 1}},
+                     strategy="random", n_trials=6, seed=0, storage=str(db), study="b")
+    assert {t.params["flag"] for t in study.trials} == {True, False}
+    text = run_cli("report", "--study", "b", "--storage", db, check=True).stdout
+    rows = [line for line in text.splitlines() if "COMPLETE" in line]
+    assert len(rows) == 6 and all(("true" in r) != ("false" in r) for r in rows)
+    assert "best configuration: flag=" in text
+    assert "True" not in text and "False" not in text

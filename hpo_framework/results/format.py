@@ -12,7 +12,7 @@ def fmt(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, bool):
-        return str(value)
+        return "true" if value else "false"  # as stored (JSON) and written in a space file
     if isinstance(value, float):
         return "nan" if math.isnan(value) else f"{value:.4g}"
     if isinstance(value, Mapping):

@@ -337,8 +337,10 @@ def table(runs: list[dict], backend: str, dataset: str, methods: list[str]) -> l
     base_name = base_method(methods)
     base = {r["seed"]: r["rounds"] for r in mine if r["method"] == base_name}
     cpu = any("cpu_s" in r for r in mine)
+    seeds = sorted({r["seed"] for r in mine})
     lines = [f"### {backend} on {dataset} ({METRIC[dataset]}, "
-             f"{'higher' if METRIC[dataset] == 'roc_auc' else 'lower'} is better)", "",
+             f"{'higher' if METRIC[dataset] == 'roc_auc' else 'lower'} is better; "
+             f"{len(seeds)} seeds: {', '.join(map(str, seeds))})", "",
              f"| method | best validation | test | rounds | rounds / {base_name}'s | pruned "
              "trials | wall s |" + (" CPU s | trials by the GP |" if cpu else ""),
              "|---|---|---|---|---|---|---|" + ("---|---|" if cpu else "")]
@@ -427,7 +429,8 @@ def goal_table(runs: list[dict], backends: list[str], datasets: list[str],
                 time_goal = ("met" if time_ok and wall_ok else
                              "met on CPU, not wall" if time_ok else
                              "met on wall, not CPU" if wall_ok else "NOT met")
-                lines.append(f"| {backend}, {dataset} | {m} | {medians[m]:.{d}f} | "
+                lines.append(f"| {backend}, {dataset} ({len(set(r['seed'] for r in rs))} "
+                             f"seeds) | {m} | {medians[m]:.{d}f} | "
                              f"{best_peer} {medians[best_peer]:.{d}f} | {score} | "
                              f"{tests[m]:.{d}f} ({tests[best_peer]:.{d}f}) | {rounds} | "
                              f"{gap} | {prune} | {med(wall, 2)} vs {peer} | {med(cpu, 2)} | "
@@ -468,19 +471,21 @@ def main() -> None:
 
 def complete_seeds(runs: list[dict], methods: list[str], backends: list[str],
                    datasets: list[str]) -> list[dict]:
-    """Only the seeds every method ran on every backend and dataset (a run cut short by
-    the clock leaves a seed half done: its partial results are left out, and said)."""
-    def wanted(backend: str) -> set[str]:
-        return {m for m in methods if m != TUNER or backend == "lightgbm"}
-
-    seeds = sorted({r["seed"] for r in runs})
-    done = [s for s in seeds
-            if all(wanted(b) <= {r["method"] for r in runs if r["seed"] == s
-                                 and r["backend"] == b and r["dataset"] == d}
-                   for b in backends for d in datasets)]
-    if done != seeds:
-        print(f"seeds {sorted(set(seeds) - set(done))} are not complete: left out")
-    return [r for r in runs if r["seed"] in done]
+    """Per library and dataset, only the seeds every method finished there (a run cut
+    short by the clock leaves a seed half done: its partial results are left out, and
+    said); each table says which seeds it has."""
+    kept = []
+    for b in backends:
+        wanted = {m for m in methods if m != TUNER or b == "lightgbm"}
+        for d in datasets:
+            rs = [r for r in runs if r["backend"] == b and r["dataset"] == d]
+            seeds = sorted({r["seed"] for r in rs})
+            done = [s for s in seeds if wanted <= {r["method"] for r in rs if r["seed"] == s}]
+            if done != seeds:
+                print(f"{b} on {d}: seeds {sorted(set(seeds) - set(done))} not complete, "
+                      "left out")
+            kept += [r for r in rs if r["seed"] in done]
+    return kept
 
 
 def measure(args: argparse.Namespace, methods: list[str], runs: list[dict]) -> None:
@@ -510,7 +515,8 @@ def write_report(args: argparse.Namespace, methods: list[str], runs: list[dict])
     seeds = sorted({r["seed"] for r in runs})
     seed_text = f"{len(seeds)} seeds ({', '.join(map(str, seeds))})"
     base_name = base_method(methods)
-    lines = [f"# Boosting: ours against Optuna ({args.trials} trials, {seed_text})", "",
+    lines = [f"# Boosting: ours against Optuna ({args.trials} trials, up to {seed_text}; "
+             "each table says its seeds)", "",
              f"Written by `benchmarks/boosting.py --trials {args.trials} --methods "
              f"{args.methods}`; median (min, max) over seeds. Runs: "
              f"`{', '.join(Path(j).name for j in args.json.split(','))}`. "

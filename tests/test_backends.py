@@ -57,7 +57,7 @@ def test_sklearn_study_reports_epochs_and_scores_the_retrained_best_on_test(tmp_
         assert all(s["val_loss"] > 0 and 0 <= s["val_accuracy"] <= 1 for s in steps)
         assert steps[-1]["val_accuracy"] == pytest.approx(t["metrics"]["accuracy"])
         assert set(t["metrics"]) == {"accuracy", "log_loss", "f1_macro", "roc_auc", "train_s",
-                                    "latency_ms", "n_params"}
+                                    "n_params"}  # latency_ms only when asked
     assert data["final_params"] == data["best"]["params"]
     assert data["test_score"] > 0.7 and data["test_metrics"]["accuracy"] == data["test_score"]
     import joblib

@@ -15,7 +15,7 @@ from hpo_framework.contracts.backend import (
     accepts_metrics,
     fit_and_score,
 )
-from hpo_framework.contracts.measured import MEASURED
+from hpo_framework.contracts.measured import MEASURED, measured_metric
 from hpo_framework.contracts.metrics import Metric, get_metric
 from hpo_framework.jobs.pipeline import load_dataset
 
@@ -29,6 +29,7 @@ def _errors(y, pred, proba=None):
 
 
 ERRORS = Metric("errors", "minimize", "classification", False, _errors)
+LATENCY = measured_metric("latency_ms")  # measured only when asked (extra predictions)
 
 
 def mlp_params(widths, n_in=N_FEATURES, n_out=N_CLASSES):
@@ -57,7 +58,7 @@ def test_sklearn_trial_records_measured_and_extra_metrics(digits):
 
     out = Holdout(seed=0).evaluate(SklearnBackend(seed=0, max_iter=3),
                                    {"n_layers": 2, "units_1": 7, "units_2": 5}, digits, ACC,
-                                   metrics=[ERRORS])
+                                   metrics=[ERRORS, LATENCY])
     m = out["metrics"]
     assert mlp_params([7, 5]) == 64 * 7 + 7 + 7 * 5 + 5 + 5 * 10 + 10
     _check_measured(m, mlp_params([7, 5]))
@@ -82,7 +83,8 @@ def test_sklearn_user_estimators_count_what_they_can(digits, tmp_path):
     for fn in ("linear", "tree", "knn"):
         backend = SklearnBackend(seed=0, model=f"{tmp_path / 'ests.py'}:{fn}")
         x, y, xv, yv = Holdout(seed=0).arrays(digits)
-        scores, _ = fit_and_score(backend, {}, digits, x[:300], y[:300], xv, yv, ACC)
+        scores, _ = fit_and_score(backend, {}, digits, x[:300], y[:300], xv, yv, ACC,
+                                  metrics=[LATENCY])
         assert scores["train_s"] > 0 and scores["latency_ms"] > 0
         found[fn] = scores.get("n_params")
     assert found["linear"] == N_FEATURES * N_CLASSES + N_CLASSES  # coef_ and intercept_
@@ -98,7 +100,7 @@ def test_keras_trials_record_measured_metrics_with_every_trainer(digits):
               "optimizer": "sgd"}
     for options in ({}, {"pad": False}):  # the padded program, the compiled trainer
         out = Holdout(seed=0).evaluate(KerasBackend(seed=0, epochs=2, **options), params,
-                                       digits, ACC, metrics=[ERRORS])
+                                       digits, ACC, metrics=[ERRORS, LATENCY])
         m = out["metrics"]
         _check_measured(m, mlp_params([7]))
         assert m["errors"] == round((1 - m["accuracy"]) * _n_val(digits))
@@ -113,7 +115,7 @@ def test_keras_vectorized_members_record_their_own_size():
 
     from hpo_framework.jobs.pipeline import JobSpec, PipelineObjective
 
-    spec = JobSpec(backend="keras", dataset="digits", seed=0,
+    spec = JobSpec(backend="keras", dataset="digits", seed=0, record=["accuracy", "latency_ms"],
                    backend_options={"epochs": 3, "score": "best"})
     configs = [{"learning_rate": 0.3, "optimizer": "sgd", "num_dense_nodes": 4},
                {"learning_rate": 0.05, "num_dense_nodes": 9, "num_dense_layers": 1}]
@@ -149,7 +151,7 @@ def test_boosting_counts_the_nodes_of_its_trees(digits, name):
     nodes = len(lib.trees_to_dataframe())  # one row per node, split or leaf
     assert backend.n_params(model) == nodes
     backend.release(model)
-    out = Holdout(seed=0).evaluate(backend, params, digits, ACC, metrics=[ERRORS])
+    out = Holdout(seed=0).evaluate(backend, params, digits, ACC, metrics=[ERRORS, LATENCY])
     _check_measured(out["metrics"], nodes)
     assert out["metrics"]["errors"] == round((1 - out["metrics"]["accuracy"]) * len(yv))
 
@@ -158,7 +160,7 @@ def test_kfold_records_the_mean_over_folds(digits):
     from hpo_sklearn import SklearnBackend
 
     out = KFold(seed=0, folds=2).evaluate(SklearnBackend(seed=0, max_iter=1), {"units": 5},
-                                          digits, ACC, metrics=[ERRORS])
+                                          digits, ACC, metrics=[ERRORS, LATENCY])
     m = out["metrics"]
     _check_measured(m, mlp_params([5]))
     assert m["n_params_std"] == 0.0 and m["train_s_std"] >= 0
@@ -192,8 +194,22 @@ class _OldEvaluator(Evaluator):
 
 def test_backends_and_evaluators_written_before_metrics_keep_working(digits):
     x, y, xv, yv = Holdout(seed=0).arrays(digits)
-    scores, _ = fit_and_score(_Majority(), {}, digits, x, y, xv, yv, ACC, metrics=[ERRORS])
+    scores, _ = fit_and_score(_Majority(), {}, digits, x, y, xv, yv, ACC, metrics=[ERRORS, LATENCY])
     assert scores["errors"] == round((1 - scores["accuracy"]) * len(yv))
     assert scores["latency_ms"] > 0 and "n_params" not in scores  # None: not recorded
     assert accepts_metrics(Holdout()) and accepts_metrics(KFold())
     assert not accepts_metrics(_OldEvaluator())
+
+
+def test_latency_is_measured_only_when_asked(digits):
+    """train_s and n_params cost nothing; latency_ms times extra predictions (a third of a
+    0.06 s keras trial), so a trial records it only when a study asks for it."""
+    from hpo_sklearn import SklearnBackend
+
+    backend = SklearnBackend(seed=0, max_iter=1)
+    plain = Holdout(seed=0).evaluate(backend, {"units": 5}, digits, ACC)["metrics"]
+    assert "latency_ms" not in plain and plain["n_params"] == mlp_params([5])
+    assert plain["train_s"] > 0
+    asked = Holdout(seed=0).evaluate(backend, {"units": 5}, digits, ACC,
+                                     metrics=[LATENCY])["metrics"]
+    assert asked["latency_ms"] > 0

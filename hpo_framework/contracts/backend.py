@@ -307,7 +307,8 @@ def fit_and_score(
     records; ``report.metrics`` tells ``fit`` which, for its per-epoch values) and what
     is measured the same way for every backend (:data:`MEASURED`): ``train_s``, the wall
     seconds of ``backend.fit`` (of the part after a pause, for a resumed trial);
-    ``latency_ms`` (:func:`measure_latency`); ``n_params`` (:meth:`Backend.n_params`,
+    ``latency_ms`` (:func:`measure_latency`, only when ``metrics`` asks for it:
+    ``contracts.measured.measured_metric("latency_ms")``); ``n_params`` (:meth:`Backend.n_params`,
     left out when the backend does not know)."""
     import time
 
@@ -345,13 +346,14 @@ def fit_and_score(
     train_s = time.perf_counter() - started
     try:
         measured: dict[str, float] = {"train_s": train_s}
-        latency = measure_latency(backend, model, x_val)
-        if latency is not None:
-            measured["latency_ms"] = latency
+        if any(m.name == "latency_ms" for m in asked):  # extra predictions: when asked
+            latency = measure_latency(backend, model, x_val)
+            if latency is not None:
+                measured["latency_ms"] = latency
         n_params = backend.n_params(model)
         if n_params is not None:
             measured["n_params"] = int(n_params)
-        wanted = [m for m in asked if m.name not in measured]
+        wanted = [m for m in asked if m.name not in MEASURED]
         if _accepts(backend.score, "metrics"):
             scores = backend.score(model, x_val, y_val, dataset, metrics=wanted)
         else:  # a backend written before metrics=: the rest from its outputs

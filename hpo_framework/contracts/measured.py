@@ -23,3 +23,18 @@ def measured_direction(name: str) -> str | None:
     """The direction of a measured metric (None: not a measured one)."""
     found = MEASURED.get(name)
     return None if found is None else found[0]
+
+
+def _measured_not_scored(*args: object, **kwargs: object) -> float:
+    raise TypeError("a measured metric is measured by the evaluation, not scored")
+
+
+def measured_metric(name: str):  # -> Metric
+    """The :class:`~hpo_framework.contracts.metrics.Metric` that asks an evaluation for a
+    measured metric (``metrics=[measured_metric("latency_ms")]``): ``train_s`` and
+    ``n_params`` cost nothing and are always recorded; ``latency_ms`` times extra
+    predictions (a third of a 0.06 s keras trial), so it is measured only when asked."""
+    from .metrics import Metric
+
+    direction, _ = MEASURED[name]
+    return Metric(name, direction, "any", False, _measured_not_scored, source="measured")

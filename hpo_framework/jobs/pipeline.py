@@ -12,7 +12,7 @@ from typing import Any
 
 from ..contracts.backend import Backend, Evaluator
 from ..contracts.dataset import Dataset
-from ..contracts.measured import is_measured
+from ..contracts.measured import is_measured, measured_metric
 from ..contracts.metrics import Metric, get_metric
 from ..errors import DatasetError, HPOError, OptionError
 
@@ -132,7 +132,10 @@ def resolve_metrics(spec: JobSpec, dataset: Dataset) -> list[Metric]:
     main = resolve_metric(spec, dataset)
     out = []
     for name in spec.record:
-        if is_measured(name) or name == main.name:
+        if is_measured(name):  # measured by the evaluation; latency only when asked
+            out.append(measured_metric(name))
+            continue
+        if name == main.name:
             continue
         metric = get_metric(name, dataset.task, spec.directions.get(name),
                             n_classes=getattr(dataset, "n_classes", None))

@@ -83,3 +83,16 @@ def test_without_bayes_and_tpe_it_falls_back_to_random(monkeypatch):
     finally:
         monkeypatch.delenv("HPO_DISABLE_PLUGINS")
         reset_registry()
+
+
+def test_hpo_run_says_which_model_proposed_which_trials_and_why(tmp_path):
+    from tests.clitools import run_cli
+
+    # gp_share=0: any proposal costs more than no share of a trial, whatever the machine
+    proc = run_cli("--strategy", "auto", "-S", "gp_share=0", "-S", "min_trials=3",
+                   "--trials", "6", "-B", "max_iter=1", "--no-final-test", "--storage",
+                   tmp_path / "a.db", check=True)
+    line = next(x for x in proc.stdout.splitlines() if x.startswith("strategy auto:"))
+    assert line.startswith("strategy auto: bayes for trials 0-2, then tpe for trials 3-5 "
+                           "(handed over: a trial takes ")
+    assert "more than gp_share=0 of a trial" in line

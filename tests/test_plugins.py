@@ -268,15 +268,15 @@ def test_defaults_follow_what_is_installed(tmp_path):
     registry = Registry()
     assert (registry.default("strategy"), registry.default("backend"),
             registry.default("dataset"), registry.default("evaluator")) == \
-        ("bayes", "sklearn", "digits", "holdout")
+        ("auto", "sklearn", "digits", "holdout")
     proc = run_cli("--trials", "1", "--no-final-test", "-B", "max_iter=2", "--storage",
-                   tmp_path / "d.db", env={"HPO_DISABLE_PLUGINS": "bayes"}, check=True)
+                   tmp_path / "d.db", env={"HPO_DISABLE_PLUGINS": "auto,bayes"}, check=True)
     assert f"study 'random-sklearn-digits' is stored in {tmp_path / 'd.db'}" in proc.stdout
     assert proc.stderr.splitlines()[0] == ("using the preferred installed strategy random, "
                                            "backend sklearn, dataset digits (choose with "
                                            "--strategy NAME, ...)")
     none = run_cli("--trials", "1", "--storage", tmp_path / "n.db",
-                   env={"HPO_DISABLE_PLUGINS": "bayes,random,grid,genetic,toy"})
+                   env={"HPO_DISABLE_PLUGINS": "auto,bayes,random,grid,genetic,toy"})
     assert none.returncode == 1
     assert none.stderr.strip() == ("Error: no strategy is installed that can be the default; "
                                    "name one (--strategy NAME) or install one, e.g. pip install "

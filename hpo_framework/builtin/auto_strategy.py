@@ -211,4 +211,4 @@ class AutoStrategy(Strategy):
 @hookimpl
 def register_strategies(register):
     register("auto", AutoStrategy, "bayes while its proposals are cheap against the trials, "
-             "then tpe (or genetic for several objectives/constraints)")
+             "then tpe (or genetic for several objectives/constraints)", default=200)

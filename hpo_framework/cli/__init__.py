@@ -473,8 +473,36 @@ def print_summary(result: Any) -> None:
     if pruned:
         console.print(f"{pruned} trial(s) pruned (stopped early by the pruner); the step each "
                       "stopped at is in the table", highlight=False)
+    said = _proposers(study)
+    if said:
+        console.print(said, highlight=False)
     console.print(f"stopped: {study.stop_reason or 'no trial ran'}; study '{study.name}' is stored in "
                   f"{study.storage.path}", highlight=False)
+
+
+def _proposers(study: Any) -> str | None:
+    """Which model proposed which trials and why, for a strategy that says so per trial
+    (``auto``: ``user_attrs["proposed_by"]``, the hand-over's reason in its stats)."""
+    runs: list[list[Any]] = []  # [model, first number, last number, count]
+    for t in study.trials:
+        model = (t.user_attrs or {}).get("proposed_by")
+        if model is None:
+            continue
+        if runs and runs[-1][0] == model:
+            runs[-1][2], runs[-1][3] = t.number, runs[-1][3] + 1
+        else:
+            runs.append([model, t.number, t.number, 1])
+    if not runs:
+        return None
+    parts = [f"{m} for trials {a}-{b}" if a != b else f"{m} for trial {a}"
+             for m, a, b, _ in runs]
+    line = f"strategy {study.strategy.name}: " + ", then ".join(parts)
+    stats = study.strategy.stats() or {}
+    if stats.get("reason"):
+        line += f" (handed over: {stats['reason']})"
+    elif len(runs) == 1 and runs[0][0] == "bayes":
+        line += " (a GP proposal stayed cheap against the trials)"
+    return line
 
 
 def _constraint_metrics(constraints: list[str]) -> set[str]:

@@ -330,3 +330,23 @@ def test_the_final_retrain_boosts_to_the_round_the_best_trial_stopped_at(name, t
     best = out["trials"][0]["metrics"]["best_round"]
     assert 1 <= best < 300  # it stopped early
     assert out["final_params"]["n_estimators"] == int(best)
+
+
+def test_a_pruners_max_resource_defaults_to_the_spaces_rounds():
+    """Rounds, not epochs, are a booster's budget: asha/hyperband rungs span the rounds up
+    to the space's n_estimators high unless --pruner-option max_resource says otherwise."""
+    from hpo_framework.jobs.job import JobConfig, prepare
+    from hpo_framework.space import Space
+
+    def prepared(backend, dataset, **options):
+        config = JobConfig(backend=backend, dataset=dataset, n_trials=2, storage=":memory:",
+                           pruner="asha", pruner_options=options, final_test=False,
+                           new_study=True)
+        return prepare(config).study
+
+    study = prepared("xgboost", "breast_cancer")
+    high = Space.from_dict(backend("xgboost").default_space(load_dataset("breast_cancer")))
+    assert study.pruner.config["max_resource"] == high["n_estimators"].high == 500
+    assert prepared("xgboost", "breast_cancer", max_resource=50).pruner.config[
+        "max_resource"] == 50
+    assert prepared("sklearn", "digits").pruner.config["max_resource"] is None  # epochs

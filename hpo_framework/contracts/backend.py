@@ -29,6 +29,10 @@ class Backend(Configurable):
     #: epoch loop. A resumed fit reports the steps after the checkpoint's, and trains and
     #: ends as the fit would have had it never paused.
     resumable: ClassVar[bool] = False
+    #: the parameter (or option) that is the budget a pruner's rungs count in, when its
+    #: steps are not epochs: boosting's ``n_estimators``. A pruner's ``max_resource``, not
+    #: given, is then its upper bound in the space (or the option's value)
+    resource_param: ClassVar[str | None] = None
 
     def __init__(self, *, seed: int | None = None, verbose: bool = False, **options: Any) -> None:
         self.seed = seed

@@ -306,6 +306,7 @@ def prepare(config: JobConfig) -> Prepared:
     else:
         space = Space.from_dict(backend.default_space(dataset))
     check_space_names(space, backend)
+    pruner = _resource_from_space(pruner, config, registry, backend, space)
     constraints = MetricConstraints(metrics.constraints) if metrics.constraints else None
     setup = setup_study(space, strategy=config.strategy,
                         strategy_options=config.strategy_options, seed=config.seed,
@@ -330,6 +331,26 @@ def prepare(config: JobConfig) -> Prepared:
     return Prepared(config, study, objective, plan, names[0], defaults, metrics=names,
                     objectives=metrics.k,
                     constraints=[] if constraints is None else constraints.texts)
+
+
+def _resource_from_space(pruner: Any, config: JobConfig, registry: Any, backend: Any,
+                         space: Space) -> Any:
+    """A pruner's ``max_resource`` that was not given is the backend's resource's upper
+    bound when its steps are not epochs (``Backend.resource_param``: boosting rounds up to
+    the space's ``n_estimators`` high, or the option's value), so the rungs span the
+    rounds a trial can run."""
+    param = getattr(backend, "resource_param", None)
+    if pruner is None or param is None or "max_resource" in (config.pruner_options or {}) \
+            or "max_resource" not in getattr(pruner, "options", {}):
+        return pruner
+    if param in space.names:
+        high = getattr(space[param], "high", None)
+    else:
+        high = getattr(backend, "config", {}).get(param)
+    if not isinstance(high, int) or isinstance(high, bool) or high < 1:
+        return pruner
+    return make_pruner(registry, config.pruner, {**(config.pruner_options or {}),
+                                                 "max_resource": high}, config.seed)
 
 
 def _resolve_metrics(plan: MetricPlan, metric: Any, dataset: Any) -> tuple[list[str],

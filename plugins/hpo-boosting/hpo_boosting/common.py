@@ -58,6 +58,7 @@ class BoostingBackend(Backend):
 
     reports_intermediate = True
     resumable = True
+    resource_param = "n_estimators"  # asha/hyperband budget rounds up to its upper bound
     #: the library's metric names per task kind -> (our name, conversion)
     library_metrics: dict[str, dict[str, tuple[str, str]]] = {}
     known_params: set[str] = set()

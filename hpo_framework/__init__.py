@@ -25,7 +25,7 @@ _WHERE = {
     "Option": "options",
     "Pruner": "contracts.pruner",
     "Registry": "registry", "get_registry": "registry",
-    "Categorical": "space", "Constant": "space", "Float": "space", "Int": "space",
+    "Bool": "space", "Categorical": "space", "Constant": "space", "Float": "space", "Int": "space",
     "Space": "space",
     "Storage": "study.storage",
     "Strategy": "contracts.strategy", "RebuildingStrategy": "contracts.strategy",

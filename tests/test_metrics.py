@@ -414,3 +414,13 @@ def test_a_make_scorer_object_is_a_custom_metric_with_its_sign(tmp_path):
     with pytest.raises(OptionError) as exc:
         get_metric(f"{ref}:nll", "regression")
     assert "needs probabilities" in _one_line(exc)
+
+
+def test_a_probability_scorer_scores_the_final_test_too(tmp_path):
+    """neg_log_loss is outside the task's default metrics: the final test asks the backend
+    for it (it once ran every trial, then stopped: 'gave no neg_log_loss on the test set')."""
+    proc = run_cli(*FAST, "--dataset", "iris", "--metric", "neg_log_loss", cwd=tmp_path,
+                   check=True)
+    data = json.loads(proc.stdout)
+    assert data["direction"] == "maximize" and data["metric"] == "neg_log_loss"
+    assert data["test_score"] == pytest.approx(-data["test_metrics"]["log_loss"], rel=1e-6)

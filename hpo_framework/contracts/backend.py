@@ -287,6 +287,23 @@ def signal(values: dict[str, float], metric: Metric | None) -> float | None:
     return None
 
 
+def score_model(backend: Backend, model: Any, x: Any, y: Any, dataset: Dataset,
+                metrics: Sequence[Metric] = ()) -> dict[str, float]:
+    """``backend.score`` with ``metrics`` (scorer metrics beyond the task's): passed when
+    the backend takes them; for one written before ``metrics=``, the missing ones are
+    computed from its ``predict``/``predict_proba``."""
+    wanted = list(metrics)
+    if _accepts(backend.score, "metrics"):
+        return backend.score(model, x, y, dataset, metrics=wanted)
+    scores = backend.score(model, x, y, dataset)
+    missing = [m for m in wanted if m.name not in scores]
+    if missing:
+        pred = backend.predict(model, x)
+        proba = backend.predict_proba(model, x) if dataset.task == "classification" else None
+        scores = {**scores, **scored(missing, y, pred, proba)}
+    return scores
+
+
 def fit_and_score(
     backend: Backend,
     params: dict[str, Any],
@@ -357,17 +374,8 @@ def fit_and_score(
         n_params = backend.n_params(model)
         if n_params is not None:
             measured["n_params"] = int(n_params)
-        wanted = [m for m in asked if m.name not in MEASURED]
-        if _accepts(backend.score, "metrics"):
-            scores = backend.score(model, x_val, y_val, dataset, metrics=wanted)
-        else:  # a backend written before metrics=: the rest from its outputs
-            scores = backend.score(model, x_val, y_val, dataset)
-            missing = [m for m in wanted if m.name not in scores]
-            if missing:
-                pred = backend.predict(model, x_val)
-                proba = (backend.predict_proba(model, x_val)
-                         if dataset.task == "classification" else None)
-                scores = {**scores, **scored(missing, y_val, pred, proba)}
+        scores = score_model(backend, model, x_val, y_val, dataset,
+                             [m for m in asked if m.name not in MEASURED])
     finally:
         backend.release(model)
     return {**scores, **measured}, steps

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..contracts.backend import Backend, Evaluator
+from ..contracts.backend import Backend, Evaluator, score_model
 from ..contracts.dataset import Dataset
 from ..contracts.measured import is_measured, measured_metric
 from ..contracts.metrics import Metric, get_metric
@@ -301,7 +301,8 @@ def final_test(spec: JobSpec, params: dict[str, Any], save_model: str | None = N
     params = backend.final_params(dict(params), dict(metrics or {}))
     model = backend.fit(dict(params), dataset.x_train, dataset.y_train, dataset)
     try:
-        scores = backend.score(model, dataset.x_test, dataset.y_test, dataset)
+        scores = score_model(backend, model, dataset.x_test, dataset.y_test, dataset,
+                             [metric])  # a scorer outside the task's defaults too
         path = backend.save(model, save_model) if save_model else None
     finally:
         backend.release(model)

@@ -175,9 +175,19 @@ def run_optuna(problem: Any, sampler: str, seed: int, budget: int, rec: Recorder
     return front_check(problem, rec, [t.params for t in study.best_trials])
 
 
+_CODE: dict[str, str | None] = {}
+
+
 def code_version(method: str) -> str | None:
-    """For ours: the digest of the strategy's source files as run (the working tree may
+    """For ours: the digest of the strategy's and the study's source files as this process
+    first ran them (it imports them once; the working tree may change after, and may
     hold changes not committed yet), to tell runs of one version from another's."""
+    if method not in _CODE:
+        _CODE[method] = _digest(method)
+    return _CODE[method]
+
+
+def _digest(method: str) -> str | None:
     import hashlib
 
     root = HERE.parent
@@ -326,6 +336,10 @@ def report(problems: list[Any], methods: list[str], summary: dict, plan: dict) -
         lines.append(f"| {m} | " + " | ".join(cells) + " |")
     lines.append("\nCPU per proposal: median over runs (every problem) of the mean CPU time "
                  "between evaluations (proposal + bookkeeping), ms.")
+    if "optuna-nsga2" in methods:
+        lines.append("Optuna's NSGAIISampler samples its first generation (its population, 50 "
+                     "by default) at random: up to 50 evaluations it is RandomSampler with "
+                     "the same seed.")
     lines += goals(problems, methods, summary, plan)
     for b in budgets:
         shown = [p for p in problems if b in plan[p.name]["budgets"]]
@@ -454,7 +468,7 @@ def goals(problems: list[Any], methods: list[str], summary: dict, plan: dict) ->
 
 def load_runs(paths: list[Path], reuse: set[str]) -> dict[tuple[str, str, int], dict]:
     runs: dict[tuple[str, str, int], dict] = {}
-    for path in paths:  # the last file's run wins
+    for path in reversed(paths):  # the first file's run wins (new runs go there)
         for line in path.read_text().splitlines() if path.exists() else []:
             r = json.loads(line)
             if r["method"] in reuse:
@@ -484,6 +498,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=int, default=None,
                         help="evaluations per run, default 100 (quick: 50); reported at 50 "
                              "and at the budget")
+    parser.add_argument("--seed-from", type=int, default=0,
+                        help="run seeds from this one on (the report still needs all): "
+                             "two invocations can share the seeds of one method")
     parser.add_argument("--keras-seeds", type=int, default=3)
     parser.add_argument("--keras-budget", type=int, default=50)
     parser.add_argument("--methods", default=",".join(DEFAULT_METHODS),
@@ -496,7 +513,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="run nothing: the report from the stored runs (every method)")
     parser.add_argument("--runs", default=str(RESULTS / "multiobjective-runs.jsonl"),
                         help="JSON lines of runs: new runs are appended to the first file, "
-                             "--reuse reads all (comma-separated)")
+                             "--reuse reads all (comma-separated; a run in an earlier file "
+                             "wins over the same run in a later one)")
     parser.add_argument("--out", default=None,
                         help="report prefix (default results/multiobjective, quick: "
                              "results/multiobjective-quick): .md and .json")
@@ -542,7 +560,8 @@ def main(argv: list[str] | None = None) -> int:
     started, wall = time.process_time(), time.perf_counter()
     log: Callable[[str], None] = lambda s: print(s, file=sys.stderr, flush=True)  # noqa: E731
     failed: list[str] = []
-    order = [(seed, p, m) for seed in range(max(q["seeds"] for q in plan.values()))
+    order = [(seed, p, m) for seed in range(args.seed_from,
+                                            max(q["seeds"] for q in plan.values()))
              for p in problems if seed < plan[p.name]["seeds"] for m in methods]
     for seed, p, m in order:  # seed-major: a run cut short has every problem's first seeds
         have = runs.get((m, p.name, seed))

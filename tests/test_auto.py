@@ -28,13 +28,22 @@ def by(study):
 
 
 def test_cheap_trials_hand_over_to_tpe_and_every_trial_says_which_model_proposed_it():
-    study = run(hpo.create_study(SPACE, strategy="auto", seed=0), 20, 0.001)
+    study = run(hpo.create_study(SPACE, strategy="auto", seed=0, gp_allowance_s=0), 20, 0.001)
     models = by(study)
     assert models[:5] == ["bayes"] * 5 and set(models[5:]) == {"tpe"}
     stats = study.strategy.stats()
     assert stats["model"] == "tpe" and stats["switched_at"] == 5
-    assert "gp_share" in stats["reason"]
+    assert "gp_share" in stats["reason"] and "gp_allowance_s=0" in stats["reason"]
     assert all(t.user_attrs["proposal_s"] >= 0 for t in study.trials)
+
+
+def test_a_short_study_of_cheap_trials_keeps_the_gp_within_its_allowance():
+    # an allowance no run can spend: the GP stays, as for expensive trials
+    study = run(hpo.create_study(SPACE, strategy="auto", seed=0, gp_allowance_s=1e6), 14,
+                0.001)
+    assert set(by(study)) == {"bayes"}
+    gp = [t.user_attrs["gp_s"] for t in study.trials if "gp_s" in t.user_attrs]
+    assert len(gp) == 4  # the proposals after bayes's 10 initial draws are the GP's
 
 
 def test_expensive_trials_keep_the_gp_until_gp_limit():
@@ -48,13 +57,16 @@ def test_expensive_trials_keep_the_gp_until_gp_limit():
 
 
 def test_a_resumed_study_hands_over_where_the_uninterrupted_one_did(tmp_path):
-    whole = run(hpo.create_study(SPACE, strategy="auto", seed=3), 16, 0.001)
+    whole = run(hpo.create_study(SPACE, strategy="auto", seed=3, gp_allowance_s=0), 16, 0.001)
     db = str(tmp_path / "auto.db")
-    with hpo.create_study(SPACE, strategy="auto", seed=3, storage=db, name="a") as first:
+    with hpo.create_study(SPACE, strategy="auto", seed=3, storage=db, name="a",
+                          gp_allowance_s=0) as first:
         run(first, 4, 0.001)  # stopped before the hand-over
-    with hpo.create_study(SPACE, strategy="auto", seed=3, storage=db, name="a") as second:
+    with hpo.create_study(SPACE, strategy="auto", seed=3, storage=db, name="a",
+                          gp_allowance_s=0) as second:
         run(second, 5, 0.001)  # stopped after it
-    with hpo.create_study(SPACE, strategy="auto", seed=3, storage=db, name="a") as third:
+    with hpo.create_study(SPACE, strategy="auto", seed=3, storage=db, name="a",
+                          gp_allowance_s=0) as third:
         run(third, 7, 0.001)
         assert [t.params for t in third.trials] == [t.params for t in whole.trials]
         assert by(third) == by(whole)
@@ -62,7 +74,7 @@ def test_a_resumed_study_hands_over_where_the_uninterrupted_one_did(tmp_path):
 
 
 def test_several_objectives_hand_over_to_genetic():
-    study = hpo.create_study(SPACE, strategy="auto", seed=0,
+    study = hpo.create_study(SPACE, strategy="auto", seed=0, gp_allowance_s=0,
                              directions=["minimize", "minimize"])
     for _ in range(12):
         trial = study.ask()
@@ -89,7 +101,8 @@ def test_hpo_run_says_which_model_proposed_which_trials_and_why(tmp_path):
     from tests.clitools import run_cli
 
     # gp_share=0: any proposal costs more than no share of a trial, whatever the machine
-    proc = run_cli("--strategy", "auto", "-S", "gp_share=0", "-S", "min_trials=3",
+    proc = run_cli("--strategy", "auto", "-S", "gp_share=0", "-S", "gp_allowance_s=0",
+                   "-S", "min_trials=3",
                    "--trials", "6", "-B", "max_iter=1", "--no-final-test", "--storage",
                    tmp_path / "a.db", check=True)
     line = next(x for x in proc.stdout.splitlines() if x.startswith("strategy auto:"))

@@ -9,7 +9,8 @@ cheap objective the proposals, not the trials, take the time. ``auto`` starts wi
 
 * a GP proposal would cost more than ``gp_share`` of a trial (the median duration of the
   last finished trials against the larger of the last measured GP proposal and an
-  estimate for this history size), or
+  estimate for this history size) and the GP's proposals so far took more than
+  ``gp_allowance_s`` in all (so a short study of cheap trials keeps the GP), or
 * ``gp_limit`` trials have finished (a GP over thousands of trials is cubic).
 
 Every trial records which model proposed it and what the proposal cost
@@ -56,6 +57,10 @@ class AutoStrategy(Strategy):
         "gp_share": Option(0.25, float, low=0.0, high=100.0,
                            help="the GP is used while one proposal costs at most this share "
                                 "of a trial's duration"),
+        "gp_allowance_s": Option(0.5, float, low=0.0,
+                                 help="the GP is also kept while all its proposals so far "
+                                      "took less than this many seconds: a short study of "
+                                      "cheap trials still gets its sample efficiency"),
         "gp_limit": Option(300, int, low=0,
                            help="hand over after this many finished trials, whatever they cost"),
         "min_trials": Option(5, int, low=1,
@@ -70,6 +75,7 @@ class AutoStrategy(Strategy):
         self._finished: dict[int, Trial] = {}
         self._pending: list[dict[str, Any]] = []
         self._gp_cost = 0.0  # the last measured GP proposal (seconds)
+        self._gp_total = 0.0  # every GP proposal so far (seconds)
         self._several = False  # several objectives or constraints seen
         self.switched_at: int | None = None
         self.reason = ""
@@ -119,11 +125,15 @@ class AutoStrategy(Strategy):
             return None
         trial_s = statistics.median(durations)
         gp_s = max(self._gp_cost, gp_estimate(n))
-        if gp_s > self.config["gp_share"] * trial_s:
-            return (f"a trial takes {trial_s:.3g} s (median of the last "
-                    f"{len(durations)}) and a GP proposal about {gp_s:.2g} s, "
-                    f"more than gp_share={self.config['gp_share']:g} of a trial")
-        return None
+        if gp_s <= self.config["gp_share"] * trial_s:
+            return None
+        if self._gp_total + gp_s <= self.config["gp_allowance_s"]:
+            return None  # cheap trials, but the GP has cost little in all
+        return (f"a trial takes {trial_s:.3g} s (median of the last {len(durations)}) and a "
+                f"GP proposal about {gp_s:.2g} s, more than gp_share="
+                f"{self.config['gp_share']:g} of a trial, and the GP's proposals took "
+                f"{self._gp_total:.2g} s in all (gp_allowance_s="
+                f"{self.config['gp_allowance_s']:g})")
 
     def _hand_over(self, reason: str) -> None:
         target = self._target()
@@ -156,6 +166,8 @@ class AutoStrategy(Strategy):
         if self._then is None and self.n_asked >= getattr(self._gp, "_n_init", 0) \
                 and sub.name == "bayes":
             self._gp_cost = attrs["gp_s"] = each  # a model's proposal, not an initial draw
+            for _ in out:  # as a restore sums the stored values, one per trial
+                self._gp_total += each
         self._pending.extend(dict(p) for p in out)
         self.proposal_attrs = [dict(attrs) for _ in out]
         return out
@@ -179,12 +191,13 @@ class AutoStrategy(Strategy):
         hand-over; the GP's last measured cost is the last stored ``gp_s``."""
         self.n_asked = len(trials)
         self._finished, self._several, self._then = {}, False, None
-        self._gp_cost, self.switched_at, self.reason = 0.0, None, ""
+        self._gp_cost, self._gp_total, self.switched_at, self.reason = 0.0, 0.0, None, ""
         handed = None
         for t in trials:
             attrs = t.user_attrs or {}
             if "gp_s" in attrs:
                 self._gp_cost = float(attrs["gp_s"])
+                self._gp_total += self._gp_cost
             if handed is None and attrs.get("proposed_by") not in (None, self._gp.name):
                 handed = t
         self._learn(trials)

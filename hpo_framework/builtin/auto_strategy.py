@@ -36,9 +36,11 @@ from ..contracts.trial import Trial, TrialState
 from ..errors import PluginError
 from ..options import Option
 
-#: a GP proposal's cost in CPU seconds by history size, measured with ``bayes`` on a 3-D
+#: a GP proposal's cost in seconds by history size, measured with ``bayes`` on a 3-D
 #: problem on the 2-core reference machine (0.04 s at 20-40 trials, 0.11 s at 120): the
-#: floor the rule assumes before a GP proposal was measured in this study
+#: floor the rule assumes before a GP proposal was measured in this study. Proposals are
+#: timed on the wall clock, as trials are (``Trial.duration``): on a loaded machine both
+#: grow together, and the wall clock is what a user waits for
 _GP_BASE_S, _GP_PER_TRIAL_S = 0.03, 0.0005
 
 
@@ -159,9 +161,9 @@ class AutoStrategy(Strategy):
                 self._hand_over(reason)
         sub = self._gp if self._then is None else self._then
         sub.n_asked = self.n_asked
-        started = time.process_time()
+        started = time.perf_counter()
         out = sub.ask(n)
-        each = round((time.process_time() - started) / max(1, len(out)), 6)
+        each = round((time.perf_counter() - started) / max(1, len(out)), 6)
         attrs: dict[str, Any] = {"proposed_by": sub.name, "proposal_s": each}
         if self._then is None and self.n_asked >= getattr(self._gp, "_n_init", 0) \
                 and sub.name == "bayes":

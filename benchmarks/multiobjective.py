@@ -605,6 +605,16 @@ def main(argv: list[str] | None = None) -> int:
               + (" Peers: " + ", ".join(peers) + " (Optuna's defaults, the seed, "
                  "constraints_func where constrained; RandomSampler takes none)." if peers
                  else "") + "\n\n")
+    used = [r for (m, n, seed), r in runs.items() if m in methods and n in plan
+            and seed < plan[n]["seeds"]]
+    if used:
+        times = sorted(r["time"] for r in used)
+        codes = {m: sorted({r.get("code") for r in used if r["method"] == m} - {None})
+                 for m in methods}
+        header += (f"The runs reported were made from {times[0]} to {times[-1]} (local time)"
+                   + "".join(f"; {m} at source digest {', '.join(c)}" for m, c in
+                             codes.items() if c)
+                   + " (`code_version`: the strategy's and the study's files).\n\n")
     if failed:
         header += "Failed runs (not in the tables):\n\n" + "".join(f"- {f}\n" for f in failed)
         header += "\n"

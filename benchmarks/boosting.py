@@ -528,6 +528,18 @@ def write_report(args: argparse.Namespace, methods: list[str], runs: list[dict])
              "seed.", ""]
     backends, datasets = args.backends.split(","), args.datasets.split(",")
     if any(m.startswith("auto") for m in methods):
+        lines += [
+            "Read with: `lgbm-tuner`'s validation score is the loss at early stopping's best "
+            "round (LightGBM's `best_score`), ours and TPE's the last round's, which favours "
+            "the tuner on validation (compare test scores too); `lgbm-tuner` is its whole "
+            "stepwise run (68 trials here), `lgbm-tuner@50` the same run after its first 50. "
+            "`auto+asha:max_resource=500/hopeless_after=4` is the docs' recommended "
+            "`asha-promote` setting with max_resource at the space's `n_estimators` bound, "
+            "in its stopping form: `asha-promote` itself does not end with the lightgbm "
+            "backend (a resumed booster reports rounds from before its pause). `trials by "
+            "the GP`: how many of auto's trials `bayes` proposed before the hand-over to "
+            "`tpe` (50: none handed over); auto times a proposal in CPU seconds and a trial "
+            "in wall seconds, so on this loaded machine it kept the GP.", ""]
         lines += goal_table(runs, backends, datasets, methods)
     for backend in backends:
         for dataset in datasets:

@@ -35,9 +35,10 @@ mean rank of each method (ranked per problem on the median hypervolume, 1 = best
 share a rank) per budget; on the constrained problem the feasible hypervolume and the
 infeasible evaluations; the issue's goals where the run has what they need.
 
-The keras problem is expensive (a real 10-epoch training per evaluation): by default it
-runs on ``--keras-seeds 3`` seeds of ``--keras-budget 50`` evaluations (the report says so),
-and only when named in ``--problems`` or with ``--keras``. Runs are appended as they finish
+The keras problem is expensive (a real 10-epoch training per evaluation, about a second
+once its programs are compiled): it runs on ``--keras-seeds 5`` seeds of
+``--keras-budget 50`` evaluations (the report says so), and only when named in
+``--problems`` or with ``--keras``. Runs are appended as they finish
 to ``--runs`` (JSON lines), so a long run can be split over several invocations (two at
 once at most on a 2-core machine): ``--reuse`` takes a method's runs from there instead of
 running it again, ``--report-only`` rebuilds the report at no cost. BLAS and torch run on one
@@ -501,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed-from", type=int, default=0,
                         help="run seeds from this one on (the report still needs all): "
                              "two invocations can share the seeds of one method")
-    parser.add_argument("--keras-seeds", type=int, default=3)
+    parser.add_argument("--keras-seeds", type=int, default=5)
     parser.add_argument("--keras-budget", type=int, default=50)
     parser.add_argument("--methods", default=",".join(DEFAULT_METHODS),
                         help="comma-separated: " + ", ".join(OURS) + " (ours, options in "

@@ -125,6 +125,11 @@ class Study:
                 storage.update_trial(record.study_id, t)
                 requeued.append(t)
         self.requeued = requeued
+        #: the trials not finished yet (WAITING, RUNNING, PAUSED), by number: what ask,
+        #: tell and the loop look at, so that their cost does not grow with the study (a
+        #: finished state is final); ``self.trials`` is indexed up to ``_indexed``
+        self._open: dict[int, Trial] = {}
+        self._indexed = 0
         strategy.restore(_as_told(self.trials))
 
     def _fail_killer(self, trial: Trial) -> None:
@@ -271,6 +276,24 @@ class Study:
         return [t for t in self.trials if t.state.finished]
 
     @property
+    def n_finished(self) -> int:
+        """How many trials are COMPLETE, FAILED or PRUNED, without scanning them all."""
+        return len(self.trials) - len(self._open_trials())
+
+    def _open_trials(self) -> list[Trial]:
+        """The trials not finished, in number order. Trials are only ever appended to
+        ``self.trials`` and a finished state is final, so the index takes the new tail and
+        drops what finished: the work is that of the open trials, not of the study."""
+        if self._indexed < len(self.trials):
+            for t in self.trials[self._indexed:]:
+                if not t.state.finished:
+                    self._open[t.number] = t
+            self._indexed = len(self.trials)
+        for number in [n for n, t in self._open.items() if t.state.finished]:
+            del self._open[number]
+        return list(self._open.values())
+
+    @property
     def complete_trials(self) -> list[Trial]:
         return [t for t in self.trials if t.state is TrialState.COMPLETE]
 
@@ -358,12 +381,12 @@ class Study:
     @property
     def waiting(self) -> list[Trial]:
         """Trials queued to run (re-queued after a driver stopped), in number order."""
-        return [t for t in self.trials if t.state is TrialState.WAITING]
+        return [t for t in self._open_trials() if t.state is TrialState.WAITING]
 
     @property
     def paused(self) -> list[Trial]:
         """Trials a pausing pruner stopped with a checkpoint, in number order."""
-        return [t for t in self.trials if t.state is TrialState.PAUSED]
+        return [t for t in self._open_trials() if t.state is TrialState.PAUSED]
 
     @property
     def exhausted(self) -> bool:
@@ -654,7 +677,8 @@ class Study:
             self.storage.update_trial(self.record.study_id, trial)
 
     def _next_number(self) -> int:
-        return max((t.number for t in self.trials), default=-1) + 1
+        # trials are loaded in number order and only appended with the next number
+        return self.trials[-1].number + 1 if self.trials else 0
 
     def _loss(self, value: float) -> float:
         return value if self.direction == "minimize" else -value

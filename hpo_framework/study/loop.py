@@ -107,7 +107,7 @@ class _Loop:
         while len(self.pending) < self.executor.slots:
             paused = study.paused
             left = None if n_trials is None else \
-                n_trials - len(study.finished_trials) - len(self.pending) - len(paused)
+                n_trials - study.n_finished - len(self.pending) - len(paused)
             if paused and self._promote(paused, more=(left is None or left > 0)
                                         and not study.exhausted):
                 continue
@@ -199,7 +199,7 @@ class _Loop:
 
     def _why_stopped(self, out_of_time: bool) -> str:
         n_trials = self.settings.n_trials
-        if n_trials is not None and len(self.study.finished_trials) >= n_trials:
+        if n_trials is not None and self.study.n_finished >= n_trials:
             return "budget"
         if out_of_time:
             return "timeout"

@@ -659,15 +659,12 @@ def pareto_figure(study: Any) -> Any:
 def hypervolume_figure(studies: Sequence[Any]) -> Any:
     """The hypervolume of the feasible front against trial number, one line per study,
     against one reference point computed over all of them (stated in the title)."""
-    from .stats import hypervolume_curve, reference_point
+    from .stats import comparable_fronts, hypervolume_curve
 
-    views = [as_view(s) for s in studies]
-    views = [v for v in views if v.multi_objective]
-    if not views or len({tuple(v.directions) for v in views}) > 1:
+    found = comparable_fronts(studies)
+    if found is None:
         return None
-    reference = reference_point(views)
-    if reference is None:
-        return None
+    views, reference = found
     fig = _figure(8, 4.8)
     ax = fig.add_subplot()
     for i, v in enumerate(views):

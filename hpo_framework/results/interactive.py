@@ -456,15 +456,12 @@ def pareto_spec(study: Any) -> dict[str, Any] | None:
 def hypervolume_spec(studies: Sequence[Any]) -> dict[str, Any] | None:
     """Hypervolume of the feasible front against trial number, one line per study, all
     against one reference point (named in the title)."""
-    from .stats import hypervolume_curve, reference_point
+    from .stats import comparable_fronts, hypervolume_curve
 
-    views = [as_view(s) for s in studies]
-    views = [v for v in views if v.multi_objective]
-    if not views or len({tuple(v.directions) for v in views}) > 1:
+    found = comparable_fronts(studies)
+    if found is None:
         return None
-    reference = reference_point(views)
-    if reference is None:
-        return None
+    views, reference = found
     data = []
     for i, v in enumerate(views):
         xs, ys = hypervolume_curve(v, reference)

@@ -321,6 +321,16 @@ def reference_losses(views: Sequence[StudyView]) -> list[float] | None:
     return out
 
 
+def comparable_fronts(studies: Iterable[Any]) -> tuple[list[StudyView], list[float]] | None:
+    """The studies with several objectives, when they share their directions, and one
+    reference point for all of them (None: nothing to compare on one scale)."""
+    views = [v for v in (as_view(s) for s in studies) if v.multi_objective]
+    if not views or len({tuple(v.directions) for v in views}) > 1:
+        return None
+    reference = reference_point(views)
+    return None if reference is None else (views, reference)
+
+
 def reference_point(views: Sequence[StudyView]) -> list[float] | None:
     """:func:`reference_losses` in the objectives' own terms (a maximized one negated back)."""
     ref = reference_losses(views)

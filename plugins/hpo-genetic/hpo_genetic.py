@@ -259,13 +259,7 @@ class GeneticStrategy(Strategy):
         for ind in self._population:
             ind.fitness.values = self._fitness(self._key(ind))
             self._archive.setdefault(self._key(ind), ind)
-        values = [self._values[k] for k in {self._key(i) for i in self._population}
-                  if k in self._values]
-        record: dict[str, Any] = {"generation": self.generation,
-                                  "evaluations": len(self._new_keys)}
-        if values:
-            record.update(max=max(values), mean=statistics.fmean(values), min=min(values))
-        self.logbook.append(record)
+        self.logbook.append(self._record())
         self._stale = 0 if self._new_keys else self._stale + 1
         best = min(ind.fitness.values for ind in self._population)
         self._flat = 0 if best < self._best else self._flat + 1
@@ -319,6 +313,17 @@ class GeneticStrategy(Strategy):
         keys = {self._key(ind) for ind in (*self._population, *self._parents)}
         return max((len(self._outcome[k][1] or ()) for k in keys), default=1) or 1
 
+    def _record(self) -> dict[str, Any]:
+        """This generation's line of the logbook: its new evaluations and the spread of
+        its (first objective's) values."""
+        values = [self._values[k] for k in {self._key(i) for i in self._population}
+                  if k in self._values]
+        record: dict[str, Any] = {"generation": self.generation,
+                                  "evaluations": len(self._new_keys)}
+        if values:
+            record.update(max=max(values), mean=statistics.fmean(values), min=min(values))
+        return record
+
     # several objectives: NSGA-II --------------------------------------------------------
     def _advance_nsga2(self) -> None:
         """Score the finished generation, keep the best ``size`` of parents and children
@@ -332,12 +337,7 @@ class GeneticStrategy(Strategy):
             seen.setdefault(self._key(ind), ind)
         keys = list(seen)
         fronts = self._sort(keys, n_obj)
-        values = [self._values[k] for k in {self._key(i) for i in self._population}
-                  if k in self._values]
-        record: dict[str, Any] = {"generation": self.generation,
-                                  "evaluations": len(self._new_keys)}
-        if values:
-            record.update(max=max(values), mean=statistics.fmean(values), min=min(values))
+        record = self._record()
         first = [k for k in fronts[0] if self._outcome[k][1] is not None
                  and self._outcome[k][0] == 0.0] if fronts else []
         record["front"] = len(first)

@@ -41,7 +41,6 @@ import stat
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -211,6 +210,8 @@ def _note(message: str) -> None:
 
 def _decimals(x: float) -> int:
     """Digits after the point of a float as written (0.1 -> 1, 0.25 -> 2, 1e-05 -> 5)."""
+    from decimal import Decimal  # here: hpo-run --help imports this module
+
     exponent = Decimal(repr(float(x))).as_tuple().exponent
     return max(0, -exponent) if isinstance(exponent, int) else 0
 

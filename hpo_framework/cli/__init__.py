@@ -438,8 +438,9 @@ def print_summary(result: Any) -> None:
                       style="red", highlight=False)
     elif k > 1:
         console.print(front_table(study, metrics[:k], list(result.constraints)))
-        console.print(f"the Pareto front of {', '.join(metrics[:k])}: "
-                      f"{len(study.best_trials)} trials no other trial beats on every "
+        front = len(study.best_trials)
+        console.print(f"the Pareto front of {', '.join(metrics[:k])}: {front} "
+                      f"trial{'' if front == 1 else 's'} no other trial beats on every "
                       "objective (its configurations: hpo-run report, or --json)",
                       highlight=False)
     else:

@@ -399,9 +399,10 @@ def run_job(prepared: Prepared, callbacks: Sequence[Callback] = ()) -> JobResult
     run(study, prepared.objective, prepared.plan, callbacks=callbacks)
     result = prepared.result()
     if config.final_test and study.multi_objective:
+        front = len(study.best_trials)
         result.final_skipped = (f"no final test: the study has {len(study.directions)} "
-                                f"objectives and {len(study.best_trials)} trials on its front, "
-                                "not one best configuration to retrain")
+                                f"objectives and {front} trial{'' if front == 1 else 's'} on "
+                                "its front, not one best configuration to retrain")
         return result
     if config.final_test and study.best_trial is None and any(
             not t.feasible for t in study.complete_trials):

@@ -367,17 +367,9 @@ def load_metric_function(ref: str) -> Callable[..., Any]:
         name = "hpo_user_metric_" + hashlib.sha1(str(path).encode()).hexdigest()[:12]
         module = sys.modules.get(name)
         if module is None:
-            spec = importlib.util.spec_from_file_location(name, path)
-            if spec is None or spec.loader is None:
-                raise OptionError(f"--metric {ref}: cannot load {where}")
-            module = importlib.util.module_from_spec(spec)
-            sys.modules[name] = module
-            try:
-                spec.loader.exec_module(module)
-            except (Exception, SystemExit) as exc:
-                sys.modules.pop(name, None)
-                raise OptionError(f"--metric {ref}: {where} failed to import: "
-                                  f"{type(exc).__name__}: {exc}".splitlines()[0]) from None
+            from .user_model import import_file
+
+            module = import_file(path, name, f"--metric {ref}", where)
     else:
         if where.startswith(".") or not all(p.isidentifier() for p in where.split(".")):
             raise OptionError(f"--metric {ref}: '{where}' is not a module name; give "

@@ -39,17 +39,7 @@ def load_model_function(spec: str) -> Callable[..., Any]:
             raise OptionError(f"--model: no such file: {where}")
         _probe_import(where, lambda: _exec_file(path))
         name = "hpo_user_model_" + hashlib.sha1(str(path).encode()).hexdigest()[:12]
-        module_spec = importlib.util.spec_from_file_location(name, path)
-        if module_spec is None or module_spec.loader is None:
-            raise OptionError(f"--model: cannot load {where}")
-        module = importlib.util.module_from_spec(module_spec)
-        sys.modules[name] = module  # so that pickling the function works in workers
-        try:
-            module_spec.loader.exec_module(module)
-        except (Exception, SystemExit) as exc:
-            sys.modules.pop(name, None)
-            raise OptionError(f"--model: {where} failed to import: "
-                              f"{type(exc).__name__}: {exc}".splitlines()[0]) from None
+        module = import_file(path, name, "--model", where)
     else:
         if where.startswith(".") or not all(part.isidentifier() for part in where.split(".")):
             raise OptionError(f"--model: '{where}' is not a module name; give module:function "
@@ -65,6 +55,24 @@ def load_model_function(spec: str) -> Callable[..., Any]:
         raise OptionError(f"--model: '{where}' has no function '{attr}'")
     _CACHE[spec] = fn
     return fn
+
+
+def import_file(path: Path, name: str, label: str, where: str) -> Any:
+    """Import a user's ``.py`` file as module ``name``, kept in ``sys.modules`` so that
+    pickling its functions works in workers; what goes wrong is one OptionError line that
+    starts with ``label`` (``--model``, ``--metric REF``)."""
+    module_spec = importlib.util.spec_from_file_location(name, path)
+    if module_spec is None or module_spec.loader is None:
+        raise OptionError(f"{label}: cannot load {where}")
+    module = importlib.util.module_from_spec(module_spec)
+    sys.modules[name] = module
+    try:
+        module_spec.loader.exec_module(module)
+    except (Exception, SystemExit) as exc:
+        sys.modules.pop(name, None)
+        raise OptionError(f"{label}: {where} failed to import: "
+                          f"{type(exc).__name__}: {exc}".splitlines()[0]) from None
+    return module
 
 
 def _exec_file(path: Path) -> None:

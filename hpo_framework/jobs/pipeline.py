@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..contracts.backend import Backend, Evaluator, score_model
+from ..contracts.backend import Backend, Evaluator, accepts_metrics, score_model
 from ..contracts.dataset import Dataset
 from ..contracts.measured import is_measured, measured_metric
 from ..contracts.metrics import Metric, get_metric
@@ -144,17 +144,6 @@ def resolve_metrics(spec: JobSpec, dataset: Dataset) -> list[Metric]:
     return out
 
 
-def _takes_metrics(evaluator: Evaluator) -> bool:
-    """Whether the evaluator's ``evaluate`` accepts ``metrics=`` (the extra metrics)."""
-    import inspect
-
-    try:
-        params = inspect.signature(evaluator.evaluate).parameters
-    except (TypeError, ValueError):
-        return False
-    return "metrics" in params or any(p.kind is p.VAR_KEYWORD for p in params.values())
-
-
 #: ``n_params<=20000``: a recorded metric, <= or >=, a number
 _CONSTRAINT = re.compile(r"^\s*([^<>=\s]+)\s*(<=|>=)\s*([-+]?(\d+\.?\d*|\.\d+)"
                          r"([eE][-+]?\d+)?)\s*$")
@@ -267,7 +256,7 @@ class PipelineObjective:
             evaluator = make_evaluator(self.spec)
             self._parts = (backend, evaluator, dataset, resolve_metric(self.spec, dataset))
             extra = resolve_metrics(self.spec, dataset)
-            self._extra = {"metrics": extra} if extra and _takes_metrics(evaluator) else {}
+            self._extra = {"metrics": extra} if extra and accepts_metrics(evaluator) else {}
         return self._parts
 
     def __call__(self, params: dict[str, Any]) -> dict[str, Any]:

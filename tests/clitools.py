@@ -1,5 +1,6 @@
-"""Helpers shared by the tests: run the real hpo-run in a subprocess."""
+"""Helpers shared by the tests: run the real hpo-run in a subprocess, register a plugin."""
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -86,3 +87,21 @@ def popen_interruptible(args, **kwargs):
     finally:
         if before == signal.SIG_IGN:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextlib.contextmanager
+def registered(strategy_cls):
+    """A strategy registered by a plugin for the length of the block."""
+    import hpo_framework as hpo
+
+    class P:
+        @hpo.hookimpl
+        def register_strategies(self, register):
+            register(strategy_cls)
+
+    registry = hpo.get_registry()
+    registry.register(P(), name=f"{strategy_cls.name}-plugin")
+    try:
+        yield
+    finally:
+        registry.unregister(f"{strategy_cls.name}-plugin")

@@ -2,13 +2,13 @@
 the front is exactly the non-dominated set, infeasible trials are never best nor on it,
 the refusals, resume, and the storage migration from schema 3."""
 
-import contextlib
 import json
 import math
 import sqlite3
 import warnings
 
 import pytest
+from clitools import registered
 
 import hpo_framework as hpo
 from hpo_framework import Storage, TrialState
@@ -35,21 +35,6 @@ def brute_front(trials, directions):
 
     return {t.number for t in done
             if not any(better_or_equal_everywhere_and_better_once(o, t) for o in done)}
-
-
-@contextlib.contextmanager
-def registered(strategy_cls):
-    class P:
-        @hpo.hookimpl
-        def register_strategies(self, register):
-            register(strategy_cls)
-
-    registry = hpo.get_registry()
-    registry.register(P(), name=f"{strategy_cls.name}-plugin")
-    try:
-        yield
-    finally:
-        registry.unregister(f"{strategy_cls.name}-plugin")
 
 
 class OneObjective(RandomStrategy):

@@ -1,6 +1,5 @@
 """The study loop on real SQLite files: budgets, failures, resume, mismatches, the API."""
 
-import contextlib
 import math
 import sqlite3
 import subprocess
@@ -8,6 +7,7 @@ import sys
 import textwrap
 
 import pytest
+from clitools import registered
 
 import hpo_framework as hpo
 from hpo_framework import Space, Storage, Study, TrialState
@@ -220,23 +220,6 @@ def test_strategy_restore_equals_uninterrupted():
     b.restore([hpo.Trial(number=i, params=p, state=TrialState.COMPLETE, value=1.0, loss=1.0)
                for i, p in enumerate(asked)])
     assert a.ask(2) == b.ask(2)
-
-
-@contextlib.contextmanager
-def registered(strategy_cls):
-    """A strategy registered by a plugin for the length of the block."""
-
-    class P:
-        @hpo.hookimpl
-        def register_strategies(self, register):
-            register(strategy_cls)
-
-    registry = hpo.get_registry()
-    registry.register(P(), name=f"{strategy_cls.name}-plugin")
-    try:
-        yield
-    finally:
-        registry.unregister(f"{strategy_cls.name}-plugin")
 
 
 def test_a_strategy_refusing_its_setup_leaves_no_study_behind(tmp_path):

@@ -92,14 +92,6 @@ def run_optuna(problem: Any, seed: int, trials: int) -> Run:
     return out, cpu[N_INIT:]
 
 
-def hv_at(run: list[tuple[list[float], list[float] | None]], n: int,
-          reference: list[float]) -> float:
-    from hpo_framework.contracts.pareto import feasible, hypervolume
-
-    pts = [losses for losses, cons in run[:n] if feasible(cons)]
-    return hypervolume(pts, reference) if pts else 0.0
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, default=5)
@@ -139,7 +131,7 @@ def main() -> None:
                 with warnings.catch_warnings(), threadpool_limits(1):
                     warnings.simplefilter("ignore")
                     run, cpu = fn(problem, seed, args.trials)
-                hvs.append(hv_at(run, args.trials, problem.reference))
+                hvs.append(mo_problems.hv_at(run, args.trials, problem.reference))
                 per_proposal.append(statistics.mean(cpu) if cpu else 0.0)
             row[name] = {"hv": {"median": statistics.median(hvs), "min": min(hvs),
                                 "max": max(hvs), "runs": hvs},

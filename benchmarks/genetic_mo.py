@@ -89,14 +89,6 @@ def run_optuna(problem: Any, seed: int, trials: int, sampler: str = "nsga2",
     return out
 
 
-def hv_at(run: list[tuple[list[float], list[float] | None]], n: int,
-          reference: list[float]) -> float:
-    from hpo_framework.contracts.pareto import feasible, hypervolume
-
-    pts = [losses for losses, cons in run[:n] if feasible(cons)]
-    return hypervolume(pts, reference) if pts else 0.0
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, default=5)
@@ -143,7 +135,7 @@ def main() -> None:
                     run = fn(problem, seed, args.trials)
                 cpu += time.process_time() - t0
                 for b in budgets:
-                    hvs[b].append(hv_at(run, b, problem.reference))
+                    hvs[b].append(mo_problems.hv_at(run, b, problem.reference))
             row[name] = {str(b): {"median": statistics.median(v), "min": min(v),
                                   "max": max(v), "runs": v} for b, v in hvs.items()}
             row[name]["cpu_s_per_run"] = cpu / args.seeds

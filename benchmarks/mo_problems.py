@@ -223,6 +223,15 @@ def best_hv(name: str, n: int = 200001) -> float | None:
     return None
 
 
+def hv_at(run: Sequence[tuple[Sequence[float], Sequence[float] | None]], n: int,
+          reference: Sequence[float]) -> float:
+    """The hypervolume of the feasible losses among a run's first ``n`` evaluations."""
+    from hpo_framework.contracts.pareto import feasible, hypervolume
+
+    pts = [losses for losses, cons in run[:n] if feasible(cons)]
+    return hypervolume(pts, reference) if pts else 0.0
+
+
 def problems() -> list[MOProblem]:
     mm = ["minimize", "minimize"]
     return [

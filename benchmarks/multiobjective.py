@@ -239,19 +239,11 @@ def quartiles(xs: list[float]) -> tuple[float, float, float]:
 
 
 def ranks(values: dict[str, float]) -> dict[str, float]:
-    """1 = the largest; equal values (to 9 significant digits) share the mean rank."""
-    key = {m: -float(f"{v:.9g}") for m, v in values.items()}
-    order = sorted(key, key=key.get)
-    out: dict[str, float] = {}
-    i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and key[order[j + 1]] == key[order[i]]:
-            j += 1
-        for m in order[i:j + 1]:
-            out[m] = (i + j) / 2 + 1
-        i = j + 1
-    return out
+    """1 = the largest; equal values (to 9 significant digits) share the mean rank:
+    ``strategies.py``'s ranks (1 = the smallest) of the negated values."""
+    from strategies import ranks as smallest_first
+
+    return smallest_first({m: -v for m, v in values.items()})
 
 
 def fmt(v: float) -> str:

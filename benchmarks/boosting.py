@@ -63,8 +63,10 @@ TUNER = "lgbm-tuner"  # Optuna's LightGBMTuner (lightgbm only), its own stepwise
 #: the issue-27 run: auto (the default strategy) alone and with asha, against the peers
 #: (asha-promote, the docs' first recommendation, pauses; with boosting's rungs it does not
 #: end here, see the module docstring: its stopping form is the one run)
-AUTO_METHODS = ("auto", "auto+asha", "auto+asha:max_resource=500/hopeless_after=4", "tpe",
-                "tpe+sha", TUNER)
+AUTO_METHODS = ("auto", "auto@early_stopping_rounds=50", "auto+asha",
+                "auto+asha:min_resource=55", "auto+asha-promote:min_resource=55",
+                "auto+asha-promote:min_resource=18",
+                "auto+median:n_warmup_steps=50", "tpe", "tpe+sha", TUNER)
 
 
 # --- data -----------------------------------------------------------------------------------
@@ -122,12 +124,16 @@ def run_ours(method: str, backend: str, dataset_name: str, seed: int, trials: in
     from hpo_framework.jobs.job import JobConfig, prepare, run_job
 
     strategy, _, pruner = method.partition("+")
+    strategy, _, backend_given = strategy.partition("@")  # auto@early_stopping_rounds=50
     pruner, _, given = pruner.partition(":")  # bayes+asha:min_resource=10
     options = dict(kv.split("=", 1) for kv in given.split("/") if kv)  # a=1/b=2
+    backend_options = dict(kv.split("=", 1) for kv in backend_given.split("/") if kv)
     config = JobConfig(strategy=strategy, backend=backend, dataset=dataset_name,
                        n_trials=trials, seed=seed, storage=":memory:", executor="serial",
                        pruner=pruner or None, metric=METRIC[dataset_name], final_test=False,
-                       backend_options={"n_jobs": 1}, new_study=True,
+                       backend_options={"n_jobs": 1, **{k: int(v) for k, v in
+                                                         backend_options.items()}},
+                       new_study=True,
                        pruner_options={k: int(v) for k, v in options.items()})
     prepared = prepare(config)
     start, cpu = time.perf_counter(), cpu_now()
@@ -140,7 +146,10 @@ def run_ours(method: str, backend: str, dataset_name: str, seed: int, trials: in
                        if t.intermediate and t.state.value == "COMPLETE")
         best = study.best_trial
         by = [t.user_attrs.get("proposed_by") for t in study.trials]
-        return {"best_val": best.value, "params": dict(best.params), "rounds": rounds,
+        # what the final retrain boosts: the best round under early stopping
+        params = prepared.objective.backend_class()(**config.backend_options).final_params(
+            dict(best.params), dict(best.metrics or {}))
+        return {"best_val": best.value, "params": params, "rounds": rounds,
                 "complete_rounds": unpruned, "wall_s": wall, "cpu_s": cpu,
                 "pruned": sum(t.state.value == "PRUNED" for t in study.trials),
                 "gp_trials": sum(b == "bayes" for b in by),

@@ -350,3 +350,27 @@ def test_a_pruners_max_resource_defaults_to_the_spaces_rounds():
     assert prepared("xgboost", "breast_cancer", max_resource=50).pruner.config[
         "max_resource"] == 50
     assert prepared("sklearn", "digits").pruner.config["max_resource"] is None  # epochs
+
+
+def test_boosting_declares_where_pruners_start_judging_and_other_backends_do_not():
+    """Backend.resource_grace: a pruner not told where to start judging (asha's
+    min_resource, median's n_warmup_steps) starts at a ninth of a booster's rounds, as a
+    first round ranks learning rates; a given option wins; other backends declare none."""
+    from hpo_framework.contracts.backend import pruner_grace
+
+    pruners = {name: get_registry().get("pruner", name).options
+               for name in ("asha", "asha-promote", "hyperband", "median", "halving")}
+    for name in BACKENDS:
+        b = backend(name)
+        assert b.resource_grace == pytest.approx(1 / 9)
+        for pruner in ("asha", "asha-promote", "hyperband"):
+            assert pruner_grace(b, 500, pruners[pruner]) == {"min_resource": 55}
+        assert pruner_grace(b, 500, pruners["median"]) == {"n_warmup_steps": 55}
+        assert pruner_grace(b, 90, pruners["asha"]) == {"min_resource": 10}
+        assert pruner_grace(b, 5, pruners["asha"]) == {"min_resource": 1}  # at least 1
+        assert pruner_grace(b, 500, pruners["asha"], given={"min_resource": 3}) == {}
+        assert pruner_grace(b, 500, pruners["halving"]) == {}  # its rungs are its steps
+        assert pruner_grace(b, None, pruners["asha"]) == {}
+    sklearn = get_registry().get("backend", "sklearn")(seed=0)
+    assert sklearn.resource_grace is None
+    assert pruner_grace(sklearn, 500, pruners["asha"]) == {}

@@ -33,6 +33,12 @@ class Backend(Configurable):
     #: steps are not epochs: boosting's ``n_estimators``. A pruner's ``max_resource``, not
     #: given, is then its upper bound in the space (or the option's value)
     resource_param: ClassVar[str | None] = None
+    #: with ``resource_param``: the share of a whole trial's steps (the pruner's
+    #: ``max_resource``) before which a pruner judges no trial. A pruner that was not given
+    #: where its judging starts (``min_resource``: asha, asha-promote, hyperband;
+    #: ``n_warmup_steps``: median) starts there (:func:`pruner_grace`). Boosting: 1/9, as a
+    #: first round ranks learning rates, not models (``benchmarks/boosting.py``)
+    resource_grace: ClassVar[float | None] = None
 
     def __init__(self, *, seed: int | None = None, verbose: bool = False, **options: Any) -> None:
         self.seed = seed
@@ -126,6 +132,25 @@ class Evaluator(Configurable):
         written before ``metrics=`` existed still works: callers check
         :func:`accepts_metrics` first."""
         raise NotImplementedError
+
+
+#: the pruner options that say at which step judging starts (see ``resource_grace``)
+GRACE_OPTIONS = ("min_resource", "n_warmup_steps")
+
+
+def pruner_grace(backend: Any, max_resource: int | None, option_names: Sequence[str] | Any,
+                 given: Sequence[str] | Any = ()) -> dict[str, int]:
+    """The options a pruner takes by default with ``backend``: each of
+    :data:`GRACE_OPTIONS` that the pruner has (``option_names``) and the user did not give
+    (``given``) is ``backend.resource_grace`` times ``max_resource`` (the whole trial's
+    steps, at least 1). Empty for a backend without ``resource_grace`` or without a
+    ``max_resource``: pruners keep their own defaults."""
+    share = getattr(backend, "resource_grace", None)
+    if not share or not max_resource or isinstance(max_resource, bool) \
+            or not isinstance(max_resource, int):
+        return {}
+    step = max(1, int(max_resource * share))
+    return {name: step for name in GRACE_OPTIONS if name in option_names and name not in given}
 
 
 def accepts_metrics(evaluator: Any) -> bool:

@@ -59,6 +59,9 @@ class BoostingBackend(Backend):
     reports_intermediate = True
     resumable = True
     resource_param = "n_estimators"  # asha/hyperband budget rounds up to its upper bound
+    #: pruners judge from a ninth of the rounds on (asha's min_resource, median's warm-up):
+    #: a first round ranks learning rates, not models (benchmarks/results/boosting-auto.md)
+    resource_grace = 1 / 9
     #: the library's metric names per task kind -> (our name, conversion)
     library_metrics: dict[str, dict[str, tuple[str, str]]] = {}
     known_params: set[str] = set()

@@ -74,6 +74,11 @@ class BayesStrategy(Strategy):
                      help="configuration(s) evaluated first, e.g. the known defaults"),
         "n_points": Option(1000, int, low=10, nullable=False,
                            help="random candidates scored per proposal"),
+        "max_history": Option(300, int, low=0, nullable=False,
+                              help="most finished trials the GP is fitted on (its fit is "
+                                   "cubic in them): past that, the best half, the latest "
+                                   "quarter and a seeded random sample of the rest; 0: "
+                                   "every trial (unbounded)"),
         "n_restarts_optimizer": Option(3, int, low=1, nullable=False,
                                        help="L-BFGS starts from the best candidates (and "
                                             "one from the best point so far)"),
@@ -108,6 +113,9 @@ class BayesStrategy(Strategy):
                                   "scikit-optimize's Optimizer: use --strategy skopt, or "
                                   "leave it out (bayes always runs log-EI on its own GP)")
         config = super().validate(given)
+        if 0 < config["max_history"] < 10:
+            raise OptionError("strategy 'bayes': max_history must be 0 (every trial) or at "
+                              f"least 10, got {config['max_history']}")
         x0 = config["x0"]
         if x0 is not None:
             for i, p in enumerate([x0] if isinstance(x0, dict) else x0):
@@ -200,6 +208,10 @@ class BayesStrategy(Strategy):
         started = time.perf_counter()
         cfg, feats = self.config, self._features
         digest = data_digest((xs, ys))
+        keep = subset(ys, cfg["max_history"], self._rng("subset", len(xs), digest))
+        if keep is not None:
+            xs, ys = [xs[i] for i in keep], [ys[i] for i in keep]
+            digest = data_digest((xs, ys))
         rng = self._rng("acq", len(xs), digest)
         seed = int(rng.randint(2**31))  # the GP's: a function of its data alone
         if pending:  # believed points: the batch's other candidates
@@ -437,6 +449,28 @@ class BayesStrategy(Strategy):
 
     def stats(self) -> dict[str, Any]:
         return {"model_fits": self.n_fits, "strategy_seconds": round(self.seconds, 4)}
+
+
+def subset(ys: Sequence[float], limit: int, rng: Any) -> list[int] | None:
+    """Which of ``len(ys)`` finished trials the GP is fitted on when there are more than
+    ``limit`` (``None``: all of them; ``limit`` 0: no bound), in number order: the
+    ``limit // 2`` best losses (ties: the earlier trial), the ``limit // 4`` latest of the
+    rest, and a sample of the others drawn by ``rng`` (a function of the seed and the
+    data, so a resumed study keeps the same points). The best ones are where the
+    acquisition's improvement is decided, the latest where the search is now, and the
+    sample keeps the model's picture of the rest of the space (and its length scales)."""
+    n = len(ys)
+    if not limit or n <= limit:
+        return None
+    import numpy as np
+
+    order = np.argsort(np.asarray(ys, dtype=float), kind="stable")
+    best = order[:limit // 2]
+    rest = np.sort(order[limit // 2:])
+    n_recent = limit // 4
+    recent, others = rest[len(rest) - n_recent:], rest[:len(rest) - n_recent]
+    sample = rng.choice(others, size=limit - len(best) - len(recent), replace=False)
+    return sorted(int(i) for i in np.concatenate([best, recent, sample]))
 
 
 def _outcome(trial: Trial) -> tuple[list[float] | None, list[float] | None]:

@@ -25,18 +25,19 @@ the same trial budget:
 
 Issue 27's run (``--methods auto-set``, ``benchmarks/results/boosting-auto.md``): ``auto``
 (the default strategy: bayes while a GP proposal costs under a quarter of a trial, then
-our ``tpe``) alone, with bare ``asha`` (Optuna's SuccessiveHalvingPruner's decisions) and
-with ``asha:max_resource=500/hopeless_after=4`` (options of one method are separated by
-``/``): the docs' recommended setting (``asha-promote``: pause, a top rung at the whole
-trial, the hopeless rule after 4) with ``max_resource`` the space's ``n_estimators`` upper
-bound, in its stopping form, because ``asha-promote`` with the lightgbm backend does not end
-(a resumed booster reports rounds from before its pause: /work/helpers/requests.md, H9);
-against ``tpe``, ``tpe+sha`` and, for LightGBM, ``lgbm-tuner`` (``run_tuner``: Optuna's
+our ``tpe``) alone; with the library's early stopping (``auto@early_stopping_rounds=50``:
+backend options after ``@``); and with pruners, options after ``:`` separated by ``/``:
+bare ``asha:min_resource=1`` (Optuna's SuccessiveHalvingPruner's decisions), ``asha`` and
+``asha-promote`` (the recommended pruner: pause and promote, the hopeless rule after 4,
+max_resource the space's 500 rounds) judged from round 55 (a ninth: the boosting
+backends' ``resource_grace``) or 18 (a 27th), and ``median`` from round 50; against
+``tpe``, ``tpe+sha`` and, for LightGBM, ``lgbm-tuner`` (``run_tuner``: Optuna's
 LightGBMTuner, its own stepwise budget of up to 68 trials, also reported after its first
 ``--trials`` as ``lgbm-tuner@50``). CPU time (``time.process_time`` plus finished
 children) is recorded beside wall time; ``complete_seeds`` keeps the seeds every method
 finished when the report is rebuilt from several runs' JSON (``--report-only --json
-a.json,b.json``).
+a.json,b.json``: the issue-27 run is sharded by library, dataset and seeds, each shard
+running every method side by side, and reported from all shards' JSON).
 
 Peers train the library's scikit-learn estimator directly, with the same parameters, seed
 and threads (1) as the backend. Reported per method, median (min, max) over seeds: the best
@@ -63,7 +64,7 @@ TUNER = "lgbm-tuner"  # Optuna's LightGBMTuner (lightgbm only), its own stepwise
 #: the issue-27 run: auto (the default strategy) alone and with asha, against the peers
 #: (asha-promote, the docs' first recommendation, pauses; with boosting's rungs it does not
 #: end here, see the module docstring: its stopping form is the one run)
-AUTO_METHODS = ("auto", "auto@early_stopping_rounds=50", "auto+asha",
+AUTO_METHODS = ("auto", "auto@early_stopping_rounds=50", "auto+asha:min_resource=1",
                 "auto+asha:min_resource=55", "auto+asha-promote:min_resource=55",
                 "auto+asha-promote:min_resource=18",
                 "auto+median:n_warmup_steps=50", "tpe", "tpe+sha", TUNER)
@@ -176,7 +177,8 @@ def suggest(trial: Any, space: dict[str, Any]) -> dict[str, Any]:
     out = {}
     for name, spec in space.items():
         if spec["type"] == "int":
-            out[name] = trial.suggest_int(name, spec["low"], spec["high"])
+            out[name] = trial.suggest_int(name, spec["low"], spec["high"],
+                                          log=spec.get("log", False))
         else:
             out[name] = trial.suggest_float(name, spec["low"], spec["high"],
                                             log=spec.get("log", False))
@@ -429,6 +431,11 @@ def goal_table(runs: list[dict], backends: list[str], datasets: list[str],
                            f"{max(gaps):+.0%})") if gaps else "-"
                     prune = "met" if ok else "NOT met"
                     peer = peers_unpruned[m]
+                elif m != "auto":  # ours unpruned with backend options (early stopping)
+                    gaps = [g - 1 for g in paired(rs, m, "auto", "best_val")]
+                    rounds, prune, peer = med(paired(rs, m, "auto", "rounds"), 2), "-", "tpe"
+                    gap = (f"{statistics.median(gaps):+.1%} ({min(gaps):+.0%}, "
+                           f"{max(gaps):+.0%})") if gaps else "-"
                 else:
                     rounds, gap, prune, peer = "1.00", "-", "-", "tpe"
                 wall = paired(rs, m, peer, "wall_s")
@@ -470,6 +477,9 @@ def main() -> None:
     if args.report_only:
         for name in args.json.split(","):
             runs += json.loads(Path(name).read_text())
+        for run in runs:  # measured before job.py applied resource_grace: min_resource 1
+            if run["method"] == "auto+asha" and "auto+asha" not in methods:
+                run["method"] = "auto+asha:min_resource=1"
         runs = complete_seeds(runs, methods, args.backends.split(","),
                               args.datasets.split(","))
     else:
@@ -542,13 +552,16 @@ def write_report(args: argparse.Namespace, methods: list[str], runs: list[dict])
             "round (LightGBM's `best_score`), ours and TPE's the last round's, which favours "
             "the tuner on validation (compare test scores too); `lgbm-tuner` is its whole "
             "stepwise run (68 trials here), `lgbm-tuner@50` the same run after its first 50. "
-            "`auto+asha:max_resource=500/hopeless_after=4` is the docs' recommended "
-            "`asha-promote` setting with max_resource at the space's `n_estimators` bound, "
-            "in its stopping form: `asha-promote` itself does not end with the lightgbm "
-            "backend (a resumed booster reports rounds from before its pause). `trials by "
-            "the GP`: how many of auto's trials `bayes` proposed before the hand-over to "
-            "`tpe` (50: none handed over); auto times a proposal in CPU seconds and a trial "
-            "in wall seconds, so on this loaded machine it kept the GP.", ""]
+            "`auto@early_stopping_rounds=50` is ours with the library's early stopping "
+            "(`-B early_stopping_rounds=50`): scored at its best round as the tuner is, its "
+            "test at a retrain of that many rounds. Pruners (options after `:`, separated by "
+            "`/`): `asha:min_resource=1` is bare asha, Optuna's SuccessiveHalvingPruner's "
+            "decisions from round 1; `min_resource=55` judges from a ninth of the space's "
+            "500 rounds (the boosting backends' `resource_grace`, 1/9), `min_resource=18` "
+            "from a 27th; `asha-promote` pauses and promotes (its max_resource is the "
+            "space's 500 rounds, hopeless_after 4); `median:n_warmup_steps=50` is the "
+            "median rule from round 50. `trials by the GP`: how many of auto's trials "
+            "`bayes` proposed before the hand-over to `tpe` (50: none handed over).", ""]
         lines += goal_table(runs, backends, datasets, methods)
     for backend in backends:
         for dataset in datasets:

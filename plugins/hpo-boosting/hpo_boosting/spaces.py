@@ -50,12 +50,18 @@ def xgboost_space() -> dict[str, Any]:
 
 def lightgbm_space() -> dict[str, Any]:
     """Optuna's LightGBMTuner: leaves 2-256, min child samples 5-100, bagging and
-    feature fraction 0.4-1, L1 and L2 log 1e-8-10 (bagging every round: subsample_freq=1)."""
+    feature fraction 0.4-1, L1 and L2 log 1e-8-10 (bagging every round: subsample_freq=1).
+    Leaves and min child samples on a log scale, as FLAML's LightGBM space has them
+    (``LGBMEstimator.search_space`` in microsoft/FLAML ``flaml/automl/model.py``: both
+    ``lograndint``; Wang et al. 2021, MLSys): uniform in 2-256 put three quarters of the
+    trials above 64 leaves, which trees on a few hundred rows cannot grow (with 5 or more
+    rows a leaf, 387 rows give at most 77 leaves), and the last run's best LightGBMTuner
+    trees had 2-37 leaves."""
     return {
         "n_estimators": rounds(),
         "learning_rate": _log(5e-3, 0.7),
-        "num_leaves": {"type": "int", "low": 2, "high": 256},
-        "min_child_samples": {"type": "int", "low": 5, "high": 100},
+        "num_leaves": {"type": "int", "low": 2, "high": 256, "log": True},
+        "min_child_samples": {"type": "int", "low": 5, "high": 100, "log": True},
         "subsample": _uniform(0.4, 1.0),
         "colsample_bytree": _uniform(0.4, 1.0),
         "reg_alpha": _log(1e-8, 10.0),

@@ -1,12 +1,17 @@
-"""The Starlette app: three pages and the JSON API they use (all GET, all read-only)."""
+"""The Starlette app: four pages and the JSON API they use (all GET, all read-only).
+
+Answers that follow a study carry an ``ETag`` of the study's version (and of the query):
+a client that sends it back in ``If-None-Match`` gets ``304 Not Modified`` and no body
+while nothing changed, which is what the pages' once-a-second polls get almost always.
+"""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 from hpo_framework.errors import HPOError, OptionError, StorageError
-from hpo_framework.results.exports import to_json as dumps
 
 from . import data
 
@@ -22,33 +27,66 @@ def create_app(storage_path: str) -> Any:
 
     from hpo_framework.results.interactive import plotly_js_path
 
-    def json_response(obj: Any, status: int = 200) -> Response:
-        return Response(dumps(obj), status_code=status, media_type="application/json",
-                        headers={"Cache-Control": "no-store"})
+    def json_response(text: str, status: int = 200, etag: str | None = None) -> Response:
+        headers = {"Cache-Control": "no-cache"}
+        if etag is not None:
+            headers["ETag"] = f'"{etag}"'
+        return Response(text, status_code=status, media_type="application/json",
+                        headers=headers)
 
-    async def call(fn: Any, *args: Any) -> Response:
+    def error(message: str, status: int) -> Response:
+        return json_response(data.encode({"error": message}), status)
+
+    async def call(request: Request, fn: Any, *args: Any) -> Response:
+        """Run ``fn`` (returning ``(etag, json text)`` or a JSON-able object) off the
+        event loop; 304 when the client's ``If-None-Match`` is the answer's etag."""
         try:
-            return json_response(await run_in_threadpool(fn, storage_path, *args))
+            answer = await run_in_threadpool(fn, *args)
         except StorageError as exc:
-            return json_response({"error": str(exc)}, 404)
+            return error(str(exc), 404)
         except (OptionError, HPOError) as exc:
-            return json_response({"error": str(exc)}, 400)
+            return error(str(exc), 400)
+        if not isinstance(answer, tuple):
+            return json_response(data.encode(answer))
+        etag, text = answer
+        if request.headers.get("if-none-match", "").strip('W/ "') == etag:
+            return Response(status_code=304, headers={"ETag": f'"{etag}"',
+                                                      "Cache-Control": "no-cache"})
+        return json_response(text, etag=etag)
+
+    def table_query(request: Request) -> dict[str, Any]:
+        return data.parse_table_query(request.query_params)
 
     async def api_studies(request: Request) -> Response:
-        return await call(data.studies)
+        return await call(request, data.studies_answer, storage_path)
 
     async def api_trials(request: Request) -> Response:
-        return await call(data.trials, request.path_params["name"])
+        name = request.path_params["name"]
+        return await call(request, lambda: data.trials_answer(storage_path, name,
+                                                              table_query(request)))
+
+    async def api_trial(request: Request) -> Response:
+        return await call(request, data.trial_answer, storage_path,
+                          request.path_params["name"], request.path_params["number"])
 
     async def api_figures(request: Request) -> Response:
         q = request.query_params
-        return await call(data.figures, request.path_params["name"], q.get("x"), q.get("y"))
+        name = request.path_params["name"]
+
+        def answer() -> tuple[str, str]:
+            query = table_query(request)
+            etag, text = data.page_answer(storage_path, name, query, q.get("x"), q.get("y"),
+                                          q.get("have"))
+            if q.get("nested"):  # the pages: the figures as they are kept, no re-encoding
+                return etag, text
+            return etag, data.encode(data.expand(json.loads(text)))
+        return await call(request, answer)
 
     async def api_compare(request: Request) -> Response:
         names = [n for n in request.query_params.get("studies", "").split(",") if n]
         if not names:
-            return json_response({"error": "give ?studies=a,b"}, 400)
-        return await call(data.compare, names)
+            return error("give ?studies=a,b", 400)
+        return await call(request, data.compare, storage_path, names)
 
     def page(name: str) -> Any:
         async def endpoint(request: Request) -> Response:
@@ -62,14 +100,16 @@ def create_app(storage_path: str) -> Any:
         path = STATIC / name
         if "/" in name or not path.is_file():
             return Response("not found", status_code=404)
-        return FileResponse(path)
+        return FileResponse(path, headers={"Cache-Control": "no-cache"})
 
     routes = [
         Route("/", page("index.html")),
+        Route("/study/{name:path}/trial/{number:int}", page("trial.html")),
         Route("/study/{name:path}", page("study.html")),
         Route("/compare", page("compare.html")),
         Route("/static/{file}", static),
         Route("/api/studies", api_studies),
+        Route("/api/studies/{name:path}/trials/{number:int}", api_trial),
         Route("/api/studies/{name:path}/trials", api_trials),
         Route("/api/studies/{name:path}/figures", api_figures),
         Route("/api/compare", api_compare),

@@ -4,6 +4,7 @@ port it got before the first request."""
 from __future__ import annotations
 
 import socket
+import threading
 
 import click
 
@@ -28,6 +29,21 @@ def serve(storage: str, host: str, port: int) -> None:
     shown = f"[{host}]" if family == socket.AF_INET6 else host
     click.echo(f"dashboard: http://{shown}:{actual}/ (read only over {storage}; Ctrl-C stops "
                "it)", err=False)
+    threading.Thread(target=_warm_up, daemon=True, name="warm-up").start()
     config = uvicorn.Config(create_app(storage), log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     server.run(sockets=[sock])
+
+
+def _warm_up() -> None:
+    """Import what the first figures need (scikit-learn's forest for the importances takes
+    seconds) while the server starts and the user opens a page, not on the first poll."""
+    try:
+        import numpy  # noqa: F401
+        import sklearn.ensemble  # noqa: F401
+        import sklearn.inspection  # noqa: F401
+
+        import hpo_framework.results.importance  # noqa: F401
+        import hpo_framework.results.interactive  # noqa: F401
+    except ImportError:  # the importances say what is missing when asked
+        pass

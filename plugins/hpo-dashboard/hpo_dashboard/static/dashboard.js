@@ -1,4 +1,5 @@
-// hpo dashboard: every page reads the JSON API once a second and redraws what changed.
+// hpo dashboard: every page asks the JSON API once a second whether anything changed (its
+// etag in If-None-Match: 304 and no body when not) and redraws only what did.
 "use strict";
 const POLL_MS = 1000;
 
@@ -22,6 +23,14 @@ async function getJSON(url) {
   if (!r.ok) throw new Error(body.error || r.statusText);
   return body;
 }
+// a poll: sends the etag of what the page shows; null when the server says 304 (unchanged)
+async function getChanged(url, etag) {
+  const r = await fetch(url, {cache: "no-store", headers: etag ? {"If-None-Match": etag} : {}});
+  if (r.status === 304) return null;
+  const body = await r.json();
+  if (!r.ok) throw new Error(body.error || r.statusText);
+  return {etag: r.headers.get("ETag"), body};
+}
 function status(text) { document.getElementById("status").textContent = text; }
 function poll(fn) {
   const tick = async () => {
@@ -31,26 +40,65 @@ function poll(fn) {
   };
   tick();
 }
-function draw(id, spec) {
+// the trial a clicked point stands for: its customdata, else "trial N" in its text or
+// its trace's name, else the x of the best-so-far chart's "each trial" markers
+function trialOf(point) {
+  if (Number.isInteger(point.customdata)) return point.customdata;
+  for (const s of [point.text, point.hovertext, point.data && point.data.name]) {
+    const m = typeof s === "string" && s.match(/\btrial (\d+)\b/);
+    if (m) return Number(m[1]);
+  }
+  if (point.data && point.data.name === "each trial" && Number.isInteger(point.x)) return point.x;
+  return null;
+}
+// the mode bar (Plotly's tool bar, shown on hover at the top right) gets a strip of its
+// own above the title, so it never covers it: the title is moved below the strip
+const MODEBAR_STRIP = 30;
+function clearOfModebar(layout) {
+  const out = {...layout};
+  const title = typeof out.title === "string" ? {text: out.title} : {...(out.title || {})};
+  const margin = {...(out.margin || {})};
+  const top = margin.t === undefined ? 80 : margin.t;
+  out.margin = {...margin, t: top + MODEBAR_STRIP};
+  out.title = {...title, yref: "container", y: 1, yanchor: "top", pad: {t: MODEBAR_STRIP + 4},
+               x: 0.01, xanchor: "left"};
+  if (out.height) out.height += MODEBAR_STRIP;
+  return out;
+}
+function draw(id, spec, onTrial) {
   const div = document.getElementById(id);
   if (!div) return;
-  if (!spec) { div.closest(".figure").style.display = "none"; return; }
-  div.closest(".figure").style.display = "";
-  Plotly.react(div, spec.data, spec.layout, {responsive: true, displaylogo: false});
+  const box = div.closest(".figure") || div;
+  if (!spec) { box.style.display = "none"; return; }
+  box.style.display = "";
+  Plotly.react(div, spec.data, clearOfModebar(spec.layout),
+               {responsive: true, displaylogo: false, displayModeBar: "hover"});
   div.dataset.drawn = String(spec.data.length);
+  if (onTrial && !div.dataset.clickable) {
+    div.dataset.clickable = "1";
+    div.on("plotly_click", ev => {
+      const n = ev.points && ev.points.length ? trialOf(ev.points[0]) : null;
+      if (n !== null) onTrial(n);
+    });
+  }
 }
 function setupList(dl, setup) {
   dl.replaceChildren(...Object.entries(setup).flatMap(([k, v]) =>
     [el("dt", {}, k.replace(/_/g, " ")), el("dd", {}, fmt(v))]));
 }
+function trialHref(study, number) { return "/study/" + encodeURIComponent(study) + "/trial/" + number; }
 
 // -- every study ------------------------------------------------------------------------
 function indexPage() {
   const picked = new Set();
   const button = document.getElementById("compare");
   button.onclick = () => { location.href = "/compare?studies=" + [...picked].map(encodeURIComponent).join(","); };
+  let etag = null;
   poll(async () => {
-    const data = await getJSON("/api/studies");
+    const answer = await getChanged("/api/studies", etag);
+    if (!answer) return;  // 304: nothing changed
+    etag = answer.etag;
+    const data = answer.body;
     document.getElementById("storage").textContent = data.storage;
     const rows = data.studies.map(s => {
       const box = el("input", {type: "checkbox", checked: picked.has(s.name)});
@@ -68,60 +116,63 @@ function indexPage() {
 }
 
 // -- one study --------------------------------------------------------------------------
+const FIGURES = ["pareto", "hypervolume", "best_so_far", "importances", "slices", "parallel", "contour",
+                 "learning_curves", "timeline", "generations", "heatmap"];
 function studyPage() {
   const name = decodeURIComponent(location.pathname.slice("/study/".length));
   const api = "/api/studies/" + encodeURIComponent(name);
   document.title = name + " - hpo dashboard";
   document.getElementById("title").textContent = name;
-  let data = null, version = null, sortKey = "number", sortDir = 1;
+  // the table is sorted, filtered and paged by the server: a page of PAGE rows travels
+  const PAGE = 100;
+  let data = null, etag = null, figuresTag = null, sortKey = "number", sortDir = 1, offset = 0;
   const filter = document.getElementById("filter"), stateFilter = document.getElementById("state-filter");
   const cx = document.getElementById("contour-x"), cy = document.getElementById("contour-y");
-  filter.oninput = stateFilter.onchange = () => renderTable();
-  cx.onchange = cy.onchange = () => { refresh(); };
+  const open = n => { location.href = trialHref(name, n); };
+  filter.oninput = stateFilter.onchange = () => { offset = 0; load(); };
+  let pairChosen = false;  // the default pair until one is chosen in the menus
+  cx.onchange = cy.onchange = () => { pairChosen = true; load(); };
+  document.getElementById("page-prev").onclick = () => { offset = Math.max(0, offset - PAGE); load(); };
+  document.getElementById("page-next").onclick = () => { offset += PAGE; load(); };
 
-  // several objectives: one column each (named), constraints and feasibility when the
-  // study has constraints; the front's rows are marked like the best row
-  function columns() {
-    const scores = data.objectives ? data.objectives : ["value"];
-    const cons = data.constraints ? [...data.constraints, "feasible"] : [];
-    return ["number", ...data.params, ...scores, ...cons, "state", "detail", "duration_s", "error"];
+  function query() {
+    const q = new URLSearchParams({nested: "1", limit: String(PAGE), offset: String(offset)});
+    if (sortKey !== "number") q.set("sort", sortKey);
+    if (sortDir < 0) q.set("desc", "1");
+    if (filter.value.trim()) q.set("q", filter.value.trim());
+    if (stateFilter.value) q.set("state", stateFilter.value);
+    if (pairChosen && cx.value && cy.value && cx.value !== cy.value) { q.set("x", cx.value); q.set("y", cy.value); }
+    if (figuresTag) q.set("have", figuresTag);  // figures the page holds are not sent again
+    return q.toString();
   }
   function cell(t, c) { return c === "value" ? t.value : (c in t.params ? t.params[c] : t[c]); }
   function renderTable() {
-    if (!data) return;
-    const cols = columns();
+    const cols = data.columns;
     const head = el("tr", {}, ...cols.map(c => {
       const th = el("th", {"data-key": c}, c === "value" ? data.metric : c.replace(/_/g, " "));
       if (c === sortKey) th.className = sortDir > 0 ? "sorted-asc" : "sorted-desc";
-      th.onclick = () => { sortDir = c === sortKey ? -sortDir : 1; sortKey = c; renderTable(); };
+      th.onclick = () => { sortDir = c === sortKey ? -sortDir : 1; sortKey = c; offset = 0; load(); };
       return th;
     }));
     document.querySelector("#trials thead").replaceChildren(head);
-    const text = filter.value.trim().toLowerCase(), state = stateFilter.value;
-    const rows = data.trials.filter(t => (!state || t.state === state) &&
-      (!text || cols.some(c => fmt(cell(t, c)).toLowerCase().includes(text))));
-    rows.sort((a, b) => {
-      const x = cell(a, sortKey), y = cell(b, sortKey);
-      if (x === y) return a.number - b.number;
-      if (x === null || x === undefined) return 1;
-      if (y === null || y === undefined) return -1;
-      return (x < y ? -1 : 1) * sortDir;
-    });
     const best = data.study.best_trial;
     const rowClass = t => (data.objectives ? t.pareto : t.number === best) ? "best"
       : t.feasible === false ? "infeasible" : "";
-    document.querySelector("#trials tbody").replaceChildren(...rows.map(t =>
-      el("tr", {"data-number": String(t.number), class: rowClass(t)},
+    document.querySelector("#trials tbody").replaceChildren(...data.trials.map(t => {
+      const tr = el("tr", {"data-number": String(t.number), class: rowClass(t)},
         ...cols.map(c => el("td", {class: c === "state" ? "state-" + t.state : c === "error" ? "error" : ""},
-          fmt(cell(t, c)))))));
-    document.getElementById("shown").textContent = rows.length + " of " + data.trials.length + " trials";
+          c === "number" ? el("a", {href: trialHref(name, t.number)}, String(t.number)) : fmt(cell(t, c)))));
+      tr.onclick = ev => { if (!ev.target.closest("a")) open(t.number); };
+      return tr;
+    }));
+    const shownText = data.matched + " of " + data.total + " trials";
+    const paged = data.matched > data.trials.length;
+    document.getElementById("shown").textContent = paged
+      ? shownText + ", rows " + (data.offset + 1) + "-" + (data.offset + data.trials.length) : shownText;
+    document.getElementById("page-prev").disabled = data.offset === 0;
+    document.getElementById("page-next").disabled = data.offset + data.trials.length >= data.matched;
   }
-  // the header, the table and the charts all come from one answer, read from one snapshot
-  // of the study: every part of the page shows the same moment
-  async function refresh() {
-    const q = cx.value && cy.value && cx.value !== cy.value ? "?x=" + encodeURIComponent(cx.value) + "&y=" + encodeURIComponent(cy.value) : "";
-    const figs = await getJSON(api + "/figures" + q);
-    data = figs.page; version = figs.version;
+  function renderHeader() {
     const s = data.study;
     const goal = s.objectives ? s.objectives.map((n, i) => s.directions[i] + " " + n).join(", ")
       : `${s.direction} ${s.metric}`;
@@ -134,21 +185,107 @@ function studyPage() {
       `${s.strategy} on ${fmt(s.backend)}/${fmt(s.dataset)}, ${goal}: ` +
       `${s.trials} finished (${s.failed} failed, ${s.pruned} pruned), ${s.running} running${feasible}; ` +
       `${outcome}; ${s.state}`;
+    const bestLink = document.getElementById("best-link");
+    if (bestLink) {
+      bestLink.replaceChildren(...(s.best_trial === null || s.best_trial === undefined ? [] :
+        [el("a", {href: trialHref(name, s.best_trial)}, "open the best trial (" + s.best_trial + ")")]));
+    }
     setupList(document.getElementById("setup"), data.setup);
-    renderTable();
-    const contour = figs.figures.contour;
+  }
+  function renderFigures(all) {
+    const contour = all.figures.contour;
     if (contour && !cx.options.length) {
       for (const s of [cx, cy]) s.replaceChildren(...contour.choices.map(n => el("option", {value: n}, n)));
       cx.value = contour.pair[0]; cy.value = contour.pair[1];
     }
-    for (const kind of ["pareto", "hypervolume", "best_so_far", "importances", "slices", "parallel", "contour",
-                        "learning_curves", "timeline", "generations", "heatmap"]) {
-      draw("fig-" + kind, figs.figures[kind]);
+    for (const kind of FIGURES) {
+      const note = document.getElementById("note-" + kind);
+      if (note) {
+        note.textContent = all.pending.includes(kind) ? "computing..." :
+          kind in all.as_of ? "as of " + all.as_of[kind] + " trials (redrawn every few seconds while the study runs)" : "";
+      }
+      if (all.pending.includes(kind)) continue;  // the last one drawn stays until it comes
+      draw("fig-" + kind, all.figures[kind], open);
     }
   }
+  // the header, the table and the charts all come from one answer, of one version of
+  // the study: every part of the page shows the same moment
+  let busy = false, again = false;
+  async function load() {
+    if (busy) { again = true; return; }
+    busy = true;
+    try {
+      const answer = await getChanged(api + "/figures?" + query(), etag);
+      if (answer) {
+        etag = answer.etag;
+        data = answer.body.page;
+        renderHeader();
+        renderTable();
+        if (answer.body.all) { renderFigures(answer.body.all); figuresTag = answer.body.figures_tag; }
+      }
+    } finally {
+      busy = false;
+      if (again) { again = false; await load(); }
+    }
+  }
+  poll(load);
+}
+
+// -- one trial --------------------------------------------------------------------------
+function trialPage() {
+  const m = location.pathname.match(/^\/study\/(.+)\/trial\/(\d+)$/);
+  const name = decodeURIComponent(m[1]), number = Number(m[2]);
+  const api = "/api/studies/" + encodeURIComponent(name) + "/trials/" + number;
+  document.title = "trial " + number + " of " + name + " - hpo dashboard";
+  const back = document.getElementById("study-link");
+  back.href = "/study/" + encodeURIComponent(name);
+  back.textContent = name;
+  document.getElementById("title").textContent = "trial " + number;
+  const table = (id, obj) => {
+    const rows = Object.entries(obj || {});
+    const t = document.getElementById(id);
+    t.closest("section").style.display = rows.length ? "" : "none";
+    t.querySelector("tbody").replaceChildren(...rows.map(([k, v]) =>
+      el("tr", {"data-key": k}, el("th", {}, k), el("td", {}, fmt(v)))));
+  };
+  let etag = null;
   poll(async () => {
-    const fresh = await getJSON(api + "/trials");  // cheap: has anything changed?
-    if (fresh.version !== version) await refresh();
+    const answer = await getChanged(api, etag);
+    if (!answer) return;
+    etag = answer.etag;
+    const t = answer.body;
+    const score = t.objectives ? fmt(t.objectives) : (t.metric + " " + fmt(t.value));
+    const state = document.getElementById("state");
+    state.textContent = t.state;
+    state.className = "state-" + t.state;
+    document.getElementById("summary").textContent = [
+      t.state === "COMPLETE" ? score : null,
+      t.best ? "the best trial" : t.pareto ? "on the Pareto front" : null,
+      t.feasible === false ? "infeasible" : null,
+      t.duration_s === null ? null : t.duration_s + " s",
+      t.attempts > 1 ? t.attempts + " attempts" : null,
+    ].filter(Boolean).join("; ");
+    document.getElementById("detail").textContent = t.detail || "";
+    const err = document.getElementById("error");
+    err.textContent = t.error || "";
+    const tb = document.getElementById("traceback");
+    tb.textContent = t.traceback || "";
+    tb.closest("details").style.display = t.traceback ? "" : "none";
+    err.closest("section").style.display = t.error ? "" : "none";
+    table("params", t.params);
+    const inactive = document.getElementById("inactive");
+    inactive.textContent = t.inactive.length ? "inactive in this trial: " + t.inactive.join(", ") : "";
+    table("values", {...(t.objectives || {}), ...(t.constraints || {}),
+                     ...(t.feasible === undefined ? {} : {feasible: t.feasible})});
+    table("metrics", t.metrics);
+    table("user-attrs", t.user_attrs);
+    table("times", {start: t.datetime_start, complete: t.datetime_complete,
+                    duration_s: t.duration_s, attempts: t.attempts});
+    draw("fig-curve", t.curve);
+    const nav = document.getElementById("nav");
+    nav.replaceChildren(...[["previous", t.previous], ["next", t.next], ["best", t.best ? null : t.best_trial]]
+      .filter(([, n]) => n !== null && n !== undefined)
+      .map(([label, n]) => el("a", {href: trialHref(name, n), "data-nav": label}, label + " (" + n + ")")));
   });
 }
 
@@ -182,5 +319,5 @@ function comparePage() {
 }
 
 window.addEventListener("DOMContentLoaded", () => {
-  ({index: indexPage, study: studyPage, compare: comparePage})[document.body.dataset.page]();
+  ({index: indexPage, study: studyPage, trial: trialPage, compare: comparePage})[document.body.dataset.page]();
 });

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..contracts.backend import pruner_grace
 from ..contracts.metrics import get_metric
 from ..errors import HPOError, OptionError
 from ..registry import get_registry, make_pruner
@@ -338,19 +339,28 @@ def _resource_from_space(pruner: Any, config: JobConfig, registry: Any, backend:
     """A pruner's ``max_resource`` that was not given is the backend's resource's upper
     bound when its steps are not epochs (``Backend.resource_param``: boosting rounds up to
     the space's ``n_estimators`` high, or the option's value), so the rungs span the
-    rounds a trial can run."""
+    rounds a trial can run; where its judging starts (``min_resource``, ``n_warmup_steps``),
+    when not given, is the backend's ``resource_grace`` share of that whole trial
+    (``contracts.backend.pruner_grace``)."""
     param = getattr(backend, "resource_param", None)
-    if pruner is None or param is None or "max_resource" in (config.pruner_options or {}) \
-            or "max_resource" not in getattr(pruner, "options", {}):
+    if pruner is None or param is None:
         return pruner
+    given = dict(config.pruner_options or {})
     if param in space.names:
         high = getattr(space[param], "high", None)
     else:
         high = getattr(backend, "config", {}).get(param)
     if not isinstance(high, int) or isinstance(high, bool) or high < 1:
         return pruner
-    return make_pruner(registry, config.pruner, {**(config.pruner_options or {}),
-                                                 "max_resource": high}, config.seed)
+    names = getattr(pruner, "options", {})
+    extra: dict[str, Any] = {}
+    if "max_resource" in names and "max_resource" not in given:
+        extra["max_resource"] = high
+    whole = given.get("max_resource")
+    extra.update(pruner_grace(backend, whole if isinstance(whole, int) else high, names, given))
+    if not extra:
+        return pruner
+    return make_pruner(registry, config.pruner, {**given, **extra}, config.seed)
 
 
 def _resolve_metrics(plan: MetricPlan, metric: Any, dataset: Any) -> tuple[list[str],

@@ -93,8 +93,12 @@ def _studies_table(rows: Sequence[Mapping[str, Any]], storage_path: str) -> Any:
     return table
 
 
+#: ``report``'s trial table shows the best trial and the last this many (``--rows``)
+DEFAULT_ROWS = 50
+
+
 def cli_report(storage_path: str, studies: Sequence[str], as_json: bool, as_csv: bool,
-               html: str | None, plots: str | None) -> None:
+               html: str | None, plots: str | None, rows: int = DEFAULT_ROWS) -> None:
     """What ``hpo-run report`` does; several studies give a comparison."""
     from ..results.model import load_study, open_storage
     from ..results.stats import summary
@@ -118,13 +122,13 @@ def cli_report(storage_path: str, studies: Sequence[str], as_json: bool, as_csv:
             return
     views = [load_study(storage, n) for n in names]
     if len(views) == 1:
-        _report_one(views[0], as_json, as_csv, html, plots)
+        _report_one(views[0], as_json, as_csv, html, plots, rows)
     else:
         _report_many(views, as_json, as_csv, html, plots)
 
 
 def _report_one(view: Any, as_json: bool, as_csv: bool, html: str | None,
-                plots: str | None) -> None:
+                plots: str | None, rows: int = DEFAULT_ROWS) -> None:
     from ..results.exports import study_report, to_csv, to_json
     from ..results.stats import summary, trial_rows
 
@@ -147,8 +151,11 @@ def _report_one(view: Any, as_json: bool, as_csv: bool, html: str | None,
     from .display import make_console, trials_table
 
     console = make_console()
-    if view.multi_objective or view.constrained:
-        console.print(vector_trials_table(view))
+    if view.multi_objective or view.constrained or 0 < rows < len(view.trials):
+        console.print(vector_trials_table(view, rows))
+        if 0 < rows < len(view.trials):
+            console.print(f"all {len(view.trials):,} trials: --rows 0 (or --csv, --json, "
+                          "--html FILE)", highlight=False)
     else:
         console.print(trials_table(view, view.metric))
     row = summary(view)
@@ -237,20 +244,25 @@ def _constraint_header(view: Any, name: str) -> str:
     return f"{name}: {texts[i]}" if len(texts) == len(view.constraint_names) else name
 
 
-def vector_trials_table(view: Any) -> Any:
+def vector_trials_table(view: Any, limit: int = 0) -> Any:
     """Every trial of a study with several objectives or constraints: each objective
     (named, with its direction), each constraint value and whether the trial is
-    feasible; the front's trials (one objective: the best) marked ``*``."""
+    feasible; the front's trials (one objective: the best) marked ``*``. ``limit`` > 0:
+    at most that many rows (the best or the front's first, then the last trials), the
+    title says which."""
     from rich.markup import escape
     from rich.table import Table
 
+    from ..results.html import shown_rows
     from ..results.stats import trial_rows
 
     front = {t.number for t in view.pareto_front} if view.multi_objective else (
         {view.best_trial.number} if view.best_trial is not None else set())
-    table = Table(title=escape(f"study {view.name}: {len(view.trials)} trials"
-                               + (" (* on the Pareto front)" if view.multi_objective
-                                  else " (* best feasible)")))
+    rows, left_out = shown_rows(trial_rows(view), front, limit)
+    star = " (* on the Pareto front)" if view.multi_objective else (
+        " (* best feasible)" if view.constrained else " (* best)")
+    table = Table(title=escape(f"study {view.name}: {len(view.trials):,} trials{star}"
+                               + (f"; {left_out}" if left_out else "")))
     params = view.param_names
     scores = view.objective_names if view.multi_objective else [view.metric]
     cons = view.constraint_names if view.constrained else []
@@ -267,7 +279,7 @@ def vector_trials_table(view: Any) -> Any:
         table.add_column("feasible")
     table.add_column("state")
     table.add_column("time s", justify="right", no_wrap=True)
-    for r in trial_rows(view):
+    for r in rows:
         state = r["state"]
         note = r.get("error") or r.get("detail")
         if note and state != "COMPLETE":
@@ -338,13 +350,15 @@ def _print_front(console: Any, view: Any, row: Mapping[str, Any]) -> None:
                    "embedded, opens offline) to FILE.")
 @click.option("--plots", default=None, type=click.Path(file_okay=False),
               help="Write the PNG plots into DIR.")
+@click.option("--rows", default=DEFAULT_ROWS, show_default=True, type=click.IntRange(min=0),
+              help="Trials the table shows: the best and the last ones (0: every trial).")
 def report_command(studies: tuple[str, ...], storage: str, as_json: bool, as_csv: bool,
-                   html: str | None, plots: str | None) -> None:
+                   html: str | None, plots: str | None, rows: int) -> None:
     """Show a finished or running study from storage: its trials and best configuration."""
     if as_json and as_csv:
         raise click.UsageError("give --json or --csv, not both")
     try:
-        cli_report(storage, studies, as_json, as_csv, html, plots)
+        cli_report(storage, studies, as_json, as_csv, html, plots, rows)
     except HPOError as exc:
         raise click.ClickException(str(exc)) from None
 

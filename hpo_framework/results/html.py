@@ -37,6 +37,28 @@ dl.setup{display:grid;grid-template-columns:max-content auto;gap:2px 12px}
 dl.setup dt{color:#555}dl.setup dd{margin:0}section.study{border-top:2px solid #ddd}"""
 
 
+#: a study's trial table shows at most this many rows (the best, or the Pareto front's
+#: first ones, and the last trials); the page says how to get every one
+TABLE_ROWS = 500
+
+
+def shown_rows(rows: Sequence[Mapping[str, Any]], marked: set[int], limit: int = TABLE_ROWS
+               ) -> tuple[list[Mapping[str, Any]], str]:
+    """At most ``limit`` of a study's trial rows (in number order): those whose number is
+    in ``marked`` (the best, the front; at most a fifth of ``limit``), then the last
+    ones; with a line saying what was left out ("" when nothing was)."""
+    if limit <= 0 or len(rows) <= limit:
+        return list(rows), ""
+    first = [r for r in rows if r["number"] in marked][:max(1, limit // 5)]
+    firsts = {r["number"] for r in first}
+    last = [r for r in rows if r["number"] not in firsts][-(limit - len(first)):]
+    keep = firsts | {r["number"] for r in last}
+    marks = "the Pareto front's first" if len(marked) > 1 else "the best"
+    what = f"{marks} {len(first)} and " if first else ""
+    return ([r for r in rows if r["number"] in keep],
+            f"{len(keep):,} of {len(rows):,} trials shown: {what}the last {len(last):,}")
+
+
 def html_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None,
                highlight: int | set[int] | None = None, table_id: str | None = None) -> str:
     """An HTML table with readable headers; row ``highlight`` (an index, or a set of
@@ -173,7 +195,9 @@ def study_section(view: StudyView, figures: Figures, heading: str = "h2",
     """One study: setup, summary, importances, figures and every trial (best marked)."""
     row = summary(view)
     best = view.best_trial
-    rows = trial_rows(view)
+    marked = {t.number for t in view.pareto_front} if view.multi_objective else (
+        set() if best is None else {best.number})
+    rows, left_out = shown_rows(trial_rows(view), marked)
     numbers = [r["number"] for r in rows]
     index: int | set[int] | None = None if best is None else numbers.index(best.number)
     counts = (f"{row['trials']} trials finished, {row['failed']} failed, "
@@ -181,7 +205,7 @@ def study_section(view: StudyView, figures: Figures, heading: str = "h2",
     if "infeasible" in row:
         counts += f"; {row['feasible']} feasible, {row['infeasible']} infeasible"
     if view.multi_objective:
-        index = {numbers.index(t.number) for t in view.pareto_front}
+        index = {i for i, n in enumerate(numbers) if n in marked}
         point = ", ".join(f"{n} {fmt(r)}" for n, r in zip(view.objective_names,
                                                           row["reference_point"] or [],
                                                           strict=False))
@@ -199,8 +223,18 @@ def study_section(view: StudyView, figures: Figures, heading: str = "h2",
              f"<{heading}>{escape(view.name)}{escape(mark)}</{heading}>", setup_list(view),
              headline, html_table([row], summary_columns([row])), *front,
              importance_table(view), figures.of_study(view, with_curve=with_curve),
-             "<h3>Trials</h3>", html_table(rows, highlight=index), "</section>"]
+             "<h3>Trials</h3>", _left_out(view, left_out), html_table(rows, highlight=index),
+             "</section>"]
     return "".join(parts)
+
+
+def _left_out(view: StudyView, line: str) -> str:
+    if not line:
+        return ""
+    where = f" --storage {view.storage_path}" if view.storage_path else ""
+    return (f"<p class='note rows-left-out'>{escape(line)}; every trial: <code>hpo-run "
+            f"report{escape(where)} --study {escape(view.name)} --csv</code> (or "
+            "<code>--json</code>)</p>")
 
 
 def study_html(study: Any, path: str | Path) -> Path:

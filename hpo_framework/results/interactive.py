@@ -39,6 +39,52 @@ COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e3
 STATE_COLORS = {"COMPLETE": "#2ca02c", "FAILED": "#d62728", "PRUNED": "#ff7f0e",
                 "RUNNING": "#1f77b4", "WAITING": "#7f7f7f", "PAUSED": "#bcbd22"}
 
+# Large studies: what a figure cannot show is sampled or aggregated, and its title says so
+#: the most trials one scatter (a panel, the parallel lines, the contour's dots) draws;
+#: above it a seeded random sample (the best trial always among them)
+MAX_POINTS = 2000
+#: the timeline's bars: the last this many trials
+MAX_BARS = 1000
+#: learning curves: up to this many, one legend entry each; above, only the best
+#: NAMED_CURVES complete trials are named and the rest drawn faint, one trace per kind
+LEGEND_CURVES = 20
+NAMED_CURVES = 5
+#: the most curves drawn at all (a random sample of the unnamed ones above it)
+MAX_CURVES = 1000
+#: a contour through more trials than this averages them over a grid of cells instead
+CONTOUR_POINTS = 300
+CONTOUR_BINS = 30
+
+
+def sample(trials: Sequence[Any], limit: int = MAX_POINTS, keep: Sequence[Any] = (),
+           seed: int = 0) -> list[Any]:
+    """``trials`` when there are at most ``limit``, else a seeded random sample of
+    ``limit`` of them, in their order, with every trial of ``keep`` among them."""
+    if len(trials) <= limit:
+        return list(trials)
+    import random
+
+    kept = {t.number for t in keep if t is not None}
+    others = [i for i, t in enumerate(trials) if t.number not in kept]
+    chosen = set(random.Random(seed).sample(others, max(0, min(len(others),
+                                                             limit - len(kept)))))
+    return [t for i, t in enumerate(trials) if i in chosen or t.number in kept]
+
+
+def shown_note(shown: int, total: int, what: str = "trials",
+               how: str = "a random sample, the best always among them") -> str:
+    """`` (2,000 of 8,800 complete trials shown: a random sample, ...)``, or ``""``."""
+    return "" if shown >= total else f" ({shown:,} of {total:,} {what} shown: {how})"
+
+
+def _steps(xs: list[Any], ys: list[Any]) -> tuple[list[Any], list[Any]]:
+    """A step line (``shape: hv``) with only the points where it changes, and the last:
+    the same line, drawn from fewer points (only used above MAX_POINTS points)."""
+    if len(xs) <= MAX_POINTS:
+        return xs, ys
+    keep = [i for i in range(len(xs)) if i == 0 or i == len(xs) - 1 or ys[i] != ys[i - 1]]
+    return [xs[i] for i in keep], [ys[i] for i in keep]
+
 
 def plotly_js() -> str:
     """plotly.min.js from the installed plotly package."""
@@ -78,16 +124,18 @@ def best_so_far_spec(studies: Sequence[Any], by: str = "strategy") -> dict[str, 
         return None
     views = [v for members in groups.values() for v in members]  # views[0] comes first
     data: list[dict[str, Any]] = []
+    note = ""
     for i, (name, members) in enumerate(groups.items()):
         color = COLORS[i % len(COLORS)]
         if len(members) == 1:
             v = members[0]
-            xs = [t.number for t in finished_in_order(v)]
+            xs, ys = _steps([t.number for t in finished_in_order(v)], best_so_far(v))
             data.append({"type": "scatter", "mode": "lines", "line": {"shape": "hv",
-                         "color": color, "width": 2}, "name": name, "x": xs,
-                         "y": best_so_far(v)})
+                         "color": color, "width": 2}, "name": name, "x": xs, "y": ys})
             if len(views) == 1:
-                pts = v.complete_trials
+                every = v.complete_trials
+                pts = sample(every, keep=[v.best_trial])
+                note += shown_note(len(pts), len(every), "complete trials' dots")
                 data.append({"type": "scatter", "mode": "markers", "name": "each trial",
                              "marker": {"color": "#888", "size": 6},
                              "x": [t.number for t in pts], "y": [t.value for t in pts],
@@ -103,6 +151,11 @@ def best_so_far_spec(studies: Sequence[Any], by: str = "strategy") -> dict[str, 
             lo.append(min(vals) if vals else None)
             hi.append(max(vals) if vals else None)
         xs = list(range(length))
+        if length > MAX_POINTS:  # a step line: only where one of the three changes
+            keep = [k for k in range(length) if k in (0, length - 1) or
+                    (med[k], lo[k], hi[k]) != (med[k - 1], lo[k - 1], hi[k - 1])]
+            xs, med, lo, hi = keep, [med[k] for k in keep], [lo[k] for k in keep], \
+                [hi[k] for k in keep]
         group = f"g{i}"
         data.append({"type": "scatter", "mode": "lines", "x": xs, "y": hi, "legendgroup": group,
                      "line": {"shape": "hv", "width": 0, "color": color}, "showlegend": False,
@@ -116,7 +169,7 @@ def best_so_far_spec(studies: Sequence[Any], by: str = "strategy") -> dict[str, 
                      "name": f"{name}: median of {len(members)} seeds"})
     metric = views[0].metric
     title = "Best so far" if len(views) > 1 else f"Best so far: {views[0].name}"
-    note = " (click a legend entry to show its min-max band)" if any(
+    note += " (click a legend entry to show its min-max band)" if any(
         len(m) > 1 for m in groups.values()) else ""
     last = max((max(d["x"]) for d in data if d["x"]), default=0)
     return {"data": data, "layout": _layout(
@@ -144,12 +197,14 @@ def slices_spec(study: Any) -> dict[str, Any] | None:
     laid_out = panels(study)
     if laid_out is None:
         return None
-    view, dims, trials, best, ncols, nrows = laid_out
+    view, dims, every, best, ncols, nrows = laid_out
+    trials = sample(every, keep=[best])
     gap = 0.06
     width = (1 - gap * (ncols - 1)) / ncols
     height = (1 - 0.12 * (nrows - 1)) / nrows
     star = " (red star: best)" if best is not None else ""
-    layout = _layout(f"{view.name}: each parameter against {view.metric}{star}",
+    layout = _layout(f"{view.name}: each parameter against {view.metric}{star}"
+                     f"{shown_note(len(trials), len(every), 'complete trials')}",
                      showlegend=False, height=320 * nrows)
     data = []
     for i, dim in enumerate(dims):
@@ -192,9 +247,10 @@ def parallel_spec(study: Any) -> dict[str, Any] | None:
     sits on its own "inactive" tick below the axis' range, so every line is whole."""
     view = as_view(study)
     dims = searchable(view)
-    trials = view.complete_trials
-    if not dims or not trials:
+    every = view.complete_trials
+    if not dims or not every:
         return None
+    trials = sample(every, keep=[view.best_trial])
     dimensions = []
     for d in dims:
         values = [axis_position(d, t.params.get(d.name)) for t in trials]
@@ -212,8 +268,9 @@ def parallel_spec(study: Any) -> dict[str, Any] | None:
             "reversescale": view.direction == "minimize",
             "colorbar": {"title": {"text": view.metric}}}
     return {"data": [{"type": "parcoords", "line": line, "dimensions": dimensions}],
-            "layout": _layout(f"{view.name}: parallel coordinates of {len(trials)} complete "
-                              f"trials (drag on an axis to filter)",
+            "layout": _layout(f"{view.name}: parallel coordinates of {len(every):,} complete "
+                              f"trials (drag on an axis to filter)"
+                              f"{shown_note(len(trials), len(every), 'lines')}",
                               margin={"l": 80, "r": 80, "t": 80, "b": 40})}
 
 
@@ -224,8 +281,14 @@ def contour_pairs(view: StudyView) -> list[str]:
 
 def contour_spec(study: Any, x: str | None = None, y: str | None = None
                  ) -> dict[str, Any] | None:
-    """The score over two parameters: a contour through the complete trials (interpolated
-    between them) with the trials drawn on top. Default pair: the two most important."""
+    """The score over two parameters, with the trials drawn on top. Default pair: the two
+    most important.
+
+    Two numeric parameters: a contour through the complete trials, interpolated between
+    them (above CONTOUR_POINTS trials, through the mean of the trials in each cell of a
+    grid). A categorical parameter is never interpolated: it gets a category axis, one
+    row (or column) of cells per category, and the score is a heatmap of the mean per
+    cell (its numeric partner in cells of its range); the title says which."""
     view = as_view(study)
     names = contour_pairs(view)
     if len(names) < 2:
@@ -240,28 +303,94 @@ def contour_spec(study: Any, x: str | None = None, y: str | None = None
         raise OptionError(f"contour: give two different parameters among {', '.join(names)}")
     space = view.space
     dx, dy = space[x], space[y]
-    pts = [t for t in view.complete_trials
-           if t.params.get(x) is not None and t.params.get(y) is not None]
-    if not pts:
+    every = [t for t in view.complete_trials
+             if t.params.get(x) is not None and t.params.get(y) is not None]
+    if not every:
         return None
+    categorical = is_categorical(dx) or is_categorical(dy)
+    title = f"{view.name}: {view.metric} over {x} and {y}"
+    if categorical or len(every) > CONTOUR_POINTS:
+        surface, how = _cells(view, every, dx, dy, categorical)
+        title += how
+    else:
+        surface = {"type": "contour", "x": [t.params[x] for t in every],
+                   "y": [t.params[y] for t in every], "z": [t.value for t in every],
+                   "connectgaps": True, "contours": {"coloring": "heatmap"}}
+        title += " (interpolated between the trials)"
+    surface.update({"colorscale": "Viridis", "reversescale": view.direction == "minimize",
+                    "colorbar": {"title": {"text": view.metric}}})
+    pts = sample(every, keep=[view.best_trial])
+    title += shown_note(len(pts), len(every), "trials' dots")
 
     def coord(dim: Any, value: Any) -> Any:
         return str(value) if is_categorical(dim) else value
 
-    xs = [coord(dx, t.params[x]) for t in pts]
-    ys = [coord(dy, t.params[y]) for t in pts]
-    zs = [t.value for t in pts]
-    data = [{"type": "contour", "x": xs, "y": ys, "z": zs, "connectgaps": True,
-             "colorscale": "Viridis", "reversescale": view.direction == "minimize",
-             "contours": {"coloring": "heatmap"}, "colorbar": {"title": {"text": view.metric}},
-             "hoverinfo": "skip"},
-            {"type": "scatter", "mode": "markers", "x": xs, "y": ys, "name": "trials",
+    data = [surface,
+            {"type": "scatter", "mode": "markers", "name": "trials",
+             "x": [coord(dx, t.params[x]) for t in pts],
+             "y": [coord(dy, t.params[y]) for t in pts],
              "text": [f"trial {t.number}: {fmt(t.value)}" for t in pts],
-             "marker": {"color": "white", "size": 7, "line": {"width": 1, "color": "#000"}}}]
+             "hoverinfo": "text",
+             "marker": {"color": "white", "size": 7 if len(pts) <= 300 else 4,
+                        "line": {"width": 1, "color": "#000"}}}]
     return {"data": data, "layout": _layout(
-        f"{view.name}: {view.metric} over {x} and {y}", showlegend=False,
+        title, showlegend=False,
         xaxis={**_axis_for(dx), "title": {"text": x}},
         yaxis={**_axis_for(dy), "title": {"text": y}}), "pair": [x, y], "choices": names}
+
+
+def _bins(dim: Any, values: list[Any], count: int) -> tuple[list[Any], list[int]]:
+    """A parameter's cells: (the label or centre of each, each value's cell index). A
+    categorical one: its categories in the space's order; a numeric one: ``count`` equal
+    cells of its range (in log scale if log), or its own values when it has fewer."""
+    if is_categorical(dim):
+        labels = [str(c) for c in dim.choices]
+        where = {c: i for i, c in enumerate(labels)}
+        return labels, [where.get(str(v), 0) for v in values]
+    distinct = sorted(set(values))
+    if len(distinct) <= count:
+        where = {v: i for i, v in enumerate(distinct)}
+        return distinct, [where[v] for v in values]
+    log = is_log(dim) and float(dim.low) > 0
+    low, high = float(dim.low), float(dim.high)
+    if log:
+        low, high = math.log(low), math.log(high)
+    span = (high - low) or 1.0
+
+    def unit(v: Any) -> float:
+        return ((math.log(v) if log else float(v)) - low) / span
+
+    centres = [low + span * (i + 0.5) / count for i in range(count)]
+    labels = [math.exp(c) if log else c for c in centres]
+    return labels, [min(count - 1, max(0, int(unit(v) * count))) for v in values]
+
+
+def _cells(view: StudyView, trials: list[Any], dx: Any, dy: Any, categorical: bool
+           ) -> tuple[dict[str, Any], str]:
+    """The mean score of the trials in each cell of (x, y): a heatmap when a parameter is
+    categorical (never interpolated across categories), else a contour through the
+    cells' means; with what the title should say."""
+    count = max(5, min(CONTOUR_BINS, int(math.sqrt(len(trials)))))
+    xl, xi = _bins(dx, [t.params[dx.name] for t in trials], count)
+    yl, yi = _bins(dy, [t.params[dy.name] for t in trials], count)
+    sums = [[0.0] * len(xl) for _ in yl]
+    counts = [[0] * len(xl) for _ in yl]
+    for t, i, j in zip(trials, xi, yi, strict=True):
+        sums[j][i] += t.value
+        counts[j][i] += 1
+    z = [[s / c if c else None for s, c in zip(srow, crow, strict=True)]
+         for srow, crow in zip(sums, counts, strict=True)]
+    text = [[f"{c} trial{'' if c == 1 else 's'}" for c in crow] for crow in counts]
+    if categorical:
+        what = " and ".join(d.name for d in (dx, dy) if is_categorical(d))
+        return ({"type": "heatmap", "x": xl, "y": yl, "z": z, "text": text,
+                 "hoverongaps": False},
+                f" (mean of the trials in each cell; {what}: one row of cells per category, "
+                "never interpolated)")
+    return ({"type": "contour", "x": xl, "y": yl, "z": z, "text": text,
+             "connectgaps": True, "contours": {"coloring": "heatmap"}},
+            f" (mean of the {len(trials):,} trials in each of {len(xl)}x{len(yl)} cells, "
+            "interpolated between cells)")
 
 
 def importances_spec(study: Any) -> dict[str, Any] | None:
@@ -281,14 +410,23 @@ def importances_spec(study: Any) -> dict[str, Any] | None:
 
 
 def learning_curves_spec(study: Any) -> dict[str, Any] | None:
-    """Intermediate values per trial against step; pruned trials dashed, ended with an x."""
+    """Intermediate values per trial against step; pruned trials dotted, ended with an x.
+
+    Up to LEGEND_CURVES curves each has its legend entry; above, only the best
+    NAMED_CURVES complete trials are named and drawn in colour, the others are drawn
+    faint (one trace for the complete ones, one for the pruned ones, so hundreds of
+    curves stay one legend entry each kind) and above MAX_CURVES a random sample of
+    them; the title says so."""
     view = as_view(study)
-    data = []
     best = view.best_trial
-    for t in sorted(view.trials, key=lambda t: t.number):
-        xs, ys = trial_steps(view, t)
-        if not xs:
-            continue
+    curves = [(t, *trial_steps(view, t)) for t in sorted(view.trials, key=lambda t: t.number)]
+    curves = [(t, xs, ys) for t, xs, ys in curves if xs]
+    if not curves:
+        return None
+    if len(curves) > LEGEND_CURVES:
+        return _many_curves(view, curves)
+    data = []
+    for t, xs, ys in curves:
         pruned = t.state is TrialState.PRUNED
         is_best = best is not None and t.number == best.number
         label = f"trial {t.number}" + (" (pruned)" if pruned else "") + (
@@ -303,10 +441,64 @@ def learning_curves_spec(study: Any) -> dict[str, Any] | None:
                          "name": f"trial {t.number} pruned here", "showlegend": False,
                          "marker": {"symbol": "x", "size": 10,
                                     "color": STATE_COLORS["PRUNED"]}})
-    if not data:
-        return None
     return {"data": data, "layout": _layout(
         f"{view.name}: learning curves (dotted, x: pruned)",
+        xaxis={"title": {"text": "step"}}, yaxis={"title": {"text": view.metric}})}
+
+
+def _joined(curves: list[tuple[Any, list[Any], list[float]]]) -> tuple[list[Any], list[Any]]:
+    """Many curves as one trace: their points, a gap (None) between curves."""
+    xs: list[Any] = []
+    ys: list[Any] = []
+    for _, cx, cy in curves:
+        xs += [*cx, None]
+        ys += [*cy, None]
+    return xs, ys
+
+
+def _many_curves(view: StudyView, curves: list[tuple[Any, list[Any], list[float]]]
+                 ) -> dict[str, Any]:
+    sign = 1.0 if view.direction == "minimize" else -1.0
+    done = sorted((c for c in curves if c[0].state is TrialState.COMPLETE
+                   and c[0].value is not None and math.isfinite(c[0].value) and c[0].feasible),
+                  key=lambda c: (sign * c[0].value, c[0].number))
+    named = done[:NAMED_CURVES]
+    chosen = {c[0].number for c in named}
+    rest = [c for c in curves if c[0].number not in chosen]
+    drawn = sample([c[0] for c in rest], MAX_CURVES - len(named))
+    numbers = {t.number for t in drawn}
+    rest_drawn = [c for c in rest if c[0].number in numbers]
+    pruned = [c for c in rest_drawn if c[0].state is TrialState.PRUNED]
+    others = [c for c in rest_drawn if c[0].state is not TrialState.PRUNED]
+    data: list[dict[str, Any]] = []
+    if others:
+        xs, ys = _joined(others)
+        data.append({"type": "scatter", "mode": "lines", "x": xs, "y": ys,
+                     "name": f"{len(others):,} other trials (faint)", "hoverinfo": "skip",
+                     "line": {"color": "#1f77b4", "width": 1}, "opacity": 0.25})
+    if pruned:
+        xs, ys = _joined(pruned)
+        data.append({"type": "scatter", "mode": "lines", "x": xs, "y": ys,
+                     "name": f"{len(pruned):,} pruned trials (faint, dotted)",
+                     "hoverinfo": "skip", "legendgroup": "pruned", "opacity": 0.35,
+                     "line": {"color": STATE_COLORS["PRUNED"], "width": 1, "dash": "dot"}})
+        data.append({"type": "scatter", "mode": "markers", "x": [c[1][-1] for c in pruned],
+                     "y": [c[2][-1] for c in pruned], "legendgroup": "pruned",
+                     "name": "pruned here", "showlegend": False, "opacity": 0.5,
+                     "text": [f"trial {c[0].number} pruned here" for c in pruned],
+                     "hoverinfo": "text",
+                     "marker": {"symbol": "x", "size": 6, "color": STATE_COLORS["PRUNED"]}})
+    for rank, (t, xs, ys) in enumerate(named):
+        first = rank == 0
+        data.append({"type": "scatter", "mode": "lines", "x": xs, "y": ys,
+                     "name": f"trial {t.number}" + (" (best)" if first else ""),
+                     "line": {"color": "red" if first else COLORS[rank % len(COLORS)],
+                              "width": 3 if first else 2}})
+    note = (f"the best {len(named)} complete trials named, the other {len(rest):,} faint"
+            f"{'' if len(rest_drawn) == len(rest) else f' ({len(rest_drawn):,} of them drawn: a random sample)'}")
+    return {"data": data, "layout": _layout(
+        f"{view.name}: learning curves of {len(curves):,} trials<br><sup>{note}; "
+        "dotted, x: pruned</sup>", margin={"l": 60, "r": 20, "t": 70, "b": 50},
         xaxis={"title": {"text": "step"}}, yaxis={"title": {"text": view.metric}})}
 
 
@@ -319,7 +511,9 @@ def timeline_spec(study: Any) -> dict[str, Any] | None:
     by_state: dict[str, dict[str, list[Any]]] = {}
     ends = [parse_time(t.datetime_complete) for t in view.trials if t.datetime_complete]
     now = max([e for e in ends if e], default=None)
-    for t in sorted(view.trials, key=lambda t: t.number):
+    ordered = sorted(view.trials, key=lambda t: t.number)
+    shown = ordered[-MAX_BARS:]
+    for t in shown:
         start = parse_time(t.datetime_start)
         if start is None:
             continue
@@ -337,7 +531,9 @@ def timeline_spec(study: Any) -> dict[str, Any] | None:
              "marker": {"color": STATE_COLORS.get(state, "#999")}}
             for state, v in by_state.items()]
     return {"data": data, "layout": _layout(
-        f"{view.name}: timeline of trials", barmode="overlay",
+        f"{view.name}: timeline of trials"
+        + shown_note(len(shown), len(ordered), how=f"the last {len(shown):,}"),
+        barmode="overlay",
         xaxis={"type": "date", "title": {"text": "time (UTC)"}},
         yaxis={"title": {"text": "trial number"}, "autorange": "reversed"})}
 
@@ -427,12 +623,15 @@ def pareto_spec(study: Any) -> dict[str, Any] | None:
         return out
 
     data = []
-    if groups["infeasible"]:
-        data.append(trace("infeasible", groups["infeasible"],
-                          {"color": "#aaaaaa", "symbol": "x", "size": 6}))
-    if groups["dominated"]:
-        data.append(trace("dominated", groups["dominated"],
-                          {"color": COLORS[0], "opacity": 0.35, "size": 7}))
+    hidden = 0
+    for group, marker in (("infeasible", {"color": "#aaaaaa", "symbol": "x", "size": 6}),
+                          ("dominated", {"color": COLORS[0], "opacity": 0.35, "size": 7})):
+        if groups[group]:
+            drawn = sample(groups[group])
+            hidden += len(groups[group]) - len(drawn)
+            data.append(trace(group, drawn, marker))
+            if len(drawn) < len(groups[group]):
+                data[-1]["name"] = f"{group} ({len(drawn):,} of {len(groups[group]):,})"
     if groups["staircase"]:
         sx, sy = zip(*groups["staircase"], strict=True)
         data.append({"type": "scatter", "mode": "lines", "name": "front", "x": list(sx),
@@ -444,6 +643,9 @@ def pareto_spec(study: Any) -> dict[str, Any] | None:
     plural = "" if len(groups["front"]) == 1 else "s"
     title = (f"{view.name}: Pareto front of {len(groups['front'])} {feasible}trial{plural} "
              f"among {len(view.scored_trials)} complete")
+    if hidden:
+        title += (f"<br><sup>{hidden:,} dominated or infeasible trials not drawn: a random "
+                  f"sample of {MAX_POINTS:,} of each group shown, the front whole</sup>")
     labels = [{"title": {"text": objective_label(view, k)}} for k in range(d)]
     if d == 3:
         layout = _layout(title, height=560, scene={"xaxis": labels[0], "yaxis": labels[1],

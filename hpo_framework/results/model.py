@@ -39,6 +39,19 @@ class StudyView:
                 and stored else [self.direction]
         self.trials = [_with_vectors(t, self.directions) for t in self.trials]
 
+    def _memo(self, key: str, make: Any) -> Any:
+        """``make()`` once per key while ``trials`` is the same list of the same length:
+        a report asks for the complete trials and the best one many times, and at
+        100,000 trials each pass costs milliseconds."""
+        stamp = (id(self.trials), len(self.trials))
+        memo = self.__dict__.setdefault("_memos", {})
+        if memo.get("stamp") != stamp:
+            memo.clear()
+            memo["stamp"] = stamp
+        if key not in memo:
+            memo[key] = make()
+        return memo[key]
+
     @classmethod
     def from_study(cls, study: Any) -> StudyView:
         directions = getattr(study, "directions", None)
@@ -95,15 +108,16 @@ class StudyView:
     @property
     def scored_trials(self) -> list[Trial]:
         """COMPLETE trials with every objective finite (feasible or not), by number."""
-        return [t for t in sorted(self.trials, key=lambda t: t.number)
-                if t.state is TrialState.COMPLETE and t.losses is not None
-                and len(t.losses) == len(self.directions)
-                and all(isinstance(x, int | float) and math.isfinite(x) for x in t.losses)]
+        return list(self._memo("scored", lambda: [
+            t for t in self.by_number if t.state is TrialState.COMPLETE
+            and t.losses is not None and len(t.losses) == len(self.directions)
+            and all(isinstance(x, int | float) and math.isfinite(x) for x in t.losses)]))
 
     @property
     def feasible_trials(self) -> list[Trial]:
         """The scored trials whose constraints all hold (every one without constraints)."""
-        return [t for t in self.scored_trials if t.feasible]
+        return list(self._memo("feasible", lambda: [t for t in self.scored_trials
+                                                     if t.feasible]))
 
     @cached_property
     def pareto_front(self) -> list[Trial]:
@@ -157,9 +171,14 @@ class StudyView:
     @property
     def complete_trials(self) -> list[Trial]:
         """COMPLETE trials with a finite value, in trial-number order."""
-        return [t for t in sorted(self.trials, key=lambda t: t.number)
-                if t.state is TrialState.COMPLETE and t.value is not None
-                and math.isfinite(t.value)]
+        return list(self._memo("complete", lambda: [
+            t for t in self.by_number if t.state is TrialState.COMPLETE
+            and t.value is not None and math.isfinite(t.value)]))
+
+    @property
+    def by_number(self) -> list[Trial]:
+        """Every trial in trial-number order (sorted once per view)."""
+        return self._memo("by_number", lambda: sorted(self.trials, key=lambda t: t.number))
 
     @property
     def best_trial(self) -> Trial | None:
@@ -167,6 +186,9 @@ class StudyView:
         study with several objectives (its best trials are :attr:`pareto_front`)."""
         if self.multi_objective:
             return None
+        return self._memo("best", self._best)
+
+    def _best(self) -> Trial | None:
         done = [t for t in self.complete_trials if t.feasible]
         if not done:
             return None

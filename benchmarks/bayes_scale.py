@@ -22,8 +22,8 @@ parts, side by side in one run:
    (``strategy_problems.py``), ``--seeds`` seeds; medians, and the CPU seconds each run
    took. The check at the default bound (300) and 1,000 trials needs hours of CPU for the
    unbounded runs (a fit of 1,000 points per proposal), so by default it is scaled down:
-   a bound of 100 at 300 trials (the bound acts on two thirds of the proposals, as 300
-   does at 1,000).
+   a bound of 60 at 200 trials (the bound acts on 70 % of the proposals, as 300 does at
+   1,000).
 
 ::
 
@@ -267,8 +267,8 @@ def main() -> None:
     parser.add_argument("--unbounded-big-max", type=int, default=3000)
     parser.add_argument("--optuna-max", type=int, default=1000)
     parser.add_argument("--same-trials", type=int, default=60)
-    parser.add_argument("--quality-trials", type=int, default=300)
-    parser.add_argument("--quality-bound", type=int, default=100)
+    parser.add_argument("--quality-trials", type=int, default=200)
+    parser.add_argument("--quality-bound", type=int, default=60)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--out", default=str(RESULTS / "bayes-scale.md"))
     parser.add_argument("--runs", default=str(RESULTS / "bayes-scale-runs.jsonl"))

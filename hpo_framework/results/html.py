@@ -42,11 +42,12 @@ dl.setup dt{color:#555}dl.setup dd{margin:0}section.study{border-top:2px solid #
 TABLE_ROWS = 500
 
 
-def shown_rows(rows: Sequence[Mapping[str, Any]], marked: set[int], limit: int = TABLE_ROWS
+def shown_rows(rows: Sequence[Mapping[str, Any]], marked: set[int], limit: int | None = None
                ) -> tuple[list[Mapping[str, Any]], str]:
     """At most ``limit`` of a study's trial rows (in number order): those whose number is
     in ``marked`` (the best, the front; at most a fifth of ``limit``), then the last
     ones; with a line saying what was left out ("" when nothing was)."""
+    limit = TABLE_ROWS if limit is None else limit
     if limit <= 0 or len(rows) <= limit:
         return list(rows), ""
     first = [r for r in rows if r["number"] in marked][:max(1, limit // 5)]

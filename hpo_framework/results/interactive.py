@@ -56,10 +56,12 @@ CONTOUR_POINTS = 300
 CONTOUR_BINS = 30
 
 
-def sample(trials: Sequence[Any], limit: int = MAX_POINTS, keep: Sequence[Any] = (),
+def sample(trials: Sequence[Any], limit: int | None = None, keep: Sequence[Any] = (),
            seed: int = 0) -> list[Any]:
-    """``trials`` when there are at most ``limit``, else a seeded random sample of
-    ``limit`` of them, in their order, with every trial of ``keep`` among them."""
+    """``trials`` when there are at most ``limit`` (default MAX_POINTS), else a seeded
+    random sample of ``limit`` of them, in their order, with every trial of ``keep``
+    among them."""
+    limit = MAX_POINTS if limit is None else limit
     if len(trials) <= limit:
         return list(trials)
     import random

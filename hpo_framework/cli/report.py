@@ -253,12 +253,13 @@ def vector_trials_table(view: Any, limit: int = 0) -> Any:
     from rich.markup import escape
     from rich.table import Table
 
-    from ..results.html import shown_rows
+    from ..results.html import shown_numbers
     from ..results.stats import trial_rows
 
     front = {t.number for t in view.pareto_front} if view.multi_objective else (
         {view.best_trial.number} if view.best_trial is not None else set())
-    rows, left_out = shown_rows(trial_rows(view), front, limit)
+    keep, left_out = shown_numbers([t.number for t in view.by_number], front, limit)
+    rows = trial_rows(view, keep if left_out else None)
     star = " (* on the Pareto front)" if view.multi_objective else (
         " (* best feasible)" if view.constrained else " (* best)")
     table = Table(title=escape(f"study {view.name}: {len(view.trials):,} trials{star}"

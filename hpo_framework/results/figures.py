@@ -402,7 +402,12 @@ def varying(view: StudyView) -> tuple[list[str], dict[str, Any]]:
     names, fixed = [], {}
     trials = view.complete_trials
     for name in view.param_names:
-        seen = {repr(t.params.get(name)): t.params.get(name) for t in trials}
+        seen: dict[str, Any] = {}
+        for t in trials:  # stops at a second value: a varying one costs two trials
+            value = t.params.get(name)
+            seen.setdefault(repr(value), value)
+            if len(seen) > 1:
+                break
         if len(seen) > 1:
             names.append(name)
         elif seen:

@@ -42,22 +42,30 @@ dl.setup dt{color:#555}dl.setup dd{margin:0}section.study{border-top:2px solid #
 TABLE_ROWS = 500
 
 
-def shown_rows(rows: Sequence[Mapping[str, Any]], marked: set[int], limit: int | None = None
-               ) -> tuple[list[Mapping[str, Any]], str]:
-    """At most ``limit`` of a study's trial rows (in number order): those whose number is
-    in ``marked`` (the best, the front; at most a fifth of ``limit``), then the last
-    ones; with a line saying what was left out ("" when nothing was)."""
+def shown_numbers(numbers: Sequence[int], marked: set[int], limit: int | None = None
+                  ) -> tuple[list[int], str]:
+    """At most ``limit`` (default TABLE_ROWS; 0: all) of a study's trial numbers (in
+    order): those in ``marked`` (the best, the front; at most a fifth of ``limit``),
+    then the last ones; with a line saying what was left out ("" when nothing was)."""
     limit = TABLE_ROWS if limit is None else limit
-    if limit <= 0 or len(rows) <= limit:
-        return list(rows), ""
-    first = [r for r in rows if r["number"] in marked][:max(1, limit // 5)]
-    firsts = {r["number"] for r in first}
-    last = [r for r in rows if r["number"] not in firsts][-(limit - len(first)):]
-    keep = firsts | {r["number"] for r in last}
+    if limit <= 0 or len(numbers) <= limit:
+        return list(numbers), ""
+    first = [n for n in numbers if n in marked][:max(1, limit // 5)]
+    firsts = set(first)
+    last = [n for n in numbers if n not in firsts][-(limit - len(first)):]
+    keep = firsts | set(last)
     marks = "the Pareto front's first" if len(marked) > 1 else "the best"
     what = f"{marks} {len(first)} and " if first else ""
-    return ([r for r in rows if r["number"] in keep],
-            f"{len(keep):,} of {len(rows):,} trials shown: {what}the last {len(last):,}")
+    return ([n for n in numbers if n in keep],
+            f"{len(keep):,} of {len(numbers):,} trials shown: {what}the last {len(last):,}")
+
+
+def shown_rows(rows: Sequence[Mapping[str, Any]], marked: set[int], limit: int | None = None
+               ) -> tuple[list[Mapping[str, Any]], str]:
+    """:func:`shown_numbers` over rows that have a ``number``: the rows kept, the line."""
+    keep, line = shown_numbers([r["number"] for r in rows], marked, limit)
+    kept = set(keep)
+    return [r for r in rows if r["number"] in kept], line
 
 
 def html_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None,
@@ -198,7 +206,8 @@ def study_section(view: StudyView, figures: Figures, heading: str = "h2",
     best = view.best_trial
     marked = {t.number for t in view.pareto_front} if view.multi_objective else (
         set() if best is None else {best.number})
-    rows, left_out = shown_rows(trial_rows(view), marked)
+    keep, left_out = shown_numbers([t.number for t in view.by_number], marked)
+    rows = trial_rows(view, keep if left_out else None)
     numbers = [r["number"] for r in rows]
     index: int | set[int] | None = None if best is None else numbers.index(best.number)
     counts = (f"{row['trials']} trials finished, {row['failed']} failed, "

@@ -22,6 +22,7 @@ scikit-learn, about 1.5 s) would cost seconds; the note names the method used.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .model import StudyView, as_view
@@ -71,14 +72,14 @@ def _compute(view: StudyView, seed: int) -> dict[str, Any]:
     if len(trials) < MIN_TRIALS:
         out["note"] = f"needs at least {MIN_TRIALS} complete trials, has {len(trials)}"
         return out
-    x = [[_encode(d, t.params.get(d.name)) for d in dims] for t in trials]
     y = [float(t.value) for t in trials]
     if max(y) == min(y):
         out["note"] = "every complete trial has the same score"
         out["importances"] = {d.name: 0.0 for d in dims}
         return out
     if len(trials) > FOREST_TRIALS:
-        return _correlation_ratio(view, dims, x, y, out)
+        return _correlation_ratio(view, dims, trials, out)
+    x = [[_encode(d, t.params.get(d.name)) for d in dims] for t in trials]
     import numpy as np
 
     try:
@@ -104,27 +105,54 @@ def _compute(view: StudyView, seed: int) -> dict[str, Any]:
     return out
 
 
-def _cell(code: float, values: set[float]) -> float:
-    if code == INACTIVE_CODE or len(values) <= CELLS:
-        return code
-    return float(min(CELLS - 1, int(code * CELLS)))
+def _cells(dim: Any, values: list[Any]) -> list[Any]:
+    """Each value's cell: inactive (None) its own; a categorical's category, a parameter
+    with at most CELLS values its value, else one of CELLS equal cells of its range (in
+    log scale if log)."""
+    distinct: set[str] = set()
+    for v in values:  # stops at CELLS + 1 distinct values: a float's costs a dozen
+        distinct.add(repr(v))
+        if len(distinct) > CELLS:
+            break
+    if getattr(dim, "choices", None) is not None or len(distinct) <= CELLS:
+        return [None if v is None else repr(v) for v in values]
+    low, high = float(dim.low), float(dim.high)
+    log = bool(getattr(dim, "log", False)) and low > 0
+    if log:
+        low, high = math.log(low), math.log(high)
+    span = (high - low) or 1.0
+    out: list[Any] = []
+    for v in values:
+        if v is None:
+            out.append(None)
+            continue
+        try:
+            u = ((math.log(v) if log else float(v)) - low) / span
+        except (TypeError, ValueError):
+            out.append("outside")
+            continue
+        out.append(min(CELLS - 1, max(0, int(u * CELLS))))
+    return out
 
 
-def _correlation_ratio(view: StudyView, dims: list[Any], x: list[list[float]],
-                       y: list[float], out: dict[str, Any]) -> dict[str, Any]:
+def _correlation_ratio(view: StudyView, dims: list[Any], trials: list[Any],
+                       out: dict[str, Any]) -> dict[str, Any]:
     """Each parameter's share of the score's variance explained by its cells' means."""
+    y = [float(t.value) for t in trials]
     n = len(y)
     mean = sum(y) / n
     total = sum((v - mean) ** 2 for v in y)
     raw = []
-    for k in range(len(dims)):
-        codes = [row[k] for row in x]
-        distinct = set(codes)
-        sums: dict[float, list[float]] = {}
-        for code, v in zip(codes, y, strict=True):
-            cell = sums.setdefault(_cell(code, distinct), [0.0, 0])
-            cell[0] += v
-            cell[1] += 1
+    for dim in dims:
+        sums: dict[Any, list[float]] = {}
+        for cell, v in zip(_cells(dim, [t.params.get(dim.name) for t in trials]), y,
+                           strict=True):
+            acc = sums.get(cell)
+            if acc is None:
+                sums[cell] = [v, 1]
+            else:
+                acc[0] += v
+                acc[1] += 1
         between = sum(c * (s / c - mean) ** 2 for s, c in sums.values())
         raw.append(between / total if total > 0 else 0.0)
     whole = sum(raw)

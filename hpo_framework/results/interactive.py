@@ -421,12 +421,14 @@ def learning_curves_spec(study: Any) -> dict[str, Any] | None:
     them; the title says so."""
     view = as_view(study)
     best = view.best_trial
-    curves = [(t, *trial_steps(view, t)) for t in sorted(view.trials, key=lambda t: t.number)]
+    reported = [t for t in view.by_number if t.intermediate]
+    if len(reported) > LEGEND_CURVES:
+        spec = _many_curves(view, reported)
+        return spec
+    curves = [(t, *trial_steps(view, t)) for t in reported]
     curves = [(t, xs, ys) for t, xs, ys in curves if xs]
     if not curves:
         return None
-    if len(curves) > LEGEND_CURVES:
-        return _many_curves(view, curves)
     data = []
     for t, xs, ys in curves:
         pruned = t.state is TrialState.PRUNED
@@ -458,18 +460,27 @@ def _joined(curves: list[tuple[Any, list[Any], list[float]]]) -> tuple[list[Any]
     return xs, ys
 
 
-def _many_curves(view: StudyView, curves: list[tuple[Any, list[Any], list[float]]]
-                 ) -> dict[str, Any]:
+def _many_curves(view: StudyView, reported: list[Any]) -> dict[str, Any] | None:
+    """The learning curves of many trials (``reported``: those with intermediate
+    values): the steps are read only for the curves drawn. None when none has one."""
     sign = 1.0 if view.direction == "minimize" else -1.0
-    done = sorted((c for c in curves if c[0].state is TrialState.COMPLETE
-                   and c[0].value is not None and math.isfinite(c[0].value) and c[0].feasible),
-                  key=lambda c: (sign * c[0].value, c[0].number))
-    named = done[:NAMED_CURVES]
+    done = sorted((t for t in reported if t.state is TrialState.COMPLETE
+                   and t.value is not None and math.isfinite(t.value) and t.feasible),
+                  key=lambda t: (sign * t.value, t.number))
+    named: list[tuple[Any, list[Any], list[float]]] = []
+    for t in done:  # the best complete trials that have a curve
+        xs, ys = trial_steps(view, t)
+        if xs:
+            named.append((t, xs, ys))
+        if len(named) == NAMED_CURVES:
+            break
     chosen = {c[0].number for c in named}
-    rest = [c for c in curves if c[0].number not in chosen]
-    drawn = sample([c[0] for c in rest], MAX_CURVES - len(named))
-    numbers = {t.number for t in drawn}
-    rest_drawn = [c for c in rest if c[0].number in numbers]
+    rest = [t for t in reported if t.number not in chosen]
+    drawn = sample(rest, MAX_CURVES - len(named))
+    rest_drawn = [(t, *trial_steps(view, t)) for t in drawn]
+    rest_drawn = [c for c in rest_drawn if c[1]]
+    if not named and not rest_drawn:
+        return None
     pruned = [c for c in rest_drawn if c[0].state is TrialState.PRUNED]
     others = [c for c in rest_drawn if c[0].state is not TrialState.PRUNED]
     data: list[dict[str, Any]] = []
@@ -497,9 +508,9 @@ def _many_curves(view: StudyView, curves: list[tuple[Any, list[Any], list[float]
                      "line": {"color": "red" if first else COLORS[rank % len(COLORS)],
                               "width": 3 if first else 2}})
     note = (f"the best {len(named)} complete trials named, the other {len(rest):,} faint"
-            f"{'' if len(rest_drawn) == len(rest) else f' ({len(rest_drawn):,} of them drawn: a random sample)'}")
+            f"{'' if len(drawn) == len(rest) else f' ({len(drawn):,} of them drawn: a random sample)'}")
     return {"data": data, "layout": _layout(
-        f"{view.name}: learning curves of {len(curves):,} trials<br><sup>{note}; "
+        f"{view.name}: learning curves of {len(reported):,} trials<br><sup>{note}; "
         "dotted, x: pruned</sup>", margin={"l": 60, "r": 20, "t": 70, "b": 50},
         xaxis={"title": {"text": "step"}}, yaxis={"title": {"text": view.metric}})}
 

@@ -72,11 +72,16 @@ def wall_time(view: StudyView) -> float | None:
 
 def finished_in_order(view: StudyView) -> list[Any]:
     """Finished trials (COMPLETE, FAILED, PRUNED) in trial-number order."""
-    return [t for t in sorted(view.trials, key=lambda t: t.number) if t.state.finished]
+    return list(view._memo("finished", lambda: [t for t in view.by_number
+                                                 if t.state.finished]))
 
 
 def best_so_far(view: StudyView) -> list[float | None]:
     """The best value after each finished trial, in trial-number order (None before any)."""
+    return list(view._memo("best_so_far", lambda: _best_so_far(view)))
+
+
+def _best_so_far(view: StudyView) -> list[float | None]:
     best: float | None = None
     out: list[float | None] = []
     better = (lambda a, b: a < b) if view.direction == "minimize" else (lambda a, b: a > b)
@@ -142,17 +147,21 @@ def summary(study: Any) -> dict[str, Any]:
     return out
 
 
-def trial_rows(study: Any) -> list[dict[str, Any]]:
+def trial_rows(study: Any, numbers: Iterable[int] | None = None) -> list[dict[str, Any]]:
     """Every trial as a flat row: number, each parameter, value, state, duration, error
     (a FAILED trial's) and detail (what a PRUNED, PAUSED or queued trial's state means:
-    "pruned at step 1" is no error)."""
+    "pruned at step 1" is no error). ``numbers``: only those trials' rows (a table that
+    shows 500 of 100,000 trials builds 500 rows)."""
     view = as_view(study)
     several, constrained = view.multi_objective, view.constrained
     front = {t.number for t in view.pareto_front} if several else set()
     objectives, constraints = view.objective_names, view.constraint_names
     params = view.param_names
     rows = []
-    for t in sorted(view.trials, key=lambda t: t.number):
+    wanted = None if numbers is None else set(numbers)
+    for t in view.by_number:
+        if wanted is not None and t.number not in wanted:
+            continue
         row: dict[str, Any] = {"number": t.number}
         for name in params:
             row[name] = t.params.get(name)

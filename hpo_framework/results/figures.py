@@ -546,17 +546,31 @@ def learning_curves_figure(study: Any) -> Any:
     curves = [(t, xs, ys) for t, xs, ys in curves if xs]
     if not curves:
         return None
+    from matplotlib.collections import LineCollection
+
     fig = _figure(7.5, 4.2)
     ax = fig.add_subplot()
     best = view.best_trial
+    # one collection per kind: thousands of curves draw as fast as a few
+    others, stopped, ends, best_curve = [], [], [], None
     for t, xs, ys in curves:
         if t.state is TrialState.PRUNED:
-            ax.plot(xs, ys, linestyle=":", color="tab:orange", linewidth=1)
-            ax.plot([xs[-1]], [ys[-1]], marker="x", color="tab:orange", markersize=7)
+            stopped.append(list(zip(xs, ys, strict=True)))
+            ends.append((xs[-1], ys[-1]))
         elif best is not None and t.number == best.number:
-            ax.plot(xs, ys, color="tab:red", linewidth=2.5, label=f"best: trial {t.number}")
+            best_curve = (xs, ys)
         else:
-            ax.plot(xs, ys, color="tab:blue", linewidth=1, alpha=0.6)
+            others.append(list(zip(xs, ys, strict=True)))
+    faint = 0.6 if len(curves) <= 20 else 0.25
+    ax.add_collection(LineCollection(others, colors="tab:blue", linewidths=1, alpha=faint))
+    ax.add_collection(LineCollection(stopped, colors="tab:orange", linewidths=1,
+                                     linestyles=":"))
+    if ends:
+        ax.scatter([e[0] for e in ends], [e[1] for e in ends], marker="x", color="tab:orange",
+                   s=49 if len(ends) <= 20 else 16, linewidths=1)
+    if best_curve is not None:
+        ax.plot(*best_curve, color="tab:red", linewidth=2.5, label=f"best: trial {best.number}")
+    ax.autoscale_view()
     pruned = sum(t.state is TrialState.PRUNED for t, _, _ in curves)
     ax.set_title(f"{view.name}: learning curves ({pruned} pruned: dotted, x where stopped)")
     ax.set_xlabel("step (epoch)")

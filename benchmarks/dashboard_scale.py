@@ -5,17 +5,21 @@ four parameters (a log float, a float, an int, a categorical), five intermediate
 per trial, one trial in 50 failed; then starts ``hpo-run dashboard`` on it, as a user
 does, and times, from a client:
 
-- ``first paint``: what the study page fetches before it can draw: the summary and the
-  first page of the trial table, then the figures (cold: the first request after start);
-- ``figures again``: the same figures request once cached (same study version);
+- ``first answer``: the one request the study page draws from (header, the first 100
+  rows of the table, every figure), the first after the server started (cold);
+- ``figures same version``: that request again (kept per study version);
 - ``poll``: an unchanged study's poll (``If-None-Match``: answered 304, no body);
-- ``trial``: one trial's own view.
+- a sorted page of the table, one trial's own view, the list of studies;
+- in headless Chromium, on a fresh server: from opening the study page to its header,
+  table and first chart drawn (first paint), and to every chart drawn.
 
 ::
 
     nice .venv/bin/python benchmarks/dashboard_scale.py --trials 10000 --write
 
-Wall time from the client (what a user waits for); the server runs in its own process.
+Wall time from the client (what a user waits for), and the server's CPU seconds for
+each request (read from /proc: what a loaded machine does not inflate).
+The load average is written beside the figures: other work on the machine slows both.
 """
 
 from __future__ import annotations
@@ -67,28 +71,81 @@ def get(url: str, etag: str | None = None) -> tuple[int, bytes, str | None, floa
         return exc.code, exc.read(), exc.headers.get("ETag"), time.perf_counter() - start
 
 
-def measure(path: Path) -> dict:
+def server_cpu(proc: subprocess.Popen) -> float:
+    """CPU seconds the server process used so far (user + system, from /proc)."""
+    fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(proc: subprocess.Popen, url: str, etag: str | None = None
+          ) -> tuple[int, bytes, str | None, float, float]:
+    """get() and the server's CPU seconds for it."""
+    before = server_cpu(proc)
+    status, body, tag, wall = get(url, etag)
+    return status, body, tag, wall, server_cpu(proc) - before
+
+
+def _serve(path: Path) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen([str(HPO_RUN), "dashboard", "--storage", str(path), "--port", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return proc, proc.stdout.readline().split()[1]
+
+
+def measure(path: Path) -> dict:
+    """The API from a client, on a server started just before (cold)."""
+    proc, url = _serve(path)
     try:
-        url = proc.stdout.readline().split()[1]
         api = url + "api/studies/big"
+        page = api + "/figures?nested=1&limit=100"  # what the study page asks
         out: dict = {}
-        status, body, _, s = get(url + "api/studies")
-        out["studies_s"] = round(s, 3)
-        status, body, etag, s1 = get(api + "/trials?limit=50")
+        status, body, etag, s, cpu = timed(proc, page)
         assert status == 200, body[:300]
-        status, fig_body, fig_etag, s2 = get(api + "/figures")
-        assert status == 200, fig_body[:300]
-        out["first_paint_s"] = round(s1 + s2, 3)
-        out["table_page_s"], out["figures_cold_s"] = round(s1, 3), round(s2, 3)
-        out["table_page_kb"], out["figures_kb"] = len(body) // 1024, len(fig_body) // 1024
-        out["figures_warm_s"] = round(get(api + "/figures")[3], 3)
-        status, body, _, s = get(api + "/figures", fig_etag)
-        out["poll_status"], out["poll_bytes"], out["poll_s"] = status, len(body), round(s, 4)
-        status, body, _, s = get(api + "/trials/1234")
-        out["trial_s"] = round(s, 3)
+        answer = json.loads(body)
+        out["first_answer_s"], out["first_answer_cpu_s"] = round(s, 3), round(cpu, 2)
+        out["first_answer_kb"] = len(body) // 1024
+        out["pending_in_first"] = answer["all"]["pending"]
+        status, body, etag, s, cpu = timed(proc, page)
+        out["same_version_s"], out["same_version_cpu_s"] = round(s, 3), round(cpu, 2)
+        status, body, _, s, cpu = timed(proc, page, etag)
+        out["poll_status"], out["poll_bytes"] = status, len(body)
+        out["poll_s"], out["poll_cpu_s"] = round(s, 4), round(cpu, 3)
+        status, body, _, s, cpu = timed(proc, api + "/trials?limit=100&sort=value&desc=1")
+        out["table_sorted_page_s"], out["table_sorted_page_cpu_s"] = round(s, 3), round(cpu, 2)
+        out["table_sorted_page_kb"] = len(body) // 1024
+        status, body, _, s, cpu = timed(proc, api + "/trials/1234")
+        assert status == 200, body[:300]
+        out["trial_view_s"], out["trial_view_cpu_s"] = round(s, 3), round(cpu, 2)
+        status, body, _, s, cpu = timed(proc, url + "api/studies")
+        out["studies_s"], out["studies_cpu_s"] = round(s, 3), round(cpu, 2)
         return out
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def browser_paint(path: Path) -> dict:
+    """In headless Chromium (tests/browser.py), on a fresh server: seconds from opening
+    the study page to its header, table and first chart drawn, and to every chart drawn."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+    from browser import Browser
+
+    proc, url = _serve(path)
+    try:
+        with Browser(timeout=600) as b:
+            b.call("Emulation.setDeviceMetricsOverride", session=True, width=1400,
+                   height=1800, deviceScaleFactor=1, mobile=False)
+            start, cpu = time.perf_counter(), server_cpu(proc)
+            b.goto(url + "study/big")
+            b.wait_for("document.querySelectorAll('#trials tbody tr').length > 0 && "
+                       "document.getElementById('summary').textContent && "
+                       "document.querySelector('#fig-best_so_far .main-svg')")
+            first, first_cpu = time.perf_counter() - start, server_cpu(proc) - cpu
+            b.wait_for("['importances', 'contour', 'slices', 'parallel', 'learning_curves']"
+                       ".every(k => document.querySelector('#fig-' + k + ' .main-svg'))")
+            every = time.perf_counter() - start
+            return {"browser_first_paint_s": round(first, 3),
+                    "browser_first_paint_server_cpu_s": round(first_cpu, 2),
+                    "browser_every_chart_s": round(every, 3)}
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -106,7 +163,8 @@ def main() -> None:
         start = time.perf_counter()
         build(path, args.trials)
         print(f"built {path} in {time.perf_counter() - start:.1f} s", file=sys.stderr)
-    result = {"trials": args.trials, **measure(path),
+    result = {"trials": args.trials, **measure(path), **browser_paint(path),
+              "load_average": round(os.getloadavg()[0], 1),
               "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}"}
     print(json.dumps(result))
     if args.write:

@@ -38,18 +38,25 @@ def create_app(storage_path: str) -> Any:
         return json_response(data.encode({"error": message}), status)
 
     async def call(request: Request, fn: Any, *args: Any) -> Response:
-        """Run ``fn`` (returning ``(etag, json text)`` or a JSON-able object) off the
-        event loop; 304 when the client's ``If-None-Match`` is the answer's etag."""
+        """Run ``fn`` off the event loop. It returns a JSON-able object, or ``(etag,
+        body)`` with ``body()`` making the JSON text: 304 and no body is made when the
+        client's ``If-None-Match`` is the etag."""
+        sent = request.headers.get("if-none-match", "").strip('W/ "')
+
+        def run() -> tuple[str | None, str | None]:
+            answer = fn(*args)
+            if not isinstance(answer, tuple):
+                return None, data.encode(answer)
+            etag, body = answer
+            return etag, (None if sent == etag else body())
+
         try:
-            answer = await run_in_threadpool(fn, *args)
+            etag, text = await run_in_threadpool(run)
         except StorageError as exc:
             return error(str(exc), 404)
         except (OptionError, HPOError) as exc:
             return error(str(exc), 400)
-        if not isinstance(answer, tuple):
-            return json_response(data.encode(answer))
-        etag, text = answer
-        if request.headers.get("if-none-match", "").strip('W/ "') == etag:
+        if text is None:
             return Response(status_code=304, headers={"ETag": f'"{etag}"',
                                                       "Cache-Control": "no-cache"})
         return json_response(text, etag=etag)
@@ -69,17 +76,17 @@ def create_app(storage_path: str) -> Any:
         return await call(request, data.trial_answer, storage_path,
                           request.path_params["name"], request.path_params["number"])
 
-    async def api_figures(request: Request) -> Response:
+    async def api_figures(request: Request) -> Response:  # the study page's one request
         q = request.query_params
         name = request.path_params["name"]
 
         def answer() -> tuple[str, str]:
             query = table_query(request)
-            etag, text = data.page_answer(storage_path, name, query, q.get("x"), q.get("y"),
+            etag, body = data.page_answer(storage_path, name, query, q.get("x"), q.get("y"),
                                           q.get("have"))
             if q.get("nested"):  # the pages: the figures as they are kept, no re-encoding
-                return etag, text
-            return etag, data.encode(data.expand(json.loads(text)))
+                return etag, body
+            return etag, lambda: data.encode(data.expand(json.loads(body())))
         return await call(request, answer)
 
     async def api_compare(request: Request) -> Response:

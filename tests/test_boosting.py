@@ -374,3 +374,31 @@ def test_boosting_declares_where_pruners_start_judging_and_other_backends_do_not
     sklearn = get_registry().get("backend", "sklearn")(seed=0)
     assert sklearn.resource_grace is None
     assert pruner_grace(sklearn, 500, pruners["asha"]) == {}
+
+
+def test_a_boosting_study_prunes_from_a_ninth_of_the_rounds_and_other_backends_as_before():
+    """What hpo-run builds: --pruner asha-promote (or asha, hyperband) with a booster judges
+    from round 55 of 500, median warms up 55 rounds; a given option wins; the sklearn MLP's
+    pruners keep their own defaults (asha-promote's 1 and 10 epochs)."""
+    from hpo_framework.jobs.job import JobConfig, prepare
+
+    def pruner(backend, dataset, name, **options):
+        config = JobConfig(strategy="random", backend=backend, dataset=dataset, n_trials=2,
+                           storage=":memory:", pruner=name, pruner_options=options,
+                           final_test=False, new_study=True, seed=0)
+        study = prepare(config).study
+        try:
+            return study.pruner.config
+        finally:
+            study.close()
+
+    for name in ("asha-promote", "asha", "hyperband"):
+        config = pruner("lightgbm", "breast_cancer", name)
+        assert (config["min_resource"], config["max_resource"]) == (55, 500), name
+    assert pruner("xgboost", "breast_cancer", "median")["n_warmup_steps"] == 55
+    assert pruner("xgboost", "breast_cancer", "asha-promote", min_resource=9)[
+        "min_resource"] == 9
+    assert pruner("xgboost", "breast_cancer", "asha", max_resource=90)["min_resource"] == 10
+    mlp = pruner("sklearn", "digits", "asha-promote")
+    assert (mlp["min_resource"], mlp["max_resource"]) == (1, 10)
+    assert pruner("sklearn", "digits", "median")["n_warmup_steps"] == 0

@@ -188,3 +188,30 @@ def test_html_and_text_tables_show_the_best_and_the_last_and_say_how_to_see_all(
     assert "trials shown" not in every and "--rows 0" not in every
     assert len([line for line in every.splitlines()
                 if line.startswith("│") and line.split()[1].isdigit()]) == 30
+
+
+def test_the_html_report_of_a_large_study_draws_in_a_browser(tmp_path):
+    """Plotly accepts the sampled, binned and merged specs: every figure is drawn, the
+    contour over a categorical parameter is a heatmap on a category axis, and 120 learning
+    curves make a legend of 7 entries."""
+    from pathlib import Path
+
+    from browser import CHROMIUM, Browser
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing")
+    page = html_mod.study_html(_view(120, curves=True), tmp_path / "big.html")
+    with Browser() as b:
+        b.goto(page.as_uri())
+        count = b.evaluate("document.querySelectorAll('figure.figure').length")
+        assert count >= 6
+        assert b.wait_for("[...document.querySelectorAll('figure.figure > div')].filter("
+                          "d => d._fullLayout && d.querySelector('.main-svg')).length"
+                          ) == count
+        contour = "document.querySelector('figure[data-kind=contour] .js-plotly-plot')"
+        assert b.evaluate(f"{contour}._fullData[0].type") == "heatmap"
+        assert b.evaluate(f"{contour}._fullLayout.yaxis.type") == "category" or \
+            b.evaluate(f"{contour}._fullLayout.xaxis.type") == "category"
+        legend = b.evaluate("document.querySelectorAll("
+                            "'figure[data-kind=learning_curves] .legend .traces').length")
+        assert legend == interactive.NAMED_CURVES + 2

@@ -151,6 +151,8 @@ class Snapshot:
         self.alive = alive
         self.version = f"{len(view.trials)}-{_tag(fp)}"
         self.loaded_at = time.monotonic()
+        #: seconds it took to read the study's trials
+        self.load_s = 0.0
         self.lock = threading.RLock()
         self._rows: list[dict[str, Any]] | None = None
         self._by_number: dict[int, Any] | None = None
@@ -171,6 +173,13 @@ class Snapshot:
             self.made = dict(previous.made)
             if previous._imp_done.is_set():
                 self._previous_importances = previous._importances
+
+    def fresh_enough(self) -> bool:
+        """A study that takes long to read (100,000 trials: seconds) is read again at most
+        every COST_FACTOR times that while it keeps changing: until then its polls get
+        this version (header, table and figures of one moment, a few seconds old)."""
+        return self.load_s > SLOW_S and time.monotonic() - self.loaded_at < \
+            COST_FACTOR * self.load_s
 
     @property
     def state(self) -> str:
@@ -549,10 +558,12 @@ def snapshot(path: str, name: str, storage: Any = None) -> Snapshot:
             known = _cache.get(key)
             if known is not None:
                 _cache.move_to_end(key)
-        if known is not None and known.fingerprint == fp:
-            known.alive = alive
+        if known is not None and (known.fingerprint == fp or known.fresh_enough()):
+            known.alive = alive  # unchanged, or a big study read a moment ago: as it was
             return known
+        start = time.perf_counter()
         snap = Snapshot(path, name, fp, load_study(storage, name), alive, known)
+        snap.load_s = time.perf_counter() - start
         with _cache_lock:
             _cache[key] = snap
             _cache.move_to_end(key)

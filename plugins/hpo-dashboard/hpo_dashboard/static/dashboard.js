@@ -192,13 +192,20 @@ function studyPage() {
     }
     setupList(document.getElementById("setup"), data.setup);
   }
-  function renderFigures(all) {
+  // the headline chart (best so far, or the front and its hypervolume) is drawn with the
+  // header and the table, in one go; the others follow, one per frame, so a big study's
+  // page shows its first chart without waiting for every chart
+  const HEADLINE = ["pareto", "hypervolume", "best_so_far"];
+  const frame = () => new Promise(resolve => requestAnimationFrame(() => setTimeout(resolve, 0)));
+  async function renderFigures(all, headlineOnly) {
     const contour = all.figures.contour;
     if (contour && !cx.options.length) {
       for (const s of [cx, cy]) s.replaceChildren(...contour.choices.map(n => el("option", {value: n}, n)));
       cx.value = contour.pair[0]; cy.value = contour.pair[1];
     }
     for (const kind of FIGURES) {
+      if (headlineOnly !== HEADLINE.includes(kind)) continue;
+      if (!headlineOnly) await frame();
       const note = document.getElementById("note-" + kind);
       if (note) {
         note.textContent = all.pending.includes(kind) ? "computing..." :
@@ -221,7 +228,11 @@ function studyPage() {
         data = answer.body.page;
         renderHeader();
         renderTable();
-        if (answer.body.all) { renderFigures(answer.body.all); figuresTag = answer.body.figures_tag; }
+        if (answer.body.all) {
+          renderFigures(answer.body.all, true);  // the same moment as the header and table
+          figuresTag = answer.body.figures_tag;
+          await renderFigures(answer.body.all, false);
+        }
       }
     } finally {
       busy = false;

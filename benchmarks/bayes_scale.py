@@ -202,8 +202,162 @@ def part_quality(args: argparse.Namespace, log: Any) -> list[dict[str, Any]]:
     return rows
 
 
+def asha_history(n: int, seed: int = 0) -> tuple[Any, list[Any], dict[int, float]]:
+    """An epoch-curve study under an ASHA-like pruner: ``n`` trials on a 3-D space,
+    10-step curves (loss = level(x) + 1 / sqrt(step) + noise), stopped at step 1, 3 or 9
+    unless in the best half of the values seen at that step. Returns (space, trials, the
+    final loss each pruned trial would have reached)."""
+    import numpy as np
+
+    from hpo_framework import Space, Trial
+    from hpo_framework.contracts.trial import TrialState
+
+    space = Space.from_dict({f"x{i}": {"type": "float", "low": 0.0, "high": 1.0}
+                             for i in range(3)})
+    rs = np.random.RandomState(seed)
+    seen: dict[int, list[float]] = {r: [] for r in (1, 3, 9)}
+    trials, truth = [], {}
+    for number in range(n):
+        x = rs.uniform(size=3)
+        level = float(((x - 0.3) ** 2).sum())
+        curve = [(s, level + 1.0 / s ** 0.5 + 0.01 * float(rs.standard_normal()))
+                 for s in range(1, 11)]
+        stop = None
+        for rung in seen:
+            value = curve[rung - 1][1]
+            seen[rung].append(value)
+            if value > float(np.median(seen[rung])) and len(seen[rung]) > 2:
+                stop = rung
+                break
+        params = space.decode(x.tolist())
+        if stop is None:
+            trials.append(Trial(number=number, params=params, state=TrialState.COMPLETE,
+                                value=curve[-1][1], loss=curve[-1][1], curve=curve))
+        else:
+            trials.append(Trial(number=number, params=params, state=TrialState.PRUNED,
+                                curve=curve[:stop]))
+            truth[number] = curve[-1][1]
+    return space, trials, truth
+
+
+def part_curve(args: argparse.Namespace, log: Any) -> list[dict[str, Any]]:
+    """CPU ms of the curve model's fit for one proposal (a fresh model: no kept fit),
+    the rule before the bound (600 values, then offset for all) and the bounded one."""
+    from hpo_bayes.curve import CurveModel, offset
+    from hpo_bayes.strategy import BayesStrategy
+
+    space, trials, truth = asha_history(max(args.curve_sizes))
+    rows = []
+    for n in args.curve_sizes:
+        strategy = BayesStrategy(space, 0)
+        strategy.tell(trials[:n])
+        history = strategy._history
+        numbers = sorted(history.told)
+        complete = [k for k in numbers if history.told[k][1] is not None]
+        values = sum(len(history.curves.get(k, {})) for k in numbers)
+        for label, make in (("before (600 values, then offset)",
+                             lambda: CurveModel(max_rows=600, sample=False)),
+                            ("bounded (200 values, sampled)", CurveModel)):
+            times = []
+            for _ in range(args.repeats):
+                model = make()
+                started = time.process_time()
+                got = model.predict(history, numbers, complete, strategy._features,
+                                    strategy._rng)
+                times.append(time.process_time() - started)
+            # what the model is told for each pruned trial (offset where the GP has
+            # none) against the final loss it would have reached
+            errors = []
+            for k in history.pruned:
+                told = got[k] if k in got else offset(history, k, complete)
+                if told is not None:
+                    errors.append(abs(told - truth[k]))
+            rows.append({"n": n, "method": label, "ms": 1000 * statistics.median(times),
+                         "error": statistics.median(errors) if errors else None,
+                         "values": values, "fitted": model.fitted_rows if got else 0,
+                         "complete": len(complete), "predicted": len(got),
+                         "pruned": len(history.pruned)})
+            log(rows[-1])
+    return rows
+
+
+def child(argv: list[str]) -> None:
+    """Run ``hpo-run argv`` in this process with ``bayes``'s parts timed (CPU seconds
+    and calls): prints one JSON line. ``--old-curve`` first: the curve rule before the
+    bound."""
+    import tempfile
+    from collections import defaultdict
+
+    import hpo_bayes.curve as curve
+    import hpo_bayes.optim_mixed as optim
+    import hpo_bayes.strategy as strategy
+
+    if argv[:1] == ["--old-curve"]:
+        argv = argv[1:]
+        strategy.CurveModel = lambda: curve.CurveModel(max_rows=600, sample=False)
+    total: dict[str, float] = defaultdict(float)
+    calls: dict[str, int] = defaultdict(int)
+
+    def timed(owner: Any, name: str, label: str) -> None:
+        inner = getattr(owner, name)
+
+        def wrapper(*a: Any, **k: Any) -> Any:
+            started = time.process_time()
+            try:
+                return inner(*a, **k)
+            finally:
+                total[label] += time.process_time() - started
+                calls[label] += 1
+
+        setattr(owner, name, wrapper)
+
+    timed(strategy.BayesStrategy, "ask", "ask")
+    timed(curve.CurveModel, "predict", "curve model")
+    timed(strategy.gp_model, "fit", "main GP fit")
+    timed(optim, "candidates", "candidates (snapped)")
+    timed(strategy, "maximize", "acquisition search")
+    from hpo_framework.cli import main as hpo_run
+
+    sys.argv = ["hpo-run", *argv]
+    wall, cpu = time.perf_counter(), time.process_time()
+    with tempfile.TemporaryDirectory() as tmp:
+        os.chdir(tmp)
+        try:
+            hpo_run()
+        except SystemExit:
+            pass
+    print("PARTS " + json.dumps({"wall_s": time.perf_counter() - wall,
+                                 "cpu_s": time.process_time() - cpu,
+                                 **{k: [total[k], calls[k]] for k in total}}), flush=True)
+
+
+ASHA = ["--strategy", "bayes", "--trials", "50", "--no-final-test", "--seed", "0"]
+
+
+def part_asha(args: argparse.Namespace, log: Any) -> list[dict[str, Any]]:
+    """The docs' 50-trial ``bayes`` + ``asha`` on digits (sklearn), with the curve rule
+    before the bound, with the bounded one, and without a pruner: where the strategy's
+    CPU goes (trials run in the executor's processes: not counted)."""
+    import subprocess
+
+    rows = []
+    for label, extra in (("asha, curve rule before the bound", ["--old-curve"]),
+                         ("asha, bounded curve model", []),
+                         ("no pruner", None)):
+        argv = ([] if not extra else extra) + ASHA + ([] if extra is None
+                                                      else ["--pruner", "asha"])
+        done = subprocess.run([sys.executable, __file__, "--child", *argv],
+                              capture_output=True, text=True, check=False)
+        line = next((x for x in done.stdout.splitlines() if x.startswith("PARTS ")), None)
+        if line is None:
+            raise SystemExit(f"child failed: {done.stderr[-2000:]}")
+        rows.append({"run": label, **json.loads(line[6:])})
+        log(rows[-1])
+    return rows
+
+
 def report(args: argparse.Namespace, cost: list, same: list, quality: list,
-           started: str) -> str:
+           started: str, curve: list | None = None, asha: list | None = None) -> str:
     lines = ["# bayes at large budgets: the GP fitted on at most `max_history` trials", "",
              f"Written by `benchmarks/bayes_scale.py` ({' '.join(sys.argv[1:]) or 'defaults'}),"
              f" {started} - {time.strftime('%H:%M UTC', time.gmtime())}, "
@@ -245,19 +399,56 @@ def report(args: argparse.Namespace, cost: list, same: list, quality: list,
         for problem in dict.fromkeys(r["problem"] for r in quality):
             for method in dict.fromkeys(r["method"] for r in quality):
                 got = [r for r in quality if r["problem"] == problem and r["method"] == method]
+                if not got:
+                    continue
                 lines.append(
                     f"| {problem} | {method} | {statistics.median(r['best'] for r in got):.4g}"
                     f" | {', '.join(format(r['best'], '.4g') for r in got)} | "
                     f"{statistics.median(r['best_at_bound'] for r in got):.4g} | "
                     f"{statistics.median(r['cpu_s'] for r in got):.1f} |")
         lines.append("")
+    if asha:
+        parts = ["ask", "curve model", "main GP fit", "acquisition search",
+                 "candidates (snapped)"]
+        lines += ["## The docs' 50-trial `bayes` + `asha` (sklearn on digits)", "",
+                  f"`hpo-run {' '.join(ASHA)} [--pruner asha]`, in-process CPU seconds of "
+                  "`bayes`'s parts (total, calls) and of the driver; wall seconds measure the "
+                  "machine's load and the trials (which run in the executor's processes).",
+                  "", "| run | " + " | ".join(parts) + " | driver CPU s | wall s |",
+                  "|---|" + "---|" * (len(parts) + 2)]
+        for r in asha:
+            cells = [f"{r[p][0]:.2f} ({r[p][1]})" if p in r else "-" for p in parts]
+            lines.append(f"| {r['run']} | " + " | ".join(cells)
+                         + f" | {r['cpu_s']:.2f} | {r['wall_s']:.0f} |")
+        lines.append("")
+    if curve:
+        lines += ["## The learning-curve model (`pruned=curve`) on a long pruned study", "",
+                  "An epoch-curve study (`asha_history`: 10-step curves, stopped at step 1, 3 "
+                  "or 9 unless in the best half); CPU ms of one curve-model fit (a "
+                  f"fresh model, median of {args.repeats}), values it was fitted on (0: "
+                  "none, offset for every pruned trial), pruned trials it predicted, and the "
+                  "median absolute error of what the model is told for the pruned trials "
+                  "(the GP's prediction, else offset) against the final loss each would "
+                  "have reached.", "",
+                  "| trials | finished / pruned | values reported | method | ms | values "
+                  "fitted | predicted by the GP | error |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for r in curve:
+            lines.append(f"| {r['n']} | {r['complete']} / {r['pruned']} | {r['values']:,} | "
+                         f"{r['method']} | {r['ms']:.0f} | {r['fitted']} | {r['predicted']} | "
+                         + (f"{r['error']:.4f} |" if r["error"] is not None else "- |"))
+        lines.append("")
     return "\n".join(lines)
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--child"]:
+        child(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--parts", nargs="+", default=["cost", "same", "quality"],
-                        choices=("cost", "same", "quality"))
+                        choices=("cost", "same", "quality", "curve", "asha"))
+    parser.add_argument("--curve-sizes", nargs="+", type=int, default=[50, 100, 200, 400])
     parser.add_argument("--sizes", nargs="+", type=int, default=[100, 300, 1000, 3000])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--unbounded-max", type=int, default=1000)
@@ -273,6 +464,8 @@ def main() -> None:
     parser.add_argument("--out", default=str(RESULTS / "bayes-scale.md"))
     parser.add_argument("--runs", default=str(RESULTS / "bayes-scale-runs.jsonl"))
     parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--report-only", action="store_true",
+                        help="write the report from the latest run stored in --runs")
     args = parser.parse_args()
     started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
 
@@ -282,10 +475,23 @@ def main() -> None:
             with open(args.runs, "a") as fh:
                 fh.write(json.dumps({"started": started, **row}) + "\n")
 
-    cost = part_cost(args, log) if "cost" in args.parts else []
-    same = part_same(args, log) if "same" in args.parts else []
-    quality = part_quality(args, log) if "quality" in args.parts else []
-    text = report(args, cost, same, quality, started)
+    if args.report_only:  # the rows of the latest run in --runs (one cut short too)
+        with open(args.runs) as fh:
+            stored = [json.loads(line) for line in fh if line.strip()]
+        started = stored[-1]["started"]
+        stored = [r for r in stored if r["started"] == started]
+        cost = [r for r in stored if "ms" in r and "problem" in r]
+        same = [r for r in stored if "identical" in r]
+        quality = [r for r in stored if "best" in r]
+        curve = [r for r in stored if "values" in r]
+        asha = [r for r in stored if "run" in r]
+    else:
+        cost = part_cost(args, log) if "cost" in args.parts else []
+        same = part_same(args, log) if "same" in args.parts else []
+        quality = part_quality(args, log) if "quality" in args.parts else []
+        curve = part_curve(args, log) if "curve" in args.parts else []
+        asha = part_asha(args, log) if "asha" in args.parts else []
+    text = report(args, cost, same, quality, started, curve, asha)
     print(text)
     if not args.no_write:
         Path(args.out).write_text(text + "\n")

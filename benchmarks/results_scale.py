@@ -73,8 +73,9 @@ def build(n: int) -> tuple[Path, float | None]:
     """The cached study of ``n`` trials (built when missing): its path, build seconds."""
     CACHE.mkdir(parents=True, exist_ok=True)
     path = CACHE / f"scale-{n}.db"
+    took_file = path.with_suffix(".build-cpu-s")
     if path.is_file():
-        return path, None
+        return path, float(took_file.read_text()) if took_file.is_file() else None
     sys.path.insert(0, str(ROOT))
     from hpo_framework.api import optimize
 
@@ -86,6 +87,7 @@ def build(n: int) -> tuple[Path, float | None]:
              seed=0)
     took = time.process_time() - start
     partial.rename(path)
+    took_file.write_text(f"{took:.2f}")
     return path, took
 
 
@@ -309,10 +311,24 @@ def main() -> None:
         "",
         "Build (CPU s, `optimize` with the random strategy on SQLite; cached under "
         f"`{CACHE}` for later runs): " + ", ".join(
-            f"{n:,}: " + ("cached" if t is None else f"{t:.1f}") for n, t in builds.items())
+            f"{n:,}: " + ("built before, time not kept" if t is None else f"{t:.1f}")
+            for n, t in builds.items())
         + ".",
     ]
     if rev:
+        ratios = []
+        for n in sizes:
+            old = results.get((f"baseline {rev}", n))
+            if old is None:
+                continue
+            new = ours[n]
+            ratios.append(
+                f"- {n:,} trials, CPU seconds baseline / this tree: text report "
+                f"{old['text']['cpu_s'] / new['text']['cpu_s']:.1f}x, HTML report "
+                f"{old['html']['cpu_s'] / new['html']['cpu_s']:.1f}x, dashboard first figures "
+                f"{old['dashboard']['cpu_s'] / new['dashboard']['cpu_s']:.1f}x, every figure "
+                f"{old['dashboard']['all_cpu_s'] / new['dashboard']['all_cpu_s']:.1f}x")
+        lines += ["", "How much less CPU this tree takes than the baseline:", "", *ratios]
         lines += ["", f"The baseline is the `hpo_framework` package of `{rev}` (before the "
                       "results-at-scale changes; exported with `git archive`, first on "
                       "PYTHONPATH): the same stored studies, the same commands, in the same "

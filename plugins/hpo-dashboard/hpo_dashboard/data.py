@@ -153,6 +153,10 @@ class Snapshot:
         self.loaded_at = time.monotonic()
         #: seconds it took to read the study's trials
         self.load_s = 0.0
+        self._unfinished: bool | None = None
+        self._best: tuple[Any] | None = None
+        self._numbers: list[int] = []
+        self._row_of: dict[int, dict[str, Any]] = {}
         self.lock = threading.RLock()
         self._rows: list[dict[str, Any]] | None = None
         self._by_number: dict[int, Any] | None = None
@@ -183,7 +187,12 @@ class Snapshot:
 
     @property
     def state(self) -> str:
-        return state(self.view, self.alive)
+        if self.alive:
+            return "running"
+        if self._unfinished is None:  # once per version: every poll asks
+            self._unfinished = any(not t.state.finished for t in self.view.trials)
+        return "empty" if not self.view.trials else "stopped" if self._unfinished \
+            else "finished"
 
     @property
     def full_version(self) -> str:
@@ -198,17 +207,19 @@ class Snapshot:
                 rows = trial_rows(view)
                 by_number = {t.number: t for t in view.trials}
                 several = view.multi_objective or view.constrained
-                for row in rows:
+                for row in rows:  # the trial's own objects: read only, never copied
                     t = by_number[row["number"]]
-                    row["params"] = dict(t.params)
+                    row["params"] = t.params
                     row["value"] = t.value
                     row["datetime_start"] = t.datetime_start
                     row["datetime_complete"] = t.datetime_complete
-                    row["intermediate"] = list(t.intermediate)
+                    row["intermediate"] = t.intermediate
                     if several:
                         row["values"] = t.values
                         row["constraints"] = t.constraints
                 self._rows, self._by_number = rows, by_number
+                self._numbers = sorted(by_number)
+                self._row_of = {row["number"]: row for row in rows}
             return self._rows
 
     def columns(self) -> list[str]:
@@ -370,17 +381,20 @@ class Snapshot:
             numbers = sorted(self._by_number)
             have = f"trials {numbers[0]} to {numbers[-1]}" if numbers else "no trial yet"
             raise OptionError(f"study '{self.name}' has no trial {number} ({have})")
-        return trial_detail(self.view, t, self.rows(), self._by_number)
+        with self.lock:
+            if self._best is None:
+                self._best = (self.view.best_trial,)
+        return trial_detail(self.view, t, self._row_of[number], self._numbers, self._best[0])
 
 
-def trial_detail(view: Any, t: Any, rows: Sequence[Mapping[str, Any]],
-                 by_number: Mapping[int, Any]) -> dict[str, Any]:
-    """Everything about one trial: what its row says, and its curve, metrics, error,
-    user attributes (``proposed_by``, ``proposal_s``, ...), times and neighbours."""
-    row = next(r for r in rows if r["number"] == t.number)
-    numbers = sorted(by_number)
-    i = numbers.index(t.number)
-    best = view.best_trial
+def trial_detail(view: Any, t: Any, row: Mapping[str, Any], numbers: Sequence[int],
+                 best: Any = None) -> dict[str, Any]:
+    """Everything about one trial: what its table row says (``row``), and its curve,
+    metrics, error, user attributes (``proposed_by``, ``proposal_s``, ...), times and
+    neighbours among the study's trial ``numbers`` (sorted)."""
+    import bisect
+
+    i = bisect.bisect_left(numbers, t.number)
     out: dict[str, Any] = {
         "study": view.name, "number": t.number, "state": t.state.value,
         "metric": view.metric, "direction": view.direction, "value": t.value,
@@ -521,6 +535,8 @@ def parse_table_query(params: Mapping[str, str]) -> dict[str, Any]:
 _cache: OrderedDict[tuple[str, str], Snapshot] = OrderedDict()
 _cache_lock = threading.Lock()
 _loading: dict[tuple[str, str], threading.Lock] = {}
+#: per study: its last row of the studies page, and the (fingerprint, alive) it is of
+_study_rows: dict[tuple[str, str], tuple[tuple, dict[str, Any]]] = {}
 #: per study: the files' signature and the fingerprint read under it
 _fingerprints: dict[tuple[str, str], tuple[tuple | None, tuple]] = {}
 
@@ -532,11 +548,8 @@ def _load(storage: Any, name: str) -> tuple[Any, bool]:
     return view, storage.driver_alive(record.study_id)
 
 
-def snapshot(path: str, name: str, storage: Any = None) -> Snapshot:
-    """The study's current version: from memory when its fingerprint did not change."""
-    if storage is None:
-        with _storage(path) as opened:
-            return snapshot(path, name, opened)
+def _current(storage: Any, path: str, name: str) -> tuple[tuple, bool]:
+    """The study's fingerprint and whether a live driver runs it, read cheaply."""
     record = storage.get_study(name)
     if record is None:
         load_study(storage, name)  # the one-line error with its did-you-mean
@@ -550,7 +563,16 @@ def snapshot(path: str, name: str, storage: Any = None) -> Snapshot:
         fp = fingerprint(storage, record.study_id)
         with _cache_lock:
             _fingerprints[key] = (signature, fp)
-    alive = storage.driver_alive(record.study_id)
+    return fp, storage.driver_alive(record.study_id)
+
+
+def snapshot(path: str, name: str, storage: Any = None) -> Snapshot:
+    """The study's current version: from memory when its fingerprint did not change."""
+    if storage is None:
+        with _storage(path) as opened:
+            return snapshot(path, name, opened)
+    fp, alive = _current(storage, path, name)
+    key = (path, name)
     with _cache_lock:
         lock = _loading.setdefault(key, threading.Lock())
     with lock:  # one load per new version, however many requests ask at once
@@ -594,10 +616,23 @@ def study_row(view: Any, alive: bool = False) -> dict[str, Any]:
 def studies_answer(path: str) -> tuple[str, str]:
     """``GET /api/studies``: ``(etag, json)`` of every study in the file, in the order
     they were created."""
+    rows = []
     with _storage(path) as storage:
-        snaps = [snapshot(path, r.name, storage) for r in storage.list_studies()]
-    etag = _tag(path, [s.full_version for s in snaps])
-    return etag, lambda: encode({"storage": path, "studies": [s.study_row() for s in snaps]})
+        for record in storage.list_studies():
+            key = (path, record.name)
+            fp, alive = _current(storage, path, record.name)
+            with _cache_lock:
+                known = _study_rows.get(key)
+            if known is None or known[0] != (fp, alive):
+                # a row is small: kept for every study, so a file of many studies polls
+                # without reading any of them again while they do not change
+                snap = snapshot(path, record.name, storage)
+                known = ((snap.fingerprint, snap.alive), snap.study_row())
+                with _cache_lock:
+                    _study_rows[key] = known
+            rows.append(known)
+    etag = _tag(path, [key for key, _ in rows])
+    return etag, lambda: encode({"storage": path, "studies": [row for _, row in rows]})
 
 
 def studies(path: str) -> dict[str, Any]:

@@ -310,14 +310,20 @@ def parallel_figure(study: Any) -> Any:
     maximize = view.direction == "maximize"
     order = sorted(trials, key=lambda t: t.value if maximize else -t.value)  # best drawn last
     conditional = set()
+    lines, colors = [], []  # one collection: 10,000 lines draw in a second, not in ten
     for t in order:
         ys = [axis_position(d, t.params.get(d.name)) for d in dims]
         conditional |= {d.name for d, y in zip(dims, ys, strict=True) if y == INACTIVE}
         ys.append((t.value - vmin) / span)
-        is_best = best is not None and t.number == best.number
-        ax.plot(xs, ys, color="red" if is_best else cmap(norm(t.value)),
-                lw=2.6 if is_best else 1.1, alpha=1.0 if is_best else 0.7,
-                zorder=5 if is_best else 2, label="best trial" if is_best else None)
+        if best is not None and t.number == best.number:
+            ax.plot(xs, ys, color="red", lw=2.6, alpha=1.0, zorder=5, label="best trial")
+        else:
+            lines.append(list(zip(xs, ys, strict=True)))
+            colors.append(cmap(norm(t.value)))
+    from matplotlib.collections import LineCollection
+
+    ax.add_collection(LineCollection(lines, colors=colors, linewidths=1.1,
+                                     alpha=0.7 if len(lines) <= 500 else 0.35, zorder=2))
     box = {"facecolor": "white", "alpha": 0.8, "lw": 0, "pad": 1}
     for x, dim in enumerate(dims):
         ax.axvline(x, color="0.3", lw=0.8)
@@ -575,7 +581,7 @@ def learning_curves_figure(study: Any) -> Any:
     ax.set_title(f"{view.name}: learning curves ({pruned} pruned: dotted, x where stopped)")
     ax.set_xlabel("step (epoch)")
     ax.set_ylabel(view.metric)
-    if best is not None:
+    if best_curve is not None:  # the best trial may have reported no steps
         ax.legend(loc="best")
     return fig
 

@@ -416,7 +416,7 @@ def goal_table(runs: list[dict], backends: list[str], datasets: list[str],
                 continue
             medians = {m: statistics.median([r["best_val"] for r in rs if r["method"] == m])
                        for m in {r["method"] for r in rs}}
-            peer_names = [m for m in medians if m in PEERS or m.startswith(TUNER)]
+            peer_names = sorted(m for m in medians if m in PEERS or m.startswith(TUNER))
             if not peer_names:
                 continue
             best_peer = min(peer_names, key=medians.get)

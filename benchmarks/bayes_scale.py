@@ -189,7 +189,7 @@ def part_same(args: argparse.Namespace, log: Any) -> list[dict[str, Any]]:
 
 def part_quality(args: argparse.Namespace, log: Any) -> list[dict[str, Any]]:
     rows = []
-    for problem in ("mixed3", "rosen10", "ackley-5"):
+    for problem in args.quality_problems:
         for seed in range(args.seeds):
             for label, options in ((f"max_history={args.quality_bound}",
                                     {"max_history": args.quality_bound}),
@@ -461,6 +461,8 @@ def main() -> None:
     parser.add_argument("--quality-trials", type=int, default=200)
     parser.add_argument("--quality-bound", type=int, default=60)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--quality-problems", nargs="+",
+                        default=["mixed3", "rosen10", "ackley-5"])
     parser.add_argument("--out", default=str(RESULTS / "bayes-scale.md"))
     parser.add_argument("--runs", default=str(RESULTS / "bayes-scale-runs.jsonl"))
     parser.add_argument("--no-write", action="store_true")

@@ -197,6 +197,27 @@ CHECKS: dict[str, list[tuple[str, list[str]]]] = {
     "docs/from-optuna.md": [
         ("python", [r"^\{'x': (1\.9[5-9]|2\.0[0-4])\d*\}$"]),  # within 0.05 of 2
     ],
+    "docs/metrics-and-data.md": [  # "The metric's name in the study is what you wrote"
+        ("hpo-run --backend sklearn --dataset diabetes --metric my_metrics.py:smape",
+         [r"^best trial \d+: validation my_metrics.py:smape [\d.]+$"]),
+        ("hpo-run --backend sklearn --dataset iris --metric my_metrics.py:confident_hits",
+         [r"^best trial \d+: validation my_metrics.py:confident_hits 0\.\d+$"]),
+        ("PYTHONPATH=. hpo-run --dataset iris --metric my_metrics:confident_hits",
+         [r"^best trial \d+: validation my_metrics:confident_hits 0\.\d+$"]),
+        ("hpo-run --backend sklearn --dataset iris -D test_size=0 --evaluator kfold",
+         [r"^best trial \d+: validation accuracy"]),
+    ],
+    "docs/multi-objective.md": [
+        ("python", [r"^\d+ \[0\.\d+, \d+(\.0)?\] \{'units': \d+, 'alpha': "]),  # the front
+        # the best with <= 5,000 parameters: 75 * units + 10 <= 5000, units <= 66
+        ("python", [r"^0\.\d+ \{'units': ([1-9]|[1-5]\d|6[0-6]), 'alpha': "]),
+        ("hpo-run --backend keras --dataset digits --space mlp-space.yaml --strategy bayes "
+         "     --trials 40 --seed 0 --metric accuracy,n_params",
+         [r"┃ accuracy ┃.*┃ n_params ┃.*feasible", r"^best trial \d+: validation accuracy"]),
+        ("hpo-run --backend keras --dataset digits --space mlp-space.yaml --strategy bayes "
+         "     --trials 40 --seed 0 --metric accuracy,latency_ms",
+         [r"Pareto front", r"accuracy \(max\)", r"latency_ms \(min\)"]),
+    ],
     "docs/reports.md": [
         ("hpo-run --strategy grid,bayes,genetic --backend keras --trials 12",
          [r"^winner: compare-keras-digits-(grid|bayes|genetic) \(\w+\), best validation "
@@ -209,7 +230,14 @@ CHECKS: dict[str, list[tuple[str, list[str]]]] = {
     ],
 }
 
-SUBSTITUTE: dict[str, dict[str, str]] = {}
+SUBSTITUTE: dict[str, dict[str, str]] = {
+    # the `report` synopsis's placeholders: studies the page's first commands made
+    "docs/reports.md": {
+        "--study NAME": "--study compare-keras-digits-bayes",
+        "--study a,b,c": "--study compare-keras-digits-grid,compare-keras-digits-bayes,"
+                         "compare-keras-digits-genetic",
+    },
+}
 
 
 @dataclass
@@ -316,7 +344,8 @@ def steps(page: str) -> tuple[list[Step], list[tuple[int, str, str]]]:
                     skipped.append((b.line, s, r))
                 else:
                     todo.append(Step("shell", s, b.line))
-            elif s and todo and todo[-1].kind == "shell" and todo[-1].line == b.line:
+            elif s and not s.startswith("#") and todo and todo[-1].kind == "shell" \
+                    and todo[-1].line == b.line:
                 todo[-1].expect.append(s)
     return todo, skipped
 
@@ -473,7 +502,7 @@ def test_page_examples_run_as_written(page, tmp_path):
 def test_not_run_entries_are_still_there():
     """Every NOT_RUN entry names a block or command still on its page (no stale skip), every
     block that is neither run nor listed is flagged, and every listed page exists."""
-    assert set(NOT_RUN) <= set(PAGES) and set(CHECKS) <= set(PAGES)
+    assert set(NOT_RUN) | set(CHECKS) | set(SUBSTITUTE) <= set(PAGES)
     problems = []
     for page in PAGES:
         _, skipped = steps(page)
@@ -487,4 +516,7 @@ def test_not_run_entries_are_still_there():
                 problems.append(f"{page}: NOT_RUN entry {key!r} matches nothing on the page")
             elif reason not in used:
                 problems.append(f"{page}: NOT_RUN entry {key!r} is never used")
+        text = (ROOT / page).read_text()
+        problems += [f"{page}: SUBSTITUTE {old!r} is not on the page"
+                     for old in SUBSTITUTE.get(page, {}) if old not in text]
     assert not problems, "\n".join(problems)

@@ -331,7 +331,8 @@ def main() -> None:
         lines += ["", "How much less CPU this tree takes than the baseline:", "", *ratios]
         lines += ["", f"The baseline is the `hpo_framework` package of `{rev}` (before the "
                       "results-at-scale changes; exported with `git archive`, first on "
-                      "PYTHONPATH): the same stored studies, the same commands, in the same "
+                      "PYTHONPATH; the plugins, the dashboard included, are this tree's in both): "
+                      "the same stored studies, the same commands, in the same "
                       f"run, up to {args.baseline_max:,} trials."]
     Path(args.out).write_text("\n".join(lines) + "\n")
     print(f"wrote {args.out}")

@@ -159,8 +159,8 @@ ROWS = "document.querySelectorAll('#trials tbody tr').length"
 DONE = "document.querySelectorAll('#trials tbody td.state-COMPLETE').length"
 
 
-@pytest.fixture
-def browser():
+@pytest.fixture(scope="module")
+def browser():  # one Chromium for the module: each test opens its own pages
     from browser import CHROMIUM, Browser
 
     if not Path(CHROMIUM).exists():

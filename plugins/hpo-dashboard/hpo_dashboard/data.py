@@ -460,9 +460,13 @@ def curve_spec(view: Any, t: Any, best: Any = None) -> dict[str, Any] | None:
                              "name": f"{key} of the best trial {best.number}",
                              "line": {"dash": "dash", "color": "#999"}})
     end = " (pruned here)" if t.state.value == "PRUNED" else ""
+    steps = [x for xs, _ in mine.values() for x in xs if isinstance(x, int | float)]
+    xaxis: dict[str, Any] = {"title": {"text": "step"}}
+    if steps and all(float(x).is_integer() for x in steps) and max(steps) - min(steps) <= 20:
+        xaxis["dtick"] = 1  # whole steps: no tick between two of them
     return {"data": data, "layout": {
         "title": {"text": f"trial {t.number}: intermediate values{end}"},
-        "xaxis": {"title": {"text": "step"}}, "yaxis": {"title": {"text": view.metric}},
+        "xaxis": xaxis, "yaxis": {"title": {"text": view.metric}},
         "margin": {"l": 60, "r": 20, "t": 50, "b": 50}, "height": 360, "template": None,
         "hovermode": "closest"}}
 

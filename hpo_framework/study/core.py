@@ -130,6 +130,12 @@ class Study:
         #: finished state is final); ``self.trials`` is indexed up to ``_indexed``
         self._open: dict[int, Trial] = {}
         self._indexed = 0
+        #: the finished trials and the COMPLETE ones, in the order they were seen to finish
+        #: (``_unsorted``: not number order any more), and the best so far (one objective)
+        self._finished: list[Trial] = []
+        self._complete: list[Trial] = []
+        self._unsorted = False
+        self._best: Trial | None = None
         strategy.restore(_as_told(self.trials))
 
     def _fail_killer(self, trial: Trial) -> None:
@@ -273,29 +279,60 @@ class Study:
 
     @property
     def finished_trials(self) -> list[Trial]:
-        return [t for t in self.trials if t.state.finished]
+        """The COMPLETE, FAILED and PRUNED trials, in number order (a copy of the kept
+        list: no scan of the study)."""
+        self._sync()
+        return list(self._finished)
 
     @property
     def n_finished(self) -> int:
         """How many trials are COMPLETE, FAILED or PRUNED, without scanning them all."""
-        return len(self.trials) - len(self._open_trials())
-
-    def _open_trials(self) -> list[Trial]:
-        """The trials not finished, in number order. Trials are only ever appended to
-        ``self.trials`` and a finished state is final, so the index takes the new tail and
-        drops what finished: the work is that of the open trials, not of the study."""
-        if self._indexed < len(self.trials):
-            for t in self.trials[self._indexed:]:
-                if not t.state.finished:
-                    self._open[t.number] = t
-            self._indexed = len(self.trials)
-        for number in [n for n, t in self._open.items() if t.state.finished]:
-            del self._open[number]
-        return list(self._open.values())
+        self._sync()
+        return len(self._finished)
 
     @property
     def complete_trials(self) -> list[Trial]:
-        return [t for t in self.trials if t.state is TrialState.COMPLETE]
+        """The COMPLETE trials, in number order (a copy of the kept list)."""
+        self._sync()
+        return list(self._complete)
+
+    def _open_trials(self) -> list[Trial]:
+        """The trials not finished, in number order."""
+        return list(self._sync().values())
+
+    def _sync(self) -> dict[int, Trial]:
+        """Bring the index of open trials, the finished and COMPLETE lists and the best
+        trial up to date; returns the open trials by number. Trials are only ever appended
+        to ``self.trials`` and a finished state is final, so this takes the new tail and
+        moves on what finished since: the work is that of the open trials, not of the
+        study."""
+        if self._indexed < len(self.trials):
+            for t in self.trials[self._indexed:]:
+                if t.state.finished:
+                    self._ended(t)
+                else:
+                    self._open[t.number] = t
+            self._indexed = len(self.trials)
+        ended = [n for n, t in self._open.items() if t.state.finished]
+        for number in ended:
+            self._ended(self._open.pop(number))
+        if self._unsorted:  # trials ran at once and ended out of order: nearly sorted
+            self._finished.sort(key=_number)
+            self._complete.sort(key=_number)
+            self._unsorted = False
+        return self._open
+
+    def _ended(self, trial: Trial) -> None:
+        if self._finished and self._finished[-1].number > trial.number:
+            self._unsorted = True
+        self._finished.append(trial)
+        if trial.state is not TrialState.COMPLETE:
+            return
+        self._complete.append(trial)
+        if trial.loss is not None and trial.feasible:
+            best = self._best
+            if best is None or (trial.loss, trial.number) < (best.loss, best.number):
+                self._best = trial
 
     @property
     def multi_objective(self) -> bool:
@@ -306,7 +343,8 @@ class Study:
         """The COMPLETE (and feasible) trial of the lowest loss; a study with several
         objectives has no one best: it refuses in one line (see :attr:`best_trials`)."""
         self._one_objective("best_trial")
-        return best_of(self.trials)
+        self._sync()
+        return self._best
 
     @property
     def best_params(self) -> dict[str, Any] | None:
@@ -381,12 +419,12 @@ class Study:
     @property
     def waiting(self) -> list[Trial]:
         """Trials queued to run (re-queued after a driver stopped), in number order."""
-        return [t for t in self._open_trials() if t.state is TrialState.WAITING]
+        return [t for t in self._sync().values() if t.state is TrialState.WAITING]
 
     @property
     def paused(self) -> list[Trial]:
         """Trials a pausing pruner stopped with a checkpoint, in number order."""
-        return [t for t in self._open_trials() if t.state is TrialState.PAUSED]
+        return [t for t in self._sync().values() if t.state is TrialState.PAUSED]
 
     @property
     def exhausted(self) -> bool:
@@ -499,8 +537,9 @@ class Study:
         self._check_open("resume trials")
         number = trial if isinstance(trial, int) else trial.number
         with self._lock:
-            found = next((t for t in self.trials if t.number == number), None)
+            found = self._sync().get(number)  # a paused trial is open
             if found is None or found.state is not TrialState.PAUSED:
+                found = found or next((t for t in self.trials if t.number == number), None)
                 state = "missing" if found is None else found.state.value
                 raise HPOError(f"trial {number} of study '{self.name}' is {state}, not PAUSED: "
                                "only a paused trial is resumed")
@@ -725,6 +764,10 @@ def _joined(earlier: list[Any], later: list[Any]) -> list[Any]:
     first = min(steps)
     return [*(r for r in earlier if not (isinstance(r, dict) and isinstance(r.get("step"), int)
                                          and r["step"] >= first)), *later]
+
+
+def _number(trial: Trial) -> int:
+    return trial.number
 
 
 def best_of(trials: Sequence[Trial]) -> Trial | None:

@@ -69,8 +69,11 @@ class _Loop:
                             cb(study, trial)
                     study.stop_reason = self._why_stopped(out_of_time)
                     break
-                done = executor.wait(self.pending, timeout=self._next_deadline(started,
-                                                                                out_of_time))
+                if all(f.done() for f in self.pending):  # the serial executor's: no wait
+                    done = set(self.pending)
+                else:
+                    done = executor.wait(self.pending,
+                                         timeout=self._next_deadline(started, out_of_time))
                 for future in sorted(done, key=lambda f: self.pending[f].trial.number):
                     running = self.pending.pop(future)
                     outcome = self._outcome(future)

@@ -106,7 +106,10 @@ def now() -> str:
 def _json_default(obj: Any) -> Any:
     item = getattr(obj, "item", None)
     if callable(item):
-        return item()
+        try:
+            return item()
+        except (TypeError, ValueError):  # an array of several numbers: its list
+            pass
     tolist = getattr(obj, "tolist", None)
     if callable(tolist):
         return tolist()
@@ -124,8 +127,19 @@ def _clean(obj: Any) -> Any:
     return obj
 
 
+_plain_json = json.JSONEncoder(allow_nan=False).encode
+
+
 def dumps(obj: Any) -> str:
-    return json.dumps(_clean(json.loads(json.dumps(obj, default=_json_default))))
+    """JSON of ``obj``: numpy scalars and arrays as numbers and lists, NaN and inf as
+    strings, anything else JSON cannot hold as its text. Plain JSON-able data (finite
+    numbers, text, lists, dicts with text keys: nearly every row) takes one pass."""
+    if not obj and type(obj) in (dict, list):  # the empty metrics, attrs and curve
+        return "{}" if type(obj) is dict else "[]"
+    try:
+        return _plain_json(obj)
+    except (TypeError, ValueError):  # numpy, NaN/inf, other objects: the careful path
+        return json.dumps(_clean(json.loads(json.dumps(obj, default=_json_default))))
 
 
 @dataclass
@@ -212,6 +226,15 @@ class Storage:
     """One SQLite file (or ``:memory:``). Only the driver holding a study's lease writes
     its trials; ``readonly=True`` opens an existing file for reading and never writes
     (reports, the dashboard), even on a read-only filesystem."""
+
+    def __new__(cls, path: str | Path = "hpo.db", *, readonly: bool = False) -> Storage:
+        # ":memory:" is kept in plain Python objects (the same interface, no SQL): a
+        # study that no other process can open pays no database on its hot path
+        if cls is Storage and str(path) == ":memory:" and not readonly:
+            from .memory import MemoryStorage
+
+            return super().__new__(MemoryStorage)
+        return super().__new__(cls)
 
     def __init__(self, path: str | Path = "hpo.db", *, readonly: bool = False) -> None:
         self.path = str(path)
@@ -633,16 +656,8 @@ class Storage:
 
     @staticmethod
     def _row(trial: Trial) -> tuple:
-        value = trial.value
-        if value is not None and not math.isfinite(value):
-            value = None
-        return (
-            trial.state.value, dumps(trial.params), value, dumps(trial.metrics),
-            dumps(trial.intermediate), trial.error, trial.datetime_start,
-            trial.datetime_complete, trial.duration, trial.attempts, dumps(trial.user_attrs),
-            None if trial.values is None else dumps(trial.values),
-            None if trial.constraints is None else dumps(trial.constraints),
-        )
+        """The trial's cells as the trials table holds them (from ``state`` on)."""
+        return _encoded(_cells(trial))
 
     def load_trials(self, study_id: int,
                     direction: str | Sequence[str] | None = None) -> list[Trial]:
@@ -657,7 +672,13 @@ class Storage:
             "study_id = ? ORDER BY number",
             (study_id,),
         ).fetchall()
-        directions = self._directions(study_id, direction)
+        return self._trials_of(study_id, rows, self._directions(study_id, direction),
+                               bool(vectors))
+
+    def _trials_of(self, study_id: int, rows: Sequence[Sequence[Any]], directions: list[str],
+                   vectors: bool) -> list[Trial]:
+        """Trials from rows of (number, the table's cells from ``state`` on); a damaged
+        row is one StorageError line."""
         trials = []
         for r in rows:
             try:
@@ -707,6 +728,34 @@ class Storage:
         if isinstance(stored, list) and stored and stored[0] == given:
             return [str(d) for d in stored]
         return [given]
+
+
+def _cells(trial: Trial) -> tuple:
+    """A trial's cells from ``state`` on, unencoded: params, metrics, intermediate, user
+    attrs, values and constraints as copies of the trial's (later changes to the trial do
+    not reach them), the value None when it is not finite (a REAL column holds no NaN)."""
+    value = trial.value
+    if value is not None:
+        value = float(value)
+        if not math.isfinite(value):
+            value = None
+    return (
+        trial.state.value, dict(trial.params), value, dict(trial.metrics),
+        list(trial.intermediate), trial.error, trial.datetime_start, trial.datetime_complete,
+        trial.duration, trial.attempts, dict(trial.user_attrs),
+        None if trial.values is None else list(trial.values),
+        None if trial.constraints is None else list(trial.constraints),
+    )
+
+
+def _encoded(cells: tuple) -> tuple:
+    """:func:`_cells` as the table stores them: the containers as JSON text."""
+    (state, params, value, metrics, intermediate, error, start, complete, duration, attempts,
+     user_attrs, values, constraints) = cells
+    return (state, dumps(params), value, dumps(metrics), dumps(intermediate), error, start,
+            complete, duration, attempts, dumps(user_attrs),
+            None if values is None else dumps(values),
+            None if constraints is None else dumps(constraints))
 
 
 def _numbers(cell: Any, what: str) -> list[float] | None:

@@ -173,3 +173,17 @@ def test_the_keras_backend_speaks_the_notebooks_layer_names_only(digits):
                            f"{instead} instead"):
             backend.build({"learning_rate": 0.01, name: 5}, digits)
     assert set(backend.default_space(digits)) <= backend.parameters()
+
+
+def test_compile_cache_off_on_the_command_line_turns_the_cache_off():
+    """`-B compile_cache=off` reads as YAML's false: taken, and meaning off, not refused."""
+    from hpo_keras import KerasBackend
+    from hpo_keras.runtime import compile_cache_dir
+
+    from hpo_framework.options import parse_pairs
+
+    for text in ("off", "false", "none"):
+        opts = parse_pairs([f"compile_cache={text}"], "backend option")
+        backend = KerasBackend(trainer="fit", **opts)  # fit: this process's JAX is untouched
+        assert compile_cache_dir(backend.config["compile_cache"]) is None, text
+    assert compile_cache_dir("/some/dir") == "/some/dir"

@@ -39,12 +39,12 @@ for name, params in configs.items():
         scores, steps = fit_and_score(b, params, d, *split)
         out[f"{name}/{tr}/{pad}"] = {"accuracy": scores["accuracy"], "steps": steps}
 
-# unpadded (Keras's stateless_call): the same shapes with another learning rate reuse the
-# backend's program; other widths compile anew
+# unpadded (Keras's stateless_call): the same shapes with another learning rate and SGD
+# momentum reuse the backend's program; other widths compile anew
 b = KerasBackend(trainer="compiled", seed=0, epochs=2, pad=False)
 fit_and_score(b, configs["sgd"], d, *split)
 n0 = b.epoch_programs.compiles
-fit_and_score(b, {**configs["sgd"], "learning_rate": 0.02}, d, *split)
+fit_and_score(b, {**configs["sgd"], "learning_rate": 0.02, "momentum": 0.5}, d, *split)
 n1 = b.epoch_programs.compiles
 fit_and_score(b, {**configs["sgd"], "num_dense_nodes": 9}, d, *split)
 out["compiles"] = [n0, n1, b.epoch_programs.compiles]
@@ -57,6 +57,13 @@ n0 = p.padded.counts["compiles"]  # the backend owns its padded program
 for params in ({**configs["sgd"], "num_dense_nodes": 9, "learning_rate": 0.02},
                {**configs["adam"], "num_dense_layers": 1, "num_dense_nodes": 12}):
     fit_and_score(p, params, d, *split)
+# the SGD momentum is data, as the learning rate is: trials that differ only in it (0, which
+# Keras's SGD runs without velocities, included) reuse the program and train as model.fit
+out["momentum"] = {}
+for m in (0.0, 0.5):
+    fit_m = KerasBackend(trainer="fit", keras_backend="jax", seed=0, epochs=2)
+    out["momentum"][str(m)] = [[s["val_loss"] for s in fit_and_score(
+        bk, {**configs["sgd"], "momentum": m}, d, *split)[1]] for bk in (p, fit_m)]
 out["padded_compiles"] = p.padded.counts["compiles"] - n0
 
 # pruning: the report callback raises at epoch 2, training stops there and it propagates
@@ -182,6 +189,16 @@ def test_a_compile_is_shared_by_later_trials_of_the_same_shapes(child):
     assert same_shapes == before and other_width == before + 1
     # padded: one program serves every width up to 16 and depth up to the deepest seen
     assert child["padded_compiles"] == 0
+
+
+def test_trials_differing_only_in_momentum_share_the_program_and_train_as_fit(child):
+    # (the compile counts above include them: momentum 0.5 unpadded, 0 and 0.5 padded)
+    curves = child["momentum"]
+    for compiled, fit in curves.values():
+        assert len(compiled) == len(fit) == 2
+        for a, b in zip(compiled, fit, strict=True):
+            assert abs(a - b) < 1e-5, curves
+    assert curves["0.0"][0] != curves["0.5"][0]  # each trial's own momentum took effect
 
 
 def test_trial_pruned_from_report_stops_training_and_propagates(child):

@@ -76,7 +76,8 @@ class KerasBackend(Backend):
                           help="compiled: each epoch one XLA program (Keras on JAX, stateless "
                                "API), compiles shared by same shapes; fit: Keras's model.fit "
                                "(default: compiled, or fit when TensorFlow is asked for)"),
-        "compile_cache": Option(None, str,
+        # (str, bool): -B compile_cache=off reads as YAML's false, which means off too
+        "compile_cache": Option(None, (str, bool),
                                 help="trainer=compiled: JAX's persistent compilation cache "
                                      "directory, 'off' for none (default: "
                                      "~/.cache/hpo-framework/jax)"),

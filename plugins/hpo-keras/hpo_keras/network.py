@@ -142,3 +142,50 @@ def weights_of(keras: Any, model: Any) -> tuple[list[Any], list[Any]]:
     variables' values."""
     return (variable_values(keras, model.trainable_variables),
             variable_values(keras, model.non_trainable_variables))
+
+
+#: the optimizer variable that holds a compiled program's SGD momentum (see momentum_sgd)
+MOMENTUM_VARIABLE = "momentum_value"
+_MOMENTUM_SGD: Any = None
+
+
+def momentum_sgd(keras: Any, learning_rate: float = 0.01, momentum: float = 0.9,
+                 nesterov: bool = False) -> Any:
+    """Keras's SGD with its momentum held in an optimizer variable (``momentum_value``), as
+    Keras holds the learning rate: a program traced once takes each trial's momentum as
+    data, where Keras's own SGD bakes its float momentum into the program (a new XLA
+    compile of seconds for every momentum a search proposes). The update is Keras's
+    ``SGD.update_step`` with that variable for the constant; the velocities always exist,
+    and momentum 0 computes exactly what Keras's plain SGD does (``w - lr * g``: a zero
+    velocity term adds nothing). Only the compiled programs use it; a trial's own model
+    keeps Keras's SGD (saved and loaded as any Keras model)."""
+    global _MOMENTUM_SGD
+    if _MOMENTUM_SGD is None:
+        ops = keras.ops
+
+        class MomentumSGD(keras.optimizers.SGD):
+            def build(self, variables: Any) -> None:
+                if self.built:
+                    return
+                momentum, self.momentum = self.momentum, 1.0  # Keras: velocities if != 0
+                super().build(variables)
+                self.momentum = momentum
+                self.momentum_value = self.add_variable(
+                    shape=(), initializer=keras.initializers.Constant(momentum),
+                    name=MOMENTUM_VARIABLE)
+
+            def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
+                learning_rate = ops.cast(learning_rate, variable.dtype)
+                gradient = ops.cast(gradient, variable.dtype)
+                m = self.momentums[self._get_variable_index(variable)]
+                momentum = ops.cast(self.momentum_value, variable.dtype)
+                self.assign(m, ops.subtract(ops.multiply(m, momentum),
+                                            ops.multiply(gradient, learning_rate)))
+                if self.nesterov:
+                    self.assign_add(variable, ops.subtract(ops.multiply(m, momentum),
+                                                           ops.multiply(gradient, learning_rate)))
+                else:
+                    self.assign_add(variable, m)
+
+        _MOMENTUM_SGD = MomentumSGD
+    return _MOMENTUM_SGD(learning_rate, momentum=float(momentum), nesterov=bool(nesterov))

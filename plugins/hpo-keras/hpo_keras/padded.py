@@ -4,7 +4,8 @@ Members are padded to a common depth and width and masked so that every member c
 exactly what it would alone (zero weights in padded units get zero gradients, skipped
 layers pass their input on, each member's optimizer update is Keras's own
 ``stateless_apply`` for its kind): ``jax.vmap`` over the members, ``lax.fori_loop`` over
-the batches. The vectorized executor trains a batch of trials with it; the backend trains
+the batches. A member's learning rate and SGD momentum are data in its optimizer state,
+not constants of the program, so trials that differ only in them share one compile. The vectorized executor trains a batch of trials with it; the backend trains
 one trial at a time with it (a batch of one), so trials of other widths and depths reuse
 one compile. Each :class:`PaddedMLP` owns its programs and the data it put on the device.
 """
@@ -19,7 +20,14 @@ from typing import Any
 
 from hpo_framework.errors import TrialPaused
 
-from .network import layer_units, rescaled, restore_best, values_from_output
+from .network import (
+    MOMENTUM_VARIABLE,
+    layer_units,
+    momentum_sgd,
+    rescaled,
+    restore_best,
+    values_from_output,
+)
 
 CACHE_SIZE = 8
 KINDS = ("sgd", "adam", "rmsprop")
@@ -57,6 +65,7 @@ class _Spec:
     units: list[int]
     kind: str
     lr: float
+    momentum: float = 0.0  # sgd's (the other kinds ignore it)
 
 
 class PaddedMLP:
@@ -111,8 +120,8 @@ class PaddedMLP:
             return None
         if float(s["dropout"]) > 0 or str(s["optimizer"]).lower() not in KINDS:
             return None
-        return (str(s["activation"]), float(s["momentum"]), bool(s["nesterov"]),
-                int(s["epochs"]), int(s["batch_size"]), req.dataset.task,
+        # the learning rate and the momentum are each member's data, not the program's
+        return (str(s["activation"]), bool(s["nesterov"]), int(s["epochs"]), int(s["batch_size"]), req.dataset.task,
                 req.validation is not None and req.report is not None)
 
     @staticmethod
@@ -140,10 +149,10 @@ class PaddedMLP:
                     for v, value in zip(model.trainable_variables, resume["weights"],
                                         strict=True):
                         v.assign(value)
-                kind = str(self._settings(req)["optimizer"]).lower()
-                units = self._units(req)
-                members.append((req, model, _Spec(units, kind, float(
-                    self._settings(req)["learning_rate"]))))
+                own = self._settings(req)
+                members.append((req, model, _Spec(
+                    self._units(req), str(own["optimizer"]).lower(),
+                    float(own["learning_rate"]), float(own["momentum"]))))
             except Exception as exc:
                 req.answer(error=exc)
         if not members:
@@ -251,8 +260,7 @@ class PaddedMLP:
     def _program(self, keras: Any, n_slots: int, x_shape: tuple, n_out: int, task: str,
                  s: dict[str, Any], validate: bool, verbose: bool) -> Any:
         key = (n_slots, self.depth, self.width, self.kinds, x_shape, n_out, task,
-               str(s["activation"]), float(s["momentum"]), bool(s["nesterov"]),
-               int(s["batch_size"]))
+               str(s["activation"]), bool(s["nesterov"]), int(s["batch_size"]))
         program = self.programs.get(key)
         if program is None:
             self.counts["compiles"] += 1
@@ -264,8 +272,7 @@ class PaddedMLP:
                     f"{s['batch_size']} (smaller and same-size trials reuse it)\n")
             program = BatchProgram(keras, n_slots, self.depth, self.width, x_shape[1], n_out,
                                    self.kinds, task, str(s["activation"]),
-                                   float(s["momentum"]), bool(s["nesterov"]), x_shape[0],
-                                   int(s["batch_size"]))
+                                   bool(s["nesterov"]), x_shape[0], int(s["batch_size"]))
             self.programs[key] = program
             while len(self.programs) > CACHE_SIZE:
                 self.programs.popitem(last=False)
@@ -338,7 +345,7 @@ class BatchProgram:
 
     def __init__(self, keras: Any, n_slots: int, depth: int, width: int, d_in: int,
                  n_out: int, kinds: tuple[str, ...], task: str, activation: str,
-                 momentum: float, nesterov: bool, n_rows: int, batch_size: int) -> None:
+                 nesterov: bool, n_rows: int, batch_size: int) -> None:
         import jax
         import jax.numpy as jnp
         import numpy as np
@@ -359,14 +366,17 @@ class BatchProgram:
                  for i, shape in enumerate(self.shapes)]
         self.optimizers = []
         for kind in kinds:
-            opt = {"sgd": lambda: keras.optimizers.SGD(0.01, momentum=momentum,
-                                                       nesterov=nesterov),
+            # sgd: its momentum in a variable, each member's own (one compile for all)
+            opt = {"sgd": lambda: momentum_sgd(keras, 0.01, 0.9, nesterov),
                    "adam": lambda: keras.optimizers.Adam(0.01),
                    "rmsprop": lambda: keras.optimizers.RMSprop(0.01)}[kind]()
             opt.build(proto)
             self.optimizers.append(opt)
         self.lr_index = [next(i for i, v in enumerate(o.variables) if v.name == "learning_rate")
                          for o in self.optimizers]
+        self.momentum_index = [next((i for i, v in enumerate(o.variables)
+                                     if v.name == MOMENTUM_VARIABLE), None)
+                               for o in self.optimizers]
         self.opt_init = [[np.asarray(v.value) for v in o.variables] for o in self.optimizers]
 
         def logits(params: Any, masks: Any, layers_on: Any, x: Any) -> Any:
@@ -459,7 +469,7 @@ class BatchProgram:
 
     def initial_state(self, members: list[tuple[Any, _Spec]], n_slots: int) -> Any:
         """Each member's Keras-initialized weights, zero-padded; its masks and optimizer
-        state (learning rate included). Empty slots copy member 0 and never update."""
+        state (learning rate and momentum included). Empty slots copy member 0 and never update."""
         np, jnp = self.np, self.jnp
         rows = members + [members[0]] * (n_slots - len(members))
         params = [np.zeros((n_slots, *shape), np.float32) for shape in self.shapes]
@@ -482,6 +492,9 @@ class BatchProgram:
             kinds[i] = self.kinds.index(spec.kind)
             for k, index in enumerate(self.lr_index):
                 opt_states[k][index][i] = spec.lr
+            for k, index in enumerate(self.momentum_index):
+                if index is not None:
+                    opt_states[k][index][i] = spec.momentum
         tree = ([jnp.asarray(p) for p in params],
                 [[jnp.asarray(v) for v in o] for o in opt_states],
                 jnp.asarray(kinds), jnp.asarray(masks), jnp.asarray(layers_on))
@@ -557,6 +570,8 @@ class BatchProgram:
         index = member_index(len(self.shapes), len(spec.units))
         k = self.kinds.index(spec.kind)
         for v, name, p in self._slot_vars(spec.kind):
+            if p is None and name not in checkpoint["scalars"]:
+                continue  # a checkpoint from before the momentum was a variable: the spec's
             if p is None:
                 value = checkpoint["scalars"][name]
             elif index[p] is None:

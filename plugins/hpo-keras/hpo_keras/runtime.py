@@ -74,9 +74,14 @@ def default_trainer(engine: str | None) -> str:
 _CACHE: dict[str, Any] = {"dir": None, "applied": None}
 
 
-def compile_cache_dir(setting: str | None) -> str | None:
+def compile_cache_dir(setting: str | bool | None) -> str | None:
     """Where JAX keeps compiled programs between processes: the option, else
-    $JAX_COMPILATION_CACHE_DIR (JAX's own), else ~/.cache/hpo-framework/jax; None if off."""
+    $JAX_COMPILATION_CACHE_DIR (JAX's own), else ~/.cache/hpo-framework/jax; None if off
+    (``off``, or ``False``: what ``-B compile_cache=off`` reads as; ``True``: the default)."""
+    if setting is False:
+        return None
+    if setting is True:
+        setting = None
     if setting is not None:
         return None if setting.lower() in ("off", "none", "false", "0", "") else setting
     if os.environ.get("JAX_COMPILATION_CACHE_DIR"):
@@ -85,7 +90,7 @@ def compile_cache_dir(setting: str | None) -> str | None:
     return os.path.join(base, "hpo-framework", "jax")
 
 
-def use_compile_cache(setting: str | None) -> None:
+def use_compile_cache(setting: str | bool | None) -> None:
     """Turn JAX's persistent compilation cache on (or off) for this process, before its
     first compile: a later process of the same shapes loads each program instead of
     compiling it again (seconds each on a small CPU)."""

@@ -9,7 +9,9 @@ seed, the order ``trainer=fit`` feeds too) and the short last batch are those of
 
 Programs are cached by the model's structure and the data's shapes, in the backend's
 :class:`EpochPrograms`: a later trial with the same shapes (another learning rate, say)
-reuses the compile. The cache keeps the last ``CACHE_SIZE`` programs, so memory stays
+reuses the compile, and so does one with another SGD momentum: the program takes it as
+data (:func:`network.momentum_sgd`), not as the constant Keras's SGD would bake in. The
+cache keeps the last ``CACHE_SIZE`` programs, so memory stays
 bounded over a long study.
 """
 
@@ -30,6 +32,7 @@ from hpo_framework.contracts.dataset import Dataset
 from .network import (
     checkpoint_of,
     load_checkpoint,
+    momentum_sgd,
     rescaled,
     restore_best,
     values_from_output,
@@ -49,7 +52,8 @@ def _strip_names(obj: Any) -> Any:
 def structure_key(model: Any) -> str:
     """What a compiled program depends on: the layers' configs (names aside), the variables'
     shapes, the loss and the optimizer's constants. The learning rate is not in it: Keras
-    keeps a float learning rate in a variable, which the program takes as data."""
+    keeps a float learning rate in a variable, which the program takes as data; nor is a
+    (nonzero) SGD momentum, which the program takes as data too (:func:`data_momentum`)."""
     opt = model.optimizer
     with _without_tensorflow():
         text = _config_text(model, opt)
@@ -86,6 +90,8 @@ def _config_text(model: Any, opt: Any) -> str:
         if not isinstance(opt.learning_rate, float | int) and hasattr(opt, "_learning_rate") \
                 and type(opt._learning_rate).__name__.endswith("Variable"):
             opt_config.pop("learning_rate", None)
+        if data_momentum(opt):
+            opt_config.pop("momentum", None)
         parts = {
             "model": _strip_names(model.get_config()),
             "class": type(model).__qualname__,
@@ -96,6 +102,15 @@ def _config_text(model: Any, opt: Any) -> str:
         return json.dumps(parts, sort_keys=True, default=repr)
     except Exception:  # a model without a config: its program is its own
         return f"id:{id(model)}"
+
+
+def data_momentum(optimizer: Any) -> bool:
+    """Whether a program takes this optimizer's momentum as data: Keras's own SGD (not a
+    subclass, whose update may differ) with a nonzero momentum (momentum 0 has no
+    velocities: other shapes, a program of its own)."""
+    import keras
+
+    return type(optimizer) is keras.optimizers.SGD and float(optimizer.momentum) != 0.0
 
 
 def _describe(model: Any) -> str:
@@ -119,6 +134,13 @@ class EpochProgram:
         self.model, self.batch_size = model, batch_size
         self.n_full, self.rest = divmod(n_rows, batch_size)
         optimizer = model.optimizer
+        # Keras's SGD reads its momentum as a Python constant: the program updates with a
+        # twin that reads it from a variable, passed in with each epoch
+        twin = None
+        if data_momentum(optimizer):
+            twin = momentum_sgd(keras, 0.01, float(optimizer.momentum), bool(optimizer.nesterov))
+            twin.build(model.trainable_variables)
+        self.data_momentum = twin is not None
         kwargs = {"training": True} if getattr(model, "_call_has_training_arg", True) else {}
 
         def loss_and_updates(tv: Any, ntv: Any, mv: Any, xb: Any, yb: Any) -> Any:
@@ -134,20 +156,24 @@ class EpochProgram:
 
         grad_fn = jax.value_and_grad(loss_and_updates, has_aux=True)
 
-        def step(state: Any, xb: Any, yb: Any) -> Any:
+        def step(state: Any, xb: Any, yb: Any, momentum: Any) -> Any:
             tv, ntv, ov, mv = state
             (loss, (ntv, mv)), grads = grad_fn(tv, ntv, mv, xb, yb)
-            tv, ov = optimizer.stateless_apply(ov, grads, tv)
+            if twin is None:
+                tv, ov = optimizer.stateless_apply(ov, grads, tv)
+            else:  # the twin's variables: the optimizer's, then the momentum
+                tv, ov = twin.stateless_apply([*ov, momentum], grads, tv)
+                ov = ov[:-1]
             return (tv, ntv, ov, mv), loss
 
-        def epoch(state: Any, x: Any, y: Any, idx: Any, rest_idx: Any) -> Any:
+        def epoch(state: Any, x: Any, y: Any, idx: Any, rest_idx: Any, momentum: Any) -> Any:
             def body(state: Any, rows: Any) -> Any:
-                return step(state, x[rows], y[rows])
+                return step(state, x[rows], y[rows], momentum)
 
             state, losses = jax.lax.scan(body, state, idx)
             total = losses.sum() * batch_size
             if rest_idx.shape[0]:
-                state, last = step(state, x[rest_idx], y[rest_idx])
+                state, last = step(state, x[rest_idx], y[rest_idx], momentum)
                 total = total + last * rest_idx.shape[0]
             return state, total / n_rows
 
@@ -168,10 +194,12 @@ class EpochProgram:
         cut = self.n_full * self.batch_size
         return perm[:cut].reshape(self.n_full, self.batch_size), perm[cut:]
 
-    def run_epoch(self, state: Any, x: Any, y: Any, rng: Any, n_rows: int
-                  ) -> tuple[Any, float]:
+    def run_epoch(self, state: Any, x: Any, y: Any, rng: Any, n_rows: int,
+                  momentum: float = 0.0) -> tuple[Any, float]:
+        """One epoch; ``momentum``: the trial's SGD momentum (read when the program takes
+        it as data)."""
         idx, rest = self.indices(rng, n_rows)
-        state, loss = self._epoch(state, x, y, idx, rest)
+        state, loss = self._epoch(state, x, y, idx, rest, self._np.float32(momentum))
         return state, float(loss)
 
     def forward(self, state: Any, x: Any) -> Any:
@@ -256,6 +284,7 @@ def compiled_fit(backend: Any, keras: Any, model: Any, x: Any, y: Any, dataset: 
     shuffle = backend.rng("shuffle")
     first = 1 if resume is None else load_checkpoint(keras, model, shuffle, resume) + 1
     state = state_of(model)
+    momentum = float(model.optimizer.momentum) if program.data_momentum else 0.0
     xv = yv = out = None
     if validation is not None and report is not None:
         xv = jnp.asarray(np.asarray(validation[0], dtype=np.float32))
@@ -264,7 +293,7 @@ def compiled_fit(backend: Any, keras: Any, model: Any, x: Any, y: Any, dataset: 
     best = backend.best_epoch(report, validation, resume)  # score=best's
     started = time.perf_counter()
     for epoch in range(first, epochs + 1):
-        state, loss = program.run_epoch(state, xd, yd, shuffle, len(x))
+        state, loss = program.run_epoch(state, xd, yd, shuffle, len(x), momentum)
         if not math.isfinite(loss):
             raise RuntimeError(f"diverged: loss became {loss} at epoch {epoch}")
         if xv is not None:

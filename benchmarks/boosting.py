@@ -471,6 +471,9 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=50)
     ap.add_argument("--json", default=str(ROOT / "benchmarks/results/boosting-runs.json"))
     ap.add_argument("--out", default=str(ROOT / "benchmarks/results/boosting.md"))
+    ap.add_argument("--note", default="",
+                    help="a paragraph the report gives after its header (say what a "
+                         "follow-up run added to an earlier one)")
     ap.add_argument("--report-only", action="store_true",
                     help="write the tables from the runs in --json (several: comma-separated), "
                          "run nothing")
@@ -549,7 +552,7 @@ def write_report(args: argparse.Namespace, methods: list[str], runs: list[dict])
              "comparison). Rounds: boosting rounds trained in "
              "the study, pruned trials up to where they stopped; "
              f"`rounds / {base_name}'s`: over the unpruned `{base_name}` run of the same "
-             "seed.", ""]
+             "seed.", ""] + ([args.note, ""] if args.note else [])
     backends, datasets = args.backends.split(","), args.datasets.split(",")
     if any(m.startswith("auto") for m in methods):
         lines += [

@@ -25,6 +25,8 @@ from .model import StudyView, as_view
 from .stats import best_so_far, finished_in_order, median
 
 MAX_HEATMAP_VALUES = 15
+#: parallel coordinates draw more lines than this as one (fainter) collection
+MANY_LINES = 500
 #: where the parallel coordinates put "inactive" (below the axis' own range 0..1)
 INACTIVE = -0.12
 
@@ -310,20 +312,25 @@ def parallel_figure(study: Any) -> Any:
     maximize = view.direction == "maximize"
     order = sorted(trials, key=lambda t: t.value if maximize else -t.value)  # best drawn last
     conditional = set()
-    lines, colors = [], []  # one collection: 10,000 lines draw in a second, not in ten
+    # above MANY_LINES one collection: 10,000 lines draw in a few seconds, not in ten
+    many = len(order) > MANY_LINES
+    lines, colors = [], []
     for t in order:
         ys = [axis_position(d, t.params.get(d.name)) for d in dims]
         conditional |= {d.name for d, y in zip(dims, ys, strict=True) if y == INACTIVE}
         ys.append((t.value - vmin) / span)
         if best is not None and t.number == best.number:
             ax.plot(xs, ys, color="red", lw=2.6, alpha=1.0, zorder=5, label="best trial")
-        else:
+        elif many:
             lines.append(list(zip(xs, ys, strict=True)))
             colors.append(cmap(norm(t.value)))
-    from matplotlib.collections import LineCollection
+        else:
+            ax.plot(xs, ys, color=cmap(norm(t.value)), lw=1.1, alpha=0.7, zorder=2)
+    if lines:
+        from matplotlib.collections import LineCollection
 
-    ax.add_collection(LineCollection(lines, colors=colors, linewidths=1.1,
-                                     alpha=0.7 if len(lines) <= 500 else 0.35, zorder=2))
+        ax.add_collection(LineCollection(lines, colors=colors, linewidths=1.1, alpha=0.35,
+                                         zorder=2))
     box = {"facecolor": "white", "alpha": 0.8, "lw": 0, "pad": 1}
     for x, dim in enumerate(dims):
         ax.axvline(x, color="0.3", lw=0.8)

@@ -20,8 +20,9 @@ from a clone's root). The page's fenced blocks are taken in document order:
   `Error:` it must fail with exactly that one line on stderr;
 - every `hpo-run` search (not `report`, `--list-plugins`, ...) must end with a
   `stopped: REASON` line (never `stopped: None`) and never say "already complete" (a
-  search that ran nothing is not what any page shows); with `--trials N` and one
-  strategy, its table says `N trials`;
+  search that ran nothing is not what any page shows); with `--trials N` its table says
+  `N trials`; a comparison (`--strategy a,b`, `all`, `--repeats`) prints its `winner:`
+  line instead;
 - CHECKS adds, per command, what the page's text says of its output (regexes);
 - SUBSTITUTE replaces a page's placeholders (`NAME`) with what the page ran before.
 
@@ -410,13 +411,16 @@ def search_checks(cmd: str, out: str) -> list[str]:
     if words[:1] != ["hpo-run"] or NOT_SEARCH & set(words[1:2] + words):
         return []
     problems = []
-    if not re.search(r"^stopped: \w+", out, re.M) or "stopped: None" in out:
-        problems.append("no `stopped: REASON` line (or `stopped: None`)")
     if "already complete" in out:
         problems.append("says 'already complete': it ran nothing")
     strategy = words[words.index("--strategy") + 1] if "--strategy" in words else ""
-    if "--trials" in words and "," not in strategy and strategy != "all" \
-            and "--repeats" not in words:
+    if "," in strategy or strategy == "all" or "--repeats" in words:  # a comparison
+        if not re.search(r"^winner: \S+ \(\w+\), ", out, re.M):
+            problems.append("no `winner: STUDY (STRATEGY), ...` line")
+        return problems
+    if not re.search(r"^stopped: \w+", out, re.M) or "stopped: None" in out:
+        problems.append("no `stopped: REASON` line (or `stopped: None`)")
+    if "--trials" in words:
         n = words[words.index("--trials") + 1]
         if not re.search(rf"study \S+: {n} trials?\b", out):
             problems.append(f"its table does not say `{n} trials`")

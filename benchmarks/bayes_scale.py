@@ -2,7 +2,7 @@
 costs in sample efficiency.
 
 ``bayes`` fits its GP on at most ``max_history`` finished trials (default 300: the best
-half, the latest quarter and a seeded random sample of the rest); ``max_history=0`` is
+tenth, the latest quarter and a seeded random sample of the rest); ``max_history=0`` is
 the unbounded path it had before (every finished trial, a fit cubic in them). Three
 parts, side by side in one run:
 

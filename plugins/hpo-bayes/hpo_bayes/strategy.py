@@ -76,7 +76,7 @@ class BayesStrategy(Strategy):
                            help="random candidates scored per proposal"),
         "max_history": Option(300, int, low=0, nullable=False,
                               help="most finished trials the GP is fitted on (its fit is "
-                                   "cubic in them): past that, the best half, the latest "
+                                   "cubic in them): past that, the best tenth, the latest "
                                    "quarter and a seeded random sample of the rest; 0: "
                                    "every trial (unbounded)"),
         "n_restarts_optimizer": Option(3, int, low=1, nullable=False,
@@ -454,19 +454,22 @@ class BayesStrategy(Strategy):
 def subset(ys: Sequence[float], limit: int, rng: Any) -> list[int] | None:
     """Which of ``len(ys)`` finished trials the GP is fitted on when there are more than
     ``limit`` (``None``: all of them; ``limit`` 0: no bound), in number order: the
-    ``limit // 2`` best losses (ties: the earlier trial), the ``limit // 4`` latest of the
-    rest, and a sample of the others drawn by ``rng`` (a function of the seed and the
-    data, so a resumed study keeps the same points). The best ones are where the
-    acquisition's improvement is decided, the latest where the search is now, and the
-    sample keeps the model's picture of the rest of the space (and its length scales)."""
+    ``limit // 10`` best losses (ties: the earlier trial), the ``limit // 4`` latest of
+    the rest, and a sample of the others drawn by ``rng`` (a function of the seed and the
+    data, so a resumed study keeps the same points). The incumbent and the latest
+    points keep the acquisition where the search is; the sample, most of the subset,
+    keeps the model's picture of the whole function: a subset made mostly of the best
+    points (the best half, measured first) clusters them, the fitted length scales
+    shrink and the search stalls (``benchmarks/bayes_scale.py``)."""
     n = len(ys)
     if not limit or n <= limit:
         return None
     import numpy as np
 
     order = np.argsort(np.asarray(ys, dtype=float), kind="stable")
-    best = order[:limit // 2]
-    rest = np.sort(order[limit // 2:])
+    n_best = limit // 10
+    best = order[:n_best]
+    rest = np.sort(order[n_best:])
     n_recent = limit // 4
     recent, others = rest[len(rest) - n_recent:], rest[:len(rest) - n_recent]
     sample = rng.choice(others, size=limit - len(best) - len(recent), replace=False)

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import shutil
 import subprocess
 import tempfile
 import time
 from pathlib import Path
+
+#: what the DevTools protocol answers when the page an evaluation ran in went away
+_NAVIGATED = re.compile(r"context was destroyed|navigated or closed|Cannot find context",
+                        re.IGNORECASE)
 
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -134,7 +139,15 @@ class Browser:
             setTimeout(() => {{ observer.disconnect(); clearInterval(timer);
                 reject(new Error("timed out waiting for: " + {json.dumps(condition)})); }}, {ms});
         }})"""
-        return self.evaluate(js, timeout=(timeout or self.timeout) + 10)
+        deadline = time.monotonic() + (timeout or self.timeout)
+        while True:
+            try:
+                return self.evaluate(js, timeout=(timeout or self.timeout) + 10)
+            except BrowserError as exc:
+                # a click that navigates destroys the page the wait was running in: wait
+                # again in the page that replaced it (the condition is often about it)
+                if not _NAVIGATED.search(str(exc)) or time.monotonic() > deadline:
+                    raise
 
     def screenshot(self, path: str | Path) -> Path:
         import base64

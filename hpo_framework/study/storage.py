@@ -683,10 +683,11 @@ class Storage:
         for r in rows:
             try:
                 t = Trial(
-                    number=r[0], state=TrialState(r[1]), params=json.loads(r[2]), value=r[3],
-                    metrics=json.loads(r[4]), intermediate=json.loads(r[5]), error=r[6],
-                    datetime_start=r[7], datetime_complete=r[8], duration=r[9],
-                    attempts=r[10], user_attrs=json.loads(r[11]),
+                    number=r[0], state=_STATES.get(r[1]) or TrialState(r[1]),
+                    params=_json_cell(r[2]), value=r[3], metrics=_json_cell(r[4]),
+                    intermediate=_json_cell(r[5]), error=r[6], datetime_start=r[7],
+                    datetime_complete=r[8], duration=r[9], attempts=r[10],
+                    user_attrs=_json_cell(r[11]),
                 )
                 if not isinstance(t.params, dict):
                     raise ValueError("params is not a mapping")
@@ -695,8 +696,12 @@ class Storage:
                         raise ValueError(f"{column} is {type(cell).__name__} "
                                          f"{str(cell)[:40]!r}, not a number")
                 if vectors:
-                    t.values = _numbers(r[12], "values")
-                    t.constraints = _numbers(r[13], "constraints")
+                    value, cell = r[3], r[12]
+                    if type(value) is float and cell == f"[{value!r}]":
+                        t.values = [value]  # one objective: the value, as JSON wrote it
+                    else:
+                        t.values = _numbers(cell, "values")
+                    t.constraints = None if r[13] is None else _numbers(r[13], "constraints")
             except (TypeError, ValueError) as exc:
                 raise StorageError(
                     f"trial {r[0]} of study {study_id} in {self.path} is damaged ({exc}); "
@@ -709,7 +714,7 @@ class Storage:
                     t.losses = [v if d == "minimize" else -v
                                 for v, d in zip(t.values, directions, strict=True)]
                     t.loss = t.losses[0]
-            if directions:
+            if directions and t.intermediate:  # no steps reported: no curve
                 t.curve = curve_of(t.intermediate, directions[0])
             trials.append(t)
         return trials
@@ -730,6 +735,21 @@ class Storage:
         return [given]
 
 
+_STATES = {state.value: state for state in TrialState}
+#: the cells most rows hold (no metrics, attrs or steps): built without the JSON parser
+_EMPTY_CELLS = {"{}": dict, "[]": list}
+
+
+def _json_cell(cell: Any) -> Any:
+    make = _EMPTY_CELLS.get(cell) if type(cell) is str else None
+    return make() if make is not None else json.loads(cell)
+
+
+#: the empty cells of every row that has none, shared (cells are only read, never changed)
+_NO_MAP: dict[str, Any] = {}
+_NO_LIST: list[Any] = []
+
+
 def _cells(trial: Trial) -> tuple:
     """A trial's cells from ``state`` on, unencoded: params, metrics, intermediate, user
     attrs, values and constraints as copies of the trial's (later changes to the trial do
@@ -740,9 +760,11 @@ def _cells(trial: Trial) -> tuple:
         if not math.isfinite(value):
             value = None
     return (
-        trial.state.value, dict(trial.params), value, dict(trial.metrics),
-        list(trial.intermediate), trial.error, trial.datetime_start, trial.datetime_complete,
-        trial.duration, trial.attempts, dict(trial.user_attrs),
+        trial.state.value, dict(trial.params), value,
+        dict(trial.metrics) if trial.metrics else _NO_MAP,
+        list(trial.intermediate) if trial.intermediate else _NO_LIST, trial.error,
+        trial.datetime_start, trial.datetime_complete, trial.duration, trial.attempts,
+        dict(trial.user_attrs) if trial.user_attrs else _NO_MAP,
         None if trial.values is None else list(trial.values),
         None if trial.constraints is None else list(trial.constraints),
     )

@@ -3,8 +3,8 @@ costs in sample efficiency.
 
 ``bayes`` fits its GP on at most ``max_history`` finished trials (default 300: the best
 tenth, the latest quarter and a seeded random sample of the rest); ``max_history=0`` is
-the unbounded path it had before (every finished trial, a fit cubic in them). Three
-parts, side by side in one run:
+the unbounded path it had before (every finished trial, a fit cubic in them). Five
+parts (``--parts``), each side by side in one run:
 
 1. **cost**: CPU ms of one ``ask`` (the GP fit and the acquisition search) with a history
    of 100 / 300 / 1,000 / 3,000 finished trials (random configurations of the function,
@@ -13,7 +13,8 @@ parts, side by side in one run:
    3-D (``mixed3``: float, log float, integer) and a 10-D (``rosen10``) function from
    ``overhead.py``. The unbounded path and GPSampler run up to ``--unbounded-max`` /
    ``--optuna-max`` trials (their cost is cubic: 1 ask of unbounded at 1,000 trials
-   took ~5 s here); unbounded at 3,000 runs once, on mixed3 only (``--unbounded-big``);
+   took ~5 s here); unbounded at 3,000 runs once, on the ``--unbounded-big`` problems
+   (default mixed3; the stored run gave none: minutes per ask at a load of 27);
 2. **same below the bound**: the proposals of a ``--same-trials`` ask/tell run with
    ``max_history`` set to that number and with ``max_history=0`` are compared one by one
    (the bound does not act up to it, so they must be identical);
@@ -23,12 +24,29 @@ parts, side by side in one run:
    took. The check at the default bound (300) and 1,000 trials needs hours of CPU for the
    unbounded runs (a fit of 1,000 points per proposal), so by default it is scaled down:
    a bound of 60 at 200 trials (the bound acts on 70 % of the proposals, as 300 does at
-   1,000).
+   1,000);
+4. **curve**: the learning-curve model (``pruned=curve``) on a synthetic pruned study
+   (:func:`asha_history`), the rule before its bound (600 values, then offset) against
+   the bounded one (200 values, sampled): CPU ms per fit and the error of what the model
+   is told for the pruned trials against their true final losses;
+5. **asha**: the docs' 50-trial ``hpo-run --strategy bayes --pruner asha`` (sklearn on
+   digits) with both curve rules and without a pruner, ``bayes``'s parts timed in CPU.
 
-::
+The stored results were written by::
 
-    nice .venv/bin/python benchmarks/bayes_scale.py            # writes results/bayes-scale.md
-    nice .venv/bin/python benchmarks/bayes_scale.py --parts cost --sizes 100 300 --no-write
+    nice .venv/bin/python benchmarks/bayes_scale.py --parts cost same --unbounded-big
+    nice .venv/bin/python benchmarks/bayes_scale.py --parts quality --quality-problems P \
+        --out /tmp/q-P.md --runs benchmarks/results/bayes-scale-quality-runs.jsonl  # P: each
+    nice .venv/bin/python benchmarks/bayes_scale.py --parts quality --report-only \
+        --runs benchmarks/results/bayes-scale-quality-runs.jsonl \
+        --out benchmarks/results/bayes-scale-quality.md
+    nice .venv/bin/python benchmarks/bayes_scale.py --parts quality --quality-problems rosen10 \
+        --quality-trials 300 --quality-bound 150 --seeds 1 \
+        --out benchmarks/results/bayes-scale-quality150.md \
+        --runs benchmarks/results/bayes-scale-quality150-runs.jsonl
+    nice .venv/bin/python benchmarks/bayes_scale.py --parts curve asha \
+        --out benchmarks/results/bayes-scale-pruner.md \
+        --runs benchmarks/results/bayes-scale-pruner-runs.jsonl
 
 BLAS runs on one thread (as ``bayes`` itself does; torch too): CPU time is then the
 work done, whatever the neighbours on a shared machine do.

@@ -250,6 +250,9 @@ class Storage:
         #: absolute, as SQLite keeps it: an objective that changes directory moves nothing
         self._absolute = os.path.abspath(self.path)
         memory = self.path == ":memory:"
+        if memory and readonly:  # SQLite would open (and leave) a file named ':memory:'
+            raise StorageError("':memory:' holds no study to read; give --storage PATH of an "
+                               "hpo database")
         if not memory:
             file = Path(self.path)
             if readonly and not file.is_file():

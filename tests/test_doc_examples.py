@@ -214,7 +214,7 @@ CHECKS: dict[str, list[tuple[str, list[str]]]] = {
         ("python", [r"^0\.\d+ \{'units': ([1-9]|[1-5]\d|6[0-6]), 'alpha': "]),
         ("hpo-run --backend keras --dataset digits --space mlp-space.yaml --strategy bayes "
          "     --trials 40 --seed 0 --metric accuracy,n_params",
-         [r"┃ accuracy ┃.*┃ n_params ┃.*feasible", r"^best trial \d+: validation accuracy"]),
+         [r"┃ accuracy\s*┃ n_params\s*┃ feasible", r"^best trial \d+: validation accuracy"]),
         ("hpo-run --backend keras --dataset digits --space mlp-space.yaml --strategy bayes "
          "     --trials 40 --seed 0 --metric accuracy,latency_ms",
          [r"Pareto front", r"accuracy \(max\)", r"latency_ms \(min\)"]),

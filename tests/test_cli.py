@@ -167,6 +167,19 @@ def test_a_default_name_never_makes_two_setups_share_a_study(tmp_path):
     assert rows == {"random-sklearn-digits": 2, "random-sklearn-digits-2": 3}
 
 
+def test_a_pruner_option_alone_makes_another_study(tmp_path):
+    """Only -P differs: the options given are part of the study, as the pruner's name is
+    (the CLI hands the study a built pruner, whose options were once left out)."""
+    base = (*FAST, "--trials", "1", "--json", "--pruner", "median")
+    run_cli(*base, cwd=tmp_path, check=True)
+    other = run_cli(*base, "-P", "n_warmup_steps=1", cwd=tmp_path, check=True)
+    assert json.loads(other.stdout)["study"] == "random-sklearn-digits-2"
+    assert "pruner_options.n_warmup_steps=None, this run has pruner_options.n_warmup_steps=1" \
+        in other.stderr
+    again = run_cli(*base, "-P", "n_warmup_steps=1", cwd=tmp_path, check=True)
+    assert json.loads(again.stdout)["study"] == "random-sklearn-digits-2"
+
+
 def test_sklearn_trials_are_scored_by_roc_auc_when_asked(tmp_path):
     proc = run_cli("--strategy", "random", "--backend", "sklearn", "--dataset", "breast_cancer",
                    "--metric", "roc_auc", "--trials", "2", "--seed", "0", "-B", "max_iter=5",

@@ -312,7 +312,10 @@ def prepare(config: JobConfig) -> Prepared:
     setup = setup_study(space, strategy=config.strategy,
                         strategy_options=config.strategy_options, seed=config.seed,
                         pruner=pruner, directions=directions[:metrics.k],
-                        constraints=constraints, api=False)
+                        constraints=constraints, api=False,
+                        # the options the user gave are part of the study's identity (the
+                        # pruner arrives built, with what the backend adds to them)
+                        pruner_options=config.pruner_options)
     identity = {
         "backend": config.backend,
         "dataset": config.dataset,

@@ -391,8 +391,11 @@ class Registry:
         """Call each plugin's implementation of ``hook`` on its own (in pluggy's order):
         one that raises is named in one warning (once per plugin when ``reported`` is
         kept) and the others still run; ``HPO_STRICT_PLUGINS=1`` raises instead."""
+        impls = getattr(self.pm.hook, hook).get_hookimpls()
+        if not impls:  # called for every trial: nothing to guard when no plugin listens
+            return
         strict = _truthy("HPO_STRICT_PLUGINS")
-        for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):
+        for impl in reversed(impls):
             plugin = self.pm.get_name(impl.plugin) or "?"
             try:
                 impl.function(**{k: kwargs[k] for k in impl.argnames})
@@ -433,6 +436,7 @@ class Lifecycle:
 
         def call(**kwargs: Any) -> None:
             self.call(hook, **kwargs)
+        setattr(self, hook, call)  # made once: __getattr__ is not asked again
         return call
 
     def call(self, hook: str, **kwargs: Any) -> None:

@@ -135,6 +135,9 @@ def calling_convention(objective: Objective) -> bool:
     declared = getattr(objective, "takes_trial", None)
     if declared is not None:
         return bool(declared)
+    known = _CONVENTIONS.get(id(objective))
+    if known is not None and known[0] is objective:  # asked again each trial: answered once
+        return known[1]
     try:
         sig = inspect.signature(objective)
     except (TypeError, ValueError):  # a builtin: called with params only
@@ -148,7 +151,16 @@ def calling_convention(objective: Objective) -> bool:
         raise OptionError(
             f"the objective takes ({', '.join(p.name for p in params)}): write "
             "objective(params) or objective(params, trial) (or set objective.takes_trial)")
+    if len(_CONVENTIONS) >= 64:
+        _CONVENTIONS.clear()
+    # the objective itself is kept beside its answer, so a reused id is never mistaken
+    _CONVENTIONS[id(objective)] = (objective, len(positional) >= 2)
     return len(positional) >= 2
+
+
+#: id(objective) -> (objective, takes the trial): inspect.signature costs more than a
+#: cheap trial, and the loop asks for every trial
+_CONVENTIONS: dict[int, tuple[Objective, bool]] = {}
 
 
 def evaluate(objective: Objective, params: dict[str, Any], *, number: int = -1,

@@ -238,7 +238,7 @@ def test_bayes_curve_model_judges_a_pruned_slow_starter_by_its_neighbours():
 
 
 def test_bayes_curve_model_stays_small_in_a_long_study():
-    """Past 600 reported values the curve GP keeps only the steps where trials stopped
+    """Past 200 reported values the curve GP keeps only the steps where trials stopped
     and the last one (here 70 ten-step curves: steps 1 and 10, 140 values) and still
     judges the slow starter by its neighbours; past 600 even then, offset tells it."""
     def trial(number, x, curve, state=TrialState.COMPLETE):

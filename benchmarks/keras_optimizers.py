@@ -129,9 +129,9 @@ def main() -> None:
     lines.append(f"- CPU time of the whole run, after / before: {a['cpu_s'] / b['cpu_s']:.3f}")
     print("\n".join(lines))
     if args.write:
-        with open(args.write, "a", encoding="utf-8") as fh:
-            fh.write(f"\n## {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: "
-                     f"`{' '.join(sys.argv)}`\n\n" + "\n".join(lines) + "\n")
+        from keras_trial import append_section
+
+        append_section(args.write, lines)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,13 @@ from typing import Any
 PARAMS = {"learning_rate": 0.01, "num_dense_layers": 0, "num_dense_nodes": 15, "optimizer": "sgd"}
 
 
+def append_section(path: str, lines: list[str]) -> None:
+    """Append a dated section, headed by the command that wrote it, to a results file."""
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(f"\n## {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: "
+                 f"`{' '.join(sys.argv)}`\n\n" + "\n".join(lines) + "\n")
+
+
 def make_data(rows: int, seed: int = 0) -> tuple[Any, Any]:
     import numpy as np
 
@@ -121,9 +128,7 @@ def main() -> None:
                   f"- val_loss per epoch, plain: {[round(v, 4) for v in curve_plain]}",
                   f"- largest per-epoch val_loss difference: {diff:.2e}"]
     if args.write:
-        with open(args.write, "a", encoding="utf-8") as fh:
-            fh.write(f"\n## {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: "
-                     f"`{' '.join(sys.argv)}`\n\n" + "\n".join(lines) + "\n")
+        append_section(args.write, lines)
 
 
 if __name__ == "__main__":

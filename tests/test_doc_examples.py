@@ -32,11 +32,11 @@ an entry that no longer matches anything fails `test_not_run_entries_are_still_t
 No marker is needed in the pages themselves.
 
 The pages run examples as written (keras runs of 12-54 trials included), so this file
-is the suite's most expensive: measured on the shared 2-core machine (load 3-35, so
-wall times vary 3-5x), README ~550 s, backends ~1,500 s (its `--model mynet.py:build`
-run alone 320-615 s), early-stopping ~1,300 s (11 commands then, 9 now), multi-objective
-~550 s, user-guide ~330 s, reports ~270 s, distributed ~210 s, metrics-and-data ~150 s,
-the other ten pages ~110 s together. See `--durations` for a run's figures.
+is the suite's most expensive. Measured on the shared 2-core machine at load 1.5-4:
+README 225 s, backends 285 s, multi-objective 142 s; at load 10-35 (3-5x slower):
+early-stopping 1,294 s (11 commands then, 9 now), user-guide 327 s, reports ~270 s,
+distributed 207 s, metrics-and-data 148 s, the other ten pages 110 s together. See
+`--durations` for a run's figures.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 PLUGINS := $(sort $(wildcard plugins/*))
 PLUGIN_FILES := $(wildcard plugins/*/pyproject.toml plugins/*/setup.cfg)
 
-.PHONY: run test lint install bench clean browser tutorial
+.PHONY: run test lint install bench clean browser tutorial doc-examples
 
 install: $(STAMP)
 
@@ -27,6 +27,11 @@ run: $(STAMP)
 
 test: $(STAMP) browser
 	$(PY) -m pytest -q --durations=15
+
+# every example of README.md and docs/ in the order written, the slow pages included
+# (about 30 min; `make test` runs the quick pages)
+doc-examples: $(STAMP)
+	HPO_DOC_EXAMPLES=all $(PY) -m pytest -q --durations=0 tests/test_doc_examples.py
 
 # the dashboard's browser test drives Debian's headless chromium: installed here when it is
 # missing and we are root (CI is); otherwise that one test skips and says why

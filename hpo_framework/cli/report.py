@@ -232,7 +232,7 @@ def _report_many(views: Sequence[Any], as_json: bool, as_csv: bool, html: str | 
     console = make_console()
     console.print(summary_table(rows, title="studies compared"))
     for line in verdict_lines(rows):
-        console.print(line, highlight=False)
+        console.print(line, highlight=False, soft_wrap=True)  # one line, for grep
     for path in written:
         console.print(f"wrote {path}", highlight=False)
 
@@ -395,7 +395,7 @@ def print_comparison(comparison: Any, file: Any = None) -> None:
     from ..results.stats import verdict_lines
 
     for line in verdict_lines(comparison.rows):
-        console.print(line, highlight=False)
+        console.print(line, highlight=False, soft_wrap=True)
     storage = comparison.views[0].storage_path if comparison.views else "-"
     names = ", ".join(v.name for v in comparison.views)
     console.print(f"studies in {storage}: {names}; see one with: hpo-run report --storage "

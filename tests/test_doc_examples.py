@@ -36,9 +36,10 @@ is the suite's most expensive. Measured on the shared 2-core machine at load 1.5
 README 225 s, backends 285 s, multi-objective 142 s; at load 10-35 (3-5x slower):
 early-stopping 1,294 s (11 commands then, 9 now), user-guide 327 s, reports ~270 s,
 distributed 207 s, metrics-and-data 148 s, the other ten pages 110 s together. See
-`--durations` for a run's figures. Those eight pages (SLOW_PAGES) would double the suite's
-time, so `make test` runs the other pages and the listing check, and skips the eight with
-a line saying so; `make doc-examples` runs every page.
+`--durations` for a run's figures. At load 2-4 the six slow pages (SLOW_PAGES) took
+11 minutes together, which would make the suite half as long again, so `make test` runs
+the other pages (about 45 s) and the listing check, and skips the six with a line saying
+so; `make doc-examples` runs every page.
 """
 
 from __future__ import annotations
@@ -122,8 +123,8 @@ NOT_RUN: dict[str, dict[str, str]] = {
     "docs/metrics-and-data.md": {
         "hpo-run --backend sklearn --dataset houses.csv": "the reader's own files; "
             "tests/test_user_data.py runs CSV and Parquet tables with target= and drop=",
-        "hpo-run --backend sklearn --dataset data.csv": "the reader's own file (its second "
-            "line runs); tests/test_user_data.py::test_kfold_over_every_row_with_test_size_"
+        "hpo-run --backend sklearn --dataset data.csv": "the reader's own file (the iris "
+            "line before it runs); tests/test_user_data.py::test_kfold_over_every_row_with_test_size_"
             "zero_and_a_file_metric runs this on a CSV",
     },
     "docs/multi-objective.md": {
@@ -508,9 +509,8 @@ def run_page(page: str, tmp: Path) -> tuple[list[str], list[str]]:
 #: machine, quiet to busy): `make test` skips them, saying so, to stay near 20 minutes;
 #: `make doc-examples` (HPO_DOC_EXAMPLES=all) runs every page, these included
 SLOW_PAGES = {
-    "README.md": 225, "docs/backends.md": 285, "docs/multi-objective.md": 142,
-    "docs/early-stopping.md": 600, "docs/user-guide.md": 327, "docs/reports.md": 208,
-    "docs/distributed.md": 207, "docs/metrics-and-data.md": 148,
+    "README.md": 88, "docs/backends.md": 128, "docs/multi-objective.md": 85,
+    "docs/early-stopping.md": 115, "docs/user-guide.md": 58, "docs/reports.md": 184,
 }
 
 

@@ -25,7 +25,6 @@ with anyway), without the target ``random`` takes over.
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -125,6 +124,8 @@ class AutoStrategy(Strategy):
                      if t.state is TrialState.COMPLETE and t.duration is not None][-25:]
         if n < self.config["min_trials"] or not durations:
             return None
+        import statistics  # here: hpo-run --help loads this module
+
         trial_s = statistics.median(durations)
         gp_s = max(self._gp_cost, gp_estimate(n))
         if gp_s <= self.config["gp_share"] * trial_s:

@@ -3,7 +3,6 @@ port it got before the first request."""
 
 from __future__ import annotations
 
-import socket
 import threading
 
 import click
@@ -12,6 +11,8 @@ from hpo_framework.results import open_storage
 
 
 def serve(storage: str, host: str, port: int) -> None:
+    import socket  # here: hpo-run --help loads this module
+
     import uvicorn
 
     from .app import create_app

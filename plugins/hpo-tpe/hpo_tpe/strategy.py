@@ -16,7 +16,6 @@ would have asked.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import random
 from collections.abc import Sequence
@@ -136,6 +135,8 @@ class TPEStrategy(Strategy):
         return first if self.space.key(params) in self._seen else params
 
     def _rng(self, index: int, attempt: int) -> Any:
+        import hashlib
+
         import numpy as np
 
         blob = repr((self.seed, index, attempt)).encode()

@@ -137,16 +137,9 @@ class MemoryStorage(Storage):
         rows = [(n, *_encoded(trials[n])) for n in sorted(trials)]
         return self._trials_of(study_id, rows, self._directions(study_id, direction), True)
 
-    def _directions(self, study_id: int, given: str | Sequence[str] | None) -> list[str]:
-        if given is None:
-            return []
-        if not isinstance(given, str):
-            return list(given)
+    def _config_text(self, study_id: int) -> str | None:
         row = next((r for r in self._studies.values() if r[0] == study_id), None)
-        stored = json.loads(row[3]).get("directions") if row else None
-        if isinstance(stored, list) and stored and stored[0] == given:
-            return [str(d) for d in stored]
-        return [given]
+        return row[3] if row else None
 
     # checkpoints of paused trials -----------------------------------------------------
     def save_checkpoint(self, study_id: int, trial: Trial, checkpoint: Any) -> None:

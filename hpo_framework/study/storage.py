@@ -727,15 +727,20 @@ class Storage:
             return []
         if not isinstance(given, str):
             return list(given)
-        row = self.conn.execute("SELECT config FROM studies WHERE study_id = ?",
-                                (study_id,)).fetchone()
+        text = self._config_text(study_id)
         try:
-            stored = json.loads(row[0]).get("directions") if row else None
+            stored = json.loads(text).get("directions") if text else None
         except (TypeError, ValueError, AttributeError):
             stored = None
         if isinstance(stored, list) and stored and stored[0] == given:
             return [str(d) for d in stored]
         return [given]
+
+    def _config_text(self, study_id: int) -> str | None:
+        """The study's stored config, as JSON text (None: no such study)."""
+        row = self.conn.execute("SELECT config FROM studies WHERE study_id = ?",
+                                (study_id,)).fetchone()
+        return row[0] if row else None
 
 
 _STATES = {state.value: state for state in TrialState}

@@ -287,8 +287,8 @@ class BayesStrategy(Strategy):
         return found
 
     def _multi_acquisition(self) -> tuple[Any, list, Any, Any] | None:
-        """(score, encodings of the finished trials, their rank, rng) for several
-        objectives and/or constraints (:mod:`.multi`): one GP per objective
+        """(score, encodings of the trials the GPs were fitted on, their rank, rng) for
+        several objectives and/or constraints (:mod:`.multi`): one GP per objective
         (a FAILED or PRUNED trial told each objective's worst loss; one objective: what
         :mod:`.history` tells; ParEGO, the default: one GP on the scalarized losses) and
         per constraint value (the trials that have them); log-EHVI (``ehvi``) or log-EI
@@ -296,10 +296,11 @@ class BayesStrategy(Strategy):
         of feasibility. Trials still running: each GP conditioned on its own
         mean there (the kriging believer, whatever ``liar`` says: a lie per objective
         would put a point on the front that dominates it), and, with several
-        objectives, those means join the front when predicted feasible."""
+        objectives, those means join the front when predicted feasible. Past
+        ``max_history`` trials each GP is fitted on a subset (:mod:`.bounded`)."""
         import numpy as np
 
-        from hpo_framework.contracts.pareto import nondominated_sort
+        from .bounded import best_rows, front_ranks, pick, spread, units
 
         cfg, feats = self.config, self._features
         m = self._n_objectives()
@@ -319,11 +320,28 @@ class BayesStrategy(Strategy):
         pending = list(self._pending.values())
         digest = data_digest((xs, targets, [c for _, c in outs]))
         rng = self._rng("acq-mo", len(xs), digest, pending)
-        if m > 1 and cfg["multi_objective"] == "parego":
-            targets, m = [_parego(np.asarray(targets, dtype=float).T, done, rng)], 1
+        parego = m > 1 and cfg["multi_objective"] == "parego"
+        raw = np.asarray(targets, dtype=float).T  # (trials, objectives): the losses told
+        if parego:
+            targets, m = [_parego(raw, done, rng)], 1
         n_cons = max((len(c) for _, c in outs if c is not None), default=0)
         feasible = [i for i in done
                     if outs[i][1] is None or all(c <= 0 for c in outs[i][1])]
+        # constrained non-dominated rank of the COMPLETE trials, unfinished ones last
+        ranks = front_ranks([outs[i][0] for i in done], [outs[i][1] for i in done]
+                            if self._constrained() else None)
+        rank = np.full(len(xs), float(len(done) + 1))
+        rank[done] = ranks
+        limit = cfg["max_history"]
+        keep = front = None  # None: every trial (at or below the bound)
+        if limit and len(xs) > limit:
+            losses_done = np.asarray([outs[i][0] for i in done], dtype=float)
+            front = [done[i] for i in best_rows(ranks, losses_done, limit // 10)]
+            if parego and feasible:  # the scalarized incumbent: log-EI's best value
+                front.append(feasible[int(np.argmin([targets[0][i] for i in feasible]))])
+            keep = pick(len(xs), limit, front, self._rng("subset-mo", len(xs), digest))
+            xs = [xs[i] for i in keep]
+            targets = [[t[i] for i in keep] for t in targets]
         believed = feats(np.asarray(pending, dtype=float)) if pending else None
         # hypervolume is invariant to an affine map of each loss, not to a power
         # transform: ``auto`` standardizes several objectives, so EHVI ranks candidates
@@ -338,9 +356,17 @@ class BayesStrategy(Strategy):
                     if c is not None and len(c) == n_cons and math.isfinite(c[i])]
             if len(rows) < 2:
                 continue
+            if limit and len(rows) > limit:  # the front, the boundary, latest, a sample
+                at = np.asarray([outs[r][1][i] for r in rows], dtype=float)
+                index = {r: a for a, r in enumerate(rows)}
+                near = np.argsort(np.abs(at), kind="stable")[:limit // 4]
+                first = [index[r] for r in front or () if r in index] + near.tolist()
+                rows = [rows[a] for a in pick(len(rows), limit, first,
+                                              self._rng("subset-mo", i, len(rows), digest))]
             vals = np.asarray([outs[r][1][i] for r in rows], dtype=float)
             sd = float(vals.std()) or 1.0
-            gp, _ = self._fit_role(("constraint", i), [xs[r] for r in rows],
+            gp, _ = self._fit_role(("constraint", i), [self._history.told[numbers[r]][0]
+                                                       for r in rows],
                                    vals.tolist(), "standardize")
             cons.append((gp.posterior(believed), -float(vals.mean()) / sd))
 
@@ -351,18 +377,30 @@ class BayesStrategy(Strategy):
             return total
 
         Y = np.column_stack([y for _, y in fits])
+        is_feasible = set(feasible)
+        fit_feasible = (feasible if keep is None else
+                        [a for a, i in enumerate(keep) if i in is_feasible])
         best = lower = upper = None
         if feasible and m == 1:
-            best = float(Y[feasible, 0].min()) - cfg["xi"]
+            best = float(Y[fit_feasible, 0].min()) - cfg["xi"]
         elif feasible:
-            front = Y[feasible]
-            ref = reference_point(front)
+            if keep is None:
+                front_y = Y[feasible]
+                ref = reference_point(front_y)
+            else:  # the whole history's feasible front, at most limit // 3 points
+                maps = [units(targets[j], Y[:, j]) for j in range(m)]
+                feas_raw = raw[feasible]
+                on_front = feas_raw[rank[feasible] == 0]
+                on_front = on_front[spread(on_front, limit // 3)]
+                front_y = np.column_stack([maps[j](on_front[:, j]) for j in range(m)])
+                ref = reference_point(np.column_stack([maps[j](feas_raw[:, j])
+                                                       for j in range(m)]))
             if believed is not None:  # the running trials, as the GPs believe them
                 guess = np.column_stack([p(believed)[0] for p in predicts])
                 if cons:
                     guess = guess[log_feasible(believed) >= math.log(0.5)]
-                front = np.vstack([front, guess])
-            lower, upper = boxes(front, ref)
+                front_y = np.vstack([front_y, guess])
+            lower, upper = boxes(front_y, ref)
 
         def score(u: Any) -> Any:
             f = feats(u)
@@ -378,12 +416,8 @@ class BayesStrategy(Strategy):
 
         # the points the local candidates gather around: constrained non-dominated
         # rank (ties in a random order), unfinished trials last
-        losses = [outs[i][0] for i in done]
-        fronts = nondominated_sort(losses, [outs[i][1] for i in done]
-                                   if self._constrained() else None)
-        rank = np.full(len(xs), float(len(done) + 1))
-        for r, front_rows in enumerate(fronts):
-            rank[[done[i] for i in front_rows]] = r
+        if keep is not None:
+            rank = rank[keep]
         rank += rng.uniform(0.0, 0.5, size=len(rank))
         return score, xs, rank, rng
     # the contract -----------------------------------------------------------------

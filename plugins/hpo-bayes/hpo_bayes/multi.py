@@ -56,6 +56,10 @@ candidates and along ``n_restarts_optimizer`` + up to 5 L-BFGS-B climbs of at mo
 iterations, d + 1 points per iteration; each point costs O(n) per GP plus, for EHVI,
 O(B M) for B boxes. Measured at 50 trials with 2 objectives: the figures in
 ``benchmarks/results/bayes_mo.json`` (CPU seconds per proposal, ours and Optuna's).
+Past ``max_history`` finished trials n is ``max_history`` for every GP and the front in
+the boxes at most ``max_history // 3`` points (:mod:`.bounded`); what remains of the
+history's size is linear, and the non-dominated sort, O(n^2 M) in numpy
+(``benchmarks/results/bayes-mo-scale.md``).
 """
 
 from __future__ import annotations

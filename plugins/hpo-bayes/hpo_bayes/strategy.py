@@ -75,10 +75,11 @@ class BayesStrategy(Strategy):
         "n_points": Option(1000, int, low=10, nullable=False,
                            help="random candidates scored per proposal"),
         "max_history": Option(300, int, low=0, nullable=False,
-                              help="most finished trials the GP is fitted on (its fit is "
-                                   "cubic in them): past that, the best tenth, the latest "
-                                   "quarter and a seeded random sample of the rest; 0: "
-                                   "every trial (unbounded)"),
+                              help="most finished trials each GP is fitted on (its fit "
+                                   "is cubic in them): past that, the best tenth (several "
+                                   "objectives: of the front; a constraint: also the "
+                                   "values nearest 0), the latest quarter and a seeded "
+                                   "random sample of the rest; 0: every trial (unbounded)"),
         "n_restarts_optimizer": Option(3, int, low=1, nullable=False,
                                        help="L-BFGS starts from the best candidates (and "
                                             "one from the best point so far)"),

@@ -75,8 +75,17 @@ def test_new_metrics_have_their_directions_and_values():
 
 @pytest.mark.parametrize("name", BACKENDS)
 def test_backend_contract_on_classification_and_regression(name):
-    b = backend(name)
+    """By default (early stopping, patience 50) the model is scored at its best round;
+    with ``early_stopping_rounds=0`` at its last. 20 rounds: too few for the patience to
+    stop either, so both train every round."""
+    assert backend(name).config["early_stopping_rounds"] == 50
+    for b in (backend(name), backend(name, early_stopping_rounds=0)):
+        check_contract(b, name)
+
+
+def check_contract(b, name):
     assert b.reports_intermediate and b.resumable
+    stopping = bool(b.config["early_stopping_rounds"])
     for data in ("breast_cancer", "diabetes"):
         dataset = load_dataset(data)
         space = b.default_space(dataset)
@@ -87,19 +96,21 @@ def test_backend_contract_on_classification_and_regression(name):
         assert [s["step"] for s in steps] == list(range(1, 21))  # one report per round
         xt, yt, xv, yv = split(dataset)
         scores = b.score(model, xv, yv, dataset)
-        assert scores["rounds"] == scores["best_round"] == 20
+        losses = [s["val_loss"] for s in steps]
+        best = losses.index(min(losses)) + 1 if stopping else 20
+        assert scores["rounds"] == 20 and scores["best_round"] == best
+        at = steps[best - 1]  # the round's report is the model the trial is scored on
         if data == "breast_cancer":
             assert {"accuracy", "log_loss", "f1_macro", "roc_auc"} <= set(scores)
             assert scores["accuracy"] > 0.9 and scores["roc_auc"] > 0.95
-            # the last round's report is the model the trial is scored on
-            assert steps[-1]["val_accuracy"] == pytest.approx(scores["accuracy"])
-            assert steps[-1]["val_loss"] == pytest.approx(scores["log_loss"], rel=1e-3)
+            assert at["val_accuracy"] == pytest.approx(scores["accuracy"])
+            assert at["val_loss"] == pytest.approx(scores["log_loss"], rel=1e-3)
             assert set(b.predict(model, xv)) <= set(dataset.y_train)
         else:
             assert {"mse", "rmse", "mae", "r2"} <= set(scores)
-            assert steps[-1]["val_loss"] == pytest.approx(scores["mse"], rel=1e-3)
-            assert steps[-1]["val_rmse"] == pytest.approx(scores["rmse"], rel=1e-3)
-            assert steps[-1]["val_mae"] == pytest.approx(scores["mae"], rel=1e-3)
+            assert at["val_loss"] == pytest.approx(scores["mse"], rel=1e-3)
+            assert at["val_rmse"] == pytest.approx(scores["rmse"], rel=1e-3)
+            assert at["val_mae"] == pytest.approx(scores["mae"], rel=1e-3)
             assert scores["r2"] > 0.1
         # the loss falls over the rounds
         assert steps[-1]["val_loss"] < steps[0]["val_loss"]
@@ -185,6 +196,10 @@ def xgb(params, task):
 def lgbm(params):
     return lightgbm.LGBMClassifier(n_estimators=params["rounds"], num_leaves=3)
 
+def xgb_own_patience(params):
+    return xgboost.XGBClassifier(n_estimators=params["rounds"], max_depth=3, learning_rate=0.5,
+                                 early_stopping_rounds=2)
+
 def wrong(params):
     return lightgbm.LGBMClassifier() if False else "a booster"
 """
@@ -205,6 +220,10 @@ def test_a_users_own_estimator_is_reported_and_pruned_by_round(name, function, t
         fit(b, {"rounds": 12}, dataset, pause_at=5)
     assert [s["step"] for s in fit(b, {"rounds": 12}, dataset,
                                    resume=paused.value.checkpoint)[1]] == list(range(6, 13))
+    if name == "xgboost":  # the estimator's own early stopping wins over the option's 50
+        own = backend(name, model=f"{tmp_path / 'boosters.py'}:xgb_own_patience")
+        model, steps = fit(own, {"rounds": 300}, dataset)
+        assert model.rounds == model.best_round + 2 == steps[-1]["step"] < 300
     wrong = backend(name, model=f"{tmp_path / 'boosters.py'}:wrong")
     with pytest.raises(TypeError, match="returned str, not an unfitted"):
         fit(wrong, {"rounds": 12}, dataset)
@@ -255,6 +274,46 @@ def test_pruners_stop_boosting_between_rounds(name, pruner, tmp_path):
     assert result.metric == "log_loss" and 0 < result.final["test_score"] < 0.7
 
 
+@pytest.mark.parametrize("pruner", ["asha", "halving"])
+@pytest.mark.parametrize("name", BACKENDS)
+def test_early_stopping_and_a_pruner_share_a_trial(name, pruner, tmp_path):
+    """Early stopping (patience 4 here; 50 by default) and a pruner on the same trials: the
+    pruner sees every round's value, a trial ends at whichever stops it first, a paused
+    and resumed one goes on from its booster, and a finished one is scored at its best
+    round (its value is that round's report), the round it stopped at recorded."""
+    from hpo_framework.jobs.job import JobConfig, prepare, run_job
+
+    space = {"n_estimators": {"type": "int", "low": 60, "high": 120},
+             "learning_rate": {"type": "float", "low": 0.2, "high": 0.8, "log": True},
+             ("max_depth" if name == "xgboost" else "num_leaves"): {"type": "int", "low": 3,
+                                                                     "high": 6}}
+    path = tmp_path / "space.json"
+    path.write_text(json.dumps(space))
+    config = JobConfig(strategy="random", backend=name, dataset="breast_cancer",
+                       space_file=str(path), n_trials=6, seed=1, storage=":memory:",
+                       pruner=pruner, metric="log_loss", executor="serial", final_test=False,
+                       new_study=True, backend_options={"early_stopping_rounds": 4})
+    prepared = prepare(config)
+    try:
+        study = run_job(prepared).study
+    finally:
+        prepared.study.close()
+    done = [t for t in study.trials if t.state is TrialState.COMPLETE]
+    assert done and len(done) < 6  # the pruner stopped or left some
+    stopped_early = 0
+    for t in study.trials:
+        steps = [r["step"] for r in t.intermediate]
+        assert steps == list(range(1, steps[-1] + 1))  # every round once, across pauses
+    for t in done:
+        rounds, best = int(t.metrics["rounds"]), int(t.metrics["best_round"])
+        assert rounds == t.intermediate[-1]["step"] and best <= rounds
+        assert t.value == pytest.approx(t.intermediate[best - 1]["val_loss"], rel=1e-3)
+        if rounds < t.params["n_estimators"]:  # early stopping ended it: 4 rounds past best
+            stopped_early += 1
+            assert rounds - best == 4
+    assert stopped_early  # learning rates of 0.2-0.8 overfit breast_cancer within 60 rounds
+
+
 # --- the CLI ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name,dataset,metric", [("xgboost", "breast_cancer", "roc_auc"),
@@ -274,7 +333,12 @@ def test_cli_runs_a_study_and_scores_the_best_on_test(name, dataset, metric, tmp
         "maximize" if metric == "roc_auc" else "minimize")
     assert data["test_metrics"][metric] == data["test_score"]
     assert data["test_score"] > 0.9 if metric == "roc_auc" else data["test_score"] < 80.0
-    assert data["final_params"] == data["best"]["params"]
+    # the final retrain boosts the rounds the best trial's model predicted with (early
+    # stopping is on by default: its best round, at most its n_estimators)
+    best = next(t for t in data["trials"] if t["number"] == data["best"]["number"])
+    best_round = int(best["metrics"]["best_round"])
+    assert 1 <= best_round <= best["params"]["n_estimators"] == best["metrics"]["rounds"]
+    assert data["final_params"] == {**data["best"]["params"], "n_estimators": best_round}
     assert (tmp_path / ("best.json" if name == "xgboost" else "best.txt")).is_file()
 
 
@@ -287,7 +351,7 @@ def test_a_bad_option_or_space_name_is_one_line(tmp_path, monkeypatch):
     space = tmp_path / "s.json"
     space.write_text(json.dumps({"units": {"type": "int", "low": 1, "high": 4}}))
     for args, message in [
-        (["-B", "early_stopping_rounds=0"], "Error: backend 'xgboost': option "
+        (["-B", "early_stopping_rounds=-1"], "Error: backend 'xgboost': option "
                                             "'early_stopping_rounds'"),
         (["-B", "nthreads=2"], "Error: backend 'xgboost': unknown option 'nthreads'"),
         (["--space", str(space)], "Error:"),
@@ -323,13 +387,18 @@ def test_the_final_retrain_boosts_to_the_round_the_best_trial_stopped_at(name, t
     space.write_text("n_estimators: 300\nlearning_rate: 0.5\n"
                      + ("max_depth: 3\n" if name == "xgboost" else "num_leaves: 7\n"))
     proc = run_cli("--backend", name, "--dataset", "breast_cancer", "--strategy", "random",
-                   "--trials", "1", "--seed", "0", "--space", space, "-B",
-                   "early_stopping_rounds=3", "--storage", tmp_path / "f.db", "--json",
-                   cwd=tmp_path, check=True)
+                   "--trials", "1", "--seed", "0", "--space", space, "--storage",
+                   tmp_path / "f.db", "--json", cwd=tmp_path, check=True)
     out = json.loads(proc.stdout)
-    best = out["trials"][0]["metrics"]["best_round"]
-    assert 1 <= best < 300  # it stopped early
+    metrics = out["trials"][0]["metrics"]
+    best = metrics["best_round"]
+    assert 1 <= best and metrics["rounds"] == best + 50 < 300  # stopped early by default
     assert out["final_params"]["n_estimators"] == int(best)
+    params = {"n_estimators": 300, "learning_rate": 0.5}
+    assert backend(name).final_params(params, metrics) == {**params, "n_estimators": best}
+    # -B early_stopping_rounds=0: every round trained and the retrain boosts them all
+    assert backend(name, early_stopping_rounds=0).final_params(params, metrics) == params
+    assert backend(name, early_stopping_rounds=0).early_stopping(validation=(1, 2)) is None
 
 
 def test_a_pruners_max_resource_defaults_to_the_spaces_rounds():

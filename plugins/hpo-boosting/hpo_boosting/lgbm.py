@@ -7,12 +7,16 @@ of it (``init_model=``).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from hpo_framework.contracts.dataset import Dataset
 
 from .common import _ONE_MINUS, _SAME, BoostingBackend
 from .spaces import lightgbm_space
+
+#: a tree's leaf count in LightGBM's model text (one ``num_leaves=`` line per tree)
+_LEAVES = re.compile(r"^num_leaves=(\d+)$", re.MULTILINE)
 
 
 def _round_callback(after_round: Any) -> Any:
@@ -104,9 +108,11 @@ class LightGBMBackend(BoostingBackend):
 
     def tree_nodes(self, model: Any) -> int | None:
         """Nodes of the trees of the first ``best_round`` rounds: a tree of ``n`` leaves
-        has ``n - 1`` splits (``num_leaves`` of each tree in the booster's dump)."""
-        dump = model.estimator.booster_.dump_model(num_iteration=int(model.best_round))
-        return int(sum(2 * int(t["num_leaves"]) - 1 for t in dump["tree_info"]))
+        has ``n - 1`` splits (each tree's ``num_leaves=`` line in the booster's model text:
+        8-10x cheaper than ``dump_model``'s JSON, which took as long as the fit itself on
+        the benchmark's small sets)."""
+        text = model.estimator.booster_.model_to_string(num_iteration=int(model.best_round))
+        return int(sum(2 * int(n) - 1 for n in _LEAVES.findall(text)))
 
     def save(self, model: Any, path: str) -> str:
         if not path.endswith(".txt"):

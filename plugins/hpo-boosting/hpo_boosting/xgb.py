@@ -87,7 +87,8 @@ class XGBoostBackend(BoostingBackend):
             callbacks.append(_round_callback()(after_round))
         est.set_params(callbacks=callbacks or None, eval_metric=self.eval_metrics[kind],
                        verbosity=1 if self.verbose else 0)
-        if self.config["early_stopping_rounds"] or validation is None:
+        if validation is None or est.get_params().get("early_stopping_rounds") is None:
+            # a --model estimator's own early_stopping_rounds wins over the option's
             est.set_params(early_stopping_rounds=self.early_stopping(validation))
         init = None
         if booster is not None:

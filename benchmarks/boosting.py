@@ -59,13 +59,20 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 METRIC = {"breast_cancer": "log_loss", "diabetes": "rmse", "generated": "log_loss"}
 OURS = ("bayes", "bayes+asha", "random+asha")
-PEERS = ("tpe", "tpe+sha", "tpe+median")
+PEERS = ("tpe", "tpe+sha", "tpe+median", "tpe-es")
+PEER_PATIENCE = 50  # tpe-es: the libraries' early stopping, as ours by default
 TUNER = "lgbm-tuner"  # Optuna's LightGBMTuner (lightgbm only), its own stepwise budget
 #: the issue-27 run: auto (the default strategy) alone and with asha, against the peers
 #: (asha-promote, the docs' first recommendation, pauses; with boosting's rungs it does not
 #: end here, see the module docstring: its stopping form is the one run)
 AUTO_METHODS = ("auto", "auto@early_stopping_rounds=50", "auto+asha:min_resource=55",
                 "auto+asha-promote:min_resource=55", "tpe", "tpe+sha", TUNER)
+#: the early-stopping run (boosting-es.md): ours with early stopping on by default (``auto``,
+#: patience 50), the old default beside it (``auto@early_stopping_rounds=0``), the
+#: recommended pruner on top of early stopping, against the same peers as before and TPE
+#: with the libraries' early stopping (``tpe-es``: scored at its best round, as ours is)
+ES_METHODS = ("auto", "auto@early_stopping_rounds=0", "auto+asha-promote:min_resource=55",
+              "tpe", "tpe-es", "tpe+sha", TUNER)
 
 
 # --- data -----------------------------------------------------------------------------------
@@ -153,6 +160,15 @@ def run_ours(method: str, backend: str, dataset_name: str, seed: int, trials: in
                 "pruned": sum(t.state.value == "PRUNED" for t in study.trials),
                 "gp_trials": sum(b == "bayes" for b in by),
                 "proposal_cpu_s": sum(t.user_attrs.get("proposal_s", 0.0) for t in study.trials),
+                # where the wall time went (goal 3): proposals (auto's own timing of each
+                # ask), the trials (the executor's duration: fit, score, reports) and the
+                # fits inside them (train_s), the rest is the study's own bookkeeping
+                "proposal_s": sum(t.user_attrs.get("proposal_s", 0.0) for t in study.trials),
+                "gp_proposal_s": sum(t.user_attrs.get("proposal_s", 0.0) for t in study.trials
+                                     if t.user_attrs.get("proposed_by") == "bayes"),
+                "trials_s": sum(t.duration or 0.0 for t in study.trials),
+                "fit_s": sum((t.metrics or {}).get("train_s", 0.0) for t in study.trials),
+                "n_trials": len(study.trials),
                 "trial_wall_s": statistics.median([t.duration for t in study.trials
                                                    if t.duration is not None] or [0.0]),
                 "proposers": sorted({b for b in by if b})}
@@ -210,17 +226,28 @@ def run_peer(method: str, backend: str, dataset_name: str, seed: int, trials: in
     warnings.filterwarnings("ignore", message=".*eval_set.*")  # LightGBM 4.7's deprecation
     b, dataset, (xt, yt, xv, yv), metric = parts(backend, dataset_name, seed)
     space = b.default_space(dataset)
-    pruner = {"tpe": optuna.pruners.NopPruner(),
+    pruner = {"tpe": optuna.pruners.NopPruner(), "tpe-es": optuna.pruners.NopPruner(),
               "tpe+sha": optuna.pruners.SuccessiveHalvingPruner(),
               "tpe+median": optuna.pruners.MedianPruner(n_warmup_steps=5)}[method]
     study = optuna.create_study(direction=metric.direction,
                                 sampler=optuna.samplers.TPESampler(seed=seed), pruner=pruner)
     classification = dataset.task == "classification"
 
+    spent = {"suggest": 0.0, "fit": 0.0, "objective": 0.0}
+
     def objective(trial: Any) -> float:
-        params = suggest(trial, space)
+        t0 = time.perf_counter()
+        try:
+            return scored_trial(trial)
+        finally:
+            spent["objective"] += time.perf_counter() - t0
+
+    def scored_trial(trial: Any) -> float:
+        t0 = time.perf_counter()
+        params = suggest(trial, space)  # TPE samples here (its independent sampler)
+        spent["suggest"] += time.perf_counter() - t0
         callbacks = []
-        if method != "tpe":
+        if method not in ("tpe", "tpe-es"):
             if backend == "xgboost":
                 key = "validation_0-" + ("logloss" if classification else "rmse")
                 callbacks.append(XGBoostPruningCallback(trial, key))
@@ -229,11 +256,33 @@ def run_peer(method: str, backend: str, dataset_name: str, seed: int, trials: in
                 callbacks.append(LightGBMPruningCallback(trial, key))
         est = peer_estimator(backend, dataset.task, params, seed, metric.name, callbacks)
         fit = {"eval_set": [(xv, yv)]}
+        trained = {"rounds": 0}
         if backend == "xgboost":
             fit["verbose"] = False
+            if method == "tpe-es":
+                est.set_params(early_stopping_rounds=PEER_PATIENCE)
         else:
-            fit["callbacks"] = callbacks
-        est.fit(xt, yt, **fit)
+            import lightgbm
+
+            def count(env: Any) -> None:
+                trained["rounds"] = env.iteration + 1
+
+            fit["callbacks"] = callbacks + [count]
+            if method == "tpe-es":  # the loss only (first_metric_only), as ours
+                fit["callbacks"].append(lightgbm.early_stopping(PEER_PATIENCE, verbose=False,
+                                                                first_metric_only=True))
+        t0 = time.perf_counter()
+        try:
+            est.fit(xt, yt, **fit)
+        finally:  # a pruned fit ends in TrialPruned
+            spent["fit"] += time.perf_counter() - t0
+        if method == "tpe-es":  # what the library predicts with: its best round
+            if backend == "xgboost":
+                trial.set_user_attr("rounds", int(est.get_booster().num_boosted_rounds()))
+                trial.set_user_attr("best_round", int(est.best_iteration) + 1)
+            else:
+                trial.set_user_attr("rounds", trained["rounds"])
+                trial.set_user_attr("best_round", int(est.best_iteration_ or trained["rounds"]))
         if classification:
             proba = est.predict_proba(xv)
             return metric.fn(np.searchsorted(est.classes_, yv), proba.argmax(axis=1), proba)
@@ -244,12 +293,19 @@ def run_peer(method: str, backend: str, dataset_name: str, seed: int, trials: in
     wall, cpu = time.perf_counter() - start, cpu_now() - cpu
     rounds = 0
     for t in study.trials:
-        if t.intermediate_values:
+        if "rounds" in t.user_attrs:  # early stopping: where it stopped
+            rounds += t.user_attrs["rounds"]
+        elif t.intermediate_values:
             rounds += max(t.intermediate_values) + 1  # steps are 0-based rounds
         else:
             rounds += int(t.params["n_estimators"])  # no callback: every round trained
-    return {"best_val": study.best_value, "params": dict(study.best_params), "rounds": rounds,
-            "wall_s": wall, "cpu_s": cpu,
+    params = dict(study.best_params)
+    if "best_round" in study.best_trial.user_attrs:  # the retrain boosts the best round
+        params["n_estimators"] = study.best_trial.user_attrs["best_round"]
+    return {"best_val": study.best_value, "params": params, "rounds": rounds,
+            "wall_s": wall, "cpu_s": cpu, "n_trials": len(study.trials),
+            "proposal_s": spent["suggest"], "fit_s": spent["fit"],
+            "trials_s": spent["objective"],
             "pruned": sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials)}
 
 
@@ -407,8 +463,10 @@ def goal_table(runs: list[dict], backends: list[str], datasets: list[str],
              "ratio is the fairer one.", "",
              "| library, dataset | method | best val. | best peer (median) | score goal | "
              "test (best peer's test) | rounds / auto's | gap to auto (paired) | pruning "
-             "goal | wall / peer | CPU / peer | time goal |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "goal | wall / peer | CPU / peer | time goal |"
+             + (" CPU / tpe-es |" if "tpe-es" in methods else ""),
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"
+             + ("---|" if "tpe-es" in methods else "")]
     for backend in backends:
         for dataset in datasets:
             rs = [r for r in runs if r["backend"] == backend and r["dataset"] == dataset]
@@ -455,7 +513,58 @@ def goal_table(runs: list[dict], backends: list[str], datasets: list[str],
                              f"{best_peer} {medians[best_peer]:.{d}f} | {score} | "
                              f"{tests[m]:.{d}f} ({tests[best_peer]:.{d}f}) | {rounds} | "
                              f"{gap} | {prune} | {med(wall, 2)} vs {peer} | {med(cpu, 2)} | "
-                             f"{time_goal} |")
+                             f"{time_goal} |"
+                             + (f" {med(paired(rs, m, 'tpe-es', 'cpu_s'), 2)} |"
+                                if "tpe-es" in methods else ""))
+    return lines + [""]
+
+
+def per_trial(rs: list[dict], fn: Any) -> float:
+    """Median over the runs of ``fn(run)`` per trial, in milliseconds."""
+    return 1000 * statistics.median(fn(r) / r["n_trials"] for r in rs)
+
+
+def time_table(runs: list[dict], backends: list[str], datasets: list[str],
+               methods: list[str]) -> list[str]:
+    """Where a study's wall time went, per trial (ms, median over seeds): proposing, the
+    fit, the rest of the trial (scoring, reports), and what is left of the study's wall
+    time (the loop, storage, the pruner; for Optuna its study and trial bookkeeping)."""
+    lines = ["## Where the time goes (wall ms per trial, median over seeds)", "",
+             "`propose`: ours, the strategy's `ask` (auto's own timing, `proposal_s`); "
+             "Optuna, the `suggest_*` calls (TPE samples there). `GP`: the part of ours' "
+             "proposals the GP made (all of it before the hand-over). `fit`: the library's "
+             "training (ours: `train_s`; Optuna: around `fit`). `rest of trial`: the trial "
+             "less its fit and proposal (scoring, per-round reports, the pruner's checks). "
+             "`outside trials`: the study's wall time less trials and proposals. `wall`: "
+             "the study's wall time per trial; `CPU`: its CPU time per trial.", "",
+             "| library, dataset | method | propose | GP | fit | rest of trial | outside "
+             "trials | wall | CPU | share proposing |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for backend in backends:
+        for dataset in datasets:
+            rs = [r for r in runs if r["backend"] == backend and r["dataset"] == dataset
+                  and "trials_s" in r]
+            for m in methods:
+                mine = [r for r in rs if r["method"] == m]
+                if not mine:
+                    continue
+
+                ours = m not in PEERS
+                propose = per_trial(mine, lambda r: r["proposal_s"])
+                gp = (per_trial(mine, lambda r: r.get("gp_proposal_s", 0.0)) if ours
+                      else float("nan"))
+                fit = per_trial(mine, lambda r: r["fit_s"])
+                # ours: a trial's duration excludes its proposal; Optuna's objective holds
+                # its suggest calls
+                rest = per_trial(mine, lambda r: r["trials_s"] - r["fit_s"]
+                                 - (0 if r["method"] not in PEERS else r["proposal_s"]))
+                outside = per_trial(mine, lambda r: r["wall_s"] - r["trials_s"]
+                                    - (r["proposal_s"] if r["method"] not in PEERS else 0))
+                share = statistics.median(r["proposal_s"] / r["wall_s"] for r in mine)
+                lines.append(f"| {backend}, {dataset} | {m} | {propose:.1f} | "
+                             f"{'-' if gp != gp else f'{gp:.1f}'} | {fit:.1f} | {rest:.1f} | "
+                             f"{outside:.1f} | {per_trial(mine, lambda r: r['wall_s']):.1f} | "
+                             f"{per_trial(mine, lambda r: r['cpu_s']):.1f} | {share:.0%} |")
     return lines + [""]
 
 
@@ -480,6 +589,8 @@ def main() -> None:
     args = ap.parse_args()
     if args.methods == "auto-set":
         args.methods = ",".join(AUTO_METHODS)
+    elif args.methods == "es-set":
+        args.methods = ",".join(ES_METHODS)
     methods = args.methods.split(",")
     runs: list[dict] = []
     if args.report_only:
@@ -573,6 +684,8 @@ def write_report(args: argparse.Namespace, methods: list[str], runs: list[dict])
             "5-7 % of the rounds at a best 6-16 % worse. `trials by the GP`: how many of "
             "auto's trials `bayes` proposed before the hand-over to `tpe`.", ""]
         lines += goal_table(runs, backends, datasets, methods)
+    if any("trials_s" in r for r in runs):
+        lines += time_table(runs, backends, datasets, methods)
     for backend in backends:
         for dataset in datasets:
             lines += table(runs, backend, dataset, methods)

@@ -17,6 +17,11 @@ does, and times, from a client:
 
     nice .venv/bin/python benchmarks/dashboard_scale.py --trials 10000 --write
 
+``--baseline REV`` measures the browser's first paint only, side by side: the dashboard
+plugin as it was at git revision REV (a worktree of it, first on ``PYTHONPATH``) and as it
+is now, alternating, ``--repeat`` times each, each in a fresh Chromium (nothing cached),
+on the same file; it writes ``dashboard_paint_N.json`` with the medians and their ratio.
+
 Wall time from the client (what a user waits for), and the server's CPU seconds for
 each request (read from /proc: what a loaded machine does not inflate).
 The load average is written beside the figures: other work on the machine slows both.
@@ -106,11 +111,16 @@ def tree_cpu(root: int) -> float:
     return total
 
 
-def _serve(path: Path) -> tuple[subprocess.Popen, str]:
+def _serve(path: Path, plugin: Path | None = None) -> tuple[subprocess.Popen, str]:
     """The dashboard on a fresh process, once its start-up (the warm-up imports) is done:
-    what is measured is the requests, not the imports a user's first seconds hide."""
+    what is measured is the requests, not the imports a user's first seconds hide.
+    ``plugin``: another copy of the plugin's source to serve (first on PYTHONPATH)."""
+    env = dict(os.environ)
+    if plugin is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(plugin),
+                                                          env.get("PYTHONPATH", "")]))
     proc = subprocess.Popen([str(HPO_RUN), "dashboard", "--storage", str(path), "--port", "0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     url = proc.stdout.readline().split()[1]
     last, still = server_cpu(proc), 0
     while still < 5:  # its CPU time unchanged for 5 looks, 0.2 s apart
@@ -152,13 +162,13 @@ def measure(path: Path, trials: int) -> dict:
         proc.wait(timeout=30)
 
 
-def browser_paint(path: Path) -> dict:
+def browser_paint(path: Path, plugin: Path | None = None) -> dict:
     """In headless Chromium (tests/browser.py), on a fresh server: seconds from opening
     the study page to its header, table and first chart drawn, and to every chart drawn."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
     from browser import Browser
 
-    proc, url = _serve(path)
+    proc, url = _serve(path, plugin)
     try:
         with Browser(timeout=600) as b:
             b.call("Emulation.setDeviceMetricsOverride", session=True, width=1400,
@@ -183,11 +193,43 @@ def browser_paint(path: Path) -> dict:
         proc.wait(timeout=30)
 
 
+def side_by_side(path: Path, trials: int, rev: str, repeat: int) -> dict:
+    """First paint of the plugin at ``rev`` and now, alternating in one run."""
+    import statistics
+    import tempfile
+
+    root = Path(__file__).resolve().parent.parent
+    tree = Path(tempfile.mkdtemp(prefix="hpo-dashboard-base-")) / "tree"
+    subprocess.run(["git", "-C", str(root), "worktree", "add", "--detach", str(tree), rev],
+                   check=True, capture_output=True)
+    try:
+        base = tree / "plugins" / "hpo-dashboard"
+        runs: dict[str, list[dict]] = {"before": [], "now": []}
+        for _ in range(repeat):
+            runs["before"].append(browser_paint(path, base))
+            runs["now"].append(browser_paint(path))
+    finally:
+        subprocess.run(["git", "-C", str(root), "worktree", "remove", "--force", str(tree)],
+                       check=False, capture_output=True)
+    out: dict = {"trials": trials, "baseline": rev, "repeat": repeat}
+    for which, rows in runs.items():
+        for key in ("browser_first_paint_s", "browser_first_paint_chromium_cpu_s",
+                    "browser_every_chart_s"):
+            out[f"{which}_{key}"] = round(statistics.median(r[key] for r in rows), 3)
+        out[f"{which}_first_paint_each_s"] = [r["browser_first_paint_s"] for r in rows]
+    out["first_paint_ratio_now_to_before"] = round(
+        out["now_browser_first_paint_s"] / out["before_browser_first_paint_s"], 2)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=10000)
     parser.add_argument("--dir", default="/tmp/hpo-dashboard-scale")
     parser.add_argument("--write", action="store_true")
+    parser.add_argument("--baseline", help="git revision: first paint of its dashboard and "
+                        "of this one, side by side")
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     Path(args.dir).mkdir(parents=True, exist_ok=True)
     path = Path(args.dir) / f"big{args.trials}.db"
@@ -195,13 +237,19 @@ def main() -> None:
         start = time.perf_counter()
         build(path, args.trials)
         print(f"built {path} in {time.perf_counter() - start:.1f} s", file=sys.stderr)
-    result = {"trials": args.trials, **measure(path, args.trials), **browser_paint(path),
-              "load_average": round(os.getloadavg()[0], 1),
-              "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}"}
+    load_before = os.getloadavg()[0]
+    if args.baseline:
+        result = side_by_side(path, args.trials, args.baseline, args.repeat)
+        name = f"dashboard_paint_{args.trials}.json"
+    else:
+        result = {"trials": args.trials, **measure(path, args.trials), **browser_paint(path)}
+        name = f"dashboard_scale_{args.trials}.json"
+    result["load_average"] = round(max(load_before, os.getloadavg()[0]), 1)
+    result["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}"
     print(json.dumps(result))
     if args.write:
         RESULTS.mkdir(exist_ok=True)
-        (RESULTS / f"dashboard_scale_{args.trials}.json").write_text(json.dumps(result, indent=1) + "\n")
+        (RESULTS / name).write_text(json.dumps(result, indent=1) + "\n")
 
 
 if __name__ == "__main__":

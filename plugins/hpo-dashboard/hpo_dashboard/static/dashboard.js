@@ -1,7 +1,17 @@
 // hpo dashboard: every page asks the JSON API once a second whether anything changed (its
 // etag in If-None-Match: 304 and no body when not) and redraws only what did.
+//
+// plotly.js (4.6 MB) is the slowest part of a page to start: the browser spends a second or
+// more compiling it. The pages load it deferred, after this file, so a page's first request
+// is on its way, and its header and table are shown, while plotly.js compiles; the charts
+// wait for it (plotlyReady).
 "use strict";
 const POLL_MS = 1000;
+const plotlyReady = new Promise(resolve => {
+  const tag = document.getElementById("plotly-js");
+  if (window.Plotly || !tag) resolve();
+  else tag.addEventListener("load", () => resolve());
+});
 
 function fmt(v) {
   if (v === null || v === undefined) return "-";
@@ -66,6 +76,7 @@ function clearOfModebar(layout) {
   return out;
 }
 function draw(id, spec, onTrial) {
+  if (!window.Plotly) { plotlyReady.then(() => draw(id, spec, onTrial)); return; }
   const div = document.getElementById(id);
   if (!div) return;
   const box = div.closest(".figure") || div;
@@ -229,6 +240,7 @@ function studyPage() {
         renderHeader();
         renderTable();
         if (answer.body.all) {
+          await plotlyReady;  // compiled while the answer travelled (the page's first time)
           renderFigures(answer.body.all, true);  // the same moment as the header and table
           figuresTag = answer.body.figures_tag;
           await renderFigures(answer.body.all, false);
@@ -329,6 +341,9 @@ function comparePage() {
   });
 }
 
-window.addEventListener("DOMContentLoaded", () => {
+// loaded with defer: the document is parsed when this runs; plotly.js, deferred after it,
+// runs later (see plotlyReady)
+function start() {
   ({index: indexPage, study: studyPage, trial: trialPage, compare: comparePage})[document.body.dataset.page]();
-});
+}
+if (document.readyState === "loading") window.addEventListener("DOMContentLoaded", start); else start();

@@ -1,7 +1,7 @@
 """hpo-framework plugin: ``hpo-run dashboard``, a live web view of a storage file.
 
-Only click is imported here, so that ``hpo-run --help`` stays fast; Starlette, uvicorn
-and plotly are imported when the command runs.
+Only click is imported here, so that ``hpo-run --help`` stays fast; Starlette and uvicorn
+are imported when the command runs (plotly.js is a file in ``static/``).
 """
 
 from __future__ import annotations

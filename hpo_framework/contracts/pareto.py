@@ -10,10 +10,13 @@ hypervolume is exact: a sweep in 2-D, a sweep over a kept 2-D staircase in 3-D (
 
 from __future__ import annotations
 
+import bisect
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
 
 Point = Sequence[float]
+T = TypeVar("T")
 
 
 def violation(constraints: Sequence[float] | None) -> float:
@@ -58,6 +61,27 @@ def non_dominated(points: Sequence[Point]) -> list[int]:
     """Indices of the points no other point dominates (duplicates all kept), in order."""
     return [i for i, p in enumerate(points)
             if not any(dominates(q, p) for j, q in enumerate(points) if j != i)]
+
+
+class KeptFront(Generic[T]):
+    """The non-dominated items among those added so far, kept as they come: an item that
+    a kept one dominates is dropped, else it removes the kept ones it dominates. Dominance
+    is transitive, so what :attr:`items` holds (sorted by ``key``) is what
+    :func:`non_dominated` gives over every item added, sorted by ``key`` (duplicates all
+    kept), at a cost per item of the front's size, not of the items seen."""
+
+    def __init__(self, losses: Callable[[T], Point], key: Callable[[T], int]) -> None:
+        self._losses, self._key = losses, key
+        self.items: list[T] = []
+
+    def add(self, item: T) -> bool:
+        """Keep ``item`` if nothing kept dominates it; True when it was kept."""
+        p = self._losses(item)
+        if any(dominates(self._losses(q), p) for q in self.items):
+            return False
+        self.items = [q for q in self.items if not dominates(p, self._losses(q))]
+        bisect.insort(self.items, item, key=self._key)
+        return True
 
 
 def nondominated_sort(points: Sequence[Point],

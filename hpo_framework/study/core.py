@@ -26,8 +26,8 @@ from ..contracts.objective import (
     not_a_number,
     vector_of,
 )
-from ..contracts.pareto import non_dominated
-from ..contracts.pruner import Pruner
+from ..contracts.pareto import KeptFront, non_dominated
+from ..contracts.pruner import History, Pruner, PrunerIndex
 from ..contracts.strategy import Strategy
 from ..contracts.trial import Outcome, Trial, TrialState
 from ..errors import HPOError, OptionError, PluginError, SpaceError, StudyMismatchError
@@ -136,6 +136,12 @@ class Study:
         self._complete: list[Trial] = []
         self._unsorted = False
         self._best: Trial | None = None
+        #: the Pareto front of the COMPLETE feasible trials (by losses), kept as they end
+        self._front: KeptFront[Trial] = KeptFront(_losses, _number)
+        #: the pruner's index of the finished trials (Pruner.index), made on its first
+        #: decision by ``_index_of`` (the pruner object then in ``self.pruner``)
+        self._index: PrunerIndex | None = None
+        self._index_of: Pruner | None = None
         strategy.restore(_as_told(self.trials))
 
     def _fail_killer(self, trial: Trial) -> None:
@@ -305,7 +311,12 @@ class Study:
         trial up to date; returns the open trials by number. Trials are only ever appended
         to ``self.trials`` and a finished state is final, so this takes the new tail and
         moves on what finished since: the work is that of the open trials, not of the
-        study."""
+        study. Under the study's lock: a pruner reads the open trials from an executor's
+        thread."""
+        with self._lock:
+            return self._sync_locked()
+
+    def _sync_locked(self) -> dict[int, Trial]:
         if self._indexed < len(self.trials):
             for t in self.trials[self._indexed:]:
                 if t.state.finished:
@@ -333,6 +344,8 @@ class Study:
             best = self._best
             if best is None or (trial.loss, trial.number) < (best.loss, best.number):
                 self._best = trial
+        if trial.losses is not None and trial.feasible:
+            self._front.add(trial)
 
     @property
     def multi_objective(self) -> bool:
@@ -361,8 +374,10 @@ class Study:
     @property
     def best_trials(self) -> list[Trial]:
         """The Pareto front: the COMPLETE feasible trials no other one dominates (by their
-        losses), in number order. One objective: the trials of the best value."""
-        return pareto_front(self.trials)
+        losses), in number order. One objective: the trials of the best value. Kept as
+        trials end (what :func:`pareto_front` of every trial gives, without the scan)."""
+        self._sync()
+        return list(self._front.items)
 
     def _one_objective(self, what: str) -> None:
         if self.multi_objective:
@@ -604,8 +619,51 @@ class Study:
             trial.curve.append((int(step), self._loss(float(value))))
             if self.pruner is None:
                 return False
-            history = [t for t in self.trials if t.number != number]
-            return decision(self.pruner.prune(trial, history))
+            return decision(self.pruner.prune(trial, self._history(number)))
+
+    def promotions(self, paused: Sequence[Trial], *, more: bool) -> list[int]:
+        """What the study's pausing pruner says of the PAUSED trials: the numbers to resume
+        now, in order (see :meth:`Pruner.promote`)."""
+        if self.pruner is None:
+            return []
+        with self._lock:
+            return list(self.pruner.promote(paused, self._history(None), more=more))
+
+    def _history(self, skip: int | None) -> History:
+        """Every trial but number ``skip``, as the pruner is handed them (no copy), with
+        its index of the finished trials (made and told them on first use)."""
+        pruner = self.pruner
+        if pruner is not self._index_of:
+            self._index_of, self._index = pruner, None
+            index = self._guarded(pruner, "index()", pruner.index)
+            if index is not None and index is not _FAILED:
+                self._index = index
+                for t in self.trials:
+                    if t.state.finished:
+                        self._tell_index(t)
+        return History(self.trials, skip, index=self._index,
+                       open_of=lambda: self._sync().values())
+
+    def _tell_index(self, trial: Trial) -> None:
+        index = self._index
+        if index is not None and self._guarded(self._index_of, "its index's told()",
+                                               index.told, trial) is _FAILED:
+            self._index = None  # a broken index: the pruner scans the history from now on
+
+    def _guarded(self, pruner: Any, what: str, call: Callable[..., Any], *args: Any) -> Any:
+        """A pruner's optional index call; one that raises is named in one warning (the
+        pruner then scans the history, as it does without an index)."""
+        try:
+            return call(*args)
+        except Exception as exc:
+            import warnings
+
+            from ..registry import PluginWarning
+
+            warnings.warn(f"pruner '{getattr(pruner, 'name', type(pruner).__name__)}': "
+                          f"{what} raised {error_text(exc)}; it scans the study's trials "
+                          "instead", PluginWarning, stacklevel=2)
+            return _FAILED
 
     def submission(self, trial: Trial) -> dict[str, Any]:
         """What an executor is handed for a trial: its params (a study that learns its
@@ -649,6 +707,8 @@ class Study:
                 self._record_values(trial, outcome)
                 trial.datetime_complete = now()
                 self._save(trial)
+                if self._index is not None and self._index_of is self.pruner:
+                    self._tell_index(trial)
                 if resumed:
                     self.storage.drop_checkpoint(self.record.study_id, trial.number)
                     self._checkpointed.discard(trial.number)
@@ -768,6 +828,14 @@ def _joined(earlier: list[Any], later: list[Any]) -> list[Any]:
 
 def _number(trial: Trial) -> int:
     return trial.number
+
+
+def _losses(trial: Trial) -> list[float]:
+    return trial.losses  # type: ignore[return-value]  # the front holds trials with losses
+
+
+#: what a guarded pruner call returns when it raised
+_FAILED = object()
 
 
 def best_of(trials: Sequence[Trial]) -> Trial | None:

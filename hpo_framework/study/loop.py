@@ -132,7 +132,7 @@ class _Loop:
         if study.pruner is None or not study.pruner.pauses:
             return False
         free = self.executor.slots - len(self.pending)
-        numbers = study.pruner.promote(paused, list(study.trials), more=more)[:free]
+        numbers = study.promotions(paused, more=more)[:free]
         resumed = False
         for number in numbers:
             got = study.resume(number)

@@ -24,18 +24,28 @@ stopped, and resumed from its checkpoint as soon as later trials rank it there (
 asks :meth:`ASHAPruner.promote` before each new trial; once no trial runs or will start,
 the best at each rung goes on). A study's first trials are then no longer judged for good
 against the few before them.
+
+With the study's index (:meth:`ASHAPruner.index`) a decision reads each rung's sorted values
+of the finished trials (a rank: O(log n)) and scans only the trials not finished; a plain
+list of trials is scanned whole, with the same decisions.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from hpo_framework import Option, OptionError, Pruner, Trial, TrialState
 from hpo_framework.contracts.pruner import PAUSE
 
 from .curves import Curve, finite_or_inf, hopeless, last_steps_of_complete, value_at_or_after
+from .index import Finished, index_of, open_of
+
+#: ``rank(at, value) -> (n_less, n)``: of the other trials that reached the rung at step
+#: ``at``, how many have a value there below ``value``, and how many there are
+Rank = Callable[[int, float], tuple[int, int]]
 
 
 def check_resource(owner: str, key: str, value: Any) -> None:
@@ -57,6 +67,40 @@ def promotable(value: float, competing: list[float], reduction_factor: int,
     if strict and keep < 1:
         return False
     return value <= sorted(competing)[max(keep - 1, 0)]
+
+
+def promotable_rank(n_less: int, n: int, reduction_factor: int, strict: bool = False) -> bool:
+    """:func:`promotable` from ranks: ``n`` values compete (the trial's own included) and
+    ``n_less`` of them are below the trial's. (A value is <= the k-th smallest exactly when
+    at most k values lie below it: no NaN competes, ``finite_or_inf`` saw to that.)"""
+    keep = n // reduction_factor
+    if strict and keep < 1:
+        return False
+    return n_less <= max(keep - 1, 0)
+
+
+def scan_rank(others: Sequence[Curve]) -> Rank:
+    """The rank among ``others``' curves, read by scanning them."""
+    def rank(at: int, value: float) -> tuple[int, int]:
+        there = [v for c in others if (v := value_at_or_after(c, at)) is not None]
+        return sum(v < value for v in there), len(there)
+    return rank
+
+
+def index_rank(index: Finished, open_trials: Sequence[Trial], key: Callable[[int], object],
+               keep: Callable[[Trial], bool] | None = None) -> Rank:
+    """The rank among the finished trials (``index``, each rung's values under ``key(at)``,
+    of the trials ``keep`` takes) and the open ones (scanned: they are few)."""
+    def rank(at: int, value: float) -> tuple[int, int]:
+        def value_of(t: Trial) -> float | None:
+            return value_at_or_after(t.curve, at) if keep is None or keep(t) else None
+
+        n_less, n = index.ranks(key(at), value_of).rank(value)
+        for t in open_trials:
+            if (keep is None or keep(t)) and (v := value_at_or_after(t.curve, at)) is not None:
+                n, n_less = n + 1, n_less + (v < value)
+        return n_less, n
+    return rank
 
 
 def rungs_judged(min_resource: int, reduction_factor: int, rate: int,
@@ -81,6 +125,13 @@ def successive_halving(curve: Curve, others: Sequence[Curve], min_resource: int,
     ``max_resource``, a rung whose next one would lie past it (``step * reduction_factor >
     max_resource``) is not judged: it is the top rung, the trials that reach it finish.
     """
+    return halving_stops(curve, scan_rank(others), min_resource, reduction_factor, rate,
+                         max_resource, strict)
+
+
+def halving_stops(curve: Curve, rank: Rank, min_resource: int, reduction_factor: int,
+                  rate: int, max_resource: int | None = None, strict: bool = False) -> bool:
+    """:func:`successive_halving` with the other trials' values at a rung read by ``rank``."""
     if not curve:
         return False
     step, loss = curve[-1]
@@ -89,10 +140,8 @@ def successive_halving(curve: Curve, others: Sequence[Curve], min_resource: int,
         if previous < at:  # this report reached the rung at `at`
             if not math.isfinite(loss):
                 return True
-            value = finite_or_inf(loss)
-            competing = [v for c in others if (v := value_at_or_after(c, at)) is not None]
-            competing.append(value)
-            if not promotable(value, competing, reduction_factor, strict):
+            n_less, n = rank(at, finite_or_inf(loss))
+            if not promotable_rank(n_less, n + 1, reduction_factor, strict):
                 return True
     return False
 
@@ -138,20 +187,39 @@ class ASHAPruner(Pruner):
         check_resource("pruner 'asha'", "min_resource", self.config["min_resource"])
         self.pauses = bool(self.config["pause"])
 
-    def _min_resource(self, history: Sequence[Trial]) -> int | None:
+    def index(self) -> Finished:
+        return Finished(hopeless=self.config["hopeless_after"] > 0)
+
+    def _index(self, history: Sequence[Trial]) -> Finished | None:
+        return index_of(history, hopeless=self.config["hopeless_after"] > 0)
+
+    def _min_resource(self, history: Sequence[Trial], index: Finished | None = None
+                      ) -> int | None:
         min_resource = self.config["min_resource"]
-        return auto_min_resource(history) if min_resource == "auto" else min_resource
+        if min_resource != "auto":
+            return min_resource
+        if index is not None:
+            last = index.max_last_step
+            return None if last is None else max(last // 100, 1)
+        return auto_min_resource(history)
 
     def prune(self, trial: Trial, history: Sequence[Trial]) -> bool | str:
-        min_resource = self._min_resource(history)
+        index = self._index(history)
+        min_resource = self._min_resource(history, index)
         if min_resource is None:
             return False
-        if hopeless(trial.curve, history, self.config["hopeless_after"]):
+        after = self.config["hopeless_after"]
+        if index is not None:
+            stop = hopeless_indexed(trial.curve, index, after)
+            rank = index_rank(index, open_of(history) or [], _asha_key)
+        else:
+            stop = hopeless(trial.curve, history, after)
+            rank = scan_rank([t.curve for t in history])
+        if stop:
             return True
-        below = successive_halving(trial.curve, [t.curve for t in history], min_resource,
-                                   self.config["reduction_factor"],
-                                   self.config["min_early_stopping_rate"],
-                                   self.config["max_resource"], strict=self.pauses)
+        below = halving_stops(trial.curve, rank, min_resource, self.config["reduction_factor"],
+                              self.config["min_early_stopping_rate"],
+                              self.config["max_resource"], strict=self.pauses)
         if below and self.pauses and math.isfinite(trial.curve[-1][1]):
             return PAUSE
         return below
@@ -161,13 +229,18 @@ class ASHAPruner(Pruner):
         """The paused trials now among the best ``1 / reduction_factor`` of every trial
         that reached the rung they paused at (FAILED ones aside: a diverged run's early
         values rank no paused trial out): the highest rung first, then by value."""
-        min_resource = self._min_resource(history)
+        index = self._index(history)
+        min_resource = self._min_resource(history, index)
         if min_resource is None or not self.pauses:
             return []
         rf = self.config["reduction_factor"]
         # nothing runs and nothing will start: no later trial can rank a paused one, so
         # the best at each rung goes on even where fewer than reduction_factor reached it
-        last_call = not more and not any(t.state is TrialState.RUNNING for t in history)
+        open_trials = open_of(history)
+        last_call = not more and not any(t.state is TrialState.RUNNING for t in
+                                         (history if open_trials is None else open_trials))
+        if index is not None and open_trials is not None:
+            return self._promote_indexed(paused, index, open_trials, min_resource, last_call)
         due = []
         for trial in paused:
             if not trial.curve:
@@ -185,3 +258,55 @@ class ASHAPruner(Pruner):
                                                 strict=not last_call):
                 due.append((-at, value, trial.number))
         return [number for *_, number in sorted(due)]
+
+    def _promote_indexed(self, paused: Sequence[Trial], index: Finished,
+                         open_trials: Sequence[Trial], min_resource: int, last_call: bool
+                         ) -> list[int]:
+        """:meth:`promote` read from the index: per rung, the finished trials' values but
+        FAILED ones (sorted) and the open trials' (sorted once per call; a paused trial's
+        own value is among them, and is below nothing of its own)."""
+        rf = self.config["reduction_factor"]
+        at_open: dict[int, list[float]] = {}
+        due = []
+        for trial in paused:
+            if not trial.curve:
+                continue
+            rungs = rungs_judged(min_resource, rf, self.config["min_early_stopping_rate"],
+                                 self.config["max_resource"], trial.curve[-1][0])
+            if not rungs:
+                continue
+            at = rungs[-1]  # the rung it paused at
+            value = value_at_or_after(trial.curve, at)
+            if value is None:
+                continue
+            there = at_open.get(at)
+            if there is None:
+                there = at_open[at] = sorted(
+                    v for t in open_trials if (v := value_at_or_after(t.curve, at)) is not None)
+            n_less, n = index.ranks(_asha_key(at), _value_at_or_after(at)).rank(value,
+                                                                               failed=False)
+            n_less, n = n_less + bisect.bisect_left(there, value), n + len(there)
+            if promotable_rank(n_less, n, rf, strict=not last_call):
+                due.append((-at, value, trial.number))
+        return [number for *_, number in sorted(due)]
+
+
+def _asha_key(at: int) -> tuple[str, int]:
+    return ("asha", at)
+
+
+def _value_at_or_after(at: int) -> Callable[[Trial], float | None]:
+    def value_of(t: Trial) -> float | None:
+        return value_at_or_after(t.curve, at)
+    return value_of
+
+
+def hopeless_indexed(curve: Curve, index: Finished, after: int) -> bool:
+    """:func:`curves.hopeless` read from the index (which kept it: ``hopeless=True``)."""
+    if not curve or after < 1:
+        return False
+    step, loss = curve[-1]
+    kept = index.hopeless_at(step)
+    if kept is None or kept.count < after:
+        return False
+    return finite_or_inf(loss) + kept.change > kept.final

@@ -26,6 +26,7 @@ from hpo_framework import Option, OptionError, Pruner, Trial, TrialState
 from hpo_framework.contracts.pruner import PAUSE
 
 from .curves import value_at_or_after
+from .index import open_of
 
 
 def _numbers(owner: str, key: str, text: Any, kind: type) -> list[Any]:
@@ -83,7 +84,11 @@ class HalvingPruner(Pruner):
                 ) -> list[int]:
         """Once no trial will start or runs: at the lowest rung where some of the best are
         still paused there, those (in number order)."""
-        if more or any(t.state is TrialState.RUNNING for t in history):
+        if more:
+            return []
+        open_trials = open_of(history)  # the study's history says which are not finished
+        if any(t.state is TrialState.RUNNING
+               for t in (history if open_trials is None else open_trials)):
             return []
         waiting = {t.number for t in paused}
         for k, at in enumerate(self.steps):

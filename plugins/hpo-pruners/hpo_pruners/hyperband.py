@@ -7,6 +7,9 @@ belongs to one bracket, chosen from its number and the seed by a CRC32 hash (no 
 same after a resume), in proportion to Hyperband's trial counts per bracket
 (``ceil(n * reduction_factor ** s / (s + 1))`` for ``s = n - 1 - b``). A trial competes
 only with the trials of its own bracket.
+
+With the study's index (:meth:`HyperbandPruner.index`) a decision reads the bracket's
+sorted values at each rung of the finished trials and scans only the open ones.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from typing import Any
 
 from hpo_framework import Option, Pruner, Trial
 
-from .asha import check_resource, successive_halving
+from .asha import check_resource, halving_stops, index_rank, scan_rank
 from .curves import last_steps_of_complete
+from .index import Finished, index_of, open_of
 
 
 def n_brackets(min_resource: int, max_resource: int, reduction_factor: int) -> int:
@@ -62,14 +66,23 @@ class HyperbandPruner(Pruner):
         super().__init__(seed=seed, **options)
         check_resource("pruner 'hyperband'", "max_resource", self.config["max_resource"])
 
+    def index(self) -> Finished:
+        return Finished()
+
     def budgets(self, history: Sequence[Trial]) -> list[int] | None:
         """Trials per bracket in Hyperband's proportions; None while max_resource is unknown."""
         max_resource = self.config["max_resource"]
         if max_resource == "auto":
-            steps = last_steps_of_complete(history)
-            if not steps:
-                return None
-            max_resource = max(steps)
+            index = index_of(history)
+            if index is not None:
+                if index.max_last_step is None:
+                    return None
+                max_resource = index.max_last_step
+            else:
+                steps = last_steps_of_complete(history)
+                if not steps:
+                    return None
+                max_resource = max(steps)
         brackets = n_brackets(self.config["min_resource"], max_resource,
                               self.config["reduction_factor"])
         return bracket_budgets(brackets, self.config["reduction_factor"])
@@ -83,6 +96,17 @@ class HyperbandPruner(Pruner):
         if budgets is None:
             return False
         bracket = bracket_of(trial.number, self.seed, budgets)
-        others = [t.curve for t in history if bracket_of(t.number, self.seed, budgets) == bracket]
-        return successive_halving(trial.curve, others, self.config["min_resource"],
-                                  self.config["reduction_factor"], bracket)
+        index = index_of(history)
+        if index is not None:
+            seed, shares = self.seed, tuple(budgets)
+
+            def mine(t: Trial) -> bool:
+                return bracket_of(t.number, seed, shares) == bracket
+
+            rank = index_rank(index, open_of(history) or [],
+                              lambda at: ("hyperband", seed, shares, bracket, at), mine)
+        else:
+            rank = scan_rank([t.curve for t in history
+                              if bracket_of(t.number, self.seed, budgets) == bracket])
+        return halving_stops(trial.curve, rank, self.config["min_resource"],
+                             self.config["reduction_factor"], bracket)

@@ -5,6 +5,10 @@ when its best value so far is worse than the median of the finished trials' valu
 same step. Steps before ``n_warmup_steps`` are never checked; after that every
 ``interval_steps``-th step is (a check whose step was not reported waits for the next
 report).
+
+With the study's index (:meth:`MedianPruner.index`) a report costs O(1) in the study's
+size: the finished trials' values at each step are kept in a running median as they
+finish; a history without it (a plain list) is scanned, with the same decisions.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from collections.abc import Sequence
 from hpo_framework import Option, Pruner, Trial, TrialState
 
 from .curves import value_at
+from .index import Finished, index_of
 
 
 def first_in_interval(step: int, steps: Sequence[int], warmup: int, interval: int) -> bool:
@@ -40,11 +45,19 @@ class MedianPruner(Pruner):
                                help="finished trials that reported the step, at least"),
     }
 
+    def index(self) -> Finished:
+        return Finished(medians=True)
+
     def prune(self, trial: Trial, history: Sequence[Trial]) -> bool:
         if not trial.curve:
             return False
-        finished = [t for t in history if t.state is TrialState.COMPLETE]
-        if not finished or len(finished) < self.config["n_startup_trials"]:
+        index = index_of(history, medians=True)
+        if index is not None:
+            n_complete = index.n_complete
+        else:
+            finished = [t for t in history if t.state is TrialState.COMPLETE]
+            n_complete = len(finished)
+        if not n_complete or n_complete < self.config["n_startup_trials"]:
             return False
         step = trial.curve[-1][0]
         warmup = self.config["n_warmup_steps"]
@@ -56,6 +69,11 @@ class MedianPruner(Pruner):
         real = [loss for _, loss in trial.curve if not math.isnan(loss)]
         if not real:
             return True
+        if index is not None:
+            kept = index.median_at(step)  # n_min_trials >= 1: an empty step waits
+            if kept is None or len(kept) < self.config["n_min_trials"]:
+                return False
+            return min(real) > kept.median()
         at_step = [v for t in finished if (v := value_at(t.curve, step)) is not None]
         at_step = [v for v in at_step if not math.isnan(v)]
         if len(at_step) < self.config["n_min_trials"] or not at_step:

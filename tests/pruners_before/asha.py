@@ -1,0 +1,187 @@
+"""Asynchronous successive halving (Li et al., 2020), after Optuna's SuccessiveHalvingPruner.
+
+Rung ``k`` is reached at step ``min_resource * reduction_factor ** (min_early_stopping_rate
++ k)``. A trial that reaches a rung goes on only if its value there is among the best
+``1 / reduction_factor`` of every trial that reached that rung so far (finished or still
+running, pruned ones included); while fewer than ``reduction_factor`` trials reached it, it
+must be the best of them. Nothing is stored: a trial's value at a rung is the first value
+it reported at or after the rung's step, read from its curve, so the rungs are rebuilt from
+the history on every call.
+
+``max_resource`` (unset: Optuna's behaviour) is a whole trial's length: the rungs judged are
+those whose next rung still lies within it (with 10 steps and the defaults: 1 and 3, not 9,
+where a stop would save one step of ten and judge on a noisy one).
+
+``hopeless_after`` (0: off, Optuna's behaviour) adds one rule, at every step: once that
+many trials finished past the step, a trial whose value there, improved by as much as the
+most any of them improved from there to their end, is still worse than the best of their
+ends is stopped (``curves.hopeless``). It saves the epochs between rungs.
+
+``pause`` (off: Optuna's behaviour) is Li et al.'s ASHA with promotions: a trial goes on
+past a rung only while it is among the best ``len // reduction_factor`` of the trials that
+reached it (none while fewer than ``reduction_factor`` did); else it is paused, not
+stopped, and resumed from its checkpoint as soon as later trials rank it there (the study
+asks :meth:`ASHAPruner.promote` before each new trial; once no trial runs or will start,
+the best at each rung goes on). A study's first trials are then no longer judged for good
+against the few before them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from hpo_framework import Option, OptionError, Pruner, Trial, TrialState
+from hpo_framework.contracts.pruner import PAUSE
+
+from .curves import Curve, finite_or_inf, hopeless, last_steps_of_complete, value_at_or_after
+
+
+def check_resource(owner: str, key: str, value: Any) -> None:
+    if value == "auto" or (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
+        return
+    raise OptionError(f"{owner}: option '{key}' must be an int >= 1 or 'auto', got {value!r}")
+
+
+def rung_step(min_resource: int, reduction_factor: int, rate: int, rung: int) -> int:
+    return min_resource * reduction_factor ** (rate + rung)
+
+
+def promotable(value: float, competing: list[float], reduction_factor: int,
+               strict: bool = False) -> bool:
+    """Among the best ``len(competing) // reduction_factor`` (at least the best one;
+    ``strict``: none while fewer than ``reduction_factor`` competed, as Li et al. promote);
+    ``competing`` includes ``value``."""
+    keep = len(competing) // reduction_factor
+    if strict and keep < 1:
+        return False
+    return value <= sorted(competing)[max(keep - 1, 0)]
+
+
+def rungs_judged(min_resource: int, reduction_factor: int, rate: int,
+                 max_resource: int | None, last: int) -> list[int]:
+    """The steps of the rungs judged up to step ``last`` (see :func:`successive_halving`)."""
+    out, rung = [], 0
+    while (at := rung_step(min_resource, reduction_factor, rate, rung)) <= last:
+        if max_resource is not None and at * reduction_factor > max_resource:
+            break
+        out.append(at)
+        rung += 1
+    return out
+
+
+def successive_halving(curve: Curve, others: Sequence[Curve], min_resource: int,
+                       reduction_factor: int, rate: int, max_resource: int | None = None,
+                       strict: bool = False) -> bool:
+    """True to stop the trial of ``curve`` after its newest report.
+
+    Only the rungs that this report reached are judged: a rung passed at an earlier report
+    was judged then, with the history of then, and is never judged again. With
+    ``max_resource``, a rung whose next one would lie past it (``step * reduction_factor >
+    max_resource``) is not judged: it is the top rung, the trials that reach it finish.
+    """
+    if not curve:
+        return False
+    step, loss = curve[-1]
+    previous = curve[-2][0] if len(curve) > 1 else -math.inf
+    for at in rungs_judged(min_resource, reduction_factor, rate, max_resource, step):
+        if previous < at:  # this report reached the rung at `at`
+            if not math.isfinite(loss):
+                return True
+            value = finite_or_inf(loss)
+            competing = [v for c in others if (v := value_at_or_after(c, at)) is not None]
+            competing.append(value)
+            if not promotable(value, competing, reduction_factor, strict):
+                return True
+    return False
+
+
+def auto_min_resource(history: Sequence[Trial]) -> int | None:
+    """Optuna's heuristic: a hundredth of the longest finished trial, at least 1 step."""
+    steps = last_steps_of_complete(history)
+    return max(max(steps) // 100, 1) if steps else None
+
+
+class ASHAPruner(Pruner):
+    """Keeps the top ``1 / reduction_factor`` at each rung; stops the rest there."""
+
+    name = "asha"
+    options = {
+        "min_resource": Option(1, (int, str), nullable=False,
+                               help="step of the first rung, or 'auto' (1/100 of the "
+                                    "longest finished trial, at least 1)"),
+        "reduction_factor": Option(3, int, low=2, nullable=False,
+                                   help="keep 1/reduction_factor at each rung; rungs are "
+                                        "this factor apart"),
+        "min_early_stopping_rate": Option(0, int, low=0, nullable=False,
+                                          help="skip this many rungs: the first rung is at "
+                                               "min_resource * reduction_factor ** rate"),
+        "max_resource": Option(None, int, low=1,
+                               help="a whole trial's steps: rungs whose next rung would lie "
+                                    "past it are not judged (the trials that reach them "
+                                    "finish); unset: every rung is judged, as Optuna does"),
+        "hopeless_after": Option(0, int, low=0, nullable=False,
+                                 help="once this many trials finished, also stop at any "
+                                      "step a trial that could not beat the best of them "
+                                      "even improving as much as the most any of them did "
+                                      "from that step (0: off)"),
+        "pause": Option(False, bool, nullable=False,
+                        help="pause a trial below a rung's bar instead of stopping it, and "
+                             "resume it from its checkpoint once the trials after it rank "
+                             "it among the best (Li et al.'s promotions; needs a backend "
+                             "that checkpoints)"),
+    }
+
+    def __init__(self, *, seed: int | None = None, **options: Any) -> None:
+        super().__init__(seed=seed, **options)
+        check_resource("pruner 'asha'", "min_resource", self.config["min_resource"])
+        self.pauses = bool(self.config["pause"])
+
+    def _min_resource(self, history: Sequence[Trial]) -> int | None:
+        min_resource = self.config["min_resource"]
+        return auto_min_resource(history) if min_resource == "auto" else min_resource
+
+    def prune(self, trial: Trial, history: Sequence[Trial]) -> bool | str:
+        min_resource = self._min_resource(history)
+        if min_resource is None:
+            return False
+        if hopeless(trial.curve, history, self.config["hopeless_after"]):
+            return True
+        below = successive_halving(trial.curve, [t.curve for t in history], min_resource,
+                                   self.config["reduction_factor"],
+                                   self.config["min_early_stopping_rate"],
+                                   self.config["max_resource"], strict=self.pauses)
+        if below and self.pauses and math.isfinite(trial.curve[-1][1]):
+            return PAUSE
+        return below
+
+    def promote(self, paused: Sequence[Trial], history: Sequence[Trial], *, more: bool
+                ) -> list[int]:
+        """The paused trials now among the best ``1 / reduction_factor`` of every trial
+        that reached the rung they paused at (FAILED ones aside: a diverged run's early
+        values rank no paused trial out): the highest rung first, then by value."""
+        min_resource = self._min_resource(history)
+        if min_resource is None or not self.pauses:
+            return []
+        rf = self.config["reduction_factor"]
+        # nothing runs and nothing will start: no later trial can rank a paused one, so
+        # the best at each rung goes on even where fewer than reduction_factor reached it
+        last_call = not more and not any(t.state is TrialState.RUNNING for t in history)
+        due = []
+        for trial in paused:
+            if not trial.curve:
+                continue
+            rungs = rungs_judged(min_resource, rf, self.config["min_early_stopping_rate"],
+                                 self.config["max_resource"], trial.curve[-1][0])
+            if not rungs:
+                continue
+            at = rungs[-1]  # the rung it paused at
+            value = value_at_or_after(trial.curve, at)
+            competing = [v for t in history if t.number != trial.number
+                         and t.state is not TrialState.FAILED
+                         and (v := value_at_or_after(t.curve, at)) is not None]
+            if value is not None and promotable(value, [*competing, value], rf,
+                                                strict=not last_call):
+                due.append((-at, value, trial.number))
+        return [number for *_, number in sorted(due)]

@@ -10,7 +10,8 @@ parts (``--parts``), each side by side in one run:
 
 1. **cost**: CPU ms of one ``ask`` after a ``restore`` of n random COMPLETE trials
    (300 / 1,000 / 3,000) on ZDT1 (2 objectives, 6 variables; ParEGO, the default, and
-   EHVI) and C2-DTLZ2 (2 objectives and 1 constraint; ParEGO), from
+   EHVI), C2-DTLZ2 (2 objectives and 1 constraint; ParEGO) and DTLZ2 with 3 objectives
+   (EHVI: more boxes, and the non-dominated sort in O(n^2)), from
    ``mo_problems.py``: bounded, unbounded and Optuna's ``GPSampler`` given the same
    trials (``study.ask()``; Optuna 5's GPSampler takes several objectives, logEHVI, and
    constraints). Unbounded and GPSampler run up to ``--unbounded-max`` (cubic); past
@@ -61,6 +62,7 @@ CASES = {
     "zdt1 parego": ("zdt1", {}),
     "zdt1 ehvi": ("zdt1", {"multi_objective": "ehvi"}),
     "c2-dtlz2 parego": ("c2-dtlz2", {}),
+    "dtlz2-3 ehvi": ("dtlz2-3", {"multi_objective": "ehvi"}),
 }
 
 

@@ -3,6 +3,9 @@ pruners (``asha-promote``: ``asha`` with the measured setting as its defaults).
 
 Each is stateless: a decision is a function of (seed, options, the trial's curve, the
 history), so a resumed study, or a pruner object rebuilt for every call, decides the same.
+A study hands each the index of its finished trials it asked for (``index()``,
+:mod:`hpo_pruners.index`), so a report costs O(log n) instead of a scan of every trial; a
+plain list is scanned, with the same decisions.
 ``halving`` pauses trials and resumes the best from their checkpoints.
 """
 

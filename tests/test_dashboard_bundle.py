@@ -1,6 +1,7 @@
-"""The dashboard's plotly.js is a partial bundle (plugins/hpo-dashboard/plotly-bundle): only
-the trace types the figures use. A figure of a type left out of it would not fail: plotly.js
-draws an unknown type as a scatter. So every chart a page draws is checked to keep the
+"""The plotly.js the dashboard serves and the HTML report inlines is a partial bundle
+(hpo_framework/results/plotly-hpo.min.js, built by tools/plotly-bundle): only the trace
+types the figures use. A figure of a type left out of it would not fail: plotly.js draws an
+unknown type as a scatter. So every chart a page or a report draws is checked to keep the
 type its spec asked for, in a real browser."""
 
 import subprocess
@@ -16,8 +17,8 @@ SPACE = {"lr": {"type": "float", "low": 1e-4, "high": 1e-1, "log": True},
          "dropout": {"type": "float", "low": 0.0, "high": 0.5},
          "units": {"type": "int", "low": 8, "high": 64},
          "optimizer": {"type": "categorical", "choices": ["sgd", "adam"]}}
-STATIC = Path(__file__).resolve().parent.parent / "plugins" / "hpo-dashboard" / \
-    "hpo_dashboard" / "static"
+ROOT = Path(__file__).resolve().parent.parent
+STATIC = ROOT / "plugins" / "hpo-dashboard" / "hpo_dashboard" / "static"
 
 #: what each drawn chart asked for against what plotly.js drew
 DRAWN = """[...document.querySelectorAll('.js-plotly-plot')].map(d => [d.id,
@@ -42,10 +43,15 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory):
-    db = tmp_path_factory.mktemp("bundle") / "b.db"
-    hpo.optimize(_objective, SPACE, strategy="random", n_trials=14, seed=0, storage=str(db),
+def db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("bundle") / "b.db"
+    hpo.optimize(_objective, SPACE, strategy="random", n_trials=14, seed=0, storage=str(path),
                  study="b", direction="maximize")
+    return path
+
+
+@pytest.fixture(scope="module")
+def served(db):
     proc = subprocess.Popen([str(BIN / "hpo-run"), "dashboard", "--storage", str(db), "--port",
                              "0"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     url = _first_line(proc).split()[1]
@@ -59,7 +65,7 @@ def test_the_pages_load_the_partial_bundle_and_not_the_full_one():
     for name, text in pages.items():
         assert 'src="/static/plotly-hpo.min.js"' in text, name
         assert "plotly.min.js" not in text, name
-    head = (STATIC / "plotly-hpo.min.js").read_text()[:300]
+    head = (ROOT / "hpo_framework" / "results" / "plotly-hpo.min.js").read_text()[:300]
     assert "plotly.js v4.1.1, a partial bundle" in head and "MIT license" in head
 
 
@@ -78,8 +84,22 @@ def test_every_chart_keeps_the_trace_type_it_asked_for(served, browser):
     assert drawn and [(i, a, f) for i, a, f in drawn if a != f] == []
 
 
+def test_the_html_report_draws_every_chart_with_its_trace_type(db, browser, tmp_path):
+    from hpo_framework.results import load_study
+    from hpo_framework.results.html import study_html
+
+    study_html(load_study(str(db), "b"), tmp_path / "r.html")
+    browser.goto((tmp_path / "r.html").as_uri())
+    count = (tmp_path / "r.html").read_text().count("hpoFigure('fig")
+    assert count >= 6
+    browser.wait_for(f"document.querySelectorAll('.js-plotly-plot').length >= {count}")
+    drawn = browser.evaluate(DRAWN)
+    assert len(drawn) == count and {"parcoords", "bar"} <= {k for _, a, _ in drawn for k in a}
+    assert [(i, a, f) for i, a, f in drawn if a != f] == []
+
+
 def test_a_trace_type_left_out_of_the_bundle_is_seen(served, browser):
-    """The check above can fail: a pie (not in the bundle) is drawn as something else."""
+    """The checks above can fail: a pie (not in the bundle) is drawn as something else."""
     browser.goto(served + "study/b")
     browser.wait_for("window.Plotly && document.querySelector('#fig-best_so_far .main-svg')")
     drawn = browser.evaluate("""(() => { const d = document.createElement('div');

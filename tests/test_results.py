@@ -196,9 +196,11 @@ def test_learning_curves_mark_pruned_trials_and_contour_takes_any_pair():
         study_figures(view))
 
 
-def test_without_plotly_the_html_report_embeds_the_pngs(tmp_path):
+def _report_in_a_process(tmp_path, before: str) -> str:
+    """The HTML report of a 4-trial study, written by a fresh process that first runs
+    ``before``."""
     db = tmp_path / "p.db"
-    code = ("import sys\nsys.modules['plotly'] = None  # as if plotly were not installed\n"
+    code = (f"{before}\n"
             "from hpo_framework import optimize\n"
             "from hpo_framework.results import load_study\n"
             "from hpo_framework.results.html import study_html\n"
@@ -206,7 +208,20 @@ def test_without_plotly_the_html_report_embeds_the_pngs(tmp_path):
             f"strategy='random', n_trials=4, seed=0, storage={str(db)!r}, study='p')\n"
             f"study_html(load_study({str(db)!r}, 'p'), {str(tmp_path / 'r.html')!r})\n")
     subprocess.run([sys.executable, "-c", code], check=True)
-    html = (tmp_path / "r.html").read_text()
+    return (tmp_path / "r.html").read_text()
+
+
+def test_the_html_report_needs_no_plotly_package(tmp_path):
+    """plotly.js is the core's own partial bundle: no plotly package is imported."""
+    html = _report_in_a_process(tmp_path, "import sys\nsys.modules['plotly'] = None")
+    assert "hpoFigure('fig1'" in html and "plotly.js v4.1.1, a partial bundle" in html
+    assert "data:image/png" not in html
+
+
+def test_an_install_without_the_bundle_embeds_the_pngs(tmp_path):
+    html = _report_in_a_process(tmp_path, (
+        "from pathlib import Path\nfrom hpo_framework.results import interactive\n"
+        "interactive.PLOTLY_JS = Path('/nonexistent/plotly-hpo.min.js')"))
     images = re.findall(r"src='data:image/png;base64,([A-Za-z0-9+/=]+)'", html)
     assert len(images) >= 3 and "Plotly" not in html
     assert all(base64.b64decode(i)[:8] == b"\x89PNG\r\n\x1a\n" for i in images)

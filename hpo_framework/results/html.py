@@ -103,8 +103,18 @@ def importance_table(view: StudyView) -> str:
             + html_table(rows, ["parameter", "importance"]))
 
 
+#: where each figure's script puts its spec (drawn later by DRAW_JS)
+QUEUE_JS = "var hpoFigures=[];function hpoFigure(id,s){hpoFigures.push([id,s]);}"
+#: draws the queued figures in page order, one per animation frame
+DRAW_JS = ("(function(){var i=0;function next(){if(i>=hpoFigures.length)return;"
+           "var f=hpoFigures[i++];Plotly.newPlot(f[0],f[1].data,f[1].layout,"
+           "{responsive:true,displaylogo:false});"
+           "requestAnimationFrame(function(){setTimeout(next,0);});}next();})();")
+
+
 class Figures:
-    """Figures of a report: Plotly divs when plotly is installed, else embedded PNGs."""
+    """Figures of a report: Plotly divs drawn by the bundled plotly.js; embedded PNGs
+    (matplotlib) where an install lacks it."""
 
     def __init__(self) -> None:
         try:
@@ -120,7 +130,14 @@ class Figures:
         return self.script is not None
 
     def head(self) -> str:
-        return f"<script>{self.script}</script>" if self.script else ""
+        """Before the body: the queue each figure's script puts its spec in."""
+        return f"<script>{QUEUE_JS}</script>" if self.script else ""
+
+    def tail(self) -> str:
+        """After the body: plotly.js, then the figures drawn one per frame, so the tables
+        show while it compiles and the first chart without waiting for every chart."""
+        return f"<script>{self.script}</script><script>{DRAW_JS}</script>" if self.script \
+            else ""
 
     def of_study(self, view: StudyView, with_curve: bool = True) -> str:
         if self.interactive:
@@ -174,8 +191,7 @@ class Figures:
         ident = f"fig{self.count}"
         data = dumps(spec).replace("</", "<\\/")
         return (f"<figure class='figure' data-kind='{escape(kind)}'><div id='{ident}'></div>"
-                f"<script>(function(s){{Plotly.newPlot('{ident}',s.data,s.layout,"
-                f"{{responsive:true,displaylogo:false}});}})({data});</script></figure>")
+                f"<script>(function(s){{hpoFigure('{ident}',s);}})({data});</script></figure>")
 
     @staticmethod
     def png(path: Path, caption: str) -> str:
@@ -187,7 +203,7 @@ class Figures:
 def page(title: str, body: Sequence[str], figures: Figures) -> str:
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{escape(title)}</title>"
             f"<style>{CSS}</style>{figures.head()}</head><body><h1>{escape(title)}</h1>"
-            + "".join(body) + "</body></html>\n")
+            + "".join(body) + figures.tail() + "</body></html>\n")
 
 
 def _write(path: str | Path, text: str) -> Path:

@@ -25,6 +25,8 @@ def create_app(storage_path: str) -> Any:
     from starlette.responses import FileResponse, Response
     from starlette.routing import Route
 
+    from hpo_framework.results.interactive import plotly_js_path
+
     def json_response(text: str, status: int = 200, etag: str | None = None) -> Response:
         headers = {"Cache-Control": "no-cache"}
         if etag is not None:
@@ -100,6 +102,9 @@ def create_app(storage_path: str) -> Any:
 
     async def static(request: Request) -> Response:
         name = request.path_params["file"]
+        if name == plotly_js_path().name:  # the core's partial bundle, as the reports inline
+            return FileResponse(plotly_js_path(), media_type="application/javascript",
+                                headers={"Cache-Control": "no-cache"})
         path = STATIC / name
         if "/" in name or not path.is_file():
             return Response("not found", status_code=404)

@@ -1,4 +1,4 @@
-// Builds ../hpo_dashboard/static/plotly-hpo.min.js: `npm ci && npm run build` here.
+// Builds hpo_framework/results/plotly-hpo.min.js: `npm ci && npm run build` here.
 // The options are plotly.js 4.1.1's own (its esbuild-config.js), with our entry point.
 'use strict';
 const esbuild = require('esbuild');
@@ -9,7 +9,7 @@ const version = require('plotly.js/package.json').version;
 
 esbuild.build({
     entryPoints: ['./index.js'],
-    outfile: '../hpo_dashboard/static/plotly-hpo.min.js',
+    outfile: '../../hpo_framework/results/plotly-hpo.min.js',
     format: 'iife', globalName: 'Plotly', bundle: true, minify: true, sourcemap: false,
     plugins: [InlineCSSPlugin(), glsl({ minify: true }), environmentPlugin({ NODE_DEBUG: false })],
     alias: { regl: '@plotly/regl', stream: 'stream-browserify' },

@@ -200,7 +200,9 @@ def _all_gone(pids: list[int]) -> bool:
 @pytest.mark.slow
 def test_sigkill_of_the_driver_mid_study_again_and_again_loses_no_finished_trial(tmp_path):
     """Kill the driver (SIGKILL) again and again; rerunning the same command resumes."""
-    db, budget = tmp_path / "k.db", 120
+    # a budget the 12 kills stop well short of (a kill follows the first new finished trial),
+    # then the rerun finishes the study: 60 trials of 50-375 ms on 2 workers, not 120
+    db, budget = tmp_path / "k.db", 60
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])}
     cmd = [sys.executable, "-c", "import sys, parallel_helpers as h; "
            "h.drive(sys.argv[1], int(sys.argv[2]), 2)", str(db), str(budget)]

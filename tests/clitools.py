@@ -24,6 +24,18 @@ def run_cli(*args, cwd=None, env=None, timeout=600, check=False):
 
 
 
+def copy_storage(source, dest):
+    """Copy a finished study's SQLite file (and any sidecar its driver left) to ``dest``:
+    a test gets its own copy of a study a module ran once."""
+    import shutil
+
+    for suffix in ("", "-wal", "-shm"):
+        part = Path(f"{source}{suffix}")
+        if part.exists():
+            shutil.copyfile(part, Path(f"{dest}{suffix}"))
+    return dest
+
+
 def fake_distribution(tmp_path, dist, entry_points, modules):
     """A real installed-distribution layout (dist-info + modules) on a PYTHONPATH dir: the
     path a third-party plugin takes, without pip."""

@@ -15,7 +15,7 @@ from pathlib import Path
 import gated_model
 import parallel_helpers
 import pytest
-from clitools import popen_interruptible, run_cli, wait_until
+from clitools import copy_storage, popen_interruptible, run_cli, wait_until
 
 import hpo_framework as hpo
 from hpo_framework import OptionError, TrialState, optimize
@@ -58,12 +58,19 @@ def _finished(rows: dict[int, tuple]) -> dict[int, tuple]:
     return {n: r for n, r in rows.items() if r[0] in ("COMPLETE", "FAILED", "PRUNED")}
 
 
-@pytest.fixture
-def recorded(tmp_path):
-    """A storage file that already holds a finished study (nothing may change it)."""
-    db = tmp_path / "hpo.db"
+@pytest.fixture(scope="module")
+def _recorded_once(tmp_path_factory):
+    """The finished study, run once for the module (two dozen tests read it)."""
+    db = tmp_path_factory.mktemp("recorded") / "hpo.db"
     run_cli(*FAST, "--trials", "2", "--storage", db, "--study", "kept", "--json", check=True)
     return db
+
+
+@pytest.fixture
+def recorded(tmp_path, _recorded_once):
+    """A storage file that already holds a finished study (nothing may change it): each
+    test's own copy of the module's one run, so what one test does to it no other sees."""
+    return copy_storage(_recorded_once, tmp_path / "hpo.db")
 
 
 # one driver per study --------------------------------------------------------------

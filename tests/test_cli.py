@@ -5,9 +5,24 @@ import sqlite3
 
 import numpy as np
 import pytest
-from clitools import run_cli
+from clitools import copy_storage, run_cli
 
 FAST = ["--strategy", "random", "--backend", "sklearn", "--dataset", "digits", "--seed", "0"]
+
+
+@pytest.fixture(scope="module")
+def _two_trials_once(tmp_path_factory):
+    """`hpo-run FAST --trials 2 --json` in a directory, once for the module (its hpo.db)."""
+    cwd = tmp_path_factory.mktemp("two-trials")
+    run_cli(*FAST, "--trials", "2", "--json", cwd=cwd, check=True)
+    return cwd / "hpo.db"
+
+
+@pytest.fixture
+def two_trials(tmp_path, _two_trials_once):
+    """tmp_path as that command leaves its directory: each test changes its own copy."""
+    copy_storage(_two_trials_once, tmp_path / "hpo.db")
+    return tmp_path
 
 
 def test_json_run_then_resume_to_the_total_budget(tmp_path):
@@ -91,8 +106,8 @@ def test_bad_space_file_is_named(tmp_path):
         "Error: space file space.yaml: parameter 'learning_rate_init': a log scale needs low > 0, got 0.0")
 
 
-def test_mismatched_resume_is_refused_and_loses_nothing(tmp_path):
-    run_cli(*FAST, "--trials", "2", "--json", cwd=tmp_path, check=True)
+def test_mismatched_resume_is_refused_and_loses_nothing(two_trials):
+    tmp_path = two_trials  # `FAST --trials 2 --json` ran here
     (tmp_path / "space.yaml").write_text(
         "n_layers: 1\nunits_1: {type: int, low: 5, high: 15}\n"
         "learning_rate_init: {type: float, low: 1.0e-3, high: 1.0e-1, log: true}\nsolver: [sgd, adam]\n")
@@ -148,11 +163,11 @@ def test_version_says_which_hpo_framework_is_installed():
     assert proc.stdout.strip() == f"hpo-run (hpo-framework) {version('hpo-framework')}"
 
 
-def test_a_default_name_never_makes_two_setups_share_a_study(tmp_path):
+def test_a_default_name_never_makes_two_setups_share_a_study(two_trials):
     """Run in README order, a bare command with another setup (here a pruner) gets its own
     study and says so; the same command again resumes that one; nothing is mixed."""
+    tmp_path = two_trials  # the bare command, `FAST --trials 2 --json`, ran here
     base = (*FAST, "--trials", "2", "--json")
-    run_cli(*base, cwd=tmp_path, check=True)
     pruned = run_cli(*base, "--pruner", "median", cwd=tmp_path, check=True)
     assert json.loads(pruned.stdout)["study"] == "random-sklearn-digits-2"
     assert ("study 'random-sklearn-digits' in hpo.db was run with pruner=None, this run has "

@@ -213,3 +213,23 @@ def test_a_broken_index_is_named_once_and_the_pruner_scans(recwarn):
     assert seen[0] is not None and seen[-1] is None
     # the median of the finished trials at step 0 is 0.0 (trial 0): the others are worse
     assert stopped == [False, True, True, True]
+
+
+def test_history_view_reads_like_the_list_it_replaces():
+    """Every trial but the skipped one, in order: len, indexing (negative too), slices,
+    iteration; a number not in the study skips nothing; open is the unfinished others."""
+    from hpo_framework import Trial
+
+    trials = [Trial(number=n, params={}, state=TrialState.COMPLETE) for n in (0, 1, 2, 4, 5)]
+    trials[3].state = TrialState.RUNNING
+    trials[4].state = TrialState.PAUSED
+    for skip in (0, 2, 5, 3, None):
+        expected = [t for t in trials if t.number != skip]
+        view = History(trials, skip)
+        assert len(view) == len(expected)
+        assert list(view) == expected
+        assert [view[i] for i in range(-len(view), len(view))] == expected + expected
+        assert view[1:3] == expected[1:3] and view[::-1] == expected[::-1]
+        assert view.open == [t for t in expected if not t.state.finished]
+        with pytest.raises(IndexError):
+            view[len(view)]

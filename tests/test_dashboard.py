@@ -372,9 +372,13 @@ def test_unchanged_polls_send_nothing_and_a_new_trial_shows_up(known, browser):
     browser.wait_for(f"document.querySelectorAll('#trials tbody tr').length === {n}")
     polls = ("performance.getEntriesByType('resource').filter(e => e.name.includes('/figures'))"
              ".map(e => [e.responseStatus, e.encodedBodySize])")
-    seen = browser.wait_for(f"{polls}.length >= 4 && {polls}", timeout=60)
-    assert seen[0][0] == 200 and seen[0][1] > 0
-    assert all(entry == [304, 0] for entry in seen[1:]), seen
+    seen = browser.wait_for(f"{polls}.length >= 5 && {polls}", timeout=60)
+    # the first request has the headline chart; the second, at once, the other charts
+    first, rest = json.loads(_raw(api + "&headline=1")[2]), answer["all"]
+    assert set(first["all"]["figures"]) == {"best_so_far"}
+    assert {"slices", "parallel"} <= set(first["all"]["pending"]) & set(rest["figures"])
+    assert seen[0][0] == 200 and seen[0][1] > 0 and seen[1][0] == 200 and seen[1][1] > 0
+    assert all(entry == [304, 0] for entry in seen[2:]), seen
     # a trial told by another driver shows up in the table, the header and the chart
     with hpo.create_study(KNOWN_SPACE, strategy="auto", storage=db, name="known",
                           seed=0, direction="maximize") as study:

@@ -98,6 +98,26 @@ def test_the_html_report_draws_every_chart_with_its_trace_type(db, browser, tmp_
     assert [(i, a, f) for i, a, f in drawn if a != f] == []
 
 
+def test_three_objectives_draw_their_front_in_3d(browser, tmp_path):
+    """The front of three objectives is a scatter3d: the bundle has it."""
+    from hpo_framework.results import load_study
+    from hpo_framework.results.html import study_html
+
+    db = tmp_path / "mo.db"
+    hpo.optimize(lambda p: (p["x"], 1 - p["x"], p["y"]),
+                 {"x": {"type": "float", "low": 0, "high": 1},
+                  "y": {"type": "float", "low": 0, "high": 1}},
+                 strategy="random", n_trials=12, seed=0, storage=str(db), study="mo",
+                 directions=["minimize"] * 3)
+    page = study_html(load_study(str(db), "mo"), tmp_path / "mo.html")
+    count = page.read_text().count("hpoFigure('fig")
+    browser.goto(page.as_uri())
+    browser.wait_for(f"document.querySelectorAll('.js-plotly-plot').length >= {count}")
+    drawn = browser.evaluate(DRAWN)
+    assert "scatter3d" in {k for _, a, _ in drawn for k in a}, drawn
+    assert [(i, a, f) for i, a, f in drawn if a != f] == []
+
+
 def test_a_trace_type_left_out_of_the_bundle_is_seen(served, browser):
     """The checks above can fail: a pie (not in the bundle) is drawn as something else."""
     browser.goto(served + "study/b")

@@ -4,7 +4,7 @@ The dashboard sends these to the page and the HTML report inlines them, so both 
 the same figures. Building a spec needs no plotly at all. The JavaScript that draws them
 (:func:`plotly_js`) ships beside this module: ``plotly-hpo.min.js``, a partial bundle of
 plotly.js with only the trace types these specs use (scatter, bar, heatmap, contour,
-parcoords; 1.4 MB against the full bundle's 4.8 MB, which took over a second of a
+parcoords, scatter3d; 2.0 MB against the full bundle's 4.8 MB, which took over a second of a
 browser's CPU to compile before a page could draw). ``tools/plotly-bundle`` builds it.
 Every per-trial axis is the trial number, counted from 0 as the tables count.
 """

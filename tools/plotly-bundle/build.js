@@ -16,7 +16,7 @@ esbuild.build({
     define: { global: 'window', 'define.amd': 'false' },
     target: 'es2016',
     banner: { js: `/**\n* plotly.js v${version}, a partial bundle: scatter, bar, heatmap, contour, ` +
-                  'parcoords\n* Copyright 2012-2026, Plotly, Inc.\n* All rights reserved.\n' +
+                  'parcoords, scatter3d\n* Copyright 2012-2026, Plotly, Inc.\n* All rights reserved.\n' +
                   '* Licensed under the MIT license\n*/' },
     logLevel: 'info',
 }).catch(() => process.exit(1));

@@ -83,7 +83,7 @@ def create_app(storage_path: str) -> Any:
         def answer() -> tuple[str, str]:
             query = table_query(request)
             etag, body = data.page_answer(storage_path, name, query, q.get("x"), q.get("y"),
-                                          q.get("have"))
+                                          q.get("have"), headline=bool(q.get("headline")))
             if q.get("nested"):  # the pages: the figures as they are kept, no re-encoding
                 return etag, body
             return etag, lambda: data.encode(data.expand(json.loads(body())))

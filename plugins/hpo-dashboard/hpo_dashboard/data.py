@@ -48,6 +48,9 @@ KEEP_STUDIES = 4
 #: seconds a figures answer waits for the importances before it goes without them (they
 #: follow in a later poll: ``pending``); the first ones of a server import scikit-learn
 IMPORTANCE_WAIT_S = 1.0
+#: the figures a page's first request gets (the others follow at once, see
+#: ``Snapshot.figures``): the one drawn with the header and the table
+HEADLINE = ("best_so_far", "pareto", "hypervolume")
 #: rows of the trial table a page asks for at a time
 PAGE_ROWS = 100
 #: a figure costing more than this is recomputed at most every COST_FACTOR times its cost
@@ -300,15 +303,19 @@ class Snapshot:
                            len(self.view.trials), spec)
         return spec, None
 
-    def figures(self, x: str | None, y: str | None, wait: float | None) -> tuple[str, str]:
+    def figures(self, x: str | None, y: str | None, wait: float | None,
+                headline: bool = False) -> tuple[str, str]:
         """``(tag, json text)`` of ``{"figures", "importances", "pending", "as_of"}`` for
-        this version and contour pair; the tag changes when what it holds does."""
+        this version and contour pair; the tag changes when what it holds does.
+        ``headline``: only the HEADLINE figures, the others ``pending`` (a page's first
+        request: its first chart does not wait for the others, nor for the importances,
+        which start computing meanwhile)."""
         from hpo_framework.results import interactive as ia
 
-        imp = self.importances(wait)
+        imp = self.importances(0.0 if headline else wait)
         pending = imp is None
         with self.lock:
-            done = self._composed.get((x, y, pending))
+            done = self._composed.get((x, y, pending, headline))
             if done is not None and time.monotonic() < done[2]:
                 return done[0], done[1]
             view = self.view
@@ -330,7 +337,8 @@ class Snapshot:
             later = []
             now = time.monotonic()
             for kind, make in makers.items():
-                if pending and kind in ("importances", "contour"):
+                if (pending and kind in ("importances", "contour")) or \
+                        (headline and kind not in HEADLINE):
                     later.append(kind)
                     continue
                 key = (kind, x, y) if kind == "contour" else (kind,)
@@ -350,14 +358,14 @@ class Snapshot:
                     parts.append(f"{encode(kind)}:{known[0]}")
                     if known[1] is not None:
                         as_of[kind] = known[1]
-            tag = _tag(self.version, x, y, pending, sorted(as_of.items()))
+            tag = _tag(self.version, x, y, pending, headline, sorted(as_of.items()))
             text = (f'{{"figures":{{{",".join(parts)}}},"importances":{encode(imp)},'
                     f'"pending":{encode(later)},"as_of":{encode(as_of)}}}')
             until = min((v[2] for v in self._figures.values() if v[1] is not None),
                         default=math.inf)
             if len(self._composed) > 8:
                 self._composed.clear()
-            self._composed[(x, y, pending)] = (tag, text, until)
+            self._composed[(x, y, pending, headline)] = (tag, text, until)
             return tag, text
 
     def _contour(self, x: str | None, y: str | None, imp: dict[str, Any] | None) -> Any:
@@ -661,13 +669,16 @@ def trials_answer(path: str, name: str, query: Mapping[str, Any]) -> tuple[str, 
 
 def page_answer(path: str, name: str, query: Mapping[str, Any], x: str | None = None,
                 y: str | None = None, have: str | None = None,
-                wait: float | None = IMPORTANCE_WAIT_S) -> tuple[str, Any]:
+                wait: float | None = IMPORTANCE_WAIT_S, headline: bool = False
+                ) -> tuple[str, Any]:
     """``GET /api/studies/{name}/figures``: ``(etag, body)``, the body a function that
     makes the JSON text (not called when the client's etag matches: 304). ``have`` is the
     ``figures_tag`` the page already holds: its figures are then not sent again
-    (``"figures": null``). Header, table and figures are of one version of the study."""
+    (``"figures": null``). ``headline``: the HEADLINE figures only, the others pending
+    (``?headline=1``, a page's first request). Header, table and figures are of one
+    version of the study."""
     snap = snapshot(path, name)
-    tag, figures_json = snap.figures(x, y, wait)
+    tag, figures_json = snap.figures(x, y, wait, headline)
     etag = _tag(snap.full_version, tag, sorted(query.items()))
 
     def body() -> str:

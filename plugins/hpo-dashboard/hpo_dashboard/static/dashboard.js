@@ -137,6 +137,9 @@ function studyPage() {
   // the table is sorted, filtered and paged by the server: a page of PAGE rows travels
   const PAGE = 100;
   let data = null, etag = null, figuresTag = null, sortKey = "number", sortDir = 1, offset = 0;
+  // the first request asks for the headline chart only (?headline=1: the server does not
+  // make the others first); the rest is asked for as soon as it is drawn
+  let first = true;
   const filter = document.getElementById("filter"), stateFilter = document.getElementById("state-filter");
   const cx = document.getElementById("contour-x"), cy = document.getElementById("contour-y");
   const open = n => { location.href = trialHref(name, n); };
@@ -154,6 +157,7 @@ function studyPage() {
     if (stateFilter.value) q.set("state", stateFilter.value);
     if (pairChosen && cx.value && cy.value && cx.value !== cy.value) { q.set("x", cx.value); q.set("y", cy.value); }
     if (figuresTag) q.set("have", figuresTag);  // figures the page holds are not sent again
+    if (first) q.set("headline", "1");
     return q.toString();
   }
   function cell(t, c) { return c === "value" ? t.value : (c in t.params ? t.params[c] : t[c]); }
@@ -244,6 +248,7 @@ function studyPage() {
           renderFigures(answer.body.all, true);  // the same moment as the header and table
           figuresTag = answer.body.figures_tag;
           await renderFigures(answer.body.all, false);
+          if (first) { first = false; again = true; }  // now the others
         }
       }
     } finally {

@@ -82,6 +82,11 @@ def test_numpy_fronts_are_the_fast_non_dominated_sort_with_and_without_constrain
             for r, front in enumerate(nondominated_sort(points, given)):
                 expected[front] = r
             assert front_ranks(points, given).tolist() == expected.tolist()
+    # told only the fronts that hold 10 points: those exact, every other point next
+    points = rs.uniform(size=(400, 3))
+    expected = front_ranks(points)
+    cut = next(k for k in range(400) if (expected < k).sum() >= 10)
+    assert front_ranks(points, need=10).tolist() == np.minimum(expected, cut).tolist()
 
 
 def test_a_front_too_big_keeps_its_ends_and_thins_where_it_is_dense():

@@ -48,8 +48,29 @@ def _dominance(P: Any, rows: Any) -> Any:
     return le & np.any(A[:, None, :] < P[None, :, :], axis=2)
 
 
-def _pareto_ranks(P: Any) -> Any:
-    """Each point's Pareto front (0: non-dominated; copies share a front)."""
+def _first_front(P: Any, rows: Any) -> Any:
+    """The rows of ``P`` among ``rows`` that none of them dominates: a sweep in
+    lexicographic order (only an earlier point can dominate a later one), each point
+    checked against the front so far."""
+    import numpy as np
+
+    sub = P[rows]
+    kept: list[int] = []
+    front = np.empty((0, P.shape[1]))
+    for a in np.lexsort(sub.T[::-1]):
+        q = sub[a]
+        if len(kept) and np.any(np.all(front <= q, axis=1) & np.any(front < q, axis=1)):
+            continue
+        kept.append(int(a))
+        front = np.vstack([front, q])
+    return np.asarray(rows)[sorted(kept)]
+
+
+def _pareto_ranks(P: Any, need: int | None = None) -> Any:
+    """Each point's Pareto front (0: non-dominated; copies share a front). ``need``
+    (three objectives or more): only the first fronts that hold ``need`` points are
+    told apart, by peeling (:func:`_first_front`), and every other point gets the next
+    rank."""
     import bisect
 
     import numpy as np
@@ -73,6 +94,14 @@ def _pareto_ranks(P: Any) -> Any:
                 low[k], at[k] = f2, f1
             rank[i] = k
         return rank
+    if need is not None:
+        left, r = np.arange(n), 0
+        while len(left) and n - len(left) < need:
+            front = _first_front(P, left)
+            rank[front] = r
+            left, r = np.setdiff1d(left, front), r + 1
+        rank[left] = r
+        return rank
     beaten = np.zeros(n, dtype=np.int64)  # more objectives: the dominance matrix by rows
     for start in range(0, n, _CHUNK):
         beaten += _dominance(P, np.arange(start, min(n, start + _CHUNK))).sum(axis=0)
@@ -87,13 +116,16 @@ def _pareto_ranks(P: Any) -> Any:
 
 
 def front_ranks(points: Sequence[Sequence[float]],
-                constraints: Sequence[Sequence[float] | None] | None = None) -> Any:
+                constraints: Sequence[Sequence[float] | None] | None = None,
+                need: int | None = None) -> Any:
     """Each point's front (0: non-dominated), as
     :func:`hpo_framework.contracts.pareto.nondominated_sort` sorts them (its pure-Python
     pairs cost seconds at a few thousand trials). With ``constraints``, Deb's constrained
     domination: the feasible points' Pareto fronts first, then one front per distinct
     total violation, smallest first (a smaller violation dominates, an equal one
-    neither). Two objectives: a sweep, O(n log n); more: O(n^2 M) in numpy."""
+    neither). Two objectives: a sweep, O(n log n); more: O(n^2 M) in numpy, or with
+    ``need`` only the first fronts that hold ``need`` points told apart (the others
+    share the next rank), O(n f) for fronts of f points."""
     import numpy as np
 
     from hpo_framework.contracts.pareto import violation
@@ -103,7 +135,7 @@ def front_ranks(points: Sequence[Sequence[float]],
                        for c in (constraints or [None] * len(P))], dtype=float)
     ok = viol == 0.0
     rank = np.zeros(len(P), dtype=np.int64)
-    rank[ok] = _pareto_ranks(P[ok]) if ok.any() else []
+    rank[ok] = _pareto_ranks(P[ok], need) if ok.any() else []
     if not ok.all():
         base = int(rank[ok].max()) + 1 if ok.any() else 0
         rank[~ok] = base + np.unique(viol[~ok], return_inverse=True)[1].reshape(-1)

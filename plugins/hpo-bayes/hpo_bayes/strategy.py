@@ -328,14 +328,17 @@ class BayesStrategy(Strategy):
         n_cons = max((len(c) for _, c in outs if c is not None), default=0)
         feasible = [i for i in done
                     if outs[i][1] is None or all(c <= 0 for c in outs[i][1])]
-        # constrained non-dominated rank of the COMPLETE trials, unfinished ones last
+        # constrained non-dominated rank of the COMPLETE trials, unfinished ones last;
+        # past the bound only the fronts that fill the subset's share are told apart
+        limit = cfg["max_history"]
+        past = bool(limit) and len(xs) > limit
         ranks = front_ranks([outs[i][0] for i in done], [outs[i][1] for i in done]
-                            if self._constrained() else None)
+                            if self._constrained() else None,
+                            need=max(limit // 10, 5) if past else None)
         rank = np.full(len(xs), float(len(done) + 1))
         rank[done] = ranks
-        limit = cfg["max_history"]
         keep = front = None  # None: every trial (at or below the bound)
-        if limit and len(xs) > limit:
+        if past:
             losses_done = np.asarray([outs[i][0] for i in done], dtype=float)
             front = [done[i] for i in best_rows(ranks, losses_done, limit // 10)]
             if parego and feasible:  # the scalarized incumbent: log-EI's best value

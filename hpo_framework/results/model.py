@@ -31,6 +31,9 @@ class StudyView:
     created: str | None = None
     #: every objective's direction, in order (one objective: ``[direction]``)
     directions: list[str] = field(default_factory=list)
+    #: True when :func:`load_study` read only what changed since a ``previous`` view
+    #: (the other trials are that view's objects)
+    incremental: bool = field(default=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.directions:
@@ -233,8 +236,18 @@ def open_storage(path: str | Path) -> Any:
     return Storage(path, readonly=True)
 
 
-def load_study(storage: Any, name: str) -> StudyView:
-    """A study by name from a Storage (or a path to one), with a did-you-mean on typos."""
+def load_study(storage: Any, name: str, previous: StudyView | None = None) -> StudyView:
+    """A study by name from a Storage (or a path to one), with a did-you-mean on typos.
+
+    ``previous``: an earlier view of the same study, from the same storage. Only what may
+    have changed since is read: its trials that were not finished (RUNNING, WAITING,
+    PAUSED), and every trial numbered above its last one; its finished trials (final in
+    storage, unless a trial is re-run) are kept as they are, the same objects (a reader
+    must not change them). The study's attributes are read afresh. Its record (config,
+    direction, creation) changed, or no previous trial: every trial is read. The view's
+    ``incremental`` says which. A reader that must be sure (a finished trial re-run, a row
+    changed behind the study's back) compares its trials with the file's: the dashboard
+    checks an aggregate of them and reads again in full when it differs."""
     if not hasattr(storage, "get_study"):
         storage = open_storage(storage)
     record = storage.get_study(name)
@@ -249,12 +262,35 @@ def load_study(storage: Any, name: str) -> StudyView:
         listing = ", ".join(names) if len(names) <= 8 else (
             f"{len(names)} of them; list them with: hpo-run report --storage {storage.path}")
         raise StorageError(f"no study '{name}' in {storage.path}{hint} (studies: {listing})")
-    trials = storage.load_trials(record.study_id, record.direction)
+    trials = _merged(storage, record, previous) if previous is not None else None
+    incremental = trials is not None
+    if trials is None:
+        trials = storage.load_trials(record.study_id, record.direction)
     directions = getattr(record, "directions", None)
     return StudyView(record.name, record.direction, record.config, trials,
                      storage.get_study_attrs(record.study_id), storage.path,
                      getattr(record, "created", None),
-                     list(directions) if directions else [])
+                     list(directions) if directions else [], incremental)
+
+
+def _merged(storage: Any, record: Any, previous: StudyView) -> list[Trial] | None:
+    """``previous``'s finished trials and, read afresh, its others and every trial after
+    its last; None when it is not a view of this record (then every trial is read)."""
+    if (previous.name, previous.direction, previous.created, previous.storage_path) != \
+            (record.name, record.direction, getattr(record, "created", None),
+             storage.path) or previous.config != record.config or not previous.trials:
+        return None
+    kept = previous.by_number
+    again = [t.number for t in kept if not t.state.finished]
+    fresh = storage.load_trials(record.study_id, record.direction, numbers=again,
+                                after=kept[-1].number)
+    if not fresh:
+        return [t for t in kept if t.state.finished] if again else list(kept)
+    redone = {t.number for t in fresh}
+    merged = [t for t in kept if t.state.finished and t.number not in redone]
+    if merged and fresh[0].number < merged[-1].number:  # some re-read ones in between
+        return sorted([*merged, *fresh], key=lambda t: t.number)
+    return merged + fresh
 
 
 def _front_2d(points: list[tuple[float, ...]]) -> set[tuple[float, ...]]:

@@ -132,9 +132,15 @@ class MemoryStorage(Storage):
         trials[trial.number] = _cells(trial)
 
     def load_trials(self, study_id: int,
-                    direction: str | Sequence[str] | None = None) -> list[Trial]:
+                    direction: str | Sequence[str] | None = None, *,
+                    numbers: Sequence[int] | None = None,
+                    after: int | None = None) -> list[Trial]:
         trials = self._trials.get(study_id, {})
-        rows = [(n, *_encoded(trials[n])) for n in sorted(trials)]
+        picked: Any = trials
+        if numbers is not None or after is not None:  # as a file's: see Storage
+            wanted = {int(n) for n in numbers or ()}
+            picked = [n for n in trials if n in wanted or (after is not None and n > after)]
+        rows = [(n, *_encoded(trials[n])) for n in sorted(picked)]
         return self._trials_of(study_id, rows, self._directions(study_id, direction), True)
 
     def _config_text(self, study_id: int) -> str | None:

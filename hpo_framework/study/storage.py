@@ -663,18 +663,38 @@ class Storage:
         return _encoded(_cells(trial))
 
     def load_trials(self, study_id: int,
-                    direction: str | Sequence[str] | None = None) -> list[Trial]:
+                    direction: str | Sequence[str] | None = None, *,
+                    numbers: Sequence[int] | None = None,
+                    after: int | None = None) -> list[Trial]:
         """The study's trials in number order. ``direction`` (a study's first direction,
         or its list of directions) fills ``loss``/``losses`` and ``curve``; a study with
         several objectives stores its list, which a single direction given here stands
-        for. None: neither is filled."""
+        for. None: neither is filled.
+
+        ``numbers`` and ``after`` read only some trials (a reader that holds the others,
+        see ``results.load_study(previous=)``): those numbered in ``numbers`` and those
+        numbered above ``after``; either left None selects none by itself (both None:
+        every trial)."""
         vectors = ", objective_values, constraint_values" if self._vectors else ""
-        rows = self.conn.execute(
-            "SELECT number, state, params, value, metrics, intermediate, error, datetime_start, "
-            f"datetime_complete, duration, attempts, user_attrs{vectors} FROM trials WHERE "
-            "study_id = ? ORDER BY number",
-            (study_id,),
-        ).fetchall()
+        select = ("SELECT number, state, params, value, metrics, intermediate, error, "
+                  "datetime_start, datetime_complete, duration, attempts, "
+                  f"user_attrs{vectors} FROM trials WHERE study_id = ?")
+        if numbers is None and after is None:
+            rows = self.conn.execute(f"{select} ORDER BY number", (study_id,)).fetchall()
+        else:
+            found: dict[int, Sequence[Any]] = {}
+            wanted = sorted({int(n) for n in numbers or ()})
+            for i in range(0, len(wanted), _IN_CHUNK):  # SQLite caps a query's variables
+                chunk = wanted[i:i + _IN_CHUNK]
+                for row in self.conn.execute(
+                        f"{select} AND number IN ({','.join('?' * len(chunk))})",
+                        (study_id, *chunk)):
+                    found[row[0]] = row
+            if after is not None:
+                for row in self.conn.execute(f"{select} AND number > ?",
+                                             (study_id, int(after))):
+                    found[row[0]] = row
+            rows = [found[n] for n in sorted(found)]
         return self._trials_of(study_id, rows, self._directions(study_id, direction),
                                bool(vectors))
 
@@ -744,6 +764,8 @@ class Storage:
 
 
 _STATES = {state.value: state for state in TrialState}
+#: trial numbers asked for in one ``IN (...)`` of :meth:`Storage.load_trials`
+_IN_CHUNK = 500
 #: the cells most rows hold (no metrics, attrs or steps): built without the JSON parser
 _EMPTY_CELLS = {"{}": dict, "[]": list}
 

@@ -18,6 +18,13 @@ rows, figures and importances computed, only when the fingerprint is new: they a
 per study *version* (:class:`Snapshot`), shared by every page and client. The answers
 carry an ``etag`` of what they hold, so a page that asks again with ``If-None-Match``
 gets ``304`` and no body while nothing changed.
+
+**Reading what changed.** A new version is read from the one held
+(``load_study(previous=)``): its finished trials are kept, only its others and the trials
+numbered after its last are read. The merged trials' aggregate must equal the
+fingerprint's (a finished trial re-run, or a row changed behind the study's back, shows
+there), else the study is read again in full. A version that costs much (reading it and
+what was made of it) is followed by the next at most every COST_FACTOR times that cost.
 """
 
 from __future__ import annotations
@@ -128,6 +135,25 @@ def fingerprint(storage: Any, study_id: int) -> tuple:
     return (tuple(trials), _tag(attrs))
 
 
+def aggregate(trials: Sequence[Any]) -> tuple:
+    """What :func:`fingerprint` reads of the trial rows, from trial objects: per state (in
+    order) the count, total attempts, latest start and latest end."""
+    per: dict[str, list[Any]] = {}
+    for t in trials:
+        got = per.get(t.state.value)
+        if got is None:
+            got = per[t.state.value] = [0, 0.0, None, None]
+        got[0] += 1
+        got[1] += t.attempts or 0
+        start, end = t.datetime_start, t.datetime_complete
+        if start is not None and (got[2] is None or start > got[2]):
+            got[2] = start
+        if end is not None and (got[3] is None or end > got[3]):
+            got[3] = end
+    return tuple((state, n, float(attempts), start, end)
+                 for state, (n, attempts, start, end) in sorted(per.items()))
+
+
 def state(view: Any, alive: bool) -> str:
     """``running`` while a live driver holds the lease; see the module's docstring."""
     if alive:
@@ -154,8 +180,14 @@ class Snapshot:
         self.alive = alive
         self.version = f"{len(view.trials)}-{_tag(fp)}"
         self.loaded_at = time.monotonic()
-        #: seconds it took to read the study's trials
+        #: seconds it took to read the study's trials (and check them)
         self.load_s = 0.0
+        #: seconds spent since on what was made of this version (rows, figures,
+        #: importances): with ``load_s``, what the version cost
+        self.spent = 0.0
+        #: how the trials were read: "full", "incremental", or "fallback" (incremental,
+        #: whose check failed: then in full)
+        self.read = "full"
         self._unfinished: bool | None = None
         self._best: tuple[Any] | None = None
         self._numbers: list[int] = []
@@ -182,11 +214,16 @@ class Snapshot:
                 self._previous_importances = previous._importances
 
     def fresh_enough(self) -> bool:
-        """A study that takes long to read (100,000 trials: seconds) is read again at most
-        every COST_FACTOR times that while it keeps changing: until then its polls get
-        this version (header, table and figures of one moment, a few seconds old)."""
-        return self.load_s > SLOW_S and time.monotonic() - self.loaded_at < \
-            COST_FACTOR * self.load_s
+        """A version that cost long (reading it, and the table and figures made of it:
+        100,000 trials, seconds) is followed by the next at most every COST_FACTOR times
+        that cost while the study keeps changing: until then its polls get this version
+        (header, table and figures of one moment, a few seconds old)."""
+        cost = self.load_s + self.spent
+        return cost > SLOW_S and time.monotonic() - self.loaded_at < COST_FACTOR * cost
+
+    def _spend(self, seconds: float) -> None:
+        with self.lock:
+            self.spent += seconds
 
     @property
     def state(self) -> str:
@@ -206,6 +243,7 @@ class Snapshot:
         """Every trial as a table row (``trial_rows`` and the raw trial), once per version."""
         with self.lock:
             if self._rows is None:
+                start = time.perf_counter()
                 view = self.view
                 rows = trial_rows(view)
                 by_number = {t.number: t for t in view.trials}
@@ -223,6 +261,7 @@ class Snapshot:
                 self._rows, self._by_number = rows, by_number
                 self._numbers = sorted(by_number)
                 self._row_of = {row["number"]: row for row in rows}
+                self._spend(time.perf_counter() - start)
             return self._rows
 
     def columns(self) -> list[str]:
@@ -280,6 +319,7 @@ class Snapshot:
                                              "note": f"importances failed: {exc}"}
                     self.made["importances-data"] = (time.perf_counter() - start,
                                                 time.monotonic(), len(self.view.trials), None)
+                    self._spend(time.perf_counter() - start)
                     self._imp_done.set()
 
                 threading.Thread(target=work, daemon=True, name="importances").start()
@@ -345,11 +385,13 @@ class Snapshot:
                 known = self._figures.get(key)
                 if known is None or (known[1] is not None and now >= known[2]):
                     # each figure made and encoded once per version (and contour pair)
+                    start = time.perf_counter()
                     spec, old = self._spec(kind, make) if key != ("contour", x, y) or \
                         (x, y) == (None, None) else (make(), None)
                     redo = now + COST_FACTOR * self.made[kind][0] if old is not None \
                         else math.inf
                     known = (None if spec is None else encode(spec), old, redo)
+                    self._spend(time.perf_counter() - start)
                     if kind == "contour" and len(self._figures) > 24:
                         self._figures = {k: v for k, v in self._figures.items()
                                          if k[0] != "contour"}
@@ -578,6 +620,20 @@ def _current(storage: Any, path: str, name: str) -> tuple[tuple, bool]:
     return fp, storage.driver_alive(record.study_id)
 
 
+def _read(storage: Any, name: str, fp: tuple, known: Snapshot | None) -> tuple[Any, str]:
+    """The study's view, read from the one held (only what changed since) when there is
+    one, checked against the fingerprint ``fp`` read in the same transaction: trials whose
+    aggregate differs from the file's are read again in full. And how it was read."""
+    if known is None:
+        return load_study(storage, name), "full"
+    view = load_study(storage, name, previous=known.view)
+    if not view.incremental:
+        return view, "full"
+    if aggregate(view.trials) == tuple(tuple(row) for row in fp[0]):
+        return view, "incremental"
+    return load_study(storage, name), "fallback"
+
+
 def snapshot(path: str, name: str, storage: Any = None) -> Snapshot:
     """The study's current version: from memory when its fingerprint did not change."""
     if storage is None:
@@ -596,7 +652,9 @@ def snapshot(path: str, name: str, storage: Any = None) -> Snapshot:
             known.alive = alive  # unchanged, or a big study read a moment ago: as it was
             return known
         start = time.perf_counter()
-        snap = Snapshot(path, name, fp, load_study(storage, name), alive, known)
+        view, read = _read(storage, name, fp, known)
+        snap = Snapshot(path, name, fp, view, alive, known)
+        snap.read = read
         snap.load_s = time.perf_counter() - start
         with _cache_lock:
             _cache[key] = snap

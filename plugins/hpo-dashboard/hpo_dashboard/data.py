@@ -182,8 +182,9 @@ class Snapshot:
         self.loaded_at = time.monotonic()
         #: seconds it took to read the study's trials (and check them)
         self.load_s = 0.0
-        #: seconds spent since on what was made of this version (rows, figures,
-        #: importances): with ``load_s``, what the version cost
+        #: seconds spent since on what was made of this version (its rows, its figures;
+        #: not the importances, which have their own throttle): with ``load_s``, what the
+        #: version cost
         self.spent = 0.0
         #: how the trials were read: "full", "incremental", or "fallback" (incremental,
         #: whose check failed: then in full)
@@ -319,7 +320,6 @@ class Snapshot:
                                              "note": f"importances failed: {exc}"}
                     self.made["importances-data"] = (time.perf_counter() - start,
                                                 time.monotonic(), len(self.view.trials), None)
-                    self._spend(time.perf_counter() - start)
                     self._imp_done.set()
 
                 threading.Thread(target=work, daemon=True, name="importances").start()

@@ -63,6 +63,7 @@ class TrialHandle:
         self._prune: bool | str = False
         self._started = time.perf_counter()
         self.intermediate: list[dict[str, Any]] = []
+        self._steps: set[int] = set()  # the steps in ``intermediate``: a report is O(1)
 
     def elapsed(self) -> float:
         return time.perf_counter() - self._started
@@ -75,7 +76,7 @@ class TrialHandle:
         again is ignored with a warning, as Optuna does."""
         step = report_step(step)
         value = float(value)
-        if any(r.get("step") == step for r in self.intermediate):
+        if step in self._steps:
             import warnings
 
             warnings.warn(f"trial {self.number}: step {step} was reported already; this value "
@@ -83,6 +84,7 @@ class TrialHandle:
             return
         self.intermediate.append({"step": step, "value": value,
                                   **{k: float(v) for k, v in extra.items()}})
+        self._steps.add(step)
         if self._reporter is not None and math.isfinite(value):
             self._prune = decision(self._reporter(self.number, step, value))
 

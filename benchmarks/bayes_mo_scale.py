@@ -224,15 +224,21 @@ def part_same(args: argparse.Namespace, log: Any) -> list[dict[str, Any]]:
 
 
 def part_quality(args: argparse.Namespace, log: Any) -> list[dict[str, Any]]:
+    import hpo_bayes.bounded as bounded
     from mo_problems import hv_at
 
+    bounded.FRONT_SHARE, bounded.BOX_SHARE = args.front_share, args.box_share
+    variant = ("" if (args.front_share, args.box_share) == (10, 3) else
+               f", front 1/{args.front_share}, boxes 1/{args.box_share}")
+    methods = [(f"max_history={args.quality_bound}{variant}",
+                {"max_history": args.quality_bound})]
+    if not args.bounded_only:
+        methods.append(("unbounded", {"max_history": 0}))
     rows = []
     for label in args.quality_cases:
         prob = problem(CASES[label][0])
         for seed in range(args.seeds):
-            for method, extra in ((f"max_history={args.quality_bound}",
-                                   {"max_history": args.quality_bound}),
-                                  ("unbounded", {"max_history": 0})):
+            for method, extra in methods:
                 _, outcomes, seconds = run(label, args.quality_trials, seed, extra)
                 rows.append({"case": label, "seed": seed, "method": method,
                              "hv": hv_at(outcomes, args.quality_trials, prob.reference),
@@ -318,6 +324,12 @@ def main() -> None:
     parser.add_argument("--quality-trials", type=int, default=200)
     parser.add_argument("--quality-bound", type=int, default=60)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--front-share", type=int, default=10,
+                        help="quality: the subset keeps max_history // this front points")
+    parser.add_argument("--box-share", type=int, default=3,
+                        help="quality: EHVI's boxes on max_history // this front points")
+    parser.add_argument("--bounded-only", action="store_true",
+                        help="quality: no unbounded runs (a variant beside stored ones)")
     parser.add_argument("--out", default=str(RESULTS / "bayes-mo-scale.md"))
     parser.add_argument("--runs", default=str(RESULTS / "bayes-mo-scale-runs.jsonl"))
     parser.add_argument("--no-write", action="store_true")

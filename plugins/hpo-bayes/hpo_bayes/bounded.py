@@ -37,6 +37,10 @@ from typing import Any
 
 #: rows of the dominance matrix computed together (bounds its temporaries)
 _CHUNK = 512
+#: past the bound, the objectives' subset keeps ``limit // FRONT_SHARE`` front points
+#: and EHVI's boxes ``limit // BOX_SHARE`` (``benchmarks/bayes_mo_scale.py`` varies them)
+FRONT_SHARE = 10
+BOX_SHARE = 3
 
 
 def _dominance(P: Any, rows: Any) -> Any:

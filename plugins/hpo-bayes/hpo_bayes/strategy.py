@@ -301,6 +301,7 @@ class BayesStrategy(Strategy):
         ``max_history`` trials each GP is fitted on a subset (:mod:`.bounded`)."""
         import numpy as np
 
+        from . import bounded
         from .bounded import best_rows, front_ranks, pick, spread, units
 
         cfg, feats = self.config, self._features
@@ -334,13 +335,14 @@ class BayesStrategy(Strategy):
         past = bool(limit) and len(xs) > limit
         ranks = front_ranks([outs[i][0] for i in done], [outs[i][1] for i in done]
                             if self._constrained() else None,
-                            need=max(limit // 10, 5) if past else None)
+                            need=max(limit // bounded.FRONT_SHARE, 5) if past else None)
         rank = np.full(len(xs), float(len(done) + 1))
         rank[done] = ranks
         keep = front = None  # None: every trial (at or below the bound)
         if past:
             losses_done = np.asarray([outs[i][0] for i in done], dtype=float)
-            front = [done[i] for i in best_rows(ranks, losses_done, limit // 10)]
+            front = [done[i] for i in best_rows(ranks, losses_done,
+                                                          limit // bounded.FRONT_SHARE)]
             if parego and feasible:  # the scalarized incumbent: log-EI's best value
                 front.append(feasible[int(np.argmin([targets[0][i] for i in feasible]))])
             keep = pick(len(xs), limit, front, self._rng("subset-mo", len(xs), digest))
@@ -395,7 +397,7 @@ class BayesStrategy(Strategy):
                 maps = [units(targets[j], Y[:, j]) for j in range(m)]
                 feas_raw = raw[feasible]
                 on_front = feas_raw[rank[feasible] == 0]
-                on_front = on_front[spread(on_front, limit // 3)]
+                on_front = on_front[spread(on_front, limit // bounded.BOX_SHARE)]
                 front_y = np.column_stack([maps[j](on_front[:, j]) for j in range(m)])
                 ref = reference_point(np.column_stack([maps[j](feas_raw[:, j])
                                                        for j in range(m)]))

@@ -38,6 +38,14 @@ The stored results were written by::
     nice -n 10 .venv/bin/python benchmarks/bayes_mo_scale.py --parts quality \
         --quality-cases "zdt1 ehvi" --out benchmarks/results/bayes-mo-scale-quality-ehvi.md \
         --runs benchmarks/results/bayes-mo-scale-quality-ehvi-runs.jsonl
+    nice -n 10 .venv/bin/python benchmarks/bayes_mo_scale.py --parts quality --bounded-only \
+        --front-share 4 --quality-cases "zdt1 parego" "c2-dtlz2 parego" "zdt1 ehvi" \
+        --out benchmarks/results/bayes-mo-scale-quality-front4.md \
+        --runs benchmarks/results/bayes-mo-scale-quality-front4-runs.jsonl
+    nice -n 10 .venv/bin/python benchmarks/bayes_mo_scale.py --parts quality --bounded-only \
+        --front-share 4 --box-share 1 --quality-cases "zdt1 ehvi" \
+        --out benchmarks/results/bayes-mo-scale-quality-front4-box1.md \
+        --runs benchmarks/results/bayes-mo-scale-quality-front4-box1-runs.jsonl
 
 BLAS and torch run on one thread: CPU time is then the work done, whatever the
 neighbours on a shared machine do.

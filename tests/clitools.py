@@ -57,6 +57,36 @@ def run_cli_together(*runs, cwd=None, env=None, timeout=600, check=False):
     return done
 
 
+@contextlib.contextmanager
+def started_cli(*args, cwd=None, env=None, timeout=600):
+    """Start hpo-run and go on; yields a function that waits for it and returns its
+    ``CompletedProcess`` (an independent run overlaps the test's other work). The run is
+    killed if the block ends while it still runs."""
+    import tempfile
+
+    full_env = {**os.environ, **(env or {})}
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen([str(BIN / "hpo-run"), *map(str, args)], cwd=cwd,
+                                env=full_env, stdout=out, stderr=err, text=True)
+        done = []
+
+        def result():
+            if not done:
+                proc.wait(timeout=timeout)
+                out.seek(0)
+                err.seek(0)
+                done.append(subprocess.CompletedProcess(proc.args, proc.returncode,
+                                                        out.read(), err.read()))
+            return done[0]
+
+        try:
+            yield result
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
 def copy_storage(source, dest):
     """Copy a finished study's SQLite file (and any sidecar its driver left) to ``dest``:
     a test gets its own copy of a study a module ran once."""

@@ -39,6 +39,13 @@ finished when the report is rebuilt from several runs' JSON (``--report-only --j
 a.json,b.json``: the issue-27 run is sharded by library, dataset and seeds, each shard
 running every method side by side, and reported from all shards' JSON).
 
+The early-stopping run (``--methods es-set``, ``benchmarks/results/boosting-es.md``):
+``auto`` with the backends' early stopping on by default (patience 50, scored at the best
+round), the old default ``auto@early_stopping_rounds=0``, ``auto+asha-promote`` on top of
+early stopping, against ``tpe``, ``tpe-es`` (TPE with the library's early stopping, patience
+50, scored at its best round), ``tpe+sha`` and ``lgbm-tuner``; the report adds where each
+study's wall time went per trial (proposals, fits, the rest of the trial, outside trials).
+
 Peers train the library's scikit-learn estimator directly, with the same parameters, seed
 and threads (1) as the backend. Reported per method, median (min, max) over seeds: the best
 validation score, the test score of the best configuration retrained on the whole

@@ -243,14 +243,9 @@ class ASHAPruner(Pruner):
             return self._promote_indexed(paused, index, open_trials, min_resource, last_call)
         due = []
         for trial in paused:
-            if not trial.curve:
+            if (paused_at := self._paused_at(trial, min_resource)) is None:
                 continue
-            rungs = rungs_judged(min_resource, rf, self.config["min_early_stopping_rate"],
-                                 self.config["max_resource"], trial.curve[-1][0])
-            if not rungs:
-                continue
-            at = rungs[-1]  # the rung it paused at
-            value = value_at_or_after(trial.curve, at)
+            at, value = paused_at
             competing = [v for t in history if t.number != trial.number
                          and t.state is not TrialState.FAILED
                          and (v := value_at_or_after(t.curve, at)) is not None]
@@ -258,6 +253,17 @@ class ASHAPruner(Pruner):
                                                 strict=not last_call):
                 due.append((-at, value, trial.number))
         return [number for *_, number in sorted(due)]
+
+    def _paused_at(self, trial: Trial, min_resource: int) -> tuple[int, float | None] | None:
+        """The rung a paused trial paused at and its value there (None: it reached none)."""
+        if not trial.curve:
+            return None
+        rungs = rungs_judged(min_resource, self.config["reduction_factor"],
+                             self.config["min_early_stopping_rate"],
+                             self.config["max_resource"], trial.curve[-1][0])
+        if not rungs:
+            return None
+        return rungs[-1], value_at_or_after(trial.curve, rungs[-1])
 
     def _promote_indexed(self, paused: Sequence[Trial], index: Finished,
                          open_trials: Sequence[Trial], min_resource: int, last_call: bool
@@ -269,14 +275,9 @@ class ASHAPruner(Pruner):
         at_open: dict[int, list[float]] = {}
         due = []
         for trial in paused:
-            if not trial.curve:
+            if (paused_at := self._paused_at(trial, min_resource)) is None:
                 continue
-            rungs = rungs_judged(min_resource, rf, self.config["min_early_stopping_rate"],
-                                 self.config["max_resource"], trial.curve[-1][0])
-            if not rungs:
-                continue
-            at = rungs[-1]  # the rung it paused at
-            value = value_at_or_after(trial.curve, at)
+            at, value = paused_at
             if value is None:
                 continue
             there = at_open.get(at)

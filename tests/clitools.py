@@ -24,69 +24,6 @@ def run_cli(*args, cwd=None, env=None, timeout=600, check=False):
 
 
 
-def run_cli_together(*runs, cwd=None, env=None, timeout=600, check=False):
-    """Start several independent hpo-run commands (each a sequence of arguments) at once
-    and return their ``CompletedProcess``es in order: runs that do not depend on each other
-    overlap (a driver spends much of its life in one-core imports) instead of queueing."""
-    import tempfile
-
-    full_env = {**os.environ, **(env or {})}
-    started = []
-    with contextlib.ExitStack() as files:
-        try:
-            for args in runs:
-                out, err = (files.enter_context(tempfile.TemporaryFile("w+")) for _ in "oe")
-                proc = subprocess.Popen([str(BIN / "hpo-run"), *map(str, args)], cwd=cwd,
-                                        env=full_env, stdout=out, stderr=err, text=True)
-                started.append((proc, out, err))
-            done = []
-            for proc, out, err in started:
-                proc.wait(timeout=timeout)
-                out.seek(0)
-                err.seek(0)
-                done.append(subprocess.CompletedProcess(proc.args, proc.returncode,
-                                                        out.read(), err.read()))
-        finally:
-            for proc, _, _ in started:
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
-    for args, proc in zip(runs, done, strict=True):
-        if check and proc.returncode != 0:
-            raise AssertionError(f"hpo-run {' '.join(map(str, args))} failed:\n{proc.stderr}")
-    return done
-
-
-@contextlib.contextmanager
-def started_cli(*args, cwd=None, env=None, timeout=600):
-    """Start hpo-run and go on; yields a function that waits for it and returns its
-    ``CompletedProcess`` (an independent run overlaps the test's other work). The run is
-    killed if the block ends while it still runs."""
-    import tempfile
-
-    full_env = {**os.environ, **(env or {})}
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        proc = subprocess.Popen([str(BIN / "hpo-run"), *map(str, args)], cwd=cwd,
-                                env=full_env, stdout=out, stderr=err, text=True)
-        done = []
-
-        def result():
-            if not done:
-                proc.wait(timeout=timeout)
-                out.seek(0)
-                err.seek(0)
-                done.append(subprocess.CompletedProcess(proc.args, proc.returncode,
-                                                        out.read(), err.read()))
-            return done[0]
-
-        try:
-            yield result
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-
-
 def copy_storage(source, dest):
     """Copy a finished study's SQLite file (and any sidecar its driver left) to ``dest``:
     a test gets its own copy of a study a module ran once."""

@@ -8,7 +8,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from clitools import BIN, ROOT, run_cli, run_cli_together
+from clitools import BIN, ROOT, run_cli
 
 from hpo_framework.builtin.evaluators import Holdout
 from hpo_framework.contracts.metrics import get_metric
@@ -69,23 +69,18 @@ def test_sklearn_study_reports_epochs_and_scores_the_retrained_best_on_test(tmp_
 
 
 def test_kfold_f1_and_regression_r2(tmp_path):
-    # three independent runs side by side, each study in a file of its own
-    cv, reg, wrong = run_cli_together(
-        (*SK, "--trials", "2", "--evaluator", "kfold", "-E", "folds=3", "--metric", "f1_macro",
-         "--no-final-test", "--storage", "cv.db"),
-        (*SK, "--trials", "2", "--dataset", "diabetes", "--metric", "r2", "-B", "max_iter=30",
-         "--storage", "reg.db"),
-        (*SK, "--trials", "1", "--dataset", "iris", "--metric", "r2"),
-        cwd=tmp_path)
-    assert cv.returncode == 0, cv.stderr
-    m = json.loads(cv.stdout)["trials"][0]["metrics"]
+    cv = json.loads(run_cli(*SK, "--trials", "2", "--evaluator", "kfold", "-E", "folds=3",
+                            "--metric", "f1_macro", "--no-final-test", cwd=tmp_path,
+                            check=True).stdout)
+    m = cv["trials"][0]["metrics"]
     assert len(m["folds"]) == 3 and m["f1_macro"] == pytest.approx(np.mean(m["folds"]))
     assert m["f1_macro_std"] == pytest.approx(np.std(m["folds"]))
-    assert reg.returncode == 0, reg.stderr
-    reg = json.loads(reg.stdout)
+    reg = json.loads(run_cli(*SK, "--trials", "2", "--dataset", "diabetes", "--metric", "r2",
+                             "-B", "max_iter=30", cwd=tmp_path, check=True).stdout)
     assert reg["direction"] == "maximize"
     assert set(reg["test_metrics"]) == {"mse", "r2", "rmse", "mae"}
     assert reg["test_score"] > 0.0  # better than predicting the mean
+    wrong = run_cli(*SK, "--trials", "1", "--dataset", "iris", "--metric", "r2", cwd=tmp_path)
     assert wrong.returncode != 0 and wrong.stderr.strip().startswith("Error: metric 'r2'")
 
 

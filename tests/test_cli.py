@@ -5,7 +5,7 @@ import sqlite3
 
 import numpy as np
 import pytest
-from clitools import copy_storage, run_cli, run_cli_together
+from clitools import copy_storage, run_cli
 
 FAST = ["--strategy", "random", "--backend", "sklearn", "--dataset", "digits", "--seed", "0"]
 
@@ -132,25 +132,22 @@ def test_file_dataset_npz_and_csv(tmp_path):
     idx = rng.permutation(len(x))
     tr, te = idx[:120], idx[120:]
     np.savez(tmp_path / "iris.npz", x_train=x[tr], y_train=y[tr], x_test=x[te], y_test=y[te])
+    proc = run_cli(*FAST[:4], "--dataset", "file", "--data-path", "iris.npz", "--trials", "2",
+                   "--json", "-B", "max_iter=50", cwd=tmp_path, check=True)
+    data = json.loads(proc.stdout)
+    assert data["study"] == "random-sklearn-file" and len(data["trials"]) == 2
+
     header = "a,b,c,d,species\n"
     rows = "".join(f"{','.join(map(str, r))},{['setosa', 'versicolor', 'virginica'][c]}\n"
                    for r, c in zip(x, y, strict=True))
     (tmp_path / "iris.csv").write_text(header + rows)
+    proc = run_cli(*FAST[:4], "--dataset", "file", "--data-path", "iris.csv", "--trials", "2",
+                   "--json", "--study", "csv", "-B", "max_iter=50", cwd=tmp_path, check=True)
+    assert len(json.loads(proc.stdout)["trials"]) == 2
+
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
-    # the three runs side by side, each in a storage file of its own
-    npz, csv, bad = run_cli_together(
-        (*FAST[:4], "--dataset", "file", "--data-path", "iris.npz", "--trials", "2", "--json",
-         "-B", "max_iter=50"),
-        (*FAST[:4], "--dataset", "file", "--data-path", "iris.csv", "--trials", "2", "--json",
-         "--study", "csv", "-B", "max_iter=50", "--storage", "csv.db"),
-        (*FAST[:4], "--dataset", "file", "--data-path", "bad.npz", "--storage", "bad.db"),
-        cwd=tmp_path)
-    assert npz.returncode == 0, npz.stderr
-    data = json.loads(npz.stdout)
-    assert data["study"] == "random-sklearn-file" and len(data["trials"]) == 2
-    assert csv.returncode == 0, csv.stderr
-    assert len(json.loads(csv.stdout)["trials"]) == 2
-    assert bad.returncode == 1 and "bad.npz: not a readable .npz file" in bad.stderr
+    proc = run_cli(*FAST[:4], "--dataset", "file", "--data-path", "bad.npz", cwd=tmp_path)
+    assert proc.returncode == 1 and "bad.npz: not a readable .npz file" in proc.stderr
 
 
 def test_storage_in_missing_directory_is_one_line(tmp_path):

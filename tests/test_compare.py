@@ -5,7 +5,7 @@ import json
 import sqlite3
 
 import pytest
-from clitools import run_cli, started_cli
+from clitools import run_cli
 
 from hpo_framework.errors import OptionError, UnknownPluginError
 from hpo_framework.jobs.compare import parse_strategies, split_strategy_options
@@ -15,16 +15,7 @@ COMMON = ["--backend", "sklearn", "--dataset", "digits", "--seed", "3", "--stora
 
 
 @pytest.fixture(scope="module")
-def repeats(tmp_path_factory):
-    """The repeats test's comparison, started with the module's first test: it is
-    independent of the one below and runs beside it."""
-    with started_cli("--strategy", "random", "--repeats", "3", "--trials", "2", *COMMON,
-                     "--json", "--no-final-test", cwd=tmp_path_factory.mktemp("repeats")) as run:
-        yield run
-
-
-@pytest.fixture(scope="module")
-def compared(tmp_path_factory, repeats):
+def compared(tmp_path_factory):
     """grid and random, 4 trials each, with --output (shared by the tests below)."""
     cwd = tmp_path_factory.mktemp("compare")
     proc = run_cli("--strategy", "grid,random", "--trials", "4", *COMMON, "--output", "out",
@@ -97,9 +88,9 @@ def test_running_the_same_comparison_again_resumes_it(compared):
     assert "trial " not in proc.stderr  # --json: no progress lines
 
 
-def test_repeats_report_median_min_and_max_over_seeds(repeats):
-    proc = repeats()  # started beside the first comparison
-    assert proc.returncode == 0, proc.stderr
+def test_repeats_report_median_min_and_max_over_seeds(tmp_path):
+    proc = run_cli("--strategy", "random", "--repeats", "3", "--trials", "2", *COMMON, "--json",
+                   "--no-final-test", cwd=tmp_path, check=True)
     data = json.loads(proc.stdout)
     assert data["seeds"] == [3, 4, 5]
     assert [r["study"] for r in data["runs"]] == [

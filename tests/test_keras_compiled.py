@@ -138,53 +138,25 @@ CONFIGS = {
 }
 
 
-def start_child(code: str, *args: str):
-    """The child process started, its output going to temporary files."""
-    import tempfile
-
+def run_child(code: str, *args: str) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
-    out, err = tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")
-    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=out, stderr=err,
-                            text=True, env=env)
-    return proc, out, err
-
-
-def child_result(started) -> dict:
-    proc, out, err = started
-    proc.wait(timeout=600)
-    out.seek(0)
-    err.seek(0)
-    stdout, stderr = out.read(), err.read()
-    lines = [ln for ln in stdout.splitlines() if ln.startswith("RESULT ")]
-    assert proc.returncode == 0 and lines, stderr[-3000:]
+    proc = subprocess.run([sys.executable, "-c", code, *args], capture_output=True,
+                          text=True, env=env, timeout=600)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("RESULT ")]
+    assert proc.returncode == 0 and lines, proc.stderr[-3000:]
     return json.loads(lines[-1][len("RESULT "):])
 
 
 @pytest.fixture(scope="module")
-def _children(tmp_path_factory):
-    """The JAX child and the TensorFlow child, started together: they are independent, and
-    side by side the one-core parts of each (imports, tracing) overlap."""
+def tf_child():
+    return run_child(TF_CHILD % repr(CONFIGS))
+
+
+@pytest.fixture(scope="module")
+def child(tmp_path_factory):
     path = tmp_path_factory.mktemp("compiled") / "netdef.py"
     path.write_text(USER_MODEL)
-    started = {"jax": start_child(CHILD, f"{path}:build"),
-               "tf": start_child(TF_CHILD % repr(CONFIGS))}
-    yield started
-    for proc, out, err in started.values():
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        out.close()
-        err.close()
-
-
-@pytest.fixture(scope="module")
-def tf_child(_children):
-    return child_result(_children["tf"])
-
-
-@pytest.fixture(scope="module")
-def child(_children):
-    return child_result(_children["jax"])
+    return run_child(CHILD, f"{path}:build")
 
 
 @pytest.mark.parametrize("pad", [True, False])

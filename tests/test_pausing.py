@@ -18,7 +18,7 @@ import textwrap
 import time
 
 import pytest
-from clitools import run_cli, run_cli_together, wait_until
+from clitools import run_cli, wait_until
 
 import hpo_framework as hpo
 from hpo_framework import TrialState, optimize
@@ -236,14 +236,11 @@ def test_a_pausing_pruner_is_refused_where_trials_cannot_resume(tmp_path):
                               "got '3,1'")
 
 
-def sklearn_runs(tmp_path, *runs):
-    """The trials of each run ((name, *options)), the runs side by side (independent
-    studies, each in a file of its own)."""
-    procs = run_cli_together(*[("--strategy", "random", "--backend", "sklearn", "--trials", "8",
-                                "--seed", "2", "--no-final-test", "-B", "max_iter=5",
-                                "--storage", tmp_path / f"{name}.db", "--study", name,
-                                "--json", *extra) for name, *extra in runs], check=True)
-    return [json.loads(proc.stdout)["trials"] for proc in procs]
+def sklearn_run(tmp_path, name, *extra):
+    proc = run_cli("--strategy", "random", "--backend", "sklearn", "--trials", "8", "--seed",
+                   "2", "--no-final-test", "-B", "max_iter=5", "--storage", tmp_path / "s.db",
+                   "--study", name, "--json", *extra, check=True)
+    return json.loads(proc.stdout)["trials"]
 
 
 def check_as_if_never_paused(paused_run, whole_run, steps_kept, n_complete=2):
@@ -262,8 +259,9 @@ def check_as_if_never_paused(paused_run, whole_run, steps_kept, n_complete=2):
 
 
 def test_a_resumed_sklearn_trial_trains_as_if_it_never_paused(tmp_path):
-    paused, whole = sklearn_runs(tmp_path, ("p", "--pruner", "halving", "-P", "steps=1,2",
-                                            "-P", "keep=0.5,0.5"), ("w",))
+    paused = sklearn_run(tmp_path, "p", "--pruner", "halving", "-P", "steps=1,2",
+                         "-P", "keep=0.5,0.5")
+    whole = sklearn_run(tmp_path, "w")
     check_as_if_never_paused(paused, whole, {1, 2, 5})
 
 
@@ -271,9 +269,9 @@ def test_a_resumed_kfold_trial_averages_the_folds_at_the_same_steps(tmp_path):
     """k-fold prunes on fold 0, so a resumed trial's fold 0 reports only the epochs after
     its checkpoint: the folds are averaged step by step, never index by index."""
     options = ("--evaluator", "kfold", "-E", "folds=2")
-    paused, whole = sklearn_runs(tmp_path, ("kp", *options, "--pruner", "halving", "-P",
-                                            "steps=1,2", "-P", "keep=0.5,0.5"),
-                                 ("kw", *options))
+    paused = sklearn_run(tmp_path, "kp", *options, "--pruner", "halving", "-P", "steps=1,2",
+                         "-P", "keep=0.5,0.5")
+    whole = sklearn_run(tmp_path, "kw", *options)
     complete = 0
     for p, w in zip(paused, whole, strict=True):
         steps = [r["step"] for r in p["intermediate"]]
@@ -300,17 +298,15 @@ def test_a_resumed_keras_trial_trains_as_if_it_never_paused(tmp_path, trainer, p
     if trainer == "fit":
         options += ["-B", "keras_backend=tensorflow"]
 
-    def keras_args(name, *extra):
-        return ("--strategy", "random", "--backend", "keras", "--dataset", "digits",
-                "--trials", "4", "--seed", "3", "--no-final-test", *options,
-                "-B", f"compile_cache={tmp_path / name}-jax", "--storage",
-                tmp_path / f"{name}.db", "--study", name, "--json", *extra)
+    def keras_run(name, *extra):
+        proc = run_cli("--strategy", "random", "--backend", "keras", "--dataset", "digits",
+                       "--trials", "4", "--seed", "3", "--no-final-test", *options,
+                       "--storage", tmp_path / "k.db", "--study", name, "--json", *extra,
+                       check=True)
+        return json.loads(proc.stdout)["trials"]
 
-    # the two runs side by side (independent studies, each in a file and a JAX compile
-    # cache of its own: neither reads a program the other is writing)
-    paused, whole = (json.loads(proc.stdout)["trials"] for proc in run_cli_together(
-        keras_args("p", "--pruner", "halving", "-P", "steps=1,2", "-P", "keep=0.5,0.5"),
-        keras_args("w"), check=True))
+    paused = keras_run("p", "--pruner", "halving", "-P", "steps=1,2", "-P", "keep=0.5,0.5")
+    whole = keras_run("w")
     check_as_if_never_paused(paused, whole, {1, 2, 3}, n_complete=1)
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import gated_model
 import pytest
-from clitools import alive, popen_interruptible, run_cli, run_cli_together, wait_until
+from clitools import alive, popen_interruptible, run_cli, wait_until
 
 HPO_RUN = str(Path(sys.executable).parent / "hpo-run")
 
@@ -104,13 +104,11 @@ def test_a_trial_that_kills_its_process_fails_alone_and_the_study_goes_on(tmp_pa
 
 def test_the_kept_worker_computes_what_the_driver_computes(tmp_path):
     """Same seed, same values and pruning decisions, in the kept worker and in the driver."""
+    db = tmp_path / "same.db"
     args = ["--strategy", "random", "--seed", "0", "--trials", "4", "-B", "max_iter=6",
-            "--pruner", "median", "--no-final-test", "--json"]
-    # side by side, each study in a file of its own
-    worker, driver = run_cli_together(
-        (*args, "--storage", tmp_path / "worker.db", "--study", "worker"),
-        (*args, "--storage", tmp_path / "driver.db", "--study", "driver", "--executor",
-         "serial"), timeout=300)
+            "--pruner", "median", "--no-final-test", "--storage", db, "--json"]
+    worker = run_cli(*args, "--study", "worker", timeout=300)
+    driver = run_cli(*args, "--study", "driver", "--executor", "serial", timeout=300)
     assert worker.returncode == 0 and driver.returncode == 0, worker.stderr + driver.stderr
 
     def record(proc):

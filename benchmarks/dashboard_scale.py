@@ -17,9 +17,9 @@ does, and times, from a client:
 
     nice .venv/bin/python benchmarks/dashboard_scale.py --trials 10000 --write
 
-``--baseline REV`` measures the browser's first paint only, side by side: the dashboard
-plugin as it was at git revision REV (a worktree of it, first on ``PYTHONPATH``) and as it
-is now, alternating, ``--repeat`` times each, each in a fresh Chromium (nothing cached),
+``--baseline REV`` measures the browser's first paint only, side by side: the core and the
+dashboard plugin as they were at git revision REV (a worktree, first on ``PYTHONPATH``) and
+as they are now, alternating, ``--repeat`` times each, each in a fresh Chromium (nothing cached),
 on the same file; it writes ``dashboard_paint_N.json`` with the medians and their ratio.
 
 Wall time from the client (what a user waits for), and the server's CPU seconds for
@@ -111,14 +111,15 @@ def tree_cpu(root: int) -> float:
     return total
 
 
-def _serve(path: Path, plugin: Path | None = None) -> tuple[subprocess.Popen, str]:
+def _serve(path: Path, tree: Path | None = None) -> tuple[subprocess.Popen, str]:
     """The dashboard on a fresh process, once its start-up (the warm-up imports) is done:
     what is measured is the requests, not the imports a user's first seconds hide.
-    ``plugin``: another copy of the plugin's source to serve (first on PYTHONPATH)."""
+    ``tree``: another checkout whose core and dashboard plugin to serve (both first on
+    PYTHONPATH: the plugin alone would run on this checkout's core)."""
     env = dict(os.environ)
-    if plugin is not None:
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(plugin),
-                                                          env.get("PYTHONPATH", "")]))
+    if tree is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [
+            str(tree / "plugins" / "hpo-dashboard"), str(tree), env.get("PYTHONPATH", "")]))
     proc = subprocess.Popen([str(HPO_RUN), "dashboard", "--storage", str(path), "--port", "0"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     url = proc.stdout.readline().split()[1]
@@ -162,13 +163,13 @@ def measure(path: Path, trials: int) -> dict:
         proc.wait(timeout=30)
 
 
-def browser_paint(path: Path, plugin: Path | None = None) -> dict:
+def browser_paint(path: Path, tree: Path | None = None) -> dict:
     """In headless Chromium (tests/browser.py), on a fresh server: seconds from opening
     the study page to its header, table and first chart drawn, and to every chart drawn."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
     from browser import Browser
 
-    proc, url = _serve(path, plugin)
+    proc, url = _serve(path, tree)
     try:
         with Browser(timeout=600) as b:
             b.call("Emulation.setDeviceMetricsOverride", session=True, width=1400,
@@ -203,10 +204,9 @@ def side_by_side(path: Path, trials: int, rev: str, repeat: int) -> dict:
     subprocess.run(["git", "-C", str(root), "worktree", "add", "--detach", str(tree), rev],
                    check=True, capture_output=True)
     try:
-        base = tree / "plugins" / "hpo-dashboard"
         runs: dict[str, list[dict]] = {"before": [], "now": []}
         for _ in range(repeat):
-            runs["before"].append(browser_paint(path, base))
+            runs["before"].append(browser_paint(path, tree))
             runs["now"].append(browser_paint(path))
     finally:
         subprocess.run(["git", "-C", str(root), "worktree", "remove", "--force", str(tree)],

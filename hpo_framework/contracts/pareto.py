@@ -73,14 +73,20 @@ class KeptFront(Generic[T]):
     def __init__(self, losses: Callable[[T], Point], key: Callable[[T], int]) -> None:
         self._losses, self._key = losses, key
         self.items: list[T] = []
+        self._points: list[tuple[float, ...]] = []  # the items' losses, read once each
 
     def add(self, item: T) -> bool:
         """Keep ``item`` if nothing kept dominates it; True when it was kept."""
-        p = self._losses(item)
-        if any(dominates(self._losses(q), p) for q in self.items):
+        p = tuple(self._losses(item))
+        if any(dominates(q, p) for q in self._points):
             return False
-        self.items = [q for q in self.items if not dominates(p, self._losses(q))]
-        bisect.insort(self.items, item, key=self._key)
+        kept = [i for i, q in enumerate(self._points) if not dominates(p, q)]
+        if len(kept) < len(self._points):
+            self.items = [self.items[i] for i in kept]
+            self._points = [self._points[i] for i in kept]
+        at = bisect.bisect_right(self.items, self._key(item), key=self._key)
+        self.items.insert(at, item)
+        self._points.insert(at, p)
         return True
 
 

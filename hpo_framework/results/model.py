@@ -128,23 +128,19 @@ class StudyView:
         objective: the best feasible trials (all of them on a tie). Trials with equal
         losses are all on it or all off it, as in ``contracts.pareto.non_dominated``.
 
-        Kept as an archive of distinct loss vectors (each new one is dropped when one in
-        it dominates it, else joins and drops those it dominates): a pass costs the
+        Two objectives: one sorted sweep. More: kept as the trials come
+        (``contracts.pareto.KeptFront``, as the Study keeps its own): a pass costs the
         trials times the front, not the trials squared, for 10,000 trials."""
-        from ..contracts.pareto import dominates
+        from ..contracts.pareto import KeptFront
 
         pool = self.feasible_trials
         if len(self.directions) <= 2:
             kept = _front_2d([tuple(t.losses) for t in pool])
             return [t for t in pool if tuple(t.losses) in kept]
-        archive: list[tuple[float, ...]] = []
-        for t in pool:
-            p = tuple(t.losses)
-            if p in archive or any(dominates(q, p) for q in archive):
-                continue
-            archive = [q for q in archive if not dominates(p, q)] + [p]
-        kept = set(archive)
-        return [t for t in pool if tuple(t.losses) in kept]
+        front: KeptFront[Trial] = KeptFront(lambda t: t.losses, lambda t: t.number)
+        for t in pool:  # by number: the front's order
+            front.add(t)
+        return front.items
 
     @property
     def space(self) -> Space | None:

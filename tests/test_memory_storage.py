@@ -10,8 +10,16 @@ import hpo_framework as hpo
 from hpo_framework import Storage, TrialState
 from hpo_framework.contracts.trial import Trial
 from hpo_framework.errors import StorageError
-from hpo_framework.study.core import best_of
 from hpo_framework.study.memory import MemoryStorage
+
+
+def best_of(trials):
+    """The reference: the COMPLETE feasible trial of the lowest loss (the first of
+    equals), scanned from every trial."""
+    done = [t for t in trials if t.state is TrialState.COMPLETE and t.loss is not None
+            and t.feasible]
+    return min(done, key=lambda t: (t.loss, t.number)) if done else None
+
 
 SPACE = {"x": {"type": "float", "low": -5, "high": 5}, "k": {"type": "int", "low": 0, "high": 3}}
 

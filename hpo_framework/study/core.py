@@ -26,7 +26,7 @@ from ..contracts.objective import (
     not_a_number,
     vector_of,
 )
-from ..contracts.pareto import KeptFront, non_dominated
+from ..contracts.pareto import KeptFront
 from ..contracts.pruner import History, Pruner, PrunerIndex
 from ..contracts.strategy import Strategy
 from ..contracts.trial import Outcome, Trial, TrialState
@@ -302,10 +302,6 @@ class Study:
         self._sync()
         return list(self._complete)
 
-    def _open_trials(self) -> list[Trial]:
-        """The trials not finished, in number order."""
-        return list(self._sync().values())
-
     def _sync(self) -> dict[int, Trial]:
         """Bring the index of open trials, the finished and COMPLETE lists and the best
         trial up to date; returns the open trials by number. Trials are only ever appended
@@ -375,7 +371,8 @@ class Study:
     def best_trials(self) -> list[Trial]:
         """The Pareto front: the COMPLETE feasible trials no other one dominates (by their
         losses), in number order. One objective: the trials of the best value. Kept as
-        trials end (what :func:`pareto_front` of every trial gives, without the scan)."""
+        trials end (what ``contracts.pareto.non_dominated`` of every such trial gives, without
+        the scan)."""
         self._sync()
         return list(self._front.items)
 
@@ -836,21 +833,6 @@ def _losses(trial: Trial) -> list[float]:
 
 #: what a guarded pruner call returns when it raised
 _FAILED = object()
-
-
-def best_of(trials: Sequence[Trial]) -> Trial | None:
-    """The COMPLETE feasible trial with the lowest loss (the first of equals)."""
-    done = [t for t in trials if t.state is TrialState.COMPLETE and t.loss is not None
-            and t.feasible]
-    return min(done, key=lambda t: (t.loss, t.number)) if done else None
-
-
-def pareto_front(trials: Sequence[Trial]) -> list[Trial]:
-    """The COMPLETE feasible trials that no other one dominates by their losses, in
-    number order (:func:`hpo_framework.contracts.pareto.non_dominated`)."""
-    done = [t for t in trials if t.state is TrialState.COMPLETE and t.losses is not None
-            and t.feasible]
-    return [done[i] for i in non_dominated([t.losses for t in done])]
 
 
 def check_directions(directions: Any) -> list[str]:

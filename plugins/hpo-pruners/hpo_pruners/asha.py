@@ -40,8 +40,8 @@ from typing import Any
 from hpo_framework import Option, OptionError, Pruner, Trial, TrialState
 from hpo_framework.contracts.pruner import PAUSE
 
-from .curves import Curve, finite_or_inf, hopeless, last_steps_of_complete, value_at_or_after
-from .index import Finished, index_of, open_of
+from .curves import Curve, finite_or_inf, hopeless, value_at_or_after
+from .index import Finished, index_of, longest_complete, open_of
 
 #: ``rank(at, value) -> (n_less, n)``: of the other trials that reached the rung at step
 #: ``at``, how many have a value there below ``value``, and how many there are
@@ -148,8 +148,8 @@ def halving_stops(curve: Curve, rank: Rank, min_resource: int, reduction_factor:
 
 def auto_min_resource(history: Sequence[Trial]) -> int | None:
     """Optuna's heuristic: a hundredth of the longest finished trial, at least 1 step."""
-    steps = last_steps_of_complete(history)
-    return max(max(steps) // 100, 1) if steps else None
+    longest = longest_complete(history)
+    return None if longest is None else max(longest // 100, 1)
 
 
 class ASHAPruner(Pruner):
@@ -193,19 +193,13 @@ class ASHAPruner(Pruner):
     def _index(self, history: Sequence[Trial]) -> Finished | None:
         return index_of(history, hopeless=self.config["hopeless_after"] > 0)
 
-    def _min_resource(self, history: Sequence[Trial], index: Finished | None = None
-                      ) -> int | None:
+    def _min_resource(self, history: Sequence[Trial]) -> int | None:
         min_resource = self.config["min_resource"]
-        if min_resource != "auto":
-            return min_resource
-        if index is not None:
-            last = index.max_last_step
-            return None if last is None else max(last // 100, 1)
-        return auto_min_resource(history)
+        return auto_min_resource(history) if min_resource == "auto" else min_resource
 
     def prune(self, trial: Trial, history: Sequence[Trial]) -> bool | str:
         index = self._index(history)
-        min_resource = self._min_resource(history, index)
+        min_resource = self._min_resource(history)
         if min_resource is None:
             return False
         after = self.config["hopeless_after"]
@@ -230,7 +224,7 @@ class ASHAPruner(Pruner):
         that reached the rung they paused at (FAILED ones aside: a diverged run's early
         values rank no paused trial out): the highest rung first, then by value."""
         index = self._index(history)
-        min_resource = self._min_resource(history, index)
+        min_resource = self._min_resource(history)
         if min_resource is None or not self.pauses:
             return []
         rf = self.config["reduction_factor"]

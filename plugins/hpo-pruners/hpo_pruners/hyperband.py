@@ -22,8 +22,7 @@ from typing import Any
 from hpo_framework import Option, Pruner, Trial
 
 from .asha import check_resource, halving_stops, index_rank, scan_rank
-from .curves import last_steps_of_complete
-from .index import Finished, index_of, open_of
+from .index import Finished, index_of, longest_complete, open_of
 
 
 def n_brackets(min_resource: int, max_resource: int, reduction_factor: int) -> int:
@@ -73,16 +72,9 @@ class HyperbandPruner(Pruner):
         """Trials per bracket in Hyperband's proportions; None while max_resource is unknown."""
         max_resource = self.config["max_resource"]
         if max_resource == "auto":
-            index = index_of(history)
-            if index is not None:
-                if index.max_last_step is None:
-                    return None
-                max_resource = index.max_last_step
-            else:
-                steps = last_steps_of_complete(history)
-                if not steps:
-                    return None
-                max_resource = max(steps)
+            max_resource = longest_complete(history)
+            if max_resource is None:
+                return None
         brackets = n_brackets(self.config["min_resource"], max_resource,
                               self.config["reduction_factor"])
         return bracket_budgets(brackets, self.config["reduction_factor"])

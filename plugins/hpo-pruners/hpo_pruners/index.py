@@ -22,10 +22,12 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from hpo_framework import Trial, TrialState
 from hpo_framework.contracts.pruner import History, PrunerIndex
+
+from .curves import last_steps_of_complete
 
 #: a trial's value where a decision reads it (None: it has none there)
 ValueOf = Callable[[Trial], "float | None"]
@@ -225,6 +227,16 @@ def index_of(history: object, medians: bool = False, hopeless: bool = False
             (hopeless and not index.hopeless):
         return None
     return index
+
+
+def longest_complete(history: Sequence[Trial]) -> int | None:
+    """The last reported step of the longest COMPLETE trial that reported any (None: none
+    yet): kept by the study's index, else found by a scan."""
+    index = index_of(history)
+    if index is not None:
+        return index.max_last_step
+    steps = last_steps_of_complete(history)
+    return max(steps) if steps else None
 
 
 def open_of(history: object) -> list[Trial] | None:

@@ -506,14 +506,10 @@ def subset(ys: Sequence[float], limit: int, rng: Any) -> list[int] | None:
         return None
     import numpy as np
 
+    from .bounded import pick
+
     order = np.argsort(np.asarray(ys, dtype=float), kind="stable")
-    n_best = limit // 10
-    best = order[:n_best]
-    rest = np.sort(order[n_best:])
-    n_recent = limit // 4
-    recent, others = rest[len(rest) - n_recent:], rest[:len(rest) - n_recent]
-    sample = rng.choice(others, size=limit - len(best) - len(recent), replace=False)
-    return sorted(int(i) for i in np.concatenate([best, recent, sample]))
+    return pick(n, limit, order[:limit // 10], rng)
 
 
 def _outcome(trial: Trial) -> tuple[list[float] | None, list[float] | None]:

@@ -34,7 +34,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from dashboard_scale import RESULTS, build, get, server_cpu  # noqa: E402
+from dashboard_scale import (  # noqa: E402
+    RESULTS,
+    ROOT,
+    baseline_checkout,
+    build,
+    get,
+    server_cpu,
+)
 
 HPO_RUN = Path(sys.executable).parent / "hpo-run"
 
@@ -189,6 +196,11 @@ def busy(path: Path, tree: Path | None, seconds: float, every: float) -> dict:
         proc.wait(timeout=30)
 
 
+def _commit(tree: Path) -> str:
+    return subprocess.run(["git", "-C", str(tree), "rev-parse", "--short", "HEAD"],
+                          capture_output=True, text=True).stdout.strip()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=10000)
@@ -204,20 +216,11 @@ def main() -> None:
     source = Path(args.dir) / f"big{args.trials}.db"
     if not source.exists():
         build(source, args.trials)
-    root = Path(__file__).resolve().parent.parent
     work = Path(tempfile.mkdtemp(prefix="hpo-dashboard-inc-"))
-    tree = work / "tree"
-    subprocess.run(["git", "-C", str(root), "worktree", "add", "--detach", str(tree),
-                    args.baseline], check=True, capture_output=True)
     load_before = os.getloadavg()[0]
-    out: dict = {"trials": args.trials, "baseline": args.baseline,
-                 "baseline_commit": subprocess.run(
-                     ["git", "-C", str(tree), "rev-parse", "--short", "HEAD"],
-                     capture_output=True, text=True).stdout.strip(),
-                 "now_commit": subprocess.run(
-                     ["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
-                     capture_output=True, text=True).stdout.strip()}
-    try:
+    with baseline_checkout(args.baseline) as tree:
+        out: dict = {"trials": args.trials, "baseline": args.baseline,
+                     "baseline_commit": _commit(tree), "now_commit": _commit(ROOT)}
         for which, code in (("before", tree), ("now", None)):
             db = work / f"{which}.db"
             shutil.copy(source, db)
@@ -228,10 +231,7 @@ def main() -> None:
             for key, value in busy(db, code, args.seconds, args.every).items():
                 out[f"{which}_{key}"] = value
             print(json.dumps(out), file=sys.stderr)
-    finally:
-        subprocess.run(["git", "-C", str(root), "worktree", "remove", "--force", str(tree)],
-                       check=False, capture_output=True)
-        shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(work, ignore_errors=True)
     out["per_version_ratio_now_to_before"] = round(
         out["now_cpu_per_version_s"] / out["before_cpu_per_version_s"], 3)
     out["busy_ratio_now_to_before"] = round(

@@ -30,6 +30,7 @@ The load average is written beside the figures: other work on the machine slows 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -39,9 +40,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
 HPO_RUN = Path(sys.executable).parent / "hpo-run"
 SPACE = {"learning_rate": {"type": "float", "low": 1e-4, "high": 1e-1, "log": True},
          "dropout": {"type": "float", "low": 0.0, "high": 0.5},
@@ -194,23 +197,34 @@ def browser_paint(path: Path, tree: Path | None = None) -> dict:
         proc.wait(timeout=30)
 
 
+@contextlib.contextmanager
+def baseline_checkout(rev: str) -> Iterator[Path]:
+    """A checkout of git revision ``rev`` in a temporary directory (``git worktree``),
+    removed afterwards: the code a side-by-side benchmark measures beside this one."""
+    import shutil
+    import tempfile
+
+    work = Path(tempfile.mkdtemp(prefix="hpo-baseline-"))
+    tree = work / "tree"
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), rev],
+                   check=True, capture_output=True)
+    try:
+        yield tree
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
+                       check=False, capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def side_by_side(path: Path, trials: int, rev: str, repeat: int) -> dict:
     """First paint of the plugin at ``rev`` and now, alternating in one run."""
     import statistics
-    import tempfile
 
-    root = Path(__file__).resolve().parent.parent
-    tree = Path(tempfile.mkdtemp(prefix="hpo-dashboard-base-")) / "tree"
-    subprocess.run(["git", "-C", str(root), "worktree", "add", "--detach", str(tree), rev],
-                   check=True, capture_output=True)
-    try:
-        runs: dict[str, list[dict]] = {"before": [], "now": []}
+    runs: dict[str, list[dict]] = {"before": [], "now": []}
+    with baseline_checkout(rev) as tree:
         for _ in range(repeat):
             runs["before"].append(browser_paint(path, tree))
             runs["now"].append(browser_paint(path))
-    finally:
-        subprocess.run(["git", "-C", str(root), "worktree", "remove", "--force", str(tree)],
-                       check=False, capture_output=True)
     out: dict = {"trials": trials, "baseline": rev, "repeat": repeat}
     for which, rows in runs.items():
         for key in ("browser_first_paint_s", "browser_first_paint_chromium_cpu_s",

@@ -68,28 +68,22 @@ def main() -> None:
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     sys.path.insert(0, str(HERE))
-    from dashboard_scale import build
+    from dashboard_scale import baseline_checkout, build
 
     db = Path(args.dir) / f"big{args.trials}.db"
     if not db.exists():
         Path(args.dir).mkdir(parents=True, exist_ok=True)
         build(db, args.trials)
     tmp = Path(tempfile.mkdtemp(prefix="hpo-report-paint-"))
-    tree = tmp / "tree"
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree),
-                    args.baseline], check=True, capture_output=True)
     pages = {"before": tmp / "before.html", "now": tmp / "now.html"}
     load = os.getloadavg()[0]
-    try:
+    with baseline_checkout(args.baseline) as tree:
         write_report(db, pages["before"], tree)
-        write_report(db, pages["now"], None)
-        runs: dict[str, list[dict]] = {k: [] for k in pages}
-        for _ in range(args.repeat):
-            for which, page in pages.items():
-                runs[which].append(open_once(page))
-    finally:
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
-                       check=False, capture_output=True)
+    write_report(db, pages["now"], None)
+    runs: dict[str, list[dict]] = {k: [] for k in pages}
+    for _ in range(args.repeat):
+        for which, page in pages.items():
+            runs[which].append(open_once(page))
     out: dict = {"trials": args.trials, "baseline": args.baseline, "repeat": args.repeat}
     for which, rows in runs.items():
         out[f"{which}_mb"] = round(pages[which].stat().st_size / 1e6, 2)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -35,10 +34,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dashboard_scale import (  # noqa: E402
-    RESULTS,
     ROOT,
     baseline_checkout,
     build,
+    finish,
     get,
     server_cpu,
 )
@@ -236,13 +235,8 @@ def main() -> None:
         out["now_cpu_per_version_s"] / out["before_cpu_per_version_s"], 3)
     out["busy_ratio_now_to_before"] = round(
         out["now_busy_cpu_per_s"] / out["before_busy_cpu_per_s"], 3)
-    out["load_average"] = round(max(load_before, os.getloadavg()[0]), 1)
-    out["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}"
-    print(json.dumps(out))
-    if args.write:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / f"dashboard_incremental_{args.trials}.json").write_text(
-            json.dumps(out, indent=1) + "\n")
+    finish(out, load_before, f"dashboard_incremental_{args.trials}.json" if args.write
+           else None)
 
 
 if __name__ == "__main__":

@@ -258,10 +258,16 @@ def main() -> None:
     else:
         result = {"trials": args.trials, **measure(path, args.trials), **browser_paint(path)}
         name = f"dashboard_scale_{args.trials}.json"
+    finish(result, load_before, name if args.write else None)
+
+
+def finish(result: dict, load_before: float, name: str | None) -> None:
+    """Add the load average (the higher of before and now) and the machine, print the
+    result as one JSON line, and write it to ``results/NAME`` when a name is given."""
     result["load_average"] = round(max(load_before, os.getloadavg()[0]), 1)
     result["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}"
     print(json.dumps(result))
-    if args.write:
+    if name is not None:
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / name).write_text(json.dumps(result, indent=1) + "\n")
 

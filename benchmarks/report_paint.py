@@ -16,9 +16,7 @@ drawn. Wall seconds, with the load average beside them, and the file sizes.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -28,7 +26,6 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-RESULTS = HERE / "results"
 HPO_RUN = Path(sys.executable).parent / "hpo-run"
 FIRST = "document.querySelector('.js-plotly-plot .main-svg')"
 
@@ -68,7 +65,7 @@ def main() -> None:
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args()
     sys.path.insert(0, str(HERE))
-    from dashboard_scale import baseline_checkout, build
+    from dashboard_scale import baseline_checkout, build, finish
 
     db = Path(args.dir) / f"big{args.trials}.db"
     if not db.exists():
@@ -93,12 +90,7 @@ def main() -> None:
         out[f"{which}_first_chart_each_s"] = [r["first_chart_s"] for r in rows]
     out["first_chart_ratio_now_to_before"] = round(
         out["now_first_chart_s"] / out["before_first_chart_s"], 2)
-    out["load_average"] = round(max(load, os.getloadavg()[0]), 1)
-    out["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}"
-    print(json.dumps(out))
-    if args.write:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / f"report_paint_{args.trials}.json").write_text(json.dumps(out, indent=1) + "\n")
+    finish(out, load, f"report_paint_{args.trials}.json" if args.write else None)
 
 
 if __name__ == "__main__":

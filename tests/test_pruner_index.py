@@ -135,6 +135,8 @@ CASES = [
     ("asha", "ASHAPruner", {}),
     ("asha", "ASHAPruner", {"min_resource": "auto", "min_early_stopping_rate": 1}),
     ("asha", "ASHAPruner", {"max_resource": 10, "hopeless_after": 3}),
+    ("asha", "ASHAPruner", {"min_resource": 2, "hopeless_after": 3, "trend_window": 2}),
+    ("asha", "ASHAPruner", {"max_resource": 10, "trend_window": 3, "pause": True}),
     ("asha", "ASHAPruner", {"pause": True}),
     ("asha-promote", "PromotingASHAPruner", {}),
     ("hyperband", "HyperbandPruner", {}),

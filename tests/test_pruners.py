@@ -54,6 +54,7 @@ def test_the_four_pruners_are_registered_plugins():
     (ASHAPruner, {"min_resource": "soon"}, "min_resource"),
     (ASHAPruner, {"eta": 3}, "unknown option 'eta'"),
     (ASHAPruner, {"hopeless_after": -1}, "hopeless_after"),
+    (ASHAPruner, {"trend_window": -1}, "trend_window"),
     (ASHAPruner, {"max_resource": 0}, "max_resource"),
     (ASHAPruner, {"max_resource": "auto"}, "max_resource"),
     (HyperbandPruner, {"max_resource": "big"}, "max_resource"),
@@ -269,6 +270,69 @@ def test_asha_hopeless_after_waits_for_enough_finished_trials_past_the_step():
     assert ASHAPruner(hopeless_after=3).prune(running(4, [0.5, 9.0]), short) is False
 
 
+
+def test_asha_hopeless_rule_judges_no_step_before_min_resource():
+    """Before the first rung's step the hopeless rule waits, as the rungs do (a boosting
+    trial's first rounds rank learning rates, not models)."""
+    history = hopeless_history()
+    trial = running(4, [0.5, 3.1])  # step 2: hopeless from step 1 on (see above)
+    assert ASHAPruner(hopeless_after=3, min_resource=2).prune(trial, history) is True
+    assert ASHAPruner(hopeless_after=3, min_resource=3).prune(trial, history) is False
+
+
+def trend_history() -> list[Trial]:
+    """The best any finished trial reached: 1.0 (trial 1, at its step 3; its end is worse)."""
+    return [finished(0, [4.0, 3.0, 2.0]), finished(1, [3.0, 2.0, 1.0, 1.5]),
+            finished(2, [9.0, 0.0], TrialState.PRUNED)]
+
+
+def test_asha_trend_window_stops_a_trial_whose_own_rate_cannot_reach_the_best():
+    history = trend_history()
+    pruner = ASHAPruner(trend_window=4, max_resource=100, min_resource=50)
+
+    def trial(values):
+        return running(5, values)  # steps 1..len(values)
+
+    # flat at 2.0 over its last 4 steps (step 10): no rate, worse than 1.0: stopped
+    flat = [3.0, 2.5, 2.2, 2.1, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0]
+    assert pruner.prune(trial(flat), history) is True
+    # the same value at step 10 but still falling 0.25 a step (from 3.0 at step 6):
+    # 2.0 - 0.25 * 90 < 1.0, it could get there: kept, however bad it is now
+    falling = [9.0, 8.0, 7.0, 6.0, 4.0, 3.0, 2.75, 2.5, 2.25, 2.0]
+    assert pruner.prune(trial(falling), history) is False
+    # falling slower, 0.005 a step (2.02 at step 6 to 2.0 at 10): 2.0 - 0.45 > 1.0, stopped
+    slow = [3.0, 2.5, 2.2, 2.1, 2.05, 2.02, 2.015, 2.01, 2.005, 2.0]
+    assert pruner.prune(trial(slow), history) is True
+    # its best so far counts, not a noisy last report; and a tie with the best is kept
+    assert pruner.prune(trial([3.0, 2.0, 1.0, 1.0, 1.0, 1.0, 1.3]), history) is False
+    # the rate is its best so far's: a noisy rise does not make it hopeless by itself
+    assert pruner.prune(trial([3.0, 2.0, 1.5, 1.5, 0.9, 5.0, 5.0, 5.0, 5.0]), history) is False
+
+
+def test_asha_trend_window_waits_for_its_window_a_finished_trial_and_the_horizon():
+    history = trend_history()
+    flat = [2.0] * 10
+    # off by default, and at any other window the same curve is judged
+    assert ASHAPruner(max_resource=100, min_resource=50).prune(running(5, flat), history) \
+        is False
+    assert ASHAPruner(trend_window=9, max_resource=100, min_resource=50).prune(
+        running(5, flat), history) is True
+    # a window as long as the curve: nothing reported that far back, not judged
+    assert ASHAPruner(trend_window=10, max_resource=100, min_resource=50).prune(
+        running(5, flat), history) is False
+    # no COMPLETE trial yet (a pruned one's 0.0 sets no bar)
+    assert ASHAPruner(trend_window=4, max_resource=100, min_resource=50).prune(
+        running(5, flat), history[2:]) is False
+    # at the horizon the trial ends anyway; without max_resource the longest finished
+    # trial's last step (4) is the horizon: step 10 is past it
+    assert ASHAPruner(trend_window=4, max_resource=10, min_resource=50).prune(
+        running(5, flat), history) is False
+    assert ASHAPruner(trend_window=4, min_resource=50).prune(running(5, flat), history) \
+        is False
+    assert ASHAPruner(trend_window=4, min_resource=50).prune(running(5, [2.0] * 3),
+                                                             history) is False
+
+
 # hyperband -------------------------------------------------------------------------------
 
 def test_hyperband_brackets_follow_hyperband_counts():
@@ -392,6 +456,11 @@ class TestASHAOptionsConformance(PrunerConformance):
 class TestASHAHopelessConformance(PrunerConformance):
     pruner_cls = ASHAPruner
     options = {"hopeless_after": 3, "max_resource": 10}
+
+
+class TestASHATrendConformance(PrunerConformance):
+    pruner_cls = ASHAPruner
+    options = {"trend_window": 2, "max_resource": 10}
 
 
 class TestHyperbandConformance(PrunerConformance):

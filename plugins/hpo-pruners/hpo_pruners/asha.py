@@ -15,7 +15,21 @@ where a stop would save one step of ten and judge on a noisy one).
 ``hopeless_after`` (0: off, Optuna's behaviour) adds one rule, at every step: once that
 many trials finished past the step, a trial whose value there, improved by as much as the
 most any of them improved from there to their end, is still worse than the best of their
-ends is stopped (``curves.hopeless``). It saves the epochs between rungs.
+ends is stopped (``curves.hopeless``). It saves the epochs between rungs. No step before the first rung's
+(``min_resource``) is judged by it: at a boosting trial's first rounds, a trial that
+improves fastest is the one with the highest learning rate, and every slower one looked
+hopeless from round 1 on (most trials of ``benchmarks/results/boosting-prune.md``'s
+``asha-promote`` studies ended at round 1 or 2 before that).
+
+``trend_window`` (0: off) is a rule fair to slow learners, judged at every step once the
+trial has reported that many steps before its newest: the trial is stopped when its best
+so far, improved on to ``max_resource`` (unset: the longest finished trial's last step) at
+the rate its best so far improved over its last ``trend_window`` steps, is still worse
+than the best value any COMPLETE trial's curve reached (``curves.short_of_trend``). A
+loss curve that falls ever more slowly improves less than its latest rate carried on, so
+no trial that could still beat the best is stopped, however bad its value now; a trial
+that stopped improving (one the library's early stopping would run on for its patience)
+goes after ``trend_window`` steps.
 
 ``pause`` (off: Optuna's behaviour) is Li et al.'s ASHA with promotions: a trial goes on
 past a rung only while it is among the best ``len // reduction_factor`` of the trials that
@@ -40,8 +54,8 @@ from typing import Any
 from hpo_framework import Option, OptionError, Pruner, Trial, TrialState
 from hpo_framework.contracts.pruner import PAUSE
 
-from .curves import Curve, finite_or_inf, hopeless, value_at_or_after
-from .index import Finished, index_of, longest_complete, open_of
+from .curves import Curve, finite_or_inf, hopeless, short_of_trend, value_at_or_after
+from .index import Finished, best_complete, index_of, longest_complete, open_of
 
 #: ``rank(at, value) -> (n_less, n)``: of the other trials that reached the rung at step
 #: ``at``, how many have a value there below ``value``, and how many there are
@@ -175,6 +189,12 @@ class ASHAPruner(Pruner):
                                       "step a trial that could not beat the best of them "
                                       "even improving as much as the most any of them did "
                                       "from that step (0: off)"),
+        "trend_window": Option(0, int, low=0, nullable=False,
+                               help="at any step, also stop a trial whose best so "
+                                    "far, improving on to max_resource at the rate it "
+                                    "improved over its last this many steps, would still be "
+                                    "worse than the best any finished trial reached (0: "
+                                    "off)"),
         "pause": Option(False, bool, nullable=False,
                         help="pause a trial below a rung's bar instead of stopping it, and "
                              "resume it from its checkpoint once the trials after it rank "
@@ -203,13 +223,17 @@ class ASHAPruner(Pruner):
         if min_resource is None:
             return False
         after = self.config["hopeless_after"]
+        # the hopeless rule judges no step before the first rung's: a boosting trial's
+        # first rounds rank learning rates, not models (the trend rule is fair to slow
+        # learners: it judges from its window on)
+        judged = bool(trial.curve) and trial.curve[-1][0] >= min_resource
         if index is not None:
-            stop = hopeless_indexed(trial.curve, index, after)
+            stop = judged and hopeless_indexed(trial.curve, index, after)
             rank = index_rank(index, open_of(history) or [], _asha_key)
         else:
-            stop = hopeless(trial.curve, history, after)
+            stop = judged and hopeless(trial.curve, history, after)
             rank = scan_rank([t.curve for t in history])
-        if stop:
+        if stop or self._short_of_trend(trial, history):
             return True
         below = halving_stops(trial.curve, rank, min_resource, self.config["reduction_factor"],
                               self.config["min_early_stopping_rate"],
@@ -217,6 +241,14 @@ class ASHAPruner(Pruner):
         if below and self.pauses and math.isfinite(trial.curve[-1][1]):
             return PAUSE
         return below
+
+    def _short_of_trend(self, trial: Trial, history: Sequence[Trial]) -> bool:
+        window = self.config["trend_window"]
+        if not window:
+            return False
+        horizon = self.config["max_resource"] or longest_complete(history)
+        return horizon is not None and short_of_trend(trial.curve, window, horizon,
+                                                      best_complete(history))
 
     def promote(self, paused: Sequence[Trial], history: Sequence[Trial], *, more: bool
                 ) -> list[int]:

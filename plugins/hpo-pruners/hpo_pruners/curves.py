@@ -58,3 +58,40 @@ def hopeless(curve: Curve, history: Sequence[Trial], after: int) -> bool:
     if len(changes) < after:
         return False
     return finite_or_inf(loss) + min(changes) > min(finals)
+
+
+def best_of_complete(history: Sequence[Trial]) -> float:
+    """The least finite value any COMPLETE trial's curve reached (inf: none yet)."""
+    best = math.inf
+    for t in history:
+        if t.state is TrialState.COMPLETE:
+            best = min(best, least(t.curve))
+    return best
+
+
+def least(curve: Curve) -> float:
+    """The least finite value of a curve (inf: none)."""
+    return min((float(v) for _, v in curve if math.isfinite(v)), default=math.inf)
+
+
+def short_of_trend(curve: Curve, window: int, horizon: int, best: float) -> bool:
+    """True when the trial's best so far, improved on to ``horizon`` at the rate its best
+    so far improved over its last ``window`` steps, is still worse than ``best``.
+
+    A loss curve that falls ever more slowly (convex) improves less from here than its
+    latest rate carried on, so this never stops a trial that could still get below
+    ``best``; a slow learner still falling steeply is kept, whatever its value now.
+    Judged once the curve holds ``window`` steps before its newest one.
+    """
+    if not curve or window < 1 or not math.isfinite(best):
+        return False
+    step = curve[-1][0]
+    if step >= horizon:
+        return False
+    back = step - window
+    then = min((float(v) for s, v in curve if s <= back and math.isfinite(v)), default=None)
+    if then is None:
+        return False
+    now = least(curve)
+    rate = max(then - now, 0.0) / window
+    return now - rate * (horizon - step) > best

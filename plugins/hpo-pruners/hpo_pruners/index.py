@@ -14,7 +14,8 @@ uninterrupted one, and a decision read here is the one a scan of the history mak
   built on the rung's first use, so a rung that moves (``min_resource='auto'``) is found;
 - the hopeless rule: per step, the count, the least change to the end and the least end
   of the COMPLETE trials that went past it;
-- the COMPLETE trials' count and their longest curve's last step (``'auto'`` resources).
+- the COMPLETE trials' count and their longest curve's last step (``'auto'`` resources);
+- the least value any COMPLETE trial's curve reached (asha's ``trend_window`` rule).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from collections.abc import Callable, Iterable, Sequence
 from hpo_framework import Trial, TrialState
 from hpo_framework.contracts.pruner import History, PrunerIndex
 
-from .curves import last_steps_of_complete
+from .curves import best_of_complete, last_steps_of_complete, least
 
 #: a trial's value where a decision reads it (None: it has none there)
 ValueOf = Callable[[Trial], "float | None"]
@@ -155,6 +156,8 @@ class Finished(PrunerIndex):
         self.n_complete = 0
         #: the last reported step of the longest COMPLETE trial that reported any
         self.max_last_step: int | None = None
+        #: the least finite value any COMPLETE trial's curve reached (the trend rule's bar)
+        self.best_complete = math.inf
         self._median: dict[int, RunningMedian] = {}
         self._hopeless: dict[int, Hopeless] = {}
         self._rungs: dict[object, tuple[ValueOf, Ranks]] = {}
@@ -173,6 +176,7 @@ class Finished(PrunerIndex):
         if not curve:
             return
         last = curve[-1][0]
+        self.best_complete = min(self.best_complete, least(curve))
         if self.max_last_step is None or last > self.max_last_step:
             self.max_last_step = last
         if self.medians:
@@ -237,6 +241,13 @@ def longest_complete(history: Sequence[Trial]) -> int | None:
         return index.max_last_step
     steps = last_steps_of_complete(history)
     return max(steps) if steps else None
+
+
+def best_complete(history: Sequence[Trial]) -> float:
+    """The least finite value any COMPLETE trial's curve reached (inf: none yet): kept
+    by the study's index, else found by a scan."""
+    index = index_of(history)
+    return index.best_complete if index is not None else best_of_complete(history)
 
 
 def open_of(history: object) -> list[Trial] | None:

@@ -56,6 +56,18 @@ def test_expensive_trials_keep_the_gp_until_gp_limit():
     assert "gp_limit=8" in limited.strategy.stats()["reason"]
 
 
+def test_a_count_only_hand_over_repeats_whatever_the_trials_cost():
+    # the docs' recipe for a study that repeats from its seed: no timed rule, gp_limit only
+    fast = run(hpo.create_study(SPACE, strategy="auto", seed=5, gp_allowance_s=1e9,
+                                gp_limit=8), 12, 0.0001)
+    slow = run(hpo.create_study(SPACE, strategy="auto", seed=5, gp_allowance_s=1e9,
+                                gp_limit=8), 12, 30.0)
+    assert by(fast) == by(slow) == ["bayes"] * 8 + ["tpe"] * 4
+    assert [t.params for t in fast.trials] == [t.params for t in slow.trials]
+    timed = run(hpo.create_study(SPACE, strategy="auto", seed=5, gp_allowance_s=0), 12, 0.0001)
+    assert by(timed) != by(fast)  # the timed rule would have handed over earlier
+
+
 def test_a_resumed_study_hands_over_where_the_uninterrupted_one_did(tmp_path):
     whole = run(hpo.create_study(SPACE, strategy="auto", seed=3, gp_allowance_s=0), 16, 0.001)
     db = str(tmp_path / "auto.db")

@@ -89,9 +89,15 @@ def short_of_trend(curve: Curve, window: int, horizon: int, best: float) -> bool
     if step >= horizon:
         return False
     back = step - window
-    then = min((float(v) for s, v in curve if s <= back and math.isfinite(v)), default=None)
-    if then is None:
+    then = now = math.inf  # the best up to `back`, and up to now (one pass)
+    for s, v in curve:
+        if math.isfinite(v):
+            v = float(v)
+            if v < now:
+                now = v
+            if s <= back and v < then:
+                then = v
+    if not math.isfinite(then):
         return False
-    now = least(curve)
-    rate = max(then - now, 0.0) / window
+    rate = (then - now) / window
     return now - rate * (horizon - step) > best

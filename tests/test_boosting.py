@@ -471,3 +471,40 @@ def test_a_boosting_study_prunes_from_a_ninth_of_the_rounds_and_other_backends_a
     mlp = pruner("sklearn", "digits", "asha-promote")
     assert (mlp["min_resource"], mlp["max_resource"]) == (1, 10)
     assert pruner("sklearn", "digits", "median")["n_warmup_steps"] == 0
+
+
+# --- XGBoost's data: a plain DMatrix on small data ---------------------------------------------
+
+@pytest.mark.parametrize("dataset_name", ["breast_cancer", "diabetes"])
+def test_xgboost_plain_dmatrix_trains_the_trees_the_quantile_one_does(monkeypatch, dataset_name):
+    """Small data goes through a plain DMatrix (no fixed cost of the quantile one); the
+    reports and predictions are the quantile one's, and the factory is not left on the
+    fitted estimator."""
+    import xgboost
+    from hpo_boosting import xgb
+
+    made = []
+
+    def counting(cls):
+        original = cls.__init__
+
+        def init(self, *args, **kwargs):
+            made.append(cls.__name__)
+            original(self, *args, **kwargs)
+        monkeypatch.setattr(cls, "__init__", init)
+
+    counting(xgboost.DMatrix)
+    counting(xgboost.QuantileDMatrix)
+    dataset = load_dataset(dataset_name)
+    params = {**SMALL["xgboost"], "subsample": 0.8, "colsample_bytree": 0.7}
+    plain, plain_steps = fit(backend("xgboost"), params, dataset)
+    assert made and set(made) == {"DMatrix"}  # every matrix a plain one
+    made.clear()
+    monkeypatch.setattr(xgb, "PLAIN_DMATRIX_CELLS", 0)  # every size the quantile way
+    quantile, quantile_steps = fit(backend("xgboost"), params, dataset)
+    assert made == ["QuantileDMatrix", "QuantileDMatrix"]  # training and validation rows
+    assert plain_steps == quantile_steps
+    x = dataset.x_test
+    b = backend("xgboost")
+    assert np.array_equal(b.predict(plain, x), b.predict(quantile, x))
+    assert "_create_dmatrix" not in vars(plain.estimator)  # the class's method again

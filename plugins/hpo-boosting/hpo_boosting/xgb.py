@@ -16,6 +16,13 @@ from .common import _ONE_MINUS, _SAME, _SQUARE, BoostingBackend
 from .spaces import xgboost_space
 
 _CALLBACK: Any = None
+#: up to this many cells (rows x columns of the training set) a fit reads its data through a
+#: plain ``DMatrix``, beyond it through XGBoost's memory-saving ``QuantileDMatrix`` (what the
+#: scikit-learn estimators pick for ``hist``). Same trees, same predictions; the quantile
+#: one has a fixed cost of tens of milliseconds a matrix, a trial's whole fit on small data
+#: (``benchmarks/xgb_dmatrix.py``), while above this size the raw copy a plain DMatrix
+#: keeps beside its histogram index is 40 MB (float32) and more
+PLAIN_DMATRIX_CELLS = 10_000_000
 #: a tree's node count in the booster's JSON model
 _NUM_NODES = re.compile(rb'"num_nodes":"(\d+)"')
 
@@ -42,6 +49,17 @@ def _round_callback() -> Any:
 
         _CALLBACK = RoundReport
     return _CALLBACK
+
+
+def _plain_dmatrix(est: Any) -> Any:
+    """What ``XGBModel._create_dmatrix`` makes, as a plain ``DMatrix`` with the estimator's
+    threads (``hist`` builds the same histogram index from it, once per matrix)."""
+    import xgboost
+
+    def create(ref: Any = None, **kwargs: Any) -> Any:
+        return xgboost.DMatrix(**kwargs, nthread=est.get_params().get("n_jobs"))
+
+    return create
 
 
 class XGBoostBackend(BoostingBackend):
@@ -97,8 +115,16 @@ class XGBoostBackend(BoostingBackend):
         if booster is not None:
             init = xgboost.Booster()
             init.load_model(bytearray(booster))
-        est.fit(x, y, eval_set=[validation] if validation else None, xgb_model=init,
-                verbose=False)
+        plain = getattr(x, "size", PLAIN_DMATRIX_CELLS + 1) <= PLAIN_DMATRIX_CELLS \
+            and hasattr(est, "_create_dmatrix")
+        if plain:  # the estimator's own factory (a method) is back after the fit
+            est._create_dmatrix = _plain_dmatrix(est)
+        try:
+            est.fit(x, y, eval_set=[validation] if validation else None, xgb_model=init,
+                    verbose=False)
+        finally:
+            if plain:
+                del est._create_dmatrix  # a fitted model pickles without the function
 
     def rounds_of(self, est: Any) -> tuple[int, int]:
         rounds = int(est.get_booster().num_boosted_rounds())

@@ -85,6 +85,14 @@ AUTO_METHODS = ("auto", "auto@early_stopping_rounds=50", "auto+asha:min_resource
 ES_METHODS = ("auto", "auto@early_stopping_rounds=0", "auto+asha-promote:min_resource=55",
               "tpe", "tpe-es", "tpe+sha", TUNER)
 
+#: the final run (boosting-final.md): ``auto`` and two replicates (``auto~1``, ``auto~2``:
+#: another strategy seed, the same split: the optimizer's own noise), the pruning setting
+#: the boosting backends default to since helper HP's runs (asha-promote judging from round
+#: 110 with the trend rule, written out), against the same peers
+FINAL_METHODS = ("auto", "auto~1", "auto~2",
+                 "auto+asha-promote:min_resource=110/trend_window=10", "tpe", "tpe-es",
+                 "tpe+sha", TUNER)
+
 
 # --- data -----------------------------------------------------------------------------------
 
@@ -621,6 +629,8 @@ def main() -> None:
         args.methods = ",".join(AUTO_METHODS)
     elif args.methods == "es-set":
         args.methods = ",".join(ES_METHODS)
+    elif args.methods == "final-set":
+        args.methods = ",".join(FINAL_METHODS)
     methods = args.methods.split(",")
     runs: list[dict] = []
     if args.report_only:

@@ -292,7 +292,9 @@ def test_early_stopping_and_a_pruner_share_a_trial(name, pruner, tmp_path):
     config = JobConfig(strategy="random", backend=name, dataset="breast_cancer",
                        space_file=str(path), n_trials=6, seed=1, storage=":memory:",
                        pruner=pruner, metric="log_loss", executor="serial", final_test=False,
-                       new_study=True, backend_options={"early_stopping_rounds": 4})
+                       new_study=True, backend_options={"early_stopping_rounds": 4},
+                       # asha judges from round 13, before these learning rates stop early
+                       pruner_options={"min_resource": 13} if pruner == "asha" else {})
     prepared = prepare(config)
     try:
         study = run_job(prepared).study
@@ -423,32 +425,37 @@ def test_a_pruners_max_resource_defaults_to_the_spaces_rounds():
 
 def test_boosting_declares_where_pruners_start_judging_and_other_backends_do_not():
     """Backend.resource_grace: a pruner not told where to start judging (asha's
-    min_resource, median's n_warmup_steps) starts at a ninth of a booster's rounds, as a
-    first round ranks learning rates; a given option wins; other backends declare none."""
+    min_resource, median's n_warmup_steps) starts at 22 % of a booster's rounds, as the
+    first rounds rank learning rates; asha's trend rule is on (Backend.pruner_defaults); a
+    given option wins; other backends declare none."""
     from hpo_framework.contracts.backend import pruner_grace
 
     pruners = {name: get_registry().get("pruner", name).options
                for name in ("asha", "asha-promote", "hyperband", "median", "halving")}
     for name in BACKENDS:
         b = backend(name)
-        assert b.resource_grace == pytest.approx(1 / 9)
-        for pruner in ("asha", "asha-promote", "hyperband"):
-            assert pruner_grace(b, 500, pruners[pruner]) == {"min_resource": 55}
-        assert pruner_grace(b, 500, pruners["median"]) == {"n_warmup_steps": 55}
-        assert pruner_grace(b, 90, pruners["asha"]) == {"min_resource": 10}
-        assert pruner_grace(b, 5, pruners["asha"]) == {"min_resource": 1}  # at least 1
-        assert pruner_grace(b, 500, pruners["asha"], given={"min_resource": 3}) == {}
+        assert b.resource_grace == pytest.approx(0.22)
+        for pruner in ("asha", "asha-promote"):
+            assert pruner_grace(b, 500, pruners[pruner]) == {"min_resource": 110,
+                                                             "trend_window": 10}
+        assert pruner_grace(b, 500, pruners["hyperband"]) == {"min_resource": 110}
+        assert pruner_grace(b, 500, pruners["median"]) == {"n_warmup_steps": 110}
+        assert pruner_grace(b, 90, pruners["median"]) == {"n_warmup_steps": 19}
+        assert pruner_grace(b, 4, pruners["median"]) == {"n_warmup_steps": 1}  # at least 1
+        assert pruner_grace(b, 500, pruners["asha"], given={"min_resource": 3,
+                                                            "trend_window": 0}) == {}
         assert pruner_grace(b, 500, pruners["halving"]) == {}  # its rungs are its steps
         assert pruner_grace(b, None, pruners["asha"]) == {}
     sklearn = get_registry().get("backend", "sklearn")(seed=0)
-    assert sklearn.resource_grace is None
+    assert sklearn.resource_grace is None and sklearn.pruner_defaults == {}
     assert pruner_grace(sklearn, 500, pruners["asha"]) == {}
 
 
-def test_a_boosting_study_prunes_from_a_ninth_of_the_rounds_and_other_backends_as_before():
-    """What hpo-run builds: --pruner asha-promote (or asha, hyperband) with a booster judges
-    from round 55 of 500, median warms up 55 rounds; a given option wins; the sklearn MLP's
-    pruners keep their own defaults (asha-promote's 1 and 10 epochs)."""
+def test_a_boosting_study_prunes_from_110_of_500_rounds_and_other_backends_as_before():
+    """What hpo-run builds: --pruner asha-promote (or asha) with a booster judges from round
+    110 of 500 with the trend rule, hyperband from 110, median warms up 110 rounds; a given
+    option wins; the sklearn MLP's pruners keep their own defaults (asha-promote's 1 and 10
+    epochs, no trend rule)."""
     from hpo_framework.jobs.job import JobConfig, prepare
 
     def pruner(backend, dataset, name, **options):
@@ -461,15 +468,17 @@ def test_a_boosting_study_prunes_from_a_ninth_of_the_rounds_and_other_backends_a
         finally:
             study.close()
 
-    for name in ("asha-promote", "asha", "hyperband"):
+    for name in ("asha-promote", "asha"):
         config = pruner("lightgbm", "breast_cancer", name)
-        assert (config["min_resource"], config["max_resource"]) == (55, 500), name
-    assert pruner("xgboost", "breast_cancer", "median")["n_warmup_steps"] == 55
-    assert pruner("xgboost", "breast_cancer", "asha-promote", min_resource=9)[
-        "min_resource"] == 9
-    assert pruner("xgboost", "breast_cancer", "asha", max_resource=90)["min_resource"] == 10
+        assert (config["min_resource"], config["max_resource"], config["trend_window"]) == \
+            (110, 500, 10), name
+    assert pruner("lightgbm", "breast_cancer", "hyperband")["min_resource"] == 110
+    assert pruner("xgboost", "breast_cancer", "median")["n_warmup_steps"] == 110
+    given = pruner("xgboost", "breast_cancer", "asha-promote", min_resource=9, trend_window=0)
+    assert (given["min_resource"], given["trend_window"]) == (9, 0)
+    assert pruner("xgboost", "breast_cancer", "asha", max_resource=90)["min_resource"] == 19
     mlp = pruner("sklearn", "digits", "asha-promote")
-    assert (mlp["min_resource"], mlp["max_resource"]) == (1, 10)
+    assert (mlp["min_resource"], mlp["max_resource"], mlp["trend_window"]) == (1, 10, 0)
     assert pruner("sklearn", "digits", "median")["n_warmup_steps"] == 0
 
 

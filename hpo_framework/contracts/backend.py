@@ -36,9 +36,13 @@ class Backend(Configurable):
     #: with ``resource_param``: the share of a whole trial's steps (the pruner's
     #: ``max_resource``) before which a pruner judges no trial. A pruner that was not given
     #: where its judging starts (``min_resource``: asha, asha-promote, hyperband;
-    #: ``n_warmup_steps``: median) starts there (:func:`pruner_grace`). Boosting: 1/9, as a
-    #: first round ranks learning rates, not models (``benchmarks/boosting.py``)
+    #: ``n_warmup_steps``: median) starts there (:func:`pruner_grace`). Boosting: 0.22, as
+    #: the first rounds rank learning rates, not models (``benchmarks/boosting.py``)
     resource_grace: ClassVar[float | None] = None
+    #: with ``resource_param``: other options a pruner takes by default with this backend,
+    #: each where the pruner has it and the user did not give it (:func:`pruner_grace`).
+    #: Boosting: asha's ``trend_window`` (judge a slow learner by where its trend leads)
+    pruner_defaults: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, *, seed: int | None = None, verbose: bool = False, **options: Any) -> None:
         self.seed = seed
@@ -143,14 +147,20 @@ def pruner_grace(backend: Any, max_resource: int | None, option_names: Sequence[
     """The options a pruner takes by default with ``backend``: each of
     :data:`GRACE_OPTIONS` that the pruner has (``option_names``) and the user did not give
     (``given``) is ``backend.resource_grace`` times ``max_resource`` (the whole trial's
-    steps, at least 1). Empty for a backend without ``resource_grace`` or without a
+    steps, at least 1), and each of ``backend.pruner_defaults`` that it has and was not
+    given is that value. Empty for a backend without ``resource_grace`` or without a
     ``max_resource``: pruners keep their own defaults."""
     share = getattr(backend, "resource_grace", None)
     if not share or not max_resource or isinstance(max_resource, bool) \
             or not isinstance(max_resource, int):
         return {}
     step = max(1, int(max_resource * share))
-    return {name: step for name in GRACE_OPTIONS if name in option_names and name not in given}
+    out: dict[str, Any] = {name: step for name in GRACE_OPTIONS
+                           if name in option_names and name not in given}
+    out.update({name: value for name, value in
+                (getattr(backend, "pruner_defaults", None) or {}).items()
+                if name in option_names and name not in given})
+    return out
 
 
 def accepts_metrics(evaluator: Any) -> bool:

@@ -161,7 +161,8 @@ def run_ours(method: str, backend: str, dataset_name: str, seed: int, trials: in
                        backend_options={"n_jobs": 1, **{k: int(v) for k, v in
                                                          backend_options.items()}},
                        new_study=True,
-                       pruner_options={k: int(v) for k, v in options.items()})
+                       pruner_options={k: int(v) if v.lstrip("-").isdigit() else v
+                                       for k, v in options.items()})
     prepared = prepare(config)
     if replicate:  # the same split, rows and booster seed; only the strategy's seed differs
         prepared.objective = type(prepared.objective)(prepared.config.spec(seed=seed))

@@ -333,23 +333,6 @@ def test_asha_trend_window_waits_for_its_window_a_finished_trial_and_the_horizon
                                                              history) is False
 
 
-def test_asha_trend_horizon_carries_a_trial_only_to_its_own_length():
-    """A trial that will train 20 steps, not max_resource's 100: falling 0.025 a step
-    from 2.0 at step 10, it can reach 1.75 by its end, not the best's 1.0: stopped with
-    its own length as the horizon, kept with max_resource's."""
-    history = trend_history()
-    values = [3.0, 2.9, 2.8, 2.7, 2.6, 2.1, 2.075, 2.05, 2.025, 2.0]
-    trial = running(5, values)
-    trial.params = {"n_estimators": 20}
-    options = {"trend_window": 4, "max_resource": 100, "min_resource": 50}
-    assert ASHAPruner(**options).prune(trial, history) is False
-    assert ASHAPruner(**options, trend_horizon="n_estimators").prune(trial, history) is True
-    trial.params = {"n_estimators": 100}  # as long as max_resource: as without the option
-    assert ASHAPruner(**options, trend_horizon="n_estimators").prune(trial, history) is False
-    trial.params = {}  # a space without it: max_resource
-    assert ASHAPruner(**options, trend_horizon="n_estimators").prune(trial, history) is False
-
-
 # hyperband -------------------------------------------------------------------------------
 
 def test_hyperband_brackets_follow_hyperband_counts():

@@ -25,9 +25,7 @@ hopeless from round 1 on (most trials of ``benchmarks/results/boosting-prune.md`
 trial has reported that many steps before its newest: the trial is stopped when its best
 so far, improved on to ``max_resource`` (unset: the longest finished trial's last step) at
 the rate its best so far improved over its last ``trend_window`` steps, is still worse
-than the best value any COMPLETE trial's curve reached (``curves.short_of_trend``);
-``trend_horizon`` names the trial parameter holding its own length (a booster's
-``n_estimators``), to carry it on only that far when that is shorter. A
+than the best value any COMPLETE trial's curve reached (``curves.short_of_trend``). A
 loss curve that falls ever more slowly improves less than its latest rate carried on, so
 no trial that could still beat the best is stopped, however bad its value now; a trial
 that stopped improving (one the library's early stopping would run on for its patience)
@@ -197,11 +195,6 @@ class ASHAPruner(Pruner):
                                     "improved over its last this many steps, would still be "
                                     "worse than the best any finished trial reached (0: "
                                     "off)"),
-        "trend_horizon": Option(None, str,
-                                help="the trial parameter that holds its own number of steps "
-                                     "(boosting: n_estimators): the trend rule carries a "
-                                     "trial on to the lesser of that and max_resource; "
-                                     "unset: max_resource"),
         "pause": Option(False, bool, nullable=False,
                         help="pause a trial below a rung's bar instead of stopping it, and "
                              "resume it from its checkpoint once the trials after it rank "
@@ -254,9 +247,6 @@ class ASHAPruner(Pruner):
         if not window:
             return False
         horizon = self.config["max_resource"] or longest_complete(history)
-        own = (trial.params or {}).get(self.config["trend_horizon"] or "")
-        if isinstance(own, int) and not isinstance(own, bool) and own >= 1:
-            horizon = own if horizon is None else min(horizon, own)
         return horizon is not None and short_of_trend(trial.curve, window, horizon,
                                                       best_complete(history))
 

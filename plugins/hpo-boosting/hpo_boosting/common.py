@@ -68,8 +68,8 @@ class BoostingBackend(Backend):
     #: pruners judge from 22 % of the rounds on (asha's min_resource, median's warm-up: 110
     #: of the default spaces' 500): the first rounds rank learning rates, not models, and
     #: asha-promote judging from round 55 was 2-20 % worse than no pruning on five of six
-    #: pairs (benchmarks/results/boosting-es.md), from 110 with the trend rule within noise
-    #: (boosting-final.md)
+    #: pairs (benchmarks/results/boosting-es.md); from 110 with the trend rule it trained
+    #: 0.41-0.60 of the rounds, within 2 % or the noise band on three (boosting-final.md)
     resource_grace = 0.22
     #: asha's trend rule: a trial is also stopped when its best so far, carried on to the
     #: last round at the rate it improved over its last 10 rounds, cannot reach the best

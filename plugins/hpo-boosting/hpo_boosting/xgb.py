@@ -19,9 +19,10 @@ _CALLBACK: Any = None
 #: up to this many cells (rows x columns of the training set) a fit reads its data through a
 #: plain ``DMatrix``, beyond it through XGBoost's memory-saving ``QuantileDMatrix`` (what the
 #: scikit-learn estimators pick for ``hist``). Same trees, same predictions; the quantile
-#: one has a fixed cost of tens of milliseconds a matrix, a trial's whole fit on small data
-#: (``benchmarks/xgb_dmatrix.py``), while above this size the raw copy a plain DMatrix
-#: keeps beside its histogram index is 40 MB (float32) and more
+#: one has a fixed cost of tens of milliseconds a matrix, most of a trial's fit on small
+#: data (``benchmarks/xgb_dmatrix.py``), while above this size the raw copy a plain DMatrix
+#: keeps beside its histogram index is 40 MB (float32) and more. On a GPU (``device``
+#: other than cpu) the quantile one is kept
 PLAIN_DMATRIX_CELLS = 10_000_000
 #: a tree's node count in the booster's JSON model
 _NUM_NODES = re.compile(rb'"num_nodes":"(\d+)"')
@@ -116,7 +117,8 @@ class XGBoostBackend(BoostingBackend):
             init = xgboost.Booster()
             init.load_model(bytearray(booster))
         plain = getattr(x, "size", PLAIN_DMATRIX_CELLS + 1) <= PLAIN_DMATRIX_CELLS \
-            and hasattr(est, "_create_dmatrix")
+            and hasattr(est, "_create_dmatrix") \
+            and str(est.get_params().get("device") or "cpu").startswith("cpu")
         if plain:  # the estimator's own factory (a method) is back after the fit
             est._create_dmatrix = _plain_dmatrix(est)
         try:
@@ -124,7 +126,7 @@ class XGBoostBackend(BoostingBackend):
                     verbose=False)
         finally:
             if plain:
-                del est._create_dmatrix  # a fitted model pickles without the function
+                del est._create_dmatrix  # the estimator as the library made it
 
     def rounds_of(self, est: Any) -> tuple[int, int]:
         rounds = int(est.get_booster().num_boosted_rounds())

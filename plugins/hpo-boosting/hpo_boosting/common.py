@@ -177,14 +177,11 @@ class BoostingBackend(Backend):
             after_round.last = step  # LightGBM keeps only the best rounds after stopping
             try:
                 report(step, self.values(kind, results, y_var))
-            except TrialPaused as exc:
+            except TrialPruned as exc:  # a stop, or a pause (TrialPaused is one)
                 if step >= total:
                     return
-                exc.checkpoint = {"round": int(step), "booster": snapshot()}
-                raise
-            except TrialPruned:
-                if step >= total:
-                    return
+                if isinstance(exc, TrialPaused):
+                    exc.checkpoint = {"round": int(step), "booster": snapshot()}
                 raise
 
         return after_round

@@ -8,12 +8,12 @@ reported by name and the rest still work (``HPO_STRICT_PLUGINS=1`` makes it an e
 
 from __future__ import annotations
 
-import difflib
 import os
+import re
+import sys
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import Any
 
 import pluggy
@@ -125,12 +125,12 @@ def _where(exc: BaseException) -> str | None:
 
 def _validation_reason(exc: pluggy.PluginValidationError) -> str:
     """pluggy's own reason, and the nearest hook name for a misspelled one."""
-    import re
-
     text = "; ".join(line.strip() for line in str(exc).splitlines() if line.strip())
 
     match = re.search(r"unknown hook '([A-Za-z_0-9]+)'", text)
     if match:
+        import difflib
+
         close = difflib.get_close_matches(match.group(1), [n for n in dir(hookspecs)
                                                           if not n.startswith("_")], n=1)
         if close:
@@ -203,6 +203,188 @@ def _hook_failure(plugin: str, info: PluginInfo | None, hook: str, exc: BaseExce
     return msg if strict else f"{msg}; {then} (set HPO_STRICT_PLUGINS=1 to make this an error)"
 
 
+# entry points -------------------------------------------------------------------------
+# ``importlib.metadata`` costs ~30 ms to import (email, zipfile, ...) and parses every
+# plugin's METADATA with the email package: more than a tenth of ``hpo-run --help``. The
+# plugins are found here the way it finds them, for the layout it reads (directories on
+# sys.path holding *.dist-info / *.egg-info), in its order and with its de-duplication;
+# anything else (a zip or an egg on sys.path, another distribution finder, a file it
+# would refuse) is handed to importlib.metadata itself, so the answer is always its answer.
+# tests/test_cli_startup.py compares the two.
+
+#: importlib.metadata's EntryPoint pattern
+_EP_PATTERN = re.compile(r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?"
+                         r"((?P<extras>\[.*\])\s*)?$")
+#: what PathDistribution.read_text passes over (the file is absent or unreadable)
+_UNREAD = (FileNotFoundError, IsADirectoryError, KeyError, NotADirectoryError,
+           PermissionError)
+#: a header line as the email package's feed parser knows one ("Key: value")
+_HEADER = re.compile(r"[\041-\071\073-\176]+:")
+
+
+class _Fallback(Exception):
+    """The layout is not the plain one this module reads: ask importlib.metadata."""
+
+
+@dataclass(frozen=True)
+class EntryPoint:
+    """One entry point of the group: its name and value, and the metadata directory of the
+    distribution that declares it (``_dist``: importlib.metadata's, on the fallback path)."""
+
+    name: str
+    value: str
+    path: str | None = None
+    _dist: Any = None
+
+    def load(self) -> Any:
+        """The module or object named by the value, as importlib.metadata loads it."""
+        import functools
+        import importlib
+
+        match = _EP_PATTERN.match(self.value)
+        module = importlib.import_module(match.group("module"))  # type: ignore[union-attr]
+        attrs = filter(None, (match.group("attr") or "").split("."))  # type: ignore[union-attr]
+        return functools.reduce(getattr, attrs, module)
+
+    def distribution(self) -> tuple[str | None, str | None]:
+        """The distribution's Name and Version (importlib.metadata's ``dist.metadata['Name']``
+        and ``dist.version``)."""
+        dist = self._dist
+        if dist is None and self.path is not None:
+            fields = _name_and_version(self.path)
+            if fields is not None:
+                return fields
+            from importlib import metadata
+            from pathlib import Path
+
+            dist = metadata.PathDistribution(Path(self.path))
+        if dist is None:
+            return None, None
+        return dist.metadata["Name"], dist.version
+
+
+def _read(path: str, name: str) -> str | None:
+    try:
+        with open(os.path.join(path, name) if name else path, encoding="utf-8") as file:
+            return file.read()
+    except _UNREAD:
+        return None
+
+
+def _name_and_version(path: str) -> tuple[str, str] | None:
+    """Name and Version from the header lines of METADATA (or PKG-INFO), or None where
+    the email package could read them otherwise (folded, not plain ASCII, a line it would
+    not take for a header or would split): importlib.metadata then reads them."""
+    text = _read(path, "METADATA") or _read(path, "PKG-INFO") or _read(path, "")
+    if not text:
+        return None
+    found: dict[str, str] = {}
+    last = None
+    for line in text.split("\n"):
+        line = line[:-1] if line.endswith("\r") else line
+        if not line:
+            break  # the end of the headers
+        if "\r" in line or line.startswith("From "):
+            return None
+        if line[0] in " \t":  # a folded value
+            if last is not None:
+                return None
+            continue
+        if len(found) == 2:
+            break  # the first Name and Version are read: nothing later changes them
+        if not _HEADER.match(line):
+            return None
+        key, _, value = line.partition(":")
+        last = key.lower()
+        if last in ("name", "version") and last not in found:
+            if not (value.isascii() and value.replace("\t", " ").isprintable()):
+                return None
+            found[last] = value.lstrip(" \t")
+        else:
+            last = None  # only the first Name and Version are read
+    if len(found) != 2:
+        return None
+    return found["name"], found["version"]
+
+
+def _normalize(name: str) -> str:
+    """importlib.metadata's Prepared.normalize."""
+    return re.sub(r"[-_.]+", "-", name).lower().replace("-", "_")
+
+
+def _scan(group: str) -> list[EntryPoint]:
+    """The entry points of ``group``, found as importlib.metadata finds them on a plain
+    layout; raises _Fallback on anything else."""
+    from importlib.machinery import PathFinder
+
+    for finder in sys.meta_path:
+        if getattr(finder, "find_distributions", None) is not None and finder is not PathFinder:
+            raise _Fallback
+    seen: set[str] = set()
+    found: list[EntryPoint] = []
+    for root in sys.path:
+        if not isinstance(root, str) or os.path.basename(root).lower().endswith(".egg"):
+            raise _Fallback
+        try:
+            children = os.listdir(root or ".")
+        except Exception:
+            if os.path.isfile(root):  # a zip archive may hold distributions
+                raise _Fallback from None
+            continue
+        # importlib.metadata's Lookup: by normalized name in first-seen order, each name's
+        # directories in listing order; then the first of each name on sys.path wins
+        by_name: dict[str, list[str]] = {}
+        for child in children:
+            low = child.lower()
+            if low.endswith((".dist-info", ".egg-info")):
+                if not child.endswith((".dist-info", ".egg-info")):
+                    raise _Fallback  # its name would come from the metadata
+                key = _normalize(child.rpartition(".")[0].partition("-")[0])
+                by_name.setdefault(key, []).append(os.path.join(root, child))
+        for key, paths in by_name.items():
+            for path in paths:
+                if key in seen:
+                    continue
+                seen.add(key)
+                found.extend(_group_of(path, group))
+    return found
+
+
+def _group_of(path: str, group: str) -> list[EntryPoint]:
+    """The entry points of ``group`` in a distribution's entry_points.txt (importlib.metadata's
+    Sectioned reading; a line it would fail on: _Fallback, which fails the same way)."""
+    text = _read(path, "entry_points.txt")
+    out = []
+    section = None
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line.strip("[]")
+            continue
+        if section is None:
+            continue
+        name, eq, value = line.partition("=")
+        if not eq:
+            raise _Fallback
+        if section == group:
+            out.append(EntryPoint(name.strip(), value.strip(), path))
+    return out
+
+
+def entry_points(group: str) -> list[EntryPoint]:
+    """The installed entry points of ``group``, in importlib.metadata's order and with its
+    answers, without importing it where the installation is a plain one."""
+    try:
+        return _scan(group)
+    except _Fallback:
+        from importlib import metadata
+
+        return [EntryPoint(ep.name, ep.value, None, ep.dist)
+                for ep in metadata.entry_points(group=group)]
+
+
 class Registry:
     """Wraps a pluggy PluginManager and the collections the register hooks fill."""
 
@@ -222,12 +404,10 @@ class Registry:
     def load_entry_points(self) -> None:
         strict = _truthy("HPO_STRICT_PLUGINS")
         disabled = _env_list("HPO_DISABLE_PLUGINS")
-        for ep in sorted(metadata.entry_points(group=GROUP), key=lambda e: e.name):
+        for ep in sorted(entry_points(GROUP), key=lambda e: e.name):
             if ep.name in disabled or ep.name in self.plugins:
                 continue
-            dist = getattr(ep, "dist", None)
-            dist_name = dist.metadata["Name"] if dist is not None else None
-            version = dist.version if dist is not None else None
+            dist_name, version = ep.distribution()
             try:
                 module = ep.load()
                 self.register(module, name=ep.name, distribution=dist_name, version=version)
@@ -445,6 +625,8 @@ class Lifecycle:
 
 
 def unknown_message(kind: str, name: str, installed: Iterable[str]) -> str:
+    import difflib
+
     installed = sorted(installed)
     msg = f"unknown {kind} '{name}'"
     close = difflib.get_close_matches(name, installed, n=1, cutoff=0.6)

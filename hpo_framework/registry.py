@@ -212,36 +212,38 @@ def _hook_failure(plugin: str, info: PluginInfo | None, hook: str, exc: BaseExce
 # would refuse) is handed to importlib.metadata itself, so the answer is always its answer.
 # tests/test_cli_startup.py compares the two.
 
-#: importlib.metadata's EntryPoint pattern
-_EP_PATTERN = re.compile(r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?"
-                         r"((?P<extras>\[.*\])\s*)?$")
+#: importlib.metadata's EntryPoint pattern (compiled on first use, as _HEADER)
+_EP_PATTERN = (r"(?P<module>[\w.]+)\s*(:\s*(?P<attr>[\w.]+)\s*)?"
+               r"((?P<extras>\[.*\])\s*)?$")
 #: what PathDistribution.read_text passes over (the file is absent or unreadable)
 _UNREAD = (FileNotFoundError, IsADirectoryError, KeyError, NotADirectoryError,
            PermissionError)
 #: a header line as the email package's feed parser knows one ("Key: value")
-_HEADER = re.compile(r"[\041-\071\073-\176]+:")
+_HEADER = r"[\041-\071\073-\176]+:"
 
 
 class _Fallback(Exception):
     """The layout is not the plain one this module reads: ask importlib.metadata."""
 
 
-@dataclass(frozen=True)
 class EntryPoint:
     """One entry point of the group: its name and value, and the metadata directory of the
-    distribution that declares it (``_dist``: importlib.metadata's, on the fallback path)."""
+    distribution that declares it (``dist``: importlib.metadata's, on the fallback path)."""
 
-    name: str
-    value: str
-    path: str | None = None
-    _dist: Any = None
+    __slots__ = ("name", "value", "path", "_dist")
+
+    def __init__(self, name: str, value: str, path: str | None, dist: Any = None) -> None:
+        self.name, self.value, self.path, self._dist = name, value, path, dist
+
+    def __repr__(self) -> str:
+        return f"EntryPoint(name={self.name!r}, value={self.value!r}, path={self.path!r})"
 
     def load(self) -> Any:
         """The module or object named by the value, as importlib.metadata loads it."""
         import functools
         import importlib
 
-        match = _EP_PATTERN.match(self.value)
+        match = re.match(_EP_PATTERN, self.value)
         module = importlib.import_module(match.group("module"))  # type: ignore[union-attr]
         attrs = filter(None, (match.group("attr") or "").split("."))  # type: ignore[union-attr]
         return functools.reduce(getattr, attrs, module)
@@ -292,7 +294,7 @@ def _name_and_version(path: str) -> tuple[str, str] | None:
             continue
         if len(found) == 2:
             break  # the first Name and Version are read: nothing later changes them
-        if not _HEADER.match(line):
+        if not re.match(_HEADER, line):
             return None
         key, _, value = line.partition(":")
         last = key.lower()
@@ -337,9 +339,9 @@ def _scan(group: str) -> list[EntryPoint]:
         for child in children:
             low = child.lower()
             if low.endswith((".dist-info", ".egg-info")):
-                if not child.endswith((".dist-info", ".egg-info")):
-                    raise _Fallback  # its name would come from the metadata
                 key = _normalize(child.rpartition(".")[0].partition("-")[0])
+                if not key or not child.endswith((".dist-info", ".egg-info")):
+                    raise _Fallback  # its name would come from the metadata
                 by_name.setdefault(key, []).append(os.path.join(root, child))
         for key, paths in by_name.items():
             for path in paths:

@@ -20,16 +20,13 @@ Only the driver writes storage; workers just compute and send back an Outcome.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
-import multiprocessing as mp
 import os
 import signal
 import sys
 import threading
 import time
 from collections import deque
-from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..contracts.executor import Executor, WorkerLost
 from ..contracts.hookspecs import hookimpl
@@ -37,6 +34,11 @@ from ..contracts.objective import Objective, decision, error_text, evaluate
 from ..contracts.trial import Outcome, TrialState
 from ..errors import HPOError, OptionError
 from ..options import Option
+
+if TYPE_CHECKING:  # imported where used: hpo-run --help loads this module
+    import concurrent.futures as cf
+    import multiprocessing as mp
+    from multiprocessing.connection import Connection
 
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS", "TF_NUM_INTRAOP_THREADS")
@@ -168,6 +170,8 @@ class ProcessExecutor(Executor):
         except Exception as exc:
             raise OptionError(f"executor 'process': the objective cannot be sent to worker "
                               f"processes: {error_text(exc)}") from None
+        import multiprocessing as mp
+
         self._ctx = mp.get_context(self.config["start_method"])
         self._closing = False
         self._wake_r, self._wake_w = self._ctx.Pipe(duplex=False)
@@ -219,6 +223,8 @@ class ProcessExecutor(Executor):
         """Queue a trial (``resume``: a paused run's checkpoint to go on from)."""
         if self._broken:
             raise HPOError(self._broken)
+        import concurrent.futures as cf
+
         future: cf.Future[Outcome] = cf.Future()
         future.set_running_or_notify_cancel()
         with self._lock:
@@ -255,6 +261,8 @@ class ProcessExecutor(Executor):
 
     def _watch(self) -> None:
         """Monitor thread: collect results and notice dead workers."""
+        from multiprocessing.connection import wait
+
         while True:
             with self._lock:
                 if self._closing:

@@ -8,15 +8,17 @@ driver re-queues that trial once; if the driver dies again, the trial is FAILED.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import signal
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..contracts.executor import Executor
 from ..contracts.hookspecs import hookimpl
 from ..contracts.objective import evaluate
 from ..contracts.trial import Outcome
+
+if TYPE_CHECKING:  # imported where used: hpo-run --help loads this module
+    import concurrent.futures as cf
 
 
 class SerialExecutor(Executor):
@@ -50,6 +52,8 @@ class SerialExecutor(Executor):
                 signal.signal(signal.SIGINT, previous)
         if interrupted:
             raise KeyboardInterrupt
+        import concurrent.futures as cf
+
         future: cf.Future[Outcome] = cf.Future()
         future.set_result(outcome)
         return future

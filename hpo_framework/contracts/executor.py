@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..options import Configurable
 from .objective import Objective, Reporter
 from .trial import Outcome
+
+if TYPE_CHECKING:  # imported where used: hpo-run --help loads the executor plugins
+    import concurrent.futures as cf
 
 
 class WorkerLost(Exception):
@@ -58,6 +60,8 @@ class Executor(Configurable):
         raise NotImplementedError
 
     def wait(self, futures: Iterable[cf.Future], timeout: float | None = None) -> set[cf.Future]:
+        import concurrent.futures as cf
+
         done, _ = cf.wait(list(futures), timeout=timeout, return_when=cf.FIRST_COMPLETED)
         return done
 

@@ -25,7 +25,6 @@ each worker, so a trial records every metric asked for).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -550,6 +549,8 @@ def get_metrics(names: str | Sequence[str] | None, task: str,
 
 
 def _unknown(name: str) -> str:
+    import difflib
+
     names = known_names()
     close = difflib.get_close_matches(name, names, n=3, cutoff=0.6)
     shown = [repr(c) for c in close]

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..options import Configurable
-from ..space import Space
 from .trial import Trial
+
+if TYPE_CHECKING:  # annotations only: hpo-run --help loads the strategy plugins
+    from ..space import Space
 
 
 class Strategy(Configurable):
@@ -107,6 +108,8 @@ def derived_seed(seed: int | None, *keys: Any) -> int:
     """A seed for one step of a strategy, from its study seed and ``keys`` (how many
     configurations were asked, say): the same in every process and after a resume,
     unlike ``hash()`` or a generator that lived in a dead driver."""
+    import hashlib  # here: hpo-run --help loads the strategy plugins
+
     blob = json.dumps([seed, *keys], sort_keys=True, default=str).encode()
     return int.from_bytes(hashlib.sha256(blob).digest()[:4], "big")
 

@@ -8,7 +8,6 @@ scikit-learn estimator).
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import importlib.util
 import inspect
@@ -38,6 +37,8 @@ def load_model_function(spec: str) -> Callable[..., Any]:
         if not path.is_file():
             raise OptionError(f"--model: no such file: {where}")
         _probe_import(where, lambda: _exec_file(path))
+        import hashlib  # here: hpo-run --help loads the backend plugins
+
         name = "hpo_user_model_" + hashlib.sha1(str(path).encode()).hexdigest()[:12]
         module = import_file(path, name, "--model", where)
     else:

@@ -19,12 +19,10 @@ stays fast.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import os
 import threading
 import time
-import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hpo_framework.contracts.executor import Executor, WorkerLost
 from hpo_framework.contracts.hookspecs import hookimpl
@@ -33,6 +31,9 @@ from hpo_framework.contracts.pipeline import DatasetObjective
 from hpo_framework.contracts.trial import Outcome
 from hpo_framework.errors import OptionError
 from hpo_framework.options import Option
+
+if TYPE_CHECKING:  # imported where used: hpo-run --help loads this module
+    import concurrent.futures as cf
 
 
 class Shipped:
@@ -166,6 +167,8 @@ class DaskExecutor(Executor):
         self._lock = threading.Lock()
         self._slots = self.n_jobs
         self._slots_at = 0.0
+        import uuid
+
         self._topic = f"hpo-started-{uuid.uuid4().hex[:8]}"
         self._reports = f"hpo-reports-{uuid.uuid4().hex[:8]}"
         self._deciders: cf.ThreadPoolExecutor | None = None
@@ -174,6 +177,9 @@ class DaskExecutor(Executor):
 
     # set-up ---------------------------------------------------------------------
     def start(self, objective: Objective, reporter: Any = None) -> None:
+        import concurrent.futures as cf
+        import uuid
+
         import dask
         from distributed import Client, LocalCluster
 
@@ -270,6 +276,8 @@ class DaskExecutor(Executor):
     def submit(self, number: int, params: dict[str, Any], resume: Any = None
                ) -> cf.Future[Outcome]:
         """Send a trial to the cluster (``resume``: a paused run's checkpoint)."""
+        import concurrent.futures as cf
+
         result: cf.Future[Outcome] = cf.Future()
         result.set_running_or_notify_cancel()
         self._send(result, number, dict(params), resume=resume)
@@ -277,6 +285,8 @@ class DaskExecutor(Executor):
 
     def _send(self, result: cf.Future, number: int, params: dict[str, Any], tries: int = 0,
               resume: Any = None) -> None:
+        import uuid
+
         key = f"hpo-trial-{number}-{uuid.uuid4().hex[:8]}"
         reports = self._reports if self.reporter is not None else None
         task = self.client.submit(run_trial, self._shipped, params, self._topic, key, number,

@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import math
 import random
-import statistics
 from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -321,6 +320,8 @@ class GeneticStrategy(Strategy):
         record: dict[str, Any] = {"generation": self.generation,
                                   "evaluations": len(self._new_keys)}
         if values:
+            import statistics  # here: hpo-run --help loads this module
+
             record.update(max=max(values), mean=statistics.fmean(values), min=min(values))
         return record
 

@@ -20,12 +20,26 @@ scikit-optimize's own ``Optimizer`` (EI/PI/LCB, tree models) is the ``skopt`` st
 
 from hpo_framework import hookimpl
 
-from .strategy import BayesStrategy
-
 __all__ = ["BayesStrategy", "register_strategies"]
+
+#: the public names, imported on first use: hpo-run --help loads this module, not
+#: the strategy's modules (and no __dir__: pluggy reads every name that dir() lists)
+_WHERE = {"BayesStrategy": ".strategy"}
+
+
+def __getattr__(name):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(_WHERE[name], __name__), name)
+    globals()[name] = value
+    return value
 
 
 @hookimpl
 def register_strategies(register):
+    from .strategy import BayesStrategy
+
     register("bayes", BayesStrategy, "Bayesian optimisation: a Gaussian process with log-EI",
              default=100)

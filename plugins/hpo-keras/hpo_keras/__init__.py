@@ -3,14 +3,28 @@
 
 from hpo_framework.contracts.hookspecs import hookimpl
 
-from .backend import KerasBackend
-from .datasets import FashionMnistDataset, MnistDataset
-
 __all__ = ["FashionMnistDataset", "KerasBackend", "MnistDataset"]
+
+#: the public names, imported on first use: hpo-run --help loads this module, not the
+#: backend's and datasets' modules (and no __dir__: pluggy reads every name dir() lists)
+_WHERE = {"FashionMnistDataset": ".datasets", "KerasBackend": ".backend",
+          "MnistDataset": ".datasets"}
+
+
+def __getattr__(name):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(_WHERE[name], __name__), name)
+    globals()[name] = value
+    return value
 
 
 @hookimpl
 def register_backends(register):
+    from .backend import KerasBackend
+
     register("keras", KerasBackend,
              "Keras 3 MLP (TensorFlow, or JAX when installed), or your model via --model",
              default=50)
@@ -26,6 +40,8 @@ def register_executors(register):
 
 @hookimpl
 def register_datasets(register):
+    from .datasets import FashionMnistDataset, MnistDataset
+
     register(MnistDataset, "MNIST digits 28x28, 60000 train / 10000 test (keras.datasets)")
     register(FashionMnistDataset,
              "Fashion-MNIST 28x28, 60000 train / 10000 test (keras.datasets)")

@@ -1,0 +1,165 @@
+"""`hpo-run --help` stays fast (docs: under 0.2 s; benchmarks/cli_startup.py times it):
+the registry finds the plugins without importing importlib.metadata, and the modules
+`--help` loads import what they use inside the functions that use it. These tests check
+the answers stay importlib.metadata's and which modules `--help` imports; no timing."""
+
+import subprocess
+import sys
+import textwrap
+import zipfile
+from importlib import metadata
+
+import pytest
+
+from hpo_framework import registry
+from hpo_framework.registry import GROUP
+
+
+def reference(group):
+    """What the registry read before: importlib.metadata's entry points of ``group``."""
+    return [(ep.name, ep.value, ep.dist.metadata["Name"], ep.dist.version)
+            for ep in metadata.entry_points(group=group)]
+
+
+def ours(group):
+    return [(ep.name, ep.value, *ep.distribution()) for ep in registry.entry_points(group)]
+
+
+def test_the_installed_plugins_are_found_as_importlib_metadata_finds_them():
+    found = registry._scan(GROUP)  # the plain layout of a venv: no fall-back
+    assert {ep.name for ep in found} >= {"bayes", "dask", "dashboard", "random", "serial"}
+    assert ours(GROUP) == reference(GROUP)
+
+
+def dist(site, dirname, metadata_text, entry_points=None, filename="METADATA"):
+    info = site / dirname
+    info.mkdir(parents=True)
+    info.joinpath(filename).write_text(textwrap.dedent(metadata_text).lstrip(), encoding="utf-8")
+    if entry_points is not None:
+        info.joinpath("entry_points.txt").write_text(textwrap.dedent(entry_points).lstrip())
+
+
+def test_order_shadowing_sections_and_headers_as_importlib_metadata(tmp_path, monkeypatch):
+    first, second = tmp_path / "first", tmp_path / "second"
+    dist(first, "Pkg.A-1.0.dist-info", """
+        Metadata-Version: 2.1
+        Summary: a summary
+         folded over two lines
+        Author: Zoë Ünicode
+        Name:   Pkg.A
+        Version: 1.0
+        Name: ignored-second-name
+        """, """
+        # a comment
+        [console_scripts]
+        a = pkg_a:main
+
+        [hpo_framework]
+        a-one = pkg_a.plugin
+        ; not a comment for importlib.metadata = x
+        a-two=pkg_a:obj.attr [extra]
+        [other]
+        x = y
+        """)
+    # an egg-info without a version in its name, read from PKG-INFO
+    dist(first, "pkg_b.egg-info", "Metadata-Version: 1.1\nName: pkg-b\nVersion: 0.3\n",
+         "[hpo_framework]\nb = pkg_b\n", filename="PKG-INFO")
+    # a folded Name: importlib.metadata reads it (the fall-back for the header only)
+    dist(first, "pkg_c-2.0.dist-info", "Name: pkg-\n c\nVersion: 2.0\n",
+         "[hpo_framework]\nc = pkg_c\n")
+    # shadowed by the first directory's pkg_a (same normalized name): not read
+    dist(second, "pkg_a-9.0.dist-info", "Name: pkg-a\nVersion: 9.0\n",
+         "[hpo_framework]\nshadowed = nowhere\n")
+    # no entry points here, but it still shadows the second directory's pkg_d
+    dist(first, "pkg_d-1.0.dist-info", "Name: pkg-d\nVersion: 1.0\n")
+    dist(second, "pkg_d-2.0.dist-info", "Name: pkg-d\nVersion: 2.0\n",
+         "[hpo_framework]\nd = pkg_d\n")
+    dist(second, "pkg_e-1.0.dist-info", "Name: pkg-e\nVersion: 1.0\n", "[hpo_framework]\ne = e\n")
+    monkeypatch.setattr(sys, "path", [str(first), str(tmp_path / "missing"), str(second),
+                                      *sys.path])
+    registry._scan(GROUP)  # read without importlib.metadata
+    assert registry._name_and_version(str(first / "pkg_c-2.0.dist-info")) is None
+    mine = ours(GROUP)
+    assert mine == reference(GROUP)
+    names = {m[0]: m for m in mine}
+    assert names["a-one"] == ("a-one", "pkg_a.plugin", "Pkg.A", "1.0")
+    assert names["a-two"][1] == "pkg_a:obj.attr [extra]"
+    assert names["b"][2:] == ("pkg-b", "0.3") and names["c"][3] == "2.0"
+    assert "shadowed" not in names and "d" not in names and "e" in names
+
+
+def test_a_layout_it_does_not_read_goes_to_importlib_metadata(tmp_path, monkeypatch):
+    archive = tmp_path / "plugins.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("zipped-1.0.dist-info/METADATA", "Name: zipped\nVersion: 1.0\n")
+        zf.writestr("zipped-1.0.dist-info/entry_points.txt", "[hpo_framework]\nz = zipped\n")
+    monkeypatch.setattr(sys, "path", [str(archive), *sys.path])
+    with pytest.raises(registry._Fallback):
+        registry._scan(GROUP)
+    mine = ours(GROUP)
+    assert ("z", "zipped", "zipped", "1.0") in mine
+    assert mine == reference(GROUP)
+
+
+@pytest.mark.parametrize("dirname", ["Odd-1.0.Dist-Info", "-1.0.dist-info"])
+def test_a_name_it_would_read_from_the_metadata_goes_to_importlib_metadata(tmp_path, monkeypatch,
+                                                                        dirname):
+    dist(tmp_path, dirname, "Name: odd\nVersion: 1.0\n", "[hpo_framework]\nodd = odd\n")
+    monkeypatch.setattr(sys, "path", [str(tmp_path), *sys.path])
+    with pytest.raises(registry._Fallback):
+        registry._scan(GROUP)
+    mine = ours(GROUP)
+    assert ("odd", "odd", "odd", "1.0") in mine
+    assert mine == reference(GROUP)
+
+
+def test_an_entry_points_file_importlib_metadata_refuses_is_refused_the_same(tmp_path,
+                                                                            monkeypatch):
+    dist(tmp_path, "broken-1.0.dist-info", "Name: broken\nVersion: 1.0\n",
+         "[hpo_framework]\nno equals sign here\n")
+    monkeypatch.setattr(sys, "path", [str(tmp_path), *sys.path])
+    with pytest.raises(Exception) as theirs:
+        reference(GROUP)
+    with pytest.raises(type(theirs.value)) as mine:
+        ours(GROUP)
+    assert str(mine.value) == str(theirs.value)
+
+
+def test_an_entry_point_loads_as_importlib_metadata_loads_it():
+    ep = registry.EntryPoint("x", "hpo_framework.registry:Registry.register", None)
+    assert ep.load() is registry.Registry.register
+    assert registry.EntryPoint("x", "hpo_framework.errors", None).load().__name__ == \
+        "hpo_framework.errors"
+
+
+#: what `hpo-run --help` no longer imports (each was measured on its path: the entry-point
+#: scan, the executors, the strategies' and backends' implementation modules)
+NOT_AT_HELP = (
+    "importlib.metadata", "email", "zipfile", "difflib",  # the registry's entry-point scan
+    "multiprocessing", "concurrent.futures", "hashlib",  # process/serial/dask executors
+    "hpo_bayes.strategy", "hpo_bayes.gp", "hpo_tpe.strategy",  # strategy implementations
+    "hpo_keras.backend", "hpo_keras.datasets", "hpo_sklearn.backend", "hpo_sklearn.datasets",
+)
+
+
+def test_help_imports_none_of_the_modules_made_lazy():
+    code = textwrap.dedent("""
+        import sys
+        from hpo_framework.cli import cli
+        try:
+            cli.main(["--help"], prog_name="hpo-run", standalone_mode=False)
+        except SystemExit:
+            pass
+        print("MODULES=" + ",".join(sorted(sys.modules)))
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    modules = set(proc.stdout.strip().splitlines()[-1].removeprefix("MODULES=").split(","))
+    # the plugins were loaded and their commands and options listed ...
+    assert {"hpo_bayes", "hpo_dask", "hpo_dashboard", "hpo_framework.builtin.process"} <= modules
+    assert "dashboard" in proc.stdout and "--scheduler" in proc.stdout
+    # ... and what only a run needs was not imported
+    loaded = sorted(m for m in NOT_AT_HELP
+                    if any(n == m or n.startswith(m + ".") for n in modules))
+    assert loaded == []

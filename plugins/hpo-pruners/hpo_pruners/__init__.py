@@ -11,18 +11,34 @@ plain list is scanned, with the same decisions.
 
 from hpo_framework.contracts.hookspecs import hookimpl
 
-from .asha import ASHAPruner
-from .halving import HalvingPruner
-from .hyperband import HyperbandPruner
-from .median import MedianPruner
-from .promote import PromotingASHAPruner
-
 __all__ = ["ASHAPruner", "HalvingPruner", "HyperbandPruner", "MedianPruner",
            "PromotingASHAPruner"]
+
+#: the public names, imported on first use: hpo-run --help loads this module, not the
+#: pruners' modules (and no __dir__: pluggy reads every name that dir() lists)
+_WHERE = {"ASHAPruner": ".asha", "HalvingPruner": ".halving",
+          "HyperbandPruner": ".hyperband", "MedianPruner": ".median",
+          "PromotingASHAPruner": ".promote"}
+
+
+def __getattr__(name):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(_WHERE[name], __name__), name)
+    globals()[name] = value
+    return value
 
 
 @hookimpl
 def register_pruners(register):
+    from .asha import ASHAPruner
+    from .halving import HalvingPruner
+    from .hyperband import HyperbandPruner
+    from .median import MedianPruner
+    from .promote import PromotingASHAPruner
+
     register("median", MedianPruner,
              "stop a trial whose best value so far is worse than the median of finished "
              "trials at the same step")

@@ -136,6 +136,7 @@ def test_an_entry_point_loads_as_importlib_metadata_loads_it():
 #: scan, the executors, the strategies' and backends' implementation modules)
 NOT_AT_HELP = (
     "importlib.metadata", "email", "zipfile", "difflib",  # the registry's entry-point scan
+    "json",  # the CLI's --json and the strategies' derived seeds
     "multiprocessing", "concurrent.futures", "hashlib",  # process/serial/dask executors
     "hpo_bayes.strategy", "hpo_bayes.gp", "hpo_tpe.strategy",  # strategy implementations
     "hpo_keras.backend", "hpo_keras.datasets", "hpo_sklearn.backend", "hpo_sklearn.datasets",

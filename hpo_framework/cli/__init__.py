@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -233,6 +232,8 @@ def cli(ctx: click.Context, **kw: Any) -> None:
 
 
 def list_plugins(as_json: bool) -> None:
+    import json
+
     from ..registry import get_registry
 
     registry = get_registry()
@@ -357,6 +358,7 @@ def run_main(kw: dict[str, Any]) -> None:
 
 
 def _run_prepared(prepared: Any, kw: dict[str, Any]) -> None:
+    import json
     from contextlib import nullcontext
 
     from ..jobs.job import run_job

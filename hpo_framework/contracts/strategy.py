@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -109,6 +108,7 @@ def derived_seed(seed: int | None, *keys: Any) -> int:
     configurations were asked, say): the same in every process and after a resume,
     unlike ``hash()`` or a generator that lived in a dead driver."""
     import hashlib  # here: hpo-run --help loads the strategy plugins
+    import json
 
     blob = json.dumps([seed, *keys], sort_keys=True, default=str).encode()
     return int.from_bytes(hashlib.sha256(blob).digest()[:4], "big")

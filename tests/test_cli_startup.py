@@ -140,6 +140,8 @@ NOT_AT_HELP = (
     "multiprocessing", "concurrent.futures", "hashlib",  # process/serial/dask executors
     "hpo_bayes.strategy", "hpo_bayes.gp", "hpo_tpe.strategy",  # strategy implementations
     "hpo_keras.backend", "hpo_keras.datasets", "hpo_sklearn.backend", "hpo_sklearn.datasets",
+    "hpo_boosting.lgbm", "hpo_boosting.xgb", "hpo_pruners.asha", "hpo_pruners.median",
+    "statistics", "hpo_framework.space",  # backends', pruners' and strategies' modules
 )
 
 
@@ -158,7 +160,8 @@ def test_help_imports_none_of_the_modules_made_lazy():
     assert proc.returncode == 0, proc.stderr
     modules = set(proc.stdout.strip().splitlines()[-1].removeprefix("MODULES=").split(","))
     # the plugins were loaded and their commands and options listed ...
-    assert {"hpo_bayes", "hpo_dask", "hpo_dashboard", "hpo_framework.builtin.process"} <= modules
+    assert {"hpo_bayes", "hpo_boosting", "hpo_dask", "hpo_dashboard", "hpo_pruners",
+            "hpo_framework.builtin.process"} <= modules
     assert "dashboard" in proc.stdout and "--scheduler" in proc.stdout
     # ... and what only a run needs was not imported
     loaded = sorted(m for m in NOT_AT_HELP

@@ -473,10 +473,13 @@ def goal_table(runs: list[dict], backends: list[str], datasets: list[str],
     ours = [m for m in methods if m.startswith("auto")]
     pruned_ours = [m for m in ours if "+" in m]
     peers_unpruned = {"auto+" + m.split("+", 1)[1]: "tpe+sha" for m in pruned_ours}
+    # more peers' CPU beside the goal's: tpe-es (both stop early) and tpe+median (the
+    # pruning callbacks with MedianPruner, as Optuna's XGBoost and LightGBM examples have them)
+    extra = [p for p in ("tpe-es", "tpe+median") if p in methods]
     lines = ["## Goals (issue 27)", "",
              "Medians over the seeds; lower is better for every metric here. **Score**: ours' "
              "median best validation against the best peer's median (peers: `tpe`, "
-             "`tpe+sha`, `tpe-es` where it ran, and for LightGBM `lgbm-tuner` over its whole run and "
+             "`tpe+sha`, `tpe-es` and `tpe+median` where they ran, and for LightGBM `lgbm-tuner` over its whole run and "
              f"`{TUNER}@50`). **Pruning**: the pruned run's rounds over the unpruned "
              "`auto` run's, same seed (goal <= 0.50), and its median best against `auto`'s, "
              f"met within noise when the median paired gap is at most {NOISE:.0%}"
@@ -492,9 +495,8 @@ def goal_table(runs: list[dict], backends: list[str], datasets: list[str],
              "| library, dataset | method | best val. | best peer (median) | score goal | "
              "test (best peer's test) | rounds / auto's | gap to auto (paired) | pruning "
              "goal | wall / peer | CPU / peer | time goal |"
-             + (" CPU / tpe-es |" if "tpe-es" in methods else ""),
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"
-             + ("---|" if "tpe-es" in methods else "")]
+             + "".join(f" CPU / {p} |" for p in extra),
+             "|---|---|---|---|---|---|---|---|---|---|---|---|" + "---|" * len(extra)]
     for backend in backends:
         for dataset in datasets:
             rs = [r for r in runs if r["backend"] == backend and r["dataset"] == dataset]
@@ -549,8 +551,8 @@ def goal_table(runs: list[dict], backends: list[str], datasets: list[str],
                              f"{tests[m]:.{d}f} ({tests[best_peer]:.{d}f}) | {rounds} | "
                              f"{gap} | {prune} | {med(wall, 2)} vs {peer} | {med(cpu, 2)} | "
                              f"{time_goal} |"
-                             + (f" {med(paired(rs, m, 'tpe-es', 'cpu_s'), 2)} |"
-                                if "tpe-es" in methods else ""))
+                             + "".join(f" {med(paired(rs, m, p, 'cpu_s'), 2)} |"
+                                       for p in extra))
     return lines + [""]
 
 
@@ -630,12 +632,8 @@ def main() -> None:
                     help="write the tables from the runs in --json (several: comma-separated), "
                          "run nothing")
     args = ap.parse_args()
-    if args.methods == "auto-set":
-        args.methods = ",".join(AUTO_METHODS)
-    elif args.methods == "es-set":
-        args.methods = ",".join(ES_METHODS)
-    elif args.methods == "final-set":
-        args.methods = ",".join(FINAL_METHODS)
+    sets = {"auto-set": AUTO_METHODS, "es-set": ES_METHODS, "final-set": FINAL_METHODS}
+    args.methods = ",".join(",".join(sets.get(m, [m])) for m in args.methods.split(","))
     methods = args.methods.split(",")
     runs: list[dict] = []
     if args.report_only:
@@ -725,7 +723,8 @@ def write_report(args: argparse.Namespace, methods: list[str], runs: list[dict])
             "**Replicates**: `auto~1` and `auto~2` are `auto` with the strategy seeded "
             f"seed + {REPLICATE_SEED} and seed + {2 * REPLICATE_SEED}, on the same split, rows "
             "and booster seed: they differ from `auto` only by the optimizer's luck. The "
-            "median of their absolute paired gaps to `auto` (10 per pair) is the pair's "
+            f"median of their absolute paired gaps to `auto` ({2 * len(seeds)} per pair, two a "
+            "seed) is the pair's "
             "**noise band**; a gap within it is within noise. **Pruned**: "
             "`asha-promote:min_resource=110/trend_window=10` is what `--pruner asha-promote` "
             "gets with a boosting backend and no options: it judges from round 110 (22 % of "
@@ -737,8 +736,12 @@ def write_report(args: argparse.Namespace, methods: list[str], runs: list[dict])
             "method had one, else its `n_estimators`, scored on the 20 % test split. "
             "`lgbm-tuner` is its whole stepwise run (68 trials), `lgbm-tuner@50` the same run "
             "after its first 50. The time goal compares `auto` with `tpe` (the issue's peer) "
-            "and, in the last column, with `tpe-es` (the like-for-like peer: both stop "
-            "early); the pruned run with `tpe+sha`.", ""]
+            "and, in a column of its own, with `tpe-es` (the like-for-like peer: both stop "
+            "early); the pruned run with `tpe+sha`"
+            + (" and, in the last column, with `tpe+median` (Optuna's pruning callbacks with "
+               "MedianPruner(n_warmup_steps=5), as Optuna's XGBoost example has them; no "
+               "early stopping, scored at the last round)" if "tpe+median" in methods else "")
+            + ".", ""]
         lines += goal_table(runs, backends, datasets, methods)
     elif "tpe-es" in methods:
         lines += [
@@ -764,7 +767,7 @@ def write_report(args: argparse.Namespace, methods: list[str], runs: list[dict])
             "(the boosting backends' `resource_grace`, 1/9 of 500 rounds), pauses and "
             "resumes, with early stopping in the same trials (a trial ends at whichever "
             "stops it first). The time goal compares `auto` with `tpe` (the issue's peer) "
-            "and, in the last column, with `tpe-es` (the like-for-like peer: both stop "
+            "and, in a column of its own, with `tpe-es` (the like-for-like peer: both stop "
             "early); `auto+asha-promote` with `tpe+sha`.", ""]
         lines += goal_table(runs, backends, datasets, methods)
     elif any(m.startswith("auto") for m in methods):

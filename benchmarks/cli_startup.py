@@ -141,8 +141,8 @@ def main() -> None:
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     command = "benchmarks/cli_startup.py " + " ".join(sys.argv[1:])
     header = (f"`.venv/bin/python {command.strip()}`, {now}, {os.cpu_count()} cores, load "
-              f"{load_before:.2f} before / {load_after:.2f} after, {opts.runs} runs each "
-              f"(runs of the trees alternate):")
+              f"{load_before:.2f} before / {load_after:.2f} after, {opts.runs} runs each"
+              + (" (runs of the trees alternate):" if len(trees) > 1 else ":"))
     table = "\n".join(["| command | code | min s | median s | CPU median s | heavy imports |",
                        "|---|---|---|---|---|---|", *rows])
     print(header)

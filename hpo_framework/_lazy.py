@@ -26,3 +26,12 @@ def lazy_names(package: str, where: Mapping[str, str]
         return sorted({*vars(sys.modules[package]), *where})
 
     return __getattr__, __dir__
+
+
+def lazy_getattr(package: str, where: Mapping[str, str]) -> Callable[[str], Any]:
+    """A plugin's entry-point module's ``__getattr__``: its public names imported on first
+    use, so ``hpo-run --help``, which loads every plugin, does not import the modules that
+    define them; ``where`` maps each name to its submodule (``{"MyStrategy": "strategy"}``).
+    No ``__dir__``: pluggy's registration reads every name ``dir()`` lists, which would
+    import them all."""
+    return lazy_names(package, where)[0]

@@ -6,3 +6,7 @@ the hook specifications.
 Nothing here imports the study, storage, results or CLI layers; everything above imports
 from here. The public names are re-exported by :mod:`hpo_framework`.
 """
+
+from .._lazy import lazy_getattr
+
+__all__ = ["lazy_getattr"]

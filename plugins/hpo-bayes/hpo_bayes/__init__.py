@@ -19,22 +19,13 @@ scikit-optimize's own ``Optimizer`` (EI/PI/LCB, tree models) is the ``skopt`` st
 """
 
 from hpo_framework import hookimpl
+from hpo_framework.contracts import lazy_getattr
 
 __all__ = ["BayesStrategy", "register_strategies"]
 
-#: the public names, imported on first use: hpo-run --help loads this module, not
-#: the strategy's modules (and no __dir__: pluggy reads every name that dir() lists)
-_WHERE = {"BayesStrategy": ".strategy"}
-
-
-def __getattr__(name):
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(_WHERE[name], __name__), name)
-    globals()[name] = value
-    return value
+#: the public names, imported on first use (hpo-run --help loads this module, not the
+#: modules that define them)
+__getattr__ = lazy_getattr(__name__, {"BayesStrategy": "strategy"})
 
 
 @hookimpl

@@ -6,23 +6,14 @@ both libraries).
 Importing this module imports neither library: the registry loads it for ``--help``.
 """
 
+from hpo_framework.contracts import lazy_getattr
 from hpo_framework.contracts.hookspecs import hookimpl
 
 __all__ = ["LightGBMBackend", "XGBoostBackend"]
 
-#: the public names, imported on first use: hpo-run --help loads this module, not the
-#: backends' modules (and no __dir__: pluggy reads every name that dir() lists)
-_WHERE = {"LightGBMBackend": ".lgbm", "XGBoostBackend": ".xgb"}
-
-
-def __getattr__(name):
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(_WHERE[name], __name__), name)
-    globals()[name] = value
-    return value
+#: the public names, imported on first use (hpo-run --help loads this module, not the
+#: modules that define them)
+__getattr__ = lazy_getattr(__name__, {"LightGBMBackend": "lgbm", "XGBoostBackend": "xgb"})
 
 
 @hookimpl

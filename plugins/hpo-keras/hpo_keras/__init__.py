@@ -1,24 +1,16 @@
 """hpo-keras: the ``keras`` backend (the notebook's MLP on Keras 3) and the ``mnist`` and
 ``fashion_mnist`` datasets. Importing this module imports neither Keras nor TensorFlow."""
 
+from hpo_framework.contracts import lazy_getattr
 from hpo_framework.contracts.hookspecs import hookimpl
 
 __all__ = ["FashionMnistDataset", "KerasBackend", "MnistDataset"]
 
-#: the public names, imported on first use: hpo-run --help loads this module, not the
-#: backend's and datasets' modules (and no __dir__: pluggy reads every name dir() lists)
-_WHERE = {"FashionMnistDataset": ".datasets", "KerasBackend": ".backend",
-          "MnistDataset": ".datasets"}
-
-
-def __getattr__(name):
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(_WHERE[name], __name__), name)
-    globals()[name] = value
-    return value
+#: the public names, imported on first use (hpo-run --help loads this module, not the
+#: modules that define them)
+__getattr__ = lazy_getattr(__name__, {
+    "FashionMnistDataset": "datasets", "KerasBackend": "backend",
+    "MnistDataset": "datasets"})
 
 
 @hookimpl

@@ -9,26 +9,17 @@ plain list is scanned, with the same decisions.
 ``halving`` pauses trials and resumes the best from their checkpoints.
 """
 
+from hpo_framework.contracts import lazy_getattr
 from hpo_framework.contracts.hookspecs import hookimpl
 
 __all__ = ["ASHAPruner", "HalvingPruner", "HyperbandPruner", "MedianPruner",
            "PromotingASHAPruner"]
 
-#: the public names, imported on first use: hpo-run --help loads this module, not the
-#: pruners' modules (and no __dir__: pluggy reads every name that dir() lists)
-_WHERE = {"ASHAPruner": ".asha", "HalvingPruner": ".halving",
-          "HyperbandPruner": ".hyperband", "MedianPruner": ".median",
-          "PromotingASHAPruner": ".promote"}
-
-
-def __getattr__(name):
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(_WHERE[name], __name__), name)
-    globals()[name] = value
-    return value
+#: the public names, imported on first use (hpo-run --help loads this module, not the
+#: modules that define them)
+__getattr__ = lazy_getattr(__name__, {
+    "ASHAPruner": "asha", "HalvingPruner": "halving", "HyperbandPruner": "hyperband",
+    "MedianPruner": "median", "PromotingASHAPruner": "promote"})
 
 
 @hookimpl

@@ -4,24 +4,15 @@ that ship with scikit-learn (digits, iris, wine, breast_cancer, diabetes).
 Importing this module imports no scikit-learn: the registry loads it for ``--help``.
 """
 
+from hpo_framework.contracts import lazy_getattr
 from hpo_framework.contracts.hookspecs import hookimpl
 
 __all__ = ["DATASETS", "TEST_SIZE", "SklearnBackend"]
 
-#: the public names, imported on first use: hpo-run --help loads this module, not the
-#: backend's and datasets' modules (and no __dir__: pluggy reads every name dir() lists)
-_WHERE = {"DATASETS": ".datasets", "TEST_SIZE": ".datasets",
-          "SklearnBackend": ".backend"}
-
-
-def __getattr__(name):
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(_WHERE[name], __name__), name)
-    globals()[name] = value
-    return value
+#: the public names, imported on first use (hpo-run --help loads this module, not the
+#: modules that define them)
+__getattr__ = lazy_getattr(__name__, {
+    "DATASETS": "datasets", "TEST_SIZE": "datasets", "SklearnBackend": "backend"})
 
 
 @hookimpl

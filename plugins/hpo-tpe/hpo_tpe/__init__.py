@@ -5,22 +5,13 @@ Importing the plugin costs no numpy: the model's modules load on the first ask, 
 """
 
 from hpo_framework import hookimpl
+from hpo_framework.contracts import lazy_getattr
 
 __all__ = ["TPEStrategy"]
 
-#: the public names, imported on first use: hpo-run --help loads this module, not
-#: the strategy's module (and no __dir__: pluggy reads every name that dir() lists)
-_WHERE = {"TPEStrategy": ".strategy"}
-
-
-def __getattr__(name):
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    value = getattr(import_module(_WHERE[name], __name__), name)
-    globals()[name] = value
-    return value
+#: the public names, imported on first use (hpo-run --help loads this module, not the
+#: modules that define them)
+__getattr__ = lazy_getattr(__name__, {"TPEStrategy": "strategy"})
 
 
 @hookimpl

@@ -24,6 +24,28 @@ def run_cli(*args, cwd=None, env=None, timeout=600, check=False):
 
 
 
+def modules_after(*args):
+    """hpo-run ARGS run in a fresh interpreter (in-process, as the console script does):
+    its output, and the set of modules it had imported by the end."""
+    import textwrap
+
+    code = textwrap.dedent(f"""
+        import sys
+        from hpo_framework.cli import cli
+        try:
+            cli.main({list(map(str, args))!r}, prog_name="hpo-run", standalone_mode=False)
+        except SystemExit:
+            pass
+        print("MODULES=" + ",".join(sorted(sys.modules)))
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    *out, last = proc.stdout.rstrip("\n").split("\n")
+    assert last.startswith("MODULES="), proc.stdout
+    return "\n".join(out), set(last.removeprefix("MODULES=").split(","))
+
+
 def copy_storage(source, dest):
     """Copy a finished study's SQLite file (and any sidecar its driver left) to ``dest``:
     a test gets its own copy of a study a module ran once."""

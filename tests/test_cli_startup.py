@@ -3,13 +3,13 @@ the registry finds the plugins without importing importlib.metadata, and the mod
 `--help` loads import what they use inside the functions that use it. These tests check
 the answers stay importlib.metadata's and which modules `--help` imports; no timing."""
 
-import subprocess
 import sys
 import textwrap
 import zipfile
 from importlib import metadata
 
 import pytest
+from clitools import modules_after
 
 from hpo_framework import registry
 from hpo_framework.registry import GROUP
@@ -146,23 +146,11 @@ NOT_AT_HELP = (
 
 
 def test_help_imports_none_of_the_modules_made_lazy():
-    code = textwrap.dedent("""
-        import sys
-        from hpo_framework.cli import cli
-        try:
-            cli.main(["--help"], prog_name="hpo-run", standalone_mode=False)
-        except SystemExit:
-            pass
-        print("MODULES=" + ",".join(sorted(sys.modules)))
-    """)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    modules = set(proc.stdout.strip().splitlines()[-1].removeprefix("MODULES=").split(","))
+    out, modules = modules_after("--help")
     # the plugins were loaded and their commands and options listed ...
     assert {"hpo_bayes", "hpo_boosting", "hpo_dask", "hpo_dashboard", "hpo_pruners",
             "hpo_framework.builtin.process"} <= modules
-    assert "dashboard" in proc.stdout and "--scheduler" in proc.stdout
+    assert "dashboard" in out and "--scheduler" in out
     # ... and what only a run needs was not imported
     loaded = sorted(m for m in NOT_AT_HELP
                     if any(n == m or n.startswith(m + ".") for n in modules))

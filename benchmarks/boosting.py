@@ -124,6 +124,11 @@ def register_generated() -> None:
     get_registry().register(Plugin(), name="boosting-benchmark-data")
 
 
+#: the holdout evaluator's share of the training set every method is scored on (the
+#: evaluator's default; --validation-split for a run on a larger validation set)
+VALIDATION_SPLIT = 0.15
+
+
 def parts(backend: str, dataset_name: str, seed: int) -> tuple[Any, Any, tuple, Any]:
     from hpo_framework.builtin.evaluators import Holdout
     from hpo_framework.contracts.metrics import get_metric
@@ -132,8 +137,8 @@ def parts(backend: str, dataset_name: str, seed: int) -> tuple[Any, Any, tuple, 
 
     dataset = load_dataset(dataset_name)
     b = get_registry().get("backend", backend)(seed=seed, n_jobs=1)
-    return b, dataset, Holdout(seed=seed).arrays(dataset), get_metric(METRIC[dataset_name],
-                                                                      dataset.task)
+    split = Holdout(seed=seed, validation_split=VALIDATION_SPLIT).arrays(dataset)
+    return b, dataset, split, get_metric(METRIC[dataset_name], dataset.task)
 
 
 def test_score(backend: str, dataset_name: str, seed: int, params: dict[str, Any]) -> float:
@@ -161,6 +166,7 @@ def run_ours(method: str, backend: str, dataset_name: str, seed: int, trials: in
                        backend_options={"n_jobs": 1, **{k: int(v) for k, v in
                                                          backend_options.items()}},
                        new_study=True,
+                       evaluator_options={"validation_split": VALIDATION_SPLIT},
                        pruner_options={k: int(v) if v.lstrip("-").isdigit() else v
                                        for k, v in options.items()})
     prepared = prepare(config)
@@ -614,6 +620,7 @@ def time_table(runs: list[dict], backends: list[str], datasets: list[str],
 
 
 def main() -> None:
+    global VALIDATION_SPLIT
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--datasets", default="breast_cancer,diabetes,generated")
     ap.add_argument("--backends", default="xgboost,lightgbm")
@@ -628,10 +635,13 @@ def main() -> None:
     ap.add_argument("--note", default="",
                     help="a paragraph the report gives after its header (say what a "
                          "follow-up run added to an earlier one)")
+    ap.add_argument("--validation-split", type=float, default=VALIDATION_SPLIT,
+                    help="the holdout share of the training set every method is scored on")
     ap.add_argument("--report-only", action="store_true",
                     help="write the tables from the runs in --json (several: comma-separated), "
                          "run nothing")
     args = ap.parse_args()
+    VALIDATION_SPLIT = args.validation_split
     sets = {"auto-set": AUTO_METHODS, "es-set": ES_METHODS, "final-set": FINAL_METHODS}
     args.methods = ",".join(",".join(sets.get(m, [m])) for m in args.methods.split(","))
     methods = args.methods.split(",")
@@ -683,6 +693,7 @@ def measure(args: argparse.Namespace, methods: list[str], runs: list[dict]) -> N
                     for run in done:
                         run.update(backend=backend, dataset=dataset, seed=seed,
                                    trials_asked=args.trials,
+                                   validation_split=VALIDATION_SPLIT,
                                    test=test_score(backend, dataset, seed, run["params"]))
                         runs.append(run)
                         print(json.dumps({k: v for k, v in run.items() if k != "params"}),
@@ -694,6 +705,9 @@ def write_report(args: argparse.Namespace, methods: list[str], runs: list[dict])
     import os
 
     seeds = sorted({r["seed"] for r in runs})
+    shares = sorted({r.get("validation_split", 0.15) for r in runs})
+    split = " or ".join(f"{100 - 100 * v:.0f} % train, {100 * v:.0f} % validation"
+                        for v in shares)
     seed_text = f"{len(seeds)} seeds ({', '.join(map(str, seeds))})"
     base_name = base_method(methods)
     lines = [f"# Boosting: ours against Optuna ({args.trials} trials, up to {seed_text}; "
@@ -712,7 +726,7 @@ def write_report(args: argparse.Namespace, methods: list[str], runs: list[dict])
         lines += [
             "How each method's validation score is measured: every method trains on the "
             "same rows and is scored on the same validation rows (the `holdout` evaluator's "
-            "split for the seed: 85 % train, 15 % validation of the training set), with the "
+            f"split for the seed: {split} of the training set), with the "
             "same metric (log-loss or RMSE, computed by our metric function from the model's "
             "predictions, except `lgbm-tuner`, which reports LightGBM's own `best_score`, the "
             "same loss). `auto`, its replicates and its pruned run (early stopping on by "
@@ -732,7 +746,7 @@ def write_report(args: argparse.Namespace, methods: list[str], runs: list[dict])
             "it among the best, and stops a trial whose best so far, carried on to round 500 "
             "at the rate it improved over its last 10 rounds, cannot reach the best finished "
             "trial's; early stopping runs in the same trials. Test: the best configuration "
-            "retrained on the whole training set (85 % + 15 %) for its best round where the "
+            "retrained on the whole training set (train and validation) for its best round where the "
             "method had one, else its `n_estimators`, scored on the 20 % test split. "
             "`lgbm-tuner` is its whole stepwise run (68 trials), `lgbm-tuner@50` the same run "
             "after its first 50. The time goal compares `auto` with `tpe` (the issue's peer) "
@@ -747,7 +761,7 @@ def write_report(args: argparse.Namespace, methods: list[str], runs: list[dict])
         lines += [
             "How each method's validation score is measured: every method trains on the "
             "same rows and is scored on the same validation rows (the `holdout` "
-            "evaluator's split for the seed: 85 % train, 15 % validation of the training "
+            f"evaluator's split for the seed: {split} of the training "
             "set), with the same metric (log-loss or RMSE, computed by our metric function "
             "from the model's predictions, except `lgbm-tuner`, which reports LightGBM's "
             "own `best_score`, the same loss). **Best round**: `auto` and "
@@ -759,7 +773,7 @@ def write_report(args: argparse.Namespace, methods: list[str], runs: list[dict])
             "predictions use it. **Last round**: `auto@early_stopping_rounds=0` (the old "
             "default), `tpe` and `tpe+sha` (Optuna's pruning callbacks, no early "
             "stopping) are scored at their last round. Test: the best configuration "
-            "retrained on the whole training set (85 % + 15 %) for the best round where "
+            "retrained on the whole training set (train and validation) for the best round where "
             "the method had one (ours: the best trial's `best_round`; tpe-es and the "
             "tuner: theirs), else its `n_estimators`, scored on the 20 % test split. "
             "`lgbm-tuner` is its whole stepwise run (68 trials), `lgbm-tuner@50` the same "

@@ -25,10 +25,54 @@ def ours(group):
     return [(ep.name, ep.value, *ep.distribution()) for ep in registry.entry_points(group)]
 
 
-def test_the_installed_plugins_are_found_as_importlib_metadata_finds_them():
+def test_the_installed_plugins_are_found_as_importlib_metadata_finds_them(plain_meta_path):
     found = registry._scan(GROUP)  # the plain layout of a venv: no fall-back
     assert {ep.name for ep in found} >= {"bayes", "dask", "dashboard", "random", "serial"}
     assert ours(GROUP) == reference(GROUP)
+
+
+@pytest.fixture
+def plain_meta_path(monkeypatch):
+    """The distribution finders of a fresh ``hpo-run``, whose layout the scan reads without
+    importlib.metadata. Importing dask imports the importlib_metadata backport, which
+    deletes PathFinder.find_distributions and adds its own finder (an earlier test of the
+    same run may have): the stdlib's is put back and the backport's left out here."""
+    from importlib.machinery import PathFinder
+
+    if getattr(PathFinder, "find_distributions", None) is None:
+        monkeypatch.setattr(PathFinder, "find_distributions",
+                            metadata.MetadataPathFinder.find_distributions, raising=False)
+    monkeypatch.setattr(sys, "meta_path", [
+        f for f in sys.meta_path
+        if f is PathFinder or getattr(f, "find_distributions", None) is None])
+
+
+def test_the_importlib_metadata_backport_takes_over_and_gets_its_answer():
+    # the backport (dask imports it) deletes PathFinder.find_distributions and finds the
+    # distributions itself, reading odd headers its own way: the scan asks it
+    backport = pytest.importorskip("importlib_metadata")
+    assert any(isinstance(f, backport.MetadataPathFinder) for f in sys.meta_path)
+    with pytest.raises(registry._Fallback):
+        registry._scan(GROUP)
+    assert ours(GROUP) == reference(GROUP)
+
+
+def test_another_distribution_finder_goes_to_importlib_metadata(tmp_path, monkeypatch):
+    dist(tmp_path, "elsewhere-1.0.dist-info", "Name: elsewhere\nVersion: 1.0\n",
+         "[hpo_framework]\nfar = elsewhere\n")
+
+    class Elsewhere:  # distributions from a place sys.path does not list
+        @staticmethod
+        def find_distributions(context=None):
+            if context is None or context.name in (None, "elsewhere"):
+                yield metadata.PathDistribution(tmp_path / "elsewhere-1.0.dist-info")
+
+    monkeypatch.setattr(sys, "meta_path", [*sys.meta_path, Elsewhere])
+    with pytest.raises(registry._Fallback):
+        registry._scan(GROUP)
+    mine = ours(GROUP)
+    assert ("far", "elsewhere", "elsewhere", "1.0") in mine
+    assert mine == reference(GROUP)
 
 
 def dist(site, dirname, metadata_text, entry_points=None, filename="METADATA"):
@@ -39,7 +83,8 @@ def dist(site, dirname, metadata_text, entry_points=None, filename="METADATA"):
         info.joinpath("entry_points.txt").write_text(textwrap.dedent(entry_points).lstrip())
 
 
-def test_order_shadowing_sections_and_headers_as_importlib_metadata(tmp_path, monkeypatch):
+def test_order_shadowing_sections_and_headers_as_importlib_metadata(tmp_path, monkeypatch,
+                                                                  plain_meta_path):
     first, second = tmp_path / "first", tmp_path / "second"
     dist(first, "Pkg.A-1.0.dist-info", """
         Metadata-Version: 2.1

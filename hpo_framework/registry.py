@@ -333,20 +333,18 @@ def _scan(group: str) -> list[EntryPoint]:
             if os.path.isfile(root):  # a zip archive may hold distributions
                 raise _Fallback from None
             continue
-        # importlib.metadata's Lookup: by normalized name in first-seen order, each name's
-        # directories in listing order; then the first of each name on sys.path wins
-        by_name: dict[str, list[str]] = {}
+        # importlib.metadata's Lookup: by normalized name in first-seen order, a name's
+        # first directory in listing order; then the first of each name on sys.path wins
+        first: dict[str, str] = {}
         for child in children:
             low = child.lower()
             if low.endswith((".dist-info", ".egg-info")):
                 key = _normalize(child.rpartition(".")[0].partition("-")[0])
                 if not key or not child.endswith((".dist-info", ".egg-info")):
                     raise _Fallback  # its name would come from the metadata
-                by_name.setdefault(key, []).append(os.path.join(root, child))
-        for key, paths in by_name.items():
-            for path in paths:
-                if key in seen:
-                    continue
+                first.setdefault(key, os.path.join(root, child))
+        for key, path in first.items():
+            if key not in seen:
                 seen.add(key)
                 found.extend(_group_of(path, group))
     return found

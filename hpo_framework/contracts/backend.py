@@ -155,12 +155,10 @@ def pruner_grace(backend: Any, max_resource: int | None, option_names: Sequence[
             or not isinstance(max_resource, int):
         return {}
     step = max(1, int(max_resource * share))
-    out: dict[str, Any] = {name: step for name in GRACE_OPTIONS
-                           if name in option_names and name not in given}
-    out.update({name: value for name, value in
-                (getattr(backend, "pruner_defaults", None) or {}).items()
-                if name in option_names and name not in given})
-    return out
+    defaults: dict[str, Any] = dict.fromkeys(GRACE_OPTIONS, step)
+    defaults.update(getattr(backend, "pruner_defaults", None) or {})
+    return {name: value for name, value in defaults.items()
+            if name in option_names and name not in given}
 
 
 def accepts_metrics(evaluator: Any) -> bool:

@@ -94,6 +94,10 @@ NOT_RUN: dict[str, dict[str, str]] = {
         "nice .venv/bin/python benchmarks/boosting.py": "a benchmark (minutes), run by hand "
                                                         "into benchmarks/results/",
     },
+    "docs/boosting-history.md": {
+        "nice .venv/bin/python benchmarks/boosting.py": "a benchmark (minutes), run by hand "
+                                                        "into benchmarks/results/",
+    },
     "docs/cli.md": {
         "hpo-run [OPTIONS]": "the synopsis",
         "trial 10 [11/12]": "progress lines, shown; tests/test_progress.py",

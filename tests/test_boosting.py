@@ -364,6 +364,79 @@ def test_a_bad_option_or_space_name_is_one_line(tmp_path, monkeypatch):
     assert not list(tmp_path.glob("*.db"))  # refused before anything was written
 
 
+@pytest.mark.parametrize("name,param,spec,said", [
+    ("xgboost", "n_estimators", {"type": "int", "low": 0, "high": 50}, "0 (low)"),
+    ("xgboost", "subsample", {"type": "float", "low": 0.5, "high": 1.2}, "1.2 (high)"),
+    ("lightgbm", "learning_rate", {"type": "float", "low": -0.1, "high": 0.3}, "-0.1 (low)"),
+    ("lightgbm", "num_leaves", {"type": "categorical", "choices": [1, 31]}, "1 (choices)"),
+    ("lightgbm", "subsample", {"type": "float", "values": [0.0, 0.5]}, "0 (values)"),
+])
+def test_a_space_past_the_librarys_bounds_is_refused_in_one_line(name, param, spec, said,
+                                                                  tmp_path, monkeypatch):
+    """Before the first trial, not as a library error in every trial (n_estimators 0 used
+    to train the option's 100 rounds while recording 0)."""
+    from click.testing import CliRunner
+
+    from hpo_framework.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    space = tmp_path / "s.json"
+    space.write_text(json.dumps({param: spec}))
+    result = CliRunner().invoke(cli, ["--backend", name, "--dataset", "breast_cancer",
+                                      "--trials", "2", "--space", str(space)])
+    lines = result.stderr.strip().splitlines()
+    assert result.exit_code != 0 and len(lines) == 1, result.stderr
+    interval = backend(name).parameter_ranges()[param]
+    assert lines[0] == (f"Error: parameter '{param}': the space gives it {said}, but backend "
+                        f"'{name}' takes {param} in {interval}; change "
+                        f"{said.split('(')[1][:-1]} in the space"), lines[0]
+    assert not list(tmp_path.glob("*.db"))
+
+
+@pytest.mark.parametrize("name", BACKENDS)
+def test_the_bounds_are_the_librarys_own(name, tmp_path):
+    """Each declared bound is where the library itself draws it: it takes a closed end and
+    refuses just past it; it refuses an open end and takes just inside it. So the check
+    refuses nothing the library takes; the default spaces lie within; a --model estimator
+    declares none."""
+    import lightgbm
+    import xgboost
+
+    from hpo_framework.contracts.backend import in_interval, parse_interval
+
+    refused = {"xgboost": xgboost.core.XGBoostError, "lightgbm": lightgbm.basic.LightGBMError}
+    quiet = {"xgboost": {}, "lightgbm": {"verbose": -1}}[name]
+    b = backend(name)
+    ranges = b.parameter_ranges()
+    assert set(ranges) <= b.parameters() and "n_estimators" in ranges
+    dataset = load_dataset("breast_cancer")
+    x, y = dataset.x_train[:120], dataset.y_train[:120]
+
+    def fitted(param, value):
+        value = int(value) if float(value).is_integer() else value  # max_depth: an int
+        params = {"n_estimators": 3, **b.fixed_params, param: value, **quiet}
+        return b.estimator_class("binary")(**params).fit(x, y)
+
+    for param, text in ranges.items():
+        if param == "n_estimators":
+            continue  # XGBoost trains 0 rounds; the backend refuses them (below)
+        low, high, low_kept, high_kept = parse_interval(text)
+        for end, kept, inward in ((low, low_kept, 1), (high, high_kept, -1)):
+            if not np.isfinite(end):
+                continue
+            whole = float(end).is_integer()
+            fitted(param, end if kept else end + inward * (0.5 if whole else 1e-3))
+            with pytest.raises(refused[name]):  # an open end itself, else just past it
+                fitted(param, end - inward * (1 if whole else 1e-3) if kept else end)
+    with pytest.raises(ValueError, match="n_estimators is 0: a booster needs at least 1"):
+        fit(b, {"n_estimators": 0}, dataset)
+    for param, spec in b.default_space(dataset).items():
+        assert in_interval(spec["low"], parse_interval(ranges[param]))
+        assert in_interval(spec["high"], parse_interval(ranges[param]))
+    (tmp_path / "own.py").write_text("def build(params):\n    return None\n")
+    assert backend(name, model=f"{tmp_path / 'own.py'}:build").parameter_ranges() == {}
+
+
 def test_listing_the_plugins_imports_neither_library():
     out, modules = modules_after("--list-plugins")
     assert "backend xgboost" in out and "backend lightgbm" in out

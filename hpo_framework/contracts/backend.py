@@ -58,6 +58,14 @@ class Backend(Configurable):
         space with another name is refused before the first trial."""
         return None
 
+    def parameter_ranges(self) -> dict[str, str]:
+        """The values a parameter may take, as intervals: ``{"learning_rate": "(0, inf)",
+        "subsample": "(0, 1]"}`` (``inf`` for no bound; a bracket keeps the end, a
+        parenthesis leaves it out). A space that reaches outside one is refused before the
+        first trial (:func:`check_ranges`), not failed trial by trial by the library.
+        Empty: nothing is known (a user model)."""
+        return {}
+
     def fit(
         self,
         params: dict[str, Any],
@@ -136,6 +144,55 @@ class Evaluator(Configurable):
         written before ``metrics=`` existed still works: callers check
         :func:`accepts_metrics` first."""
         raise NotImplementedError
+
+
+def parse_interval(text: str) -> tuple[float, float, bool, bool]:
+    """``"(0, 1]"`` -> ``(low, high, low_kept, high_kept)``; ValueError for another text."""
+    import re
+
+    m = re.fullmatch(r"\s*([\[(])\s*([^,\s]+)\s*,\s*([^,\s]+)\s*([\])])\s*", text)
+    if m is None:
+        raise ValueError(f"not an interval: {text!r} (write it as '[0, 1]', '(0, inf)')")
+    return float(m[2]), float(m[3]), m[1] == "[", m[4] == "]"
+
+
+def in_interval(value: float, interval: tuple[float, float, bool, bool]) -> bool:
+    low, high, low_kept, high_kept = interval
+    return (low < value or (low_kept and value == low)) and \
+        (value < high or (high_kept and value == high))
+
+
+def check_ranges(space: Any, ranges: dict[str, str], owner: str) -> None:
+    """Every value ``space`` can give a parameter of ``ranges`` lies in its interval; else
+    an OptionError that names the parameter, the value and what to change. Numbers only:
+    a choice that is not a number is the library's to judge."""
+    from ..errors import OptionError
+
+    for dim in space:
+        if dim.name not in ranges:
+            continue
+        interval = parse_interval(ranges[dim.name])
+        for what, value in _extremes(dim):
+            if not in_interval(value, interval):
+                raise OptionError(
+                    f"parameter '{dim.name}': the space gives it {value:g} ({what}), but "
+                    f"{owner} takes {dim.name} in {ranges[dim.name].strip()}; change "
+                    f"{what} in the space")
+
+
+def _extremes(dim: Any) -> list[tuple[str, float]]:
+    """(where in the space, value) of the numbers a dimension can give: a range's ends, a
+    values list's, each numeric choice, a constant."""
+    def number(v: Any) -> bool:
+        return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+    if getattr(dim, "values", None) is not None:
+        return [("values", v) for v in (min(dim.values), max(dim.values))]
+    if hasattr(dim, "low") and hasattr(dim, "high"):
+        return [("low", dim.low), ("high", dim.high)]
+    if hasattr(dim, "choices"):
+        return [("choices", c) for c in dim.choices if number(c)]
+    return [("value", dim.value)] if number(getattr(dim, "value", None)) else []
 
 
 #: the pruner options that say at which step judging starts (see ``resource_grace``)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from ..contracts.backend import pruner_grace
+from ..contracts.backend import check_ranges, pruner_grace
 from ..contracts.metrics import get_metric
 from ..errors import HPOError, OptionError
 from ..registry import get_registry, make_pruner
@@ -262,6 +262,7 @@ def check_space_names(space: Space, backend: Any) -> None:
             raise OptionError(f"the space has parameter '{name}', which backend "
                               f"'{backend.name}' does not use{hint} (or give --model for "
                               "your own model)")
+    check_ranges(space, backend.parameter_ranges(), f"backend '{backend.name}'")
 
 
 def prepare(config: JobConfig) -> Prepared:

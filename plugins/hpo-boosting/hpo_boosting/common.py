@@ -78,6 +78,8 @@ class BoostingBackend(Backend):
     #: the library's metric names per task kind -> (our name, conversion)
     library_metrics: dict[str, dict[str, tuple[str, str]]] = {}
     known_params: set[str] = set()
+    #: the values the built-in estimator's parameters may take (``parameter_ranges``)
+    known_ranges: dict[str, str] = {}
     #: the library's parameters the built-in estimator gets unless the space sets them
     fixed_params: dict[str, Any] = {}
     options = {
@@ -104,6 +106,11 @@ class BoostingBackend(Backend):
     def parameters(self) -> set[str] | None:
         """The estimator's parameter names; any for a ``--model`` estimator."""
         return None if self.config["model"] else set(self.known_params)
+
+    def parameter_ranges(self) -> dict[str, str]:
+        """The library's own bounds of the built-in estimator's parameters (a space that
+        reaches past one is refused before the first trial); none for a ``--model``."""
+        return {} if self.config["model"] else dict(self.known_ranges)
 
     def kind_of(self, dataset: Dataset, classes: Any) -> str:
         if dataset.task == "regression":
@@ -199,7 +206,10 @@ class BoostingBackend(Backend):
         kind = self.kind_of(dataset, classes if classes is not None else [])
         target = to_index(classes, y) if classes is not None else np.asarray(y, dtype=float)
         est = self.build(params, kind, dataset)
-        total = int(est.get_params()["n_estimators"] or self.config["n_estimators"])
+        given = est.get_params()["n_estimators"]  # None: the library's default
+        total = int(self.config["n_estimators"] if given is None else given)
+        if total < 1:
+            raise ValueError(f"n_estimators is {total}: a booster needs at least 1 round")
         done = 0 if resume is None else int(resume["round"])
         est.set_params(n_estimators=total - done)
         val = None

@@ -68,6 +68,13 @@ class LightGBMBackend(BoostingBackend):
         "min_child_weight", "min_split_gain", "subsample", "subsample_freq",
         "colsample_bytree", "reg_alpha", "reg_lambda", "max_bin", "boosting_type",
     }
+    #: LightGBM's own checks (its "constraints"), and at least one round
+    known_ranges = {
+        "n_estimators": "[1, inf)", "learning_rate": "(0, inf)", "num_leaves": "[2, 131072]",
+        "min_child_samples": "[0, inf)", "min_child_weight": "[0, inf)",
+        "min_split_gain": "[0, inf)", "subsample": "(0, 1]", "colsample_bytree": "(0, 1]",
+        "reg_alpha": "[0, inf)", "reg_lambda": "[0, inf)", "max_bin": "[2, inf)",
+    }
 
     def default_space(self, dataset: Dataset) -> dict[str, Any]:
         """Optuna's LightGBMTuner ranges, rounds capped at 500 (see spaces.py)."""

@@ -82,6 +82,15 @@ class XGBoostBackend(BoostingBackend):
         "reg_lambda", "gamma", "max_delta_step", "max_bin", "grow_policy", "scale_pos_weight",
         "tree_method", "booster",
     }
+    #: XGBoost's own checks (its parameter bounds), and at least one round
+    known_ranges = {
+        "n_estimators": "[1, inf)", "learning_rate": "[0, inf)", "max_depth": "[0, inf)",
+        "max_leaves": "[0, inf)", "min_child_weight": "[0, inf)", "subsample": "[0, 1]",
+        "colsample_bytree": "[0, 1]", "colsample_bylevel": "[0, 1]",
+        "colsample_bynode": "[0, 1]", "reg_alpha": "[0, inf)", "reg_lambda": "[0, inf)",
+        "gamma": "[0, inf)", "max_delta_step": "[0, inf)", "max_bin": "[2, inf)",
+        "scale_pos_weight": "[0, inf)",
+    }
 
     def default_space(self, dataset: Dataset) -> dict[str, Any]:
         """Grinsztajn et al. (2022), rounds capped at 500 (see spaces.py)."""

@@ -127,6 +127,48 @@ def test_bad_user_model_is_one_line(tmp_path, model, message):
     assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
+def test_sklearn_ranges_are_scikit_learns_own_and_a_space_past_one_is_one_line(tmp_path):
+    """Each declared bound is where scikit-learn's MLP draws it (a closed end taken and
+    just past it refused; an open end refused and just inside it taken); the default
+    space lies within; a --model estimator declares none; the CLI refuses a space past a
+    bound in one line, before anything is written."""
+    from hpo_framework.contracts.backend import in_interval, parse_interval
+
+    b = get_registry().get("backend", "sklearn")(seed=0, max_iter=1)
+    ranges = b.parameter_ranges()
+    assert set(ranges) <= b.parameters()
+    data = load_dataset("iris")
+
+    def fitted(param, value):
+        value = int(value) if float(value).is_integer() and param != "momentum" else value
+        layers = {"n_layers": int(param[6:])} if param.startswith("units_") else {}
+        return b.build({param: value, **layers}, data).fit(data.x_train[:40], data.y_train[:40])
+
+    for param, text in ranges.items():
+        low, high, low_kept, high_kept = parse_interval(text)
+        for end, kept, inward in ((low, low_kept, 1), (high, high_kept, -1)):
+            if not np.isfinite(end):
+                continue
+            step = 1 if param not in {"learning_rate_init", "learning_rate", "alpha",
+                                      "momentum"} else 1e-3
+            fitted(param, end if kept else end + inward * step)
+            with pytest.raises(ValueError):  # scikit-learn's InvalidParameterError is one
+                fitted(param, end - inward * step if kept else end)
+    for param, spec in b.default_space(data).items():
+        if param in ranges:
+            assert in_interval(spec["low"], parse_interval(ranges[param]))
+            assert in_interval(spec["high"], parse_interval(ranges[param]))
+    (tmp_path / "mymodel.py").write_text(USER_MODEL)
+    own = get_registry().get("backend", "sklearn")(model=f"{tmp_path / 'mymodel.py'}:build")
+    assert own.parameter_ranges() == {}
+    (tmp_path / "space.yaml").write_text("alpha: {type: float, low: -0.5, high: 1}\n")
+    proc = run_cli(*SK, "--trials", "2", "--space", "space.yaml", cwd=tmp_path)
+    assert proc.returncode != 0 and proc.stderr.strip() == (
+        "Error: parameter 'alpha': the space gives it -0.5 (low), but backend 'sklearn' takes "
+        "alpha in [0, inf); change low in the space")
+    assert not list(tmp_path.glob("*.db"))
+
+
 def test_mnist_offline_says_which_file_to_put_where(tmp_path):
     proc = run_cli(*SK, "--dataset", "mnist", cwd=tmp_path,
                    env={"KERAS_HOME": str(tmp_path / "keras")})

@@ -30,6 +30,15 @@ KNOWN_PARAMS = {
     *(f"units_{i}" for i in range(1, 17)),
 }
 
+#: the values scikit-learn's MLP takes (its parameter constraints; a layer's units from 1;
+#: n_layers and num_dense_layers take any int: none or fewer layers is a linear model)
+RANGES = {
+    "learning_rate_init": "(0, inf)", "learning_rate": "(0, inf)", "alpha": "[0, inf)",
+    "batch_size": "[1, inf)", "max_iter": "[1, inf)", "epochs": "[1, inf)",
+    "momentum": "[0, 1]", "units": "[1, inf)", "num_dense_nodes": "[1, inf)",
+    **{f"units_{i}": "[1, inf)" for i in range(1, 17)},
+}
+
 
 def flat(x: Any) -> Any:
     """scikit-learn wants 2-D input; images become rows of pixels."""
@@ -114,6 +123,9 @@ class SklearnBackend(Backend):
 
     def parameters(self) -> set[str] | None:
         return None if self.config["model"] else set(KNOWN_PARAMS)
+
+    def parameter_ranges(self) -> dict[str, str]:
+        return {} if self.config["model"] else dict(RANGES)
 
     @property
     def reports_intermediate(self) -> bool:  # the MLP reports per epoch; a user model not

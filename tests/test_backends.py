@@ -169,6 +169,39 @@ def test_sklearn_ranges_are_scikit_learns_own_and_a_space_past_one_is_one_line(t
     assert not list(tmp_path.glob("*.db"))
 
 
+def test_keras_ranges_are_where_its_mlp_stops_working():
+    """Each closed end is taken and just past it refused (Keras's own errors, or the epoch
+    loop's), except epochs, whose 0 trains nothing and which the option already starts at
+    1; the default space lies within."""
+    from hpo_framework.contracts.backend import in_interval, parse_interval
+
+    b = get_registry().get("backend", "keras")(seed=0, epochs=1)
+    ranges = b.parameter_ranges()
+    assert set(ranges) <= b.parameters()
+    data = load_dataset("iris")
+
+    def fitted(param, value):
+        params = {param: value, **({"optimizer": "sgd"} if param == "momentum" else {})}
+        return b.fit(params, data.x_train[:40], data.y_train[:40], data)
+
+    for param, text in ranges.items():
+        low, high, low_kept, high_kept = parse_interval(text)
+        assert low_kept and (high_kept or high == np.inf)
+        for end, inward in ((low, 1), (high, -1)):
+            if not np.isfinite(end):
+                continue
+            step = 1e-3 if param == "momentum" else 1
+            fitted(param, end if param == "momentum" else int(end))
+            if param != "epochs":
+                with pytest.raises((ValueError, ZeroDivisionError)):
+                    fitted(param, end - inward * step if param == "momentum"
+                           else int(end - inward))
+    for param, spec in b.default_space(data).items():
+        if param in ranges:
+            assert in_interval(spec["low"], parse_interval(ranges[param]))
+            assert in_interval(spec["high"], parse_interval(ranges[param]))
+
+
 def test_mnist_offline_says_which_file_to_put_where(tmp_path):
     proc = run_cli(*SK, "--dataset", "mnist", cwd=tmp_path,
                    env={"KERAS_HOME": str(tmp_path / "keras")})

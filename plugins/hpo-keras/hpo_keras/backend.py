@@ -27,6 +27,7 @@ from hpo_framework.options import Option
 
 from .network import (
     KNOWN_PARAMS,
+    RANGES,
     checkpoint_of,
     count_params,
     layer_units,
@@ -131,6 +132,10 @@ class KerasBackend(Backend):
     def parameters(self) -> set[str] | None:
         """The built-in MLP's parameter names; any for a ``--model`` network."""
         return None if self.config["model"] else set(KNOWN_PARAMS)
+
+    def parameter_ranges(self) -> dict[str, str]:
+        """The built-in MLP's bounds (``network.RANGES``); none for a ``--model`` network."""
+        return {} if self.config["model"] else dict(RANGES)
 
     def warm_up(self) -> None:
         """Import Keras (and TensorFlow or JAX) when a worker starts, not in its first trial."""

@@ -12,6 +12,12 @@ KNOWN_PARAMS = {
     "learning_rate", "num_dense_layers", "num_dense_nodes", "optimizer", "activation",
     "dropout", "momentum", "nesterov", "epochs", "batch_size",
 }
+#: the values the built-in MLP takes (Keras refuses no units and momentum outside [0, 1];
+#: the epoch loop needs a batch and an epoch; a negative count of extra layers builds none)
+RANGES = {
+    "num_dense_nodes": "[1, inf)", "num_dense_layers": "[0, inf)", "momentum": "[0, 1]",
+    "batch_size": "[1, inf)", "epochs": "[1, inf)",
+}
 #: names an earlier version also took, and what to write instead
 RENAMED = {"n_layers": "num_dense_layers", "units": "num_dense_nodes",
            **{f"units_{i}": "num_dense_nodes" for i in range(1, 17)}}

@@ -69,7 +69,8 @@ class BoostingBackend(Backend):
     #: of the default spaces' 500): the first rounds rank learning rates, not models, and
     #: asha-promote judging from round 55 was 2-20 % worse than no pruning on five of six
     #: pairs (benchmarks/results/boosting-es.md); from 110 with the trend rule it trained
-    #: 0.41-0.55 of the rounds over ten seeds, within 2 % on four (boosting-final10.md)
+    #: 0.41-0.52 of the rounds over twenty seeds, within 2 % or the noise band on five
+    #: of six pairs (boosting-final20.md)
     resource_grace = 0.22
     #: asha's trend rule: a trial is also stopped when its best so far, carried on to the
     #: last round at the rate it improved over its last 10 rounds, cannot reach the best

@@ -393,6 +393,37 @@ def test_a_space_past_the_librarys_bounds_is_refused_in_one_line(name, param, sp
     assert not list(tmp_path.glob("*.db"))
 
 
+def test_ranges_are_checked_for_any_backend_and_a_bad_declaration_is_the_plugins_fault():
+    """A backend that takes any name (parameters() None) still has its ranges checked; an
+    interval that does not parse names the backend, not the user's space."""
+    from hpo_framework.errors import OptionError, PluginError
+    from hpo_framework.jobs.job import check_space_names
+
+    class Any_:
+        name = "mine"
+
+        def __init__(self, ranges):
+            self.ranges = ranges
+
+        def parameters(self):
+            return None
+
+        def parameter_ranges(self):
+            return self.ranges
+
+    space = Space.from_dict({"depth": {"type": "int", "low": 0, "high": 4},
+                             "rate": {"type": "float", "low": 0.5, "high": 1.0}})
+    check_space_names(space, Any_({"depth": "[0, 10]", "rate": "(0, 1]"}))
+    with pytest.raises(OptionError, match=r"^parameter 'rate': the space gives it 1 \(high\), "
+                                          r"but backend 'mine' takes rate in \(0, 1\); "
+                                          r"change high in the space$"):
+        check_space_names(space, Any_({"rate": "(0, 1)"}))
+    for bad in ("0..1", "[0, one]", "[0; 1]", 5):
+        with pytest.raises(PluginError, match="backend 'mine' declares a range for 'depth' "
+                                              "that is not an interval"):
+            check_space_names(space, Any_({"depth": bad}))
+
+
 @pytest.mark.parametrize("name", BACKENDS)
 def test_the_bounds_are_the_librarys_own(name, tmp_path):
     """Each declared bound is where the library itself draws it: it takes a closed end and

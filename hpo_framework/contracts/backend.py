@@ -150,10 +150,14 @@ def parse_interval(text: str) -> tuple[float, float, bool, bool]:
     """``"(0, 1]"`` -> ``(low, high, low_kept, high_kept)``; ValueError for another text."""
     import re
 
-    m = re.fullmatch(r"\s*([\[(])\s*([^,\s]+)\s*,\s*([^,\s]+)\s*([\])])\s*", text)
-    if m is None:
-        raise ValueError(f"not an interval: {text!r} (write it as '[0, 1]', '(0, inf)')")
-    return float(m[2]), float(m[3]), m[1] == "[", m[4] == "]"
+    m = re.fullmatch(r"\s*([\[(])\s*([^,\s]+)\s*,\s*([^,\s]+)\s*([\])])\s*", str(text))
+    try:
+        if m is None:
+            raise ValueError
+        return float(m[2]), float(m[3]), m[1] == "[", m[4] == "]"
+    except ValueError:
+        raise ValueError(f"not an interval: {text!r} (write it as '[0, 1]' or "
+                         "'(0, inf)')") from None
 
 
 def in_interval(value: float, interval: tuple[float, float, bool, bool]) -> bool:
@@ -166,12 +170,16 @@ def check_ranges(space: Any, ranges: dict[str, str], owner: str) -> None:
     """Every value ``space`` can give a parameter of ``ranges`` lies in its interval; else
     an OptionError that names the parameter, the value and what to change. Numbers only:
     a choice that is not a number is the library's to judge."""
-    from ..errors import OptionError
+    from ..errors import OptionError, PluginError
 
     for dim in space:
         if dim.name not in ranges:
             continue
-        interval = parse_interval(ranges[dim.name])
+        try:
+            interval = parse_interval(ranges[dim.name])
+        except (TypeError, ValueError) as exc:
+            raise PluginError(f"{owner} declares a range for '{dim.name}' that is "
+                              f"{exc}") from None
         for what, value in _extremes(dim):
             if not in_interval(value, interval):
                 raise OptionError(

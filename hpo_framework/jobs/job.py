@@ -251,10 +251,10 @@ def check_destination(path: str | None, what: str, directory: bool = False) -> N
 
 
 def check_space_names(space: Space, backend: Any) -> None:
+    """The space's names against ``backend.parameters()`` (None: any), and its ranges
+    against ``backend.parameter_ranges()``."""
     known = backend.parameters()
-    if known is None:
-        return
-    for name in space.names:
+    for name in space.names if known is not None else []:
         if name not in known:
             close = difflib.get_close_matches(name, sorted(known), n=1)
             hint = f": did you mean '{close[0]}'?" if close else \

@@ -46,6 +46,43 @@ def modules_after(*args):
     return "\n".join(out), set(last.removeprefix("MODULES=").split(","))
 
 
+def check_library_bounds(ranges, fitted, refused, step, past_taken=()):
+    """Each interval of a backend's ``parameter_ranges()`` lies where its library draws the
+    bound: ``fitted(param, value)`` takes a closed end and raises ``refused`` one ``step``
+    past it; it raises ``refused`` at an open end and takes a value one ``step`` inside.
+    ``step(param, end, kept)`` says how far one step is; ``past_taken``: parameters whose
+    value past the bound the library takes (the backend refuses it itself)."""
+    import math
+
+    import pytest
+
+    from hpo_framework.contracts.backend import parse_interval
+
+    for param, text in ranges.items():
+        low, high, low_kept, high_kept = parse_interval(text)
+        for end, kept, inward in ((low, low_kept, 1), (high, high_kept, -1)):
+            if not math.isfinite(end):
+                continue
+            s = step(param, end, kept)
+            fitted(param, end if kept else end + inward * s)
+            if param not in past_taken:
+                with pytest.raises(refused):  # an open end itself, else just past it
+                    fitted(param, end - inward * s if kept else end)
+
+
+def assert_space_within(space, ranges, every=False):
+    """Each parameter of ``space`` (the schema) with a range has its low and high in it;
+    ``every``: every parameter of the space has one."""
+    from hpo_framework.contracts.backend import in_interval, parse_interval
+
+    if every:
+        assert set(space) <= set(ranges), sorted(set(space) - set(ranges))
+    for param, spec in space.items():
+        if param in ranges:
+            assert in_interval(spec["low"], parse_interval(ranges[param])), param
+            assert in_interval(spec["high"], parse_interval(ranges[param])), param
+
+
 def copy_storage(source, dest):
     """Copy a finished study's SQLite file (and any sidecar its driver left) to ``dest``:
     a test gets its own copy of a study a module ran once."""

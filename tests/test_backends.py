@@ -8,7 +8,7 @@ import textwrap
 
 import numpy as np
 import pytest
-from clitools import BIN, ROOT, run_cli
+from clitools import BIN, ROOT, assert_space_within, check_library_bounds, run_cli
 
 from hpo_framework.builtin.evaluators import Holdout
 from hpo_framework.contracts.metrics import get_metric
@@ -132,8 +132,6 @@ def test_sklearn_ranges_are_scikit_learns_own_and_a_space_past_one_is_one_line(t
     just past it refused; an open end refused and just inside it taken); the default
     space lies within; a --model estimator declares none; the CLI refuses a space past a
     bound in one line, before anything is written."""
-    from hpo_framework.contracts.backend import in_interval, parse_interval
-
     b = get_registry().get("backend", "sklearn")(seed=0, max_iter=1)
     ranges = b.parameter_ranges()
     assert set(ranges) <= b.parameters()
@@ -144,20 +142,13 @@ def test_sklearn_ranges_are_scikit_learns_own_and_a_space_past_one_is_one_line(t
         layers = {"n_layers": int(param[6:])} if param.startswith("units_") else {}
         return b.build({param: value, **layers}, data).fit(data.x_train[:40], data.y_train[:40])
 
-    for param, text in ranges.items():
-        low, high, low_kept, high_kept = parse_interval(text)
-        for end, kept, inward in ((low, low_kept, 1), (high, high_kept, -1)):
-            if not np.isfinite(end):
-                continue
-            step = 1 if param not in {"learning_rate_init", "learning_rate", "alpha",
-                                      "momentum"} else 1e-3
-            fitted(param, end if kept else end + inward * step)
-            with pytest.raises(ValueError):  # scikit-learn's InvalidParameterError is one
-                fitted(param, end - inward * step if kept else end)
-    for param, spec in b.default_space(data).items():
-        if param in ranges:
-            assert in_interval(spec["low"], parse_interval(ranges[param]))
-            assert in_interval(spec["high"], parse_interval(ranges[param]))
+    def step(param, end, kept):
+        return 1e-3 if param in {"learning_rate_init", "learning_rate", "alpha",
+                                 "momentum"} else 1
+
+    # scikit-learn's InvalidParameterError is a ValueError
+    check_library_bounds(ranges, fitted, ValueError, step)
+    assert_space_within(b.default_space(data), ranges)
     (tmp_path / "mymodel.py").write_text(USER_MODEL)
     own = get_registry().get("backend", "sklearn")(model=f"{tmp_path / 'mymodel.py'}:build")
     assert own.parameter_ranges() == {}
@@ -173,33 +164,27 @@ def test_keras_ranges_are_where_its_mlp_stops_working():
     """Each closed end is taken and just past it refused (Keras's own errors, or the epoch
     loop's), except epochs, whose 0 trains nothing and which the option already starts at
     1; the default space lies within."""
-    from hpo_framework.contracts.backend import in_interval, parse_interval
+    from hpo_framework.contracts.backend import parse_interval
 
     b = get_registry().get("backend", "keras")(seed=0, epochs=1)
     ranges = b.parameter_ranges()
     assert set(ranges) <= b.parameters()
     data = load_dataset("iris")
+    for text in ranges.values():
+        low, high, low_kept, high_kept = parse_interval(text)
+        assert low_kept and (high_kept or high == np.inf)
 
     def fitted(param, value):
+        value = value if param == "momentum" else int(value)
         params = {param: value, **({"optimizer": "sgd"} if param == "momentum" else {})}
         return b.fit(params, data.x_train[:40], data.y_train[:40], data)
 
-    for param, text in ranges.items():
-        low, high, low_kept, high_kept = parse_interval(text)
-        assert low_kept and (high_kept or high == np.inf)
-        for end, inward in ((low, 1), (high, -1)):
-            if not np.isfinite(end):
-                continue
-            step = 1e-3 if param == "momentum" else 1
-            fitted(param, end if param == "momentum" else int(end))
-            if param != "epochs":
-                with pytest.raises((ValueError, ZeroDivisionError)):
-                    fitted(param, end - inward * step if param == "momentum"
-                           else int(end - inward))
-    for param, spec in b.default_space(data).items():
-        if param in ranges:
-            assert in_interval(spec["low"], parse_interval(ranges[param]))
-            assert in_interval(spec["high"], parse_interval(ranges[param]))
+    def step(param, end, kept):
+        return 1e-3 if param == "momentum" else 1
+
+    check_library_bounds(ranges, fitted, (ValueError, ZeroDivisionError), step,
+                         past_taken=("epochs",))
+    assert_space_within(b.default_space(data), ranges)
 
 
 def test_mnist_offline_says_which_file_to_put_where(tmp_path):
